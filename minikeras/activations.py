@@ -1,0 +1,238 @@
+"""Activation functions, each with its derivative written beside it.
+
+Every activation `f(x)` has a partner `f_backward(x, y, dy)` that returns dL/dx given the
+input x, the output y = f(x) and the incoming gradient dy = dL/dy. Layers find the partner
+with `backward_of(f)`. A custom activation can carry its own as an attribute
+(`my_fn.backward = my_backward`).
+
+>>> import numpy as np
+>>> from minikeras import activations
+>>> activations.relu(np.array([-1.0, 2.0]))
+array([0., 2.])
+"""
+
+import math
+
+import numpy as np
+
+# SELU's constants, from Klambauer et al. (2017), as Keras uses them
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def linear(x):
+    """f(x) = x"""
+    return x
+
+
+def linear_backward(x, y, dy):
+    """f'(x) = 1"""
+    return dy
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """f(x) = max(x, 0); with Keras's options: slope below `threshold`, cap at `max_value`."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return np.maximum(x, 0)
+    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    if max_value is not None:
+        y = np.minimum(y, max_value)
+    return y.astype(np.asarray(x).dtype, copy=False)
+
+
+def relu_backward(x, y, dy):
+    """f'(x) = 1 where x > 0, else 0 (0 at the kink, as TensorFlow)"""
+    return dy * (x > 0)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """f(x) = x for x > 0, negative_slope·x otherwise (Keras's default slope is 0.2)"""
+    return np.where(x > 0, x, x * negative_slope).astype(np.asarray(x).dtype, copy=False)
+
+
+def leaky_relu_backward(x, y, dy, negative_slope=0.2):
+    """f'(x) = 1 for x > 0, negative_slope otherwise"""
+    return dy * np.where(x > 0, 1.0, negative_slope).astype(dy.dtype)
+
+
+def sigmoid(x):
+    """f(x) = 1 / (1 + e^(−x)), written so that e^(...) never overflows"""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.asarray(x).dtype, copy=False)
+
+
+def sigmoid_backward(x, y, dy):
+    """f'(x) = y·(1 − y)"""
+    return dy * y * (1 - y)
+
+
+def tanh(x):
+    """f(x) = tanh(x)"""
+    return np.tanh(x)
+
+
+def tanh_backward(x, y, dy):
+    """f'(x) = 1 − y²"""
+    return dy * (1 - y * y)
+
+
+def softmax(x, axis=-1):
+    """f(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along `axis`
+    (the row maximum is subtracted first: same value, no overflow)"""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_backward(x, y, dy):
+    """dx = y ⊙ (dy − Σⱼ dyⱼ·yⱼ): the Jacobian diag(y) − y·yᵀ applied to dy, row by row"""
+    return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+
+
+def elu(x, alpha=1.0):
+    """f(x) = x for x > 0, alpha·(e^x − 1) otherwise"""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(
+        np.asarray(x).dtype, copy=False
+    )
+
+
+def elu_backward(x, y, dy, alpha=1.0):
+    """f'(x) = 1 for x > 0, alpha·e^x = y + alpha otherwise"""
+    return dy * np.where(x > 0, 1.0, y + alpha).astype(dy.dtype)
+
+
+def selu(x):
+    """f(x) = scale·elu(x, alpha) with SELU_SCALE ≈ 1.0507 and SELU_ALPHA ≈ 1.6733"""
+    return (SELU_SCALE * elu(x, SELU_ALPHA)).astype(np.asarray(x).dtype, copy=False)
+
+
+def selu_backward(x, y, dy):
+    """f'(x) = scale for x > 0, y + scale·alpha otherwise"""
+    return dy * np.where(x > 0, SELU_SCALE, y + SELU_SCALE * SELU_ALPHA).astype(dy.dtype)
+
+
+def softplus(x):
+    """f(x) = log(1 + e^x), computed as max(x, 0) + log(1 + e^(−|x|)) to stay finite"""
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_backward(x, y, dy):
+    """f'(x) = sigmoid(x)"""
+    return dy * sigmoid(x)
+
+
+def softsign(x):
+    """f(x) = x / (1 + |x|)"""
+    return x / (1 + np.abs(x))
+
+
+def softsign_backward(x, y, dy):
+    """f'(x) = 1 / (1 + |x|)²"""
+    return dy / (1 + np.abs(x)) ** 2
+
+
+def silu(x):
+    """f(x) = x·sigmoid(x) (also called swish)"""
+    return x * sigmoid(x)
+
+
+def silu_backward(x, y, dy):
+    """f'(x) = s·(1 + x·(1 − s)) with s = sigmoid(x)"""
+    s = sigmoid(x)
+    return dy * s * (1 + x * (1 - s))
+
+
+swish = silu
+swish_backward = silu_backward
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def gelu(x, approximate=False):
+    """Exact: f(x) = x·Φ(x) = ½x·(1 + erf(x/√2)).
+    approximate=True: ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))).
+    """
+    x = np.asarray(x)
+    if approximate:
+        y = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+    else:
+        y = 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+    return y.astype(x.dtype, copy=False)
+
+
+def gelu_backward(x, y, dy, approximate=False):
+    """Exact: f'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+    approximate: with u = √(2/π)·(x + 0.044715x³) and t = tanh(u),
+    f'(x) = ½(1 + t) + ½x·(1 − t²)·√(2/π)·(1 + 3·0.044715x²).
+    """
+    if approximate:
+        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
+    else:
+        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        d = cdf + x * pdf
+    return (dy * d).astype(dy.dtype, copy=False)
+
+
+# name → (forward, backward). Keras's names; 'swish' is silu's other name.
+ALL_ACTIVATIONS = {
+    "linear": (linear, linear_backward),
+    "relu": (relu, relu_backward),
+    "leaky_relu": (leaky_relu, leaky_relu_backward),
+    "sigmoid": (sigmoid, sigmoid_backward),
+    "tanh": (tanh, tanh_backward),
+    "softmax": (softmax, softmax_backward),
+    "elu": (elu, elu_backward),
+    "selu": (selu, selu_backward),
+    "softplus": (softplus, softplus_backward),
+    "softsign": (softsign, softsign_backward),
+    "silu": (silu, silu_backward),
+    "swish": (swish, swish_backward),
+    "gelu": (gelu, gelu_backward),
+}
+_BACKWARD = {forward: backward for forward, backward in ALL_ACTIVATIONS.values()}
+
+
+def get(identifier):
+    """The activation function for a name, a function or None (linear)."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        if identifier not in ALL_ACTIVATIONS:
+            raise ValueError(
+                f"Could not interpret activation function identifier: {identifier!r}. "
+                f"Expected one of {sorted(ALL_ACTIVATIONS)} or a callable."
+            )
+        return ALL_ACTIVATIONS[identifier][0]
+    if isinstance(identifier, dict) and "config" in identifier:  # Keras's serialized form
+        return get(identifier["config"] if isinstance(identifier["config"], str) else None)
+    if callable(identifier):
+        return identifier
+    raise ValueError(
+        f"Could not interpret activation function identifier: {identifier!r}. "
+        f"Expected one of {sorted(ALL_ACTIVATIONS)} or a callable."
+    )
+
+
+def backward_of(fn):
+    """The backward of an activation (a custom one's `.backward` attribute)."""
+    if fn in _BACKWARD:
+        return _BACKWARD[fn]
+    backward = getattr(fn, "backward", None)
+    if backward is None:
+        raise ValueError(
+            f"Activation {serialize(fn)!r} has no backward pass. minikeras computes gradients by "
+            "hand: give the function a `backward(x, y, dy)` attribute returning dL/dx."
+        )
+    return backward
+
+
+def serialize(fn) -> str:
+    """The Keras name of an activation function (its `__name__` for custom ones)."""
+    return getattr(fn, "__name__", str(fn))
+
+
+def deserialize(name):
+    """Inverse of `serialize`."""
+    return get(name)

@@ -1,0 +1,92 @@
+"""Input and InputLayer: declare the shape of the data a model receives."""
+
+import numpy as np
+
+from minikeras import config
+from minikeras.layers.layer import Layer
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape and dtype standing for data not given yet.
+
+    `Input(shape=(784,))` returns one; calling layers on it records the graph (Functional API).
+    """
+
+    def __init__(self, shape, dtype=None, name=None, layer=None, inputs=()):
+        self.shape = tuple(shape)
+        self.dtype = dtype or config.floatx()
+        self.name = name
+        self.layer = layer  # the layer that produced this tensor
+        self.inputs = tuple(inputs)  # the tensors that layer was called on
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class InputLayer(Layer):
+    """The entry of a model: it holds the input shape and passes data through unchanged."""
+
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        name=None,
+        input_tensor=None,
+        **kwargs,
+    ):
+        # Keras 2 spelling, still found in saved configs
+        batch_shape = batch_shape or kwargs.pop("batch_input_shape", None)
+        kwargs.pop("input_shape", None)
+        super().__init__(dtype=dtype, name=name, **kwargs)
+        if shape is None and batch_shape is None:
+            raise ValueError("You must pass a `shape` argument.")
+        if batch_shape is None:
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            batch_shape = (batch_size,) + shape
+        self.batch_shape = tuple(batch_shape)
+        self.sparse = bool(sparse)
+        self.output = KerasTensor(self.batch_shape, self.dtype, self.name, layer=self)
+        self.build(self.batch_shape)
+
+    def call(self, x, training=False):
+        return x
+
+    def backward(self, dy):
+        self.grads = []
+        return dy
+
+    def get_config(self):
+        return {
+            "batch_shape": self.batch_shape,
+            "dtype": self.dtype,
+            "sparse": self.sparse,
+            "name": self.name,
+        }
+
+
+def Input(
+    shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None
+):
+    """A symbolic input of `shape` (without the batch axis): the first thing a model is given.
+
+    >>> from minikeras.layers import Input
+    >>> Input(shape=(784,)).shape
+    (None, 784)
+    """
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        name=name,
+        input_tensor=tensor,
+    )
+    return layer.output

@@ -1,0 +1,199 @@
+"""The base class of every layer: weights, the forward pass `call` and the backward pass.
+
+The contract a layer keeps (manual backpropagation, no autograd):
+
+    build(input_shape)        create the weights with add_weight(...)
+    call(x, training=False)   the forward pass; keeps what backward needs
+    backward(dy)              given dy = dL/d(output), sets self.grads (one per trainable weight,
+                              same order) and returns dx = dL/d(input)
+
+Weights change only in the optimizer, never inside `backward`.
+"""
+
+import warnings
+
+import numpy as np
+
+from minikeras import config, initializers
+from minikeras.utils.naming import auto_name, to_snake_case
+
+_LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
+
+
+class Layer:
+    """Base class for layers. Subclasses write `build`, `call`, `backward`, `get_config`."""
+
+    def __init__(self, trainable=True, dtype=None, name=None, **kwargs):
+        unknown = set(kwargs) - set(_LAYER_KWARGS)
+        if unknown:
+            raise ValueError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {k: kwargs[k] for k in sorted(unknown)} }"
+            )
+        input_shape = kwargs.get("input_shape")
+        if kwargs.get("input_dim") is not None:
+            input_shape = (kwargs["input_dim"],)
+        if input_shape is not None:
+            # Keras 3 warns here too; the layer still works as the first layer of a Sequential
+            warnings.warn(
+                "Do not pass an `input_shape`/`input_dim` argument to a layer. When using "
+                "Sequential models, prefer using an `Input(shape)` object as the first layer in "
+                "the model instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            input_shape = tuple(int(d) for d in input_shape)
+        self._input_shape_arg = input_shape  # (features, ...) without the batch axis
+        self.name = name or auto_name(to_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self._dtype = np.dtype(dtype).name if dtype is not None else None
+        self.built = False
+        self.weights = []  # every weight array, in Keras's order (what get_weights returns)
+        self.weight_names = []
+        self._trainable_flags = []
+        self.grads = []  # dL/dw for each trainable weight, set by backward
+        self._buffers = {}
+        self.input_shape = None  # (None, features, ...) once built
+        self.output_shape = None
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def dtype(self):
+        """The float type of this layer's weights and computations."""
+        return self._dtype or config.floatx()
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for w, t in zip(self.weights, self._trainable_flags) if t]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return list(self.weights)
+        return [w for w, t in zip(self.weights, self._trainable_flags) if not t]
+
+    def add_weight(
+        self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None
+    ):
+        """Create a weight array of `shape`, filled by `initializer`, and register it."""
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
+        value = np.ascontiguousarray(value, dtype=dtype or self.dtype)
+        self.weights.append(value)
+        self.weight_names.append(name or f"variable_{len(self.weights) - 1}")
+        self._trainable_flags.append(trainable)
+        return value
+
+    def get_weights(self):
+        """Copies of the weights, in Keras's order."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copy new values into the weights (same count and shapes, else ValueError)."""
+        weights = list(weights)
+        if len(weights) != len(self.weights):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(self.weights)} weights."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for name, old, new in zip(self.weight_names, self.weights, arrays):
+            if old.shape != new.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {old.shape} is not compatible with provided "
+                    f"weight shape {new.shape} (weight '{name}')."
+                )
+        for old, new in zip(self.weights, arrays):
+            old[...] = new  # in place: the optimizer's slots stay attached to the same arrays
+
+    def count_params(self):
+        return int(sum(w.size for w in self.weights))
+
+    # -------------------------------------------------------- the forward/backward contract
+    def build(self, input_shape):
+        """Create the weights for inputs of `input_shape` (batch axis first, may be None)."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def call(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def check_input_shape(self, shape):
+        """Raise Keras's ValueError when an input's feature axes differ from the built ones."""
+        if self.input_shape is None:
+            return
+        expected = self.input_shape[1:]
+        if len(shape) != len(self.input_shape) or any(
+            e is not None and e != s for e, s in zip(expected, shape[1:])
+        ):
+            axis = -1 if len(shape) == len(self.input_shape) else None
+            if axis is not None:
+                for i in range(1, len(shape)):
+                    if expected[i - 1] is not None and expected[i - 1] != shape[i]:
+                        axis = i - len(shape)
+                detail = (
+                    f"expected axis {axis} of input shape to have value {expected[axis]}, "
+                    f"but received input with shape {tuple(shape)}"
+                )
+            else:
+                detail = (
+                    f"expected ndim={len(self.input_shape)}, found ndim={len(shape)}. "
+                    f"Full shape received: {tuple(shape)}"
+                )
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: {detail}'
+            )
+
+    def __call__(self, x, training=False):
+        """Build on first use, check the input, run `call`; returns a fresh array."""
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        self.check_input_shape(x.shape)
+        return self.call(x, training=training).copy()
+
+    def buffer(self, key, shape, dtype=None):
+        """A reusable scratch array, so that a steady training step allocates nothing new.
+
+        Callers must not keep the result across steps: the next call with the same key and shape
+        overwrites it.
+        """
+        dtype = np.dtype(dtype or self.dtype)
+        array = self._buffers.get(key)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = np.empty(shape, dtype=dtype)
+            self._buffers[key] = array
+        return array
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_shape_arg is not None:
+            config_["batch_input_shape"] = (None,) + tuple(self._input_shape_arg)
+        return config_
+
+    @classmethod
+    def from_config(cls, config_):
+        config_ = dict(config_)
+        batch_input_shape = config_.pop("batch_input_shape", None) or config_.pop(
+            "batch_shape", None
+        )
+        dtype = config_.get("dtype")
+        if isinstance(dtype, dict):  # Keras 3's serialized DTypePolicy
+            config_["dtype"] = dtype.get("config", {}).get("name")
+        if batch_input_shape is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return cls(input_shape=tuple(batch_input_shape[1:]), **config_)
+        return cls(**config_)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -1,0 +1,446 @@
+"""Losses: each computes its value and its gradient with respect to the model's output.
+
+A loss object is called like Keras's, on plain arrays: `loss(y_true, y_pred, sample_weight=None)`
+returns the reduced value (Σ wᵢ·lossᵢ / N for the default reduction 'sum_over_batch_size').
+
+For training, `value_and_grad(y_true, y_pred, sample_weight)` returns that value and
+dL/dy_pred. Crossentropies can also start from the logits z of the softmax or sigmoid that made
+y_pred (`value_and_grad_from_logits`): that is what Keras does inside `fit`/`evaluate`
+(no clipping, gradient (p − y)/N), and the model does the same when its output layer's activation
+is the loss's `logits_activation`.
+
+>>> import numpy as np
+>>> from minikeras import losses
+>>> y = np.eye(3)
+>>> p = np.array([[.9, .05, .05], [.5, .89, .6], [.05, .01, .94]])
+>>> round(float(losses.CategoricalCrossentropy()(y, p)), 4)
+0.3239
+"""
+
+import numpy as np
+
+from minikeras import config, kernels
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
+
+
+def _clip(p):
+    eps = config.epsilon()
+    return np.clip(p, eps, 1 - eps)
+
+
+def _inside_clip(p):
+    """1 where clip(p, ε, 1 − ε) lets the gradient through, 0 where it is flat."""
+    eps = config.epsilon()
+    return ((p >= eps) & (p <= 1 - eps)).astype(p.dtype)
+
+
+class Loss:
+    """Base class. Subclasses define `call(y_true, y_pred)` (one loss per sample) and
+    `gradient(y_true, y_pred)` (d lossᵢ / d y_pred, same shape as y_pred)."""
+
+    # name of the output activation whose logits this loss can start from (None: cannot)
+    logits_activation = None
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction not in REDUCTIONS:
+            raise ValueError(
+                f"Invalid value for argument `reduction`. Expected one of {REDUCTIONS}. "
+                f"Received: reduction={reduction!r}"
+            )
+        self.name = name or type(self).__name__
+        self.reduction = reduction
+        self.dtype = dtype
+
+    # -- what subclasses write
+    def call(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def gradient(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def prepare_targets(self, y_true, y_pred):
+        """y_true as `call` expects it (e.g. smoothed labels); here, y_pred's dtype."""
+        return np.asarray(y_true, dtype=y_pred.dtype)
+
+    # -- the reduction, shared by every loss
+    def _row_scale(self, sample_weight, n, dtype):
+        """Each sample's weight in the reduced loss: wᵢ/N ('sum_over_batch_size'), wᵢ ('sum')."""
+        w = np.ones(n, dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
+        w = w.reshape(n, -1)[:, 0] if w.ndim > 1 else w
+        if self.reduction in ("sum", "none", None):
+            return w
+        if self.reduction == "mean_with_sample_weight" and sample_weight is not None:
+            return w / w.sum() if w.sum() != 0 else w * 0
+        return w / n
+
+    def _reduce(self, losses, sample_weight):
+        n = losses.shape[0]
+        if self.reduction in ("none", None):
+            return (
+                losses
+                if sample_weight is None
+                else losses * self._row_scale(sample_weight, n, losses.dtype)
+            )
+        # Σ wᵢ·lossᵢ / N, computed in the loss's dtype as Keras does
+        return np.sum(losses * self._row_scale(sample_weight, n, losses.dtype), dtype=losses.dtype)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The reduced loss on plain arrays (probabilities are clipped, as in Keras)."""
+        y_pred = np.asarray(y_pred)
+        if not np.issubdtype(y_pred.dtype, np.floating):
+            y_pred = y_pred.astype(config.floatx())
+        y_true = self.prepare_targets(y_true, y_pred)
+        return self._reduce(self.call(y_true, y_pred), sample_weight)
+
+    def value_and_grad(self, y_true, y_pred, sample_weight=None):
+        """(reduced loss, dL/dy_pred)."""
+        y_true = self.prepare_targets(y_true, y_pred)
+        losses = self.call(y_true, y_pred)
+        scale = self._row_scale(sample_weight, y_pred.shape[0], y_pred.dtype)
+        grad = self.gradient(y_true, y_pred)
+        grad *= scale.reshape((-1,) + (1,) * (grad.ndim - 1))
+        return self._reduce(losses, sample_weight), grad
+
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+        """(reduced loss, dL/dlogits), for losses with a `logits_activation`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot start from logits")
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _mean_last_axis_scale(y_pred):
+    """1/C: each per-sample loss below is a mean over the last axis of C entries."""
+    return 1.0 / y_pred.shape[-1]
+
+
+class MeanSquaredError(Loss):
+    """lossᵢ = meanⱼ (yᵢⱼ − pᵢⱼ)²        d lossᵢ / d pᵢⱼ = 2(pᵢⱼ − yᵢⱼ)/C"""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(name, reduction, dtype)
+
+    def call(self, y_true, y_pred):
+        return np.mean(np.square(y_pred - y_true), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        return (y_pred - y_true) * (2 * _mean_last_axis_scale(y_pred))
+
+
+class MeanAbsoluteError(Loss):
+    """lossᵢ = meanⱼ |yᵢⱼ − pᵢⱼ|         d lossᵢ / d pᵢⱼ = sign(pᵢⱼ − yᵢⱼ)/C"""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(name, reduction, dtype)
+
+    def call(self, y_true, y_pred):
+        return np.mean(np.abs(y_pred - y_true), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        return np.sign(y_pred - y_true) * y_pred.dtype.type(_mean_last_axis_scale(y_pred))
+
+
+class CategoricalCrossentropy(Loss):
+    """lossᵢ = −Σⱼ yᵢⱼ·log pᵢⱼ for one-hot (or smoothed) labels y.
+
+    On probabilities (plain arrays, or outputs not made by a softmax), as Keras: each row is
+    renormalised (q = p/Σp) and clipped to [ε, 1 − ε], ε = 1e-7. From logits z (inside `fit`
+    after a softmax, or `from_logits=True`): lossᵢ = Σⱼ yᵢⱼ·(logsumexp(zᵢ) − zᵢⱼ), exact.
+    """
+
+    logits_activation = "softmax"
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(name, reduction, dtype)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+    def prepare_targets(self, y_true, y_pred):
+        y = np.asarray(y_true, dtype=y_pred.dtype)
+        if self.label_smoothing:
+            # y ← y·(1 − s) + s/C: every class keeps a little probability mass
+            y = y * (1 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
+        return y
+
+    def call(self, y_true, y_pred):
+        if self.from_logits:
+            return _softmax_xent(y_true, y_pred, None)[0]
+        q = _clip(y_pred / np.sum(y_pred, axis=-1, keepdims=True))
+        return -np.sum(y_true * np.log(q), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        """From probabilities: with S = Σp, q = clip(p/S), g = −y/q (0 where clipped flat),
+        d lossᵢ/d pₖ = (gₖ − Σⱼ gⱼ·(pⱼ/S)) / S     (the chain rule through the renormalisation)."""
+        if self.from_logits:
+            return _softmax_xent(y_true, y_pred, None)[1]
+        s = np.sum(y_pred, axis=-1, keepdims=True)
+        p_norm = y_pred / s
+        g = -y_true / _clip(p_norm) * _inside_clip(p_norm)
+        return (g - np.sum(g * p_norm, axis=-1, keepdims=True)) / s
+
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+        y = self.prepare_targets(y_true, logits)
+        scale = self._row_scale(sample_weight, logits.shape[0], logits.dtype)
+        losses, dlogits = _softmax_xent(y, logits, scale)
+        return self._reduce(losses, sample_weight), dlogits
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
+
+
+def _softmax_xent(y, logits, row_scale):
+    """Per-sample crossentropy from logits and its gradient (p·Σy − y)·row_scale, via the kernel."""
+    n = logits.shape[0]
+    if row_scale is None:
+        row_scale = np.ones(n, logits.dtype)
+    probs = np.empty_like(logits)
+    dlogits = np.empty_like(logits)
+    losses = np.empty(n, logits.dtype)
+    kernels.softmax_crossentropy(
+        np.ascontiguousarray(logits), np.ascontiguousarray(y), row_scale, probs, losses, dlogits
+    )
+    return losses, dlogits
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical crossentropy with integer labels yᵢ ∈ {0, …, C−1} (shape (N,) or (N, 1)).
+
+    From logits: lossᵢ = logsumexp(zᵢ) − zᵢ,yᵢ. On probabilities, as Keras: c = clip(p, ε, 1 − ε),
+    then the same formula with z = log c: lossᵢ = log Σⱼ cᵢⱼ − log cᵢ,yᵢ (no renormalisation).
+    """
+
+    logits_activation = "softmax"
+
+    def __init__(
+        self,
+        from_logits=False,
+        ignore_class=None,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="sparse_categorical_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(name, reduction, dtype)
+        if ignore_class is not None:
+            raise NotImplementedError("ignore_class is not supported by minikeras yet")
+        self.from_logits = from_logits
+        self.ignore_class = ignore_class
+        self.axis = axis
+
+    def prepare_targets(self, y_true, y_pred):
+        """The labels as one-hot rows: the dense form every formula below is written for."""
+        labels = np.asarray(y_true)
+        if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+            labels = labels[..., 0]
+        labels = labels.astype(np.int64)
+        num_classes = y_pred.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(
+                f"Received labels from {int(labels.min())} to {int(labels.max())}, outside the "
+                f"valid range of [0, {num_classes})."
+            )
+        return np.eye(num_classes, dtype=y_pred.dtype)[labels]
+
+    def call(self, y_true, y_pred):
+        z = y_pred if self.from_logits else np.log(_clip(y_pred))
+        return _softmax_xent(y_true, z, None)[0]
+
+    def gradient(self, y_true, y_pred):
+        """From probabilities, with c = clip(p) and y one-hot:
+        d lossᵢ / d pₖ = (1/Σⱼcⱼ − yₖ/cₖ) · [p inside the clip]."""
+        if self.from_logits:
+            return _softmax_xent(y_true, y_pred, None)[1]
+        c = _clip(y_pred)
+        return (1 / np.sum(c, axis=-1, keepdims=True) - y_true / c) * _inside_clip(y_pred)
+
+    value_and_grad_from_logits = CategoricalCrossentropy.value_and_grad_from_logits
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "axis": self.axis,
+        }
+
+
+class BinaryCrossentropy(Loss):
+    """lossᵢ = meanⱼ −(y·log p + (1 − y)·log(1 − p)), for labels in [0, 1].
+
+    On probabilities p is clipped to [ε, 1 − ε]. From logits z (after a sigmoid inside `fit`,
+    or `from_logits=True`): meanⱼ max(z, 0) − z·y + log(1 + e^(−|z|)), gradient (σ(z) − y)/C.
+    """
+
+    logits_activation = "sigmoid"
+
+    def __init__(
+        self,
+        from_logits=False,
+        label_smoothing=0.0,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="binary_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(name, reduction, dtype)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+    def prepare_targets(self, y_true, y_pred):
+        y = np.asarray(y_true, dtype=y_pred.dtype)
+        if y.ndim == y_pred.ndim - 1:
+            y = y[..., None]
+        if self.label_smoothing:
+            # y ← y·(1 − s) + s/2: pulls the labels toward 0.5
+            y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
+        return y
+
+    def call(self, y_true, y_pred):
+        if self.from_logits:
+            return np.mean(_sigmoid_xent(y_true, y_pred), axis=-1)
+        c = _clip(y_pred)
+        return np.mean(-(y_true * np.log(c) + (1 - y_true) * np.log(1 - c)), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        """From probabilities: d lossᵢ / d pⱼ = (−y/c + (1 − y)/(1 − c)) / C, c = clip(p).
+        From logits: (σ(z) − y) / C."""
+        scale = y_pred.dtype.type(_mean_last_axis_scale(y_pred))
+        if self.from_logits:
+            return (_sigmoid(y_pred) - y_true) * scale
+        c = _clip(y_pred)
+        return (-y_true / c + (1 - y_true) / (1 - c)) * _inside_clip(y_pred) * scale
+
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+        y = self.prepare_targets(y_true, logits)
+        losses = np.mean(_sigmoid_xent(y, logits), axis=-1)
+        scale = self._row_scale(sample_weight, logits.shape[0], logits.dtype)
+        grad = (_sigmoid(logits) - y) * logits.dtype.type(_mean_last_axis_scale(logits))
+        grad *= scale.reshape((-1,) + (1,) * (grad.ndim - 1))
+        return self._reduce(losses, sample_weight), grad
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
+
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+
+
+def _sigmoid_xent(y, z):
+    """−(y·log σ(z) + (1 − y)·log(1 − σ(z)))
+    = max(z, 0) − z·y + log(1 + e^(−|z|)), which never overflows."""
+    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+# -- Keras's functional forms: one loss per sample, no reduction
+def mean_squared_error(y_true, y_pred):
+    y_pred = np.asarray(y_pred)
+    return MeanSquaredError().call(np.asarray(y_true, y_pred.dtype), y_pred)
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_pred = np.asarray(y_pred)
+    return MeanAbsoluteError().call(np.asarray(y_true, y_pred.dtype), y_pred)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    loss = CategoricalCrossentropy(from_logits, label_smoothing, axis, reduction="none")
+    return loss(y_true, y_pred)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    loss = SparseCategoricalCrossentropy(from_logits, ignore_class, axis, reduction="none")
+    return loss(y_true, y_pred)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    loss = BinaryCrossentropy(from_logits, label_smoothing, axis, reduction="none")
+    return loss(y_true, y_pred)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+ALL_LOSSES = {
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "MSE": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+}
+_BY_FUNCTION = {
+    mean_squared_error: MeanSquaredError,
+    mean_absolute_error: MeanAbsoluteError,
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    binary_crossentropy: BinaryCrossentropy,
+}
+_BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_LOSSES.values()}
+
+
+def get(identifier):
+    """A Loss object from a name ('categorical_crossentropy', 'mse', ...), a Keras loss function,
+    a class name or a Loss instance; unknown names raise ValueError listing the valid ones."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = ALL_LOSSES.get(identifier) or _BY_CLASS_NAME.get(identifier)
+        if cls is None:
+            raise ValueError(
+                f"Could not interpret loss identifier: {identifier!r}. "
+                f"Expected one of {sorted(ALL_LOSSES)}."
+            )
+        return cls()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        cls = _BY_CLASS_NAME.get(identifier["class_name"])
+        if cls is None:
+            raise ValueError(f"Could not interpret loss identifier: {identifier['class_name']!r}")
+        return cls.from_config(identifier.get("config", {}))
+    if identifier in _BY_FUNCTION:
+        return _BY_FUNCTION[identifier]()
+    raise ValueError(
+        f"Could not interpret loss identifier: {identifier!r}. minikeras needs each loss's "
+        "gradient: pass one of its names, or a `minikeras.losses.Loss` subclass with "
+        "`call` and `gradient`."
+    )
+
+
+def serialize(loss):
+    return {
+        "module": "keras.losses",
+        "class_name": type(loss).__name__,
+        "config": loss.get_config(),
+        "registered_name": None,
+    }

@@ -1,0 +1,86 @@
+"""The edge of the model: user data becomes contiguous arrays in the model's dtype,
+or a clear error.
+
+Everything here runs before training touches a weight, so bad input never leaves a model
+half-changed.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def positive_int(value, name):
+    """`value` as an int ≥ 1, else ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def to_array(data, dtype, name):
+    """Data (array, nested lists, any numeric dtype or layout) → C-contiguous `dtype` array."""
+    if data is None:
+        raise ValueError(f"`{name}` is None; expected an array of samples.")
+    if (
+        isinstance(data, (list, tuple, dict))
+        and len(data)
+        and isinstance(data[0] if not isinstance(data, dict) else None, np.ndarray)
+        and len({np.shape(d) for d in data}) > 1
+    ):
+        raise ValueError(
+            f"`{name}` is a list of {len(data)} arrays of different shapes; this model takes a "
+            "single array."
+        )
+    array = np.asarray(data)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(
+            f"`{name}` must hold numbers; received an array of dtype {array.dtype} "
+            f"(shape {array.shape})."
+        )
+    if array.ndim == 0:
+        raise ValueError(f"`{name}` must have a batch axis; received a scalar {array!r}.")
+    if array.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty (shape {array.shape}); expected at least one sample.")
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def check_same_length(**arrays):
+    """Keras's 'Data cardinality is ambiguous' error, with every size named."""
+    sizes = {name: len(a) for name, a in arrays.items() if a is not None}
+    if len(set(sizes.values())) > 1:
+        detail = "\n".join(f"'{name}' sizes: {size}" for name, size in sizes.items())
+        raise ValueError(
+            "Data cardinality is ambiguous. Make sure all arrays contain the same number of "
+            f"samples.\n{detail}"
+        )
+
+
+def sample_weights(sample_weight, class_weight, y, n, dtype):
+    """One weight per sample, from `sample_weight` or `class_weight` {class: weight}; or None."""
+    if sample_weight is not None:
+        w = to_array(sample_weight, dtype, "sample_weight")
+        if w.ndim == 2 and w.shape[1] == 1:
+            w = w[:, 0]
+        if w.ndim != 1 or w.shape[0] != n:
+            raise ValueError(
+                f"`sample_weight` must have shape ({n},), one weight per sample; "
+                f"received shape {w.shape}."
+            )
+        return w
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise ValueError(
+                f"`class_weight` must be a dict {{class: weight}}; received {class_weight!r}"
+            )
+        classes = np.argmax(y, axis=-1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(n)
+        classes = classes.astype(np.int64)
+        missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
+        if missing:
+            raise ValueError(
+                f"`class_weight` must contain all classes in the data. The classes {missing} "
+                "exist in the data but not in `class_weight`."
+            )
+        return np.array([class_weight[c] for c in classes.tolist()], dtype=dtype)
+    return None

@@ -1,0 +1,568 @@
+"""Model: compile, then the training loop (fit), evaluate and predict.
+
+One training step, as `train_step` does it:
+
+    y_pred = forward(x)                      each layer's call, first to last
+    loss, d = loss.value_and_grad(y, y_pred) dL/dy_pred (or dL/dlogits, see below)
+    backward(d)                              each layer's backward, last to first, fills layer.grads
+    optimizer.apply(grads, weights)          the only place weights change
+    metrics.update(y, y_pred)                running means for the progress bar and History
+
+When the output layer ends in a softmax (or sigmoid) and the loss is a crossentropy, Keras computes
+the loss from the logits z instead of the probabilities: exact even when a probability rounds to
+0, and the gradient is simply (p − y)/N. minikeras does the same (`uses_logits`).
+
+`Model` holds what every kind of model shares; `Sequential` (a stack of layers) says how data
+flows forward and gradients flow back, so a graph of layers can subclass it the same way.
+"""
+
+import numpy as np
+
+from minikeras import callbacks as callbacks_module
+from minikeras import losses as losses_module
+from minikeras import metrics as metrics_module
+from minikeras import optimizers as optimizers_module
+from minikeras.layers.layer import Layer
+from minikeras.models import inputs
+from minikeras.utils import batching, rng
+
+
+class Model(Layer):
+    """The base of every model. Subclasses define `call`, `backward`, `build`, `layers`."""
+
+    def __init__(self, name=None, trainable=True, dtype=None):
+        super().__init__(trainable=trainable, dtype=dtype, name=name)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.compiled_metrics = []  # what compile() was given
+        self.metrics = []  # Metric objects, resolved once the data's shapes are known
+        self.loss_tracker = metrics_module.Mean(name="loss")
+        self.stop_training = False
+        self.history = None
+        self.uses_logits = False
+
+    # ------------------------------------------------------------------ subclasses provide
+    @property
+    def layers(self):
+        raise NotImplementedError
+
+    @property
+    def output_layer(self):
+        """The layer whose activation makes the model's output (for the logits shortcut)."""
+        return self.layers[-1] if self.layers else None
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self):
+        return [w for layer in self.layers for w in layer.weights]
+
+    @weights.setter
+    def weights(
+        self, value
+    ):  # Layer.__init__ assigns an empty list; a model's weights are its layers'
+        pass
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
+
+    @property
+    def grads(self):
+        """dL/dw for every trainable weight, after `backward`, in `trainable_weights` order."""
+        return [g for layer in self.layers if layer.trainable for g in layer.grads]
+
+    @grads.setter
+    def grads(self, value):
+        pass
+
+    def get_weights(self):
+        """Copies of every weight, layer by layer (kernel, then bias): Keras's order."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copy weights in, in Keras's order; checks count and shapes before changing any."""
+        weights = [np.asarray(w) for w in weights]
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the model was expecting {len(own)} weights."
+            )
+        for i, (old, new) in enumerate(zip(own, weights)):
+            if old.shape != new.shape:
+                raise ValueError(
+                    f"Weight {i} of model '{self.name}' has shape {old.shape}; the value given "
+                    f"has shape {new.shape}."
+                )
+        for old, new in zip(own, weights):
+            old[...] = new
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                "You tried to call `count_params` on this model, but the model has not been "
+                "built. Build it first, e.g. by calling it on data or giving an input shape."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    def get_layer(self, name=None, index=None):
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
+        )
+
+    # ------------------------------------------------------------------ compile
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Choose optimizer, loss and metrics. Unknown names fail here, listing the valid ones."""
+        if weighted_metrics:
+            raise NotImplementedError("weighted_metrics are not supported by minikeras yet")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss) if loss is not None else None
+        if metrics is None:
+            metrics = []
+        if not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        for m in metrics:  # fail now on an unknown name; 'accuracy' is resolved from the data later
+            if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
+                metrics_module.get(m)
+        self.compiled_metrics = list(metrics)
+        self.metrics = []
+        self.loss_weights = loss_weights
+        self.compiled = True
+
+    def _assert_compiled(self):
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+        if self.loss is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+
+    # ------------------------------------------------------------------ data at the edge
+    def _prepare_x(self, x, name="x"):
+        x = inputs.to_array(x, self.dtype, name)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        expected = self.input_shape
+        if x.ndim == len(expected) - 1 and all(
+            e is None or e == s for e, s in zip(expected[1:], x.shape)
+        ):
+            raise ValueError(
+                f"`{name}` has shape {x.shape}: one sample without a batch axis. The model expects "
+                f"inputs of shape {expected} (batch first); pass `np.expand_dims({name}, 0)` or "
+                f"`{name}[None]` to give it a batch of one."
+            )
+        self.layers[0].check_input_shape(x.shape) if self.layers else None
+        return x
+
+    def _prepare_y(self, y, n, name="y"):
+        """Labels checked against the loss and the model's output shape."""
+        y = inputs.to_array(y, self.dtype, name)
+        out_shape = self.output_shape
+        if isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
+            if not (
+                y.ndim == len(out_shape) - 1 or (y.ndim == len(out_shape) and y.shape[-1] == 1)
+            ):
+                raise ValueError(
+                    f"`{name}` has shape {y.shape}; sparse_categorical_crossentropy expects one "
+                    f"integer class id per sample, shape ({y.shape[0]},) or ({y.shape[0]}, 1), for "
+                    f"an output of shape {out_shape}."
+                )
+            if np.any(y != np.round(y)) or y.min() < 0 or y.max() >= out_shape[-1]:
+                raise ValueError(
+                    f"`{name}` must hold integer class ids in [0, {out_shape[-1]}) for an output "
+                    f"of shape {out_shape}; received values from {y.min()} to {y.max()}."
+                )
+            return y
+        if y.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
+            y = y.reshape(y.shape + (1,))  # labels (N,) for an output (N, 1), as Keras accepts
+        if y.shape[1:] != tuple(out_shape[1:]):
+            hint = ""
+            if (
+                isinstance(self.loss, losses_module.CategoricalCrossentropy)
+                and y.ndim == 1
+                or (y.ndim == 2 and y.shape[1] == 1 and out_shape[-1] > 1)
+            ):
+                hint = (
+                    " For categorical_crossentropy the labels must be one-hot rows "
+                    "(minikeras.utils.to_categorical), or use sparse_categorical_crossentropy "
+                    "with integer labels."
+                )
+            raise ValueError(
+                f"Arguments `target` and `output` must have the same shape. Received: "
+                f"target.shape={y.shape}, output.shape={out_shape}.{hint}"
+            )
+        return y
+
+    def _prepare(self, x, y, sample_weight=None, class_weight=None):
+        self._assert_compiled()
+        x = self._prepare_x(x)
+        if y is None:
+            raise ValueError("`y` is None: training and evaluation need labels for every sample.")
+        y_array = np.asarray(y)
+        inputs.check_same_length(x=x, y=y_array if y_array.ndim else None)
+        y = self._prepare_y(y_array, len(x))
+        w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
+        self._ensure_metrics(y)
+        return x, y, w
+
+    def _ensure_metrics(self, y):
+        """Resolve the compiled metrics ('accuracy' depends on the label and output shapes)."""
+        if not self.metrics and self.compiled_metrics:
+            self.metrics = [
+                metrics_module.resolve(m, y.shape, self.output_shape, self.loss)
+                for m in self.compiled_metrics
+            ]
+        out = self.output_layer
+        self.uses_logits = bool(
+            self.loss.logits_activation
+            and not getattr(self.loss, "from_logits", False)
+            and getattr(out, "output_activation", None) == self.loss.logits_activation
+        )
+
+    # ------------------------------------------------------------------ one step
+    def _loss_and_gradient(self, y, y_pred, sample_weight):
+        """The batch loss and its gradient at the output (at the logits when `uses_logits`)."""
+        if self.uses_logits:
+            return self.loss.value_and_grad_from_logits(y, self.output_layer.logits, sample_weight)
+        return self.loss.value_and_grad(y, y_pred, sample_weight)
+
+    def train_step(self, x, y, sample_weight=None):
+        """Forward, loss, backward, update; returns the logs (running means) after this batch."""
+        y_pred = self.call(x, training=True)
+        loss, d_output = self._loss_and_gradient(y, y_pred, sample_weight)
+        self.backward(d_output, from_logits=self.uses_logits)
+        self.optimizer.apply(self.grads, self.trainable_weights)
+        return self._update_metrics(loss, y, y_pred, sample_weight)
+
+    def test_step(self, x, y, sample_weight=None):
+        """Forward and loss only."""
+        y_pred = self.call(x, training=False)
+        loss, _ = self._loss_and_gradient(y, y_pred, sample_weight)
+        return self._update_metrics(loss, y, y_pred, sample_weight)
+
+    def _update_metrics(self, loss, y, y_pred, sample_weight):
+        # the epoch loss is Σ(batch size × batch loss) / Σ batch size, as Keras's loss tracker
+        self.loss_tracker.update_state(loss, sample_weight=len(y))
+        for metric in self.metrics:
+            metric.update_state(y, y_pred, sample_weight)
+        return self._metric_results()
+
+    def _metric_results(self):
+        logs = {"loss": self.loss_tracker.result()}
+        for metric in self.metrics:
+            logs[metric.name] = metric.result()
+        return logs
+
+    def reset_metrics(self):
+        self.loss_tracker.reset_state()
+        for metric in self.metrics:
+            metric.reset_state()
+
+    @property
+    def metrics_names(self):
+        return ["loss"] + [m.name for m in self.metrics]
+
+    # ------------------------------------------------------------------ the training loop
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Train for `epochs` passes over the data; returns the `History`.
+
+        Everything is checked before the first weight changes; if training then raises an
+        exception, the weights and optimizer state are put back as they were before `fit`.
+        """
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise NotImplementedError(
+                "steps_per_epoch/validation_steps need a data generator, "
+                "which minikeras does not support yet"
+            )
+        batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        epochs = inputs.positive_int(epochs, "epochs")
+        verbose = _check_verbose(verbose)
+        if validation_data is None and validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(
+                    f"`validation_split` must be in (0, 1). Received: {validation_split}"
+                )
+            x_arr = np.asarray(x)
+            y_arr = np.asarray(y)
+            sw_arr = None if sample_weight is None else np.asarray(sample_weight)
+            inputs.check_same_length(x=x_arr, y=y_arr)
+            (x, y, sample_weight), (vx, vy, vsw) = batching.train_validation_split(
+                [x_arr, y_arr, sw_arr], validation_split
+            )
+            validation_data = (vx, vy, vsw)
+        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            val = self._unpack_validation(validation_data)
+
+        n = len(x)
+        steps = batching.num_batches(n, batch_size)
+        callback_list = callbacks_module.CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
+        saved = self._snapshot()
+        try:
+            self._train(
+                x,
+                y,
+                sample_weight,
+                val,
+                batch_size,
+                epochs,
+                initial_epoch,
+                shuffle,
+                validation_batch_size or batch_size,
+                validation_freq,
+                callback_list,
+            )
+        except Exception:
+            self._restore(saved)
+            raise
+        return self.history
+
+    def _unpack_validation(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight); received {type(validation_data).__name__}."
+            )
+        vx, vy, vsw = (*validation_data, None)[:3]
+        vx = self._prepare_x(vx, "validation_data x")
+        vy_arr = np.asarray(vy)
+        inputs.check_same_length(x_val=vx, y_val=vy_arr)
+        vy = self._prepare_y(vy_arr, len(vx), "validation_data y")
+        vsw = inputs.sample_weights(vsw, None, vy, len(vx), self.dtype)
+        return vx, vy, vsw
+
+    def _train(
+        self,
+        x,
+        y,
+        sample_weight,
+        val,
+        batch_size,
+        epochs,
+        initial_epoch,
+        shuffle,
+        val_batch_size,
+        validation_freq,
+        callback_list,
+    ):
+        self.stop_training = False
+        callback_list.on_train_begin()
+        n = len(x)
+        training_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            order = batching.epoch_order(n, shuffle, rng.generator())
+            for step, (start, stop) in enumerate(batching.batch_slices(n, batch_size)):
+                callback_list.on_train_batch_begin(step)
+                if shuffle:
+                    idx = order[start:stop]
+                    xb, yb = x[idx], y[idx]
+                    wb = None if sample_weight is None else sample_weight[idx]
+                else:
+                    xb, yb = x[start:stop], y[start:stop]
+                    wb = None if sample_weight is None else sample_weight[start:stop]
+                logs = self.train_step(xb, yb, wb)
+                callback_list.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = self._metric_results()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs=training_logs)
+
+    def _snapshot(self):
+        return self.get_weights(), self.optimizer.get_state()
+
+    def _restore(self, saved):
+        weights, optimizer_state = saved
+        self.set_weights(weights)
+        self.optimizer.set_state(optimizer_state)
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ):
+        """The loss and metrics over the data: a float, a list [loss, *metrics], or a dict."""
+        batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        verbose = _check_verbose(verbose)
+        x, y, sample_weight = self._prepare(x, y, sample_weight)
+        callback_list = callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=batching.num_batches(len(x), batch_size),
+        )
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list):
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        logs = {}
+        for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
+            callback_list.on_test_batch_begin(step)
+            wb = None if sample_weight is None else sample_weight[start:stop]
+            logs = self.test_step(x[start:stop], y[start:stop], wb)
+            callback_list.on_test_batch_end(step, logs)
+        logs = {k: float(v) for k, v in self._metric_results().items()}
+        callback_list.on_test_end(logs)
+        return logs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for x, batch by batch (32 by default); needs no `compile`."""
+        batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        verbose = _check_verbose(verbose)
+        x = self._prepare_x(x)
+        callback_list = callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=batching.num_batches(len(x), batch_size),
+        )
+        callback_list.on_predict_begin()
+        out = np.empty((len(x),) + tuple(self.output_shape[1:]), dtype=self.dtype)
+        for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
+            callback_list.on_predict_batch_begin(step)
+            out[start:stop] = self.call(x[start:stop], training=False)
+            callback_list.on_predict_batch_end(step, {"outputs": out[start:stop]})
+        callback_list.on_predict_end()
+        return out
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; metrics restart at each call, as in Keras."""
+        x, y, w = self._prepare(x, y, sample_weight, class_weight)
+        self.reset_metrics()
+        saved = self._snapshot()
+        try:
+            logs = self.train_step(x, y, w)
+        except Exception:
+            self._restore(saved)
+            raise
+        return self._format_batch_logs(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        x, y, w = self._prepare(x, y, sample_weight)
+        self.reset_metrics()
+        return self._format_batch_logs(self.test_step(x, y, w), return_dict)
+
+    def predict_on_batch(self, x):
+        return self.call(self._prepare_x(x), training=False).copy()
+
+    def _format_batch_logs(self, logs, return_dict):
+        logs = {k: float(v) for k, v in logs.items()}
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def __call__(self, x, training=False):
+        return self.call(self._prepare_x(x), training=training).copy()
+
+    # ------------------------------------------------------------------ description
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
+        """Print Keras's table of layers, output shapes and parameter counts."""
+        from minikeras.models.summary import print_summary
+
+        print_summary(self, print_fn=print_fn)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        from minikeras import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        from minikeras import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, **kwargs):
+        from minikeras import saving
+
+        saving.load_weights(self, filepath, **kwargs)
+
+
+def _check_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
+    return verbose

@@ -1,0 +1,153 @@
+"""Sequential: a plain stack of layers, data down through it and gradients back up."""
+
+from minikeras.layers.input_layer import InputLayer, KerasTensor
+from minikeras.layers.layer import Layer
+from minikeras.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers: one input, one output.
+
+    >>> import numpy as np
+    >>> from minikeras import Sequential
+    >>> from minikeras.layers import Dense, Input
+    >>> model = Sequential([Input(shape=(4,)), Dense(3, activation="relu"), Dense(2)])
+    >>> model.predict(np.ones((5, 4)), verbose=0).shape
+    (5, 2)
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(name=name, trainable=trainable)
+        self._layers = []  # with the InputLayer first, when there is one
+        self._input_gradient_needed = False
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        """The layers, without the InputLayer (as Keras lists them)."""
+        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+
+    def add(self, layer, rebuild=True):
+        """Append a layer (or an `Input(...)`) on top of the stack."""
+        if isinstance(layer, KerasTensor) and isinstance(layer.layer, InputLayer):
+            layer = layer.layer
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                "Only instances of `keras.Layer` can be added to a Sequential model. "
+                f"Received: {layer} (of type {type(layer)})"
+            )
+        if isinstance(layer, InputLayer) and self._layers:
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input shape "
+                f"{self.input_shape}. You cannot add a different Input layer to it."
+            )
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(
+                "All layers added to a Sequential model should have unique names. Name "
+                f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
+                "argument to pass a unique name."
+            )
+        if not self._layers and getattr(layer, "_input_shape_arg", None) is not None:
+            self._layers.append(InputLayer(shape=layer._input_shape_arg))
+        self._layers.append(layer)
+        self.built = False
+        if rebuild and isinstance(self._layers[0], InputLayer):
+            self.build(self._layers[0].batch_shape)
+
+    def pop(self, rebuild=True):
+        """Remove the last layer and return it."""
+        if not self.layers:
+            raise TypeError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self.built = False
+        if rebuild and self.layers:
+            self.build(self.input_shape)
+        return layer
+
+    def build(self, input_shape=None):
+        """Build every layer in turn, each from the previous one's output shape."""
+        if input_shape is None:
+            if not self._layers or not isinstance(self._layers[0], InputLayer):
+                raise ValueError("You must provide an `input_shape` argument.")
+            input_shape = self._layers[0].batch_shape
+        shape = tuple(input_shape)
+        self.input_shape = shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            else:
+                layer.check_input_shape((1,) + tuple(d or 1 for d in shape[1:]))
+            shape = layer.compute_output_shape(shape)
+        self.output_shape = shape
+        if self.layers and hasattr(self.layers[0], "input_gradient_needed"):
+            # nothing below the first layer needs dL/dx: skip that matrix product
+            self.layers[0].input_gradient_needed = self._input_gradient_needed
+        self.built = True
+
+    @property
+    def input_gradient_needed(self):
+        """Whether `backward` must return dL/dx (True when this model is a layer inside another)."""
+        return self._input_gradient_needed
+
+    @input_gradient_needed.setter
+    def input_gradient_needed(self, value):
+        self._input_gradient_needed = value
+        if self.layers and hasattr(self.layers[0], "input_gradient_needed"):
+            self.layers[0].input_gradient_needed = value
+
+    def call(self, x, training=False):
+        """Forward: x → layer 1 → layer 2 → ... → y_pred."""
+        for layer in self.layers:
+            x = layer.call(x, training=training)
+        return x
+
+    def backward(self, d_output, from_logits=False):
+        """Backward: dL/dy_pred → last layer → ... → first layer; each sets its `grads`.
+
+        from_logits: d_output is already dL/dz at the output layer's logits (the softmax or
+        sigmoid has been differentiated together with the loss), so that layer skips its activation.
+        """
+        layers = self.layers
+        d = layers[-1].backward_logits(d_output) if from_logits else layers[-1].backward(d_output)
+        for layer in reversed(layers[:-1]):
+            d = layer.backward(d)
+        return d
+
+    def get_config(self):
+        layer_configs = []
+        for layer in self._layers:
+            layer_configs.append(
+                {
+                    "module": "keras.layers",
+                    "class_name": type(layer).__name__,
+                    "config": layer.get_config(),
+                    "registered_name": None,
+                }
+            )
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype,
+            "layers": layer_configs,
+        }
+        if self.built and self.input_shape is not None:
+            config["build_input_shape"] = self.input_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from minikeras import layers as layers_module
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config["layers"]:
+            layer_cls = getattr(layers_module, entry["class_name"], None)
+            if layer_cls is None or not isinstance(layer_cls, type):
+                raise ValueError(
+                    f"Unknown layer class {entry['class_name']!r}: minikeras supports "
+                    f"{sorted(n for n in layers_module.__all__ if n[0].isupper())}."
+                )
+            model.add(layer_cls.from_config(entry["config"]))
+        if not model.built and config.get("build_input_shape"):
+            model.build(tuple(config["build_input_shape"]))
+        return model

@@ -1,0 +1,36 @@
+"""SGD, with optional momentum and Nesterov momentum."""
+
+from minikeras import kernels
+from minikeras.optimizers.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent, as Keras:
+
+    momentum = 0:  w ← w − lr·g
+    momentum μ:    m ← μ·m − lr·g;  w ← w + m
+    nesterov:      m ← μ·m − lr·g;  w ← w + μ·m − lr·g
+
+    >>> from minikeras.optimizers import SGD
+    >>> SGD().learning_rate
+    0.009999999776482582
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not isinstance(momentum, (int, float)) or momentum < 0 or momentum > 1:
+            raise ValueError("`momentum` must be a float between [0, 1].")
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def build(self, variables):
+        if self.momentum != 0:
+            self.add_slot(variables, "momentum")
+        super().build(variables)
+
+    def update_step(self, gradient, variable, index):
+        m = self.slots["momentum"][index] if self.momentum != 0 else None
+        kernels.sgd_update(variable, gradient, m, self.learning_rate, self.momentum, self.nesterov)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,0 +1,24 @@
+"""Keras's automatic names: 'dense', 'dense_1', 'dense_2', ... per snake_case class name."""
+
+import re
+from collections import defaultdict
+
+_uids = defaultdict(int)
+
+
+def to_snake_case(name: str) -> str:
+    """'InputLayer' → 'input_layer', 'Dense' → 'dense'."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def auto_name(prefix: str) -> str:
+    """The next free name for `prefix`: the first is `prefix` itself, then `prefix_1`, ..."""
+    uid = _uids[prefix]
+    _uids[prefix] += 1
+    return prefix if uid == 0 else f"{prefix}_{uid}"
+
+
+def clear_session() -> None:
+    """Forget every name handed out, so the next Dense is 'dense' again."""
+    _uids.clear()
