@@ -86,16 +86,15 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = np.asarray(values, dtype=np.float64)
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += values.size
+        if sample_weight is None or np.ndim(sample_weight) == 0:
+            # one weight for every value (the loss tracker's is the batch size)
+            w = 1.0 if sample_weight is None else float(sample_weight)
+            self.total += float(values.sum()) * w
+            self.count += values.size * w
             return
-        w = np.broadcast_to(
-            np.asarray(sample_weight, dtype=np.float64).reshape(
-                np.shape(sample_weight) + (1,) * (values.ndim - np.ndim(sample_weight))
-            ),
-            values.shape,
-        )
+        w = np.asarray(sample_weight, dtype=np.float64)
+        w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim))  # per-sample → per-value
+        w = np.broadcast_to(w, values.shape)
         self.total += float((values * w).sum())
         self.count += float(w.sum())
 
