@@ -349,3 +349,10 @@ def test_random_updates_print_as_keras(target, verbose, interval, stateful, step
             outputs.append(out.getvalue())
     theirs, ours = outputs
     assert ours == plain(theirs)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(progbar_module)
+    assert result.attempted > 5 and result.failed == 0
