@@ -60,7 +60,13 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # argparse leaves a sub-command's leading options (`trace --no-keras`) out of its REMAINDER:
+    # hand them to the pass-through commands, reject them for the others
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not hasattr(args, "rest"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.rest = extra + args.rest
     if args.command is None:
         parser.print_help()
         return 0
