@@ -271,9 +271,11 @@ class Model(Layer):
         return self._metric_results()
 
     def _metric_results(self):
-        logs = {"loss": self.loss_tracker.result()}
+        # Keras keeps metric totals in floatx variables: report the results rounded to that type
+        as_floatx = np.dtype(self.dtype).type
+        logs = {"loss": float(as_floatx(self.loss_tracker.result()))}
         for metric in self.metrics:
-            logs[metric.name] = metric.result()
+            logs[metric.name] = float(as_floatx(metric.result()))
         return logs
 
     def reset_metrics(self):
@@ -561,8 +563,8 @@ class Model(Layer):
 
 
 def _check_verbose(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+    """0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto' (1), kept as given so that
+    `History.params` shows it as Keras does."""
+    if verbose != "auto" and (verbose not in (0, 1, 2) or isinstance(verbose, bool)):
         raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
     return verbose
