@@ -1,0 +1,477 @@
+"""The compiled kernels: the same contract as `numpy_kernels.py`, written as Numba loops.
+
+Read `numpy_kernels.py` first: every function here has the same name, arguments and meaning
+(C-contiguous float arrays, results written into `out` arrays, None meaning "skip", scalars given
+as Python floats and used in the arrays' dtype). The tests run both sets against float64 NumPy.
+
+Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `bench/README.md`:
+
+1. Matrix products go to BLAS. `np.dot(a, b, out)` inside an `@njit` function is compiled by
+   Numba into a direct `gemm` call (through SciPy's OpenBLAS), with the transposes passed as
+   flags, so `aᵀ·b` and `a·bᵀ` never copy. Hand-written register-blocked loops reached 30–50
+   GFLOP/s here against OpenBLAS's 90–280, because LLVM emits 256-bit vectors and has no
+   packing; at (32, 64, 10) the whole BLAS call costs ~1 µs. So no shape is better served by a
+   loop (`bench/results.md`, section 1, keeps the measurement).
+2. Fuse what surrounds a product into the same compiled call: the bias and the activation after
+   `x·W` (the "epilogue"), the activation derivative and the bias gradient before `xᵀ·dz`. One
+   call instead of three or four NumPy calls removes both the Python dispatch (~1 µs each, which
+   dominates at batch 32) and a pass over memory.
+3. Elementwise loops run on one thread. Work per step is ≤ 0.4 M elements, memory-bound, and a
+   `prange` region that follows a multi-threaded BLAS call waits for BLAS's spinning threads on
+   2 cores (measured 10–100× slow-downs): BLAS owns the threads. Set them with
+   `OPENBLAS_NUM_THREADS` (or threadpoolctl); no kernel here starts Numba threads, so
+   `numba.set_num_threads` has nothing to oversubscribe.
+4. No `fastmath`: it would let LLVM reorder sums and flush denormals, changing rounding away
+   from Keras's float32 arithmetic; the loops vectorise across independent elements without it.
+5. Scalars are cast to the array dtype inside the kernel (`dtype(lr)`), so float32 weights are
+   updated with float32 arithmetic, as TensorFlow does; `1 − ρ` is formed in float64 first, as
+   the Python expression `1 - rho` is in Keras.
+6. Few specialisations: the Python-level wrappers turn an activation name into a small integer
+   and scalars into floats, so one compiled version per dtype (and per array rank for the
+   optimizers) serves every call; `cache=True` keeps it on disk for the next process.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+
+
+# ----------------------------------------------------------------------------- JIT cache location
+def _writable(path):
+    """True if `path` (a directory) exists or can be made, and a file can be created in it."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+        return True
+    except OSError:
+        return False
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def choose_cache_dir(environ=os.environ, package_dir=_PACKAGE_DIR):
+    """Where Numba should cache compiled kernels, or None to keep its default (beside the source).
+
+    A read-only install (site-packages owned by root, a container image) cannot hold the cache
+    in `__pycache__`, so it goes to `$XDG_CACHE_HOME/minikeras/numba` (or ~/.cache/...), then to
+    the temp dir. An explicit `NUMBA_CACHE_DIR` always wins.
+    """
+    if environ.get("NUMBA_CACHE_DIR") or _writable(os.path.join(package_dir, "__pycache__")):
+        return None
+    user_cache = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for path in (
+        os.path.join(user_cache, "minikeras", "numba"),
+        os.path.join(tempfile.gettempdir(), f"minikeras-numba-{os.getuid()}"),
+    ):
+        if _writable(path):
+            return path
+    return None  # nowhere to write: Numba compiles in memory only
+
+
+_cache_dir = choose_cache_dir()
+if _cache_dir is not None:  # set before numba reads its configuration and compiles anything
+    os.environ["NUMBA_CACHE_DIR"] = _cache_dir
+
+import numba  # noqa: E402  (after the cache directory is chosen)
+from numba import njit  # noqa: E402
+
+if _cache_dir is not None:  # numba may have been imported earlier, with its config already read
+    numba.config.CACHE_DIR = _cache_dir
+
+FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
+_CODE = {name: code for code, name in enumerate(FUSED_ACTIVATIONS)}
+LINEAR, RELU, SIGMOID, TANH, SOFTMAX = range(len(FUSED_ACTIVATIONS))
+
+
+def _code(name):
+    code = _CODE.get(name)
+    if code is None:
+        raise ValueError(
+            f"activation {name!r} has no fused kernel; expected one of {FUSED_ACTIVATIONS}"
+        )
+    return code
+
+
+# ----------------------------------------------------------------------------- matrix products
+@njit(cache=True)
+def matmul(a, b, out):
+    """out = a·b        (m, k)·(k, n) → (m, n)
+
+    Rule 1: one BLAS gemm, written straight into `out`.
+    """
+    np.dot(a, b, out)
+    return out
+
+
+@njit(cache=True)
+def matmul_tn(a, b, out):
+    """out = aᵀ·b       (k, m)ᵀ·(k, n) → (m, n); the weight gradient xᵀ·dz
+
+    Rule 1: `a.T` is a Fortran-ordered view; Numba hands gemm a "transpose" flag, no copy.
+    """
+    np.dot(a.T, b, out)
+    return out
+
+
+@njit(cache=True)
+def matmul_nt(a, b, out):
+    """out = a·bᵀ       (m, k)·(n, k)ᵀ → (m, n); the input gradient dz·Wᵀ
+
+    Rule 1: as `matmul_tn`, the transpose is a gemm flag.
+    """
+    np.dot(a, b.T, out)
+    return out
+
+
+@njit(cache=True)
+def bias_grad(dz, out):
+    """out = Σ_batch dz   (batch, units) → (units,)
+
+    Rows are added in order, the order NumPy uses for `sum(axis=0)`; the inner loop runs along a
+    row, so it is contiguous and vectorised.
+    """
+    out[:] = 0
+    for i in range(dz.shape[0]):
+        for j in range(dz.shape[1]):
+            out[j] += dz[i, j]
+    return out
+
+
+# ----------------------------------------------------------------------------- activations
+@njit(cache=True)
+def _activate_row(code, z, y):
+    """y = act(z) for one row (1-D views). Elementwise cases read z[j] before writing y[j], and
+    softmax reads the whole row before writing, so `y` may be `z` itself."""
+    n = z.shape[0]
+    zero = z.dtype.type(0)
+    one = z.dtype.type(1)
+    if code == LINEAR:
+        for j in range(n):
+            y[j] = z[j]
+    elif code == RELU:
+        for j in range(n):
+            v = z[j]
+            y[j] = zero if v < zero else v  # NaN passes through, as np.maximum
+    elif code == SIGMOID:
+        for j in range(n):
+            v = z[j]
+            e = np.exp(-abs(v))  # in (0, 1]: never overflows
+            y[j] = one / (one + e) if v >= zero else e / (one + e)
+    elif code == TANH:
+        for j in range(n):
+            y[j] = np.tanh(z[j])
+    else:  # SOFTMAX: subtract the row maximum (changes nothing, keeps e^z finite)
+        top = z[0]
+        for j in range(1, n):
+            top = max(top, z[j])
+        total = zero
+        for j in range(n):
+            e = np.exp(z[j] - top)
+            y[j] = e
+            total += e
+        for j in range(n):
+            y[j] /= total
+
+
+@njit(cache=True)
+def _activation_forward(code, z, out):
+    for i in range(z.shape[0]):
+        _activate_row(code, z[i], out[i])
+    return out
+
+
+def activation_forward(name, z, out):
+    """out = act(z) for the activations in FUSED_ACTIVATIONS (softmax along the last axis).
+
+    Rules 2 and 6: one pass per row; arrays of any rank are seen as (rows, last axis).
+    """
+    code = _code(name)
+    if code == LINEAR and out is z:
+        return out
+    if z.ndim != 2:
+        _activation_forward(code, z.reshape(-1, z.shape[-1]), out.reshape(-1, out.shape[-1]))
+    else:
+        _activation_forward(code, z, out)
+    return out
+
+
+@njit(cache=True)
+def _derivative_row(code, z, y, dy, dz):
+    """dz = dy ⊙ act'(z) for one row, from z (relu) or y = act(z) (the others); see
+    `activation_backward`. Safe when `dz` is `dy`: each case reads before it writes."""
+    n = dy.shape[0]
+    zero = dy.dtype.type(0)
+    one = dy.dtype.type(1)
+    if code == LINEAR:
+        for j in range(n):
+            dz[j] = dy[j]
+    elif code == RELU:
+        for j in range(n):
+            dz[j] = dy[j] if z[j] > zero else zero
+    elif code == SIGMOID:
+        for j in range(n):
+            dz[j] = dy[j] * (y[j] * (one - y[j]))
+    elif code == TANH:
+        for j in range(n):
+            dz[j] = dy[j] * (one - y[j] * y[j])
+    else:  # SOFTMAX: the Jacobian diag(y) − y·yᵀ applied to dy
+        s = zero
+        for j in range(n):
+            s += dy[j] * y[j]
+        for j in range(n):
+            dz[j] = y[j] * (dy[j] - s)
+
+
+@njit(cache=True)
+def _activation_backward(code, z, y, dy, out):
+    for i in range(dy.shape[0]):
+        _derivative_row(code, z[i], y[i], dy[i], out[i])
+    return out
+
+
+def _fill_missing(z, y):
+    """z or y may be None when the activation does not read it (relu reads z, the others y)."""
+    return (y if z is None else z), (z if y is None else y)
+
+
+def activation_backward(name, z, y, dy, out):
+    """out = dL/dz given dy = dL/dy, z the input and y = act(z) the output.
+
+    linear:  dz = dy
+    relu:    dz = dy · [z > 0]
+    sigmoid: dz = dy · y·(1 − y)
+    tanh:    dz = dy · (1 − y²)
+    softmax: dz = y ⊙ (dy − Σⱼ dyⱼ·yⱼ)
+    Rules 2 and 6, as `activation_forward`.
+    """
+    code = _code(name)
+    if code == LINEAR and out is dy:
+        return out
+    z, y = _fill_missing(z, y)
+    if dy.ndim != 2:
+        rows = (-1, dy.shape[-1])
+        _activation_backward(
+            code, z.reshape(rows), y.reshape(rows), dy.reshape(rows), out.reshape(rows)
+        )
+    else:
+        _activation_backward(code, z, y, dy, out)
+    return out
+
+
+# ----------------------------------------------------------------------------- dense layer
+@njit(cache=True)
+def _dense_forward(x, kernel, bias, code, z_out, y_out):
+    np.dot(x, kernel, z_out)
+    for i in range(z_out.shape[0]):
+        z = z_out[i]
+        if bias is not None:
+            for j in range(z.shape[0]):
+                z[j] += bias[j]
+        _activate_row(code, z, y_out[i])
+    return y_out
+
+
+def dense_forward(x, kernel, bias, activation, z_out, y_out):
+    """z = x·W + b, then y = act(z); returns y_out.
+
+    `bias` may be None (use_bias=False). For activation 'linear', y_out may be z_out itself.
+    Rules 1 and 2: gemm into z_out, then one pass per row (still in cache) adds the bias and
+    applies the activation: one compiled call where NumPy needs three.
+    """
+    return _dense_forward(x, kernel, bias, _code(activation), z_out, y_out)
+
+
+@njit(cache=True)
+def _dense_backward(x, kernel, z, y, dy, code, dz_out, dkernel_out, dbias_out, dx_out):
+    if dbias_out is not None:
+        dbias_out[:] = 0
+    for i in range(dy.shape[0]):
+        dz = dz_out[i]
+        _derivative_row(code, z[i], y[i], dy[i], dz)
+        if dbias_out is not None:  # db accumulates row by row while the row is in cache
+            for j in range(dz.shape[0]):
+                dbias_out[j] += dz[j]
+    np.dot(x.T, dz_out, dkernel_out)
+    if dx_out is not None:
+        np.dot(dz_out, kernel.T, dx_out)
+    return dx_out
+
+
+def dense_backward(x, kernel, z, y, dy, activation, dz_out, dkernel_out, dbias_out, dx_out):
+    """The dense layer's backward pass, with its activation:
+
+    dz = dy ⊙ act'(z)          (batch, units)
+    dW = xᵀ·dz                 (in, batch)·(batch, units)
+    db = Σ_batch dz            (units,)             skipped when dbias_out is None
+    dx = dz·Wᵀ                 (batch, units)·(units, in)   skipped when dx_out is None
+    For 'linear', dz_out may be dy itself.
+    Rules 1 and 2: dz and db in one pass over the rows, then two gemms with transpose flags.
+    """
+    z, y = _fill_missing(z, y)
+    return _dense_backward(
+        x, kernel, z, y, dy, _code(activation), dz_out, dkernel_out, dbias_out, dx_out
+    )
+
+
+# ----------------------------------------------------------------------------- loss
+@njit(cache=True)
+def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogits_out):
+    """Categorical crossentropy computed from the logits z (what Keras does after a softmax in fit).
+
+    p = softmax(z)
+    lossᵢ = Σⱼ yᵢⱼ·(logsumexp(zᵢ) − zᵢⱼ)         no clipping: exact even when p saturates
+    dzᵢ = (pᵢ·Σⱼyᵢⱼ − yᵢ) · row_scaleᵢ             = (p − y)·wᵢ/N for one-hot or smoothed labels
+    `row_scale` holds each row's weight in the reduced loss (wᵢ/N for sum_over_batch_size).
+    Rule 2: everything for one row in one pass over it: max, exponentials, sums, gradient.
+    """
+    zero = logits.dtype.type(0)
+    for i in range(logits.shape[0]):
+        z = logits[i]
+        t = y_true[i]
+        p = probs_out[i]
+        top = z[0]
+        for j in range(1, z.shape[0]):
+            top = max(top, z[j])
+        sumexp = zero
+        ysum = zero
+        ydotz = zero
+        for j in range(z.shape[0]):
+            e = np.exp(z[j] - top)
+            p[j] = e
+            sumexp += e
+            ysum += t[j]
+            ydotz += t[j] * z[j]
+        lse = np.log(sumexp) + top
+        losses_out[i] = lse * ysum - ydotz
+        scale = row_scale[i]
+        d = dlogits_out[i]
+        for j in range(z.shape[0]):
+            p[j] /= sumexp
+            d[j] = (p[j] * ysum - t[j]) * scale
+    return losses_out
+
+
+# ----------------------------------------------------------------------------- optimizers
+# Each update is one pass over the flattened weight (a view: the arrays are C-contiguous) that
+# reads and writes every element once, where NumPy makes several passes and temporaries. The
+# `_flat` step is a separate function because Numba drops an `if m is None` branch at compile
+# time only for an argument that the function never reassigns.
+@njit(cache=True)
+def _flat(x):
+    """x as a 1-D view (x is C-contiguous); None stays None."""
+    if x is None:
+        return None
+    return x.reshape(x.size)
+
+
+@njit(cache=True)
+def _sgd(w, g, m, lr, momentum, nesterov):
+    t = w.dtype.type
+    lr, momentum = t(lr), t(momentum)
+    if m is None:
+        for i in range(w.size):
+            w[i] -= lr * g[i]
+        return
+    for i in range(w.size):
+        step = lr * g[i]
+        mi = momentum * m[i] - step
+        m[i] = mi
+        if nesterov:
+            w[i] += momentum * mi - step
+        else:
+            w[i] += mi
+
+
+@njit(cache=True)
+def _sgd_update(w, g, m, lr, momentum, nesterov):
+    _sgd(_flat(w), _flat(g), _flat(m), lr, momentum, nesterov)
+
+
+def sgd_update(w, g, m, lr, momentum, nesterov):
+    """In place. Plain:  w ← w − lr·g
+    momentum:  m ← μ·m − lr·g;  w ← w + m           (nesterov: w ← w + μ·m − lr·g, with the new m)
+    Rules 5 and 6; one pass over w, g, m.
+    """
+    _sgd_update(w, g, m, float(lr), float(momentum), bool(nesterov))
+    return w
+
+
+@njit(cache=True)
+def _rmsprop(w, g, v, m, a, lr, rho, momentum, epsilon):
+    t = w.dtype.type
+    one_minus_rho = t(1.0 - rho)
+    lr, rho, momentum, epsilon = t(lr), t(rho), t(momentum), t(epsilon)
+    for i in range(w.size):
+        gi = g[i]
+        vi = rho * v[i] + one_minus_rho * (gi * gi)
+        v[i] = vi
+        if a is not None:  # centered
+            ai = rho * a[i] + one_minus_rho * gi
+            a[i] = ai
+            denominator = vi - ai * ai + epsilon
+        else:
+            denominator = vi + epsilon
+        increment = lr * gi / np.sqrt(denominator)
+        if m is not None:
+            mi = momentum * m[i] + increment
+            m[i] = mi
+            w[i] -= mi
+        else:
+            w[i] -= increment
+
+
+@njit(cache=True)
+def _rmsprop_update(w, g, v, m, a, lr, rho, momentum, epsilon):
+    _rmsprop(_flat(w), _flat(g), _flat(v), _flat(m), _flat(a), lr, rho, momentum, epsilon)
+
+
+def rmsprop_update(w, g, v, m, a, lr, rho, momentum, epsilon, centered):
+    """In place, Keras's RMSprop (ε inside the square root):
+    v ← ρ·v + (1 − ρ)·g²
+    centered:  a ← ρ·a + (1 − ρ)·g;  d = v − a² + ε      else d = v + ε
+    inc = lr·g / √d
+    momentum:  m ← μ·m + inc;  w ← w − m               else w ← w − inc
+    Rules 5 and 6; one pass over w, g and the slots, each element's update kept in registers.
+    """
+    a = a if centered else None  # the compiled loop is centered exactly when `a` is given
+    _rmsprop_update(w, g, v, m, a, float(lr), float(rho), float(momentum), float(epsilon))
+    return w
+
+
+@njit(cache=True)
+def _adam(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
+    t = w.dtype.type
+    one = t(1)
+    # the bias corrections, in the weights' dtype as in Keras: α = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ)
+    alpha = t(lr) * np.sqrt(one - t(beta_2) ** t(step)) / (one - t(beta_1) ** t(step))
+    one_minus_b1, one_minus_b2, epsilon = t(1.0 - beta_1), t(1.0 - beta_2), t(epsilon)
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * one_minus_b1
+        vi = v[i] + (gi * gi - v[i]) * one_minus_b2
+        m[i] = mi
+        v[i] = vi
+        if vhat is not None:  # amsgrad
+            vi = max(vhat[i], vi)
+            vhat[i] = vi
+        w[i] -= (mi * alpha) / (np.sqrt(vi) + epsilon)
+
+
+@njit(cache=True)
+def _adam_update(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
+    _adam(_flat(w), _flat(g), _flat(m), _flat(v), _flat(vhat), lr, beta_1, beta_2, epsilon, step)
+
+
+def adam_update(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
+    """In place, Keras's Adam at step t = `step` (1 for the first update):
+    α = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ)
+    m ← m + (g − m)·(1 − β₁);   v ← v + (g² − v)·(1 − β₂)
+    amsgrad (vhat not None):  vhat ← max(vhat, v), used in place of v
+    w ← w − α·m / (√v + ε)
+    Rules 5 and 6; α is computed once per call in the weights' dtype, then one pass.
+    """
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
+    _adam_update(w, g, m, v, vhat, *args)
+    return w
