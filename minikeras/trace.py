@@ -109,7 +109,8 @@ def step(model, x, y, keras="auto", print_fn=print):
 
     Args:
         model: a compiled `Sequential` of `Dense` and `Activation` layers.
-        x, y: one batch (all of it is used; no shuffling).
+        x: the inputs of one batch (all of it is used; no shuffling).
+        y: its labels.
         keras: True to compare with Keras (raises if it is missing), False not to, "auto" to
             compare when Keras is installed.
         print_fn: called with the report (None: print nothing).
