@@ -43,6 +43,12 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        # Keras 3.15 writes these for the variance-scaling family (for EinsumDense kernels);
+        # a Dense kernel never uses them
+        for key in ("input_axes", "output_axes"):
+            if config.pop(key, None) is not None:
+                raise NotImplementedError(f"{cls.__name__}({key}=...) is not supported")
         return cls(**config)
 
 
@@ -277,9 +283,12 @@ def get(identifier):
 
 def serialize(initializer):
     """Keras's serialized form: {'module', 'class_name', 'config', 'registered_name'}."""
+    config_ = initializer.get_config()
+    if isinstance(initializer, VarianceScaling):  # Keras 3.15's config has these keys too
+        config_ = {**config_, "input_axes": None, "output_axes": None}
     return {
         "module": "keras.initializers",
         "class_name": type(initializer).__name__,
-        "config": initializer.get_config(),
+        "config": config_,
         "registered_name": None,
     }

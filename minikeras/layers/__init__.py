@@ -6,6 +6,7 @@ from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.layer import Layer
+from minikeras.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Activation",
@@ -16,4 +17,6 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "deserialize",
+    "serialize",
 ]

@@ -13,6 +13,8 @@ class Activation(Layer):
     array([[0., 2.]], dtype=float32)
     """
 
+    has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

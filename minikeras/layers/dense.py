@@ -145,4 +145,5 @@ class Dense(Layer):
             "bias_regularizer": None,
             "kernel_constraint": None,
             "bias_constraint": None,
+            "quantization_config": None,  # Keras 3.15's key; minikeras does not quantize
         }

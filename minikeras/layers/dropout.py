@@ -15,6 +15,8 @@ class Dropout(Layer):
     [[1.0, 1.0, 1.0, 1.0]]
     """
 
+    has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:

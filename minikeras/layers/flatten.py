@@ -35,4 +35,5 @@ class Flatten(Layer):
         return dy.reshape(self.x_shape)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format}
+        # Keras saves the resolved default, "channels_last"
+        return {**super().get_config(), "data_format": self.data_format or "channels_last"}

@@ -3,7 +3,7 @@
 import numpy as np
 
 from minikeras import config
-from minikeras.layers.layer import Layer
+from minikeras.layers.layer import Layer, accept_keras_options, dtype_from_config
 
 
 class KerasTensor:
@@ -62,13 +62,25 @@ class InputLayer(Layer):
         self.grads = []
         return dy
 
+    has_build_config = False  # Keras saves none for an InputLayer
+
     def get_config(self):
+        # Keras 3.15's keys; the dtype is a plain name here, not a DTypePolicy
         return {
-            "batch_shape": self.batch_shape,
+            "batch_shape": list(self.batch_shape),
             "dtype": self.dtype,
             "sparse": self.sparse,
+            "ragged": False,
             "name": self.name,
+            "optional": False,
         }
+
+    @classmethod
+    def from_config(cls, config_):
+        config_ = accept_keras_options(cls, config_)
+        if "dtype" in config_:
+            config_["dtype"] = dtype_from_config(config_["dtype"])
+        return cls(**config_)
 
 
 def Input(

@@ -174,21 +174,33 @@ class Layer:
         return array
 
     # ------------------------------------------------------------------ config
+    # Keras 3's schema (keras/src/layers/layer.py `get_config`): name, trainable and the dtype as
+    # a serialized DTypePolicy. No input shape: a Sequential keeps it in its InputLayer entry.
     def get_config(self):
-        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
-        if self._input_shape_arg is not None:
-            config_["batch_input_shape"] = (None,) + tuple(self._input_shape_arg)
-        return config_
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype)}
+
+    # Keras builds a layer that has no `build` of its own (Dropout, Activation) in its __init__,
+    # so its files carry no build_config for such a layer; those subclasses set this to False.
+    has_build_config = True
+
+    def get_build_config(self):
+        """{"input_shape": ...} once built, as Keras records it (None before)."""
+        if not (self.has_build_config and self.built and self.input_shape is not None):
+            return None
+        return {"input_shape": list(self.input_shape)}
+
+    def build_from_config(self, build_config):
+        if not self.built and build_config and build_config.get("input_shape") is not None:
+            self.build(tuple(build_config["input_shape"]))
 
     @classmethod
     def from_config(cls, config_):
-        config_ = dict(config_)
+        config_ = accept_keras_options(cls, config_)
         batch_input_shape = config_.pop("batch_input_shape", None) or config_.pop(
             "batch_shape", None
         )
-        dtype = config_.get("dtype")
-        if isinstance(dtype, dict):  # Keras 3's serialized DTypePolicy
-            config_["dtype"] = dtype.get("config", {}).get("name")
+        if "dtype" in config_:
+            config_["dtype"] = dtype_from_config(config_["dtype"])
         if batch_input_shape is not None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -197,3 +209,50 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Options Keras 3 writes into layer configs that minikeras does not implement: a file may carry
+# them only with these values (Dense's `quantization_config` and LoRA, InputLayer's flags).
+KERAS_ONLY_OPTIONS = {
+    "quantization_config": None,
+    "lora_rank": None,
+    "lora_alpha": None,
+    "ragged": False,
+    "optional": False,
+}
+FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+def accept_keras_options(cls, config_):
+    """A copy of `config_` without KERAS_ONLY_OPTIONS; NotImplementedError if one is switched on."""
+    config_ = dict(config_)
+    for key, off in KERAS_ONLY_OPTIONS.items():
+        if key in config_ and config_.pop(key) != off:
+            raise NotImplementedError(f"{cls.__name__}({key}=...) is not supported by minikeras")
+    return config_
+
+
+def dtype_policy(dtype):
+    """Keras 3's serialized DTypePolicy for a float dtype name."""
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": dtype},
+        "registered_name": None,
+    }
+
+
+def dtype_from_config(value):
+    """The dtype name in a config entry: a plain name or a serialized DTypePolicy (None stays)."""
+    if isinstance(value, dict):
+        if value.get("class_name") != "DTypePolicy":
+            raise NotImplementedError(
+                f"dtype policy {value.get('class_name')!r} is not supported by minikeras "
+                f"(only plain {', '.join(FLOAT_DTYPES)})"
+            )
+        value = value.get("config", {}).get("name")
+    if value is not None and value not in FLOAT_DTYPES:
+        raise NotImplementedError(
+            f"dtype {value!r} is not supported by minikeras (only {', '.join(FLOAT_DTYPES)})"
+        )
+    return value

@@ -1,7 +1,8 @@
 """Sequential: a plain stack of layers, data down through it and gradients back up."""
 
+from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer, KerasTensor
-from minikeras.layers.layer import Layer
+from minikeras.layers.layer import Layer, dtype_from_config, dtype_policy
 from minikeras.models.model import Model
 
 
@@ -115,39 +116,36 @@ class Sequential(Model):
         return d
 
     def get_config(self):
-        layer_configs = []
-        for layer in self._layers:
-            layer_configs.append(
-                {
-                    "module": "keras.layers",
-                    "class_name": type(layer).__name__,
-                    "config": layer.get_config(),
-                    "registered_name": None,
-                }
-            )
+        """Keras 3's schema (keras/src/models/sequential.py): every layer serialized, the
+        InputLayer first once the model is built (Keras makes one when it builds; so does this,
+        for a model built from data), and `build_input_shape`, its batch shape."""
+        entries = [layer_serialization.serialize(layer) for layer in self._layers]
+        if self.built and not (self._layers and isinstance(self._layers[0], InputLayer)):
+            entries.insert(0, layer_serialization.serialize(self._input_layer_for_config()))
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": self.dtype,
-            "layers": layer_configs,
+            "dtype": dtype_policy(self.dtype),
+            "layers": entries,
         }
-        if self.built and self.input_shape is not None:
-            config["build_input_shape"] = self.input_shape
+        if self.built:
+            config["build_input_shape"] = list(self.input_shape)
         return config
+
+    def _input_layer_for_config(self):
+        # named once, so that every config of this model shows the same 'input_layer_N'
+        if getattr(self, "_config_input_layer", None) is None:
+            self._config_input_layer = InputLayer(batch_shape=self.input_shape, dtype=self.dtype)
+        return self._config_input_layer
 
     @classmethod
     def from_config(cls, config):
-        from minikeras import layers as layers_module
-
+        """A new Sequential from `get_config()`'s dict (Keras's or minikeras's)."""
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        if config.get("dtype") is not None:
+            model._dtype = dtype_from_config(config["dtype"])
         for entry in config["layers"]:
-            layer_cls = getattr(layers_module, entry["class_name"], None)
-            if layer_cls is None or not isinstance(layer_cls, type):
-                raise ValueError(
-                    f"Unknown layer class {entry['class_name']!r}: minikeras supports "
-                    f"{sorted(n for n in layers_module.__all__ if n[0].isupper())}."
-                )
-            model.add(layer_cls.from_config(entry["config"]))
+            model.add(layer_serialization.deserialize(entry))
         if not model.built and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model
