@@ -35,6 +35,34 @@ def _inside_clip(p):
     return ((p >= eps) & (p <= 1 - eps)).astype(p.dtype)
 
 
+def same_rank(y_true, y_pred):
+    """Keras's `squeeze_or_expand_to_same_rank`: when the ranks differ by one and the longer
+    array ends in an axis of size 1, a rank-1 partner gains that axis, else the longer one loses
+    it. So labels (N,) meet predictions (N, 1) as (N, 1), and labels (N, 1) meet (N,) as (N, 1).
+    """
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        if y_pred.ndim == 1:
+            y_pred = y_pred[:, None]
+        else:
+            y_true = y_true[..., 0]
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        if y_true.ndim == 1:
+            y_true = y_true[:, None]
+        else:
+            y_pred = y_pred[..., 0]
+    return y_true, y_pred
+
+
+def check_same_shape(y_true, y_pred):
+    """Keras's crossentropies (categorical, binary) refuse labels shaped unlike the outputs."""
+    what = "rank (ndim)" if y_true.ndim != y_pred.ndim else "shape"
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"Arguments `target` and `output` must have the same {what}. "
+            f"Received: target.shape={y_true.shape}, output.shape={y_pred.shape}"
+        )
+
+
 class Loss:
     """Base class. Subclasses define `call(y_true, y_pred)` (one loss per sample) and
     `gradient(y_true, y_pred)` (d lossᵢ / d y_pred, same shape as y_pred)."""
@@ -63,44 +91,64 @@ class Loss:
         """y_true as `call` expects it (e.g. smoothed labels); here, y_pred's dtype."""
         return np.asarray(y_true, dtype=y_pred.dtype)
 
+    def _targets(self, y_true, y_pred):
+        """(y_true, y_pred) with their ranks matched as Keras does, y_true prepared for `call`."""
+        y_true, y_pred = same_rank(np.asarray(y_true), y_pred)
+        return self.prepare_targets(y_true, y_pred), y_pred
+
     # -- the reduction, shared by every loss
-    def _row_scale(self, sample_weight, n, dtype):
-        """Each sample's weight in the reduced loss: wᵢ/N ('sum_over_batch_size'), wᵢ ('sum')."""
-        w = np.ones(n, dtype) if sample_weight is None else np.asarray(sample_weight, dtype)
-        w = w.reshape(n, -1)[:, 0] if w.ndim > 1 else w
+    def _weights_and_divisor(self, sample_weight, shape, dtype):
+        """(w, d) such that the reduced loss is Σ wᵢ·lossᵢ / d, for per-sample losses of `shape`.
+
+        d is the number of losses for 'sum_over_batch_size' (Keras divides by it, whatever the
+        weights), Σw for 'mean_with_sample_weight', 1 for 'sum'. A weight per sample, shape (N,)
+        or (N, 1), spreads over any further axes of the losses (timesteps); weights shaped like
+        the losses weigh each one. So d(reduced loss)/d lossᵢ = wᵢ/d.
+        """
+        if sample_weight is None:
+            w, total = np.ones(shape, dtype), None
+        else:
+            w = np.asarray(sample_weight, dtype)
+            while w.ndim > len(shape) and w.shape[-1] == 1:  # (N, 1) weights for (N,) losses
+                w = w[..., 0]
+            total = float(np.sum(w))
+            w = np.broadcast_to(w.reshape(w.shape + (1,) * (len(shape) - w.ndim)), shape)
         if self.reduction in ("sum", "none", None):
-            return w
-        if self.reduction == "mean_with_sample_weight" and sample_weight is not None:
-            return w / w.sum() if w.sum() != 0 else w * 0
-        return w / n
+            return w, 1.0
+        if self.reduction == "mean_with_sample_weight" and total is not None:
+            return w, total
+        return w, float(max(int(np.prod(shape)), 1))
 
     def _reduce(self, losses, sample_weight):
-        n = losses.shape[0]
+        w, divisor = self._weights_and_divisor(sample_weight, losses.shape, losses.dtype)
         if self.reduction in ("none", None):
-            return (
-                losses
-                if sample_weight is None
-                else losses * self._row_scale(sample_weight, n, losses.dtype)
-            )
-        # Σ wᵢ·lossᵢ / N, computed in the loss's dtype as Keras does
-        return np.sum(losses * self._row_scale(sample_weight, n, losses.dtype), dtype=losses.dtype)
+            return losses if sample_weight is None else losses * w
+        # Σ wᵢ·lossᵢ / d in the loss's dtype, as Keras does (0 when d = 0, like divide_no_nan)
+        total = np.sum(losses * w, dtype=losses.dtype)
+        return total / losses.dtype.type(divisor) if divisor else total * 0
+
+    def _loss_scale(self, sample_weight, shape, dtype):
+        """wᵢ/d: how much each per-sample loss counts in the reduced loss (see above)."""
+        w, divisor = self._weights_and_divisor(sample_weight, shape, dtype)
+        return w / divisor if divisor else w * 0
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The reduced loss on plain arrays (probabilities are clipped, as in Keras)."""
         y_pred = np.asarray(y_pred)
         if not np.issubdtype(y_pred.dtype, np.floating):
             y_pred = y_pred.astype(config.floatx())
-        y_true = self.prepare_targets(y_true, y_pred)
+        y_true, y_pred = self._targets(y_true, y_pred)
         return self._reduce(self.call(y_true, y_pred), sample_weight)
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None):
-        """(reduced loss, dL/dy_pred)."""
-        y_true = self.prepare_targets(y_true, y_pred)
+        """(reduced loss, dL/dy_pred), the gradient shaped like y_pred."""
+        shape = y_pred.shape
+        y_true, y_pred = self._targets(y_true, y_pred)
         losses = self.call(y_true, y_pred)
-        scale = self._row_scale(sample_weight, y_pred.shape[0], y_pred.dtype)
         grad = self.gradient(y_true, y_pred)
-        grad *= scale.reshape((-1,) + (1,) * (grad.ndim - 1))
-        return self._reduce(losses, sample_weight), grad
+        # chain rule through the reduction: each row of the gradient times wᵢ/d
+        grad *= self._loss_scale(sample_weight, losses.shape, y_pred.dtype)[..., None]
+        return self._reduce(losses, sample_weight), grad.reshape(shape)
 
     def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
         """(reduced loss, dL/dlogits), for losses with a `logits_activation`."""
@@ -171,6 +219,7 @@ class CategoricalCrossentropy(Loss):
 
     def prepare_targets(self, y_true, y_pred):
         y = np.asarray(y_true, dtype=y_pred.dtype)
+        check_same_shape(y, y_pred)
         if self.label_smoothing:
             # y ← y·(1 − s) + s/C: every class keeps a little probability mass
             y = y * (1 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
@@ -193,8 +242,8 @@ class CategoricalCrossentropy(Loss):
         return (g - np.sum(g * p_norm, axis=-1, keepdims=True)) / s
 
     def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
-        y = self.prepare_targets(y_true, logits)
-        scale = self._row_scale(sample_weight, logits.shape[0], logits.dtype)
+        y, logits = self._targets(y_true, logits)
+        scale = self._loss_scale(sample_weight, logits.shape[:-1], logits.dtype)
         losses, dlogits = _softmax_xent(y, logits, scale)
         return self._reduce(losses, sample_weight), dlogits
 
@@ -208,17 +257,26 @@ class CategoricalCrossentropy(Loss):
 
 
 def _softmax_xent(y, logits, row_scale):
-    """Per-sample crossentropy from logits and its gradient (p·Σy − y)·row_scale, via the kernel."""
-    n = logits.shape[0]
+    """Per-sample crossentropy from logits and its gradient (p·Σy − y)·row_scale, via the kernel.
+
+    The kernel works on rows: any leading axes (batch, timesteps, ...) are flattened into one.
+    """
+    shape = logits.shape
+    rows = int(np.prod(shape[:-1]))
     if row_scale is None:
-        row_scale = np.ones(n, logits.dtype)
-    probs = np.empty_like(logits)
-    dlogits = np.empty_like(logits)
-    losses = np.empty(n, logits.dtype)
+        row_scale = np.ones(rows, logits.dtype)
+    probs = np.empty((rows, shape[-1]), logits.dtype)
+    dlogits = np.empty_like(probs)
+    losses = np.empty(rows, logits.dtype)
     kernels.softmax_crossentropy(
-        np.ascontiguousarray(logits), np.ascontiguousarray(y), row_scale, probs, losses, dlogits
+        np.ascontiguousarray(logits).reshape(rows, shape[-1]),
+        np.ascontiguousarray(y, dtype=logits.dtype).reshape(rows, shape[-1]),
+        np.ascontiguousarray(row_scale, dtype=logits.dtype).reshape(rows),
+        probs,
+        losses,
+        dlogits,
     )
-    return losses, dlogits
+    return losses.reshape(shape[:-1]), dlogits.reshape(shape)
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -308,8 +366,7 @@ class BinaryCrossentropy(Loss):
 
     def prepare_targets(self, y_true, y_pred):
         y = np.asarray(y_true, dtype=y_pred.dtype)
-        if y.ndim == y_pred.ndim - 1:
-            y = y[..., None]
+        check_same_shape(y, y_pred)
         if self.label_smoothing:
             # y ← y·(1 − s) + s/2: pulls the labels toward 0.5
             y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
@@ -331,12 +388,13 @@ class BinaryCrossentropy(Loss):
         return (-y_true / c + (1 - y_true) / (1 - c)) * _inside_clip(y_pred) * scale
 
     def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
-        y = self.prepare_targets(y_true, logits)
+        shape = logits.shape
+        y, logits = self._targets(y_true, logits)
         losses = np.mean(_sigmoid_xent(y, logits), axis=-1)
-        scale = self._row_scale(sample_weight, logits.shape[0], logits.dtype)
+        scale = self._loss_scale(sample_weight, losses.shape, logits.dtype)
         grad = (_sigmoid(logits) - y) * logits.dtype.type(_mean_last_axis_scale(logits))
-        grad *= scale.reshape((-1,) + (1,) * (grad.ndim - 1))
-        return self._reduce(losses, sample_weight), grad
+        grad *= scale[..., None]
+        return self._reduce(losses, sample_weight), grad.reshape(shape)
 
     def get_config(self):
         return {
@@ -360,13 +418,11 @@ def _sigmoid_xent(y, z):
 
 # -- Keras's functional forms: one loss per sample, no reduction
 def mean_squared_error(y_true, y_pred):
-    y_pred = np.asarray(y_pred)
-    return MeanSquaredError().call(np.asarray(y_true, y_pred.dtype), y_pred)
+    return MeanSquaredError(reduction="none")(y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
-    y_pred = np.asarray(y_pred)
-    return MeanAbsoluteError().call(np.asarray(y_true, y_pred.dtype), y_pred)
+    return MeanAbsoluteError(reduction="none")(y_true, y_pred)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
