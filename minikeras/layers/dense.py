@@ -98,12 +98,13 @@ class Dense(Layer):
                 z += self.bias
             y = self.activation(z)
         self.z, self.y = z, y  # z is the logits when act is softmax or sigmoid
-        return y.reshape(x.shape[:-1] + (self.units,))
+        self.input_batch_shape, self.output_batch_shape = x.shape, x.shape[:-1] + (self.units,)
+        return y.reshape(self.output_batch_shape)
 
     @property
     def logits(self):
-        """The pre-activation z of the last call (Keras's `_keras_logits`)."""
-        return self.z
+        """The pre-activation z of the last call (Keras's `_keras_logits`), shaped as the output."""
+        return self.z.reshape(self.output_batch_shape)
 
     def backward(self, dy):
         """dz = dy ⊙ act'(z), then the weight and input gradients (see `backward_logits`)."""
@@ -131,7 +132,7 @@ class Dense(Layer):
             self.x, self.kernel, self.z, self.y, dy, activation, dz, dkernel, dbias, dx
         )
         self.grads = [dkernel, dbias] if self.use_bias else [dkernel]
-        return dx
+        return None if dx is None else dx.reshape(self.input_batch_shape)  # as x came in
 
     def get_config(self):
         return {
