@@ -1,0 +1,109 @@
+"""Hypothesis strategies shared by the whole test suite.
+
+Each group of tests keeps its strategies in its own section below; add a section rather than
+changing another one.
+"""
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+# ---------------------------------------------------------------- unit tests of the workflow
+# (tests/unit/): small shapes, float64 values in a safe range, inputs kept off the kinks.
+
+# Gradient checks difference every element, so shapes stay small.
+batch_sizes = st.integers(1, 4)
+feature_sizes = st.integers(1, 5)
+class_counts = st.integers(2, 5)
+
+
+def floats(low=-3.0, high=3.0):
+    """Finite float64 values in [low, high]."""
+    return st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
+
+
+def off_kink_floats(gap=0.05, high=3.0):
+    """Values at least `gap` from 0: ReLU-like activations have a kink there, where central
+    differences straddle two slopes and cannot give the one-sided derivative."""
+    return st.one_of(floats(-high, -gap), floats(gap, high))
+
+
+def arrays(shape, elements=None):
+    """float64 arrays of `shape` (a tuple or a strategy of tuples)."""
+    return hnp.arrays(np.float64, shape, elements=elements if elements is not None else floats())
+
+
+def matrices(elements=None):
+    """(batch, features) float64 matrices of small random shape."""
+    return st.tuples(batch_sizes, feature_sizes).flatmap(lambda shape: arrays(shape, elements))
+
+
+@st.composite
+def one_hot(draw, rows, classes):
+    """`rows` one-hot label rows over `classes` classes, float64."""
+    labels = draw(hnp.arrays(np.int64, (rows,), elements=st.integers(0, classes - 1)))
+    return np.eye(classes)[labels]
+
+
+@st.composite
+def logits_and_labels(draw):
+    """(logits z, one-hot labels y): z of shape (batch, classes), y of the same shape."""
+    rows, classes = draw(batch_sizes), draw(class_counts)
+    z = draw(arrays((rows, classes), floats(-5.0, 5.0)))
+    return z, draw(one_hot(rows, classes))
+
+
+@st.composite
+def probabilities_and_labels(draw, low=0.02):
+    """(p, y): rows of p positive, summing to 1, every entry ≥ `low`, so no clipping applies;
+    y one-hot of the same shape."""
+    rows, classes = draw(batch_sizes), draw(class_counts)
+    raw = draw(arrays((rows, classes), floats(0.1, 1.0)))
+    p = raw / raw.sum(axis=1, keepdims=True)
+    p = low + (1 - classes * low) * p  # still sums to 1, every entry ≥ low
+    return p, draw(one_hot(rows, classes))
+
+
+# ---------------------------------------------------------------- kernels (test_kernels.py)
+# Kernel tests need large shapes (1..300) in both float dtypes and every memory layout a user
+# may hand to `fit`. Hypothesis draws the shape, dtype, layout and a seed; NumPy fills the values
+# (drawing 90 000 elements one by one through hypothesis would be slow and no more useful).
+
+# sizes that catch edge cases in blocked loops: 1, primes, powers of two and their neighbours
+EDGE_SIZES = (1, 2, 3, 5, 7, 8, 13, 16, 17, 31, 32, 33, 63, 64, 65, 97, 127, 128, 129, 257, 300)
+kernel_sizes = st.one_of(st.sampled_from(EDGE_SIZES), st.integers(1, 300))
+float_dtypes = st.sampled_from([np.float32, np.float64])
+LAYOUTS = ("C", "F", "strided")
+
+
+def in_layout(values, layout):
+    """`values` (a C array) re-laid out: 'C' as is, 'F' in Fortran order, 'strided' as a view
+    that skips every other element of a larger array. Same numbers, different memory."""
+    if layout == "F":
+        return np.asfortranarray(values)
+    if layout == "strided":
+        big = np.zeros(tuple(2 * n for n in values.shape), dtype=values.dtype)
+        view = big[(slice(None, None, 2),) * values.ndim]
+        view[...] = values
+        return view
+    return values
+
+
+@st.composite
+def kernel_arrays(draw, *shapes, scale=None):
+    """A tuple of float arrays of `shapes`, one dtype for all, each in a drawn layout (C, Fortran,
+    strided), with standard-normal values times a drawn scale. Returns (dtype, arrays)."""
+    dtype = draw(float_dtypes)
+    seed = draw(st.integers(0, 2**32 - 1))
+    scale = draw(st.sampled_from([1e-3, 1.0, 30.0])) if scale is None else scale
+    rng = np.random.default_rng(seed)
+    arrays_ = []
+    for shape in shapes:
+        values = (scale * rng.standard_normal(shape)).astype(dtype)
+        arrays_.append(in_layout(values, draw(st.sampled_from(LAYOUTS))))
+    return dtype, tuple(arrays_)
+
+
+def matmul_shapes():
+    """(m, k, n): the product (m, k)·(k, n)."""
+    return st.tuples(kernel_sizes, kernel_sizes, kernel_sizes)
