@@ -14,12 +14,20 @@ from minikeras.layers import Activation
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 
+
+def f32(value):
+    """TensorFlow writes some constants as `cast(python_float, dtype)`, which rounds them to
+    float32 first, even in float64: Keras's leaky_relu slope is float32(0.2), its gelu uses
+    float32(1/√2) and float32(0.044715). minikeras matches that, and so do the formulas here."""
+    return float(np.float32(value))
+
+
 # One-element formulas, written with the `math` module (independent of the NumPy code under
 # test). The defaults are Keras 3's: leaky_relu slope 0.2, elu alpha 1, exact gelu.
 REFERENCE = {
     "linear": lambda v: v,
     "relu": lambda v: max(v, 0.0),
-    "leaky_relu": lambda v: v if v > 0 else 0.2 * v,
+    "leaky_relu": lambda v: v if v > 0 else f32(0.2) * v,
     "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
     "tanh": math.tanh,
     "elu": lambda v: v if v > 0 else math.expm1(v),
@@ -28,7 +36,7 @@ REFERENCE = {
     "softsign": lambda v: v / (1 + abs(v)),
     "silu": lambda v: v / (1 + math.exp(-v)),
     "swish": lambda v: v / (1 + math.exp(-v)),
-    "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
+    "gelu": lambda v: 0.5 * v * math.erfc(-v * f32(1 / math.sqrt(2))),
 }
 ELEMENTWISE = sorted(REFERENCE)
 # piecewise activations whose derivative jumps at 0: test them away from it
@@ -61,7 +69,7 @@ def test_softmax_forward_rows_sum_to_one_and_match_the_formula():
 
 def test_gelu_approximate_is_the_tanh_formula():
     c = math.sqrt(2 / math.pi)
-    expected = [0.5 * v * (1 + math.tanh(c * (v + 0.044715 * v**3))) for v in GRID]
+    expected = [0.5 * v * (1 + math.tanh(c * (v + f32(0.044715) * v**3))) for v in GRID]
     np.testing.assert_allclose(
         activations.gelu(GRID, approximate=True), expected, rtol=1e-10, atol=1e-15
     )

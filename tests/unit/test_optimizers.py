@@ -116,6 +116,16 @@ W_START = RNG.normal(size=(3, 4))
 GRADS = [RNG.normal(size=(3, 4)) for _ in range(4)]
 
 
+RULE_RTOL, RULE_ATOL = 1e-9, 1e-12
+
+
+def f32(value):
+    """A Python float as Keras uses it after `ops.cast(value, dtype)`: rounded to float32 first,
+    even for float64 weights (SGD casts μ, Adam casts β₁, β₂ for βᵗ: `update_step` in
+    keras/src/optimizers/sgd.py, adam.py). The learning rate is a floatx variable: exact here."""
+    return float(np.float32(value))
+
+
 def run(optimizer, dtype="float64"):
     w = W_START.astype(dtype)
     for g in GRADS:
@@ -125,16 +135,16 @@ def run(optimizer, dtype="float64"):
 
 @pytest.mark.parametrize("momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)])
 def test_sgd_rule(kernel_set, momentum, nesterov, float64):
-    lr = 0.1
+    lr, mu = 0.1, f32(momentum)
     w, m = W_START.copy(), np.zeros_like(W_START)
     for g in GRADS:
         if momentum == 0:
             w = w - lr * g
             continue
-        m = momentum * m - lr * g
-        w = w + (momentum * m - lr * g if nesterov else m)
-    got = run(SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov))
-    np.testing.assert_allclose(got, w, rtol=1e-12)
+        m = mu * m - lr * g
+        w = w + (mu * m - lr * g if nesterov else m)
+    got = run(SGD(learning_rate=0.1, momentum=momentum, nesterov=nesterov))
+    np.testing.assert_allclose(got, w, rtol=RULE_RTOL, atol=RULE_ATOL)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +165,8 @@ def test_rmsprop_rule(kernel_set, momentum, centered, float64):
             w = w - m
         else:
             w = w - increment
-    got = run(RMSprop(learning_rate=lr, momentum=momentum, centered=centered))
-    np.testing.assert_allclose(got, w, rtol=1e-12)
+    got = run(RMSprop(learning_rate=0.01, momentum=momentum, centered=centered))
+    np.testing.assert_allclose(got, w, rtol=RULE_RTOL, atol=RULE_ATOL)
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -164,13 +174,13 @@ def test_adam_rule(kernel_set, amsgrad, float64):
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
     w, m, v, vhat = W_START.copy(), *(np.zeros_like(W_START) for _ in range(3))
     for t, g in enumerate(GRADS, start=1):
-        alpha = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        alpha = lr * np.sqrt(1 - f32(b2) ** t) / (1 - f32(b1) ** t)
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
         vhat = np.maximum(vhat, v)
         w = w - alpha * m / (np.sqrt(vhat if amsgrad else v) + eps)  # ε outside the root
-    got = run(Adam(learning_rate=lr, amsgrad=amsgrad))
-    np.testing.assert_allclose(got, w, rtol=1e-12)
+    got = run(Adam(learning_rate=0.01, amsgrad=amsgrad))
+    np.testing.assert_allclose(got, w, rtol=RULE_RTOL, atol=RULE_ATOL)
 
 
 @pytest.mark.parametrize("make", [lambda: SGD(momentum=0.9), RMSprop, Adam])
