@@ -276,7 +276,8 @@ class Model(Layer):
         logs = {"loss": float(as_floatx(self.loss_tracker.result()))}
         for metric in self.metrics:
             logs[metric.name] = float(as_floatx(metric.result()))
-        return logs
+        # sorted by name, as Keras's logs are (`pythonify_logs` in keras/src/utils/python_utils.py)
+        return dict(sorted(logs.items()))
 
     def reset_metrics(self):
         self.loss_tracker.reset_state()
