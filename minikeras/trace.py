@@ -412,12 +412,13 @@ def tutorial_model(optimizer="rmsprop", seed=DEFAULT_SEED):
     """The tutorial model shrunk to 4-3-2 (relu, softmax), compiled as the tutorial compiles it.
 
     Its weights are Glorot-uniform draws rounded to 2 decimals, so that the forward pass can be
-    followed by hand.
+    followed by hand. Layer names restart (`clear_session`): its layers are 'dense' and 'dense_1'.
     """
     from minikeras import Sequential
     from minikeras.layers import Input
-    from minikeras.utils import set_random_seed
+    from minikeras.utils import clear_session, set_random_seed
 
+    clear_session()  # restart layer names at 'dense', 'dense_1', as the trace prints them
     set_random_seed(seed)
     model = Sequential(
         [Input(shape=(4,)), Dense(3, activation="relu"), Dense(2, activation="softmax")]
