@@ -28,9 +28,14 @@ demo: install
 lint: install-test
 	$(PY) -m ruff check .
 
-test: install-test
+test: install-test docs
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
+
+# the docs site (mkdocs, material theme, API reference from the docstrings) into site/;
+# --strict fails on any warning: a broken link, a source line that moved out of the code
+docs: install-test
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build *.egg-info
