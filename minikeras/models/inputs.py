@@ -31,12 +31,17 @@ def to_array(data, dtype, name):
             f"`{name}` is a list of {len(data)} arrays of different shapes; this model takes a "
             "single array."
         )
-    array = np.asarray(data)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ):
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # NumPy's message does not say which argument, nor why
+        raise ValueError(
+            f"`{name}` could not be read as one array of samples: its nested lists have "
+            f"different lengths ({error})"
+        ) from None
+    is_real = np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    if array.dtype == object or not is_real or np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(
-            f"`{name}` must hold numbers; received an array of dtype {array.dtype} "
+            f"`{name}` must hold real numbers; received an array of dtype {array.dtype} "
             f"(shape {array.shape})."
         )
     if array.ndim == 0:

@@ -140,8 +140,9 @@ class Model(Layer):
         """Choose optimizer, loss and metrics. Unknown names fail here, listing the valid ones."""
         if weighted_metrics:
             raise NotImplementedError("weighted_metrics are not supported by minikeras yet")
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss) if loss is not None else None
+        # every name is understood before anything changes: a failed compile keeps the old setup
+        optimizer = optimizers_module.get(optimizer)
+        loss_object = losses_module.get(loss) if loss is not None else None
         if metrics is None:
             metrics = []
         if not isinstance(metrics, (list, tuple)):
@@ -149,6 +150,7 @@ class Model(Layer):
         for m in metrics:  # fail now on an unknown name; 'accuracy' is resolved from the data later
             if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
                 metrics_module.get(m)
+        self.optimizer, self.loss = optimizer, loss_object
         self.compiled_metrics = list(metrics)
         self.metrics = []
         self.loss_weights = loss_weights
