@@ -18,12 +18,10 @@ from minikeras import losses
 
 # -- per-sample metric functions (Keras's names)
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    """1 where (p > threshold) equals the label, averaged over the last axis."""
-    y_pred = np.asarray(y_pred)
-    y_true = np.asarray(y_true)
-    if y_true.ndim == y_pred.ndim - 1:
-        y_true = y_true[..., None]
-    return np.mean((y_pred > threshold).astype(y_pred.dtype) == y_true, axis=-1)
+    """1 where (p > threshold) equals the label, entry by entry, as Keras 3 (the metric then
+    averages them, so weights may be given per sample or per entry)."""
+    y_true, y_pred = losses.same_rank(np.asarray(y_true), np.asarray(y_pred))
+    return ((y_pred > threshold).astype(y_true.dtype) == y_true).astype(np.float64)
 
 
 def categorical_accuracy(y_true, y_pred):
@@ -69,8 +67,17 @@ class Metric:
     def result(self):
         raise NotImplementedError
 
+    def __call__(self, *args, **kwargs):
+        """`update_state(...)` then `result()`, as Keras's metrics do when called."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 class Mean(Metric):
@@ -117,6 +124,9 @@ class MeanMetricWrapper(Mean):
 class BinaryAccuracy(MeanMetricWrapper):
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name, dtype, threshold=threshold)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.fn_kwargs["threshold"]}
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
