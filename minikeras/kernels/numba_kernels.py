@@ -6,21 +6,26 @@ as Python floats and used in the arrays' dtype). The tests run both sets against
 
 Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `bench/README.md`:
 
-1. Matrix products go to BLAS. `np.dot(a, b, out)` inside an `@njit` function is compiled by
-   Numba into a direct `gemm` call (through SciPy's OpenBLAS), with the transposes passed as
-   flags, so `aᵀ·b` and `a·bᵀ` never copy. Hand-written register-blocked loops reached 30–50
-   GFLOP/s here against OpenBLAS's 90–280, because LLVM emits 256-bit vectors and has no
-   packing; at (32, 64, 10) the whole BLAS call costs ~1 µs. So no shape is better served by a
-   loop (`bench/results.md`, section 1, keeps the measurement).
-2. Fuse what surrounds a product into the same compiled call: the bias and the activation after
+1. Matrix products go to BLAS: `np.matmul(a, b, out=out)`, NumPy's OpenBLAS, with `a.T`/`b.T`
+   as views (OpenBLAS takes the transpose as a flag, no copy). Hand-written register-blocked
+   Numba loops reached 30–50 GFLOP/s here against OpenBLAS's 90–280 (LLVM emits 256-bit
+   vectors and packs nothing), and at (32, 64, 10) the whole BLAS call costs ~1.3 µs, so no
+   training shape is better served by a loop. Numba can also compile `np.dot` inside `@njit`,
+   but that calls SciPy's separate OpenBLAS: a second BLAS thread pool spinning beside NumPy's
+   on 2 cores, and ~0.2 s more start-up to import scipy.linalg. One BLAS for the process.
+2. Fuse what surrounds a product into one compiled pass: the bias and the activation after
    `x·W` (the "epilogue"), the activation derivative and the bias gradient before `xᵀ·dz`. One
    call instead of three or four NumPy calls removes both the Python dispatch (~1 µs each, which
-   dominates at batch 32) and a pass over memory.
-3. Elementwise loops run on one thread. Work per step is ≤ 0.4 M elements, memory-bound, and a
-   `prange` region that follows a multi-threaded BLAS call waits for BLAS's spinning threads on
-   2 cores (measured 10–100× slow-downs): BLAS owns the threads. Set them with
-   `OPENBLAS_NUM_THREADS` (or threadpoolctl); no kernel here starts Numba threads, so
-   `numba.set_num_threads` has nothing to oversubscribe.
+   dominates at batch 32) and passes over memory.
+3. Threads: products of at least `SMALL_PRODUCT` multiply-adds (the MNIST-size layers) use as
+   many BLAS threads as Numba is told to use (`numba.set_num_threads`, `NUMBA_NUM_THREADS`,
+   default: every core); smaller ones (the batch-32 tutorial layers) run BLAS on one thread.
+   On 2 cores a small product split in two waits on thread hand-offs, and when other work
+   shares the machine OpenBLAS's spinning threads lose whole time slices: measured, tutorial
+   epochs 228 ms with 2 BLAS threads against 24 ms with one on a busy machine. The elementwise
+   loops stay on one thread (≤ 0.4 M elements a step, memory-bound, and a Numba `prange` pool
+   would be a second set of spinning threads). An explicit `OPENBLAS_NUM_THREADS` or
+   `OMP_NUM_THREADS` turns this policy off: the user's setting stands.
 4. No `fastmath`: it would let LLVM reorder sums and flush denormals, changing rounding away
    from Keras's float32 arithmetic; the loops vectorise across independent elements without it.
    But `error_model="numpy"`: Numba's default checks every division for a zero divisor (to
@@ -35,6 +40,8 @@ Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `benc
    optimizers) serves every call; `cache=True` keeps it on disk for the next process.
 """
 
+import ctypes
+import glob
 import os
 import tempfile
 
@@ -104,34 +111,69 @@ def _code(name):
 
 
 # ----------------------------------------------------------------------------- matrix products
-@compiled
+SMALL_PRODUCT = 1 << 22  # m·k·n below which a product runs on one BLAS thread (rule 3)
+
+
+def _find_blas_set_threads():
+    """NumPy's OpenBLAS `set_num_threads`, or None (another BLAS, or the user chose threads)."""
+    if "OPENBLAS_NUM_THREADS" in os.environ or "OMP_NUM_THREADS" in os.environ:
+        return None
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in glob.glob(os.path.join(libs, "*openblas*")):  # the manylinux wheels' layout
+        lib = ctypes.CDLL(path)  # already loaded by numpy: this only finds it
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                return setter
+    return None
+
+
+_blas_set_threads = _find_blas_set_threads()
+_blas_threads = 0  # what we last asked OpenBLAS for (0: not yet)
+
+
+def _numba_threads():
+    """numba.set_num_threads's value once Numba's pool runs, else NUMBA_NUM_THREADS (asking
+    `numba.get_num_threads` would start the pool, and costs ~6 µs)."""
+    from numba.np.ufunc import parallel
+
+    return numba.get_num_threads() if parallel._is_initialized else numba.config.NUMBA_NUM_THREADS
+
+
+def _gemm(a, b, out, flops):
+    """out = a·b through NumPy's BLAS, on the number of threads rule 3 picks for `flops`."""
+    global _blas_threads
+    if _blas_set_threads is not None:
+        threads = 1 if flops < SMALL_PRODUCT else _numba_threads()
+        if threads != _blas_threads:
+            _blas_set_threads(threads)
+            _blas_threads = threads
+    return np.matmul(a, b, out=out)
+
+
 def matmul(a, b, out):
     """out = a·b        (m, k)·(k, n) → (m, n)
 
-    Rule 1: one BLAS gemm, written straight into `out`.
+    Rules 1 and 3: one BLAS gemm, written straight into `out`.
     """
-    np.dot(a, b, out)
-    return out
+    return _gemm(a, b, out, a.shape[0] * a.shape[1] * b.shape[1])
 
 
-@compiled
 def matmul_tn(a, b, out):
     """out = aᵀ·b       (k, m)ᵀ·(k, n) → (m, n); the weight gradient xᵀ·dz
 
-    Rule 1: `a.T` is a Fortran-ordered view; Numba hands gemm a "transpose" flag, no copy.
+    Rules 1 and 3: `a.T` is a Fortran-ordered view; BLAS reads it with a "transpose" flag.
     """
-    np.dot(a.T, b, out)
-    return out
+    return _gemm(a.T, b, out, a.shape[0] * a.shape[1] * b.shape[1])
 
 
-@compiled
 def matmul_nt(a, b, out):
     """out = a·bᵀ       (m, k)·(n, k)ᵀ → (m, n); the input gradient dz·Wᵀ
 
-    Rule 1: as `matmul_tn`, the transpose is a gemm flag.
+    Rules 1 and 3: as `matmul_tn`, the transpose is a gemm flag.
     """
-    np.dot(a, b.T, out)
-    return out
+    return _gemm(a, b.T, out, a.shape[0] * a.shape[1] * b.shape[0])
 
 
 @compiled
@@ -271,8 +313,7 @@ def activation_backward(name, z, y, dy, out):
 
 # ----------------------------------------------------------------------------- dense layer
 @compiled
-def _dense_forward(x, kernel, bias, code, z_out, y_out):
-    np.dot(x, kernel, z_out)
+def _bias_activation(bias, code, z_out, y_out):
     for i in range(z_out.shape[0]):
         z = z_out[i]
         if bias is not None:
@@ -286,14 +327,18 @@ def dense_forward(x, kernel, bias, activation, z_out, y_out):
     """z = x·W + b, then y = act(z); returns y_out.
 
     `bias` may be None (use_bias=False). For activation 'linear', y_out may be z_out itself.
-    Rules 1 and 2: gemm into z_out, then one pass per row (still in cache) adds the bias and
-    applies the activation: one compiled call where NumPy needs three.
+    Rules 1 to 3: BLAS writes x·W into z_out, then one compiled pass over the rows (each still in
+    cache) adds the bias and applies the activation, where NumPy needs three calls.
     """
-    return _dense_forward(x, kernel, bias, _code(activation), z_out, y_out)
+    code = _code(activation)
+    matmul(x, kernel, z_out)
+    if code == LINEAR and bias is None and y_out is z_out:
+        return y_out
+    return _bias_activation(bias, code, z_out, y_out)
 
 
 @compiled
-def _dense_backward(x, kernel, z, y, dy, code, dz_out, dkernel_out, dbias_out, dx_out):
+def _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out):
     if dbias_out is not None:
         dbias_out[:] = 0
     for i in range(dy.shape[0]):
@@ -302,10 +347,6 @@ def _dense_backward(x, kernel, z, y, dy, code, dz_out, dkernel_out, dbias_out, d
         if dbias_out is not None:  # db accumulates row by row while the row is in cache
             for j in range(dz.shape[0]):
                 dbias_out[j] += dz[j]
-    np.dot(x.T, dz_out, dkernel_out)
-    if dx_out is not None:
-        np.dot(dz_out, kernel.T, dx_out)
-    return dx_out
 
 
 def dense_backward(x, kernel, z, y, dy, activation, dz_out, dkernel_out, dbias_out, dx_out):
@@ -316,12 +357,17 @@ def dense_backward(x, kernel, z, y, dy, activation, dz_out, dkernel_out, dbias_o
     db = Σ_batch dz            (units,)             skipped when dbias_out is None
     dx = dz·Wᵀ                 (batch, units)·(units, in)   skipped when dx_out is None
     For 'linear', dz_out may be dy itself.
-    Rules 1 and 2: dz and db in one pass over the rows, then two gemms with transpose flags.
+    Rules 1 to 3: dz and db in one compiled pass over the rows, then two gemms with transpose
+    flags.
     """
-    z, y = _fill_missing(z, y)
-    return _dense_backward(
-        x, kernel, z, y, dy, _code(activation), dz_out, dkernel_out, dbias_out, dx_out
-    )
+    code = _code(activation)
+    if not (code == LINEAR and dz_out is dy and dbias_out is None):
+        z, y = _fill_missing(z, y)
+        _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out)
+    matmul_tn(x, dz_out, dkernel_out)
+    if dx_out is not None:
+        matmul_nt(dz_out, kernel, dx_out)
+    return dx_out
 
 
 # ----------------------------------------------------------------------------- loss

@@ -509,14 +509,13 @@ def test_read_only_install_caches_in_the_user_dir(tmp_path):
     env = clean_env(XDG_CACHE_HOME=str(cache), PYTHONPATH=str(site))
     code = """
         import numpy as np, numba, numba_kernels as K
-        a = np.arange(6.0).reshape(2, 3)
-        out = np.empty((2, 2))
-        K.matmul(a, a.T.copy(), out)
-        print(numba.config.CACHE_DIR, out.sum(), sum(K.matmul.stats.cache_hits.values()))
+        out = np.empty(3)
+        K.bias_grad(np.arange(6.0).reshape(2, 3), out)
+        print(numba.config.CACHE_DIR, out.sum(), sum(K.bias_grad.stats.cache_hits.values()))
     """
     first = run_python(code, env, tmp_path).split()
     assert first[0] == str(cache / "minikeras" / "numba")
-    assert float(first[1]) == 83.0  # [[0, 1, 2], [3, 4, 5]]·its transpose, summed
+    assert float(first[1]) == 15.0  # the column sums of [[0, 1, 2], [3, 4, 5]], summed
     assert first[2] == "0" and any(cache.rglob("*.nbi")), "no cache written"
     second = run_python(code, env, tmp_path).split()
     assert second[2] == "1", "the second process recompiled instead of loading the cache"
@@ -554,3 +553,24 @@ def test_kernels_run_without_jit(tmp_path):
     """
     worst = float(run_python(code, clean_env(NUMBA_DISABLE_JIT="1"), tmp_path))
     assert worst < 1e-12
+
+
+def test_blas_threads_follow_the_product_size():
+    """Rule 3: one BLAS thread for a small product, Numba's thread count for a large one."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if numba_kernels._blas_set_threads is None:
+        pytest.skip("not NumPy's OpenBLAS, or OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set")
+
+    def numpy_blas_threads():
+        infos = threadpoolctl.threadpool_info()
+        return [i["num_threads"] for i in infos if "numpy" in i["filepath"]][0]
+
+    f = np.float32
+    small = [np.ones((32, 64), f), np.ones((64, 10), f), np.empty((32, 10), f)]
+    large = [np.ones((128, 784), f), np.ones((784, 512), f), np.empty((128, 512), f)]
+    numba_kernels.matmul(*large)
+    assert numpy_blas_threads() == numba_kernels._numba_threads()
+    numba_kernels.matmul(*small)
+    assert numpy_blas_threads() == 1
+    assert (small[2] == 64).all() and (large[2] == 784).all()
+    numba_kernels.matmul(*large)  # leave BLAS as a user expects it
