@@ -39,3 +39,11 @@ docs: install-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[bench]'
+	touch $@
+
+# Benchmarks against Keras-TF, PyTorch and plain NumPy; writes bench/results.md and .json
+bench: $(VENV)/.installed-bench
+	$(PY) bench/run.py

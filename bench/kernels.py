@@ -1,0 +1,99 @@
+"""Kernel throughput: `python bench/kernels.py [--seconds S]` prints one JSON line.
+
+For each training shape (m, k, n) (batch m, inputs k, units n) and each form of the dense
+layer's products, the numba kernel against the same product done by `np.matmul` (OpenBLAS):
+
+    fwd      x·W          (m, k)·(k, n)              the forward product
+    tn       xᵀ·dz        (m, k)ᵀ·(m, n) → (k, n)    the weight gradient
+    nt       dz·Wᵀ        (m, n)·(k, n)ᵀ → (m, k)    the input gradient
+    fused forward    dense_forward (x·W + b, relu), numba vs the NumPy kernel set
+    fused backward   dense_backward (relu' , db, dW, dx), numba vs the NumPy kernel set
+
+All are 2·m·k·n floating-point operations per product (the fused ones count only their
+products). Timing: A and B alternate in short bursts, each burst's mean per call is kept, and
+the median over bursts is reported, so slow drifts of the machine hit both sides alike.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+
+SHAPES = [(32, 784, 64), (32, 64, 10), (128, 784, 512), (128, 512, 512), (128, 512, 10)]
+
+
+def per_call(fn, budget):
+    """Calls per burst so one burst lasts about `budget` seconds."""
+    fn()
+    start, calls = time.perf_counter(), 0
+    while time.perf_counter() - start < budget:
+        fn()
+        calls += 1
+    return max(calls, 1)
+
+
+def compare(a, b, seconds):
+    """Median seconds per call of a and b, measured in alternating bursts."""
+    burst = seconds / 20
+    calls_a, calls_b = per_call(a, burst), per_call(b, burst)
+    times_a, times_b = [], []
+    for _ in range(10):
+        for fn, calls, times in ((a, calls_a, times_a), (b, calls_b, times_b)):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            times.append((time.perf_counter() - start) / calls)
+    return float(np.median(times_a)), float(np.median(times_b))
+
+
+def forms(m, k, n, rng):
+    """{form: (numba call, NumPy call)} for the shape (m, k, n), on fresh float32 arrays."""
+    from minikeras.kernels import numba_kernels as nb
+    from minikeras.kernels import numpy_kernels as ref
+
+    f = np.float32
+    x, w = rng.standard_normal((m, k)).astype(f), rng.standard_normal((k, n)).astype(f)
+    b, dz = rng.standard_normal(n).astype(f), rng.standard_normal((m, n)).astype(f)
+    out_mn, out_kn, out_mk = np.empty((m, n), f), np.empty((k, n), f), np.empty((m, k), f)
+    z, y, dzb, db = np.empty((m, n), f), np.empty((m, n), f), np.empty((m, n), f), np.empty(n, f)
+    nb.dense_forward(x, w, b, "relu", z, y)  # a realistic z for the backward pass
+    return {
+        "fwd": (lambda: nb.matmul(x, w, out_mn), lambda: np.matmul(x, w, out=out_mn)),
+        "tn": (lambda: nb.matmul_tn(x, dz, out_kn), lambda: np.matmul(x.T, dz, out=out_kn)),
+        "nt": (lambda: nb.matmul_nt(dz, w, out_mk), lambda: np.matmul(dz, w.T, out=out_mk)),
+        "fused forward": (
+            lambda: nb.dense_forward(x, w, b, "relu", z, y),
+            lambda: ref.dense_forward(x, w, b, "relu", z, y),
+        ),
+        "fused backward": (
+            lambda: nb.dense_backward(x, w, z, y, dz, "relu", dzb, out_kn, db, out_mk),
+            lambda: ref.dense_backward(x, w, z, y, dz, "relu", dzb, out_kn, db, out_mk),
+        ),
+    }
+
+
+def main(argv):
+    seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 1.0
+    rows = []
+    rng = np.random.default_rng(0)
+    for m, k, n in SHAPES:
+        for form, (numba_fn, numpy_fn) in forms(m, k, n, rng).items():
+            t_numba, t_numpy = compare(numba_fn, numpy_fn, seconds)
+            flops = 2 * m * k * n * (2 if form == "fused backward" else 1)
+            rows.append(
+                {
+                    "shape": [m, k, n],
+                    "form": form,
+                    "numba_us": t_numba * 1e6,
+                    "numpy_us": t_numpy * 1e6,
+                    "numba_gflops": flops / t_numba / 1e9,
+                    "numpy_gflops": flops / t_numpy / 1e9,
+                    "ratio": t_numpy / t_numba,
+                }
+            )
+    print(json.dumps({"kernels": rows}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

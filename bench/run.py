@@ -1,0 +1,327 @@
+"""minikeras against the tools a user would pick instead, in one run on one machine.
+
+    python bench/run.py [--quick] [--only kernels,training,startup]
+
+writes bench/results.json (every measurement) and bench/results.md (the tables, as ratios, with
+the targets of issue 5). Each measurement runs in a fresh process (`kernels.py`,
+`training.py`) so that frameworks never share a process, a thread pool or a warm cache by
+accident. See bench/README.md for how to read the tables.
+"""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+FRAMEWORKS = ["minikeras-numba", "minikeras-numpy", "keras", "torch", "numpy"]
+TRAINING_ROUNDS = {"tutorial": (3, 15), "mnist": (1, 7)}  # (warm-up epochs, timed epochs)
+
+# issue 5's targets
+TARGETS = {
+    "tutorial": {"keras": 30.0, "torch": 5.0},
+    "mnist": {"keras": 2.0, "torch": 1.25},
+    "floor": 1.4,  # MNIST-MLP epoch within 1.4× its arithmetic at OpenBLAS's best rate
+    "large_kernel": 0.95,  # numba ≥ 0.95× OpenBLAS at the large shapes
+    "small_fused": 1.0,  # fused numba ≥ the NumPy path at the small shapes
+    "startup": 0.25,  # import + first epoch (warm JIT cache) ≤ 0.25× Keras's
+    "rss": 0.25,  # peak RSS ≤ 0.25× Keras's
+}
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def load():
+    return os.getloadavg()[0]
+
+
+def run_json(args, env=None):
+    """Run a bench script in a fresh Python; return (its JSON line, wall seconds)."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        [PYTHON, *args], capture_output=True, text=True, env=env, cwd=HERE.parent, timeout=3600
+    )
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]), wall
+
+
+def machine():
+    import numba
+    import numpy as np
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    versions["numba"] = numba.__version__
+    for name in ("tensorflow-cpu", "keras", "torch"):  # from the metadata: importing costs seconds
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "threads_env": {
+            k: os.environ[k]
+            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+            if k in os.environ
+        },
+        "versions": versions,
+    }
+
+
+# ----------------------------------------------------------------------------- the sections
+def bench_kernels(quick):
+    log("kernels ...")
+    data, _ = run_json([str(HERE / "kernels.py"), "--seconds", "0.3" if quick else "1.5"])
+    return data["kernels"]
+
+
+def bench_training(quick):
+    results = {}
+    for model, (warmup, rounds) in TRAINING_ROUNDS.items():
+        if quick:
+            warmup, rounds = 1, 3
+        for framework in FRAMEWORKS:
+            log(f"training {model} {framework} ...")
+            before = load()
+            data, _ = run_json(
+                [
+                    str(HERE / "training.py"),
+                    framework,
+                    model,
+                    "--warmup",
+                    str(warmup),
+                    "--rounds",
+                    str(rounds),
+                ]
+            )
+            times = data["epoch_s"]
+            results[f"{model}/{framework}"] = {
+                "median_ms": 1e3 * statistics.median(times),
+                "min_ms": 1e3 * min(times),
+                "rounds_ms": [1e3 * t for t in times],
+                "load_before": before,
+                "load_after": load(),
+            }
+    return results
+
+
+def bench_startup(quick):
+    """Fresh processes: `import minikeras`; import + build + one tutorial epoch, with the JIT
+    cache cold (an empty NUMBA_CACHE_DIR) and warm (one primed by an earlier run); Keras's
+    import + one epoch. Wall time of the whole process, as a user waits for it."""
+    repeat = 2 if quick else 5
+    env = dict(os.environ)
+    results = {}
+
+    def timed(name, args, env, times):
+        walls, rss = [], []
+        for _ in range(times):
+            data, wall = run_json(args, env)
+            walls.append(wall)
+            rss.append(data.get("peak_rss_mb"))
+        results[name] = {"median_s": statistics.median(walls), "runs_s": walls}
+        if rss[0] is not None:
+            results[name]["peak_rss_mb"] = max(rss)
+        log(f"startup {name}: {statistics.median(walls):.2f} s")
+
+    probe = "import json; print(json.dumps({}))"
+    timed("python", ["-c", probe], env, repeat)
+    timed("import minikeras", ["-c", "import minikeras; " + probe], env, repeat)
+    one_epoch = [str(HERE / "training.py"), "minikeras-numba", "tutorial", "--one-epoch"]
+    with tempfile.TemporaryDirectory() as warm_dir:
+        cold_runs = []
+        for _ in range(1 if quick else 2):
+            with tempfile.TemporaryDirectory() as cold_dir:
+                data, wall = run_json(one_epoch, {**env, "NUMBA_CACHE_DIR": cold_dir})
+                cold_runs.append(wall)
+        results["minikeras-numba import + epoch, JIT cache cold"] = {
+            "median_s": statistics.median(cold_runs),
+            "runs_s": cold_runs,
+            "peak_rss_mb": data["peak_rss_mb"],
+        }
+        run_json(one_epoch, {**env, "NUMBA_CACHE_DIR": warm_dir})  # prime the cache
+        timed(
+            "minikeras-numba import + epoch, JIT cache warm",
+            one_epoch,
+            {**env, "NUMBA_CACHE_DIR": warm_dir},
+            repeat,
+        )
+    timed(
+        "minikeras-numpy import + epoch",
+        [str(HERE / "training.py"), "minikeras-numpy", "tutorial", "--one-epoch"],
+        env,
+        repeat,
+    )
+    timed("import keras", ["-c", "import keras; " + probe], env, 1 if quick else 3)
+    timed(
+        "keras import + epoch",
+        [str(HERE / "training.py"), "keras", "tutorial", "--one-epoch"],
+        env,
+        1 if quick else 3,
+    )
+    return results
+
+
+# ----------------------------------------------------------------------------- the report
+def epoch_gflop(sizes, n):
+    """Floating-point work of one epoch's products: forward x·W and dW = xᵀ·dz for every layer,
+    dx = dz·Wᵀ for all but the first; 2 flops per multiply-add."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    per_sample = sum(2 * a * b for a, b in pairs) * 2 + sum(2 * a * b for a, b in pairs[1:])
+    return per_sample * n / 1e9
+
+
+def verdict(ok):
+    return "met" if ok else "**short**"
+
+
+def report(results):
+    out = ["# minikeras benchmarks", ""]
+    m = results["machine"]
+    out += [
+        f"One run of `make bench` on {m['cpu']}, {m['cores']} cores, {m['system']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f". Load average {results['load_start']:.2f} at the start, "
+        f"{results['load_end']:.2f} at the end (see README: other work on the machine inflates "
+        "every number, the multi-threaded frameworks most).",
+        "",
+    ]
+    summary = []
+    kernels = results.get("kernels")
+    best_blas = None
+    if kernels:
+        best_blas = max(r["numpy_gflops"] for r in kernels if r["form"] in ("fwd", "tn", "nt"))
+        out += [
+            "## 1. Kernels: GFLOP/s, numba kernel vs np.matmul / the NumPy kernel set (float32)",
+            "",
+            "| shape (m, k, n) | form | numba µs | NumPy µs | numba GFLOP/s | NumPy GFLOP/s "
+            "| numba ÷ NumPy speed |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in kernels:
+            out.append(
+                f"| {tuple(r['shape'])} | {r['form']} | {r['numba_us']:.1f} | {r['numpy_us']:.1f}"
+                f" | {r['numba_gflops']:.1f} | {r['numpy_gflops']:.1f} | {r['ratio']:.2f}× |"
+            )
+        large = [r for r in kernels if r["shape"][0] == 128 and r["shape"][2] == 512]
+        small = [r for r in kernels if r["shape"][0] == 32 and r["form"].startswith("fused")]
+        worst_large = min(r["ratio"] for r in large if r["form"] in ("fwd", "tn", "nt"))
+        worst_small = min(r["ratio"] for r in small)
+        summary += [
+            f"| kernels at the large shapes, worst of fwd/tn/nt vs OpenBLAS | {worst_large:.2f}× "
+            f"| ≥ {TARGETS['large_kernel']}× | {verdict(worst_large >= TARGETS['large_kernel'])} |",
+            f"| fused kernels at the small shapes vs the NumPy path, worst | {worst_small:.2f}× "
+            f"| ≥ {TARGETS['small_fused']}× | {verdict(worst_small >= TARGETS['small_fused'])} |",
+        ]
+        out.append("")
+    training = results.get("training")
+    if training:
+        out += [
+            "## 2. Training time per epoch (median of the timed epochs, after warm-up)",
+            "",
+            "| model | framework | median ms | min ms | framework ÷ minikeras-numba |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for model in TRAINING_ROUNDS:
+            ours = training[f"{model}/minikeras-numba"]["median_ms"]
+            for framework in FRAMEWORKS:
+                r = training[f"{model}/{framework}"]
+                out.append(
+                    f"| {model} | {framework} | {r['median_ms']:.1f} | {r['min_ms']:.1f} "
+                    f"| {r['median_ms'] / ours:.2f}× |"
+                )
+            for other, target in TARGETS[model].items():
+                ratio = training[f"{model}/{other}"]["median_ms"] / ours
+                summary.append(
+                    f"| {model}: {other} time ÷ minikeras-numba time | {ratio:.1f}× | ≥ {target}× "
+                    f"| {verdict(ratio >= target)} |"
+                )
+        gflop = epoch_gflop((784, 512, 512, 10), 8192)
+        rate = best_blas or 190.0
+        floor_ms = 1e3 * gflop / rate
+        ratio = training["mnist/minikeras-numba"]["median_ms"] / floor_ms
+        out += [
+            "",
+            f"Arithmetic floor: the MNIST-size MLP does {gflop:.1f} GFLOP of products per epoch "
+            f"(tutorial: {epoch_gflop((784, 64, 10), 1000):.2f}); at the best rate OpenBLAS "
+            f"reached in section 1 ({rate:.0f} GFLOP/s) that is {floor_ms:.0f} ms.",
+            "",
+        ]
+        summary.append(
+            f"| mnist: minikeras-numba ÷ arithmetic floor | {ratio:.2f}× | ≤ {TARGETS['floor']}× "
+            f"| {verdict(ratio <= TARGETS['floor'])} |"
+        )
+    startup = results.get("startup")
+    if startup:
+        out += [
+            "## 3. Start-up (fresh process, wall time) and 4. peak memory",
+            "",
+            "| what | median s | peak RSS MB |",
+            "|---|---:|---:|",
+        ]
+        for name, r in startup.items():
+            rss = f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else ""
+            out.append(f"| {name} | {r['median_s']:.2f} | {rss} |")
+        keras = startup["keras import + epoch"]
+        warm = startup["minikeras-numba import + epoch, JIT cache warm"]
+        t_ratio = warm["median_s"] / keras["median_s"]
+        m_ratio = warm["peak_rss_mb"] / keras["peak_rss_mb"]
+        summary += [
+            f"| import + first epoch, warm JIT cache, ÷ Keras's | {t_ratio:.2f}× "
+            f"| ≤ {TARGETS['startup']}× | {verdict(t_ratio <= TARGETS['startup'])} |",
+            f"| peak RSS of the tutorial run ÷ Keras's | {m_ratio:.2f}× | ≤ {TARGETS['rss']}× "
+            f"| {verdict(m_ratio <= TARGETS['rss'])} |",
+        ]
+        out.append("")
+    out = (
+        out[:4]
+        + ["## Targets (issue 5)", "", "| measure | value | target | |", "|---|---:|---:|---|"]
+        + summary
+        + [""]
+        + out[4:]
+    )
+    return "\n".join(out) + "\n"
+
+
+def main(argv):
+    quick = "--quick" in argv
+    only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else None
+    sections = {"kernels": bench_kernels, "training": bench_training, "startup": bench_startup}
+    path = HERE / "results.json"
+    results = json.loads(path.read_text()) if only and path.exists() else {}
+    results["machine"] = machine()
+    results["load_start"] = load()
+    for name, fn in sections.items():
+        if only is None or name in only:
+            results[name] = fn(quick)
+    results["load_end"] = load()
+    results["quick"] = quick
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    (HERE / "results.md").write_text(report(results))
+    log(f"wrote {path} and {HERE / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
