@@ -53,6 +53,10 @@ def to_array(data, dtype, name):
 
 def check_same_length(**arrays):
     """Keras's 'Data cardinality is ambiguous' error, with every size named."""
+    for name, a in arrays.items():
+        if a is not None and np.ndim(a) == 0:  # None or a scalar: no samples to count
+            value = a.item() if isinstance(a, np.ndarray) else a
+            raise ValueError(f"`{name}` must be an array of samples; received {value!r}.")
     sizes = {name: len(a) for name, a in arrays.items() if a is not None}
     if len(set(sizes.values())) > 1:
         detail = "\n".join(f"'{name}' sizes: {size}" for name, size in sizes.items())

@@ -144,6 +144,16 @@ BAD_SHAPES = {
     ),
     "x is None": (lambda m: m.fit(None, Y, verbose=0), ValueError, ["`x`", "None"]),
     "y is None": (lambda m: m.fit(X, None, verbose=0), ValueError, ["`y`", "None"]),
+    "y is None with validation_split": (
+        lambda m: m.fit(X, None, validation_split=0.2, verbose=0),
+        ValueError,
+        ["`y`", "None"],
+    ),
+    "validation labels are None": (
+        lambda m: m.fit(X, Y, validation_data=(X, None), verbose=0),
+        ValueError,
+        ["y_val", "None"],
+    ),
     "predict on one unbatched sample": (
         lambda m: m.predict(X[0], verbose=0),
         ValueError,
