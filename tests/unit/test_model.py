@@ -367,6 +367,50 @@ def test_class_weight_weighs_the_loss_not_the_metrics():
     assert history.history["accuracy"][0] == pytest.approx(KERAS_CW_ACCURACY)
 
 
+# Keras 3.15.1, run for this test: the same softmax layer on six samples, SGD(learning_rate=0),
+# fit(validation_split=0.5, shuffle=False): sample weights are split with the data and weigh
+# val_loss too; class weights weigh only the training loss.
+SPLIT_X = np.array([[1.0, 0], [0, 1], [1, 1], [2, 0], [0, 2], [1, 2]])
+SPLIT_Y = np.array([0, 0, 1, 1, 0, 1])
+SPLIT_SW = np.array([1, 0, 2, 3, 1.0, 0.5])
+KERAS_SPLIT_SW = {"loss": 0.5044074654579163, "val_loss": 5.378687381744385}
+KERAS_SPLIT_CW = {"loss": 1.4444326162338257, "val_loss": 2.721076011657715}
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"sample_weight": SPLIT_SW}, KERAS_SPLIT_SW),
+        ({"class_weight": {0: 1.0, 1: 3.0}}, KERAS_SPLIT_CW),
+    ],
+    ids=["sample_weight", "class_weight"],
+)
+def test_weights_with_a_validation_split_as_keras(kwargs, expected):
+    model = Sequential([Input(shape=(2,)), Dense(2, activation="softmax")])
+    model.set_weights([np.array([[1.0, -1.0], [-1.0, 1.0]]), np.zeros(2)])
+    model.compile(optimizers.SGD(learning_rate=0.0), "categorical_crossentropy")
+    history = model.fit(
+        SPLIT_X,
+        to_categorical(SPLIT_Y, 2),
+        validation_split=0.5,
+        shuffle=False,
+        verbose=0,
+        **kwargs,
+    )
+    for key, value in expected.items():
+        assert history.history[key][0] == pytest.approx(value, rel=1e-6), key
+
+
+def test_initial_epoch_at_epochs_trains_nothing():
+    x, y = data()
+    model = linear_model()
+    before = model.get_weights()
+    history = model.fit(x, y, epochs=2, initial_epoch=2, verbose=0)
+    assert history.history == {} and history.epoch == []  # as Keras
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_class_weight_equals_the_matching_sample_weight():
     x = RNG.normal(size=(12, 3))
     labels = np.array([0, 1, 2] * 4)
