@@ -107,3 +107,21 @@ def kernel_arrays(draw, *shapes, scale=None):
 def matmul_shapes():
     """(m, k, n): the product (m, k)·(k, n)."""
     return st.tuples(kernel_sizes, kernel_sizes, kernel_sizes)
+
+
+# ---------------------------------------------------------------- merge layers and graphs
+# (tests/unit/test_merging.py, tests/unit/test_functional.py)
+
+
+@st.composite
+def merge_inputs(draw, counts, distinct=False):
+    """A list of n float64 arrays (n drawn from `counts`) of one small (batch, features) shape.
+    With `distinct`, all values differ by at least 0.1: Maximum and Minimum have a kink where
+    two inputs tie, which central differences cannot straddle."""
+    n = draw(st.sampled_from(counts))
+    shape = draw(st.tuples(batch_sizes, feature_sizes))
+    if not distinct:
+        return [draw(arrays(shape)) for _ in range(n)]
+    size = shape[0] * shape[1]
+    values = draw(st.permutations(np.arange(n * size) * 0.1 - 1.0))
+    return [np.array(values[i * size : (i + 1) * size]).reshape(shape) for i in range(n)]

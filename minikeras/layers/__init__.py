@@ -6,10 +6,29 @@ from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.layer import Layer
+from minikeras.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from minikeras.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Activation",
+    "Add",
+    "Average",
+    "Concatenate",
     "Dense",
     "Dropout",
     "Flatten",
@@ -17,6 +36,17 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
     "deserialize",
+    "maximum",
+    "minimum",
+    "multiply",
     "serialize",
+    "subtract",
 ]

@@ -2,29 +2,8 @@
 
 import numpy as np
 
-from minikeras import config
 from minikeras.layers.layer import Layer, accept_keras_options, dtype_from_config
-
-
-class KerasTensor:
-    """A symbolic tensor: a shape and dtype standing for data not given yet.
-
-    `Input(shape=(784,))` returns one; calling layers on it records the graph (Functional API).
-    """
-
-    def __init__(self, shape, dtype=None, name=None, layer=None, inputs=()):
-        self.shape = tuple(shape)
-        self.dtype = dtype or config.floatx()
-        self.name = name
-        self.layer = layer  # the layer that produced this tensor
-        self.inputs = tuple(inputs)  # the tensors that layer was called on
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+from minikeras.layers.node import KerasTensor, Node
 
 
 class InputLayer(Layer):
@@ -52,7 +31,8 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(batch_shape)
         self.sparse = bool(sparse)
-        self.output = KerasTensor(self.batch_shape, self.dtype, self.name, layer=self)
+        self.output = KerasTensor(self.batch_shape, self.dtype, self.name)
+        Node(self, inputs=[], outputs=[self.output])  # the tensor's origin: node 0, no inputs
         self.build(self.batch_shape)
 
     def call(self, x, training=False):
@@ -67,7 +47,7 @@ class InputLayer(Layer):
     def get_config(self):
         # Keras 3.15's keys; the dtype is a plain name here, not a DTypePolicy
         return {
-            "batch_shape": list(self.batch_shape),
+            "batch_shape": tuple(self.batch_shape),
             "dtype": self.dtype,
             "sparse": self.sparse,
             "ragged": False,

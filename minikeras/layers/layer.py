@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from minikeras import config, initializers
+from minikeras.layers import node as node_module
 from minikeras.utils.naming import auto_name, to_snake_case
 
 _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
@@ -55,6 +56,7 @@ class Layer:
         self._buffers = {}
         self.input_shape = None  # (None, features, ...) once built
         self.output_shape = None
+        self._inbound_nodes = []  # one Node per call on symbolic tensors (Functional API)
 
     # ------------------------------------------------------------------ weights
     @property
@@ -153,7 +155,13 @@ class Layer:
             )
 
     def __call__(self, x, training=False):
-        """Build on first use, check the input, run `call`; returns a fresh array."""
+        """Build on first use, check the input, run `call`; returns a fresh array.
+
+        On a KerasTensor (`Dense(3)(Input(shape=(4,)))`) nothing is computed: the call is
+        recorded as a node of a graph and a new KerasTensor is returned (see layers/node.py).
+        """
+        if node_module.is_symbolic(x):
+            return node_module.call_symbolic(self, x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if not self.built:
             self.build((None,) + x.shape[1:])
@@ -187,7 +195,7 @@ class Layer:
         """{"input_shape": ...} once built, as Keras records it (None before)."""
         if not (self.has_build_config and self.built and self.input_shape is not None):
             return None
-        return {"input_shape": list(self.input_shape)}
+        return {"input_shape": tuple(self.input_shape)}
 
     def build_from_config(self, build_config):
         if not self.built and build_config and build_config.get("input_shape") is not None:

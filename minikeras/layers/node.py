@@ -1,0 +1,123 @@
+"""Symbolic tensors and nodes: how `Dense(64)(Input(shape=(784,)))` records a graph.
+
+Calling a layer on a `KerasTensor` (a shape standing for data not given yet) computes nothing.
+It builds the layer for that shape, records the call as a `Node`, and returns a new KerasTensor,
+the call's output:
+
+    x = Input(shape=(4,))        a KerasTensor, produced by the InputLayer's node
+    h = Dense(3)(x)              Node(dense, inputs=x, outputs=[h])
+    y = Dense(1)(h)              Node(dense_1, inputs=h, outputs=[y])
+
+Every KerasTensor knows the node that produced it and every node the tensors it read, so walking
+back from the outputs finds the whole graph (`minikeras.models.graph`). A layer called twice (a
+shared layer) has two nodes, `layer._inbound_nodes[0]` and `[1]`: one set of weights, two calls.
+"""
+
+from minikeras import config
+from minikeras.utils.naming import auto_name
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape and dtype standing for data not given yet.
+
+    `Input(shape=(784,))` returns one; calling layers on it records the graph (Functional API).
+
+    >>> from minikeras.layers import Dense, Input
+    >>> h = Dense(3)(Input(shape=(4,)))
+    >>> h.shape, h.layer.name
+    ((None, 3), 'dense')
+    """
+
+    def __init__(self, shape, dtype=None, name=None, layer=None, inputs=()):
+        self.shape = tuple(shape)
+        self.dtype = dtype or config.floatx()
+        self.name = name or auto_name("keras_tensor")
+        self.layer = layer  # the layer that produced this tensor
+        self.inputs = tuple(inputs)  # the tensors that layer was called on
+        self.node = None  # the Node (the call) that produced it: set by Node
+        self.tensor_index = 0  # which of that node's outputs it is
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def keras_history(self):
+        """(layer name, node index, tensor index): Keras's address of this tensor, as configs
+        and the summary's "Connected to" column write it (`dense[1][0]`)."""
+        return (self.layer.name, self.node.index, self.tensor_index)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer on symbolic tensors: `outputs = layer(inputs)`.
+
+    `inputs` keeps the form of the call (one tensor, or a list for a merge layer);
+    `input_tensors` is always a flat list. An InputLayer's node has no inputs.
+    """
+
+    def __init__(self, layer, inputs, outputs):
+        self.layer = layer
+        self.inputs = inputs
+        self.input_tensors = flatten(inputs)
+        self.outputs = list(outputs)
+        self.index = len(layer._inbound_nodes)  # this is the layer's call number `index`
+        layer._inbound_nodes.append(self)
+        for i, tensor in enumerate(self.outputs):
+            tensor.node, tensor.layer, tensor.tensor_index = self, layer, i
+            tensor.inputs = tuple(self.input_tensors)
+
+    @property
+    def is_input(self):
+        return not self.input_tensors
+
+    @property
+    def parents(self):
+        """The nodes whose outputs this node reads."""
+        return [tensor.node for tensor in self.input_tensors]
+
+    def map_inputs(self, fn):
+        """The call's arguments with each tensor t replaced by fn(t), in the call's form."""
+        if isinstance(self.inputs, (list, tuple)):
+            return [fn(t) for t in self.inputs]
+        return fn(self.inputs)
+
+    def __repr__(self):
+        return f"<Node {self.layer.name}[{self.index}]>"
+
+
+def flatten(inputs):
+    """One tensor or a list/tuple of tensors → a flat list."""
+    return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+
+def is_symbolic(inputs):
+    """True for a KerasTensor or a non-empty list of them (a layer call that records a node)."""
+    if isinstance(inputs, (list, tuple)):
+        return bool(inputs) and all(isinstance(t, KerasTensor) for t in inputs)
+    return isinstance(inputs, KerasTensor)
+
+
+def shapes_of(inputs):
+    """The shape of one tensor, or the list of shapes of a list of tensors."""
+    if isinstance(inputs, (list, tuple)):
+        return [t.shape for t in inputs]
+    return inputs.shape
+
+
+def call_symbolic(layer, inputs):
+    """`layer(inputs)` on KerasTensors: build the layer for their shapes (or check them against
+    its built shape), record the call as a Node, and return the output KerasTensor(s)."""
+    shape = shapes_of(inputs)
+    if not layer.built:
+        layer.build(shape)
+    else:
+        layer.check_input_shape(shape)
+    output_shape = layer.compute_output_shape(shape)
+    several = isinstance(output_shape, list)  # a model with several outputs
+    shapes = output_shape if several else [output_shape]
+    outputs = [KerasTensor(s, dtype=layer.dtype) for s in shapes]
+    Node(layer, inputs, outputs)
+    return outputs if several else outputs[0]
