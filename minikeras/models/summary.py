@@ -42,18 +42,21 @@ def print_summary(model, print_fn=None):
     itemsize = 8 if model.dtype == "float64" else 4
     trainable = sum(w.size for w in model.trainable_weights)
     non_trainable = sum(w.size for w in model.non_trainable_weights)
-    optimizer_params = 0
+    optimizer_params = optimizer_bytes = 0
     if model.optimizer is not None and model.optimizer.built:
-        optimizer_params = sum(v.size for v in model.optimizer.variables)
+        variables = model.optimizer.variables
+        optimizer_params = sum(v.size for v in variables)
+        # each variable at its own size: the step counter is an int64, 8 bytes, as in Keras
+        optimizer_bytes = sum(v.nbytes for v in variables)
     total = trainable + non_trainable + optimizer_params
-    lines.append(f" Total params: {total:,} ({readable_size(total * itemsize)})")
+    total_bytes = (trainable + non_trainable) * itemsize + optimizer_bytes
+    lines.append(f" Total params: {total:,} ({readable_size(total_bytes)})")
     lines.append(f" Trainable params: {trainable:,} ({readable_size(trainable * itemsize)})")
     lines.append(
         f" Non-trainable params: {non_trainable:,} ({readable_size(non_trainable * itemsize)})"
     )
     if optimizer_params:
         lines.append(
-            f" Optimizer params: {optimizer_params:,} "
-            f"({readable_size(optimizer_params * itemsize)})"
+            f" Optimizer params: {optimizer_params:,} ({readable_size(optimizer_bytes)})"
         )
     print_fn("\n".join(lines))
