@@ -15,7 +15,7 @@ from gradcheck import assert_gradient_close, numerical_gradient
 
 import minikeras
 from minikeras import Sequential, losses, optimizers
-from minikeras.layers import Activation, Dense, Dropout, Input, Layer
+from minikeras.layers import Activation, Dense, Dropout, Flatten, Input, Layer
 from minikeras.utils import set_random_seed, to_categorical
 
 RNG = np.random.default_rng(1234)
@@ -110,6 +110,40 @@ def test_summary_prints_keras_table():
     with redirect_stdout(out):
         model.summary()
     assert out.getvalue().rstrip() == KERAS_TUTORIAL_SUMMARY
+
+
+# Keras 3.15.1, run for this test: after compile("adam", ...) and one fit step the summary adds
+# the optimizer's variables; the step counter is an int64, so 156 params take 628 bytes, not 624.
+KERAS_SUMMARY_TAIL_AFTER_FIT = """\
+ Total params: 233 (936.00 B)
+ Trainable params: 77 (308.00 B)
+ Non-trainable params: 0 (0.00 B)
+ Optimizer params: 156 (628.00 B)"""
+KERAS_UNBUILT_ROW = "│ dense_2 (Dense)                 │ ?                      │   0 (unbuilt) │"
+
+
+def test_summary_after_training_and_before_building_as_keras():
+    model = Sequential(
+        [
+            Input(shape=(4, 3)),
+            Flatten(),
+            Dense(5, activation="relu"),
+            Dropout(0.2),
+            Dense(2),
+            Activation("softmax"),
+        ]
+    )
+    model.compile("adam", "categorical_crossentropy")
+    model.fit(np.ones((4, 4, 3)), np.eye(2)[[0, 1, 0, 1]], verbose=0)
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines).rstrip()
+    assert text.endswith(KERAS_SUMMARY_TAIL_AFTER_FIT)
+    assert "│ flatten (Flatten)               │ (None, 12)             │             0 │" in text
+    unbuilt = Sequential([Dense(3), Dense(2)], name="unbuilt")
+    lines = []
+    unbuilt.summary(print_fn=lines.append)
+    assert KERAS_UNBUILT_ROW in "\n".join(lines)
 
 
 def test_model_with_input_shape_is_built_at_once():
