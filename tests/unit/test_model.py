@@ -11,7 +11,9 @@ from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
+import strategies as sts
 from gradcheck import assert_gradient_close, numerical_gradient
+from hypothesis import given, settings
 
 import minikeras
 from minikeras import Sequential, losses, optimizers
@@ -297,6 +299,30 @@ def test_epoch_loss_is_the_batch_size_weighted_mean_measured_before_each_update(
     np.testing.assert_allclose(history.history["mae"], expected_mae, rtol=1e-5)
     np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-5)
     np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    n=sts.st.integers(1, 12),
+    batch_size=sts.st.integers(1, 6),
+    lr=sts.st.sampled_from([0.0, 0.05, 0.2]),
+)
+def test_epoch_loss_formula_for_any_batching(n, batch_size, lr):
+    """Σ (batch size × loss before the update) / Σ batch size, whatever n and the batch size
+    (the last, partial batch included), in float64 against SGD written out."""
+    minikeras.config.set_floatx("float64")  # (the autouse fixture puts float32 back)
+    x, y = data(n=n, seed=n)
+    model = linear_model(lr=lr)
+    w, b = model.get_weights()
+    total = 0.0
+    for start in range(0, n, batch_size):
+        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+        loss, dw, db = mse_and_grads(xb, yb, w, b)
+        total += len(xb) * loss
+        w, b = w - lr * dw, b - lr * db
+    history = model.fit(x, y, batch_size=batch_size, shuffle=False, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(total / n, rel=1e-10, abs=1e-14)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-10, atol=1e-14)
 
 
 def test_default_batch_size_is_32_and_the_last_batch_is_kept():
