@@ -205,6 +205,10 @@ def test_sparse_labels_out_of_range(trained):
     labels[3] = CLASSES
     check_rejected(trained, lambda: trained.fit(X, labels, verbose=0), ValueError, "[0, 4)", "4")
     check_rejected(trained, lambda: trained.fit(X, labels - 0.5, verbose=0), ValueError, "integer")
+    # one-hot rows given to the sparse loss: the shapes it wants, and the one it got
+    check_rejected(
+        trained, lambda: trained.fit(X, Y, verbose=0), ValueError, "(40, 4)", "(40,)", "(40, 1)"
+    )
 
 
 # ------------------------------------------------------------------ arguments

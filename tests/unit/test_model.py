@@ -585,6 +585,25 @@ def test_saturated_softmax_gives_keras_values():
     np.testing.assert_allclose(model.get_weights()[1], KERAS_SATURATED_BIAS, atol=1e-6)
 
 
+# The saturated sigmoid, logit 100 with label 0. Keras 3.15.1, run for this test: evaluate →
+# 100.0 (from the logit); train_on_batch → 100.0, then kernel [[99.99], [0]] and bias [−0.01];
+# keras.losses.binary_crossentropy(y, model.predict(x)) → 15.942385 (p clipped to 1 − 1e-7).
+KERAS_SATURATED_SIGMOID_CLIPPED = 15.942385
+
+
+def test_saturated_sigmoid_gives_keras_values():
+    model = Sequential([Input(shape=(2,)), Dense(1, activation="sigmoid")])
+    model.set_weights([np.array([[100.0], [0.0]]), np.zeros(1)])
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.01), loss="binary_crossentropy")
+    x, y = np.array([[1.0, 0.0]]), np.array([[0.0]])
+    assert model.evaluate(x, y, verbose=0) == 100.0
+    clipped = float(losses.binary_crossentropy(y, model.predict(x, verbose=0))[0])
+    assert clipped == pytest.approx(KERAS_SATURATED_SIGMOID_CLIPPED, rel=1e-6)
+    assert model.train_on_batch(x, y) == 100.0
+    np.testing.assert_allclose(model.get_weights()[0], [[99.99], [0.0]], atol=1e-6)
+    np.testing.assert_allclose(model.get_weights()[1], [-0.01], atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "units, activation, loss, labels, expected_metric",
     [
