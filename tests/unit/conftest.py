@@ -22,3 +22,10 @@ def float64():
     """Run the test with floatx = float64 (gradient checks need the precision)."""
     minikeras.config.set_floatx("float64")
     yield
+
+
+@pytest.fixture(params=kernels.NAMES)
+def kernel_set(request):
+    """Run the test once with each kernel set ("numba", "numpy")."""
+    kernels.use(request.param)
+    return request.param

@@ -18,12 +18,6 @@ from minikeras.layers import Activation, Dense, Dropout, Flatten, Input, InputLa
 KINKED = {"relu", "leaky_relu", "selu", "elu", "softsign"}
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def kernel_set(request):
-    kernels.use(request.param)
-    return request.param
-
-
 def check_backward(layer, x, dy):
     """dx and every weight gradient of `layer` against ∂/∂(·) Σ dy ⊙ layer(x)."""
     layer.call(x.copy(), training=True)

@@ -8,17 +8,11 @@ and the trajectories of `test_correctness_with_golden`. Both kernel sets are che
 import numpy as np
 import pytest
 
-from minikeras import kernels, optimizers
+from minikeras import optimizers
 from minikeras.optimizers import SGD, Adam, RMSprop
 
 W0 = [1.0, 2.0, 3.0, 4.0]
 G0 = [1.0, 6.0, 7.0, 2.0]
-
-
-@pytest.fixture(params=["numpy", "numba"])
-def kernel_set(request):
-    kernels.use(request.param)
-    return request.param
 
 
 def one_step(optimizer, w=W0, g=G0, dtype="float32"):
