@@ -574,3 +574,45 @@ def test_blas_threads_follow_the_product_size():
     assert numpy_blas_threads() == 1
     assert (small[2] == 64).all() and (large[2] == 784).all()
     numba_kernels.matmul(*large)  # leave BLAS as a user expects it
+
+
+@pytest.mark.parametrize("batch", [32, 256])
+def test_numba_kernels_allocate_nothing_batch_sized(batch):
+    """A training step through the compiled kernels writes into the preallocated outputs: the
+    memory allocated during a step stays below a small constant, whatever the batch size."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    f = np.float32
+    x, w1, w2 = (rng.standard_normal(s).astype(f) for s in ((batch, 300), (300, 64), (64, 10)))
+    b1, b2 = np.zeros(64, f), np.zeros(10, f)
+    y_true = np.eye(10, dtype=f)[rng.integers(0, 10, batch)]
+    z1, y1, dz1, dx2 = (np.empty((batch, 64), f) for _ in range(4))
+    z2, p, d2 = (np.empty((batch, 10), f) for _ in range(3))
+    losses, scale = np.empty(batch, f), np.full(batch, 1 / batch, f)
+    grads = [np.empty_like(a) for a in (w1, b1, w2, b2)]
+    slots = [np.zeros_like(a) for a in (w1, b1, w2, b2)]
+    K = numba_kernels
+
+    def step():
+        K.dense_forward(x, w1, b1, "relu", z1, y1)
+        K.dense_forward(y1, w2, b2, "linear", z2, z2)
+        K.softmax_crossentropy(z2, y_true, scale, p, losses, d2)
+        K.dense_backward(y1, w2, z2, z2, d2, "linear", d2, grads[2], grads[3], dx2)
+        K.dense_backward(x, w1, z1, y1, dx2, "relu", dz1, grads[0], grads[1], None)
+        for w, g, v in zip((w1, b1, w2, b2), grads, slots):
+            K.rmsprop_update(w, g, v, None, None, 0.001, 0.9, 0.0, 1e-7, False)
+
+    step()  # compile (or load from the cache)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        for _ in range(5):
+            step()
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 4096, f"a step allocated {peak - before} bytes"
+    assert current - before < 4096
+    assert np.isfinite(w1).all() and not np.array_equal(grads[0], 0)
