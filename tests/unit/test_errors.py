@@ -362,3 +362,22 @@ def test_complex_data_is_rejected(trained):
     check_rejected(
         trained, lambda: trained.fit(X.astype(complex), Y, verbose=0), TypeError, "complex128"
     )
+
+
+def test_an_error_during_fit_puts_the_weights_and_optimizer_back(trained):
+    """minikeras's promise (Keras makes none): if training raises, the model is as before fit."""
+    x, y = make_data()
+    x[20, 0] = np.nan  # batch 2 of 8-sample batches: two updates happen before it
+    check_rejected(
+        trained,
+        lambda: trained.fit(
+            x,
+            y,
+            batch_size=8,
+            shuffle=False,
+            callbacks=[callbacks.TerminateOnNaN(raise_error=True)],
+            verbose=0,
+        ),
+        RuntimeError,
+        "NaN or Inf loss encountered at batch 2",
+    )
