@@ -7,7 +7,8 @@ For training, `value_and_grad(y_true, y_pred, sample_weight)` returns that value
 dL/dy_pred. Crossentropies can also start from the logits z of the softmax or sigmoid that made
 y_pred (`value_and_grad_from_logits`): that is what Keras does inside `fit`/`evaluate`
 (no clipping, gradient (p − y)/N), and the model does the same when its output layer's activation
-is the loss's `logits_activation`.
+is a softmax or a sigmoid, whichever crossentropy follows, as Keras (`LOGITS_ACTIVATIONS` in
+models/model.py).
 
 >>> import numpy as np
 >>> from minikeras import losses

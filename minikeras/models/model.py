@@ -40,6 +40,7 @@ class Model(Layer):
         self.loss_tracker = metrics_module.Mean(name="loss")
         self.stop_training = False
         self.history = None
+        self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
         self.uses_logits = False
 
     # ------------------------------------------------------------------ subclasses provide
@@ -138,6 +139,16 @@ class Model(Layer):
         auto_scale_loss=True,
     ):
         """Choose optimizer, loss and metrics. Unknown names fail here, listing the valid ones."""
+        # the arguments as given: a saved file's compile_config holds them, as Keras's does
+        given = dict(
+            loss=loss,
+            loss_weights=loss_weights,
+            metrics=metrics,
+            weighted_metrics=weighted_metrics,
+            run_eagerly=run_eagerly,
+            steps_per_execution=steps_per_execution,
+            jit_compile=jit_compile,
+        )
         if weighted_metrics:
             raise NotImplementedError("weighted_metrics are not supported by minikeras yet")
         # every name is understood before anything changes: a failed compile keeps the old setup
@@ -154,6 +165,7 @@ class Model(Layer):
         self.compiled_metrics = list(metrics)
         self.metrics = []
         self.loss_weights = loss_weights
+        self._compile_config = given
         self.compiled = True
 
     def _assert_compiled(self):
@@ -402,6 +414,10 @@ class Model(Layer):
     ):
         self.stop_training = False
         callback_list.on_train_begin()
+        # BackupAndRestore, in on_train_begin, sets the epoch to resume from, as in Keras
+        # (`self._initial_epoch or initial_epoch`); unlike Keras, it is used once, so that a later
+        # fit of the same model starts from its own initial_epoch
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         n = len(x)
         training_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -548,6 +564,13 @@ class Model(Layer):
         from minikeras.models.summary import print_summary
 
         print_summary(self, print_fn=print_fn)
+
+    def to_json(self, **kwargs):
+        """The model's config as JSON, in Keras 3's schema (`keras.models.model_from_json` and
+        `minikeras.models.model_from_json` read it). `kwargs` go to `json.dumps`."""
+        from minikeras import saving
+
+        return saving.to_json(self, **kwargs)
 
     def save(self, filepath, overwrite=True, **kwargs):
         from minikeras import saving
