@@ -9,6 +9,18 @@ import numpy as np
 from minikeras import config
 
 
+def keras_constant(value: float, dtype) -> float:
+    """A Python-float hyper-parameter as Keras's `ops.cast(value, dtype)` makes it.
+
+    TensorFlow first turns a Python float into a float32 constant, then casts that, so in float64
+    Keras computes with float32's rounding of the value: SGD's momentum 0.9 acts as
+    0.8999999761581421. Keras casts this way SGD's momentum, Adam's β₁ and β₂ (in βᵗ) and the
+    weight decay (keras/src/optimizers/sgd.py, adam.py, base_optimizer.py); doing the same keeps
+    float64 runs equal to Keras's to the last bits. In float32 it changes nothing.
+    """
+    return float(np.dtype(dtype).type(np.float32(value)))
+
+
 class Optimizer:
     """Base class. `apply(grads, variables)` does one update of every weight."""
 
@@ -113,8 +125,9 @@ class Optimizer:
         grads = self._clip_gradients(grads)
         if self.weight_decay:
             for v in variables:
-                # decoupled weight decay, as Keras: w ← w − w·wd·lr
-                v -= v * v.dtype.type(self.weight_decay * self.learning_rate)
+                # decoupled weight decay, as Keras: w ← w − (w·wd)·lr
+                wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
+                v -= v * wd * v.dtype.type(self.learning_rate)
         for index, (g, v) in enumerate(zip(grads, variables)):
             self.update_step(g, v, index)
         self.iterations += 1
