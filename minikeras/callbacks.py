@@ -778,3 +778,283 @@ def _csv_cell(value):
     if is_sequence and not (isinstance(value, np.ndarray) and value.ndim == 0):
         return f'"[{", ".join(map(str, value))}]"'
     return value
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Save the model (or its weights) during `fit`: every epoch, every `save_freq` batches, or
+    only when `monitor` improves (`save_best_only`), as Keras 3's ModelCheckpoint
+    (keras/src/callbacks/model_checkpoint.py). Each save is atomic (see `minikeras.saving`).
+
+    Args:
+        filepath: where to save; may hold `{epoch:02d}`, `{batch}` and logged values such as
+            `{val_loss:.2f}`. Ends in `.keras`, or `.weights.h5` with `save_weights_only`.
+        monitor, mode: the quantity and its direction ("auto": from the name), as EarlyStopping.
+        verbose: 1 prints a line whenever the callback saves or decides not to.
+        save_best_only: save only when `monitor` beats the best value so far.
+        save_weights_only: `model.save_weights(filepath)` instead of `model.save(filepath)`.
+        save_freq: "epoch" or a number of batches.
+        initial_value_threshold: the best value to beat at the start (with save_best_only).
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.keras")
+    >>> checkpoint = ModelCheckpoint(path, save_best_only=True)
+    >>> checkpoint.save_best_only, checkpoint.monitor
+    (True, 'val_loss')
+    """
+
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+        initial_value_threshold=None,
+    ):
+        super().__init__(monitor, mode, initial_value_threshold)
+        self.verbose = verbose
+        self.filepath = os.fspath(filepath)
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.save_freq = save_freq
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = None
+        self._current_epoch = 0
+        if save_freq != "epoch" and not isinstance(save_freq, int):
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or "
+                "integer values"
+            )
+        if save_weights_only and not self.filepath.endswith(".weights.h5"):
+            raise ValueError(
+                "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
+                "provided must end in `.weights.h5` (Keras weights format). Received: "
+                f"filepath={self.filepath}"
+            )
+        if not save_weights_only and not self.filepath.endswith(".keras"):
+            # Keras also takes `.h5` (its legacy format), which minikeras does not write
+            raise ValueError(
+                "The filepath provided must end in `.keras` (Keras model format). Received: "
+                f"filepath={self.filepath}"
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()  # as Keras: even without save_best_only
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs)
+
+    def _should_save_on_batch(self, batch):
+        """Count batches (the step number restarts each epoch); True every `save_freq`."""
+        if self.save_freq == "epoch":
+            return False
+        if self._last_batch_seen is None or batch <= self._last_batch_seen:
+            add_batches = batch + 1  # a new epoch began
+        else:
+            add_batches = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add_batches
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _should_save_model(self, epoch, logs, filepath):
+        """Keras's decision and messages (epochs are shown counting from 1)."""
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        if isinstance(current, np.ndarray) and current.ndim > 0:
+            warnings.warn(
+                f"Can save best model only when `monitor` is a scalar value. Received: "
+                f"{current}. Falling back to `save_best_only=False`.",
+                stacklevel=3,
+            )
+            return True
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if self._is_improvement(current, self.best):
+            if self.verbose > 0:
+                print_msg(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
+                    f"{current:.5f}, saving model to {filepath}"
+                )
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+        return False
+
+    def _save_model(self, epoch, batch, logs):
+        filepath = self._get_file_path(epoch, batch, logs or {})
+        if not self._should_save_model(epoch, logs, filepath):
+            return
+        if os.path.isdir(filepath):
+            raise OSError(
+                "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is "
+                f"an existing directory: {filepath}"
+            )
+        dirname = os.path.dirname(filepath)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            print_msg(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+    def _get_file_path(self, epoch, batch, logs):
+        """The filepath with its placeholders filled: epoch and batch count from 1."""
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except KeyError as error:
+            raise KeyError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: {error}'
+            ) from None
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state at the end of every epoch (or every `save_freq` batches), so
+    that a `fit` interrupted by an error or a kill resumes from the last backup when run again,
+    as Keras 3's BackupAndRestore (keras/src/callbacks/backup_and_restore.py).
+
+    In `backup_dir`: `latest.weights.h5` (weights and optimizer state, Keras's weights format)
+    and `training_metadata.json` ({"epoch": epochs done, "batch": ...}). At the next `fit`'s
+    start they are loaded and `fit` goes on from that epoch (`model._initial_epoch`). After a
+    `fit` that completes, the directory is deleted (unless `delete_checkpoint=False`).
+
+    Args:
+        backup_dir: a directory used by this callback only.
+        save_freq: "epoch" or a number of batches.
+        double_checkpoint: also keep the previous backup (`*.bkp`), used if the latest one
+            cannot be read.
+        delete_checkpoint: delete `backup_dir` when training completes.
+
+    >>> import tempfile
+    >>> BackupAndRestore(backup_dir=tempfile.mkdtemp()).save_freq
+    'epoch'
+    """
+
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch" and not isinstance(save_freq, int):
+            raise ValueError(
+                f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
+                "Expected either 'epoch' or an integer value."
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
+        self.delete_checkpoint = delete_checkpoint
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = f"{self._weights_path}.bkp"
+        self._prev_training_metadata_path = f"{self._training_metadata_path}.bkp"
+
+    def on_train_begin(self, logs=None):
+        import shutil
+
+        from minikeras.saving import BadFileError
+
+        try:
+            self._load_model()
+        except (OSError, BadFileError):
+            # the latest backup cannot be read: fall back on the previous one, if kept
+            if not os.path.exists(self._prev_weights_path):
+                raise
+            shutil.copyfile(self._prev_weights_path, self._weights_path)
+            if os.path.exists(self._prev_training_metadata_path):
+                shutil.copyfile(self._prev_training_metadata_path, self._training_metadata_path)
+            elif os.path.exists(self._training_metadata_path):
+                os.remove(self._training_metadata_path)
+            self._load_model()
+
+    def _load_model(self):
+        if not self.model.built:
+            raise ValueError(
+                "To use the BackupAndRestore callback, you model must be built before you call "
+                f"`fit()`. Model {self.model} is unbuilt. You can build it beforehand by calling "
+                "it on a batch of data."
+            )
+        if os.path.exists(self._weights_path):
+            optimizer = getattr(self.model, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.model.trainable_weights)  # slots to load into
+            self.model.load_weights(self._weights_path)
+        if os.path.exists(self._training_metadata_path):
+            import json
+
+            with open(self._training_metadata_path) as f:
+                self.model._initial_epoch = json.loads(f.read())["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save_model()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model()
+
+    def _should_save_on_batch(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        if batch <= self._last_batch_seen:  # a new epoch began
+            add_batches = batch + 1
+        else:
+            add_batches = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += add_batches
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _save_model(self):
+        """Weights first, then the epoch count: a kill between the two leaves the count one
+        behind (an epoch trained twice), never ahead (an epoch skipped). Both writes atomic."""
+        import json
+        import shutil
+
+        from minikeras.saving import atomic_write
+
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._weights_path):
+            shutil.copyfile(self._weights_path, self._prev_weights_path)
+        if self.double_checkpoint and os.path.exists(self._training_metadata_path):
+            shutil.copyfile(self._training_metadata_path, self._prev_training_metadata_path)
+        self.model.save_weights(self._weights_path, overwrite=True)
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        with atomic_write(self._training_metadata_path) as tmp:
+            with open(tmp, "w") as f:
+                f.write(json.dumps(metadata))
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+            import shutil
+
+            shutil.rmtree(self.backup_dir)

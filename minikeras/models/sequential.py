@@ -129,7 +129,7 @@ class Sequential(Model):
             "layers": entries,
         }
         if self.built:
-            config["build_input_shape"] = list(self.input_shape)
+            config["build_input_shape"] = tuple(self.input_shape)
         return config
 
     def _input_layer_for_config(self):
@@ -146,6 +146,17 @@ class Sequential(Model):
             model._dtype = dtype_from_config(config["dtype"])
         for entry in config["layers"]:
             model.add(layer_serialization.deserialize(entry))
+        # A Keras layer casts its inputs to its own dtype; minikeras casts once, at the model's
+        # edge, so the model computes in its layers' dtype. (Keras writes the model's own policy
+        # from its global default, which can differ from the layers' after set_floatx.)
+        layer_dtypes = {layer._dtype for layer in model.layers if layer._dtype is not None}
+        if len(layer_dtypes) > 1:
+            raise NotImplementedError(
+                f"layers of different dtypes {sorted(layer_dtypes)}: a minikeras model computes "
+                "in one dtype"
+            )
+        if layer_dtypes:
+            model._dtype = layer_dtypes.pop()
         if not model.built and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model

@@ -1,0 +1,42 @@
+"""Keras 3's files, both ways: a model trained here opens in Keras, and a Keras model opens here.
+
+    model.save("model.keras")                      the .keras zip: config, weights, optimizer
+    minikeras.models.load_model("model.keras")     files written by Keras 3 or by minikeras
+    model.save_weights("model.weights.h5")         weights (and optimizer state) only
+    model.load_weights("model.weights.h5")
+    model.to_json() / minikeras.models.model_from_json(text)
+
+h5py is needed only here, imported on first use (`pip install 'minikeras[h5]'`).
+"""
+
+from minikeras.saving.files import (
+    KERAS_VERSION,
+    atomic_write,
+    load_model,
+    load_weights,
+    save_model,
+    save_weights,
+)
+from minikeras.saving.h5_state import BadFileError
+from minikeras.saving.serialization import (
+    deserialize_model,
+    get_compile_config,
+    model_from_json,
+    serialize_model,
+    to_json,
+)
+
+__all__ = [
+    "KERAS_VERSION",
+    "BadFileError",
+    "atomic_write",
+    "deserialize_model",
+    "get_compile_config",
+    "load_model",
+    "load_weights",
+    "model_from_json",
+    "save_model",
+    "save_weights",
+    "serialize_model",
+    "to_json",
+]

@@ -1,0 +1,297 @@
+"""Keras 3's files: the `.keras` zip and the `.weights.h5` weights file, written and read.
+
+A `.keras` file is a zip of three members, stored uncompressed (keras/src/saving/saving_lib.py
+`_save_model_to_fileobj`):
+
+    metadata.json      {"keras_version": "3.15.1", "date_saved": "2025-01-31@12:00:00"}
+    config.json        the model's config (see serialization.py)
+    model.weights.h5   the weights and optimizer state (see h5_state.py)
+
+Every save goes to a temporary file in the target's directory and is renamed onto the target only
+once complete, so an exception or a kill mid-save leaves the previous file as it was.
+"""
+
+import contextlib
+import datetime
+import io
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+import zlib
+
+from minikeras.saving import serialization
+from minikeras.saving.h5_state import BadFileError, import_h5py, plan_load, write_state
+
+KERAS_VERSION = "3.15.1"  # the Keras release whose file format this writes
+CONFIG_NAME = "config.json"
+METADATA_NAME = "metadata.json"
+WEIGHTS_NAME = "model.weights.h5"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+MAX_CONFIG_BYTES = 64 << 20  # a model's config is kilobytes; more is not a Keras file
+
+
+# ---------------------------------------------------------------------- public functions
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Write `model` to a `.keras` file that `keras.saving.load_model` opens: architecture,
+    weights, compile arguments and optimizer state (Keras then trains on from where it stopped).
+
+    >>> import os, tempfile, minikeras
+    >>> from minikeras.layers import Dense, Input
+    >>> model = minikeras.Sequential([Input(shape=(3,)), Dense(2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> model.save(path)
+    >>> minikeras.models.load_model(path).layers[0].units
+    2
+    """
+    if kwargs:
+        raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
+    if zipped is False:
+        raise NotImplementedError("zipped=False (a directory) is not supported by minikeras")
+    filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            "minikeras does not write Keras 2's legacy HDF5 model format: save to a `.keras` "
+            f"file (Keras 3's format). Received: filepath={filepath}"
+        )
+    if not filepath.endswith(".keras"):
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
+            f"native Keras format. Received: filepath={filepath}."
+        )
+    if not model.built:
+        warnings.warn(
+            "You are saving a model that has not yet been built. It might not contain any "
+            "weights yet. Consider building the model first by calling it on some data.",
+            stacklevel=3,
+        )
+    _check_overwrite(filepath, overwrite)
+    h5py = import_h5py()
+    config_json = serialization.to_json(model)
+    metadata_json = json.dumps(
+        {
+            "keras_version": KERAS_VERSION,
+            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        }
+    )
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as h5:
+        write_state(h5, model)
+    with atomic_write(filepath) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(METADATA_NAME, metadata_json)
+            zf.writestr(CONFIG_NAME, config_json)
+            zf.writestr(WEIGHTS_NAME, weights.getvalue())
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """A model from a `.keras` file written by Keras 3 or minikeras, compiled as it was, with its
+    optimizer state. A file that is not one, is damaged, or holds a model minikeras cannot build
+    raises BadFileError (a ValueError) naming the file and the problem.
+
+    safe_mode: accepted for Keras's signature; minikeras is always safe (it never runs code from a
+    file, so lambdas and custom objects are refused either way).
+    """
+    serialization._no_custom_objects(custom_objects)
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        if filepath.endswith((".h5", ".hdf5")):
+            raise ValueError(
+                "Keras 2's legacy HDF5 model files are not supported by minikeras: open the "
+                "model in Keras and save it as `.keras`; for a `.weights.h5` file use "
+                f"`model.load_weights`. Received: filepath={filepath}"
+            )
+        raise ValueError(
+            f"File format not supported: filepath={filepath}. minikeras opens Keras 3 "
+            "`.keras` files."
+        )
+    config, weights = _read_keras_zip(filepath)
+    try:
+        model = serialization.deserialize_model(config, compile=compile)
+    except (ValueError, TypeError, KeyError, NotImplementedError) as error:
+        raise BadFileError(f"Cannot load {filepath}: {error}") from None
+    with _open_h5(weights, f"{filepath} ({WEIGHTS_NAME})") as h5:
+        plan_load(h5, model, f"Cannot load {filepath}").apply()
+    return model
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+    """Write the weights (and optimizer state, if compiled) to a `.weights.h5` file in Keras 3's
+    layout; `keras.Model.load_weights` reads it into the same architecture."""
+    if max_shard_size is not None:
+        raise NotImplementedError("max_shard_size (sharded weights) is not supported by minikeras")
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".weights.h5"):
+        raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
+    if not model.built:
+        raise ValueError(
+            "You are saving a model that has not yet been built. Try building the model first "
+            "by calling it on some data or by using `build()`."
+        )
+    _check_overwrite(filepath, overwrite)
+    h5py = import_h5py()
+    with atomic_write(filepath) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            write_state(h5, model)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """Copy weights from a `.weights.h5` or `.keras` file (Keras's or minikeras's) into `model`.
+
+    Everything is checked first: a file for another architecture, or a damaged one, raises
+    BadFileError (a ValueError) naming the file and the problem, and the model is left unchanged.
+    The optimizer state in the file is loaded too when the model is compiled (building the
+    optimizer's slots if it has not stepped yet, where Keras would skip them with a warning); a
+    state of another shape is skipped with Keras's warning.
+    """
+    if kwargs:
+        raise ValueError(f"Invalid keyword arguments: {kwargs}")
+    filepath = os.fspath(filepath)
+    if not model.built:
+        raise ValueError(
+            "You are loading weights into a model that has not yet been built. Try building the "
+            "model first by calling it on some data or by using `build()`."
+        )
+    if filepath.endswith(".keras"):
+        _, weights = _read_keras_zip(filepath, need_config=False)
+        source = f"{filepath} ({WEIGHTS_NAME})"
+    elif filepath.endswith(".weights.h5"):
+        if not os.path.exists(filepath):
+            raise FileNotFoundError(f"No such weights file: {filepath}")
+        weights = filepath
+        source = filepath
+    else:
+        raise ValueError(
+            "File format not supported: filepath="
+            f"{filepath}. minikeras loads weights from `.weights.h5` and `.keras` files."
+        )
+    with _open_h5(weights, source) as h5:
+        plan = plan_load(
+            h5,
+            model,
+            f"Cannot load weights from {filepath}",
+            optimizer_mismatch="warn",
+            skip_mismatch=skip_mismatch,
+        )
+    plan.apply()
+
+
+# ---------------------------------------------------------------------- atomic writes
+@contextlib.contextmanager
+def atomic_write(filepath):
+    """Yield a temporary path beside `filepath`; when the block ends without an exception, the
+    temporary file is flushed to disk and renamed onto `filepath` (one atomic step). On an
+    exception it is deleted, and `filepath` is untouched. After a kill, a `.name.*.tmp` file may
+    be left behind, never a half-written `filepath`."""
+    filepath = os.path.abspath(filepath)
+    if os.path.isdir(filepath):
+        raise IsADirectoryError(f"Cannot save to {filepath}: it is a directory")
+    directory, base = os.path.split(filepath)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a saved file is not
+        os.replace(tmp, filepath)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    with contextlib.suppress(OSError):  # make the rename itself durable, where supported
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _check_overwrite(filepath, overwrite):
+    # Keras asks on the terminal (`ask_to_proceed_with_overwrite`); a library call should not
+    # wait for input, so minikeras refuses instead
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False")
+
+
+# ---------------------------------------------------------------------- reading files
+def _read_keras_zip(filepath, need_config=True):
+    """(config dict or None, weights bytes) from a `.keras` file, with every check a damaged or
+    foreign file fails."""
+    if not os.path.exists(filepath):
+        raise ValueError(
+            f"File not found: filepath={filepath}. Please ensure the file is an accessible "
+            "`.keras` zip file."
+        )
+    where = f"Cannot load {filepath}"
+    try:
+        zf = zipfile.ZipFile(filepath, "r")
+    except zipfile.BadZipFile:
+        with open(filepath, "rb") as f:
+            head = f.read(8)
+        if head == HDF5_SIGNATURE:
+            raise BadFileError(
+                f"{where}: it is an HDF5 file, not a `.keras` zip archive (a `.weights.h5` "
+                "file? use `model.load_weights`)"
+            ) from None
+        raise BadFileError(
+            f"{where}: not a zip archive (a `.keras` file is one), or truncated"
+        ) from None
+    with zf:
+        names = zf.namelist()
+        if WEIGHTS_NAME not in names:
+            other = " (npz weights are not supported)" if "model.weights.npz" in names else ""
+            raise BadFileError(f"{where}: the archive has no {WEIGHTS_NAME}{other}")
+        config = None
+        if need_config:
+            if CONFIG_NAME not in names:
+                raise BadFileError(f"{where}: the archive has no {CONFIG_NAME}")
+            raw = _read_member(zf, CONFIG_NAME, where, MAX_CONFIG_BYTES)
+            try:
+                config = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise BadFileError(f"{where}: {CONFIG_NAME} is not valid JSON ({error})") from None
+        weights = _read_member(zf, WEIGHTS_NAME, where)
+    return config, weights
+
+
+def _read_member(zf, name, where, max_bytes=None):
+    info = zf.getinfo(name)
+    # Keras's guard against zip bombs (saving_lib.py `_reject_zip_bomb`): a member far larger
+    # than what is stored for it
+    if max_bytes is not None and info.file_size > max_bytes:
+        raise BadFileError(f"{where}: {name} declares {info.file_size} bytes: refused")
+    if info.file_size > 1 << 32 and info.file_size > 100 * info.compress_size:
+        raise BadFileError(f"{where}: {name} declares {info.file_size} bytes: refused")
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise BadFileError(f"{where}: {name} is damaged ({error})") from None
+
+
+@contextlib.contextmanager
+def _open_h5(source, where):
+    """An open h5py.File of a path or of bytes; a damaged or foreign file is a BadFileError."""
+    h5py = import_h5py()
+    target = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        h5 = h5py.File(target, "r")
+    except OSError as error:
+        raise BadFileError(
+            f"Cannot load {where}: not a valid HDF5 file, or truncated or damaged ({error})"
+        ) from None
+    with h5:
+        if "layer_names" in h5.attrs or "model_weights" in h5:
+            raise BadFileError(
+                f"Cannot load {where}: Keras 2's legacy weights layout; minikeras reads Keras "
+                "3's (open it in Keras and save_weights to a `.weights.h5`)"
+            )
+        if "vars" not in h5 and "layers" not in h5:
+            raise BadFileError(f"Cannot load {where}: not a Keras weights file (no 'layers')")
+        yield h5

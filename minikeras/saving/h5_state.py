@@ -1,0 +1,247 @@
+"""The weights file (`model.weights.h5` in a `.keras` zip, or a `.weights.h5`), as Keras 3 lays it
+out (keras/src/saving/saving_lib.py `_save_state`, `_save_container_state`, `H5IOStore`):
+
+    vars                      attrs name="sequential"    the model's own variables: none
+    layers/dense/vars         attrs name="dense"         0: kernel (in, units), 1: bias (units,)
+    layers/dropout/vars       attrs name="dropout"       (no datasets)
+    layers/dense_1/vars       attrs name="dense_1"       0: kernel, 1: bias
+    optimizer/vars            attrs name="adam"          0: iterations (int64, shape ())
+                                                         1: learning_rate (floatx, shape ())
+                                                         2...: the slots, `Optimizer.variables`
+
+A layer's group is named after its class, not its name: the snake_case class name, then `_1`,
+`_2`, ... for the next layers of the same class (`_get_unique_name`); the layer's own name is only
+the `name` attribute. InputLayer is not among `model.layers`, so it has no group. The slots are
+in the order Keras's optimizers create them (see `Optimizer.variables`). Keras writes the
+optimizer group whenever the model has an optimizer (also in `.weights.h5` files).
+
+Reading checks every group, count, shape and dtype before a single value is copied in, so a bad
+file leaves the model as it was. h5 links to other files and external or virtual datasets are
+refused, as Keras refuses them.
+"""
+
+import copy
+import warnings
+
+import numpy as np
+
+from minikeras.utils.naming import to_snake_case
+
+BOMB_FLOOR_BYTES = 1 << 32  # 4 GiB
+
+
+class BadFileError(ValueError):
+    """A file that cannot be loaded: not a Keras file, damaged, or made for another model."""
+
+
+def import_h5py():
+    """h5py, imported only when a file is read or written; a clear message when it is missing."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(
+            "Reading and writing Keras files (.keras, .weights.h5) needs h5py. "
+            "Install it with: pip install 'minikeras[h5]'"
+        ) from None
+    return h5py
+
+
+def layer_groups(layers):
+    """(group path, layer) for each layer: layers/dense, layers/dense_1, layers/dropout, ..."""
+    used = {}
+    out = []
+    for layer in layers:
+        base = to_snake_case(type(layer).__name__)
+        if base in used:
+            used[base] += 1
+            key = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+            key = base
+        out.append((f"layers/{key}", layer))
+    return out
+
+
+def optimizer_variables(model):
+    """The optimizer's variables to save. An optimizer not built yet is saved as built (slots of
+    zeros, exactly what its first step would start from) so that Keras's loader, which builds the
+    optimizer before loading, finds every slot (Keras itself writes only iterations and learning
+    rate then, and warns when loading such a file)."""
+    optimizer = model.optimizer
+    if not optimizer.built and model.built:
+        optimizer = copy.deepcopy(optimizer)
+        optimizer.build(model.trainable_weights)
+    return optimizer.variables
+
+
+# ---------------------------------------------------------------------- writing
+def write_state(h5, model):
+    """Write the model's weights (and its optimizer's state, if compiled) into an open h5 file."""
+    _vars_group(h5, "vars", model.name)
+    for path, layer in layer_groups(model.layers):
+        group = _vars_group(h5, f"{path}/vars", layer.name)
+        for i, value in enumerate(layer.weights):
+            group[str(i)] = value
+    if getattr(model, "optimizer", None) is not None and model.compiled:
+        group = _vars_group(h5, "optimizer/vars", model.optimizer.name)
+        for i, value in enumerate(optimizer_variables(model)):
+            group[str(i)] = value
+
+
+def _vars_group(h5, path, name):
+    group = h5.create_group(path)
+    group.attrs["name"] = name
+    return group
+
+
+# ---------------------------------------------------------------------- reading
+class LoadPlan:
+    """What a file holds for a model, checked: `apply()` copies it in and cannot fail."""
+
+    def __init__(self, model):
+        self.model = model
+        self.assignments = []  # (array in the model, value read from the file)
+        self.optimizer_values = None  # [iterations, learning_rate, *slots] or None
+
+    def apply(self):
+        for target, value in self.assignments:
+            target[...] = value
+        if self.optimizer_values is not None:
+            optimizer = self.model.optimizer
+            iterations, learning_rate, *slots = self.optimizer_values
+            if slots and not optimizer.built:
+                optimizer.build(self.model.trainable_weights)
+            optimizer.iterations = int(iterations)
+            optimizer.learning_rate = float(learning_rate)
+            for target, value in zip(optimizer.variables[2:], slots):
+                target[...] = value
+
+
+def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False):
+    """Read and check everything `model` needs from the open h5 file `h5`; returns a LoadPlan.
+
+    source: how to name the file in messages. optimizer_mismatch: "raise", or "warn" to skip an
+    optimizer state of another shape with Keras's warning (what `load_weights` does).
+    skip_mismatch: skip (with a warning) a layer whose weights do not fit, as Keras's option.
+    """
+    h5py = import_h5py()
+    plan = LoadPlan(model)
+    groups = layer_groups(model.layers)
+    for path, layer in groups:
+        values = _read_vars(h5py, h5, path, source)
+        problem = _mismatch(layer, values)
+        if problem and skip_mismatch:
+            warnings.warn(
+                f"Skipping loading weights for layer '{layer.name}': {problem}", stacklevel=3
+            )
+            continue
+        if problem:
+            raise BadFileError(f"{source}: layer '{layer.name}' ({path}): {problem}")
+        plan.assignments.extend(zip(layer.weights, values))
+    expected = {path for path, _ in groups}
+    if "layers" in h5:
+        for key in _children(h5py, h5["layers"], "layers", source):
+            path = f"layers/{key}"
+            if path not in expected and _read_vars(h5py, h5, path, source):
+                raise BadFileError(
+                    f"{source}: the file has weights for a layer the model does not have "
+                    f"({path}); the model has {len(groups)} layers "
+                    f"({', '.join(type(l).__name__ for _, l in groups)})"
+                )
+    if "optimizer" in h5 and getattr(model, "optimizer", None) is not None and model.compiled:
+        values = _read_vars(h5py, h5, "optimizer", source)
+        problem = _optimizer_mismatch(model, values)
+        if problem and optimizer_mismatch == "warn":
+            # Keras's words (keras/src/optimizers/base_optimizer.py `load_own_variables`)
+            warnings.warn(
+                f"Skipping variable loading for optimizer '{model.optimizer.name}', {problem}",
+                stacklevel=3,
+            )
+        elif problem:
+            raise BadFileError(f"{source}: optimizer state: {problem}")
+        else:
+            plan.optimizer_values = values
+    return plan
+
+
+def _mismatch(layer, values):
+    weights = layer.weights
+    if len(values) != len(weights):
+        return (
+            f"the file has {len(values)} weights for it, the layer has {len(weights)} "
+            f"({', '.join(layer.weight_names) or 'none'})"
+        )
+    for name, weight, value in zip(layer.weight_names, weights, values):
+        if value.shape != weight.shape:
+            return (
+                f"weight '{name}' has shape {weight.shape} in the model but {value.shape} "
+                "in the file"
+            )
+        if not np.issubdtype(value.dtype, np.floating):
+            return f"weight '{name}' is stored as {value.dtype}, not as floats"
+    return None
+
+
+def _optimizer_mismatch(model, values):
+    optimizer = model.optimizer
+    expected = optimizer_variables(model)
+    if len(values) < 2 or values[0].shape != () or values[1].shape != ():
+        return "the first two variables must be the iteration count and the learning rate"
+    if not np.issubdtype(values[0].dtype, np.integer):
+        return f"the iteration count is stored as {values[0].dtype}, not as an integer"
+    if len(values) == 2:
+        return None  # Keras's file of an optimizer that had not started: counters only
+    if len(values) != len(expected):
+        return (
+            f"because it has {len(expected)} variables whereas the saved optimizer has "
+            f"{len(values)} variables ({type(optimizer).__name__} for "
+            f"{len(model.trainable_weights)} trainable weights)."
+        )
+    for i, (want, value) in enumerate(zip(expected[2:], values[2:]), start=2):
+        if want.shape != value.shape or not np.issubdtype(value.dtype, np.floating):
+            return (
+                f"variable {i} should be floats of shape {want.shape}; the file has "
+                f"{value.dtype} of shape {value.shape}"
+            )
+    return None
+
+
+def _children(h5py, group, path, source):
+    """The names under a group, refusing links that leave the file (as Keras does)."""
+    names = []
+    for name in group:
+        link = group.get(name, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise BadFileError(f"{source}: {path}/{name} is a {type(link).__name__}: not allowed")
+        names.append(name)
+    return names
+
+
+def _read_vars(h5py, h5, path, source):
+    """The datasets of `<path>/vars`, "0", "1", ... in order, read into memory ([] if none)."""
+    node = h5
+    for part in f"{path}/vars".split("/"):
+        if part not in _children(h5py, node, path, source):
+            return []
+        node = node[part]
+        if not isinstance(node, h5py.Group):
+            raise BadFileError(f"{source}: {path} should be a group of weights")
+    names = _children(h5py, node, path, source)
+    if sorted(names, key=lambda n: (len(n), n)) != [str(i) for i in range(len(names))]:
+        raise BadFileError(f"{source}: {path}/vars should hold datasets 0..n−1, found {names}")
+    values = []
+    for i in range(len(names)):
+        dataset = node[str(i)]
+        if not isinstance(dataset, h5py.Dataset) or dataset.external or dataset.is_virtual:
+            raise BadFileError(f"{source}: {path}/vars/{i} is not a plain dataset in the file")
+        if dataset.dtype.kind not in "fiu":
+            raise BadFileError(f"{source}: {path}/vars/{i} holds {dataset.dtype}, not numbers")
+        declared = dataset.size * dataset.dtype.itemsize
+        if declared > BOMB_FLOOR_BYTES and declared > 1000 * dataset.id.get_storage_size():
+            # Keras's guard too: a huge shape stored in almost no bytes (saving_lib.py)
+            raise BadFileError(f"{source}: {path}/vars/{i} declares {declared} bytes: refused")
+        try:
+            values.append(np.asarray(dataset[()]))
+        except OSError as error:  # a damaged chunk
+            raise BadFileError(f"{source}: cannot read {path}/vars/{i}: {error}") from None
+    return values

@@ -1,0 +1,276 @@
+"""A model as Keras 3 describes it in `config.json` and `to_json()`, and back.
+
+    {"module": "keras", "class_name": "Sequential", "registered_name": None,
+     "config": {"name", "trainable", "dtype", "layers": [...], "build_input_shape"},
+     "build_config": {"input_shape": [None, 784]},
+     "compile_config": {"optimizer": {...}, "loss": "categorical_crossentropy", "metrics": [...],
+                        "loss_weights", "weighted_metrics", "run_eagerly",
+                        "steps_per_execution", "jit_compile"}}
+
+(keras/src/saving/serialization_lib.py `serialize_keras_object`; the model's part is
+keras/src/models/sequential.py `get_config`; the compile part keras/src/trainers/trainer.py
+`get_compile_config`: compile()'s arguments as given, with the optimizer serialized.)
+Keras also writes a `shared_object_id` beside the DTypePolicy the model and its layers share;
+that is optional for its reader, so minikeras leaves it out.
+
+Reading is safe: JSON only, and every class or function named in a config is looked up in
+minikeras's own tables (layers, losses, metrics, optimizers, activations); nothing is imported
+or run, so a lambda or a custom object in a file is refused with a message naming it.
+"""
+
+import json
+import warnings
+
+from minikeras import losses as losses_module
+from minikeras import metrics as metrics_module
+from minikeras import optimizers as optimizers_module
+from minikeras.models.sequential import Sequential
+
+MODEL_MODULES = ("keras", "keras.models", "keras.src.models.sequential", None)
+
+
+def serialize_model(model):
+    """The model's config.json: Keras's `serialize_keras_object(model)`."""
+    if not isinstance(model, Sequential):
+        raise NotImplementedError(
+            f"minikeras saves Sequential models; received {type(model).__name__}"
+        )
+    entry = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": model.get_config(),
+        "registered_name": None,
+    }
+    build_config = model.get_build_config()
+    if build_config is not None:
+        entry["build_config"] = build_config
+    entry["compile_config"] = get_compile_config(model)
+    return entry
+
+
+def to_json(model, **kwargs):
+    """`model.to_json()`: the config, as JSON text."""
+    return json.dumps(serialize_model(model), **kwargs)
+
+
+def deserialize_model(entry, compile=True):
+    """A new model from its serialized config (Keras's or minikeras's), compiled when the config
+    holds a compile_config (as Keras's `deserialize_keras_object` does) and `compile` is True.
+
+    ValueError says what is wrong with the config; NotImplementedError names a feature that
+    minikeras does not have (a layer class, an optimizer, a dtype policy...).
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise ValueError("the model config must be a JSON object with a 'config' object")
+    class_name = entry.get("class_name")
+    if class_name in ("Functional", "Model"):
+        raise NotImplementedError(
+            f"this is a {class_name} (functional API) model; minikeras loads Sequential models"
+        )
+    if class_name != "Sequential" or entry.get("module") not in MODEL_MODULES:
+        raise ValueError(
+            f"expected a Keras Sequential model, found class {class_name!r} "
+            f"(module {entry.get('module')!r})"
+        )
+    config = entry["config"]
+    if not isinstance(config.get("layers"), list):
+        raise ValueError("the Sequential config has no 'layers' list")
+    model = Sequential.from_config(config)
+    build_config = entry.get("build_config")
+    if not model.built and build_config and build_config.get("input_shape"):
+        model.build(tuple(build_config["input_shape"]))
+    compile_config = entry.get("compile_config")
+    if compile and compile_config:
+        compile_from_config(model, compile_config)
+    return model
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model from `to_json()`'s text (Keras's or minikeras's); compiled if the JSON says how."""
+    _no_custom_objects(custom_objects)
+    try:
+        entry = json.loads(json_string)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"model_from_json: not valid JSON ({error})") from None
+    return deserialize_model(entry)
+
+
+def _no_custom_objects(custom_objects):
+    if custom_objects:
+        raise NotImplementedError(
+            "custom_objects: minikeras loads only its built-in layers, losses, metrics, "
+            "optimizers and activations; build a custom model in code and use load_weights"
+        )
+
+
+# ---------------------------------------------------------------------- compile config
+def get_compile_config(model):
+    """compile()'s arguments as given, the optimizer serialized; {} when not compiled (as Keras).
+
+    A custom loss or metric cannot be written so that a reader rebuilds it without running code:
+    then the compile config is left out, with a warning (the weights are saved all the same).
+    """
+    if not model.compiled:
+        return {}
+    given = model._compile_config
+    try:
+        return {
+            "optimizer": optimizers_module.serialize(model.optimizer),
+            "loss": _serialize_loss(given["loss"]),
+            "loss_weights": given["loss_weights"],
+            "metrics": _serialize_metrics(given["metrics"]),
+            "weighted_metrics": _serialize_metrics(given["weighted_metrics"]),
+            "run_eagerly": given["run_eagerly"],
+            "steps_per_execution": given["steps_per_execution"],
+            # "auto" is kept as given (Keras stores what its backend resolved it to): the Keras
+            # that loads the file then decides for its own backend and device
+            "jit_compile": given["jit_compile"],
+        }
+    except _NotSerializable as error:
+        warnings.warn(
+            f"The model's compile config is not saved: {error}. Its architecture, weights and "
+            "optimizer state are; call compile() again after loading.",
+            stacklevel=3,
+        )
+        return {}
+
+
+class _NotSerializable(Exception):
+    pass
+
+
+def _function_entry(name):
+    # Keras's form for a built-in function (keras/src/saving/serialization_lib.py)
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": name,
+        "registered_name": "function",
+    }
+
+
+def _serialize_loss(loss):
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, type) and issubclass(loss, losses_module.Loss):
+        loss = loss()
+    if isinstance(loss, losses_module.Loss) and type(loss) in losses_module.ALL_LOSSES.values():
+        return losses_module.serialize(loss)
+    for name, fn in _LOSS_FUNCTIONS.items():
+        if loss is fn:
+            return _function_entry(name)
+    raise _NotSerializable(f"custom loss {loss!r}")
+
+
+_LOSS_FUNCTIONS = {
+    "mean_squared_error": losses_module.mean_squared_error,
+    "mean_absolute_error": losses_module.mean_absolute_error,
+    "categorical_crossentropy": losses_module.categorical_crossentropy,
+    "sparse_categorical_crossentropy": losses_module.sparse_categorical_crossentropy,
+    "binary_crossentropy": losses_module.binary_crossentropy,
+}
+
+
+def _serialize_metrics(metrics):
+    if metrics is None or isinstance(metrics, str):
+        return metrics
+    if not isinstance(metrics, (list, tuple)):
+        return _serialize_metrics([metrics])[0]
+    out = []
+    for metric in metrics:
+        if isinstance(metric, str):
+            out.append(metric)
+        elif type(metric) in metrics_module.ALL_METRICS.values():
+            config = metric.get_config()
+            config.update(getattr(metric, "fn_kwargs", {}))  # BinaryAccuracy's threshold
+            out.append(
+                {
+                    "module": "keras.metrics",
+                    "class_name": type(metric).__name__,
+                    "config": config,
+                    "registered_name": None,
+                }
+            )
+        elif metric in metrics_module._BY_FUNCTION:  # a built-in function, e.g. binary_accuracy
+            out.append(_function_entry(metric.__name__))
+        else:
+            raise _NotSerializable(f"custom metric {metric!r}")
+    return out
+
+
+def compile_from_config(model, config):
+    """compile() with a file's compile_config, then build the optimizer's slots (as Keras's
+    `compile_from_config` does), so that the file's optimizer state has somewhere to go."""
+    if not isinstance(config, dict):
+        raise ValueError("compile_config must be an object")
+    kwargs = {
+        key: config[key]
+        for key in ("loss_weights", "run_eagerly", "steps_per_execution", "jit_compile")
+        if key in config
+    }
+    model.compile(
+        optimizer=_optimizer_from_config(config.get("optimizer", "rmsprop")),
+        loss=_loss_from_config(config.get("loss")),
+        metrics=_metrics_from_config(config.get("metrics")),
+        weighted_metrics=_metrics_from_config(config.get("weighted_metrics")),
+        **kwargs,
+    )
+    if model.built:
+        model.optimizer.build(model.trainable_weights)
+
+
+def _optimizer_from_config(entry):
+    if isinstance(entry, str):
+        return optimizers_module.get(entry)
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        raise ValueError(f"optimizer entry {entry!r} is not a serialized optimizer")
+    class_name = entry.get("class_name")
+    if class_name not in optimizers_module._BY_CLASS_NAME:
+        raise NotImplementedError(
+            f"optimizer {class_name!r} is not supported by minikeras "
+            f"({', '.join(sorted(optimizers_module._BY_CLASS_NAME))})"
+        )
+    if not isinstance(entry["config"].get("learning_rate", 0.0), (int, float)):
+        raise NotImplementedError(
+            "a learning-rate schedule is not supported by minikeras (a number only)"
+        )
+    return optimizers_module.get(entry)
+
+
+def _named_function(entry):
+    """The name in Keras's serialized built-in function, else None."""
+    if isinstance(entry, dict) and entry.get("class_name") == "function":
+        name = entry.get("config")
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _loss_from_config(entry):
+    if entry is None or isinstance(entry, str):
+        return entry
+    name = _named_function(entry)
+    if name is not None:
+        return name
+    if isinstance(entry, dict) and entry.get("class_name") in losses_module._BY_CLASS_NAME:
+        return losses_module.get(entry)
+    shown = entry.get("class_name") if isinstance(entry, dict) else entry
+    raise NotImplementedError(f"loss {shown!r} is not supported by minikeras")
+
+
+def _metrics_from_config(entries):
+    if entries is None:
+        return None
+    if not isinstance(entries, list):
+        entries = [entries]
+    out = []
+    for entry in entries:
+        name = entry if isinstance(entry, str) else _named_function(entry)
+        if name is not None:
+            out.append(name)
+            continue
+        class_name = entry.get("class_name") if isinstance(entry, dict) else None
+        cls = metrics_module._BY_CLASS_NAME.get(class_name)
+        if cls is None or not isinstance(entry.get("config"), dict):
+            raise NotImplementedError(f"metric {class_name or entry!r} is not supported")
+        out.append(cls(**entry["config"]))
+    return out
