@@ -45,14 +45,21 @@ def relu_backward(x, y, dy):
     return dy * (x > 0)
 
 
+def _float32_slope(negative_slope):
+    # TensorFlow's LeakyRelu op keeps its slope as a float32 attribute: in float64 too, Keras's
+    # slope is float32(0.2) = 0.20000000298...; rounding it the same way matches Keras exactly.
+    return float(np.float32(negative_slope))
+
+
 def leaky_relu(x, negative_slope=0.2):
     """f(x) = x for x > 0, negative_slope·x otherwise (Keras's default slope is 0.2)"""
-    return np.where(x > 0, x, x * negative_slope).astype(np.asarray(x).dtype, copy=False)
+    slope = _float32_slope(negative_slope)
+    return np.where(x > 0, x, x * slope).astype(np.asarray(x).dtype, copy=False)
 
 
 def leaky_relu_backward(x, y, dy, negative_slope=0.2):
     """f'(x) = 1 for x > 0, negative_slope otherwise"""
-    return dy * np.where(x > 0, 1.0, negative_slope).astype(dy.dtype)
+    return dy * np.where(x > 0, 1.0, _float32_slope(negative_slope)).astype(dy.dtype)
 
 
 def sigmoid(x):
@@ -144,34 +151,39 @@ def silu_backward(x, y, dy):
 swish = silu
 swish_backward = silu_backward
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+# TensorFlow's gelu writes its constants 1/√2 and 0.044715 as `cast(python_float, dtype)`,
+# which goes through float32: in float64 too, Keras uses their float32 roundings. So do we.
+_GELU_C = float(np.float32(1 / math.sqrt(2)))  # ≈ 1/√2
+_GELU_A = float(np.float32(0.044715))
 
 
 def gelu(x, approximate=False):
-    """Exact: f(x) = x·Φ(x) = ½x·(1 + erf(x/√2)).
+    """Exact: f(x) = x·Φ(x) = ½x·(1 + erf(x/√2)) = ½x·erfc(−x/√2)
+    (erfc keeps its precision where Φ(x) is tiny, x ≪ 0).
     approximate=True: ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))).
     """
     x = np.asarray(x)
     if approximate:
-        y = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
+        y = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _GELU_A * x**3)))
     else:
-        y = 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+        y = 0.5 * x * _erfc(-x * _GELU_C)
     return y.astype(x.dtype, copy=False)
 
 
 def gelu_backward(x, y, dy, approximate=False):
-    """Exact: f'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+    """Exact: f'(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π); written with c = 1/√2 as
+    f'(x) = ½·erfc(−c·x) + x·c·e^(−c²x²)/√π.
     approximate: with u = √(2/π)·(x + 0.044715x³) and t = tanh(u),
     f'(x) = ½(1 + t) + ½x·(1 − t²)·√(2/π)·(1 + 3·0.044715x²).
     """
     if approximate:
-        t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
-        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
+        t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_A * x**3))
+        d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_A * x**2)
     else:
-        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
-        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        d = cdf + x * pdf
+        cx = _GELU_C * x
+        d = 0.5 * _erfc(-cx) + x * _GELU_C * np.exp(-cx * cx) / math.sqrt(math.pi)
     return (dy * d).astype(dy.dtype, copy=False)
 
 

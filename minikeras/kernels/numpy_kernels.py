@@ -189,9 +189,12 @@ def adam_update(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
     m ← m + (g − m)·(1 − β₁);   v ← v + (g² − v)·(1 − β₂)
     amsgrad (vhat not None):  vhat ← max(vhat, v), used in place of v
     w ← w − α·m / (√v + ε)
+    In βᵗ, Keras casts β through float32 (`ops.cast(beta, dtype)` of a Python float makes a
+    float32 constant first), so in float64 βᵗ uses float32(β); 1 − β is computed exactly.
     """
     dtype = w.dtype.type
-    alpha = dtype(lr) * np.sqrt(1 - dtype(beta_2) ** step) / (1 - dtype(beta_1) ** step)
+    b1, b2 = dtype(np.float32(beta_1)), dtype(np.float32(beta_2))
+    alpha = dtype(lr) * np.sqrt(1 - b2**step) / (1 - b1**step)
     m += (g - m) * (1 - beta_1)
     v += (g * g - v) * (1 - beta_2)
     if vhat is not None:

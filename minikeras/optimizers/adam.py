@@ -34,8 +34,7 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def build(self, variables):
-        self.add_slot(variables, "momentum")
-        self.add_slot(variables, "velocity")
+        self.add_slot(variables, ["momentum", "velocity"])  # created together, as in Keras
         if self.amsgrad:
             self.add_slot(variables, "velocity_hat")
         super().build(variables)

@@ -9,6 +9,18 @@ import numpy as np
 from minikeras import config
 
 
+def keras_constant(value: float, dtype) -> float:
+    """A Python-float hyper-parameter as Keras's `ops.cast(value, dtype)` makes it.
+
+    TensorFlow first turns a Python float into a float32 constant, then casts that, so in float64
+    Keras computes with float32's rounding of the value: SGD's momentum 0.9 acts as
+    0.8999999761581421. Keras casts this way SGD's momentum, Adam's β₁ and β₂ (in βᵗ) and the
+    weight decay (keras/src/optimizers/sgd.py, adam.py, base_optimizer.py); doing the same keeps
+    float64 runs equal to Keras's to the last bits. In float32 it changes nothing.
+    """
+    return float(np.dtype(dtype).type(np.float32(value)))
+
+
 class Optimizer:
     """Base class. `apply(grads, variables)` does one update of every weight."""
 
@@ -53,6 +65,7 @@ class Optimizer:
         self.iterations = 0  # number of updates applied (Keras's int64 counter)
         self.built = False
         self.slot_names = []  # e.g. ["velocity", "momentum"], in Keras's order
+        self.slot_groups = []  # the names created together by one add_slot call
         self.slots = {}  # name → list of arrays, one per trainable weight
 
     @property
@@ -71,10 +84,17 @@ class Optimizer:
 
     # ------------------------------------------------------------------ slots
     def add_slot(self, variables, name):
-        """One zero array per variable, same shape and dtype, listed under `name`."""
-        self.slot_names.append(name)
-        self.slots[name] = [np.zeros_like(v) for v in variables]
-        return self.slots[name]
+        """One zero array per variable, same shape and dtype, listed under `name`.
+
+        `name` may be a list (Adam's ["momentum", "velocity"]): those slots are created together,
+        and Keras lists them interleaved, weight by weight (see `variables`).
+        """
+        names = [name] if isinstance(name, str) else list(name)
+        for n in names:
+            self.slot_names.append(n)
+            self.slots[n] = [np.zeros_like(v) for v in variables]
+        self.slot_groups.append(tuple(names))
+        return self.slots[name] if isinstance(name, str) else [self.slots[n] for n in names]
 
     def build(self, variables):
         """Create the slots for these variables. Subclasses call add_slot, then super().build."""
@@ -82,12 +102,13 @@ class Optimizer:
 
     @property
     def variables(self):
-        """Keras's order: iterations, learning_rate, then each slot, weight by weight."""
+        """Keras's order: iterations, learning_rate, then the slots group by group (one group per
+        add_slot call), weight by weight inside a group. RMSprop: every velocity, then every
+        momentum; Adam: m₀, v₀, m₁, v₁, ..., then every velocity_hat."""
         out = [np.array(self.iterations, dtype=np.int64), np.array(self._learning_rate)]
-        n = len(next(iter(self.slots.values()))) if self.slots else 0
-        for i in range(n):
-            for name in self.slot_names:
-                out.append(self.slots[name][i])
+        for group in self.slot_groups:
+            for i in range(len(self.slots[group[0]])):
+                out.extend(self.slots[name][i] for name in group)
         return out
 
     # ------------------------------------------------------------------ one step
@@ -104,8 +125,9 @@ class Optimizer:
         grads = self._clip_gradients(grads)
         if self.weight_decay:
             for v in variables:
-                # decoupled weight decay, as Keras: w ← w − w·wd·lr
-                v -= v * v.dtype.type(self.weight_decay * self.learning_rate)
+                # decoupled weight decay, as Keras: w ← w − (w·wd)·lr
+                wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
+                v -= v * wd * v.dtype.type(self.learning_rate)
         for index, (g, v) in enumerate(zip(grads, variables)):
             self.update_step(g, v, index)
         self.iterations += 1
@@ -141,12 +163,14 @@ class Optimizer:
             "built": self.built,
             "slots": {name: [a.copy() for a in arrays] for name, arrays in self.slots.items()},
             "slot_names": list(self.slot_names),
+            "slot_groups": list(self.slot_groups),
         }
 
     def set_state(self, state):
         self.iterations = state["iterations"]
         self.built = state["built"]
         self.slot_names = list(state["slot_names"])
+        self.slot_groups = list(state["slot_groups"])
         for name, arrays in state["slots"].items():
             for old, new in zip(self.slots[name], arrays):
                 old[...] = new

@@ -1,7 +1,7 @@
 """SGD, with optional momentum and Nesterov momentum."""
 
 from minikeras import kernels
-from minikeras.optimizers.optimizer import Optimizer
+from minikeras.optimizers.optimizer import Optimizer, keras_constant
 
 
 class SGD(Optimizer):
@@ -30,7 +30,8 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, index):
         m = self.slots["momentum"][index] if self.momentum != 0 else None
-        kernels.sgd_update(variable, gradient, m, self.learning_rate, self.momentum, self.nesterov)
+        momentum = keras_constant(self.momentum, variable.dtype)  # μ as Keras casts it
+        kernels.sgd_update(variable, gradient, m, self.learning_rate, momentum, self.nesterov)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
