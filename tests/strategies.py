@@ -125,3 +125,33 @@ def merge_inputs(draw, counts, distinct=False):
     size = shape[0] * shape[1]
     values = draw(st.permutations(np.arange(n * size) * 0.1 - 1.0))
     return [np.array(values[i * size : (i + 1) * size]).reshape(shape) for i in range(n)]
+
+
+@st.composite
+def dag_recipes(draw, max_steps=6):
+    """A small random graph of layers, as a recipe for tests/unit/test_functional.py to build:
+    {"inputs": n, "width": w, "steps": [...], "outputs": m}. Every tensor is (batch, w). A step
+    is ("dense", source, layer id or None) — a Dense(w, tanh), a new one (None) or one made by an
+    earlier step again, which shares it — or ("merge", kind, sources), or ("concat", sources)
+    followed by a Dense back to width w. Sources index earlier tensors (inputs first)."""
+    n_inputs, width = draw(st.integers(1, 2)), draw(st.integers(2, 3))
+    steps, dense_steps = [], []
+    for _ in range(draw(st.integers(2, max_steps))):
+        n_tensors = n_inputs + len(steps)
+        source = st.integers(0, n_tensors - 1)
+        kind = draw(st.sampled_from(["dense", "dense", "merge", "concat"]))
+        if kind == "dense":
+            reuse = st.one_of(st.none(), st.sampled_from(dense_steps)) if dense_steps else st.none()
+            shared = draw(reuse)
+            if shared is None:
+                dense_steps.append(len(steps))
+            steps.append(("dense", draw(source), shared))
+        else:
+            sources = draw(st.lists(source, min_size=2, max_size=3))
+            if kind == "merge":
+                merge = draw(st.sampled_from(["add", "subtract", "multiply", "average"]))
+                sources = sources[:2] if merge == "subtract" else sources
+                steps.append(("merge", merge, sources))
+            else:
+                steps.append(("concat", sources))
+    return {"inputs": n_inputs, "width": width, "steps": steps, "outputs": draw(st.integers(1, 2))}

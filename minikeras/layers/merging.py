@@ -33,7 +33,7 @@ class Merge(Layer):
     # ------------------------------------------------------------------ shapes
     def build(self, input_shape):
         self.check_input_shape(input_shape)
-        super().build(input_shape)
+        super().build([tuple(shape) for shape in input_shape])
 
     def check_input_shape(self, shape):
         """ValueError unless `shape` is a list of shapes that can merge (naming them)."""
@@ -284,6 +284,10 @@ class Concatenate(Merge):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+# every merge layer, for the tables that look layers up by class name (layers/serialization.py)
+MERGE_LAYERS = (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 
 
 # ---------------------------------------------------------------------- helpers

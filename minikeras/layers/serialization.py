@@ -20,8 +20,11 @@ from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.merging import MERGE_LAYERS
 
-LAYER_CLASSES = {cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer)}
+LAYER_CLASSES = {
+    cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
+}
 
 
 def serialize(layer):

@@ -22,6 +22,7 @@ from minikeras import callbacks as callbacks_module
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
+from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.utils import batching, rng
@@ -29,6 +30,19 @@ from minikeras.utils import batching, rng
 
 class Model(Layer):
     """The base of every model. Subclasses define `call`, `backward`, `build`, `layers`."""
+
+    def __new__(cls, *args, **kwargs):
+        # Model(inputs, outputs) is a graph of layers: Keras hands it to its Functional class
+        # (keras/src/models/model.py `Model.__new__`); Sequential and subclasses are untouched
+        if cls is Model and (
+            len(args) == 2
+            or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs)
+        ):
+            from minikeras.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
 
     def __init__(self, name=None, trainable=True, dtype=None):
         super().__init__(trainable=trainable, dtype=dtype, name=name)
@@ -168,6 +182,14 @@ class Model(Layer):
         self._compile_config = given
         self.compiled = True
 
+    @classmethod
+    def from_config(cls, config):
+        if cls is Model and "input_layers" in config:  # a functional model's config
+            from minikeras.models.functional import Functional
+
+            return Functional.from_config(config)
+        return super().from_config(config)
+
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
@@ -191,11 +213,13 @@ class Model(Layer):
         self.layers[0].check_input_shape(x.shape) if self.layers else None
         return x
 
-    def _prepare_y(self, y, n, name="y"):
-        """Labels checked against the loss and the model's output shape."""
+    def _prepare_y(self, y, n, name="y", out_shape=None, loss=None):
+        """Labels checked against the loss and the model's output shape (by default; a model
+        with several outputs checks each output's labels against that output and its loss)."""
         y = inputs.to_array(y, self.dtype, name)
-        out_shape = self.output_shape
-        if isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
+        out_shape = self.output_shape if out_shape is None else out_shape
+        loss = self.loss if loss is None else loss
+        if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
             if not (
                 y.ndim == len(out_shape) - 1 or (y.ndim == len(out_shape) and y.shape[-1] == 1)
             ):
@@ -215,7 +239,7 @@ class Model(Layer):
         if y.shape[1:] != tuple(out_shape[1:]):
             hint = ""
             if (
-                isinstance(self.loss, losses_module.CategoricalCrossentropy)
+                isinstance(loss, losses_module.CategoricalCrossentropy)
                 and y.ndim == 1
                 or (y.ndim == 2 and y.shape[1] == 1 and out_shape[-1] > 1)
             ):
@@ -229,6 +253,11 @@ class Model(Layer):
                 f"target.shape={y.shape}, output.shape={out_shape}.{hint}"
             )
         return y
+
+    def _sliceable(self, data, which):
+        """`data` (x or y, as given to fit) as something `validation_split` can cut: an array.
+        (A model with several inputs or outputs gives several arrays cut together.)"""
+        return np.asarray(data)
 
     def _prepare(self, x, y, sample_weight=None, class_weight=None):
         self._assert_compiled()
@@ -340,8 +369,8 @@ class Model(Layer):
                 raise ValueError(
                     f"`validation_split` must be in (0, 1). Received: {validation_split}"
                 )
-            x_arr = np.asarray(x)
-            y_arr = np.asarray(y)
+            x_arr = self._sliceable(x, "x")
+            y_arr = self._sliceable(y, "y")
             sw_arr = None if sample_weight is None else np.asarray(sample_weight)
             inputs.check_same_length(x=x_arr, y=y_arr)
             (x, y, sample_weight), (vx, vy, vsw) = batching.train_validation_split(
@@ -392,7 +421,7 @@ class Model(Layer):
             )
         vx, vy, vsw = (*validation_data, None)[:3]
         vx = self._prepare_x(vx, "validation_data x")
-        vy_arr = np.asarray(vy)
+        vy_arr = self._sliceable(vy, "y")
         inputs.check_same_length(x_val=vx, y_val=vy_arr)
         vy = self._prepare_y(vy_arr, len(vx), "validation_data y")
         vsw = inputs.sample_weights(vsw, None, vy, len(vx), self.dtype)
@@ -482,7 +511,14 @@ class Model(Layer):
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
+        return self._logs_as_list(logs)
+
+    def _logs_as_list(self, logs):
+        """The logs in Keras's order (`Trainer._flatten_metrics_in_order`): those named in
+        `metrics_names` first, then the others sorted by name; a lone value alone."""
+        names = [name for name in self.metrics_names if name in logs]
+        values = [logs[name] for name in names]
+        values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
 
     def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list):
@@ -512,13 +548,17 @@ class Model(Layer):
             steps=batching.num_batches(len(x), batch_size),
         )
         callback_list.on_predict_begin()
-        out = np.empty((len(x),) + tuple(self.output_shape[1:]), dtype=self.dtype)
+        out = self._empty_outputs(len(x))
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             callback_list.on_predict_batch_begin(step)
             out[start:stop] = self.call(x[start:stop], training=False)
             callback_list.on_predict_batch_end(step, {"outputs": out[start:stop]})
         callback_list.on_predict_end()
         return out
+
+    def _empty_outputs(self, n):
+        """Where predict writes the outputs for n samples."""
+        return np.empty((n,) + tuple(self.output_shape[1:]), dtype=self.dtype)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
@@ -544,10 +584,11 @@ class Model(Layer):
         logs = {k: float(v) for k, v in logs.items()}
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+        return self._logs_as_list(logs)
 
     def __call__(self, x, training=False):
+        if node_module.is_symbolic(x):  # a model used as a layer of a functional model
+            return Layer.__call__(self, x)
         return self.call(self._prepare_x(x), training=training).copy()
 
     # ------------------------------------------------------------------ description

@@ -115,6 +115,12 @@ class Sequential(Model):
             d = layer.backward(d)
         return d
 
+    def compute_output_shape(self, input_shape):
+        """The shape each layer makes of the one before's, in turn."""
+        for layer in self.layers:
+            input_shape = layer.compute_output_shape(input_shape)
+        return input_shape
+
     def get_config(self):
         """Keras 3's schema (keras/src/models/sequential.py): every layer serialized, the
         InputLayer first once the model is built (Keras makes one when it builds; so does this,

@@ -1,7 +1,14 @@
 """`model.summary()`: Keras's table of layers, output shapes and parameter counts."""
 
+from collections import Counter
+
+from minikeras.models import graph
+
 # column widths of Keras's default table (content plus one space each side)
 WIDTHS = (33, 24, 15)
+# a functional model's table, with its "Connected to" column (line length 76, Keras's default
+# for an 80-column terminal, split at Keras's positions 0.3, 0.56, 0.74 as rich lays it out)
+GRAPH_WIDTHS = (21, 19, 12, 19)
 
 
 def readable_size(num_bytes):
@@ -12,33 +19,89 @@ def readable_size(num_bytes):
         num_bytes /= 1024
 
 
-def _row(cells, left, sep, right, align=("<", "<", ">")):
-    parts = [f" {str(c)[: w - 2]:{a}{w - 2}} " for c, w, a in zip(cells, WIDTHS, align)]
-    return left + sep.join(parts) + right
+def _row(cells, left, sep, right, widths=WIDTHS, align=("<", "<", ">", "<")):
+    """A table row; a cell too long for its column wraps onto more lines, as in Keras."""
+    columns = [_wrap(str(c), w - 2) for c, w in zip(cells, widths)]
+    lines = []
+    for i in range(max(len(column) for column in columns)):
+        parts = [
+            f" {column[i] if i < len(column) else '':{a}{w - 2}} "
+            for column, w, a in zip(columns, widths, align)
+        ]
+        lines.append(left + sep.join(parts) + right)
+    return "\n".join(lines)
 
 
-def _rule(left, mid, right, fill):
-    return left + mid.join(fill * w for w in WIDTHS) + right
+def _wrap(text, width):
+    """`text` in lines of at most `width` characters, as rich (Keras's table printer) wraps a
+    cell: whole words, greedily; a word longer than a line gets a line of its own, cut with …"""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = word if len(word) <= width else word[: width - 1] + "…"
+    return lines + [line]
+
+
+def _rule(left, mid, right, fill, widths=WIDTHS):
+    return left + mid.join(fill * w for w in widths) + right
+
+
+def _is_graph(model):
+    """Whether Keras prints the "Connected to" column: for a functional model whose nodes do
+    not make one chain (keras/src/utils/summary_utils.py `print_summary`): two nodes at one
+    depth, a node reading several tensors, or a layer called more than once."""
+    nodes = getattr(model, "_all_nodes", None)
+    if not nodes:
+        return False
+    node_depth, _ = graph.node_depths(nodes)
+    return (
+        max(Counter(node_depth.values()).values()) > 1
+        or any(len(node.input_tensors) > 1 for node in nodes)
+        or max(Counter(node.layer for node in nodes).values()) > 1
+    )
+
+
+def _connections(model, layer):
+    """The tensors each call of `layer` in this model read, as `dense[0][0], b[0][0]`: the
+    layer that made each, its [node index][tensor index]; "-" for an Input."""
+    reads = [
+        f"{t.layer.name}[{t.node.index}][{t.tensor_index}]"
+        for node in layer._inbound_nodes
+        if node in model._all_nodes
+        for t in node.input_tensors
+    ]
+    return ", ".join(reads) or "-"
 
 
 def _shape(shape):
+    if isinstance(shape, list):  # a model with several outputs, used as a layer
+        return "[" + ", ".join(_shape(s) for s in shape) + "]"
     return "?" if shape is None else str(tuple(shape)).replace(",)", ")")
 
 
 def print_summary(model, print_fn=None):
     print_fn = print_fn or print
+    is_graph = _is_graph(model)
+    widths = GRAPH_WIDTHS if is_graph else WIDTHS
+    header = ["Layer (type)", "Output Shape", "Param #"] + ["Connected to"] * is_graph
     lines = [f'Model: "{model.name}"']
-    lines.append(_rule("┏", "┳", "┓", "━"))
-    lines.append(_row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"))
-    lines.append(_rule("┡", "╇", "┩", "━"))
+    lines.append(_rule("┏", "┳", "┓", "━", widths))
+    lines.append(_row(header, "┃", "┃", "┃", widths))
+    lines.append(_rule("┡", "╇", "┩", "━", widths))
     layers = model.layers
     for i, layer in enumerate(layers):
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        cells = (f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape), params)
-        lines.append(_row(cells, "│", "│", "│"))
+        cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape), params]
+        if is_graph:
+            cells.append(_connections(model, layer))
+        lines.append(_row(cells, "│", "│", "│", widths))
         if i < len(layers) - 1:
-            lines.append(_rule("├", "┼", "┤", "─"))
-    lines.append(_rule("└", "┴", "┘", "─"))
+            lines.append(_rule("├", "┼", "┤", "─", widths))
+    lines.append(_rule("└", "┴", "┘", "─", widths))
     itemsize = 8 if model.dtype == "float64" else 4
     trainable = sum(w.size for w in model.trainable_weights)
     non_trainable = sum(w.size for w in model.non_trainable_weights)

@@ -152,8 +152,11 @@ def test_incompatible_shapes_name_both():
 
 
 def test_concatenate_mismatch_names_every_shape():
-    with pytest.raises(ValueError, match=r"matching shapes except for the concatenation axis.*"
-                       r"\[\(None, 3, 2\), \(None, 4, 3\)\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"matching shapes except for the concatenation axis.*"
+        r"\[\(None, 3, 2\), \(None, 4, 3\)\]",
+    ):
         Concatenate()([Input((3, 2)), Input((4, 3))])
 
 

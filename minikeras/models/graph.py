@@ -1,0 +1,88 @@
+"""The graph behind a functional model: its nodes in an order that can run, its layers in
+Keras's order, and clear errors for a graph that cannot be a model.
+
+`map_graph(inputs, outputs)` walks back from the outputs through the nodes that made each
+tensor (depth first, as Keras's `_build_map` in keras/src/ops/function.py does) and returns:
+
+- the nodes in topological order: each node after every node whose output it reads, so the
+  forward pass runs them first to last and the backward pass last to first;
+- the layers in Keras's order (`model.layers`), which is also the order of `get_weights()`:
+  by depth (distance to the outputs, farthest first), then by when the walk first met them.
+"""
+
+from collections import Counter
+
+
+def map_graph(inputs, outputs):
+    """(nodes in topological order, layers in Keras's order) for a model from `inputs` (flat
+    list of Input tensors) to `outputs` (flat list of tensors); ValueError if it cannot be one."""
+    declared = set(inputs)
+    order = []  # nodes, each after the nodes it reads from
+    first_seen = {}  # layer → when the walk first met it
+    done, in_progress = set(), set()
+
+    def visit(tensor, consumer):
+        node = tensor.node
+        if node in done:
+            return
+        if node in in_progress:
+            raise ValueError(
+                f"Tensor {tensor} from layer '{node.layer.name}' is part of a cycle: following "
+                "the layers' inputs back from the outputs comes back to it."
+            )
+        first_seen.setdefault(node.layer, len(first_seen))
+        if node.is_input and tensor not in declared:
+            raise ValueError(
+                f"Graph disconnected: layer '{consumer}' reads the Input '{node.layer.name}', "
+                f"which is not among the model's inputs {[t.layer.name for t in inputs]}. "
+                "Pass it in `inputs`, or build that branch from one of them."
+            )
+        in_progress.add(node)
+        for parent_tensor in node.input_tensors:
+            visit(parent_tensor, node.layer.name)
+        in_progress.discard(node)
+        done.add(node)
+        order.append(node)
+
+    for tensor in outputs:
+        visit(tensor, "(model output)")
+
+    unused = [t for t in inputs if t.node not in done]
+    if unused:
+        raise ValueError(
+            f"Input '{unused[0].layer.name}' is not used to compute any of the outputs "
+            f"{[t.layer.name for t in outputs]}. Remove it from `inputs`, or connect it. "
+            "(Keras accepts an unused input, for losses added with add_loss, which minikeras "
+            "does not have.)"
+        )
+
+    layers = _keras_layer_order(order, first_seen)
+    counts = Counter(layer.name for layer in layers)
+    for name, count in counts.items():
+        if count > 1:
+            raise ValueError(
+                f'The name "{name}" is used {count} times in the model. All operation names '
+                "should be unique."
+            )
+    return order, layers
+
+
+def _keras_layer_order(order, first_seen):
+    """Layers sorted as Keras sorts them: deepest first, then in the order the walk met them."""
+    _, layer_depth = node_depths(order)
+    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
+
+
+def node_depths(order):
+    """({node: depth}, {layer: depth}) for nodes in topological order.
+
+    A node's depth is 0 at an output and one more than the deepest node reading from it; a
+    layer's depth is the largest depth of its nodes (keras/src/ops/function.py `map_graph`).
+    """
+    node_depth, layer_depth = {}, {}
+    for node in reversed(order):  # from the outputs back
+        depth = max(node_depth.get(node, 0), layer_depth.get(node.layer, 0))
+        node_depth[node] = layer_depth[node.layer] = depth
+        for parent in node.parents:
+            node_depth[parent] = max(node_depth.get(parent, 0), depth + 1)
+    return node_depth, layer_depth

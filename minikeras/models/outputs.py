@@ -1,0 +1,147 @@
+"""Several outputs: which loss, loss weight and metrics each output gets from `compile`, and
+the names Keras gives them in the logs.
+
+    compile(loss="mse")                              the same loss for every output
+    compile(loss=["categorical_crossentropy", "mse"])   one per output, in the outputs' order
+    compile(loss={"out_a": ..., "out_b": ...})       by output name (None: no loss there)
+    loss_weights=[1.0, 0.5] or {"out_b": 0.5}        total loss = Σ weightᵢ · lossᵢ
+    metrics=[["accuracy"], ["mae"]] or {"out_a": "accuracy"}
+
+Log names (keras/src/trainers/compile_utils.py): with several outputs, each metric is prefixed
+by its output's name (`out_a_accuracy`), and when more than one output has a loss, each output's
+unweighted loss is tracked too (`out_a_loss`); `loss` is always the weighted total.
+"""
+
+import copy
+import numbers
+from collections import Counter
+from dataclasses import dataclass, field
+
+from minikeras import losses as losses_module
+from minikeras import metrics as metrics_module
+
+
+@dataclass
+class OutputSpec:
+    """What one output is trained and measured with."""
+
+    name: str  # its name in the logs: the output layer's name (or key, for a dict of outputs)
+    loss: object = None  # a Loss, or None: this output does not count in the loss
+    weight: float = None  # None: weight 1, as Keras multiplies only by a given weight
+    metrics: list = field(default_factory=list)  # identifiers, resolved once labels are seen
+
+
+def resolve(loss, loss_weights, metrics, names):
+    """One OutputSpec per output name, from compile()'s arguments; ValueError on a mismatch."""
+    losses = _per_output(loss, names, "loss")
+    resolved = [None if one is None else losses_module.get(one) for one in losses]
+    weights = _loss_weights(loss_weights, loss, names)
+    return [
+        OutputSpec(name, one_loss, weight, one_metrics)
+        for name, one_loss, weight, one_metrics in zip(
+            names, resolved, weights, _metrics(metrics, names)
+        )
+    ]
+
+
+def _per_output(value, names, argument):
+    """A single value for every output, a list in the outputs' order, or a dict by name."""
+    if isinstance(value, dict):
+        if set(value) != set(names):
+            raise ValueError(
+                f"Expected keys {names} in {argument} dict, but found "
+                f"{argument}.keys()={list(value)}"
+            )
+        return [value[name] for name in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ValueError(
+                f"`{argument}` has {len(value)} entries for a model with {len(names)} outputs "
+                f"{names}: give one per output (None for an output without one), a dict by "
+                "output name, or a single value for every output."
+            )
+        return list(value)
+    return [value] * len(names)
+
+
+def _loss_weights(loss_weights, loss, names):
+    """One weight (or None) per output. As in Keras, a list or dict of weights needs a list or
+    dict of losses (one loss for every output takes one weight at most)."""
+    if loss_weights is None:
+        return [None] * len(names)
+    if isinstance(loss_weights, numbers.Number):
+        return [float(loss_weights)] * len(names)
+    count = len(loss_weights)
+    if not isinstance(loss, (list, tuple, dict)) and count != 1:
+        raise ValueError(
+            f"`loss_weights` must match the number of losses, got 1 losses and {count} weights."
+        )
+    if not isinstance(loss, (list, tuple, dict)):
+        (weight,) = loss_weights.values() if isinstance(loss_weights, dict) else loss_weights
+        return [float(weight)] * len(names)
+    if isinstance(loss_weights, dict):
+        unknown = set(loss_weights) - set(names)
+        if unknown:
+            raise ValueError(
+                f"`loss_weights` names {sorted(unknown)}, which are not outputs of the model "
+                f"{names}."
+            )
+        return [loss_weights.get(name) for name in names]
+    return _per_output(list(loss_weights), names, "loss_weights")
+
+
+def _metrics(metrics, names):
+    """The metric identifiers of each output (a list per output)."""
+    if not metrics:
+        return [[] for _ in names]
+    if len(names) == 1:  # every metric given is for the one output, however nested
+        values = list(metrics.values()) if isinstance(metrics, dict) else metrics
+        flat = []
+        for value in values if isinstance(values, (list, tuple)) else [values]:
+            flat.extend(value if isinstance(value, (list, tuple)) else [value])
+        return [flat]
+    if isinstance(metrics, dict) and set(metrics) <= set(names):
+        per_output = [metrics.get(name) for name in names]
+    elif isinstance(metrics, (list, tuple)) and len(metrics) == len(names):
+        per_output = list(metrics)
+    else:
+        raise ValueError(
+            "Invalid `metrics`. `metrics` should contain metrics objects and either be a dict "
+            f"or a list matching the output names of the functional model {names}: one entry "
+            f"per output (a metric or a list of them). Received: metrics={metrics}"
+        )
+    return [
+        [] if one is None else list(one) if isinstance(one, (list, tuple)) else [one]
+        for one in per_output
+    ]
+
+
+def check_metric_names(specs):
+    """Fail at compile on an unknown metric name ('accuracy' is resolved later, from shapes)."""
+    for spec in specs:
+        for identifier in spec.metrics:
+            if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
+                metrics_module.get(identifier)
+
+
+def build_metrics(specs, y_shapes, output_shapes):
+    """The metric objects, named for the logs: [(metric, output index)] then the per-output loss
+    trackers [(Mean, output index)]. A metric is prefixed by its output's name when the model
+    has several outputs; a repeated name gets `_1`, `_2`, ... (Keras's CompileMetrics.result)."""
+    several = len(specs) > 1
+    entries, seen = [], Counter()
+    for i, spec in enumerate(specs):
+        for identifier in spec.metrics:
+            metric = copy.copy(
+                metrics_module.resolve(identifier, y_shapes[i], output_shapes[i], spec.loss)
+            )
+            metric.base_name = metric.name
+            name = f"{spec.name}_{metric.name}" if several else metric.name
+            metric.name = name if not seen[name] else f"{name}_{seen[name]}"
+            seen[name] += 1
+            entries.append((metric, i))
+    with_loss = [i for i, spec in enumerate(specs) if spec.loss is not None]
+    trackers = []
+    if len(with_loss) > 1:
+        trackers = [(metrics_module.Mean(name=f"{specs[i].name}_loss"), i) for i in with_loss]
+    return entries, trackers
