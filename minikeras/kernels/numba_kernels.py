@@ -145,11 +145,11 @@ def _numba_threads():
     return numba.get_num_threads() if parallel._is_initialized else numba.config.NUMBA_NUM_THREADS
 
 
-def _gemm(a, b, out, flops):
-    """out = a·b through NumPy's BLAS, on the number of threads rule 3 picks for `flops`."""
+def _gemm(a, b, out, size):
+    """out = a·b through NumPy's BLAS, on the threads rule 3 picks for `size` = m·k·n."""
     global _blas_threads
     if _blas_set_threads is not None:
-        threads = 1 if flops < SMALL_PRODUCT else _numba_threads()
+        threads = 1 if size < SMALL_PRODUCT else _numba_threads()
         if threads != _blas_threads:
             _blas_set_threads(threads)
             _blas_threads = threads
@@ -161,7 +161,7 @@ def matmul(a, b, out):
 
     Rules 1 and 3: one BLAS gemm, written straight into `out`.
     """
-    return _gemm(a, b, out, a.shape[0] * a.shape[1] * b.shape[1])
+    return _gemm(a, b, out, a.size * b.shape[1])  # m·k·n multiply-adds
 
 
 def matmul_tn(a, b, out):
@@ -169,7 +169,7 @@ def matmul_tn(a, b, out):
 
     Rules 1 and 3: `a.T` is a Fortran-ordered view; BLAS reads it with a "transpose" flag.
     """
-    return _gemm(a.T, b, out, a.shape[0] * a.shape[1] * b.shape[1])
+    return _gemm(a.T, b, out, a.size * b.shape[1])
 
 
 def matmul_nt(a, b, out):
@@ -177,7 +177,7 @@ def matmul_nt(a, b, out):
 
     Rules 1 and 3: as `matmul_tn`, the transpose is a gemm flag.
     """
-    return _gemm(a, b.T, out, a.shape[0] * a.shape[1] * b.shape[0])
+    return _gemm(a, b.T, out, a.size * b.shape[0])
 
 
 @compiled
