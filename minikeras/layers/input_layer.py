@@ -31,8 +31,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(batch_shape)
         self.sparse = bool(sparse)
-        self.output = KerasTensor(self.batch_shape, self.dtype, self.name)
-        Node(self, inputs=[], outputs=[self.output])  # the tensor's origin: node 0, no inputs
+        # the tensor Input() returns (`self.output`), made by node 0 of this layer, which has no
+        # inputs
+        Node(self, inputs=[], outputs=[KerasTensor(self.batch_shape, self.dtype, self.name)])
         self.build(self.batch_shape)
 
     def call(self, x, training=False):

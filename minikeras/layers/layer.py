@@ -168,6 +168,17 @@ class Layer:
         self.check_input_shape(x.shape)
         return self.call(x, training=training).copy()
 
+    @property
+    def output(self):
+        """The output tensor of the layer's first call on symbolic tensors (Keras's
+        `layer.output`): `Model(model.input, model.get_layer("dense").output)` is a sub-model."""
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined output."
+            )
+        outputs = self._inbound_nodes[0].outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
     def buffer(self, key, shape, dtype=None):
         """A reusable scratch array, so that a steady training step allocates nothing new.
 

@@ -49,7 +49,7 @@ class Arrays:
         self.arrays = list(arrays)
 
     def __len__(self):
-        return len(next(a for a in self.arrays if a is not None))
+        return len(next((a for a in self.arrays if a is not None), ()))
 
     def __getitem__(self, index):
         return Arrays([None if a is None else a[index] for a in self.arrays])
@@ -146,6 +146,16 @@ class Functional(Model):
     def layers(self):
         """Every layer, InputLayers included, in Keras's order (that of `get_weights`)."""
         return list(self._layers)
+
+    @property
+    def input(self):
+        """The input tensor(s), as given to the constructor (one, a list or a dict)."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The output tensor(s), as given to the constructor."""
+        return self._outputs_struct
 
     # ------------------------------------------------------------------ forward
     def call(self, inputs, training=False):

@@ -95,6 +95,17 @@ def test_model_with_inputs_and_outputs_is_functional():
     assert model.output_names == ["out_a", "out_b"]
 
 
+def test_input_and_output_are_the_tensors_as_given():
+    x = Input((3,), name="x")
+    h = Dense(2, name="h")(x)
+    model = Model({"x": x}, [h, Dense(1)(h)])
+    assert model.input == {"x": x} and model.output[0] is h
+    features = Model(model.input, model.get_layer("h").output)  # a sub-model, same layers
+    assert [layer.name for layer in features.layers] == ["x", "h"]
+    with pytest.raises(AttributeError, match="has never been called"):
+        _ = Dense(1).output
+
+
 def test_model_dispatch_leaves_sequential_and_subclasses_alone():
     assert type(Sequential([Input((2,)), Dense(1)])) is Sequential
 
