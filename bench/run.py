@@ -212,7 +212,11 @@ def report(results):
     kernels = results.get("kernels")
     best_blas = None
     if kernels:
-        best_blas = max(r["numpy_gflops"] for r in kernels if r["form"] in ("fwd", "tn", "nt"))
+        best_blas = max(
+            r.get("numpy_best_gflops", r["numpy_gflops"])
+            for r in kernels
+            if r["form"] in ("fwd", "tn", "nt")
+        )
         out += [
             "## 1. Kernels: GFLOP/s, numba kernel vs np.matmul / the NumPy kernel set (float32)",
             "",
@@ -227,12 +231,19 @@ def report(results):
             )
         large = [r for r in kernels if r["shape"][0] == 128 and r["shape"][2] == 512]
         small = [r for r in kernels if r["shape"][0] == 32 and r["form"].startswith("fused")]
-        worst_large = min(r["ratio"] for r in large if r["form"] in ("fwd", "tn", "nt"))
+
+        def best_ratio(r):
+            return r["numba_best_gflops"] / r["numpy_best_gflops"]
+
+        products = [r for r in large if r["form"] in ("fwd", "tn", "nt")]
+        worst_large = min(r["ratio"] for r in products)
         worst_small = min(r["ratio"] for r in small)
         summary += [
             f"| kernels at the large shapes, worst of fwd/tn/nt vs OpenBLAS | {worst_large:.2f}× "
+            f"(best bursts {min(map(best_ratio, products)):.2f}×) "
             f"| ≥ {TARGETS['large_kernel']}× | {verdict(worst_large >= TARGETS['large_kernel'])} |",
             f"| fused kernels at the small shapes vs the NumPy path, worst | {worst_small:.2f}× "
+            f"(best bursts {min(map(best_ratio, small)):.2f}×) "
             f"| ≥ {TARGETS['small_fused']}× | {verdict(worst_small >= TARGETS['small_fused'])} |",
         ]
         out.append("")
@@ -252,25 +263,30 @@ def report(results):
                     f"| {model} | {framework} | {r['median_ms']:.1f} | {r['min_ms']:.1f} "
                     f"| {r['median_ms'] / ours:.2f}× |"
                 )
+            ours_best = training[f"{model}/minikeras-numba"]["min_ms"]
             for other, target in TARGETS[model].items():
                 ratio = training[f"{model}/{other}"]["median_ms"] / ours
+                best = training[f"{model}/{other}"]["min_ms"] / ours_best
                 summary.append(
-                    f"| {model}: {other} time ÷ minikeras-numba time | {ratio:.1f}× | ≥ {target}× "
-                    f"| {verdict(ratio >= target)} |"
+                    f"| {model}: {other} time ÷ minikeras-numba time | {ratio:.1f}× "
+                    f"(best epochs {best:.1f}×) | ≥ {target}× | {verdict(ratio >= target)} |"
                 )
         gflop = epoch_gflop((784, 512, 512, 10), 8192)
         rate = best_blas or 190.0
         floor_ms = 1e3 * gflop / rate
         ratio = training["mnist/minikeras-numba"]["median_ms"] / floor_ms
+        best = training["mnist/minikeras-numba"]["min_ms"] / floor_ms
         out += [
             "",
             f"Arithmetic floor: the MNIST-size MLP does {gflop:.1f} GFLOP of products per epoch "
-            f"(tutorial: {epoch_gflop((784, 64, 10), 1000):.2f}); at the best rate OpenBLAS "
-            f"reached in section 1 ({rate:.0f} GFLOP/s) that is {floor_ms:.0f} ms.",
+            f"(tutorial: {epoch_gflop((784, 64, 10), 1000):.2f}; the first layer's dx is never "
+            f"computed); at the best rate OpenBLAS reached in section 1 ({rate:.0f} GFLOP/s, "
+            f"its fastest burst) that is {floor_ms:.0f} ms.",
             "",
         ]
         summary.append(
-            f"| mnist: minikeras-numba ÷ arithmetic floor | {ratio:.2f}× | ≤ {TARGETS['floor']}× "
+            f"| mnist: minikeras-numba ÷ arithmetic floor | {ratio:.2f}× (best epoch {best:.2f}×) "
+            f"| ≤ {TARGETS['floor']}× "
             f"| {verdict(ratio <= TARGETS['floor'])} |"
         )
     startup = results.get("startup")
@@ -297,7 +313,8 @@ def report(results):
         out.append("")
     out = (
         out[:4]
-        + ["## Targets (issue 5)", "", "| measure | value | target | |", "|---|---:|---:|---|"]
+        + ["## Targets (issue 5)", ""]
+        + ["| measure | median (best) | target | |", "|---|---:|---:|---|"]
         + summary
         + [""]
         + out[4:]
