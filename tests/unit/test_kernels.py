@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -457,6 +458,8 @@ def test_both_sets_implement_the_contract(name):
 def test_compiled_kernels_options():
     """Rules 4 and 6 of numba_kernels: no fastmath (it would reorder float32 sums away from
     Keras's), NumPy's error model (x/0 → inf, vectorisable), cached on disk."""
+    if numba.config.DISABLE_JIT:
+        pytest.skip("NUMBA_DISABLE_JIT=1: plain Python functions, nothing compiled")
     dispatchers = [f for f in vars(numba_kernels).values() if hasattr(f, "targetoptions")]
     assert len(dispatchers) >= 10
     for f in dispatchers:
