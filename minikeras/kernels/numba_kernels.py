@@ -25,7 +25,9 @@ Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `benc
    epochs 228 ms with 2 BLAS threads against 24 ms with one on a busy machine. The elementwise
    loops stay on one thread (≤ 0.4 M elements a step, memory-bound, and a Numba `prange` pool
    would be a second set of spinning threads). An explicit `OPENBLAS_NUM_THREADS` or
-   `OMP_NUM_THREADS` turns this policy off: the user's setting stands.
+   `OMP_NUM_THREADS` turns this policy off: the user's setting stands. Either way, BLAS's
+   thread count is put back after each product (~1 µs), so NumPy code outside minikeras is
+   never affected.
 4. No `fastmath`: it would let LLVM reorder sums and flush denormals, changing rounding away
    from Keras's float32 arithmetic; the loops vectorise across independent elements without it.
    But `error_model="numpy"`: Numba's default checks every division for a zero divisor (to
@@ -118,23 +120,25 @@ def _code(name):
 SMALL_PRODUCT = 1 << 22  # m·k·n below which a product runs on one BLAS thread (rule 3)
 
 
-def _find_blas_set_threads():
-    """NumPy's OpenBLAS `set_num_threads`, or None (another BLAS, or the user chose threads)."""
+def _find_blas_threads():
+    """NumPy's OpenBLAS (get_num_threads, set_num_threads), or None (another BLAS, or the user
+    chose the threads with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS)."""
     if "OPENBLAS_NUM_THREADS" in os.environ or "OMP_NUM_THREADS" in os.environ:
         return None
     libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
     for path in glob.glob(os.path.join(libs, "*openblas*")):  # the manylinux wheels' layout
         lib = ctypes.CDLL(path)  # already loaded by numpy: this only finds it
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads"):
-            setter = getattr(lib, name, None)
-            if setter is not None:
+        for suffix in ("64_", ""):
+            getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+            setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+            if getter is not None and setter is not None:
+                getter.argtypes, getter.restype = [], ctypes.c_int
                 setter.argtypes, setter.restype = [ctypes.c_int], None
-                return setter
+                return getter, setter
     return None
 
 
-_blas_set_threads = _find_blas_set_threads()
-_blas_threads = 0  # what we last asked OpenBLAS for (0: not yet)
+_blas_threads = _find_blas_threads()
 
 
 def _numba_threads():
@@ -146,14 +150,20 @@ def _numba_threads():
 
 
 def _gemm(a, b, out, size):
-    """out = a·b through NumPy's BLAS, on the threads rule 3 picks for `size` = m·k·n."""
-    global _blas_threads
-    if _blas_set_threads is not None:
-        threads = 1 if size < SMALL_PRODUCT else _numba_threads()
-        if threads != _blas_threads:
-            _blas_set_threads(threads)
-            _blas_threads = threads
-    return np.matmul(a, b, out=out)
+    """out = a·b through NumPy's BLAS, on the threads rule 3 picks for `size` = m·k·n; BLAS's
+    own setting is put back afterwards, so the user's NumPy code never notices."""
+    if _blas_threads is None:
+        return np.matmul(a, b, out=out)
+    get_threads, set_threads = _blas_threads
+    threads = 1 if size < SMALL_PRODUCT else _numba_threads()
+    before = get_threads()
+    if threads == before:
+        return np.matmul(a, b, out=out)
+    set_threads(threads)
+    try:
+        return np.matmul(a, b, out=out)
+    finally:
+        set_threads(before)
 
 
 def matmul(a, b, out):

@@ -558,25 +558,35 @@ def test_kernels_run_without_jit(tmp_path):
     assert worst < 1e-12
 
 
-def test_blas_threads_follow_the_product_size():
-    """Rule 3: one BLAS thread for a small product, Numba's thread count for a large one."""
+def test_blas_threads_follow_the_product_size(monkeypatch):
+    """Rule 3: one BLAS thread for a small product, Numba's thread count for a large one, and
+    BLAS's own setting back afterwards."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    if numba_kernels._blas_set_threads is None:
+    if numba_kernels._blas_threads is None:
         pytest.skip("not NumPy's OpenBLAS, or OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set")
+    seen = []
+    real_matmul = np.matmul
 
-    def numpy_blas_threads():
+    def spy(a, b, out):
         infos = threadpoolctl.threadpool_info()
-        return [i["num_threads"] for i in infos if "numpy" in i["filepath"]][0]
+        seen.append([i["num_threads"] for i in infos if "numpy" in i["filepath"]][0])
+        return real_matmul(a, b, out=out)
 
+    monkeypatch.setattr(numba_kernels.np, "matmul", spy)
+    get_threads, set_threads = numba_kernels._blas_threads
     f = np.float32
     small = [np.ones((32, 64), f), np.ones((64, 10), f), np.empty((32, 10), f)]
     large = [np.ones((128, 784), f), np.ones((784, 512), f), np.empty((128, 512), f)]
-    numba_kernels.matmul(*large)
-    assert numpy_blas_threads() == numba_kernels._numba_threads()
-    numba_kernels.matmul(*small)
-    assert numpy_blas_threads() == 1
+    before = get_threads()
+    try:
+        set_threads(2)
+        numba_kernels.matmul(*small)
+        numba_kernels.matmul(*large)
+        assert seen == [1, numba_kernels._numba_threads()]
+        assert get_threads() == 2  # put back
+    finally:
+        set_threads(before)
     assert (small[2] == 64).all() and (large[2] == 784).all()
-    numba_kernels.matmul(*large)  # leave BLAS as a user expects it
 
 
 @pytest.mark.parametrize("batch", [32, 256])
