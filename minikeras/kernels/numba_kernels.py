@@ -23,11 +23,12 @@ Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `benc
    On 2 cores a small product split in two waits on thread hand-offs, and when other work
    shares the machine OpenBLAS's spinning threads lose whole time slices: measured, tutorial
    epochs 228 ms with 2 BLAS threads against 24 ms with one on a busy machine. The elementwise
-   loops stay on one thread (≤ 0.4 M elements a step, memory-bound, and a Numba `prange` pool
-   would be a second set of spinning threads). An explicit `OPENBLAS_NUM_THREADS` or
-   `OMP_NUM_THREADS` turns this policy off: the user's setting stands. Either way, BLAS's
-   thread count is put back after each product (~1 µs), so NumPy code outside minikeras is
-   never affected.
+   loops stay on one thread: a `prange` RMSprop measured 2× slower than the serial loop at 50 k
+   weights with Numba's workqueue threads, and with its OpenMP threads 1.5–2× faster alone but
+   20–100× slower right after a 2-thread BLAS call (two pools of spinning threads, 2 cores).
+   An explicit `OPENBLAS_NUM_THREADS` or `OMP_NUM_THREADS` turns this policy off: the user's
+   setting stands. Either way, BLAS's thread count is put back after each product (~1 µs), so
+   NumPy code outside minikeras is never affected.
 4. No `fastmath`: it would let LLVM reorder sums and flush denormals, changing rounding away
    from Keras's float32 arithmetic; the loops vectorise across independent elements without it.
    But `error_model="numpy"`: Numba's default checks every division for a zero divisor (to
