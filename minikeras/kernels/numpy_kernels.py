@@ -127,17 +127,19 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
 
     p = softmax(z)
     lossᵢ = Σⱼ yᵢⱼ·(logsumexp(zᵢ) − zᵢⱼ)         no clipping: exact even when p saturates
+          = Σⱼ yᵢⱼ·(log Σₖ e^(zᵢₖ − mᵢ) − (zᵢⱼ − mᵢ)),  mᵢ = maxⱼ zᵢⱼ
     dzᵢ = (pᵢ·Σⱼyᵢⱼ − yᵢ) · row_scaleᵢ             = (p − y)·wᵢ/N for one-hot or smoothed labels
     `row_scale` holds each row's weight in the reduced loss (wᵢ/N for sum_over_batch_size).
+    The loss is summed in the shifted form, as TensorFlow's kernel does: a small loss (a
+    confident right answer) is then not the difference of two large numbers, logsumexp(z) and z.
     """
     m = logits.max(axis=-1, keepdims=True)
-    np.subtract(logits, m, out=probs_out)
-    np.exp(probs_out, out=probs_out)
-    sumexp = probs_out.sum(axis=-1, keepdims=True)
-    probs_out /= sumexp
-    lse = np.log(sumexp) + m  # logsumexp(z), shape (batch, 1)
+    np.subtract(logits, m, out=probs_out)  # z − m
+    np.exp(probs_out, out=dlogits_out)  # e^(z − m), dlogits_out as scratch
+    sumexp = dlogits_out.sum(axis=-1, keepdims=True)
+    np.sum(y_true * (np.log(sumexp) - probs_out), axis=-1, out=losses_out)
+    np.divide(dlogits_out, sumexp, out=probs_out)  # p
     ysum = y_true.sum(axis=-1, keepdims=True)
-    np.subtract((lse * ysum)[:, 0], np.sum(y_true * logits, axis=-1), out=losses_out)
     np.multiply(probs_out, ysum, out=dlogits_out)
     dlogits_out -= y_true
     dlogits_out *= row_scale[:, None]
