@@ -1,0 +1,198 @@
+"""Checking hand-written gradients: the model's backward against central differences.
+
+Every layer's `backward` is written by hand, so it can be wrong. `check_gradients` compares what
+backward gives with what the loss itself says, entry by entry:
+
+    ∂L/∂wᵢ ≈ (L(w + ε·eᵢ) − L(w − ε·eᵢ)) / 2ε         (central differences, ε = 1e-6)
+
+in float64, on a copy of the model (yours is left untouched, whatever its dtype). The estimate
+is off by about ε²·|L'''| (truncation) plus 1e-16·|L|/ε (rounding): around 1e-10, far below
+the error of a wrong formula.
+
+>>> import numpy as np
+>>> from minikeras import Sequential, testing
+>>> from minikeras.layers import Dense, Input
+>>> model = Sequential([Input(shape=(3,)), Dense(4, activation="tanh"), Dense(2)])
+>>> x, y = np.random.default_rng(0).normal(size=(5, 3)), np.zeros((5, 2))
+>>> worst = testing.check_gradients(model, x, y, loss="mse", verbose=False)
+>>> max(worst.values()) < 1e-6
+True
+"""
+
+import contextlib
+import copy
+
+import numpy as np
+
+from minikeras import config
+from minikeras.layers.layer import Layer
+
+EPSILON = 1e-6
+
+
+def loss_and_gradients(model, x, y, sample_weight=None, training=True):
+    """One training step without the update, exactly as `fit` takes it (the softmax-logits
+    shortcut included): returns (loss, [dL/dw for w in model.trainable_weights]).
+
+    The model must be compiled (it gives the loss).
+    """
+    x, y, w = model._prepare(x, y, sample_weight)
+    y_pred = model.call(x, training=training)
+    loss, d_output = model._loss_and_gradient(y, y_pred, w)
+    model.backward(d_output, from_logits=model.uses_logits)
+    return float(loss), [g.copy() for g in model.grads]
+
+
+def weight_labels(model):
+    """'layer/weight' for every trainable weight of the model, in `trainable_weights` order."""
+    labels = []
+    for layer in model.layers:
+        if not layer.trainable:
+            continue
+        if hasattr(layer, "layers") and not layer.weight_names:  # a model used as a layer
+            labels += [f"{layer.name}/{label}" for label in weight_labels(layer)]
+            continue
+        names = [n for n, t in zip(layer.weight_names, layer._trainable_flags) if t]
+        labels += [f"{layer.name}/{n}" for n in names]
+    return labels
+
+
+def check_gradients(
+    model,
+    x,
+    y,
+    loss=None,
+    sample_weight=None,
+    epsilon=EPSILON,
+    max_entries=50,
+    seed=0,
+    training=False,
+    tolerance=None,
+    verbose=True,
+):
+    """Compare the model's backward with central differences on every weight, in float64.
+
+    Args:
+        model: a built minikeras model (or a single layer, which is wrapped in a Sequential).
+            It may hold your own layers: each needs `call` and `backward` (and `add_weight` for
+            its weights). It is not changed: the check runs on a float64 copy.
+        x, y: a small batch of inputs and labels.
+        loss: the loss to differentiate (a name or Loss); default: the model's compiled loss,
+            or 'mean_squared_error' for a model that is not compiled.
+        sample_weight: optional weights per sample, as in `fit`.
+        epsilon: the step ε of the central differences.
+        max_entries: weights with more entries are checked on this many, drawn at random.
+        seed: the seed of that draw.
+        training: the `training` flag of the forward pass (False keeps Dropout deterministic).
+        tolerance: if given, raise AssertionError when a weight's worst error exceeds it.
+        verbose: print a table, one line per weight.
+
+    Returns:
+        {'layer/weight': worst relative error}, where an entry's relative error is
+        |analytic − numeric| / max(|analytic|, |numeric|, τ), τ = 1e-3·max(1, |L|): the
+        differences are off by ~1e-10·max(1, |L|) in absolute terms, so entries whose gradient
+        is tiny (or 0) are measured against τ rather than against their own noise.
+        A right backward gives ≲ 1e-7; a wrong formula ~1e-2 or more. An isolated larger error
+        next to a ReLU may be a step of ±ε crossing its kink: try another x.
+    """
+    if isinstance(model, Layer) and not hasattr(model, "layers"):
+        from minikeras.models.sequential import Sequential
+
+        model = Sequential([model])
+    with _floatx("float64"):
+        model = _float64_copy(model)
+        x = np.asarray(x, dtype=np.float64)
+        if not model.built:
+            model.build((None,) + x.shape[1:])
+        loss = loss if loss is not None else (model.loss if model.compiled else None)
+        model.compile(optimizer="sgd", loss=loss or "mean_squared_error")
+        y = np.asarray(y, dtype=np.float64)
+        value, analytic = loss_and_gradients(model, x, y, sample_weight, training)
+        floor = 1e-3 * max(1.0, abs(value))
+
+        x, y, sample_weight = model._prepare(x, y, sample_weight)
+
+        def loss_value():
+            return model._loss_and_gradient(y, model.call(x, training=training), sample_weight)[0]
+
+        rng = np.random.default_rng(seed)
+        report = {}
+        rows = []
+        for label, w, g in zip(weight_labels(model), model.trainable_weights, analytic):
+            flat = w.reshape(-1)  # a view: writing into it changes the weight the layer reads
+            entries = np.arange(flat.size)
+            if flat.size > max_entries:
+                entries = np.sort(rng.choice(flat.size, max_entries, replace=False))
+            worst, worst_at = 0.0, None
+            for i in entries:
+                saved = flat[i]
+                flat[i] = saved + epsilon
+                plus = float(loss_value())
+                flat[i] = saved - epsilon
+                minus = float(loss_value())
+                flat[i] = saved
+                numeric = (plus - minus) / (2 * epsilon)
+                a = float(g.reshape(-1)[i])
+                error = abs(a - numeric) / max(abs(a), abs(numeric), floor)
+                if error > worst or worst_at is None:
+                    worst, worst_at = error, (np.unravel_index(i, w.shape), a, numeric)
+            report[label] = worst
+            rows.append((label, w.shape, len(entries), flat.size, worst, worst_at))
+    if verbose:
+        _print_report(rows, value)
+    if tolerance is not None:
+        bad = {label: error for label, error in report.items() if not error <= tolerance}
+        if bad:
+            raise AssertionError(
+                f"backward disagrees with central differences beyond {tolerance:g}: "
+                + ", ".join(f"{label} {error:.2e}" for label, error in bad.items())
+            )
+    return report
+
+
+def _print_report(rows, value):
+    print(f"gradient check (float64, central differences), loss = {value:.6g}")
+    header = f"{'weight':<28} {'shape':<12} {'checked':>9} {'worst rel. error':>17}  at"
+    print(header)
+    print("-" * len(header))
+    for label, shape, checked, size, worst, (index, a, numeric) in rows:
+        where = f"{tuple(int(i) for i in index)} backward {a:.6g} numeric {numeric:.6g}"
+        print(
+            f"{label:<28} {str(tuple(shape)):<12} {f'{checked}/{size}':>9} {worst:>17.2e}  {where}"
+        )
+
+
+@contextlib.contextmanager
+def _floatx(dtype):
+    before = config.floatx()
+    config.set_floatx(dtype)
+    try:
+        yield
+    finally:
+        config.set_floatx(before)
+
+
+def _float64_copy(model):
+    """A deep copy of the model whose weights (and every layer's dtype) are float64.
+
+    A layer may keep its weights as attributes too (`self.w = self.add_weight(...)`): those
+    attributes are pointed at the new float64 arrays as well.
+    """
+    model = copy.deepcopy(model)
+    for layer in _all_layers(model):
+        if "weights" in vars(layer):
+            old = layer.weights  # kept alive while its ids are looked up
+            new = {id(w): np.array(w, dtype=np.float64) for w in old}
+            layer.weights = [new[id(w)] for w in old]
+            for name, value in list(vars(layer).items()):
+                if isinstance(value, np.ndarray) and id(value) in new:
+                    setattr(layer, name, new[id(value)])
+        layer._dtype = "float64"
+        layer._buffers = {}
+    return model
+
+
+def _all_layers(model):
+    yield model
+    for layer in getattr(model, "layers", []):
+        yield from _all_layers(layer)
