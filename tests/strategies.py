@@ -155,3 +155,120 @@ def dag_recipes(draw, max_steps=6):
             else:
                 steps.append(("concat", sources))
     return {"inputs": n_inputs, "width": width, "steps": steps, "outputs": draw(st.integers(1, 2))}
+
+
+# ---------------------------------------------------------------- parity with Keras (tests/parity/)
+# Whole parity cases (minikeras.parity.Case): a model, its loss and optimizer, data and a fit run,
+# drawn from the tables of minikeras/parity/cases.py (the same ones `parity --random` uses).
+
+
+def _parity_tables():
+    from minikeras.parity import cases
+
+    return cases
+
+
+def learning_rates():
+    """Learning rates across decades, 1e-4 to 0.1."""
+    return st.floats(-4.0, -1.0).map(lambda e: float(10.0**e))
+
+
+@st.composite
+def optimizer_specs(draw, names=("sgd", "rmsprop", "adam")):
+    """(name, keyword arguments): an optimizer with random valid hyper-parameters, and
+    sometimes gradient clipping or weight decay."""
+    name = draw(st.sampled_from(names))
+    args = {"learning_rate": draw(learning_rates())}
+    unit = st.floats(0.0, 0.99)
+    if name == "sgd":
+        args["momentum"] = draw(st.one_of(st.just(0.0), unit))
+        args["nesterov"] = draw(st.booleans())
+    elif name == "rmsprop":
+        args["rho"] = draw(st.floats(0.5, 0.999))
+        args["momentum"] = draw(st.one_of(st.just(0.0), unit))
+        args["centered"] = draw(st.booleans())
+        args["epsilon"] = draw(st.sampled_from([1e-7, 1e-6, 1e-4]))
+    else:
+        args["beta_1"] = draw(st.floats(0.5, 0.99))
+        args["beta_2"] = draw(st.floats(0.9, 0.9999))
+        args["amsgrad"] = draw(st.booleans())
+        args["epsilon"] = draw(st.sampled_from([1e-7, 1e-6, 1e-4]))
+    extra = draw(
+        st.sampled_from([None, None, None, "clipnorm", "clipvalue", "global_clipnorm", "wd"])
+    )
+    if extra == "wd":
+        args["weight_decay"] = draw(st.floats(1e-4, 0.1))
+    elif extra is not None:
+        args[extra] = draw(st.floats(0.01, 2.0))
+    return name, args
+
+
+@st.composite
+def loss_specs(draw):
+    """(loss name, keyword arguments, output activation, output units): each loss with an output
+    activation it accepts; crossentropies sometimes from_logits, with label smoothing."""
+    cases = _parity_tables()
+    loss = draw(st.sampled_from(list(cases.LOSS_OUTPUTS)))
+    args = {}
+    if loss in cases.CROSSENTROPIES and draw(st.booleans()) and draw(st.booleans()):
+        args["from_logits"] = True
+        output = draw(st.sampled_from(cases.ACTIVATIONS))
+    else:
+        output = draw(st.sampled_from(cases.LOSS_OUTPUTS[loss]))
+    if loss in ("categorical_crossentropy", "binary_crossentropy") and draw(st.booleans()):
+        args["label_smoothing"] = draw(st.floats(0.0, 0.3))
+    low = 2 if loss in ("categorical_crossentropy", "sparse_categorical_crossentropy") else 1
+    return loss, args, output, draw(st.integers(low, 10))
+
+
+@st.composite
+def parity_cases(draw, dtype, components, max_samples=200, max_epochs=3):
+    """A Case: depth 1–4, 1–64 units, every activation, a loss with a fitting output, an
+    optimizer with random hyper-parameters, N samples with a batch size that usually leaves a
+    ragged last batch, 1–3 epochs, validation split or data, sample weights, |x| ≤ 1 or ≤ 10."""
+    cases = _parity_tables()
+    hidden = draw(
+        st.lists(
+            st.builds(
+                lambda units, activation: {
+                    "units": units,
+                    "activation": activation,
+                    "use_bias": True,
+                },
+                st.integers(1, 64),
+                st.sampled_from(cases.ACTIVATIONS),
+            ),
+            max_size=3,
+        )
+    )
+    loss, loss_args, output, units = draw(loss_specs())
+    layers = [*hidden, {"units": units, "activation": output, "use_bias": draw(st.booleans())}]
+    optimizer, optimizer_args = draw(optimizer_specs())
+    n = draw(st.integers(1, max_samples))
+    split, validation_n = 0.0, 0
+    validation = draw(st.sampled_from(["none", "split", "data"]))
+    if validation == "split" and n >= 4:
+        split = draw(st.floats(0.1, 0.5))
+    elif validation == "data":
+        validation_n = draw(st.integers(1, 40))
+    n_train = int(np.floor(n * (1 - split))) if split else n
+    return cases.Case(
+        name="hypothesis",
+        input_dim=draw(st.integers(1, 16)),
+        layers=layers,
+        loss=loss,
+        loss_args=loss_args,
+        optimizer=optimizer,
+        optimizer_args=optimizer_args,
+        n=n,
+        batch_size=draw(st.integers(1, max(1, n_train))),
+        epochs=draw(st.integers(1, max_epochs)),
+        validation_split=split,
+        validation_n=validation_n,
+        sample_weight=draw(st.booleans()),
+        x_scale=draw(st.sampled_from([1.0, 10.0])),
+        optimizer_steps=draw(st.integers(1, 10)),
+        seed=draw(st.integers(0, 2**31 - 1)),
+        dtype=dtype,
+        components=tuple(components),
+    )
