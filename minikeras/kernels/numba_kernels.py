@@ -79,9 +79,10 @@ def choose_cache_dir(environ=os.environ, package_dir=_PACKAGE_DIR):
     if environ.get("NUMBA_CACHE_DIR") or _writable(os.path.join(package_dir, "__pycache__")):
         return None
     user_cache = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    user = getattr(os, "getuid", lambda: "user")()  # one temp cache per user (POSIX)
     for path in (
         os.path.join(user_cache, "minikeras", "numba"),
-        os.path.join(tempfile.gettempdir(), f"minikeras-numba-{os.getuid()}"),
+        os.path.join(tempfile.gettempdir(), f"minikeras-numba-{user}"),
     ):
         if _writable(path):
             return path
@@ -147,7 +148,8 @@ def _numba_threads():
     `numba.get_num_threads` would start the pool, and costs ~6 µs)."""
     from numba.np.ufunc import parallel
 
-    return numba.get_num_threads() if parallel._is_initialized else numba.config.NUMBA_NUM_THREADS
+    running = getattr(parallel, "_is_initialized", True)  # (a private flag: if gone, just ask)
+    return numba.get_num_threads() if running else numba.config.NUMBA_NUM_THREADS
 
 
 def _gemm(a, b, out, size):
