@@ -11,6 +11,9 @@ One training step, as `train_step` does it:
 When the output layer ends in a softmax (or sigmoid) and the loss is a crossentropy, Keras computes
 the loss from the logits z instead of the probabilities: exact even when a probability rounds to
 0, and the gradient is simply (p − y)/N. minikeras does the same (`uses_logits`).
+Keras takes those logits whichever of the two activations made them and whichever crossentropy
+follows, even with `from_logits=True`: categorical crossentropy after a sigmoid is the softmax
+crossentropy of the sigmoid's logits (see `LOGITS_ACTIVATIONS`).
 
 `Model` holds what every kind of model shares; `Sequential` (a stack of layers) says how data
 flows forward and gradients flow back, so a graph of layers can subclass it the same way.
@@ -26,6 +29,13 @@ from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.utils import batching, rng
+
+# The activations whose output remembers its input z in Keras (`output._keras_logits`, set in
+# keras/src/activations/activations.py). Keras's crossentropies look for that attribute first
+# (`_get_logits` in keras/src/backend/tensorflow/nn.py): after either activation, inside fit and
+# evaluate, every crossentropy (categorical, sparse, binary) is computed from z with its own
+# from-logits formula, and `from_logits=True` changes nothing.
+LOGITS_ACTIVATIONS = ("softmax", "sigmoid")
 
 
 class Model(Layer):
@@ -281,8 +291,7 @@ class Model(Layer):
         out = self.output_layer
         self.uses_logits = bool(
             self.loss.logits_activation
-            and not getattr(self.loss, "from_logits", False)
-            and getattr(out, "output_activation", None) == self.loss.logits_activation
+            and getattr(out, "output_activation", None) in LOGITS_ACTIVATIONS
         )
 
     # ------------------------------------------------------------------ one step
@@ -309,8 +318,10 @@ class Model(Layer):
     def _update_metrics(self, loss, y, y_pred, sample_weight):
         # the epoch loss is Σ(batch size × batch loss) / Σ batch size, as Keras's loss tracker
         self.loss_tracker.update_state(loss, sample_weight=len(y))
+        # compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
+        # `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py)
         for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
+            metric.update_state(y, y_pred)
         return self._metric_results()
 
     def _metric_results(self):
