@@ -33,11 +33,7 @@ from minikeras.layers.layer import Layer
 from minikeras.models import graph
 from minikeras.models import inputs as input_checks
 from minikeras.models import outputs as outputs_module
-from minikeras.models.model import Model
-
-# The output activations whose logits a crossentropy starts from inside fit, as Model decides
-# for a single output (Keras's `_keras_logits`, see models/model.py).
-LOGITS_ACTIVATIONS = ("softmax", "sigmoid")
+from minikeras.models.model import LOGITS_ACTIVATIONS, Model
 
 
 class Arrays:

@@ -3,8 +3,8 @@ minikeras, once with keras), the weights copied across, then forward, gradients,
 `fit(shuffle=False)` History, the weights after it, `evaluate` and `predict` are compared; so are
 the summary, the config (each side loads the other's) and random graphs (hypothesis).
 
-Differences are normwise: max|a − b| / max(‖a‖∞, ‖b‖∞) per component (docs/parity.md).
-Tolerances:
+Differences are normwise, max|a − b| / max(‖a‖∞, ‖b‖∞) per component, held to the parity
+suite's tolerances (minikeras/parity/compare.py, docs/parity.md):
 - float64: 1e-10. Both sides round at 2⁻⁵³ ≈ 1.1e-16 and add in different orders; after a few
   epochs of these small models what is left is < 1e-14.
 - float32: 1e-5 for one pass plus 1e-6 per training step. One pass through these ≤ 4-layer
@@ -13,12 +13,12 @@ Tolerances:
   here) plus the rounding of the update itself, about 1e-6 per step (the parity suite's
   reasoning, docs/parity.md).
 
-Without Keras these tests are skipped, unless MINIKERAS_REQUIRE_KERAS=1: then they fail.
+The `keras` fixture (tests/conftest.py) skips these tests without Keras, and fails them when
+MINIKERAS_REQUIRE_KERAS=1.
 """
 
 import contextlib
 import json
-import os
 
 import numpy as np
 import pytest
@@ -26,26 +26,9 @@ import strategies
 from hypothesis import HealthCheck, given, settings
 
 import minikeras
+from minikeras.parity.compare import differences, tolerance
 
-FLOAT64_TOLERANCE = 1e-10
-FLOAT32_PASS_TOLERANCE = 1e-5
-FLOAT32_STEP_TOLERANCE = 1e-6
-
-
-@pytest.fixture(scope="module")
-def keras():
-    """Real Keras on TensorFlow; a failure, not a skip, when MINIKERAS_REQUIRE_KERAS is set."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import keras
-        import tensorflow as tf
-    except ImportError as error:
-        if os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0"):
-            pytest.fail(f"MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported: {error}")
-        pytest.skip(f"Keras is not installed ({error})")
-    tf.get_logger().setLevel("ERROR")
-    return keras
+FLOAT64_TOLERANCE = tolerance("float64")
 
 
 @contextlib.contextmanager
@@ -65,18 +48,7 @@ def floatx(keras, dtype):
 
 def rel(ours, theirs):
     """The normwise relative difference of two arrays (0 when both are 0)."""
-    a, b = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-    assert a.shape == b.shape, (a.shape, b.shape)
-    scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
-    return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
-
-
-def tolerance(dtype, steps=0):
-    return (
-        FLOAT64_TOLERANCE
-        if dtype == "float64"
-        else (FLOAT32_PASS_TOLERANCE + steps * FLOAT32_STEP_TOLERANCE)
-    )
+    return differences(ours, theirs)[1]
 
 
 # ---------------------------------------------------------------------- the graphs, built by K
