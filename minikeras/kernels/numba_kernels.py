@@ -387,9 +387,13 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
 
     p = softmax(z)
     lossᵢ = Σⱼ yᵢⱼ·(logsumexp(zᵢ) − zᵢⱼ)         no clipping: exact even when p saturates
+          = Σⱼ yᵢⱼ·(log Σₖ e^(zᵢₖ − mᵢ) − (zᵢⱼ − mᵢ)),  mᵢ = maxⱼ zᵢⱼ
     dzᵢ = (pᵢ·Σⱼyᵢⱼ − yᵢ) · row_scaleᵢ             = (p − y)·wᵢ/N for one-hot or smoothed labels
     `row_scale` holds each row's weight in the reduced loss (wᵢ/N for sum_over_batch_size).
-    Rule 2: everything for one row in one pass over it: max, exponentials, sums, gradient.
+    The loss is summed in the shifted form, as TensorFlow's kernel does: a small loss (a
+    confident right answer) is then not the difference of two large numbers, logsumexp(z) and z.
+    Rules 2 and 6: one row at a time, three short passes over it while it sits in cache: the
+    maximum; the exponentials and sums; the loss, probabilities and gradient.
     """
     zero = logits.dtype.type(0)
     n = logits.shape[1]
@@ -399,20 +403,20 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
             top = max(top, logits[i, j])
         sumexp = zero
         ysum = zero
-        ydotz = zero
         for j in range(n):
             e = np.exp(logits[i, j] - top)
             probs_out[i, j] = e
             sumexp += e
             ysum += y_true[i, j]
-            ydotz += y_true[i, j] * logits[i, j]
-        lse = np.log(sumexp) + top
-        losses_out[i] = lse * ysum - ydotz
+        log_sumexp = np.log(sumexp)
         scale = row_scale[i]
+        loss = zero
         for j in range(n):
+            loss += y_true[i, j] * (log_sumexp - (logits[i, j] - top))
             p = probs_out[i, j] / sumexp
             probs_out[i, j] = p
             dlogits_out[i, j] = (p * ysum - y_true[i, j]) * scale
+        losses_out[i] = loss
     return losses_out
 
 

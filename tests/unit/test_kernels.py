@@ -313,14 +313,30 @@ def test_softmax_crossentropy_matches_float64(K, data, m, n):
     ysum = y64.sum(axis=1, keepdims=True)
     e = eps(dtype)
     assert_within(probs, p64, activation_bound("softmax", z64, p64, dtype), "p = softmax(z)")
-    # loss = lse·Σy − Σ y·z: the sums of n terms, the log of a sum, a product and a difference
-    loss_bound = (n + 8) * e * (abs(lse) * ysum + abs(y64 * z64).sum(1, keepdims=True) + ysum)
+    # loss = Σ y·(L − s) with L = log Σ e^s, s = z − max (the shifted form, as TensorFlow): the
+    # sum of n exponentials and its log err by ≤ (n + 4)·eps, s by eps·|s|, each term and the
+    # n-term sum by a few eps more: (n + 8)·eps·Σ y·(1 + |L| + |s|)
+    s64 = z64 - top
+    big_l = lse - top
+    loss_bound = (n + 8) * e * (abs(y64) * (1 + abs(big_l) + abs(s64))).sum(1, keepdims=True)
     assert_within(losses, (y64 * (lse - z64)).sum(axis=1), loss_bound[:, 0], "loss")
     # dz = (p·Σy − y)·scale, with p carrying the softmax bound
     spread = (top - z64).max(axis=1, keepdims=True)
     d_bound = (2 * n + 12 + spread) * e * (p64 * ysum + y64) * f64(row_scale)[:, None]
     d64 = (p64 * ysum - y64) * f64(row_scale)[:, None]
     assert_within(dlogits, d64, d_bound + np.finfo(dtype).tiny, "dz = (p − y)/N")
+
+
+@pytest.mark.parametrize("K", KERNEL_SETS, ids=ids)
+def test_confident_right_answer_keeps_its_small_loss(K):
+    """Keras's golden case (logits [8, 1, 1], label 0): loss log(1 + 2e⁻⁷) = 0.0018221. Summed
+    in the shifted form it keeps float32's relative precision; as logsumexp(z) − z it would be
+    the difference of two numbers near 8 and come out as 0.0018225."""
+    z = np.array([[8.0, 1.0, 1.0]], np.float32)
+    y = np.array([[1.0, 0.0, 0.0]], np.float32)
+    probs, losses, d = np.empty_like(z), np.empty(1, np.float32), np.empty_like(z)
+    K.softmax_crossentropy(z, y, np.ones(1, np.float32), probs, losses, d)
+    np.testing.assert_allclose(losses[0], np.log1p(2 * np.exp(-7.0)), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- optimizers
