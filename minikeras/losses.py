@@ -18,6 +18,8 @@ models/model.py).
 0.3239
 """
 
+import math
+
 import numpy as np
 
 from minikeras import config, kernels
@@ -107,7 +109,7 @@ class Loss:
         the losses weigh each one. So d(reduced loss)/d lossᵢ = wᵢ/d.
         """
         if sample_weight is None:
-            w, total = np.ones(shape, dtype), None
+            w, total = self._ones(shape, dtype), None
         else:
             w = np.asarray(sample_weight, dtype)
             while w.ndim > len(shape) and w.shape[-1] == 1:  # (N, 1) weights for (N,) losses
@@ -118,7 +120,14 @@ class Loss:
             return w, 1.0
         if self.reduction == "mean_with_sample_weight" and total is not None:
             return w, total
-        return w, float(max(int(np.prod(shape)), 1))
+        return w, float(max(math.prod(shape), 1))
+
+    def _ones(self, shape, dtype):
+        # the unweighted case happens every step: keep its all-ones weights (never written to)
+        cached = getattr(self, "_ones_cache", None)
+        if cached is None or cached.shape != shape or cached.dtype != dtype:
+            cached = self._ones_cache = np.ones(shape, dtype)
+        return cached
 
     def _reduce(self, losses, sample_weight):
         w, divisor = self._weights_and_divisor(sample_weight, losses.shape, losses.dtype)
@@ -263,7 +272,7 @@ def _softmax_xent(y, logits, row_scale):
     The kernel works on rows: any leading axes (batch, timesteps, ...) are flattened into one.
     """
     shape = logits.shape
-    rows = int(np.prod(shape[:-1]))
+    rows = math.prod(shape[:-1])
     if row_scale is None:
         row_scale = np.ones(rows, logits.dtype)
     probs = np.empty((rows, shape[-1]), logits.dtype)
