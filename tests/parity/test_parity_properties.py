@@ -87,7 +87,7 @@ def test_optimizer_steps(assert_parity, dtype, kernels_name, data):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@examples(8)
+@examples(10)
 @given(data=st.data())
 def test_whole_fit(assert_parity, dtype, data):
     """fit(shuffle=False) from the same weights: History (val_* too), weights, iterations, then
@@ -97,6 +97,7 @@ def test_whole_fit(assert_parity, dtype, data):
     note(f"kernels={kernels_name} {case.to_json()}")
     rows = assert_parity(case, kernels_name)
     history = [row.component for row in rows if row.component.startswith("History ")]
+    history.remove("History keys")  # the row saying both have the same keys
     expected = {"History loss", f"History {case.metrics[0]}"}
     if case.validation_split or case.validation_n:
         expected |= {"History val_loss", f"History val_{case.metrics[0]}"}
