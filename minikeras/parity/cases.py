@@ -256,9 +256,10 @@ def named_cases(dtype: str = "float32") -> list:
         ("sgd", {"learning_rate": 0.1, "clipvalue": 0.01}),
         ("rmsprop", {"global_clipnorm": 0.5}),
     ):
-        options = ", ".join(f"{k}={v}" for k, v in args.items())
+        options = " ".join(k if v is True else f"{k}={v}" for k, v in args.items())
+        options = options.replace("learning_rate", "lr")
         add(
-            f"optimizer {optimizer}({options})",
+            f"optimizer {optimizer} {options}".strip(),
             [_dense(8, "relu"), _dense(3, "softmax")],
             optimizer=optimizer,
             optimizer_args=args,

@@ -72,8 +72,9 @@ def main(argv=None) -> int:
         f"Keras {keras.__version__} (TensorFlow {tf.__version__}), {dtype}: "
         f"{len(selected)} cases"
     )
-    print(header())
-    print("-" * len(header()))
+    width = min(max(len(case.name) for case in selected), 60)
+    print(header(width))
+    print("-" * len(header(width)))
     started = time.perf_counter()
     rows = []
     for case in selected:
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
         rows.extend(case_rows)
         shown = case_rows if args.all_rows else _worst_per_component(case_rows)
         for row in shown:
-            print(_format_row(row), flush=True)
+            print(_format_row(row, width), flush=True)
     elapsed = time.perf_counter() - started
     failures = [row for row in rows if not row.ok]
     print(_summary(rows, failures, len(selected), elapsed))
@@ -132,18 +133,21 @@ def _worst_per_component(rows):
     return [row for _, row in worst.values()]
 
 
-def _format_row(row):
+COMPONENT_WIDTH = 46
+
+
+def _format_row(row, width):
     ok = "ok" if row.ok else "FAIL"
     return (
-        f"{row.case[:44]:<44} | {row.component[:52]:<52} | {row.max_abs:>12.3e} | "
-        f"{row.max_rel:>12.3e} | {row.tolerance:>9.1e} | {ok}"
+        f"{row.case[:width]:<{width}} | {row.component[:COMPONENT_WIDTH]:<{COMPONENT_WIDTH}} | "
+        f"{row.max_abs:>12.3e} | {row.max_rel:>12.3e} | {row.tolerance:>9.1e} | {ok}"
     )
 
 
-def header():
+def header(width):
     return (
-        f"{COLUMNS[0]:<44} | {COLUMNS[1]:<52} | {COLUMNS[2]:>12} | {COLUMNS[3]:>12} | "
-        f"{COLUMNS[4]:>9} | {COLUMNS[5]}"
+        f"{COLUMNS[0]:<{width}} | {COLUMNS[1]:<{COMPONENT_WIDTH}} | {COLUMNS[2]:>12} | "
+        f"{COLUMNS[3]:>12} | {COLUMNS[4]:>9} | {COLUMNS[5]}"
     )
 
 
