@@ -28,9 +28,11 @@ demo: install
 lint: install-test
 	$(PY) -m ruff check .
 
+# the whole suite once per kernel set: the compiled kernels (the default) and the NumPy reference
 test: install-test docs
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	MINIKERAS_KERNELS=numba $(PY) -m pytest -q
+	MINIKERAS_KERNELS=numpy $(PY) -m pytest -q
 
 # the docs site (mkdocs, material theme, API reference from the docstrings) into site/;
 # --strict fails on any warning: a broken link, a source line that moved out of the code
