@@ -208,6 +208,19 @@ class CallbackList(Callback):
         for callback in self.callbacks:
             callback.set_model(model)
 
+    def has_batch_hooks(self, mode):
+        """Whether any callback overrides a `mode` ("train", "test" or "predict") batch hook; the
+        loops skip the per-batch calls when none does (nothing per batch at verbose=0)."""
+        names = [f"on_{mode}_batch_begin", f"on_{mode}_batch_end"]
+        if mode == "train":
+            names += ["on_batch_begin", "on_batch_end"]  # the older names, called by the new ones
+        return any(
+            # a bound method of Callback's own does nothing; LambdaCallback sets plain functions
+            getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
+            for callback in self.callbacks
+            for name in names
+        )
+
     def _call(self, hook, logs, *args):
         logs = pythonify_logs(logs)  # one new dict, shared by all the callbacks in turn
         for callback in self.callbacks:

@@ -460,12 +460,15 @@ class Model(Layer):
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         n = len(x)
         training_logs = {}
+        # skip the per-batch calls when no callback overrides them (as Keras)
+        batch_hooks = callback_list.has_batch_hooks("train")
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             order = batching.epoch_order(n, shuffle, rng.generator())
             for step, (start, stop) in enumerate(batching.batch_slices(n, batch_size)):
-                callback_list.on_train_batch_begin(step)
+                if batch_hooks:
+                    callback_list.on_train_batch_begin(step)
                 if shuffle:
                     idx = order[start:stop]
                     xb, yb = x[idx], y[idx]
@@ -474,7 +477,8 @@ class Model(Layer):
                     xb, yb = x[start:stop], y[start:stop]
                     wb = None if sample_weight is None else sample_weight[start:stop]
                 logs = self.train_step(xb, yb, wb)
-                callback_list.on_train_batch_end(step, logs)
+                if batch_hooks:
+                    callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             epoch_logs = self._metric_results()
@@ -536,11 +540,14 @@ class Model(Layer):
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
+        batch_hooks = callback_list.has_batch_hooks("test")  # skipped when none overrides them
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
-            callback_list.on_test_batch_begin(step)
+            if batch_hooks:
+                callback_list.on_test_batch_begin(step)
             wb = None if sample_weight is None else sample_weight[start:stop]
             logs = self.test_step(x[start:stop], y[start:stop], wb)
-            callback_list.on_test_batch_end(step, logs)
+            if batch_hooks:
+                callback_list.on_test_batch_end(step, logs)
         logs = {k: float(v) for k, v in self._metric_results().items()}
         callback_list.on_test_end(logs)
         return logs
