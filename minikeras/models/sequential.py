@@ -20,6 +20,7 @@ class Sequential(Model):
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(name=name, trainable=trainable)
         self._layers = []  # with the InputLayer first, when there is one
+        self._stack = []  # the same without the InputLayer, kept by add/pop: read every step
         self._input_gradient_needed = False
         for layer in layers or []:
             self.add(layer)
@@ -27,7 +28,7 @@ class Sequential(Model):
     @property
     def layers(self):
         """The layers, without the InputLayer (as Keras lists them)."""
-        return [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+        return list(self._stack)
 
     def add(self, layer, rebuild=True):
         """Append a layer (or an `Input(...)`) on top of the stack."""
@@ -52,6 +53,8 @@ class Sequential(Model):
         if not self._layers and getattr(layer, "_input_shape_arg", None) is not None:
             self._layers.append(InputLayer(shape=layer._input_shape_arg))
         self._layers.append(layer)
+        if not isinstance(layer, InputLayer):
+            self._stack.append(layer)
         self.built = False
         if rebuild and isinstance(self._layers[0], InputLayer):
             self.build(self._layers[0].batch_shape)
@@ -61,6 +64,7 @@ class Sequential(Model):
         if not self.layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
+        self._stack.pop()  # the same layer: an InputLayer is never last when a layer is left
         self.built = False
         if rebuild and self.layers:
             self.build(self.input_shape)
@@ -99,7 +103,7 @@ class Sequential(Model):
 
     def call(self, x, training=False):
         """Forward: x → layer 1 → layer 2 → ... → y_pred."""
-        for layer in self.layers:
+        for layer in self._stack:
             x = layer.call(x, training=training)
         return x
 
@@ -109,7 +113,7 @@ class Sequential(Model):
         from_logits: d_output is already dL/dz at the output layer's logits (the softmax or
         sigmoid has been differentiated together with the loss), so that layer skips its activation.
         """
-        layers = self.layers
+        layers = self._stack
         d = layers[-1].backward_logits(d_output) if from_logits else layers[-1].backward(d_output)
         for layer in reversed(layers[:-1]):
             d = layer.backward(d)
