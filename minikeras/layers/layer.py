@@ -185,7 +185,7 @@ class Layer:
         Callers must not keep the result across steps: the next call with the same key and shape
         overwrites it.
         """
-        dtype = np.dtype(dtype or self.dtype)
+        dtype = dtype or self.dtype  # a name compares with array.dtype without building np.dtype
         array = self._buffers.get(key)
         if array is None or array.shape != shape or array.dtype != dtype:
             array = np.empty(shape, dtype=dtype)
