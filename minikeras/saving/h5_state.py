@@ -11,9 +11,22 @@ out (keras/src/saving/saving_lib.py `_save_state`, `_save_container_state`, `H5I
 
 A layer's group is named after its class, not its name: the snake_case class name, then `_1`,
 `_2`, ... for the next layers of the same class (`_get_unique_name`); the layer's own name is only
-the `name` attribute. InputLayer is not among `model.layers`, so it has no group. The slots are
-in the order Keras's optimizers create them (see `Optimizer.variables`). Keras writes the
-optimizer group whenever the model has an optimizer (also in `.weights.h5` files).
+the `name` attribute. A Sequential's InputLayer is not among `model.layers`, so it has no group; a
+functional model's `layers` start with its InputLayers, so its file has empty groups for them,
+in the order of `model.layers` (Keras 3.15, a shared Dense and two Inputs `a`, `b`):
+
+    vars                          attrs name="two"
+    layers/input_layer/vars       attrs name="a"             (no datasets)
+    layers/input_layer_1/vars     attrs name="b"
+    layers/dense/vars             attrs name="shared"        one group however often it is called
+    layers/concatenate/vars       attrs name="concatenate"
+    layers/dense_1/vars ...
+
+A model used as a layer (a Sequential inside a functional model) has a group of the same kind
+inside its own: `layers/sequential/vars` (none of its own), `layers/sequential/layers/dense/...`.
+
+The slots are in the order Keras's optimizers create them (see `Optimizer.variables`). Keras
+writes the optimizer group whenever the model has an optimizer (also in `.weights.h5` files).
 
 Reading checks every group, count, shape and dtype before a single value is copied in, so a bad
 file leaves the model as it was. h5 links to other files and external or virtual datasets are
@@ -46,8 +59,10 @@ def import_h5py():
     return h5py
 
 
-def layer_groups(layers):
-    """(group path, layer) for each layer: layers/dense, layers/dense_1, layers/dropout, ..."""
+def layer_groups(layers, prefix="layers"):
+    """(group path, layer) for each layer: layers/dense, layers/dense_1, layers/dropout, ...
+    A layer that is itself a model is followed by its own layers, under `<its path>/layers`;
+    its own group holds no weights (see `own_weights`)."""
     used = {}
     out = []
     for layer in layers:
@@ -58,8 +73,21 @@ def layer_groups(layers):
         else:
             used[base] = 0
             key = base
-        out.append((f"layers/{key}", layer))
+        out.append((f"{prefix}/{key}", layer))
+        if is_model(layer):
+            out.extend(layer_groups(layer.layers, f"{prefix}/{key}/layers"))
     return out
+
+
+def is_model(layer):
+    from minikeras.models.model import Model
+
+    return isinstance(layer, Model)
+
+
+def own_weights(layer):
+    """The weights saved in a layer's own group: none for a model (its layers have them)."""
+    return [] if is_model(layer) else layer.weights
 
 
 def optimizer_variables(model):
@@ -80,7 +108,7 @@ def write_state(h5, model):
     _vars_group(h5, "vars", model.name)
     for path, layer in layer_groups(model.layers):
         group = _vars_group(h5, f"{path}/vars", layer.name)
-        for i, value in enumerate(layer.weights):
+        for i, value in enumerate(own_weights(layer)):
             group[str(i)] = value
     if getattr(model, "optimizer", None) is not None and model.compiled:
         group = _vars_group(h5, "optimizer/vars", model.optimizer.name)
@@ -137,7 +165,7 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
             continue
         if problem:
             raise BadFileError(f"{source}: layer '{layer.name}' ({path}): {problem}")
-        plan.assignments.extend(zip(layer.weights, values))
+        plan.assignments.extend(zip(own_weights(layer), values))
     expected = {path for path, _ in groups}
     if "layers" in h5:
         for key in _children(h5py, h5["layers"], "layers", source):
@@ -165,13 +193,14 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
 
 
 def _mismatch(layer, values):
-    weights = layer.weights
+    weights = own_weights(layer)
+    names = [] if is_model(layer) else layer.weight_names
     if len(values) != len(weights):
         return (
             f"the file has {len(values)} weights for it, the layer has {len(weights)} "
-            f"({', '.join(layer.weight_names) or 'none'})"
+            f"({', '.join(names) or 'none'})"
         )
-    for name, weight, value in zip(layer.weight_names, weights, values):
+    for name, weight, value in zip(names, weights, values):
         if value.shape != weight.shape:
             return (
                 f"weight '{name}' has shape {weight.shape} in the model but {value.shape} "

@@ -24,16 +24,22 @@ import warnings
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
+from minikeras.models.functional import Functional, _serialize_layer
 from minikeras.models.sequential import Sequential
 
 MODEL_MODULES = ("keras", "keras.models", "keras.src.models.sequential", None)
+FUNCTIONAL_MODULES = ("keras", "keras.models", "keras.src.models.functional", None)
 
 
 def serialize_model(model):
-    """The model's config.json: Keras's `serialize_keras_object(model)`."""
+    """The model's config.json: Keras's `serialize_keras_object(model)`. A functional model is
+    written as Keras writes one: module keras.src.models.functional, registered_name
+    "Functional", and a build_config whose input_shape is None (its Inputs say the shapes)."""
+    if isinstance(model, Functional):  # as it is written when nested, with its compile config
+        return {**_serialize_layer(model), "compile_config": get_compile_config(model)}
     if not isinstance(model, Sequential):
         raise NotImplementedError(
-            f"minikeras saves Sequential models; received {type(model).__name__}"
+            f"minikeras saves Sequential and functional models; received {type(model).__name__}"
         )
     entry = {
         "module": "keras",
@@ -63,19 +69,21 @@ def deserialize_model(entry, compile=True):
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError("the model config must be a JSON object with a 'config' object")
     class_name = entry.get("class_name")
-    if class_name in ("Functional", "Model"):
-        raise NotImplementedError(
-            f"this is a {class_name} (functional API) model; minikeras loads Sequential models"
-        )
-    if class_name != "Sequential" or entry.get("module") not in MODEL_MODULES:
+    config = entry["config"]
+    if class_name in ("Functional", "Model") and entry.get("module") in FUNCTIONAL_MODULES:
+        for key in ("layers", "input_layers", "output_layers"):
+            if not isinstance(config.get(key), (list, dict)):
+                raise ValueError(f"the Functional config has no {key!r} list")
+        model = Functional.from_config(config)
+    elif class_name == "Sequential" and entry.get("module") in MODEL_MODULES:
+        if not isinstance(config.get("layers"), list):
+            raise ValueError("the Sequential config has no 'layers' list")
+        model = Sequential.from_config(config)
+    else:
         raise ValueError(
-            f"expected a Keras Sequential model, found class {class_name!r} "
+            f"expected a Keras Sequential or Functional model, found class {class_name!r} "
             f"(module {entry.get('module')!r})"
         )
-    config = entry["config"]
-    if not isinstance(config.get("layers"), list):
-        raise ValueError("the Sequential config has no 'layers' list")
-    model = Sequential.from_config(config)
     build_config = entry.get("build_config")
     if not model.built and build_config and build_config.get("input_shape"):
         model.build(tuple(build_config["input_shape"]))
@@ -150,6 +158,11 @@ def _function_entry(name):
 
 
 def _serialize_loss(loss):
+    """One loss, or (a functional model's) a list or dict of them, one per output."""
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss(one) for one in loss]
+    if isinstance(loss, dict):
+        return {key: _serialize_loss(one) for key, one in loss.items()}
     if loss is None or isinstance(loss, str):
         return loss
     if isinstance(loss, type) and issubclass(loss, losses_module.Loss):
@@ -172,6 +185,12 @@ _LOSS_FUNCTIONS = {
 
 
 def _serialize_metrics(metrics):
+    if isinstance(metrics, dict):  # per output, by name
+        return {key: _serialize_metrics(one) for key, one in metrics.items()}
+    if isinstance(metrics, (list, tuple)) and any(
+        m is None or isinstance(m, (list, tuple, dict)) for m in metrics
+    ):  # per output, in the outputs' order
+        return [_serialize_metrics(one) for one in metrics]
     if metrics is None or isinstance(metrics, str):
         return metrics
     if not isinstance(metrics, (list, tuple)):
@@ -246,6 +265,10 @@ def _named_function(entry):
 
 
 def _loss_from_config(entry):
+    if isinstance(entry, list):
+        return [_loss_from_config(one) for one in entry]
+    if isinstance(entry, dict) and "class_name" not in entry:  # by output name
+        return {key: _loss_from_config(one) for key, one in entry.items()}
     if entry is None or isinstance(entry, str):
         return entry
     name = _named_function(entry)
@@ -260,6 +283,10 @@ def _loss_from_config(entry):
 def _metrics_from_config(entries):
     if entries is None:
         return None
+    if isinstance(entries, dict) and "class_name" not in entries:  # by output name
+        return {key: _metrics_from_config(one) for key, one in entries.items()}
+    if isinstance(entries, list) and any(e is None or isinstance(e, list) for e in entries):
+        return [_metrics_from_config(one) for one in entries]  # per output
     if not isinstance(entries, list):
         entries = [entries]
     out = []

@@ -368,12 +368,14 @@ def test_unsupported_keras_layer_is_named(keras, tmp_path):
         mk.models.load_model(tmp_path / "conv.keras")
 
 
-def test_functional_keras_model_is_refused_clearly(keras, tmp_path):
+def test_functional_keras_model_opens(keras, tmp_path):
+    # (functional files in depth: test_functional_files.py)
     inputs = keras.Input((3,))
     keras_model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     keras_model.save(tmp_path / "functional.keras")
-    with pytest.raises(mk.saving.BadFileError, match="Functional"):
-        mk.models.load_model(tmp_path / "functional.keras")
+    model = mk.models.load_model(tmp_path / "functional.keras")
+    x = np.ones((2, 3), dtype="float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(keras_model(x)), atol=1e-6)
 
 
 def test_a_lambda_layer_in_a_keras_file_is_refused(keras, tmp_path):
