@@ -67,6 +67,19 @@ def residual(lib):
     return model
 
 
+def nested(lib):
+    """A Sequential called as a layer: its weights file groups nest (layers/sequential/layers)."""
+    inner = lib.Sequential(
+        [lib.layers.Dense(3, activation="relu", name="d1"), lib.layers.Dense(3, name="d2")],
+        name="inner",
+    )
+    x = lib.Input(shape=(4,), name="x")
+    out = lib.layers.Dense(2, name="out")(inner(x))
+    model = lib.Model(x, out, name="outer")
+    model.compile(optimizer=lib.optimizers.Adam(0.01, name="adam"), loss="mse", jit_compile=False)
+    return model
+
+
 def data(name):
     rng = np.random.default_rng(7)
     f32 = lambda *shape: rng.uniform(-1, 1, size=shape).astype("float32")  # noqa: E731
@@ -78,7 +91,7 @@ def data(name):
     return f32(16, 4), f32(16, 2)
 
 
-MODELS = [two_inputs, two_outputs, residual]
+MODELS = [two_inputs, two_outputs, residual, nested]
 
 
 def as_list(value):
