@@ -92,6 +92,11 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if isinstance(values, (float, np.floating)) and isinstance(sample_weight, int):
+            # the loss tracker, every step: one number, weighted by the batch size; no array
+            self.total += float(values) * float(sample_weight)
+            self.count += float(sample_weight)
+            return
         values = np.asarray(values, dtype=np.float64)
         if sample_weight is None or np.ndim(sample_weight) == 0:
             # one weight for every value (the loss tracker's is the batch size)
@@ -132,6 +137,28 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name, dtype)
+        self._argmax_buffers = {}  # batch shape → (argmax of y, argmax of p, hits), reused
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        if sample_weight is not None or y_true.shape != y_pred.shape:
+            return super().update_state(y_true, y_pred, sample_weight)
+        # fit's unweighted step: count the hits into reused buffers, no float array per sample
+        shape = y_pred.shape[:-1]
+        if shape not in self._argmax_buffers:
+            self._argmax_buffers[shape] = (
+                np.empty(shape, np.intp),
+                np.empty(shape, np.intp),
+                np.empty(shape, bool),
+            )
+        true_class, pred_class, hits = self._argmax_buffers[shape]
+        np.equal(
+            np.argmax(y_true, axis=-1, out=true_class),
+            np.argmax(y_pred, axis=-1, out=pred_class),
+            out=hits,
+        )
+        self.total += float(np.count_nonzero(hits))
+        self.count += float(hits.size)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):

@@ -301,19 +301,22 @@ class Model(Layer):
             return self.loss.value_and_grad_from_logits(y, self.output_layer.logits, sample_weight)
         return self.loss.value_and_grad(y, y_pred, sample_weight)
 
-    def train_step(self, x, y, sample_weight=None):
+    def train_step(self, x, y, sample_weight=None, return_logs=True):
         """Forward, loss, backward, update; returns the logs (running means) after this batch."""
         y_pred = self.call(x, training=True)
         loss, d_output = self._loss_and_gradient(y, y_pred, sample_weight)
         self.backward(d_output, from_logits=self.uses_logits)
         self.optimizer.apply(self.grads, self.trainable_weights)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
+        self._update_metrics(loss, y, y_pred, sample_weight)
+        # the logs dict only when something reads it (fit: a callback with a batch hook)
+        return self._metric_results() if return_logs else None
 
     def test_step(self, x, y, sample_weight=None):
         """Forward and loss only."""
         y_pred = self.call(x, training=False)
         loss, _ = self._loss_and_gradient(y, y_pred, sample_weight)
-        return self._update_metrics(loss, y, y_pred, sample_weight)
+        self._update_metrics(loss, y, y_pred, sample_weight)
+        return self._metric_results()
 
     def _update_metrics(self, loss, y, y_pred, sample_weight):
         # the epoch loss is Σ(batch size × batch loss) / Σ batch size, as Keras's loss tracker
@@ -322,7 +325,6 @@ class Model(Layer):
         # `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py)
         for metric in self.metrics:
             metric.update_state(y, y_pred)
-        return self._metric_results()
 
     def _metric_results(self):
         # Keras keeps metric totals in floatx variables: report the results rounded to that type
@@ -476,7 +478,7 @@ class Model(Layer):
                 else:
                     xb, yb = x[start:stop], y[start:stop]
                     wb = None if sample_weight is None else sample_weight[start:stop]
-                logs = self.train_step(xb, yb, wb)
+                logs = self.train_step(xb, yb, wb, return_logs=batch_hooks)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
