@@ -130,6 +130,9 @@ class Loss:
         return cached
 
     def _reduce(self, losses, sample_weight):
+        if sample_weight is None and self.reduction == "sum_over_batch_size":
+            # every unweighted step: Σ lossᵢ / N, without the product by all-ones (×1 is exact)
+            return losses.sum(dtype=losses.dtype) / losses.dtype.type(max(losses.size, 1))
         w, divisor = self._weights_and_divisor(sample_weight, losses.shape, losses.dtype)
         if self.reduction in ("none", None):
             return losses if sample_weight is None else losses * w
