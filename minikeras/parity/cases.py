@@ -40,13 +40,18 @@ LOSS_OUTPUTS = {
 CROSSENTROPIES = tuple(name for name in LOSS_OUTPUTS if name.endswith("crossentropy"))
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 COMPONENTS = ("forward", "loss", "gradients", "optimizer", "fit")
+# a functional model's case: the loss component is left out (it checks the loss functions on
+# arrays, which the Sequential cases cover whatever the model)
+GRAPH_COMPONENTS = ("forward", "gradients", "optimizer", "fit")
+GRAPHS = ("two inputs, shared Dense",)
 
 
 @dataclasses.dataclass
 class Case:
     """One parity case. `layers` lists {"units", "activation", "use_bias"} for a Dense layer and
     {"activation"} alone for an Activation layer; `loss` and `optimizer` are a name plus Keras's
-    keyword arguments."""
+    keyword arguments. `graph` names a functional architecture (one of GRAPHS) that the layers
+    are placed in; "" for a Sequential stack."""
 
     name: str
     input_dim: int
@@ -66,6 +71,7 @@ class Case:
     seed: int = 0
     dtype: str = "float32"
     components: tuple = COMPONENTS
+    graph: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -98,33 +104,32 @@ def build(case: Case):
     Call it with minikeras's floatx set to `case.dtype` (`keras_env.floatx` sets both).
     """
     from minikeras import layers as mk_layers
+    from minikeras import losses
     from minikeras.models import Sequential
     from minikeras.utils import set_random_seed
 
     set_random_seed(case.seed)
-    model = Sequential([mk_layers.Input(shape=(case.input_dim,))])
-    for spec in case.layers:
-        if "units" in spec:
-            model.add(
-                mk_layers.Dense(
-                    spec["units"],
-                    activation=spec.get("activation"),
-                    use_bias=spec.get("use_bias", True),
-                )
-            )
-        else:
-            model.add(mk_layers.Activation(spec["activation"]))
+    if case.graph:
+        model = _graph_model(case)
+    else:
+        model = Sequential([mk_layers.Input(shape=(case.input_dim,))])
+        for spec in case.layers:
+            model.add(_layer(spec))
     rng = np.random.default_rng(case.seed)
     # Glorot-uniform kernels from minikeras; biases drawn too, so that they matter from step 1
     model.set_weights(
         [w if w.ndim > 1 else rng.uniform(-0.1, 0.1, w.shape) for w in model.get_weights()]
     )
+    loss = {"class_name": _loss_class(case.loss), "config": case.loss_args}
     model.compile(
         optimizer={"class_name": _optimizer_class(case.optimizer), "config": case.optimizer_args},
-        loss={"class_name": _loss_class(case.loss), "config": case.loss_args},
+        # a functional model reads a dict as one loss per output name: give it the Loss itself
+        loss=losses.get(loss) if case.graph else loss,
         metrics=case.metrics,
     )
     x, y = _draw_data(case, rng, case.n)
+    if case.graph:  # two inputs of the same shape
+        x = [x, _draw_data(case, rng, case.n)[0]]
     data = {"x": x, "y": y, "sample_weight": None, "validation_data": None}
     if case.sample_weight:
         data["sample_weight"] = rng.uniform(0.0, 2.0, case.n).astype(case.dtype)
@@ -133,6 +138,39 @@ def build(case: Case):
         vsw = rng.uniform(0.0, 2.0, case.validation_n).astype(case.dtype)
         data["validation_data"] = (vx, vy, vsw) if case.sample_weight else (vx, vy)
     return model, data
+
+
+def _layer(spec, name=None):
+    """The minikeras layer of one entry of `Case.layers`."""
+    from minikeras import layers as mk_layers
+
+    if "units" in spec:
+        return mk_layers.Dense(
+            spec["units"],
+            activation=spec.get("activation"),
+            use_bias=spec.get("use_bias", True),
+            name=name,
+        )
+    return mk_layers.Activation(spec["activation"], name=name)
+
+
+def _graph_model(case):
+    """The functional model `case.graph` names, made of `case.layers`.
+
+    "two inputs, shared Dense": inputs in_a and in_b (both `input_dim` wide) through the first
+    layer, shared (one set of weights, called twice), concatenated, then the other layers."""
+    from minikeras import layers as mk_layers
+    from minikeras.models import Model
+
+    if case.graph != GRAPHS[0]:
+        raise ValueError(f"unknown graph {case.graph!r}; known: {GRAPHS}")
+    a = mk_layers.Input(shape=(case.input_dim,), name="in_a")
+    b = mk_layers.Input(shape=(case.input_dim,), name="in_b")
+    shared = _layer(case.layers[0], name="shared")
+    h = mk_layers.Concatenate(name="joined")([shared(a), shared(b)])
+    for spec in case.layers[1:]:
+        h = _layer(spec)(h)
+    return Model([a, b], h, name="two_inputs")
 
 
 def _draw_data(case, rng, n):
@@ -269,6 +307,20 @@ def named_cases(dtype: str = "float32") -> list:
             epochs=2,
             optimizer_steps=5,
         )
+    # a functional model: two inputs through one shared Dense (its gradient summed over both
+    # calls), concatenated
+    add(
+        "functional: two inputs, shared Dense",
+        [_dense(6, "tanh"), _dense(3, "softmax")],
+        optimizer="adam",
+        optimizer_args={"learning_rate": 0.01},
+        input_dim=4,
+        n=40,
+        batch_size=16,
+        epochs=2,
+        graph=GRAPHS[0],
+        components=GRAPH_COMPONENTS,
+    )
     add(
         "ragged batches, 3 epochs",
         [_dense(9, "elu"), _dense(5, "sigmoid"), _dense(2)],

@@ -64,8 +64,13 @@ def keras_optimizer(optimizer):
 
 def keras_twin(model, compile=True):
     """A keras.Sequential equal to the (built) minikeras Sequential `model`, same weights; compiled
-    with the same loss, optimizer (fresh state) and metrics when `model` is compiled."""
+    with the same loss, optimizer (fresh state) and metrics when `model` is compiled. A
+    functional model's twin is a keras.Model (see `functional_twin`)."""
+    from minikeras.models.functional import Functional
+
     keras = import_keras()
+    if isinstance(model, Functional):
+        return functional_twin(model, compile)
     if not model.built:
         raise ValueError("Build the model (give it an input shape) before making its Keras twin.")
     twin = keras.Sequential(
@@ -79,5 +84,27 @@ def keras_twin(model, compile=True):
             optimizer=keras_optimizer(model.optimizer),
             loss=keras_loss(model.loss),
             metrics=list(model.compiled_metrics),
+        )
+    return twin
+
+
+def functional_twin(model, compile=True):
+    """The keras.Model of a minikeras functional model: Keras builds the same graph from
+    minikeras's config (Keras 3's schema, same layer names), takes the same weights, and is
+    compiled with each output's loss, the loss weights and metrics as given, and a fresh
+    optimizer of the same class and hyper-parameters."""
+    keras = import_keras()
+    for layer in model.layers:
+        if hasattr(layer, "activation"):
+            _activation_name(layer)  # a custom activation has no Keras twin: NoTwin names it
+    twin = keras.Model.from_config(model.get_config())
+    twin.set_weights(model.get_weights())
+    if compile and model.compiled:
+        losses = [spec.loss and keras_loss(spec.loss) for spec in model.output_specs]
+        twin.compile(
+            optimizer=keras_optimizer(model.optimizer),
+            loss=losses[0] if len(losses) == 1 else losses,
+            loss_weights=model.loss_weights,
+            metrics=model.compiled_metrics,
         )
     return twin
