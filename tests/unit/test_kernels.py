@@ -680,3 +680,20 @@ def test_both_kernel_sets_train_the_same_history(optimizer):
     for a, b in zip(w_numba, w_numpy):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert h_numba["loss"][-1] < h_numba["loss"][0]  # it did train
+
+
+def test_numba_optimizer_slots_flush_subnormals_to_zero():
+    """Rule 8: a slot that decays (g = 0) reaches exactly 0, never a slow subnormal value."""
+    tiny = np.finfo(np.float32).tiny
+    w = np.ones(4, np.float32)
+    g = np.zeros(4, np.float32)
+    v = np.full(4, tiny * 4, np.float32)  # ρ·v drops below the smallest normal in one step
+    m = np.full(4, tiny * 4, np.float32)
+    numba_kernels.rmsprop_update(w, g, v, m, None, 0.001, 0.1, 0.1, 1e-7, False)
+    assert np.all(v == 0) and np.all(m == 0)
+    m, v = np.full(4, tiny * 4, np.float32), np.full(4, tiny * 4, np.float32)
+    numba_kernels.adam_update(w, g, m, v, None, 0.001, 0.1, 0.1, 1e-7, 1)
+    assert np.all(v == 0) and np.all(m == 0)
+    m = np.full(4, -tiny * 4, np.float32)
+    numba_kernels.sgd_update(w, g, m, 0.01, 0.1, False)
+    assert np.all(m == 0)
