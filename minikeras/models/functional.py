@@ -449,7 +449,6 @@ class Functional(Model):
         ys, preds = as_list(y), as_list(y_pred)
         for metric, i in self._metric_entries:  # unweighted, as Keras's compile metrics
             metric.update_state(ys[i], preds[i])
-        return self._metric_results()
 
     @property
     def metrics_names(self):
