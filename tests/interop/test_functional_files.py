@@ -70,7 +70,11 @@ def residual(lib):
 def nested(lib):
     """A Sequential called as a layer: its weights file groups nest (layers/sequential/layers)."""
     inner = lib.Sequential(
-        [lib.layers.Dense(3, activation="relu", name="d1"), lib.layers.Dense(3, name="d2")],
+        [
+            lib.Input(shape=(4,), name="inner_x"),  # named: an unnamed one counts per session
+            lib.layers.Dense(3, activation="relu", name="d1"),
+            lib.layers.Dense(3, name="d2"),
+        ],
         name="inner",
     )
     x = lib.Input(shape=(4,), name="x")
