@@ -5,6 +5,7 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+from needs import missing
 
 # ---------------------------------------------------------------- hypothesis profiles
 # HYPOTHESIS_PROFILE=ci (the default, what `make test` runs): the examples are derived from the
@@ -28,11 +29,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # ---------------------------------------------------------------- real Keras, when required
-def keras_required() -> bool:
-    """MINIKERAS_REQUIRE_KERAS=1 (set by CI): tests against Keras must run, never skip."""
-    return os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0")
-
-
 @pytest.fixture(scope="session")
 def keras():
     """Real Keras on the TensorFlow backend (imported through minikeras.parity, quietly).
@@ -42,6 +38,4 @@ def keras():
     try:
         return import_keras()
     except KerasUnavailable as error:
-        if keras_required():
-            pytest.fail(f"MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported:\n{error}")
-        pytest.skip("Keras is not installed (pip install 'minikeras[parity]')")
+        missing("Keras", str(error))

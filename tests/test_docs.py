@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from needs import missing
 
 import minikeras as mk
 from minikeras import trace
@@ -108,9 +109,7 @@ def test_optimizer_page_numbers_minikeras():
 def test_documented_numbers_match_keras():
     """The Keras column of pages 3 and 4, run again."""
     if importlib.util.find_spec("keras") is None:
-        if os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0"):
-            pytest.fail("MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported")
-        pytest.skip("Keras is not installed")
+        missing("Keras")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with warnings.catch_warnings():

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from needs import missing
 
 from minikeras import trace
 from minikeras.utils import set_random_seed
@@ -29,10 +30,6 @@ def run(args, cwd, timeout=300):
 
 def run_example(name, tmp_path):
     return run([str(EXAMPLES / name), "--fast"], cwd=tmp_path)
-
-
-def keras_required():
-    return os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0")
 
 
 def test_digits(tmp_path):
@@ -148,9 +145,7 @@ def test_import_trace_does_not_import_keras():
 
 def test_trace_beside_keras(tmp_path):
     if importlib.util.find_spec("keras") is None:
-        if keras_required():
-            pytest.fail("MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported")
-        pytest.skip("Keras is not installed")
+        missing("Keras")
     out = run(["-m", "minikeras", "trace"], cwd=tmp_path)
     assert "beside minikeras" in out
     assert out.count("max |diff|") == 26  # every array but the weights before the step

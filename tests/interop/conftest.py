@@ -1,34 +1,15 @@
-"""Shared set-up for the tests against real Keras: one import of Keras (TensorFlow backend) for
-the whole session, and the float type set on both sides.
+"""Shared set-up for the tests against real Keras (the `keras` fixture is tests/conftest.py's):
+h5py, and the float type set on both sides.
 
 Without Keras these tests are skipped, except when MINIKERAS_REQUIRE_KERAS=1 (CI): then a
 missing Keras is a failure, never a silent skip.
 """
 
-import os
 
 import pytest
+from needs import missing
 
 import minikeras as mk
-
-
-def require_keras():
-    return os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0")
-
-
-@pytest.fixture(scope="session")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import keras
-        import tensorflow as tf
-    except ImportError as error:
-        if require_keras():
-            pytest.fail(f"MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported: {error}")
-        pytest.skip(f"Keras is not installed ({error})")
-    tf.get_logger().setLevel("ERROR")
-    return keras
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +17,7 @@ def h5py():
     try:
         import h5py
     except ImportError as error:
-        if require_keras():
-            pytest.fail(f"MINIKERAS_REQUIRE_KERAS is set but h5py cannot be imported: {error}")
-        pytest.skip("h5py is not installed: pip install 'minikeras[h5]'")
+        missing("h5py (pip install 'minikeras[h5]')", str(error))
     return h5py
 
 

@@ -7,7 +7,6 @@ Keras's own callbacks and the printed text, histories and files compared.
 
 import csv
 import io
-import os
 import re
 import warnings
 from unittest import mock
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import missing
 
 from minikeras import callbacks as mk
 from minikeras.utils import progbar as progbar_module
@@ -652,9 +652,7 @@ def keras_or_skip():
     try:
         import keras
     except ImportError as error:
-        if os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0"):
-            pytest.fail(f"MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported: {error}")
-        pytest.skip("Keras is not installed")
+        missing("Keras", str(error))
     return keras.callbacks
 
 

@@ -4,7 +4,6 @@ Time is faked (`time.time` patched), so the times shown are known and both bars 
 """
 
 import io
-import os
 import re
 import sys
 from unittest import mock
@@ -12,6 +11,7 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from needs import missing
 
 from minikeras.utils import progbar as progbar_module
 from minikeras.utils.progbar import (
@@ -248,9 +248,7 @@ def keras_or_skip():
     try:
         from keras.utils import Progbar as KerasProgbar
     except ImportError as error:
-        if os.environ.get("MINIKERAS_REQUIRE_KERAS", "") not in ("", "0"):
-            pytest.fail(f"MINIKERAS_REQUIRE_KERAS is set but Keras cannot be imported: {error}")
-        pytest.skip("Keras is not installed")
+        missing("Keras", str(error))
     return KerasProgbar
 
 
