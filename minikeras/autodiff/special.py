@@ -1,0 +1,62 @@
+"""Small numeric helpers shared by the ops and their VJPs (plain NumPy in, plain NumPy out)."""
+
+import math
+import string
+
+import numpy as np
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def erf(x):
+    """erf(x) = 2/√π ∫₀ˣ e^(−t²) dt, elementwise, in x's float dtype."""
+    x = np.asarray(x)
+    return _erf(x).astype(x.dtype, copy=False) if x.size else np.zeros_like(x)
+
+
+def erfc(x):
+    """erfc(x) = 1 − erf(x), accurate where erf(x) is close to 1."""
+    x = np.asarray(x)
+    return _erfc(x).astype(x.dtype, copy=False) if x.size else np.zeros_like(x)
+
+
+def sigmoid(x):
+    """1 / (1 + e^(−x)), written so that e^(...) never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.asarray(x).dtype, copy=False)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log Σ e^x, with the maximum taken out first (same value, no overflow)."""
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def einsum_explicit(subscripts, shapes):
+    """Einstein subscripts with `...` spelled out and the output written: "ij,jk" → (["ij", "jk"],
+    "ik"). Implicit outputs are the indices used once, sorted, as NumPy's rule."""
+    subscripts = subscripts.replace(" ", "")
+    left, arrow, output = subscripts.partition("->")
+    inputs = left.split(",")
+    free = [c for c in string.ascii_letters if c not in subscripts]
+    n_ellipsis = max(
+        (len(shape) - len(spec.replace("...", "")) for spec, shape in zip(inputs, shapes)),
+        default=0,
+    )
+    n_ellipsis = max(n_ellipsis, 0)
+    batch = "".join(free[:n_ellipsis])
+    spelled = []
+    for spec, shape in zip(inputs, shapes):
+        n = len(shape) - len(spec.replace("...", ""))
+        spelled.append(spec.replace("...", batch[n_ellipsis - n :] if n else ""))
+    if arrow:
+        output = output.replace("...", batch)
+    else:
+        letters = "".join(spelled)
+        output = batch + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch)
+        )
+    return spelled, output

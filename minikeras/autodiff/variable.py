@@ -1,0 +1,175 @@
+"""Variable: a weight. A NumPy array (so kernels, NumPy and Numba take it unchanged) with Keras's
+Variable API on top: `assign`, `assign_add`, `assign_sub`, `name`, `path`, `trainable`.
+
+Arithmetic on a Variable gives plain arrays (`w * 2` is not a new weight); while a GradientTape
+records, it gives recorded Tensors instead, so the tape sees how the loss used the weight.
+
+>>> import numpy as np
+>>> from minikeras.autodiff import Variable
+>>> w = Variable(np.ones((2, 3)), name="kernel")
+>>> w.assign_sub(np.full((2, 3), 0.5))
+<Variable path=kernel, shape=(2, 3), dtype=float64, value=[[0.5 0.5 0.5]
+ [0.5 0.5 0.5]]>
+>>> type(w * 2).__name__
+'ndarray'
+
+`Variable(initializer, shape=None, dtype=None, trainable=True, name=None)` copies the value, as
+Keras does; `Variable.wrap(array, ...)` makes a Variable that shares `array`'s memory instead.
+"""
+
+import numpy as np
+
+from minikeras.autodiff.recording import RECORDING
+
+
+def _plain(value):
+    """The plain ndarray view of a Variable (anything else unchanged)."""
+    return value.view(np.ndarray) if isinstance(value, Variable) else value
+
+
+class Variable(np.ndarray):
+    """A trainable array, as `keras.Variable`."""
+
+    def __new__(cls, initializer, shape=None, dtype=None, trainable=True, name=None, path=None):
+        if callable(initializer):  # an initializer object or function, as Keras accepts
+            value = initializer(shape, dtype=dtype) if dtype is not None else initializer(shape)
+        else:
+            value = initializer
+        array = np.array(value, dtype=dtype, copy=True)
+        if shape is not None and array.shape != tuple(shape):
+            raise ValueError(
+                f"Initial value has shape {array.shape}, which is not the `shape` {tuple(shape)}."
+            )
+        return cls.wrap(array, trainable=trainable, name=name, path=path)
+
+    @classmethod
+    def wrap(cls, array, trainable=True, name=None, path=None):
+        """A Variable over `array`'s memory (no copy): writing one writes the other."""
+        variable = np.asarray(array).view(cls)
+        variable.trainable = bool(trainable)
+        variable.name = name or "variable"
+        variable._path = path
+        variable._derived = False
+        return variable
+
+    def __array_finalize__(self, obj):
+        # a view or copy NumPy makes of a Variable (a reshape, a deepcopy) is a Variable too, but
+        # not the same weight: not trainable, so no tape takes it for the weight.
+        self.trainable = False
+        self.name = getattr(obj, "name", None)
+        self._path = getattr(obj, "_path", None)
+        self._derived = True
+
+    # ------------------------------------------------------------ Keras's Variable API
+    @property
+    def path(self):
+        return self._path or self.name
+
+    @path.setter
+    def path(self, value):
+        self._path = value
+
+    @property
+    def value(self):
+        """The weight as a plain ndarray (a view: no copy)."""
+        return self.view(np.ndarray)
+
+    def numpy(self):
+        """A plain copy of the weight."""
+        return np.array(self.view(np.ndarray))
+
+    def assign(self, value):
+        """Overwrite the weight in place with `value` (same shape); returns the Variable."""
+        value = np.asarray(value)
+        if value.shape != self.shape and value.size != self.size:
+            raise ValueError(
+                f"The shape of the target variable and the shape of the target value in "
+                f"`variable.assign(value)` must match. variable.shape={self.shape}, "
+                f"Received: value.shape={value.shape}. Target variable: {self!r}"
+            )
+        self.view(np.ndarray)[...] = value.reshape(self.shape)
+        return self
+
+    def assign_add(self, value):
+        view = self.view(np.ndarray)
+        view += np.asarray(value, dtype=self.dtype)
+        return self
+
+    def assign_sub(self, value):
+        view = self.view(np.ndarray)
+        view -= np.asarray(value, dtype=self.dtype)
+        return self
+
+    def copy(self, order="C"):
+        return np.array(self.view(np.ndarray), order=order)
+
+    def __deepcopy__(self, memo):
+        return Variable.wrap(
+            self.numpy(), trainable=self.trainable, name=self.name, path=self._path
+        )
+
+    def __reduce__(self):
+        return (_rebuild, (self.numpy(), self.trainable, self.name, self._path))
+
+    def __repr__(self):
+        return (
+            f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
+            f"value={self.view(np.ndarray)}>"
+        )
+
+    # ------------------------------------------------------------ recorded while a tape records
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """Plain arrays out, unless a tape records (then the ops function, recorded)."""
+        if RECORDING and "out" not in kwargs:
+            from minikeras.ops.dispatch import ufunc_to_op
+
+            return ufunc_to_op(ufunc, method, inputs, kwargs)
+        out = kwargs.get("out")
+        if out is not None:  # in place (`w -= g`, `out=w`): NumPy returns `out` itself
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return result
+
+    def __array_function__(self, func, types, args, kwargs):
+        if RECORDING:
+            from minikeras.ops.dispatch import function_to_op
+
+            return function_to_op(func, args, kwargs)
+        result = super().__array_function__(func, types, args, kwargs)
+        return _plain(result) if isinstance(result, Variable) else result
+
+    def __getitem__(self, index):
+        if RECORDING:
+            from minikeras import ops
+
+            return ops.get_item(self, index)
+        return self.view(np.ndarray)[index]
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        if RECORDING:
+            from minikeras import ops
+
+            return ops.transpose(self, axes or None)
+        return self.view(np.ndarray).transpose(*axes)
+
+    def reshape(self, *shape, **kwargs):
+        shape = shape[0] if len(shape) == 1 else shape
+        if RECORDING:
+            from minikeras import ops
+
+            return ops.reshape(self, shape)
+        return self.view(np.ndarray).reshape(shape, **kwargs)
+
+    def astype(self, dtype, **kwargs):
+        return self.view(np.ndarray).astype(dtype, **kwargs)
+
+
+def _rebuild(value, trainable, name, path):
+    return Variable.wrap(value, trainable=trainable, name=name, path=path)

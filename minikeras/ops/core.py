@@ -1,0 +1,185 @@
+"""Core ops (Keras's `keras.ops` core group): conversion, casting, shapes, control flow, scatter.
+
+>>> import numpy as np
+>>> from minikeras import ops
+>>> ops.cast(np.array([1.7, -1.2]), "int32")
+array([ 1, -1], dtype=int32)
+"""
+
+import builtins
+
+import numpy as np
+
+from minikeras import config
+from minikeras.autodiff import Tensor, Variable, primitive, unwrap
+from minikeras.ops.dtypes import standardize_dtype
+
+
+# ---------------------------------------------------------------- conversion
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """`x` as an array, Keras's way: Python floats become floatx (float32), Python ints int32;
+    arrays, Tensors and Variables keep their dtype (cast when `dtype` is given)."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        return x if dtype is None else cast(x, dtype)
+    if dtype is None:
+        dtype = _python_dtype(x)
+    return np.asarray(unwrap(x), dtype=standardize_dtype(dtype) if dtype else None)
+
+
+def _python_dtype(x):
+    """Keras's dtype for a Python value (nested lists too); None for NumPy's own."""
+    if isinstance(x, np.generic):
+        return None
+    if isinstance(x, (list, tuple)):
+        if any(isinstance(item, Tensor) for item in x):  # [Tensor, ...]: NumPy's rule
+            return None
+        kinds = {np.asarray(unwrap(x)).dtype.kind} if len(x) else {"f"}
+    else:
+        kinds = {np.asarray(x).dtype.kind}
+    if kinds == {"b"}:
+        return "bool"
+    if kinds <= {"i", "u"}:
+        return "int32"
+    if kinds == {"f"}:
+        return config.floatx()
+    return None
+
+
+def convert_to_numpy(x):
+    """A plain NumPy array of `x` (a Tensor's, a Variable's value)."""
+    return np.array(unwrap(x))
+
+
+def is_tensor(x):
+    """Whether `x` is a tensor of this backend: an ndarray or a Tensor (not a Python list)."""
+    return isinstance(x, (Tensor, np.ndarray))
+
+
+def cast(x, dtype):
+    """`x` as `dtype`; the gradient passes through (to a float `x`)."""
+    dtype = standardize_dtype(dtype)
+    if isinstance(x, (Tensor, np.ndarray)) and x.dtype == dtype:
+        return x
+    return primitive("cast", _astype, x, dtype=dtype)
+
+
+def _astype(x, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+def dtype(x):
+    """The dtype of `x` as Keras names it ("float32")."""
+    return standardize_dtype(convert_to_tensor(x).dtype)
+
+
+def shape(x):
+    """The shape of `x`, a tuple of ints."""
+    return tuple(np.shape(unwrap(x)))
+
+
+def stop_gradient(variable):
+    """`variable`'s value, through which no gradient flows (a plain array)."""
+    return np.array(unwrap(variable))
+
+
+# ---------------------------------------------------------------- control flow, run eagerly
+def cond(pred, true_fn, false_fn):
+    """`true_fn()` if `pred` else `false_fn()`."""
+    return true_fn() if bool(unwrap(pred)) else false_fn()
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """val = body_fun(i, val) for i in range(lower, upper); returns val."""
+    val = init_val
+    for i in range(int(unwrap(lower)), int(unwrap(upper))):
+        val = body_fun(i, val)
+    return val
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """loop_vars = body(*loop_vars) while cond(*loop_vars) (and fewer than
+    `maximum_iterations` times); a tuple or list of loop_vars keeps its form."""
+    single = not isinstance(loop_vars, (list, tuple))
+    state = (loop_vars,) if single else tuple(loop_vars)
+    count = 0
+    while bool(unwrap(cond(*state))) and (maximum_iterations is None or count < maximum_iterations):
+        state = body(*state)
+        state = (state,) if single else tuple(state)
+        count += 1
+    return state[0] if single else type(loop_vars)(state)
+
+
+def switch(index, branches, *operands):
+    """branches[index](*operands), the index clipped to the branches."""
+    index = builtins.min(builtins.max(int(unwrap(index)), 0), len(branches) - 1)
+    return branches[index](*operands)
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of `x` along `axis`, as a list."""
+    return list(primitive("unstack", _unstack, x, num=num, axis=axis))
+
+
+def _unstack(x, num=None, axis=0):
+    return tuple(np.moveaxis(x, axis, 0))
+
+
+# ---------------------------------------------------------------- slices and scatters
+def slice(inputs, start_indices, shape):
+    """inputs[start₀ : start₀ + shape₀, start₁ : ...]."""
+    return primitive("slice", _slice, inputs, start_indices=start_indices, shape=shape)
+
+
+def _slice(x, start_indices, shape):
+    return x[tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, shape))]
+
+
+def slice_update(inputs, start_indices, updates):
+    """`inputs` with `updates` written at `start_indices` (a new array)."""
+    updates = cast(updates, inputs.dtype) if hasattr(inputs, "dtype") else updates
+    return primitive("slice_update", _slice_update, inputs, updates, start_indices=start_indices)
+
+
+def _slice_update(x, updates, start_indices):
+    out = np.array(x)
+    index = tuple(builtins.slice(int(s), int(s) + n) for s, n in zip(start_indices, updates.shape))
+    out[index] = updates
+    return out
+
+
+def scatter(indices, values, shape):
+    """zeros(shape) with `values` added at `indices` (rows of coordinates); repeated indices add."""
+    return primitive("scatter", _scatter, indices, values, shape=tuple(shape))
+
+
+def _scatter(indices, values, shape):
+    values = np.asarray(values)
+    out = np.zeros(tuple(shape), values.dtype)
+    np.add.at(out, tuple(np.asarray(indices).T), values)
+    return out
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """`inputs` with `updates` written at `indices` (rows of coordinates)."""
+    if reduction is not None:
+        raise NotImplementedError("scatter_update(reduction=...) is not supported")
+    return primitive("scatter_update", _scatter_update, inputs, indices, updates)
+
+
+def _scatter_update(x, indices, updates):
+    out = np.array(x)
+    out[tuple(np.asarray(indices).T)] = updates
+    return out
+
+
+def get_item(x, key):
+    """x[key], for any NumPy index (Tensors inside the index are read as arrays)."""
+    if isinstance(key, tuple):
+        key = tuple(unwrap(k) if isinstance(k, (Tensor, Variable)) else k for k in key)
+    elif isinstance(key, (Tensor, Variable)):
+        key = unwrap(key)
+    return primitive("get_item", _get_item, x, index=key)
+
+
+def _get_item(x, index):
+    return x[index]

@@ -1,0 +1,94 @@
+"""Keras's dtype rules for ops: which dtype `int32 + float32` or `float16 * 2.0` gives.
+
+Keras promotes types on JAX's lattice, not NumPy's: int32 + float32 is float32 (NumPy says
+float64), and a Python scalar is "weak" — it takes the other operand's type (float16 * 2.0 is
+float16), falling back to floatx (float32) or int32 when every operand is a Python scalar.
+64-bit types are kept (as on Keras's TensorFlow backend, which minikeras is checked against).
+
+>>> import numpy as np
+>>> from minikeras.ops.dtypes import result_type
+>>> result_type(np.dtype("int32"), np.dtype("float32")), result_type(np.dtype("float16"), float)
+('float32', 'float16')
+"""
+
+import functools
+
+import numpy as np
+
+from minikeras import config
+
+# Each type and the types just above it; a type promotes to the least type above all operands.
+# "int" and "float" are the weak types of Python scalars.
+_ABOVE = {
+    "bool": ["int"],
+    "int": ["uint8", "int8"],
+    "uint8": ["int16", "uint16"],
+    "uint16": ["int32", "uint32"],
+    "uint32": ["int64", "uint64"],
+    "uint64": ["float"],
+    "int8": ["int16"],
+    "int16": ["int32"],
+    "int32": ["int64"],
+    "int64": ["float"],
+    "float": ["bfloat16", "float16"],
+    "bfloat16": ["float32"],
+    "float16": ["float32"],
+    "float32": ["float64"],
+    "float64": [],
+}
+
+
+@functools.cache
+def _upper_bounds(node):
+    """Every type `node` promotes to, itself included."""
+    return frozenset({node}).union(*(_upper_bounds(up) for up in _ABOVE[node]))
+
+
+@functools.cache
+def _least_upper_bound(nodes):
+    common = frozenset.intersection(*(_upper_bounds(n) for n in nodes))
+    return next(c for c in common if common <= _upper_bounds(c))
+
+
+def _node(value):
+    """(type name, weak?) of a dtype, a Python scalar type, or a value."""
+    if value is bool or isinstance(value, bool):
+        return "bool", False
+    if value is int or (isinstance(value, int) and not isinstance(value, np.integer)):
+        return "int", True
+    if value is float or (isinstance(value, float) and not isinstance(value, np.floating)):
+        return "float", True
+    dtype = getattr(value, "dtype", value)
+    return str(np.dtype(dtype)), False
+
+
+def result_type(*values):
+    """The dtype name Keras gives an op on `values` (dtypes, arrays, Tensors, Python scalars)."""
+    if not values:
+        return config.floatx()
+    out = _least_upper_bound(frozenset(_node(v)[0] for v in values))
+    # a weak type left at the end (only Python scalars, or uint64 with a float) takes floatx's
+    # precision, as Keras: int32 and float32 by default
+    precision = config.floatx()[-2:]
+    return {"int": f"int{precision}", "float": f"float{precision}"}.get(out, out)
+
+
+def is_float(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def is_int_or_bool(dtype):
+    return np.dtype(dtype).kind in "biu"
+
+
+def standardize_dtype(dtype):
+    """A dtype name ("float32") from a name, a NumPy dtype, or a Python type."""
+    if dtype is None:
+        return config.floatx()
+    if dtype is int:
+        return "int32"
+    if dtype is float:
+        return config.floatx()
+    if dtype is bool:
+        return "bool"
+    return str(np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, str) else dtype))

@@ -1,0 +1,62 @@
+"""Math ops (Keras's `keras.ops.math`): rsqrt, erf, logsumexp, top_k, segment_sum.
+
+>>> import numpy as np
+>>> from minikeras import ops
+>>> values, indices = ops.top_k(np.array([1.0, 3.0, 2.0]), 2)
+>>> values, indices
+(array([3., 2.]), array([1, 2], dtype=int32))
+"""
+
+import numpy as np
+
+from minikeras.autodiff import primitive, special, unwrap
+from minikeras.ops.core import convert_to_tensor
+from minikeras.ops.numpy import _float
+
+
+def rsqrt(x):
+    """1 / √x."""
+    return primitive("rsqrt", _rsqrt, _float(x))
+
+
+def _rsqrt(x):
+    return 1 / np.sqrt(x)
+
+
+def erf(x):
+    """The error function, 2/√π ∫₀ˣ e^(−t²) dt."""
+    return primitive("erf", special.erf, _float(x))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """ln Σ eˣ along `axis`, without overflow."""
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    return primitive("logsumexp", special.logsumexp, _float(x), axis=axis, keepdims=keepdims)
+
+
+def top_k(x, k, sorted=True):
+    """The k largest entries along the last axis and their indices (int32), largest first."""
+    return primitive("top_k", _top_k, convert_to_tensor(x), k=k, sorted=sorted)
+
+
+def _top_k(x, k=1, sorted=True):
+    # a stable sort of −x: ties keep their order, the lower index first (as TensorFlow)
+    indices = np.argsort(-x, axis=-1, kind="stable")[..., :k].astype(np.int32)
+    return np.take_along_axis(x, indices, axis=-1), indices
+
+
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+    """out[s] = Σ data[i] over the i with segment_ids[i] = s."""
+    ids = np.asarray(unwrap(segment_ids)).astype(np.intp)
+    if num_segments is None:
+        num_segments = int(ids.max()) + 1 if ids.size else 0
+    return primitive(
+        "segment_sum", _segment_sum, convert_to_tensor(data), ids, num_segments=num_segments
+    )
+
+
+def _segment_sum(data, ids, num_segments=None):
+    out = np.zeros((num_segments,) + data.shape[1:], data.dtype)
+    keep = (ids >= 0) & (ids < num_segments)  # ids out of range are dropped, as Keras
+    np.add.at(out, ids[keep], data[keep])
+    return out
