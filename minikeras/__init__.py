@@ -6,6 +6,7 @@
 
 from minikeras import (
     activations,
+    autodiff,
     callbacks,
     config,
     initializers,
@@ -14,17 +15,24 @@ from minikeras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     saving,
     utils,
 )
-from minikeras.layers import Input
+from minikeras.autodiff import GradientTape, Variable
+from minikeras.layers import Input, Layer
 from minikeras.models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GradientTape",
     "Input",
+    "Layer",
+    "Variable",
+    "autodiff",
+    "ops",
     "Model",
     "Sequential",
     "activations",

@@ -25,7 +25,8 @@ import copy
 import numpy as np
 
 from minikeras import config
-from minikeras.layers.layer import Layer
+from minikeras.autodiff import Variable
+from minikeras.models.model import Model
 
 EPSILON = 1e-6
 
@@ -47,11 +48,10 @@ def weight_labels(model):
     for layer in model.layers:
         if not layer.trainable:
             continue
-        if hasattr(layer, "layers") and not layer.weight_names:  # a model used as a layer
+        if isinstance(layer, Model):  # a model used as a layer
             labels += [f"{layer.name}/{label}" for label in weight_labels(layer)]
             continue
-        names = [n for n, t in zip(layer.weight_names, layer._trainable_flags) if t]
-        labels += [f"{layer.name}/{n}" for n in names]
+        labels += [w.path for w in layer.trainable_weights]
     return labels
 
 
@@ -93,7 +93,7 @@ def check_gradients(
         A right backward gives ≲ 1e-7; a wrong formula ~1e-2 or more. An isolated larger error
         next to a ReLU may be a step of ±ε crossing its kink: try another x.
     """
-    if isinstance(model, Layer) and not hasattr(model, "layers"):
+    if not isinstance(model, Model):
         from minikeras.models.sequential import Sequential
 
         model = Sequential([model])
@@ -178,20 +178,32 @@ def _float64_copy(model):
     attributes are pointed at the new float64 arrays as well.
     """
     model = copy.deepcopy(model)
-    for layer in _all_layers(model):
-        if "weights" in vars(layer):
-            old = layer.weights  # kept alive while its ids are looked up
-            new = {id(w): np.array(w, dtype=np.float64) for w in old}
-            layer.weights = [new[id(w)] for w in old]
-            for name, value in list(vars(layer).items()):
-                if isinstance(value, np.ndarray) and id(value) in new:
-                    setattr(layer, name, new[id(value)])
+    layers = list(_all_layers(model))
+    old = [w for layer in layers for w in layer.weights]
+    new = {id(w): _float64_variable(w) for w in old}  # `old` keeps the ids alive meanwhile
+    for layer in layers:
+        for name, value in list(vars(layer).items()):
+            if isinstance(value, np.ndarray) and id(value) in new:
+                setattr(layer, name, new[id(value)])
+            elif isinstance(value, list) and any(id(item) in new for item in value):
+                setattr(layer, name, [new.get(id(item), item) for item in value])
+        layer.weight_regularizers = [(new[id(w)], r) for w, r in layer.weight_regularizers]
+        layer.weight_constraints = [(new[id(w)], c) for w, c in layer.weight_constraints]
         layer._dtype = "float64"
         layer._buffers = {}
     return model
 
 
+def _float64_variable(w):
+    return Variable.wrap(np.array(w, np.float64), trainable=w.trainable, name=w.name, path=w.path)
+
+
 def _all_layers(model):
-    yield model
-    for layer in getattr(model, "layers", []):
-        yield from _all_layers(layer)
+    """The model and every layer inside it, at any depth, each once."""
+    seen, todo = [], [model]
+    while todo:
+        layer = todo.pop()
+        if all(layer is not s for s in seen):
+            seen.append(layer)
+            todo.extend(layer._sublayers())
+    return seen

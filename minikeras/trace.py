@@ -240,7 +240,7 @@ def _watching(model):
                         Entry(f"{layer.name}: dL/dz", np.array(dz), "dL/da ⊙ f'(z)")
                     )
             dx = run(d, *args, **kwargs)
-            names = [n for n, t in zip(layer.weight_names, layer._trainable_flags) if t]
+            names = [w.name for w in layer.trainable_weights]
             for name, g in zip(names, layer.grads):
                 stage.entries.append(Entry(f"{layer.name}: dL/d{name}", np.array(g)))
             watched.backward.append(stage)
@@ -261,13 +261,7 @@ def _watching(model):
 
 
 def _weight_names(model):
-    return [
-        f"{layer.name}: {name}"
-        for layer in model.layers
-        if layer.trainable
-        for name, flag in zip(layer.weight_names, layer._trainable_flags)
-        if flag
-    ]
+    return [f"{layer.name}: {w.name}" for layer in model.layers for w in layer.trainable_weights]
 
 
 # ----------------------------------------------------------------------------- Keras's side

@@ -61,23 +61,17 @@ class Dense(Layer):
             self.build((None,) + self._input_shape_arg)
 
     @property
-    def kernel(self):
-        return self.weights[0]
-
-    @property
-    def bias(self):
-        return self.weights[1] if self.use_bias else None
-
-    @property
     def output_activation(self):
         """The name of this layer's activation (to find softmax/sigmoid logits)."""
         return activations.serialize(self.activation)
 
     def build(self, input_shape):
         in_features = input_shape[-1]
-        self.add_weight((in_features, self.units), self.kernel_initializer, name="kernel")
+        shape = (in_features, self.units)
+        self.kernel = self.add_weight(shape, self.kernel_initializer, name="kernel")
+        self.bias = None
         if self.use_bias:
-            self.add_weight((self.units,), self.bias_initializer, name="bias")
+            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):

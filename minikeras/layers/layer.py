@@ -45,8 +45,10 @@ import warnings
 
 import numpy as np
 
-from minikeras import config, initializers
+from minikeras import autodiff, config, initializers
+from minikeras.autodiff import Variable
 from minikeras.layers import node as node_module
+from minikeras.layers import recorded_call
 from minikeras.utils.naming import auto_name, to_snake_case
 
 _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
@@ -68,7 +70,10 @@ class Layer:
         # passes `training` and `mask` only to a call that names them (a user's call(x) is fine)
         cls._call_takes = _parameters(cls.call)
         cls._backward_takes = _parameters(cls.backward)
-        cls.has_own_backward = cls.backward is not Layer.backward
+        # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
+        cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
+        # minikeras's own layers keep no sublayers in attributes (models list theirs)
+        cls._builtin = cls.__module__.startswith("minikeras.")
 
     def __init__(self, trainable=True, dtype=None, name=None, **kwargs):
         unknown = set(kwargs) - set(_LAYER_KWARGS)
@@ -92,15 +97,15 @@ class Layer:
             input_shape = tuple(int(d) for d in input_shape)
         self._input_shape_arg = input_shape  # (features, ...) without the batch axis
         self.name = name or auto_name(to_snake_case(type(self).__name__))
-        self.trainable = trainable
+        self._trainable = bool(trainable)
         self._dtype = np.dtype(dtype).name if dtype is not None else None
         self.built = False
-        self.weights = []  # every weight array, in Keras's order (what get_weights returns)
-        self.weight_names = []
-        self._trainable_flags = []
+        # the Variables add_weight made, as Keras keeps them: trainable ones, then the others
+        self._trainable_variables, self._non_trainable_variables = [], []
         self.grads = []  # dL/dw for each trainable weight, set by backward
         self.weight_regularizers = []  # (weight, regularizer): penalties the model adds
         self.weight_constraints = []  # (weight, constraint): projections after each update
+        self._call_tape = None  # what the tape recorded of the last training call (no backward)
         self._buffers = {}
         self.input_shape = None  # (None, features, ...) once built
         self.output_shape = None
@@ -113,46 +118,107 @@ class Layer:
         return self._dtype or config.floatx()
 
     @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freeze (False) or unfreeze the layer: its weights and its sublayers', as Keras."""
+        self._trainable = bool(value)
+        for w in self._trainable_variables:
+            w.trainable = self._trainable
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def _sublayers(self):
+        """The layers this one holds in its attributes (a layer of yours made of layers), in
+        the order they were assigned; lists and dicts of layers count too."""
+        if self._builtin:
+            return []
+        found = []
+        for value in list(vars(self).values()):
+            for item in _layers_in(value):
+                if item is not self and all(item is not f for f in found):
+                    found.append(item)
+        return found
+
+    @property
+    def weights(self):
+        """Every weight, in Keras's order: this layer's trainable ones, its non-trainable ones,
+        then its sublayers' (what get_weights returns)."""
+        own = self._trainable_variables + self._non_trainable_variables
+        sublayers = self._sublayers()
+        if not sublayers:
+            return own
+        seen = {id(w) for w in own}
+        for layer in sublayers:
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    own.append(w)
+        return own
+
+    @property
     def trainable_weights(self):
         if not self.trainable:
             return []
-        return [w for w, t in zip(self.weights, self._trainable_flags) if t]
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self):
         if not self.trainable:
-            return list(self.weights)
-        return [w for w, t in zip(self.weights, self._trainable_flags) if not t]
+            return self.weights
+        return [w for w in self.weights if not w.trainable]
+
+    # Keras 3 names the same lists "variables" too
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def weight_names(self):
+        return [w.name for w in self.weights]
 
     def add_weight(
         self,
-        shape=(),
-        initializer="glorot_uniform",
+        shape=None,
+        initializer=None,
         dtype=None,
         trainable=True,
-        name=None,
+        autocast=True,
         regularizer=None,
         constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
     ):
-        """Create a weight array of `shape`, filled by `initializer`, and register it.
+        """Create a weight (a `Variable`) of `shape`, filled by `initializer`, and register it.
 
-        A `regularizer` adds its penalty to the loss a model reports and trains on (its
-        gradient joins the weight's); a `constraint` projects the weight after every update.
+        As Keras: the initializer defaults to glorot_uniform (zeros for integer dtypes). A
+        `regularizer` adds its penalty to the loss a model reports and trains on (its gradient
+        joins the weight's); a `constraint` projects the weight after every update.
         """
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
-        value = np.ascontiguousarray(value, dtype=dtype or self.dtype)
-        self.weights.append(value)
-        self.weight_names.append(name or f"variable_{len(self.weights) - 1}")
-        self._trainable_flags.append(trainable)
+        dtype = np.dtype(dtype or self.dtype).name
+        shape = () if shape is None else tuple(shape)
+        if initializer is None:
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
+        value = np.ascontiguousarray(initializers.get(initializer)(shape, dtype=dtype), dtype)
+        name = name or f"variable_{len(self._trainable_variables + self._non_trainable_variables)}"
+        variable = Variable.wrap(value, trainable=trainable, name=name, path=f"{self.name}/{name}")
+        if trainable:
+            variable.trainable = self._trainable
+            self._trainable_variables.append(variable)
+        else:
+            self._non_trainable_variables.append(variable)
         if regularizer is not None:
-            self.weight_regularizers.append((value, _regularizer(regularizer)))
+            self.weight_regularizers.append((variable, _regularizer(regularizer)))
         if constraint is not None:
-            self.weight_constraints.append((value, _constraint(constraint)))
-        return value
+            self.weight_constraints.append((variable, _constraint(constraint)))
+        return variable
 
     def get_weights(self):
-        """Copies of the weights, in Keras's order."""
-        return [w.copy() for w in self.weights]
+        """Copies of the weights (plain arrays), in Keras's order."""
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
         """Copy new values into the weights (same count and shapes, else ValueError)."""
@@ -163,11 +229,11 @@ class Layer:
                 f"length {len(weights)}, but the layer was expecting {len(self.weights)} weights."
             )
         arrays = [np.asarray(w) for w in weights]
-        for name, old, new in zip(self.weight_names, self.weights, arrays):
+        for old, new in zip(self.weights, arrays):
             if old.shape != new.shape:
                 raise ValueError(
                     f"Layer {self.name} weight shape {old.shape} is not compatible with provided "
-                    f"weight shape {new.shape} (weight '{name}')."
+                    f"weight shape {new.shape} (weight '{old.name}')."
                 )
         for old, new in zip(self.weights, arrays):
             old[...] = new  # in place: the optimizer's slots stay attached to the same arrays
@@ -182,22 +248,31 @@ class Layer:
         self.output_shape = self.compute_output_shape(input_shape)
         self.built = True
 
+    def build_once(self, input_shape):
+        """`build` on the first call, as Keras's `_maybe_build`: a `build` of yours need not
+        call super().build; the layer counts as built after it."""
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
+        """The output's shape for an input of `input_shape` (batch axis first, may be None).
+        A built-in layer that keeps the shape needs nothing more; for a layer of yours, the
+        shape is found by running `call` on zeros, as Keras finds it by a symbolic call."""
+        if self._builtin:
+            return tuple(input_shape)
+        return recorded_call.probe_output_shape(self, input_shape)
 
     def call(self, x, training=False):
         raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` method")
 
     def backward(self, dy):
         """dL/dx from dL/dy for a layer that writes no backward of its own: the tape recorded
-        its last training call (forward) and replays it here (minikeras/autodiff/)."""
-        tape = getattr(self, "_call_tape", None)
-        if tape is None:
-            raise NotImplementedError(
-                f"Layer '{self.name}' ({type(self).__name__}) has no `backward` and its call "
-                "was not recorded: it can be trained only after a training call"
-            )
-        return tape.backward(self, dy)
+        its last training call (`forward`) and replays it here; sets `grads` for every
+        trainable weight, its sublayers' included (layers/recorded_call.py)."""
+        return recorded_call.replay(self, dy)
+
+    backward.replays_the_tape = True
 
     def backward_logits(self, dz):
         """The backward pass from dz = dL/d(logits), skipping the output activation."""
@@ -227,19 +302,25 @@ class Layer:
         self.reset_state()
 
     # ------------------------------------------------------------------ what models call
-    def forward(self, x, training=False, mask=None):
-        """`call` with the arguments it declares: what a model runs for each layer. A layer
-        without a backward of its own is recorded by the tape in a training call."""
-        kwargs = {}
+    def forward(self, x, training=False, mask=None, **kwargs):
+        """`call` with the arguments it declares: what a model runs for each layer.
+
+        While a GradientTape records (a custom train_step), the call goes on the tape; a layer
+        without a backward of its own is recorded by a tape of its own in a training call, so
+        that its `backward` can replay it (layers/recorded_call.py).
+        """
         if "training" in self._call_takes:
             kwargs["training"] = training
         if mask is not None and "mask" in self._call_takes:
             kwargs["mask"] = mask
-        if not self.has_own_backward and training:
-            from minikeras.autodiff import layer_tape
-
-            return layer_tape.record_call(self, x, kwargs)
-        return self.call(x, **kwargs)
+        if autodiff.is_recording():
+            return recorded_call.on_the_tape(self, x, kwargs, mask)
+        if self._builtin:
+            return self.call(x, **kwargs)
+        with recorded_call.training_context(training):  # sublayers called without `training`
+            if not self.has_own_backward and recorded_call.must_record(training):
+                return recorded_call.record_call(self, x, kwargs)
+            return self.call(x, **kwargs)
 
     def backward_pass(self, dy, mask=None):
         """`backward` with the mask when it declares one: what a model runs for each layer."""
@@ -273,19 +354,32 @@ class Layer:
                 f'Input 0 of layer "{self.name}" is incompatible with the layer: {detail}'
             )
 
-    def __call__(self, x, training=False):
-        """Build on first use, check the input, run `call`; returns a fresh array.
+    def __call__(self, *args, **kwargs):
+        """Build on first use, check the input, run `call`; returns fresh arrays.
 
         On a KerasTensor (`Dense(3)(Input(shape=(4,)))`) nothing is computed: the call is
         recorded as a node of a graph and a new KerasTensor is returned (see layers/node.py).
+        Inside another layer's call, `training` defaults to that call's, as in Keras.
         """
+        x, rest = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
         if node_module.is_symbolic(x):
             return node_module.call_symbolic(self, x)
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not self.built:
-            self.build((None,) + x.shape[1:])
-        self.check_input_shape(x.shape)
-        return self.forward(x, training=training).copy()
+        training = kwargs.pop("training", None)
+        training = recorded_call.current_training() if training is None else bool(training)
+        mask = kwargs.pop("mask", None)
+        if rest:  # a call with more positional arguments than the input (`call(x, y)`)
+            names = [n for n in self._call_takes if n not in ("self", "training", "mask")][1:]
+            kwargs.update(zip(names, rest))
+        if recorded_call.is_traced(x) or autodiff.is_recording():
+            self.build_once(recorded_call.batch_shape(x))
+            return self.forward(x, training=training, mask=mask, **kwargs)
+        if not isinstance(x, (list, tuple, dict)):
+            x = np.asarray(x)
+            x = np.ascontiguousarray(x, dtype=self.dtype if x.dtype.kind in "fiub" else None)
+        self.build_once(recorded_call.batch_shape(x))
+        if not isinstance(x, (list, tuple, dict)):
+            self.check_input_shape(x.shape)
+        return recorded_call.fresh(self.forward(x, training=training, mask=mask, **kwargs))
 
     @property
     def output(self):
@@ -415,3 +509,20 @@ def _constraint(identifier):
     from minikeras import constraints
 
     return constraints.get(identifier)
+
+
+def _layers_in(value):
+    """The layers in an attribute's value: a layer, or layers in a list, tuple or dict."""
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, Layer)]
+    if isinstance(value, dict):
+        return [item for item in value.values() if isinstance(item, Layer)]
+    return []
+
+
+Layer._call_takes = _parameters(Layer.call)
+Layer._backward_takes = _parameters(Layer.backward)
+Layer.has_own_backward = False
+Layer._builtin = False

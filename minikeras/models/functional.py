@@ -26,7 +26,9 @@ docs/backprop-through-a-graph.md works through an example.
 
 import numpy as np
 
+from minikeras import autodiff
 from minikeras.layers import node as node_module
+from minikeras.layers import recorded_call
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
@@ -202,9 +204,12 @@ class Functional(Model):
         return dxs[0] if len(dxs) == 1 else dxs
 
     # ------------------------------------------------------------------ as a layer
-    def __call__(self, x, training=False):
-        if node_module.is_symbolic(x):
-            return Layer.__call__(self, x)
+    def __call__(self, *args, **kwargs):
+        x = args[0] if args else kwargs.get("inputs")
+        if node_module.is_symbolic(x) or recorded_call.is_traced(x) or autodiff.is_recording():
+            return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
+        training = kwargs.get("training")
+        training = recorded_call.current_training() if training is None else bool(training)
         return self._pack_outputs(as_list(self.call(self._prepare_x(x), training)), copy=True)
 
     def compute_output_shape(self, input_shape):

@@ -21,15 +21,18 @@ the gradient tape.
 
 import numpy as np
 
+from minikeras import autodiff
 from minikeras import callbacks as callbacks_module
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
 from minikeras.layers import node as node_module
+from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.models import outputs as outputs_module
 from minikeras.models.arrays import as_list
+from minikeras.models.compile_metrics import CompileMetrics
 from minikeras.utils import batching, rng
 
 
@@ -38,15 +41,20 @@ class Model(Layer):
 
     def __new__(cls, *args, **kwargs):
         # Model(inputs, outputs) is a graph of layers: Keras hands it to its Functional class
-        # (keras/src/models/model.py `Model.__new__`); Sequential and subclasses are untouched
-        if cls is Model and (
+        # (keras/src/models/model.py `Model.__new__`). A subclass of Model given (inputs,
+        # outputs) keeps its own methods (a custom train_step) on top of Functional's, as Keras
+        # does by injecting Functional into its bases.
+        from minikeras.models.functional import Functional
+
+        functional = (
             len(args) == 2
             or (len(args) == 1 and "outputs" in kwargs)
             or ("inputs" in kwargs and "outputs" in kwargs)
-        ):
-            from minikeras.models.functional import Functional
-
+        )
+        if functional and cls is Model:
             return super().__new__(Functional)
+        if functional and not issubclass(cls, Functional) and cls.__name__ != "Sequential":
+            return super().__new__(_with_functional(cls, Functional))
         return super().__new__(cls)
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
@@ -56,7 +64,7 @@ class Model(Layer):
         self.loss_weights = None
         self.compiled = False
         self.compiled_metrics = []  # compile()'s `metrics` argument
-        self.metrics = []  # Metric objects, made once the labels' shapes are known
+        self.compile_metrics = None  # compiled metrics, made once the labels' shapes are known
         self.loss_tracker = metrics_module.Mean(name="loss")
         self.output_specs = None  # one outputs.OutputSpec per output, set by compile
         self._metric_entries, self._loss_trackers = None, []
@@ -67,7 +75,13 @@ class Model(Layer):
     # ------------------------------------------------------------------ subclasses provide
     @property
     def layers(self):
-        raise NotImplementedError
+        """The model's layers. A subclass of Model: the layers it holds in its attributes."""
+        return self._sublayers()
+
+    def _sublayers(self):
+        if self.has_own_backward:  # Sequential and Functional list their layers themselves
+            return self.layers
+        return Layer._sublayers(self)
 
     @property
     def output_names(self):
@@ -84,35 +98,31 @@ class Model(Layer):
         only the next (where the crossentropy may start from a softmax's logits)."""
         return []
 
+    def build(self, input_shape):
+        """A subclass of Model builds by running its call once on zeros of `input_shape`
+        (its layers create their weights on their first call), as Keras builds it by a
+        symbolic call; that also gives the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = recorded_call.probe_output_shape(self, input_shape)
+        self.built = True
+
+    def backward(self, dy, from_logits=None):
+        """A subclass of Model: the tape's replay of its recorded call (`Layer.backward`)."""
+        return Layer.backward(self, dy)
+
+    backward.replays_the_tape = True
+
     # ------------------------------------------------------------------ weights
-    @property
-    def weights(self):
-        return [w for layer in self.layers for w in layer.weights]
-
-    @weights.setter
-    def weights(self, value):  # Layer.__init__ assigns []; a model's weights are its layers'
-        pass
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        if not self.trainable:
-            return self.weights
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
-
     @property
     def grads(self):
         """dL/dw for every trainable weight, after `backward`, in `trainable_weights` order."""
+        if not self.has_own_backward:
+            return self._tape_grads
         return [g for layer in self.layers if layer.trainable for g in layer.grads]
 
     @grads.setter
-    def grads(self, value):
-        pass
+    def grads(self, value):  # the tape's replay sets a subclass's gradients here
+        self._tape_grads = value
 
     @property
     def weight_regularizers(self):
@@ -131,10 +141,6 @@ class Model(Layer):
     @weight_constraints.setter
     def weight_constraints(self, value):
         pass
-
-    def get_weights(self):
-        """Copies of every weight, layer by layer (kernel, then bias): Keras's order."""
-        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
         """Copy weights in, in Keras's order; checks count and shapes before changing any."""
@@ -199,7 +205,7 @@ class Model(Layer):
         self.optimizer, self.loss, self.loss_weights = optimizer, loss, loss_weights
         self.compiled_metrics = metrics
         self.output_specs = specs
-        self.metrics, self._metric_entries, self._loss_trackers = [], None, []
+        self.compile_metrics, self._metric_entries, self._loss_trackers = None, None, []
         # the arguments as given: a saved file's compile_config holds them, as Keras's does
         self._compile_config = dict(
             loss=loss,
@@ -242,10 +248,6 @@ class Model(Layer):
             )
         self.check_input_shape(x.shape)
         return x
-
-    def check_input_shape(self, shape):
-        if self.layers:
-            self.layers[0].check_input_shape(shape)
 
     def _prepare_y(self, y, n, name="y", out_shape=None, loss=None):
         """Labels checked against the loss and the model's output shape (by default; a model
@@ -293,7 +295,24 @@ class Model(Layer):
         (A model with several inputs or outputs gives several arrays cut together.)"""
         return np.asarray(data)
 
+    def own_steps(self):
+        """Whether this model's class writes its own train_step or test_step (then fit hands
+        it the data as given, and the step decides what a loss and labels are)."""
+        cls = type(self)
+        return cls.train_step is not Model.train_step or cls.test_step is not Model.test_step
+
     def prepare_data(self, x, y, sample_weight=None, class_weight=None):
+        """The checks and conversions fit, evaluate and train_on_batch make at their edge:
+        contiguous arrays in the model's dtype, labels fit for the loss, one weight per sample."""
+        if self.own_steps():
+            if not self.compiled:
+                raise ValueError("You must call `compile()` before using the model.")
+            x = self._prepare_x(x)
+            y = None if y is None else inputs.to_array(y, self.dtype, "y")
+            w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
+            if y is not None and self.output_specs is not None:
+                self._build_metrics(y)
+            return x, y, w
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -314,8 +333,8 @@ class Model(Layer):
             self._metric_entries, self._loss_trackers = outputs_module.build_metrics(
                 self.output_specs, y_shapes, output_shapes
             )
-            self.metrics = [m for m, _ in self._metric_entries]
-            self.metrics += [t for t, _ in self._loss_trackers]
+            if self._metric_entries:
+                self.compile_metrics = CompileMetrics(self._metric_entries)
 
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
@@ -326,12 +345,13 @@ class Model(Layer):
             for i, spec in enumerate(self.output_specs)
         ]
 
-    def compute_loss_and_gradients(self, y, y_pred, sample_weight=None, training=True):
+    def compute_loss_and_gradients(self, y, y_pred, sample_weight=None, training=True, path=None):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
-        gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so."""
+        gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
+        `path`, given)."""
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
-        path = self.logits_path(training)
+        path = self.logits_path(training) if path is None else path
         for i, spec in enumerate(self.output_specs):
             if spec.loss is None:
                 d_outputs.append(None)
@@ -353,8 +373,31 @@ class Model(Layer):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras's `compute_loss`: the total loss (the weighted losses of the outputs plus the
-        weights' penalties), as a number."""
-        return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
+        weights' penalties), as a number.
+
+        While a GradientTape records (a custom `train_step`), the loss is one entry on it: its
+        gradient with respect to each output is the loss's own, from the probabilities (the
+        outputs the tape holds), and the penalties' gradients reach the weights.
+        """
+        if not autodiff.is_recording():
+            return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
+        preds = as_list(y_pred)
+        plain = [autodiff.unwrap(p) for p in preds]
+        y = autodiff.unwrap(y)
+        no_logits = [None] * len(self.output_specs)
+        total, d_outputs = self.compute_loss_and_gradients(
+            y, plain if len(plain) > 1 else plain[0], sample_weight, training, path=no_logits
+        )
+        regularized = self.weight_regularizers
+        penalties = [w for w, _ in regularized]
+
+        def vjp(output_grads):
+            (g,) = output_grads
+            dx = [None if d is None else d * g for d in d_outputs]
+            return dx, [r.gradient(w) * g for w, r in regularized]
+
+        (loss,) = autodiff.record(preds, [np.asarray(total)], vjp, weights=penalties)
+        return loss
 
     def gradients_with_penalties(self, grads):
         """The weights' gradients plus each regularizer's: dL/dw += d penalty(w)/dw."""
@@ -376,7 +419,8 @@ class Model(Layer):
     def compute_gradients(self, x, y, sample_weight=None, training=True):
         """One training step without the update, on checked data (`prepare_data`): forward,
         loss, backward. Returns (y_pred, loss, [dL/dw for w in trainable_weights])."""
-        y_pred = self.forward(x, training=training)
+        with recorded_call.backward_follows():
+            y_pred = self.forward(x, training=training)
         loss, d_outputs = self.compute_loss_and_gradients(y, y_pred, sample_weight, training)
         self.backward(d_outputs, from_logits=self.logits_path(training))
         return y_pred, loss, self.gradients_with_penalties(self.grads)
@@ -413,31 +457,42 @@ class Model(Layer):
         """
         for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
             tracker.update_state(value)
-        ys, preds = as_list(y), as_list(y_pred)
-        for metric, i in self._metric_entries:
-            metric.update_state(ys[i], preds[i])
+        if self.compile_metrics is not None:
+            self.compile_metrics.update_state(y, y_pred)
         return self.get_metrics_result()
 
+    @property
+    def metrics(self):
+        """As Keras lists them: the loss tracker, the compiled metrics (one container),
+        each output's loss tracker, then metrics kept in the model's attributes."""
+        found = [self.loss_tracker] if self.compiled else []
+        if self.compile_metrics is not None:
+            found.append(self.compile_metrics)
+        found += [tracker for tracker, _ in self._loss_trackers]
+        for value in vars(self).values():
+            if isinstance(value, metrics_module.Metric) and all(value is not m for m in found):
+                found.append(value)
+        return found
+
     def get_metrics_result(self):
-        """The logs: every metric's result, sorted by name as Keras's logs are."""
+        """The logs: every metric's result (a container's entries), sorted by name as
+        Keras's logs are (`pythonify_logs` in keras/src/utils/python_utils.py)."""
         # Keras keeps metric totals in floatx variables: report the results rounded to that type
         as_floatx = np.dtype(self.dtype).type
-        logs = {"loss": float(as_floatx(self.loss_tracker.result()))}
+        logs = {}
         for metric in self.metrics:
-            logs[metric.name] = float(as_floatx(metric.result()))
-        return dict(sorted(logs.items()))  # (`pythonify_logs` in keras/src/utils/python_utils.py)
+            result = metric.result()
+            results = result if isinstance(result, dict) else {metric.name: result}
+            logs.update({name: float(as_floatx(value)) for name, value in results.items()})
+        return dict(sorted(logs.items()))
 
     def reset_metrics(self):
-        self.loss_tracker.reset_state()
         for metric in self.metrics:
             metric.reset_state()
 
     @property
     def metrics_names(self):
-        """Keras's order for evaluate()'s list: the loss, the metrics by their own names, each
-        output's loss (then the rest of the logs, sorted: `Trainer._flatten_metrics_in_order`)."""
-        entries, trackers = self._metric_entries or [], self._loss_trackers
-        return ["loss"] + [m.base_name for m, _ in entries] + [t.name for t, _ in trackers]
+        return [metric.name for metric in self.metrics]
 
     # ------------------------------------------------------------------ the training loop
     def fit(
@@ -563,20 +618,15 @@ class Model(Layer):
             for step, (start, stop) in enumerate(batching.batch_slices(n, batch_size)):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                if shuffle:
-                    idx = order[start:stop]
-                    xb, yb = x[idx], y[idx]
-                    wb = None if sample_weight is None else sample_weight[idx]
-                else:
-                    xb, yb = x[start:stop], y[start:stop]
-                    wb = None if sample_weight is None else sample_weight[start:stop]
-                logs = self.train_step((xb, yb, wb))
+                rows = order[start:stop] if shuffle else slice(start, stop)
+                logs = self.train_step(_batch(x, y, sample_weight, rows))
+                logs = pythonify_logs(logs)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = self.get_metrics_result()
-            if val is not None and (epoch + 1) % validation_freq == 0:
+            epoch_logs = dict(logs)  # as Keras: what the epoch's last train_step returned
+            if val is not None and _validate_now(epoch, validation_freq):
                 val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
@@ -615,9 +665,16 @@ class Model(Layer):
         return self._logs_as_list(logs)
 
     def _logs_as_list(self, logs):
-        """The logs in Keras's order (`Trainer._flatten_metrics_in_order`): those named in
-        `metrics_names` first, then the others sorted by name; a lone value alone."""
-        names = [name for name in self.metrics_names if name in logs]
+        """The logs in Keras's order (`Trainer._flatten_metrics_in_order`): the metrics' names
+        (a container's by its metrics' own names) first, then the others sorted by name; a lone
+        value alone."""
+        names = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                names += [m.base_name for m in metric.metrics]
+            else:
+                names.append(metric.name)
+        names = [name for name in names if name in logs]
         values = [logs[name] for name in names]
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
@@ -630,11 +687,9 @@ class Model(Layer):
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            wb = None if sample_weight is None else sample_weight[start:stop]
-            logs = self.test_step((x[start:stop], y[start:stop], wb))
+            logs = pythonify_logs(self.test_step(_batch(x, y, sample_weight, slice(start, stop))))
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs)
-        logs = {k: float(v) for k, v in self.get_metrics_result().items()}
         callback_list.on_test_end(logs)
         return logs
 
@@ -684,10 +739,14 @@ class Model(Layer):
             return logs
         return self._logs_as_list(logs)
 
-    def __call__(self, x, training=False):
-        if node_module.is_symbolic(x):  # a model used as a layer of a functional model
-            return Layer.__call__(self, x)
-        return self.forward(self._prepare_x(x), training=training).copy()
+    def __call__(self, *args, **kwargs):
+        x = args[0] if args else kwargs.get("inputs")
+        if node_module.is_symbolic(x) or recorded_call.is_traced(x) or autodiff.is_recording():
+            return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
+        training = kwargs.get("training")
+        training = recorded_call.current_training() if training is None else bool(training)
+        y = self.forward(self._prepare_x(x), training=training)
+        return recorded_call.fresh(y)
 
     # ------------------------------------------------------------------ description
     def summary(
@@ -752,3 +811,41 @@ def unpack_x_y_sample_weight(data):
         "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
         f"found: {data}"
     )
+
+
+def _batch(x, y, sample_weight, rows):
+    """The batch a step receives, as Keras hands it: (x, y), or (x, y, sample_weight)."""
+    xb = x[rows]
+    yb = None if y is None else y[rows]
+    if sample_weight is None:
+        return (xb, yb) if yb is not None else (xb,)
+    return xb, yb, sample_weight[rows]
+
+
+def _validate_now(epoch, validation_freq):
+    """Keras's `validation_freq`: every N epochs, or at the epochs (from 1) of a list."""
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
+
+
+def pythonify_logs(logs):
+    """A step's logs as Keras passes them on: a flat dict of Python floats (a metric whose
+    result is a dict, as a container of metrics, gives its entries)."""
+    flat = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, dict):
+            flat.update(pythonify_logs(value))
+        else:
+            flat[key] = float(np.asarray(value))
+    return flat
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _with_functional(cls, functional):
+    """`cls` with Functional among its bases (made once per class)."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional), {})
+    return _FUNCTIONAL_SUBCLASSES[cls]

@@ -100,6 +100,10 @@ class Sequential(Model):
         if self.layers:
             self.layers[0].input_gradient_needed = value
 
+    def check_input_shape(self, shape):
+        if self.layers:
+            self.layers[0].check_input_shape(shape)
+
     @property
     def output_names(self):
         return [self.layers[-1].name] if self.layers else [self.name]

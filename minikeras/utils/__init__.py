@@ -3,13 +3,13 @@
 from minikeras.utils import np_utils
 from minikeras.utils.naming import clear_session
 from minikeras.utils.numerical_utils import to_categorical
+from minikeras.utils.object_registration import CustomObjectScope as CustomObjectScope
+from minikeras.utils.object_registration import custom_object_scope as custom_object_scope
+from minikeras.utils.object_registration import get_custom_objects as get_custom_objects
+from minikeras.utils.object_registration import get_registered_name as get_registered_name
+from minikeras.utils.object_registration import get_registered_object as get_registered_object
 from minikeras.utils.object_registration import (
-    CustomObjectScope,
-    custom_object_scope,
-    get_custom_objects,
-    get_registered_name,
-    get_registered_object,
-    register_keras_serializable,
+    register_keras_serializable as register_keras_serializable,
 )
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.rng import set_random_seed

@@ -1,0 +1,45 @@
+"""The metrics given to `compile`, as one metric: Keras's `compile_metrics`.
+
+`model.metrics` lists the loss tracker, then this container, then each output's loss tracker,
+then metrics of your own kept in the model's attributes, as Keras lists them; a custom
+`train_step` updates them all the same way:
+
+    for metric in self.metrics:
+        if metric.name == "loss":
+            metric.update_state(loss)
+        else:
+            metric.update_state(y, y_pred)
+    return {m.name: m.result() for m in self.metrics}     # this one's result is a dict
+"""
+
+from minikeras.models.arrays import as_list
+
+
+class CompileMetrics:
+    """Every compiled metric, each for its output; `result()` is a dict by their log names."""
+
+    name = "compile_metrics"
+
+    def __init__(self, entries):
+        self.entries = entries  # [(metric, output index)], named for the logs
+
+    @property
+    def metrics(self):
+        return [metric for metric, _ in self.entries]
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """compile(metrics=...) are unweighted in Keras: sample weights reach only the loss
+        and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/)."""
+        ys, preds = as_list(y_true), as_list(y_pred)
+        for metric, i in self.entries:
+            metric.update_state(ys[i], preds[i])
+
+    def result(self):
+        return {metric.name: metric.result() for metric, _ in self.entries}
+
+    def reset_state(self):
+        for metric, _ in self.entries:
+            metric.reset_state()
+
+    def __repr__(self):
+        return f"<CompileMetrics name=compile_metrics, metrics={[m.name for m in self.metrics]}>"
