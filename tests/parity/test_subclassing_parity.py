@@ -1,0 +1,163 @@
+"""Subclassed models, layers made of ops and a custom train_step: the same code in Keras and in
+minikeras, on the same weights, trains to the same History and weights.
+
+Tolerances: float64 throughout; a few epochs of Adam on small data differ by rounding only,
+about 1e-15 per operation, amplified by Adam's division by √v on near-zero gradients: 1e-9
+relative on the weights and the history (the float64 bound of tests/parity/test_parity_properties.py).
+"""
+
+import numpy as np
+import pytest
+
+import minikeras
+from minikeras import layers, ops
+
+RTOL = 1e-9
+
+
+def linear_layer(base, ops_module):
+    """A layer written only with ops, as keras.io's "making new layers" guide writes it."""
+
+    class Linear(base):
+        def __init__(self, units=8, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(
+                shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True
+            )
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+
+        def call(self, inputs):
+            return ops_module.tanh(ops_module.matmul(inputs, self.w) + self.b)
+
+    return Linear
+
+
+def subclassed_model(lib, ops_module):
+    Linear = linear_layer(lib.layers.Layer, ops_module)
+
+    class MLP(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.linear = Linear(6)
+            self.hidden = lib.layers.Dense(5, activation="relu")
+            self.out = lib.layers.Dense(3, activation="softmax")
+
+        def call(self, x, training=False):
+            h = self.hidden(self.linear(x))
+            return self.out(ops_module.concatenate([h, -h], axis=-1) * 0.5)
+
+    return MLP()
+
+
+def data(n=24):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(n, 4))
+    y = np.eye(3)[rng.integers(3, size=n)]
+    return x, y
+
+
+@pytest.fixture
+def float64(keras):
+    from minikeras.parity.keras_env import floatx
+
+    with floatx("float64"):
+        yield keras
+
+
+def test_a_subclassed_model_with_an_ops_layer_trains_as_in_keras(float64):
+    keras = float64
+    x, y = data()
+    ours = subclassed_model(minikeras, ops)
+    theirs = subclassed_model(keras, keras.ops)
+    ours.build((None, 4))
+    theirs(x[:1])
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    fit = dict(epochs=3, batch_size=8, shuffle=False, verbose=0)
+    ours_history = ours.fit(x, y, **fit).history
+    theirs_history = theirs.fit(x, y, **fit).history
+    assert sorted(ours_history) == sorted(theirs_history)
+    for key in ours_history:
+        np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=RTOL)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=RTOL)
+
+
+def custom_step_model(lib, tape_class):
+    class CustomModel(lib.Model):
+        def train_step(self, data):
+            x, y = data
+            with tape_class() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(y=y, y_pred=y_pred)
+            trainable_vars = self.trainable_variables
+            gradients = tape.gradient(loss, trainable_vars)
+            self.optimizer.apply(gradients, trainable_vars)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = lib.layers.Input(shape=(4,))
+    hidden = lib.layers.Dense(6, activation="tanh")(inputs)
+    return CustomModel(inputs, lib.layers.Dense(1)(hidden))
+
+
+def test_the_custom_train_step_guide_runs_with_gradient_tape_replaced(float64):
+    """keras.io's "customizing what happens in fit" (TensorFlow) first example: only
+    tf.GradientTape becomes minikeras.GradientTape."""
+    import tensorflow as tf
+
+    keras = float64
+    x, _ = data(32)
+    y = np.sin(x).sum(axis=1, keepdims=True)
+    ours = custom_step_model(minikeras, minikeras.GradientTape)
+    theirs = custom_step_model(keras, tf.GradientTape)
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    fit = dict(epochs=3, batch_size=8, shuffle=False, verbose=0)
+    ours_history = ours.fit(x, y, **fit).history
+    theirs_history = theirs.fit(x, y, **fit).history
+    assert sorted(ours_history) == sorted(theirs_history) == ["loss", "mae"]
+    for key in ours_history:
+        np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=RTOL)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-12)
+
+
+def test_sublayers_and_weights_are_tracked_as_in_keras(keras):
+    """Dense layers kept as attributes of a layer of yours (lists too) are its sublayers."""
+
+    def block(lib):
+        class Block(lib.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.first = lib.layers.Dense(3)
+                self.rest = [lib.layers.Dense(2), lib.layers.Dense(2)]
+
+            def call(self, x):
+                x = self.first(x)
+                for layer in self.rest:
+                    x = layer(x)
+                return x
+
+        return Block()
+
+    x = np.ones((2, 4), "float32")
+    ours, theirs = block(minikeras), block(keras)
+    ours(x), theirs(x)
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    assert len(ours.trainable_variables) == len(theirs.trainable_variables) == 6
+    ours.trainable = False
+    theirs.trainable = False
+    assert ours.trainable_weights == [] and len(theirs.trainable_weights) == 0
+    assert len(ours.non_trainable_weights) == len(theirs.non_trainable_weights) == 6
