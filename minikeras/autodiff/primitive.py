@@ -61,7 +61,8 @@ def primitive(name, forward, *args, **static):
     result = forward(*values, **static)
     if not RECORDING or name not in VJPS:
         return _plain(result)
-    tapes = [tape for tape in RECORDING if any(tape.traces(item) for item in flat)]
+    # every argument is asked (no short-circuit): asking is what watches an accessed Variable
+    tapes = [tape for tape in RECORDING if any([tape.traces(item) for item in flat])]
     if not tapes:
         return _plain(result)
 

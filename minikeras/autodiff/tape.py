@@ -211,11 +211,6 @@ def _map_structure(fn, structure):
 
 
 # ---------------------------------------------------------------- making entries
-def tapes_tracing(items):
-    """The recording tapes that trace at least one of `items` (a flat list)."""
-    return [tape for tape in _recording if any(tape.traces(item) for item in items)]
-
-
 def record(inputs, outputs, vjp, weights=()):
     """Put a computation with a hand-written backward on the tape as ONE entry.
 
@@ -231,7 +226,7 @@ def record(inputs, outputs, vjp, weights=()):
     tapes = [
         tape
         for tape in _recording
-        if any(tape.traces(item) for item in inputs)
+        if any([tape.traces(item) for item in inputs])
         or (tape.watch_accessed_variables and weights)
         or any(id(w) in tape._traced for w in weights)
     ]

@@ -128,6 +128,17 @@ def test_a_variable_used_twice_accumulates_and_is_watched_automatically(keras):
     np.testing.assert_allclose(tape.gradient(loss, w), tf_tape.gradient(tf_loss, tw), rtol=1e-12)
 
 
+def test_a_variable_beside_a_traced_tensor_is_watched_too():
+    """The worked example of docs/autodiff.md: L = Σ (x·w + b)², b broadcast."""
+    x = np.array([1.0, 2.0])
+    w, b = Variable(np.array([3.0, -1.0])), Variable(np.array(0.5))
+    with GradientTape() as tape:
+        loss = ops.sum(ops.square(ops.add(ops.multiply(x, w), b)))  # b meets a traced Tensor
+    assert float(loss) == 14.5
+    dw, db = tape.gradient(loss, [w, b])
+    assert dw.tolist() == [7.0, -6.0] and float(db) == 4.0
+
+
 def test_variable_operators_record_under_the_tape_and_stay_plain_outside():
     w = Variable(np.array([1.0, 2.0, 3.0]))
     assert type(w * 2) is np.ndarray and type(w[0:2]) is np.ndarray
