@@ -189,7 +189,7 @@ def _accumulate(grads, item, grad):
     if value.dtype.kind not in "fc":
         return
     grad = np.asarray(grad)
-    grad = unbroadcast(grad, value.shape).astype(value.dtype, copy=False)
+    grad = np.asarray(unbroadcast(grad, value.shape)).astype(value.dtype, copy=False)
     key = id(item)
     grads[key] = grad if key not in grads else grads[key] + grad
 
