@@ -343,7 +343,7 @@ GRADIENT_OPS = [row for row in OPS if row[3]]
 @settings(max_examples=EXAMPLES)
 @given(data=st.data())
 def test_vjp_matches_tensorflow(keras, tf, name, fn, specs, differentiable, data):
-    """d Σ(cotangent·op(x)) / dx for each argument x, in float64, within 1e-10 (module docstring)."""
+    """d Σ(cotangent·op(x)) / dx for each argument x, float64, within 1e-10 (module docstring)."""
     xs = [_draw(data, spec, "float64") for spec in specs]
     tensors = [tf.constant(x) for x in xs]
     with tf.GradientTape() as tape:
