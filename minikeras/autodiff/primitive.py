@@ -61,7 +61,7 @@ def primitive(name, forward, *args, **static):
     result = forward(*values, **static)
     if not RECORDING or name not in VJPS:
         return _plain(result)
-    # every argument is asked (no short cut): a trainable Variable is watched when first read
+    # every argument is asked (no short-circuit): asking is what watches an accessed Variable
     tapes = [tape for tape in RECORDING if any([tape.traces(item) for item in flat])]
     if not tapes:
         return _plain(result)

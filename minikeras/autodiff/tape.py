@@ -189,7 +189,7 @@ def _accumulate(grads, item, grad):
     if value.dtype.kind not in "fc":
         return
     grad = np.asarray(grad)
-    grad = unbroadcast(grad, value.shape).astype(value.dtype, copy=False)
+    grad = np.asarray(unbroadcast(grad, value.shape)).astype(value.dtype, copy=False)
     key = id(item)
     grads[key] = grad if key not in grads else grads[key] + grad
 
@@ -211,11 +211,6 @@ def _map_structure(fn, structure):
 
 
 # ---------------------------------------------------------------- making entries
-def tapes_tracing(items):
-    """The recording tapes that trace at least one of `items` (a flat list)."""
-    return [tape for tape in _recording if any([tape.traces(item) for item in items])]
-
-
 def record(inputs, outputs, vjp, weights=()):
     """Put a computation with a hand-written backward on the tape as ONE entry.
 

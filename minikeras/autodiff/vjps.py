@@ -270,15 +270,15 @@ def _sparse_softmax_xent_vjp(g, ans, labels, logits):
 
 
 def _gelu_vjp(g, ans, x, approximate=True):
-    if approximate:  # ans = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³)
+    from minikeras.ops.nn import GELU_CUBIC as k
+    from minikeras.ops.nn import GELU_SQRT_HALF as s
+
+    if approximate:  # ans = ½x(1 + tanh u), u = c(x + kx³), c = √(2/π)
         c = math.sqrt(2 / math.pi)
-        t = np.tanh(c * (x + 0.044715 * x**3))
-        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)),)
-    # ans = x·Φ(x): Φ(x) + x·φ(x)
-    return (
-        g
-        * (0.5 * special.erfc(-x / math.sqrt(2)) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
-    )
+        t = np.tanh(c * (x + k * x**3))
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x)),)
+    # ans = ½x·erfc(−sx), s = 1/√2: ½erfc(−sx) + x·s·e^(−s²x²)/√π
+    return (g * (0.5 * special.erfc(-s * x) + x * s * np.exp(-s * s * x * x) / math.sqrt(math.pi)),)
 
 
 def _where(condition, g):

@@ -108,11 +108,17 @@ def gelu(x, approximate=True):
     return primitive("gelu", _gelu, _float(x), approximate=approximate)
 
 
+# TensorFlow's gelu makes its constants float32 tensors before casting them to x's dtype: in
+# float64 too, 0.044715 and 1/√2 are the float32 numbers nearest them (matched to 1e-16)
+GELU_CUBIC = float(np.float32(0.044715))
+GELU_SQRT_HALF = float(np.float32(1 / math.sqrt(2)))
+
+
 def _gelu(x, approximate=True):
     if approximate:
         c = math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + np.tanh(c * (x + 0.044715 * x**3)))
-    return 0.5 * x * special.erfc(-x / math.sqrt(2))
+        return 0.5 * x * (1 + np.tanh(c * (x + GELU_CUBIC * x**3)))
+    return 0.5 * x * special.erfc(-x * GELU_SQRT_HALF)
 
 
 def elu(x, alpha=1.0):

@@ -27,7 +27,10 @@ def _dtype_of(x):
 
 
 def _to(x, dtype):
-    """`x` as an array of `dtype` (a cast, recorded, for Tensors)."""
+    """`x` as an array of `dtype` (a cast, recorded, for Tensors). A Python scalar is made
+    in `dtype` directly: 0.7 through float32 first would be 0.69999999 in float64."""
+    if isinstance(x, (bool, int, float)):
+        return np.asarray(x, dtype=dtype)
     return cast(convert_to_tensor(x), dtype)
 
 
@@ -272,18 +275,28 @@ def _sum_dtype(x):
     }.get(name, name)
 
 
+def _same_dtype(reduce):
+    """np.sum and its kin, in the dtype of their input (NumPy widens int32 to int64)."""
+
+    def forward(x, **static):
+        return reduce(x, dtype=x.dtype, **static)
+
+    forward.__name__ = reduce.__name__
+    return forward
+
+
 def sum(x, axis=None, keepdims=False):
     """Σ x along `axis` (all axes when None)."""
     x = convert_to_tensor(x)
     x = cast(x, _sum_dtype(x))
-    return primitive("sum", np.sum, x, axis=_axis(axis), keepdims=keepdims)
+    return primitive("sum", _same_dtype(np.sum), x, axis=_axis(axis), keepdims=keepdims)
 
 
 def prod(x, axis=None, keepdims=False, dtype=None):
     """Π x along `axis`."""
     x = convert_to_tensor(x)
     x = cast(x, dtype or _sum_dtype(x))
-    return primitive("prod", np.prod, x, axis=_axis(axis), keepdims=keepdims)
+    return primitive("prod", _same_dtype(np.prod), x, axis=_axis(axis), keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims=False):
@@ -354,17 +367,17 @@ def all(x, axis=None, keepdims=False):
 
 
 def cumsum(x, axis=None, dtype=None):
-    """Running sums along `axis` (of the flattened x when None)."""
+    """Running sums along `axis` (of the flattened x when None); keeps x's dtype, as Keras."""
     x = convert_to_tensor(x)
-    x = cast(x, dtype or _sum_dtype(x))
-    return primitive("cumsum", np.cumsum, x, axis=axis)
+    x = cast(x, dtype or ("int32" if x.dtype == bool else x.dtype))
+    return primitive("cumsum", _same_dtype(np.cumsum), x, axis=axis)
 
 
 def cumprod(x, axis=None, dtype=None):
     """Running products along `axis`."""
     x = convert_to_tensor(x)
-    x = cast(x, dtype or _sum_dtype(x))
-    return primitive("cumprod", np.cumprod, x, axis=axis)
+    x = cast(x, dtype or ("int32" if x.dtype == bool else x.dtype))
+    return primitive("cumprod", _same_dtype(np.cumprod), x, axis=axis)
 
 
 def count_nonzero(x, axis=None):
@@ -638,8 +651,7 @@ def ones(shape, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    """An array of `fill_value` (its dtype unless `dtype`: a Python float gives floatx)."""
-    dtype = dtype or result_type(_dtype_of(fill_value))
+    """An array of `fill_value`, floatx unless `dtype` (an int fill value too, as Keras)."""
     return np.full(shape, unwrap(fill_value), dtype=standardize_dtype(dtype))
 
 
