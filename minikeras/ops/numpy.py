@@ -42,7 +42,7 @@ def _promote(*xs, dtype=None):
 
 def _check_broadcast(name, *xs):
     """Keras's numpy backend lets NumPy's error through; this names both shapes."""
-    shapes = [np.shape(unwrap(x)) for x in xs]
+    shapes = [tuple(1 if d is None else d for d in np.shape(unwrap(x))) for x in xs]  # None: any
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
