@@ -5,6 +5,7 @@ from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
+from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.merging import (
     Add,
@@ -35,6 +36,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "KerasTensor",
+    "Lambda",
     "Layer",
     "Maximum",
     "Minimum",

@@ -106,6 +106,7 @@ class Layer:
         self.weight_regularizers = []  # (weight, regularizer): penalties the model adds
         self.weight_constraints = []  # (weight, constraint): projections after each update
         self._call_tape = None  # what the tape recorded of the last training call (no backward)
+        self._losses = []  # what add_loss was given during the last call
         self._buffers = {}
         self.input_shape = None  # (None, features, ...) once built
         self.output_shape = None
@@ -301,6 +302,26 @@ class Layer:
     def reset_states(self):  # Keras 2's spelling, still in Keras 3
         self.reset_state()
 
+    # ------------------------------------------------------------------ added losses
+    def add_loss(self, loss):
+        """Add a term to the loss the model trains on (Keras's `add_loss`), from inside `call`:
+        an activity penalty, say. It counts for the call that added it."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """The terms added by add_loss in the last call, this layer's and its sublayers'."""
+        found = list(self._losses)
+        for layer in self._sublayers():
+            found += layer.losses
+        return found
+
+    def clear_losses(self):
+        """Forget the added terms (done before each call of a model, as Keras does)."""
+        self._losses = []
+        for layer in self._sublayers():
+            layer.clear_losses()
+
     # ------------------------------------------------------------------ what models call
     def forward(self, x, training=False, mask=None, **kwargs):
         """`call` with the arguments it declares: what a model runs for each layer.
@@ -315,8 +336,9 @@ class Layer:
             kwargs["mask"] = mask
         if autodiff.is_recording():
             return recorded_call.on_the_tape(self, x, kwargs, mask)
-        if self._builtin:
+        if self._builtin and self.has_own_backward:  # the fast path of built-in layers
             return self.call(x, **kwargs)
+        self._losses = []  # add_loss terms count for the call that adds them
         with recorded_call.training_context(training):  # sublayers called without `training`
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)

@@ -143,8 +143,9 @@ def _regroup(like, flat):
 class CallTape:
     """One recorded training call: the tape, the Tensors it started from and the outputs."""
 
-    def __init__(self, tape, inputs, outputs):
+    def __init__(self, tape, inputs, outputs, losses):
         self.tape, self.inputs, self.outputs = tape, inputs, outputs
+        self.losses = losses  # the add_loss terms of the call: they count in its backward too
 
 
 def record_call(layer, x, kwargs):
@@ -154,7 +155,8 @@ def record_call(layer, x, kwargs):
     with tape:
         tape.watch(_flat(inputs))
         outputs = layer.call(inputs, **kwargs)
-    layer._call_tape = CallTape(tape, inputs, outputs)
+    losses = [loss for loss in layer.losses if isinstance(loss, Tensor)]
+    layer._call_tape = CallTape(tape, inputs, outputs, losses)
     return _unwrap(outputs)
 
 
@@ -185,6 +187,7 @@ def replay(layer, dy):
     weights = layer.trainable_weights
     inputs = _flat(recorded.inputs)
     traced = [(out, d) for out, d in zip(outputs, seeds) if isinstance(out, Tensor)]
+    traced += [(loss, np.ones_like(loss.value)) for loss in recorded.losses]  # d(Σ terms) = 1
     if not traced:  # the output does not depend on anything recorded
         layer.grads = [np.zeros_like(w.value) for w in weights]
         return _regroup(recorded.inputs, [None] * len(inputs))

@@ -21,7 +21,7 @@ the gradient tape.
 
 import numpy as np
 
-from minikeras import autodiff
+from minikeras import autodiff, ops
 from minikeras import callbacks as callbacks_module
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
@@ -369,6 +369,8 @@ class Model(Layer):
             d_outputs.append(d)
         for weight, regularizer in self.weight_regularizers:
             total = total + regularizer(weight)
+        for term in self.losses:  # add_loss terms of the last call (their gradients: the tape's)
+            total = total + np.asarray(autodiff.unwrap(term)).sum()
         return total, d_outputs
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -396,7 +398,11 @@ class Model(Layer):
             dx = [None if d is None else d * g for d in d_outputs]
             return dx, [r.gradient(w) * g for w, r in regularized]
 
+        added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
+        total = total - sum(np.asarray(term.value).sum() for term in added)
         (loss,) = autodiff.record(preds, [np.asarray(total)], vjp, weights=penalties)
+        for term in added:  # on the tape, so that their gradients reach the weights
+            loss = loss + ops.sum(term)
         return loss
 
     def gradients_with_penalties(self, grads):
@@ -419,6 +425,7 @@ class Model(Layer):
     def compute_gradients(self, x, y, sample_weight=None, training=True):
         """One training step without the update, on checked data (`prepare_data`): forward,
         loss, backward. Returns (y_pred, loss, [dL/dw for w in trainable_weights])."""
+        self.clear_losses()
         with recorded_call.backward_follows():
             y_pred = self.forward(x, training=training)
         loss, d_outputs = self.compute_loss_and_gradients(y, y_pred, sample_weight, training)
@@ -437,6 +444,7 @@ class Model(Layer):
     def test_step(self, data):
         """Forward and loss only."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self.clear_losses()
         y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
         self.loss_tracker.update_state(loss, sample_weight=len(x))

@@ -161,3 +161,44 @@ def test_sublayers_and_weights_are_tracked_as_in_keras(keras):
     theirs.trainable = False
     assert ours.trainable_weights == [] and len(theirs.trainable_weights) == 0
     assert len(ours.non_trainable_weights) == len(theirs.non_trainable_weights) == 6
+
+
+def add_loss_model(lib, ops_module):
+    class ActivityRegularization(lib.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(1e-2 * ops_module.sum(ops_module.square(inputs)))
+            return inputs
+
+    return lib.Sequential(
+        [
+            lib.layers.Input(shape=(4,)),
+            lib.layers.Dense(5, activation="tanh"),
+            ActivityRegularization(),
+            lib.layers.Lambda(lambda x: ops_module.square(x) + x),
+            lib.layers.Dense(2),
+        ]
+    )
+
+
+def residual_model(lib, ops_module):
+    x = lib.layers.Input(shape=(4,))
+    h = lib.layers.Dense(4, activation="relu")(x)
+    y = ops_module.tanh(h + x) * 0.5
+    return lib.Model(x, lib.layers.Dense(2)(y[:, :3]))
+
+
+@pytest.mark.parametrize("build", [add_loss_model, residual_model])
+def test_add_loss_lambda_and_ops_on_symbolic_tensors_train_as_in_keras(float64, build):
+    keras = float64
+    x, _ = data(20)
+    y = np.cos(x[:, :2])
+    ours, theirs = build(minikeras, ops), build(keras, keras.ops)
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="mse")
+    fit = dict(epochs=2, batch_size=5, shuffle=False, verbose=0)
+    ours_history = ours.fit(x, y, **fit).history
+    theirs_history = theirs.fit(x, y, **fit).history
+    np.testing.assert_allclose(ours_history["loss"], theirs_history["loss"], rtol=RTOL)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-12)
