@@ -47,16 +47,13 @@ def map_graph(inputs, outputs):
     for tensor in outputs:
         visit(tensor, "(model output)")
 
+    # an Input no output reads is kept, as Keras keeps it (a loss added with add_loss, or a
+    # layer reading it together with another input, may use it)
     unused = [t for t in inputs if t.node not in done]
-    if unused:
-        raise ValueError(
-            f"Input '{unused[0].layer.name}' is not used to compute any of the outputs "
-            f"{[t.layer.name for t in outputs]}. Remove it from `inputs`, or connect it. "
-            "(Keras accepts an unused input, for losses added with add_loss, which minikeras "
-            "does not have.)"
-        )
+    for tensor in unused:
+        visit(tensor, "(model input)")
 
-    layers = _keras_layer_order(order, first_seen)
+    layers = _keras_layer_order(order, first_seen, [t.layer for t in unused])
     counts = Counter(layer.name for layer in layers)
     for name, count in counts.items():
         if count > 1:
@@ -67,9 +64,13 @@ def map_graph(inputs, outputs):
     return order, layers
 
 
-def _keras_layer_order(order, first_seen):
-    """Layers sorted as Keras sorts them: deepest first, then in the order the walk met them."""
+def _keras_layer_order(order, first_seen, unused_inputs=()):
+    """Layers sorted as Keras sorts them: deepest first, then in the order the walk met them
+    (an unused Input counts as one of the deepest)."""
     _, layer_depth = node_depths(order)
+    deepest = max(layer_depth.values())
+    for layer in unused_inputs:
+        layer_depth[layer] = deepest
     return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
 
 

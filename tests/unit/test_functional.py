@@ -476,10 +476,19 @@ def test_output_not_reachable_from_the_inputs():
         Model(a, Dense(1)(Add()([a, b])))
 
 
-def test_an_input_never_used():
-    a, b = Input((3,), name="a"), Input((3,), name="unused")
-    with pytest.raises(ValueError, match="Input 'unused' is not used"):
-        Model([a, b], Dense(1)(a))
+def test_an_input_never_used_is_accepted_as_keras_accepts_it(keras):
+    def build(lib):
+        a = lib.layers.Input((3,), name="a")
+        b = lib.layers.Input((2,), name="unused")
+        return lib.Model([a, b], lib.layers.Dense(1, name="out")(a))
+
+    ours, theirs = build(minikeras), build(keras)
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    theirs.set_weights(ours.get_weights())
+    x = [np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")]
+    np.testing.assert_allclose(
+        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-6
+    )
 
 
 def test_a_cycle():
