@@ -3,14 +3,14 @@ minikeras, on the same weights, trains to the same History and weights.
 
 Tolerances: float64 throughout; a few epochs of Adam on small data differ by rounding only,
 about 1e-15 per operation, amplified by Adam's division by √v on near-zero gradients: 1e-9
-relative on the weights and the history (the float64 bound of tests/parity/test_parity_properties.py).
+relative on the weights and the history (the float64 bound of the parity property tests).
 """
 
 import numpy as np
 import pytest
 
 import minikeras
-from minikeras import layers, ops
+from minikeras import ops
 
 RTOL = 1e-9
 
