@@ -204,7 +204,9 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         value = np.ascontiguousarray(initializers.get(initializer)(shape, dtype=dtype), dtype)
-        name = name or f"variable_{len(self._trainable_variables + self._non_trainable_variables)}"
+        if name is None:  # Keras's names: variable, variable_1, ...
+            count = len(self._trainable_variables + self._non_trainable_variables)
+            name = f"variable_{count}" if count else "variable"
         variable = Variable.wrap(value, trainable=trainable, name=name, path=f"{self.name}/{name}")
         if trainable:
             variable.trainable = self._trainable
