@@ -68,6 +68,8 @@ def check_same_length(**arrays):
 
 def sample_weights(sample_weight, class_weight, y, n, dtype):
     """One weight per sample, from `sample_weight` or `class_weight` {class: weight}; or None."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
     if sample_weight is not None:
         w = to_array(sample_weight, dtype, "sample_weight")
         if w.ndim == 2 and w.shape[1] == 1:
@@ -83,13 +85,16 @@ def sample_weights(sample_weight, class_weight, y, n, dtype):
             raise ValueError(
                 f"`class_weight` must be a dict {{class: weight}}; received {class_weight!r}"
             )
-        classes = np.argmax(y, axis=-1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(n)
-        classes = classes.astype(np.int64)
-        missing = sorted(set(np.unique(classes).tolist()) - set(class_weight))
-        if missing:
-            raise ValueError(
-                f"`class_weight` must contain all classes in the data. The classes {missing} "
-                "exist in the data but not in `class_weight`."
-            )
-        return np.array([class_weight[c] for c in classes.tolist()], dtype=dtype)
+        return class_weights_to_sample_weights(y, class_weight, dtype)
     return None
+
+
+def class_weights_to_sample_weights(y, class_weight, dtype):
+    """Each sample's weight is its class's: the argmax of a one-hot (or soft) row, a label
+    rounded to the nearest class; a class the dict does not name weighs 1, as in Keras 3
+    (`class_weight_to_sample_weights` in keras/src/trainers/data_adapters/)."""
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else y[..., 0]
+    classes = np.round(y).astype(np.int64)
+    return np.array([class_weight.get(c, 1.0) for c in classes.tolist()], dtype=dtype)

@@ -169,14 +169,26 @@ class Model(Layer):
         return int(sum(w.size for w in self.weights))
 
     def get_layer(self, name=None, index=None):
+        """A layer by name or by index (Keras's messages for neither, both, or one too far)."""
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
         if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
             return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(
-            f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
-        )
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
     # ------------------------------------------------------------------ compile
     def compile(

@@ -179,10 +179,10 @@ BAD_SHAPES = {
         ValueError,
         ["sample_weight", "(40,)", "(7,)"],
     ),
-    "class weight missing a class": (
-        lambda m: m.fit(X, Y, class_weight={0: 1.0, 1: 1.0}, verbose=0),
+    "class weight with sample weight": (
+        lambda m: m.fit(X, Y, class_weight={0: 1.0}, sample_weight=np.ones(N), verbose=0),
         ValueError,
-        ["class_weight", "[2, 3]"],
+        ["class_weight", "sample_weight", "same time"],
     ),
     "validation_split out of range": (
         lambda m: m.fit(X, Y, validation_split=1.5, verbose=0),

@@ -1,0 +1,186 @@
+"""Behaviours found to differ from Keras in a side-by-side review, now the same: each test runs
+the same code on Keras and on minikeras (float64, so that rounding does not hide a difference;
+1e-10 relative is the float64 bound of the parity suite)."""
+
+import numpy as np
+import pytest
+
+import minikeras
+
+RTOL = 1e-10
+
+
+@pytest.fixture
+def keras64(keras):
+    from minikeras.parity.keras_env import floatx
+
+    with floatx("float64"):
+        yield keras
+
+
+def twins(keras, build):
+    ours, theirs = build(minikeras), build(keras)
+    theirs.set_weights(ours.get_weights())
+    return ours, theirs
+
+
+def mlp(lib, outputs=3, activation="softmax"):
+    return lib.Sequential(
+        [
+            lib.layers.Input(shape=(4,)),
+            lib.layers.Dense(5, activation="tanh"),
+            lib.layers.Dense(outputs, activation=activation),
+        ]
+    )
+
+
+def data(n=20, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 4)), np.eye(classes)[rng.integers(classes, size=n)]
+
+
+def fit_both(ours, theirs, x, y, **kwargs):
+    kwargs = {"epochs": 2, "batch_size": 6, "shuffle": False, "verbose": 0, **kwargs}
+    return ours.fit(x, y, **kwargs).history, theirs.fit(x, y, **kwargs).history
+
+
+def assert_same(ours_history, theirs_history, ours, theirs):
+    assert sorted(ours_history) == sorted(theirs_history)
+    for key in ours_history:
+        np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=RTOL)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-13)
+
+
+@pytest.mark.parametrize("loss_weights", [0.5, [0.25], {"output": 2.0}])
+def test_sequential_applies_loss_weights(keras64, loss_weights):
+    ours, theirs = twins(keras64, mlp)
+    if isinstance(loss_weights, dict):  # keyed by the output layer's name in each library
+        ours_weights = {ours.layers[-1].name: 2.0}
+        theirs_weights = {theirs.layers[-1].name: 2.0}
+    else:
+        ours_weights = theirs_weights = loss_weights
+    ours.compile(optimizer="sgd", loss="categorical_crossentropy", loss_weights=ours_weights)
+    theirs.compile(optimizer="sgd", loss="categorical_crossentropy", loss_weights=theirs_weights)
+    x, y = data()
+    assert_same(*fit_both(ours, theirs, x, y), ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "labels", ["one_hot", "soft"], ids=["a partial dict, one-hot", "soft labels rounded"]
+)
+def test_class_weight_as_keras_3(keras64, labels):
+    ours, theirs = twins(keras64, mlp)
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x, y = data()
+    if labels == "soft":
+        y = 0.8 * y + 0.2 / 3
+    weights = {1: 3.0}  # class 0 and 2 unnamed: weight 1.0 in Keras 3
+    assert_same(*fit_both(ours, theirs, x, y, class_weight=weights), ours, theirs)
+
+
+def test_class_weight_with_sample_weight_is_refused_by_both(keras64):
+    x, y = data()
+    for lib in (minikeras, keras64):
+        model = mlp(lib)
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+        with pytest.raises(ValueError, match="class_weight"):
+            model.fit(x, y, class_weight={0: 2.0}, sample_weight=np.ones(len(x)), verbose=0)
+
+
+def test_a_softmax_followed_by_dropout_keeps_the_logits_at_evaluation(keras64):
+    """A saturated softmax: from its logits (Keras's path, Dropout passing them on at
+    inference) the loss is large; from clipped probabilities it would stop at 16.1."""
+
+    def build(lib):
+        return lib.Sequential(
+            [
+                lib.layers.Input(shape=(1,)),
+                lib.layers.Dense(2, activation="softmax"),
+                lib.layers.Dropout(0.5),
+            ]
+        )
+
+    ours, theirs = build(minikeras), build(keras64)
+    weights = [np.array([[40.0, -40.0]]), np.zeros(2)]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    x, y = np.ones((4, 1)), np.tile([0.0, 1.0], (4, 1))
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    ours_loss = ours.evaluate(x, y, verbose=0)
+    theirs_loss = theirs.evaluate(x, y, verbose=0)
+    assert theirs_loss > 17
+    np.testing.assert_allclose(ours_loss, theirs_loss, rtol=RTOL)
+
+
+def test_validation_freq_as_a_list(keras64):
+    ours, theirs = twins(keras64, mlp)
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x, y = data(30)
+    kwargs = dict(epochs=4, validation_split=0.2, validation_freq=[1, 3])
+    ours_history, theirs_history = fit_both(ours, theirs, x, y, **kwargs)
+    assert len(ours_history["val_loss"]) == len(theirs_history["val_loss"]) == 2
+    assert_same(ours_history, theirs_history, ours, theirs)
+
+
+def test_two_metrics_with_one_name(keras64):
+    ours, theirs = twins(keras64, lambda lib: mlp(lib, outputs=1, activation="sigmoid"))
+    x, _ = data()
+    y = (x[:, :1] > 0).astype("float64")
+    ours.compile(
+        optimizer="sgd",
+        loss="binary_crossentropy",
+        metrics=[
+            minikeras.metrics.BinaryAccuracy(threshold=0.3),
+            minikeras.metrics.BinaryAccuracy(threshold=0.7),
+        ],
+    )
+    theirs.compile(
+        optimizer="sgd",
+        loss="binary_crossentropy",
+        metrics=[
+            keras64.metrics.BinaryAccuracy(threshold=0.3),
+            keras64.metrics.BinaryAccuracy(threshold=0.7),
+        ],
+    )
+    ours_history, theirs_history = fit_both(ours, theirs, x, y)
+    assert sorted(ours_history) == ["binary_accuracy", "binary_accuracy_1", "loss"]
+    assert_same(ours_history, theirs_history, ours, theirs)
+
+
+def test_an_error_in_fit_keeps_the_completed_epochs(keras64):
+    def failing(lib):
+        class Fail(lib.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1:
+                    raise RuntimeError("stop")
+
+        return Fail()
+
+    ours, theirs = twins(keras64, mlp)
+    for model in (ours, theirs):
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+    x, y = data()
+    for model, lib in ((ours, minikeras), (theirs, keras64)):
+        with pytest.raises(RuntimeError, match="stop"):
+            model.fit(
+                x, y, epochs=5, batch_size=6, shuffle=False, verbose=0, callbacks=[failing(lib)]
+            )
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-13)
+    assert int(ours.optimizer.iterations) == int(theirs.optimizer.iterations.numpy()) == 8
+
+
+def test_metrics_names_and_get_layer_as_keras(keras64):
+    ours, theirs = twins(keras64, mlp)
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y = data()
+    fit_both(ours, theirs, x, y, epochs=1)
+    assert ours.metrics_names == theirs.metrics_names
+    for model in (ours, theirs):
+        with pytest.raises(ValueError, match="index 5"):
+            model.get_layer(index=5)
