@@ -640,7 +640,7 @@ class Model(Layer):
                     callback_list.on_train_batch_begin(step)
                 rows = order[start:stop] if shuffle else slice(start, stop)
                 logs = self.train_step(_batch(x, y, sample_weight, rows))
-                logs = pythonify_logs(logs)
+                logs = callbacks_module.pythonify_logs(logs)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -707,7 +707,8 @@ class Model(Layer):
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            logs = pythonify_logs(self.test_step(_batch(x, y, sample_weight, slice(start, stop))))
+            logs = self.test_step(_batch(x, y, sample_weight, slice(start, stop)))
+            logs = callbacks_module.pythonify_logs(logs)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs)
         callback_list.on_test_end(logs)
@@ -847,18 +848,6 @@ def _validate_now(epoch, validation_freq):
     if isinstance(validation_freq, int):
         return (epoch + 1) % validation_freq == 0
     return (epoch + 1) in validation_freq
-
-
-def pythonify_logs(logs):
-    """A step's logs as Keras passes them on: a flat dict of Python floats (a metric whose
-    result is a dict, as a container of metrics, gives its entries)."""
-    flat = {}
-    for key, value in (logs or {}).items():
-        if isinstance(value, dict):
-            flat.update(pythonify_logs(value))
-        else:
-            flat[key] = float(np.asarray(value))
-    return flat
 
 
 _FUNCTIONAL_SUBCLASSES = {}

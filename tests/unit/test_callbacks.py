@@ -764,6 +764,12 @@ def test_early_stopping_decides_as_keras(
 
 def test_docstring_examples_run():
     import doctest
+    import importlib
+    import pkgutil
 
-    result = doctest.testmod(mk)
-    assert result.attempted > 10 and result.failed == 0
+    modules = [mk] + [
+        importlib.import_module(f"minikeras.callbacks.{info.name}")
+        for info in pkgutil.iter_modules(mk.__path__)
+    ]
+    results = [doctest.testmod(module) for module in modules]
+    assert sum(r.attempted for r in results) > 10 and sum(r.failed for r in results) == 0
