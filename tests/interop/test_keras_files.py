@@ -379,13 +379,19 @@ def test_functional_keras_model_opens(keras, tmp_path):
     np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(keras_model(x)), atol=1e-6)
 
 
-def test_a_lambda_layer_in_a_keras_file_is_refused(keras, tmp_path):
+def test_a_lambda_layer_in_a_keras_file_loads_only_outside_safe_mode(keras, tmp_path):
+    """As Keras: a lambda's bytecode is code from the file, refused in safe mode."""
     keras_model = keras.Sequential(
         [keras.layers.Input((2,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(1)]
     )
     keras_model.save(tmp_path / "lambda.keras")  # Keras stores the lambda's bytecode
-    with pytest.raises(mk.saving.BadFileError, match="'Lambda'"):
+    with pytest.raises(ValueError, match="safe_mode=False"):
         mk.models.load_model(tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        keras.saving.load_model(tmp_path / "lambda.keras")
+    model = mk.models.load_model(tmp_path / "lambda.keras", safe_mode=False)
+    x = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), keras_model.predict(x, verbose=0))
 
 
 def test_flatten_and_dropout_keras_model_opens(keras, tmp_path):
