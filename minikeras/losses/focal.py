@@ -162,19 +162,25 @@ class CategoricalFocalCrossentropy(Loss):
             y = y * (1 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
         return y
 
+    def _alpha(self, dtype):
+        # a list of alphas becomes a float32 tensor in Keras before it multiplies: same rounding
+        if isinstance(self.alpha, (list, tuple, np.ndarray)):
+            return np.asarray(self.alpha, np.float32).astype(dtype)
+        return dtype.type(self.alpha)
+
     def _probabilities(self, y_pred):
         return _softmax(y_pred) if self.from_logits else y_pred
 
     def call(self, y_true, y_pred):
         p = self._probabilities(y_pred)
         q = _clip(p / np.sum(p, axis=-1, keepdims=True))
-        alpha = np.asarray(self.alpha, dtype=y_pred.dtype)
+        alpha = self._alpha(y_pred.dtype)
         return np.sum(alpha * np.power(1 - q, self.gamma) * (-y_true * np.log(q)), axis=-1)
 
     def gradient(self, y_true, y_pred):
         p = self._probabilities(y_pred)
         q = _clip(p / np.sum(p, axis=-1, keepdims=True))
-        alpha = np.asarray(self.alpha, dtype=y_pred.dtype)
+        alpha = self._alpha(y_pred.dtype)
         cce = -y_true * np.log(q)
         dq = alpha * (
             -self.gamma * np.power(1 - q, self.gamma - 1) * cce

@@ -125,7 +125,8 @@ class LogCosh(Loss):
 
     def call(self, y_true, y_pred):
         x = y_pred - y_true
-        log2 = y_pred.dtype.type(np.log(2.0))
+        # Keras's log 2 is `ops.log(2.0)`, computed in float32, then cast: the same constant here
+        log2 = y_pred.dtype.type(np.log(np.float32(2.0)))
         return np.mean(x + np.logaddexp(0, -2 * x) - log2, axis=-1)
 
     def gradient(self, y_true, y_pred):
