@@ -8,11 +8,11 @@ docs/regularization.md).
 >>> import numpy as np
 >>> from minikeras import regularizers
 >>> w = np.array([[1.0, -2.0], [0.5, 0.0]])
->>> float(regularizers.L2(0.01)(w))
-0.0525
->>> regularizers.L2(0.01).gradient(w)
-array([[ 0.02, -0.04],
-       [ 0.01,  0.  ]])
+>>> float(regularizers.L2(0.25)(w))
+1.3125
+>>> regularizers.L2(0.25).gradient(w)
+array([[ 0.5 , -1.  ],
+       [ 0.25,  0.  ]])
 """
 
 import math

@@ -7,6 +7,9 @@ rtol 1e-6, atol 1e-8. The data keep every kink (|e| = δ of Huber, 1 − y·p = 
 ties of categorical hinge's max, clip bounds) at least 1e-3 away, so ε = 1e-6 never crosses one.
 """
 
+import doctest
+import pathlib
+
 import numpy as np
 import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
@@ -291,3 +294,9 @@ def test_constraints_by_hand():
     np.testing.assert_allclose(min_max(w), w * desired / (np.array([5.0, 0.1]) + eps))
     assert isinstance(constraints.get("max_norm"), constraints.MaxNorm)
     assert constraints.get(constraints.serialize(constraints.UnitNorm(1))).axis == 1
+
+
+def test_the_regularization_page_examples_run():
+    page = pathlib.Path(__file__).parents[2] / "docs" / "regularization.md"
+    result = doctest.testfile(str(page), module_relative=False)
+    assert result.attempted >= 6 and result.failed == 0
