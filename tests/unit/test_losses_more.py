@@ -300,3 +300,140 @@ def test_the_regularization_page_examples_run():
     page = pathlib.Path(__file__).parents[2] / "docs" / "regularization.md"
     result = doctest.testfile(str(page), module_relative=False)
     assert result.attempted >= 6 and result.failed == 0
+
+
+# ------------------------------------------------------------------ Keras's golden values
+# keras/src/losses/losses_test.py (inputs and expected values copied as data; Keras asserts them
+# to 3 decimals, as here)
+REG_TRUE = np.array([[1, 9, 2], [-5, -2, 6]])
+REG_PRED = np.array([[4, 8, 12], [8, 1, 3]], dtype="float32")
+TIME_TRUE = np.asarray([1, 9, 2, -5, -2, 6]).reshape(2, 3, 1)
+TIME_PRED = np.asarray([4, 8, 12, 8, 1, 3]).reshape(2, 3, 1)
+TIME_WEIGHTS = np.array([3, 6, 5, 0, 4, 2]).reshape((2, 3))
+HINGE_TRUE = np.array([[0.0, 1.0], [0.0, 0.0]])
+HINGE_PRED = np.array([[0.6, 0.4], [0.4, 0.6]])
+FOCAL_TRUE = np.asarray([1, 0, 1, 0]).reshape([2, 2])
+FOCAL_PRED = np.asarray([0.9, 0.8, 0.7, 0.2], dtype=np.float32).reshape([2, 2])
+FOCAL_LOGITS_TRUE = np.array([[1, 1, 0], [0, 1, 0]], dtype="float32")
+FOCAL_LOGITS = np.array([[1.5, -2.7, 2.9], [-3.8, 1.2, -4.5]])
+CCE_TRUE = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+CCE_PRED = np.array([[0.9, 0.05, 0.05], [0.5, 0.89, 0.6], [0.05, 0.01, 0.94]], dtype="float32")
+CCE_LOGITS = np.array([[8.0, 1.0, 1.0], [0.0, 9.0, 1.0], [2.0, 3.0, 5.0]])
+
+GOLDEN = [
+    ("mape", losses.MeanAbsolutePercentageError(), REG_TRUE, REG_PRED, None, 211.8518),
+    ("mape scalar", losses.MeanAbsolutePercentageError(), REG_TRUE, REG_PRED, 2.3, 487.259),
+    (
+        "mape column",
+        losses.MeanAbsolutePercentageError(),
+        REG_TRUE,
+        REG_PRED,
+        np.array([[1.2], [3.4]]),
+        422.8888,
+    ),
+    (
+        "mape timestep",
+        losses.MeanAbsolutePercentageError(),
+        TIME_TRUE,
+        TIME_PRED,
+        TIME_WEIGHTS,
+        694.4444,
+    ),
+    (
+        "mape none",
+        losses.MeanAbsolutePercentageError(reduction=None),
+        REG_TRUE,
+        REG_PRED,
+        2.3,
+        [621.8518, 352.6666],
+    ),
+    (
+        "mape mean_with_sample_weight",
+        losses.MeanAbsolutePercentageError(reduction="mean_with_sample_weight"),
+        REG_TRUE,
+        REG_PRED,
+        np.array([[1.2], [3.4]]),
+        183.865,
+    ),
+    ("msle", losses.MeanSquaredLogarithmicError(), REG_TRUE, REG_PRED, None, 1.4370),
+    ("msle scalar", losses.MeanSquaredLogarithmicError(), REG_TRUE, REG_PRED, 2.3, 3.3051),
+    (
+        "msle column",
+        losses.MeanSquaredLogarithmicError(),
+        REG_TRUE,
+        REG_PRED,
+        np.array([[1.2], [3.4]]),
+        3.7856,
+    ),
+    (
+        "msle timestep",
+        losses.MeanSquaredLogarithmicError(),
+        TIME_TRUE,
+        TIME_PRED,
+        TIME_WEIGHTS,
+        2.647374,
+    ),
+    ("hinge", losses.Hinge(), HINGE_TRUE, HINGE_PRED, None, 1.3),
+    ("hinge sum", losses.Hinge(reduction="sum"), HINGE_TRUE, HINGE_PRED, None, 2.6),
+    ("hinge none", losses.Hinge(reduction=None), HINGE_TRUE, HINGE_PRED, None, [1.1, 1.5]),
+    ("hinge weighted", losses.Hinge(), HINGE_TRUE, HINGE_PRED, [1, 0], 0.55),
+    (
+        "hinge none weighted",
+        losses.Hinge(reduction=None),
+        HINGE_TRUE,
+        HINGE_PRED,
+        [1, 0],
+        [1.1, 0.0],
+    ),
+    ("squared hinge", losses.SquaredHinge(), HINGE_TRUE, HINGE_PRED, None, 1.86),
+    (
+        "squared hinge none",
+        losses.SquaredHinge(reduction=None),
+        HINGE_TRUE,
+        HINGE_PRED,
+        None,
+        [1.46, 2.26],
+    ),
+    ("squared hinge weighted", losses.SquaredHinge(), HINGE_TRUE, HINGE_PRED, [1, 0], 0.73),
+    ("categorical hinge", losses.CategoricalHinge(), HINGE_TRUE, HINGE_PRED, None, 1.4),
+    (
+        "categorical hinge none",
+        losses.CategoricalHinge(reduction=None),
+        HINGE_TRUE,
+        HINGE_PRED,
+        None,
+        [1.2, 1.6],
+    ),
+    ("categorical hinge weighted", losses.CategoricalHinge(), HINGE_TRUE, HINGE_PRED, [1, 0], 0.6),
+    ("binary focal", losses.BinaryFocalCrossentropy(), FOCAL_TRUE, FOCAL_PRED, None, 0.268),
+    (
+        "binary focal scalar",
+        losses.BinaryFocalCrossentropy(),
+        FOCAL_TRUE,
+        FOCAL_PRED,
+        1.23,
+        0.3296,
+    ),
+    (
+        "binary focal logits",
+        losses.BinaryFocalCrossentropy(gamma=3.0, from_logits=True),
+        FOCAL_LOGITS_TRUE,
+        FOCAL_LOGITS,
+        None,
+        0.799,
+    ),
+    ("categorical focal", losses.CategoricalFocalCrossentropy(), CCE_TRUE, CCE_PRED, None, 0.02059),
+    (
+        "categorical focal logits",
+        losses.CategoricalFocalCrossentropy(from_logits=True),
+        CCE_TRUE,
+        CCE_LOGITS,
+        None,
+        0.000345,
+    ),
+]
+
+
+@pytest.mark.parametrize("name, loss, y, p, w, expected", GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_keras_golden_values(name, loss, y, p, w, expected):
+    np.testing.assert_allclose(loss(y, p, sample_weight=w), expected, rtol=0, atol=1.5e-3)
