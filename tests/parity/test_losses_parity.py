@@ -403,11 +403,9 @@ def _fit_both(keras, loss_factory, activation, x, y, epochs=2, batch_size=4):
 
 FITS = [
     ("huber", lambda k: k.losses.Huber(delta=0.5), "linear", "regression"),
-    ("log_cosh", lambda k: k.losses.LogCosh(), "tanh", "regression"),
     ("poisson", lambda k: k.losses.Poisson(), "softplus", "counts"),
     ("kl_divergence", lambda k: k.losses.KLDivergence(), "softmax", "distribution"),
     ("categorical_hinge", lambda k: k.losses.CategoricalHinge(), "linear", "one_hot_scores"),
-    ("squared_hinge", lambda k: k.losses.SquaredHinge(), "linear", "binary_hinge"),
     (
         "binary_focal",
         lambda k: k.losses.BinaryFocalCrossentropy(apply_class_balancing=True),
@@ -421,8 +419,6 @@ FITS = [
         "softmax",
         "sparse",
     ),
-    ("cosine", lambda k: k.losses.CosineSimilarity(), "linear", "regression"),
-    ("msle", lambda k: k.losses.MeanSquaredLogarithmicError(), "softplus", "positive"),
 ]
 
 
