@@ -67,9 +67,8 @@ class CategoricalCrossentropy(Loss):
         d lossᵢ/d pₖ = (gₖ − Σⱼ gⱼ·(pⱼ/S)) / S     (the chain rule through the renormalisation)."""
         if self.from_logits:
             return _softmax_xent(y_true, y_pred, None)[1]
-        return _through_renormalisation(
-            -y_true / _clip(y_pred / y_pred.sum(-1, keepdims=True)), y_pred
-        )
+        clipped = _clip(y_pred / np.sum(y_pred, axis=-1, keepdims=True))
+        return _through_renormalisation(-y_true / clipped, y_pred)  # dL/dq = −y/q
 
     def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
         shape = logits.shape
