@@ -112,6 +112,12 @@ ALL_LOSSES = {
 DATA_DEPENDENT = ("crossentropy", "ce")
 
 
+def chosen_from_data(identifier):
+    """True for 'crossentropy' and 'ce' (any case): names `resolve` turns into a loss once the
+    labels' and the output's shapes are known, as Keras's `compile` does."""
+    return isinstance(identifier, str) and identifier.lower() in DATA_DEPENDENT
+
+
 def get(identifier):
     """A Loss object from a name ('categorical_crossentropy', 'mse', ...), a Keras loss function,
     a class name or a Loss instance; unknown names raise ValueError listing the valid ones."""
@@ -123,7 +129,7 @@ def get(identifier):
         cls = ALL_LOSSES.get(identifier)
         if cls is None:
             hint = ""
-            if identifier.lower() in DATA_DEPENDENT:
+            if chosen_from_data(identifier):
                 hint = " ('crossentropy' is chosen from the data: see `losses.resolve`)"
             raise ValueError(
                 f"Could not interpret loss identifier: {identifier!r}{hint}. "
@@ -150,7 +156,7 @@ def resolve(identifier, y_shape, output_shape):
     keras/src/trainers/compile_utils.py), binary crossentropy when the output has one column,
     sparse categorical when the labels have a lower rank than the output or one column against
     several, else categorical. Any other identifier goes to `get`."""
-    if not (isinstance(identifier, str) and identifier.lower() in DATA_DEPENDENT):
+    if not chosen_from_data(identifier):
         return get(identifier)
     if output_shape[-1] == 1:
         return BinaryCrossentropy()
@@ -182,6 +188,7 @@ __all__ = [
     "check_same_shape",
     "get",
     "resolve",
+    "chosen_from_data",
     "serialize",
     "deserialize",
     *_BY_CLASS_NAME,

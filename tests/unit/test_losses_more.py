@@ -214,6 +214,7 @@ def test_crossentropy_resolves_from_the_shapes(y_shape, output_shape, expected):
     for name in ("crossentropy", "ce", "CrossEntropy"):
         assert type(losses.resolve(name, y_shape, output_shape)) is expected
     assert type(losses.resolve("huber", y_shape, output_shape)) is losses.Huber
+    assert losses.chosen_from_data("CE") and not losses.chosen_from_data(losses.Huber())
 
 
 def test_new_names_and_functions():
