@@ -8,6 +8,7 @@ from minikeras import (
     activations,
     callbacks,
     config,
+    constraints,
     initializers,
     kernels,
     layers,
@@ -15,6 +16,7 @@ from minikeras import (
     metrics,
     models,
     optimizers,
+    regularizers,
     saving,
     utils,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "activations",
     "callbacks",
     "config",
+    "constraints",
     "initializers",
     "kernels",
     "layers",
@@ -37,6 +40,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "regularizers",
     "saving",
     "utils",
 ]
