@@ -153,30 +153,28 @@ def _data_with_ignored(name, kwargs, kind, rng):
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_value_gradient_and_shape_match_keras(keras, case):
-    """Every reduction, each with two kinds of sample weights (none, a scalar, (N,), (N, 1), in
-    turn): the value (and its shape) of a direct call, and value_and_grad's gradient against
-    the tape's."""
+    """Every reduction, each with one kind of sample weights (none, a scalar, (N,), (N, 1)): the
+    value (and its shape) of a direct call, and value_and_grad's gradient against the tape's."""
     name, kwargs, kind = case
     rng = np.random.default_rng(zlib.crc32(_ids(case).encode()))
     y, p = _data_with_ignored(name, kwargs, kind, rng)
-    weights = _weights(rng, len(p))
+    none, scalar, per_sample, column = _weights(rng, len(p))
     if kwargs.get("axis") == 0:
-        # the class axis first: labels that are distributions along it (TensorFlow's softmax
-        # crossentropy gradient is p − y, the derivative only when the labels sum to 1), and
-        # losses (C,) that per-sample weights (N,) do not fit, in Keras as here
+        # the class axis first: losses (C,), which per-sample weights (N,) do not fit, in Keras
+        # as here; the labels one-hot along that axis
         y, p = data_for(kind, rng, n=p.shape[1], c=p.shape[0])
-        y, p, weights = y.T.copy(), p.T.copy(), weights[:2]
-    for i, reduction in enumerate(REDUCTIONS):
+        y, p, per_sample, column = y.T.copy(), p.T.copy(), none, scalar
+    # one kind of weights per reduction; (N, 1) meets 'none', where it shapes the result
+    pairs = zip(REDUCTIONS, [per_sample, scalar, column, none, column, per_sample])
+    for reduction, sample_weight in pairs:
         ours = getattr(losses, name)(reduction=reduction, **kwargs)
         theirs = getattr(keras.losses, name)(reduction=reduction, dtype="float64", **kwargs)
-        # two kinds of weights per reduction, in turn: each kind meets three reductions
-        for sample_weight in (weights[i % len(weights)], weights[(i + 1) % len(weights)]):
-            what = f"{name} reduction={reduction} sample_weight={np.shape(sample_weight)}"
-            expected, expected_grad = _keras_value_and_grad(keras, theirs, y, p, sample_weight)
-            assert_close(ours(y, p, sample_weight=sample_weight), expected, REL64, what)
-            value, grad = ours.value_and_grad(y, p.copy(), sample_weight)
-            assert_close(value, expected, REL64, what + " value_and_grad")
-            assert_close(grad, expected_grad, REL64, what + " gradient")
+        what = f"{name} reduction={reduction} sample_weight={np.shape(sample_weight)}"
+        expected, expected_grad = _keras_value_and_grad(keras, theirs, y, p, sample_weight)
+        assert_close(ours(y, p, sample_weight=sample_weight), expected, REL64, what)
+        value, grad = ours.value_and_grad(y, p.copy(), sample_weight)
+        assert_close(value, expected, REL64, what + " value_and_grad")
+        assert_close(grad, expected_grad, REL64, what + " gradient")
 
 
 def test_none_reduction_with_column_weights_keeps_the_column(keras):
