@@ -602,3 +602,75 @@ def test_fit_with_an_ignored_label_outside_the_classes(keras):
 
     _, _, ours, theirs = _fit_both(keras, factory, "softmax", x, y)
     assert_close(ours["loss"], theirs["loss"], REL32, "ignore_class=-1")
+
+
+# ------------------------------------------------------------------ through the layer contract
+def _scale_layers(keras, regularizer, constraint):
+    """The same small layer y = x·W (W: (4, 3)) written for each framework, its weight given
+    `regularizer` and `constraint` through add_weight, as Keras's layers do."""
+
+    class MiniScale(mk.layers.Layer):
+        def build(self, input_shape):
+            self.add_weight(
+                (input_shape[-1], 3),
+                "glorot_uniform",
+                name="kernel",
+                regularizer=getattr(regularizers, regularizer[0])(**regularizer[1]),
+                constraint=getattr(constraints, constraint[0])(**constraint[1]),
+            )
+            super().build(input_shape)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape[:-1] + (3,)
+
+        def call(self, x, training=False):
+            self.x = x
+            return x @ self.weights[0]
+
+        def backward(self, dy):
+            """dW = xᵀ·dy, dx = dy·Wᵀ"""
+            self.grads = [self.x.T @ dy]  # (4, batch)@(batch, 3)
+            return dy @ self.weights[0].T  # (batch, 3)@(3, 4)
+
+    class KerasScale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(
+                shape=(input_shape[-1], 3),
+                name="kernel",
+                regularizer=getattr(keras.regularizers, regularizer[0])(**regularizer[1]),
+                constraint=getattr(keras.constraints, constraint[0])(**constraint[1]),
+            )
+
+        def call(self, x):
+            return x @ self.kernel
+
+    return MiniScale(), KerasScale()
+
+
+@pytest.mark.parametrize(
+    "regularizer, constraint",
+    [
+        (("L2", {"l2": 0.1}), ("MaxNorm", {"max_value": 0.6})),
+        (("L1L2", {"l1": 0.05, "l2": 0.02}), ("UnitNorm", {})),
+        (("OrthogonalRegularizer", {"factor": 0.5}), ("NonNeg", {})),
+    ],
+    ids=["l2-maxnorm", "l1l2-unitnorm", "orthogonal-nonneg"],
+)
+def test_penalty_and_constraint_train_as_keras(keras, regularizer, constraint):
+    """A layer whose weight has a regularizer and a constraint (Layer.add_weight): the History
+    (the penalty is part of the loss), the weights after two epochs (its gradient joins the
+    weight's, the projection follows each update), float32 at 1e-5 as above."""
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(10, 4)).astype("float32")
+    y = rng.normal(size=(10, 3)).astype("float32")
+    ours_layer, theirs_layer = _scale_layers(keras, regularizer, constraint)
+    model = mk.Sequential([mk.Input((4,)), ours_layer])
+    twin = keras.Sequential([keras.Input((4,)), theirs_layer])
+    twin.set_weights(model.get_weights())
+    model.compile(optimizer=mk.optimizers.SGD(0.1), loss="mse")
+    twin.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    ours = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history
+    theirs = twin.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history
+    assert_close(ours["loss"], theirs["loss"], REL32, "History with the penalty")
+    assert_close(model.get_weights()[0], twin.get_weights()[0], REL32, "constrained weight")
+    assert_close(model.evaluate(x, y, verbose=0), twin.evaluate(x, y, verbose=0), REL32)
