@@ -9,6 +9,7 @@ from minikeras import (
     autodiff,
     callbacks,
     config,
+    constraints,
     initializers,
     kernels,
     layers,
@@ -17,6 +18,7 @@ from minikeras import (
     models,
     ops,
     optimizers,
+    regularizers,
     saving,
     utils,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "activations",
     "callbacks",
     "config",
+    "constraints",
     "initializers",
     "kernels",
     "layers",
@@ -45,6 +48,7 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "regularizers",
     "saving",
     "utils",
 ]

@@ -33,7 +33,7 @@ from minikeras.layers.dense import Dense
 _WHERE = {
     "z": "minikeras/layers/dense.py  Dense.call  (kernels.dense_forward)",
     "a": "minikeras/activations.py  (fused in kernels.dense_forward)",
-    "loss": "minikeras/losses.py  value_and_grad / value_and_grad_from_logits",
+    "loss": "minikeras/losses/  value_and_grad / value_and_grad_from_logits",
     "dz": "minikeras/activations.py  *_backward  (fused in kernels.dense_backward)",
     "dz_logits": "minikeras/kernels/numpy_kernels.py  softmax_crossentropy",
     "dW": "minikeras/kernels/numpy_kernels.py  dense_backward  (xᵀ·dz)",

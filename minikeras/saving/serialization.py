@@ -169,13 +169,8 @@ def _serialize_loss(loss):
     raise _NotSerializable(f"custom loss {loss!r}")
 
 
-_LOSS_FUNCTIONS = {
-    "mean_squared_error": losses_module.mean_squared_error,
-    "mean_absolute_error": losses_module.mean_absolute_error,
-    "categorical_crossentropy": losses_module.categorical_crossentropy,
-    "sparse_categorical_crossentropy": losses_module.sparse_categorical_crossentropy,
-    "binary_crossentropy": losses_module.binary_crossentropy,
-}
+# every Keras loss function minikeras has, by its Keras name (`huber`, `log_cosh`, ...)
+_LOSS_FUNCTIONS = {function.__name__: function for function in losses_module._BY_FUNCTION}
 
 
 def _serialize_metrics(metrics):

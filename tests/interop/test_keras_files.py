@@ -77,6 +77,22 @@ CASES = [
         "linear",
         "silu",
     ),
+    (
+        "sgd-huber-function",
+        lambda: optimizers.SGD(0.05),
+        lambda: mk.losses.huber,
+        2,
+        "linear",
+        "tanh",
+    ),
+    (
+        "rmsprop-focal-object",
+        lambda: optimizers.RMSprop(0.01),
+        lambda: mk.losses.CategoricalFocalCrossentropy(gamma=1.5),
+        3,
+        "softmax",
+        "relu",
+    ),
 ]
 
 
