@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import minikeras
-from minikeras import layers, ops, testing
+from minikeras import ops, testing
 from minikeras.utils import set_random_seed, to_categorical
 
 FAST = "--fast" in sys.argv or os.environ.get("MINIKERAS_FAST") == "1"

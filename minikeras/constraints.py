@@ -125,6 +125,8 @@ ALL_OBJECTS = {
 
 
 def serialize(constraint):
+    if constraint is None:  # as Keras: nothing to describe
+        return None
     return {
         "module": "keras.constraints",
         "class_name": type(constraint).__name__,

@@ -212,6 +212,8 @@ ALL_OBJECTS = {
 
 
 def serialize(regularizer):
+    if regularizer is None:  # as Keras: nothing to describe
+        return None
     return {
         "module": "keras.regularizers",
         "class_name": type(regularizer).__name__,

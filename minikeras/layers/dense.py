@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minikeras import activations, initializers, kernels
+from minikeras import activations, constraints, initializers, kernels, regularizers
 from minikeras.layers.layer import Layer
 
 
@@ -32,21 +32,16 @@ class Dense(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive integer. "
                 f"Received: units={units!r}"
             )
-        for arg, value in (
-            ("kernel_regularizer", kernel_regularizer),
-            ("bias_regularizer", bias_regularizer),
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(f"Dense({arg}=...) is not supported by minikeras yet")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.activation_backward = activations.backward_of(self.activation)
@@ -68,10 +63,22 @@ class Dense(Layer):
     def build(self, input_shape):
         in_features = input_shape[-1]
         shape = (in_features, self.units)
-        self.kernel = self.add_weight(shape, self.kernel_initializer, name="kernel")
+        self.kernel = self.add_weight(
+            shape,
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
+            self.bias = self.add_weight(
+                (self.units,),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -137,9 +144,9 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "quantization_config": None,  # Keras 3.15's key; minikeras does not quantize
         }

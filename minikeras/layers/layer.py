@@ -75,7 +75,7 @@ class Layer:
         # minikeras's own layers keep no sublayers in attributes (models list theirs)
         cls._builtin = cls.__module__.startswith("minikeras.")
 
-    def __init__(self, trainable=True, dtype=None, name=None, **kwargs):
+    def __init__(self, trainable=True, dtype=None, name=None, activity_regularizer=None, **kwargs):
         unknown = set(kwargs) - set(_LAYER_KWARGS)
         if unknown:
             raise ValueError(
@@ -107,6 +107,10 @@ class Layer:
         self.weight_constraints = []  # (weight, constraint): projections after each update
         self._call_tape = None  # what the tape recorded of the last training call (no backward)
         self._losses = []  # what add_loss was given during the last call
+        # a penalty on the output, Σ over the batch / batch size, as Keras's
+        self.activity_regularizer = (
+            None if activity_regularizer is None else _regularizer(activity_regularizer)
+        )
         self._buffers = {}
         self.input_shape = None  # (None, features, ...) once built
         self.output_shape = None
@@ -339,15 +343,26 @@ class Layer:
         if autodiff.is_recording():
             return recorded_call.on_the_tape(self, x, kwargs, mask)
         if self._builtin and self.has_own_backward:  # the fast path of built-in layers
-            return self.call(x, **kwargs)
+            y = self.call(x, **kwargs)
+            if self.activity_regularizer is not None:
+                self._penalize_activity(y)
+            return y
         self._losses = []  # add_loss terms count for the call that adds them
         with recorded_call.training_context(training):  # sublayers called without `training`
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
             return self.call(x, **kwargs)
 
+    def _penalize_activity(self, y):
+        """add_loss(penalty(y) / batch size), as Keras; its gradient joins dL/dy in backward."""
+        self._activity_output = y
+        self._losses = [self.activity_regularizer(y) / len(y)]
+
     def backward_pass(self, dy, mask=None):
         """`backward` with the mask when it declares one: what a model runs for each layer."""
+        if self.activity_regularizer is not None:  # d(penalty(y)/N)/dy joins the loss's
+            y = self._activity_output
+            dy = dy + self.activity_regularizer.gradient(y) / len(y)
         if mask is not None and "mask" in self._backward_takes:
             return self.backward(dy, mask=mask)
         return self.backward(dy)
@@ -433,7 +448,12 @@ class Layer:
     # Keras 3's schema (keras/src/layers/layer.py `get_config`): name, trainable and the dtype as
     # a serialized DTypePolicy. No input shape: a Sequential keeps it in its InputLayer entry.
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype)}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype)}
+        if self.activity_regularizer is not None:
+            from minikeras import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
 
     # Keras builds a layer that has no `build` of its own (Dropout, Activation) in its __init__,
     # so its files carry no build_config for such a layer; those subclasses set this to False.

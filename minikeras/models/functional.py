@@ -330,7 +330,8 @@ class Functional(Model):
             elif spec.loss is None:
                 array = input_checks.to_array(array, self.dtype, label)
             else:
-                array = super()._prepare_y(array, n, label, out_shape=tensor.shape, loss=spec.loss)
+                loss = spec.resolve_loss(np.shape(array), tensor.shape)
+                array = super()._prepare_y(array, n, label, out_shape=tensor.shape, loss=loss)
             arrays.append(array)
         return arrays[0] if len(arrays) == 1 else Arrays(arrays)
 

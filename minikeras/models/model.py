@@ -266,7 +266,8 @@ class Model(Layer):
         with several outputs checks each output's labels against that output and its loss)."""
         y = inputs.to_array(y, self.dtype, name)
         out_shape = self.output_shape if out_shape is None else out_shape
-        loss = self.output_specs[0].loss if loss is None else loss
+        if loss is None:
+            loss = self.output_specs[0].resolve_loss(np.shape(y), out_shape)
         if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
             if not (
                 y.ndim == len(out_shape) - 1 or (y.ndim == len(out_shape) and y.shape[-1] == 1)
@@ -276,10 +277,16 @@ class Model(Layer):
                     f"integer class id per sample, shape ({y.shape[0]},) or ({y.shape[0]}, 1), for "
                     f"an output of shape {out_shape}."
                 )
-            if np.any(y != np.round(y)) or y.min() < 0 or y.max() >= out_shape[-1]:
+            counted = y[y != loss.ignore_class] if loss.ignore_class is not None else y
+            if counted.size and (
+                np.any(counted != np.round(counted))
+                or counted.min() < 0
+                or counted.max() >= out_shape[-1]
+            ):
                 raise ValueError(
                     f"`{name}` must hold integer class ids in [0, {out_shape[-1]}) for an output "
-                    f"of shape {out_shape}; received values from {y.min()} to {y.max()}."
+                    f"of shape {out_shape}; received values from {counted.min()} to "
+                    f"{counted.max()}."
                 )
             return y
         if y.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
@@ -450,7 +457,7 @@ class Model(Layer):
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
         self.optimizer.apply(grads, self.trainable_weights)
         self.apply_constraints()
-        self.loss_tracker.update_state(loss, sample_weight=len(x))
+        self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -459,7 +466,7 @@ class Model(Layer):
         self.clear_losses()
         y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
-        self.loss_tracker.update_state(loss, sample_weight=len(x))
+        self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -858,3 +865,10 @@ def _with_functional(cls, functional):
     if cls not in _FUNCTIONAL_SUBCLASSES:
         _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional), {})
     return _FUNCTIONAL_SUBCLASSES[cls]
+
+
+def batch_mean(loss):
+    """The batch's loss as one number: an unreduced loss (reduction='none') counts as its mean,
+    weighted by the batch size like any other, as Keras's tracker counts it
+    (`reduce_to_samplewise_values`); its gradient is that of its sum, as Keras trains."""
+    return loss if np.ndim(loss) == 0 else np.mean(loss)

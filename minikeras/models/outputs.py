@@ -54,11 +54,22 @@ class OutputSpec:
     weight: float = None  # None: weight 1, as Keras multiplies only by a given weight
     metrics: list = field(default_factory=list)  # identifiers, resolved once labels are seen
 
+    def resolve_loss(self, y_shape, output_shape):
+        """The loss, once the labels are seen: 'crossentropy' becomes binary, sparse or
+        categorical from the shapes, as Keras's compile does (`losses.resolve`)."""
+        if isinstance(self.loss, str):
+            self.loss = losses_module.resolve(self.loss, y_shape, output_shape)
+        return self.loss
+
 
 def resolve(loss, loss_weights, metrics, names):
     """One OutputSpec per output name, from compile()'s arguments; ValueError on a mismatch."""
     losses = _per_output(loss, names, "loss")
-    resolved = [None if one is None else losses_module.get(one) for one in losses]
+    # 'crossentropy' ('ce') waits for the labels' shapes to choose its kind (`resolve_loss`)
+    resolved = [
+        one if one is None or losses_module.chosen_from_data(one) else losses_module.get(one)
+        for one in losses
+    ]
     weights = _loss_weights(loss_weights, loss, names)
     return [
         OutputSpec(name, one_loss, weight, one_metrics)

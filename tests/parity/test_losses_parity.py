@@ -450,11 +450,6 @@ def test_unreduced_loss_trains_on_the_sum_as_keras(keras):
     assert_close(ours["loss"], theirs["loss"], REL32, "History (batches of equal size)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the model's loss tracker must average an unreduced batch loss before weighting it "
-    "by the batch size (Keras's reduce_to_samplewise_values); a models/ change",
-)
 def test_unreduced_loss_history_with_a_short_last_batch(keras):
     rng = np.random.default_rng(7)
     x = rng.normal(size=(10, 4)).astype("float32")
@@ -571,12 +566,6 @@ def test_constraint_names_match_keras(keras):
         assert type(constraints.get(name)).__name__ == type(keras.constraints.get(name)).__name__
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compile must keep 'crossentropy'/'ce' until the first data, then take "
-    "losses.resolve(loss, y.shape, output_shape) (Keras's compile_utils.get_loss); a models/ "
-    "change",
-)
 @pytest.mark.parametrize("identifier", ["crossentropy", "ce"])
 def test_compile_with_crossentropy_trains_as_keras(keras, identifier):
     rng = np.random.default_rng(10)
@@ -586,11 +575,6 @@ def test_compile_with_crossentropy_trains_as_keras(keras, identifier):
     assert_close(ours["loss"], theirs["loss"], REL32, identifier)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the model's sparse-label check must let the ignore_class label through "
-    "(Model._prepare_y); a models/ change",
-)
 def test_fit_with_an_ignored_label_outside_the_classes(keras):
     rng = np.random.default_rng(11)
     x = rng.normal(size=(10, 4)).astype("float32")

@@ -184,3 +184,35 @@ def test_metrics_names_and_get_layer_as_keras(keras64):
     for model in (ours, theirs):
         with pytest.raises(ValueError, match="index 5"):
             model.get_layer(index=5)
+
+
+def test_dense_regularizers_and_constraints_train_as_in_keras(keras64):
+    """Penalties on the kernel, the bias and the output (over the batch size, as Keras's
+    activity regularization) count in the loss and its gradient; constraints project after
+    each update."""
+
+    def build(lib):
+        return lib.Sequential(
+            [
+                lib.layers.Input(shape=(4,)),
+                lib.layers.Dense(
+                    5,
+                    activation="tanh",
+                    kernel_regularizer=lib.regularizers.L2(0.05),
+                    bias_regularizer=lib.regularizers.L1(0.02),
+                    activity_regularizer=lib.regularizers.L1L2(0.01, 0.02),
+                    kernel_constraint=lib.constraints.MaxNorm(0.5),
+                ),
+                lib.layers.Dense(3, activation="softmax", bias_constraint="non_neg"),
+            ]
+        )
+
+    ours, theirs = twins(keras64, build)
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x, y = data(25)
+    ours_history, theirs_history = fit_both(ours, theirs, x, y, validation_split=0.2)
+    assert_same(ours_history, theirs_history, ours, theirs)
+    np.testing.assert_allclose(
+        ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=RTOL
+    )
