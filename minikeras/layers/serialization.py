@@ -27,7 +27,7 @@ def builtin_layer_classes():
     found, todo = {}, [Layer]
     while todo:
         for cls in todo.pop().__subclasses__():
-            if cls.__module__.startswith("minikeras."):
+            if cls.__module__.startswith("minikeras.") and not cls.__name__.startswith("_"):
                 found[cls.__name__] = cls
             todo.append(cls)
     return found

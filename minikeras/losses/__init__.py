@@ -44,7 +44,13 @@ from minikeras.losses.hinge import (
     hinge,
     squared_hinge,
 )
-from minikeras.losses.loss import REDUCTIONS, Loss, check_same_shape, same_rank
+from minikeras.losses.loss import (
+    REDUCTIONS,
+    Loss,
+    LossFunctionWrapper,
+    check_same_shape,
+    same_rank,
+)
 from minikeras.losses.probabilistic import KLDivergence, Poisson, kl_divergence, poisson
 from minikeras.losses.regression import (
     CosineSimilarity,
@@ -143,10 +149,11 @@ def get(identifier):
         return cls.from_config(identifier.get("config", {}))
     if identifier in _BY_FUNCTION:
         return _BY_FUNCTION[identifier]()
+    if callable(identifier):  # your function of (y_true, y_pred): its gradient from the tape
+        return LossFunctionWrapper(identifier)
     raise ValueError(
-        f"Could not interpret loss identifier: {identifier!r}. minikeras needs each loss's "
-        "gradient: pass one of its names, or a `minikeras.losses.Loss` subclass with "
-        "`call` and `gradient`."
+        f"Could not interpret loss identifier: {identifier!r}. Pass a loss's name, a "
+        "`minikeras.losses.Loss`, or a function of (y_true, y_pred) written with ops."
     )
 
 
@@ -182,6 +189,7 @@ def deserialize(config, custom_objects=None):
 
 
 __all__ = [
+    "LossFunctionWrapper",
     "Loss",
     "REDUCTIONS",
     "same_rank",

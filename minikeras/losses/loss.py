@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from minikeras import config
+from minikeras import autodiff, config
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 
@@ -192,7 +192,12 @@ class Loss:
         return w / divisor if divisor else w * 0
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The reduced loss on plain arrays (probabilities are clipped, as in Keras)."""
+        """The reduced loss on plain arrays (probabilities are clipped, as in Keras).
+
+        While a GradientTape records (a custom train_step), the loss is one entry on it, whose
+        gradient is `value_and_grad`'s."""
+        if autodiff.is_recording() and isinstance(y_pred, autodiff.Tensor):
+            return self._on_the_tape(y_true, y_pred, sample_weight)
         y_pred = np.asarray(y_pred)
         if not np.issubdtype(y_pred.dtype, np.floating):
             y_pred = y_pred.astype(config.floatx())
@@ -200,8 +205,17 @@ class Loss:
         losses = self.call(y_true, y_pred)
         return self._reduce(losses, sample_weight, self.loss_mask(y_true, y_pred))
 
+    def _on_the_tape(self, y_true, y_pred, sample_weight):
+        y_true = autodiff.unwrap(y_true)
+        value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
+        (loss,) = autodiff.record([y_pred], [np.asarray(value)], lambda g: ([g[0] * grad], []))
+        return loss
+
     def value_and_grad(self, y_true, y_pred, sample_weight=None):
-        """(reduced loss, dL/dy_pred), the gradient shaped like y_pred."""
+        """(reduced loss, dL/dy_pred), the gradient shaped like y_pred. A loss that writes no
+        `gradient` (a `call` made of ops) gets it from the tape."""
+        if type(self).gradient is Loss.gradient:
+            return self._value_and_grad_by_tape(y_true, y_pred, sample_weight)
         shape = y_pred.shape
         y_true, y_pred = self._targets(y_true, y_pred)
         losses = self.call(y_true, y_pred)
@@ -211,6 +225,22 @@ class Loss:
         grad *= self._loss_scale(sample_weight, losses.shape, y_pred.dtype, mask)[..., None]
         grad = from_last_axis(grad, self.axis)
         return self._reduce(losses, sample_weight, mask), grad.reshape(shape)
+
+    def _value_and_grad_by_tape(self, y_true, y_pred, sample_weight=None):
+        """`call` recorded on a tape, then each per-sample loss's gradient times its weight in
+        the reduced loss (wᵢ/d), in one backward pass."""
+        y_pred = np.asarray(y_pred)
+        y_true = np.asarray(y_true, dtype=y_pred.dtype)
+        y_true, y_pred = same_rank(y_true, y_pred)
+        traced = autodiff.Tensor(y_pred)
+        with autodiff.GradientTape() as tape:
+            tape.watch(traced)
+            losses = self.call(y_true, traced)
+        values = np.asarray(autodiff.unwrap(losses), dtype=y_pred.dtype)
+        scale = self._loss_scale(sample_weight, values.shape, y_pred.dtype)
+        grad = tape.gradient(losses, traced, output_gradients=scale)
+        grad = np.zeros_like(y_pred) if grad is None else grad
+        return self._reduce(values, sample_weight), grad
 
     def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
         """(reduced loss, dL/dlogits), for losses with a `logits_activation`."""
@@ -222,3 +252,34 @@ class Loss:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+class LossFunctionWrapper(Loss):
+    """A plain function `fn(y_true, y_pred)` → one loss per sample, as a Loss (Keras's name):
+    reduced as any loss, its gradient from the tape when `fn` is written with ops.
+
+    >>> import numpy as np
+    >>> from minikeras import ops
+    >>> def my_mse(y_true, y_pred):
+    ...     return ops.mean(ops.square(y_true - y_pred), axis=-1)
+    >>> loss = LossFunctionWrapper(my_mse)
+    >>> value, grad = loss.value_and_grad(np.zeros((2, 1)), np.array([[1.0], [3.0]]))
+    >>> float(value), grad.ravel().tolist()
+    (5.0, [1.0, 3.0])
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction)
+        self.fn, self.fn_kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self):
+        from minikeras.utils import object_registration
+
+        return {
+            **super().get_config(),
+            "fn": object_registration.get_registered_name(self.fn),
+            **self.fn_kwargs,
+        }
