@@ -1,6 +1,7 @@
 """Layers, with Keras's names."""
 
 from minikeras.layers.activation import Activation
+from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
@@ -28,6 +29,7 @@ __all__ = [
     "Activation",
     "Add",
     "Average",
+    "BatchNormalization",
     "Concatenate",
     "Dense",
     "Dropout",

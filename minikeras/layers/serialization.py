@@ -16,6 +16,7 @@ table of layers, and every activation from minikeras's table of activations.
 
 from minikeras import activations
 from minikeras.layers.activation import Activation
+from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
@@ -24,6 +25,7 @@ from minikeras.layers.merging import MERGE_LAYERS
 
 LAYER_CLASSES = {
     cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
+    + (BatchNormalization,)
 }
 
 
