@@ -29,10 +29,12 @@ class BatchNormalization(Layer):
     >>> from minikeras.layers import BatchNormalization
     >>> layer = BatchNormalization()
     >>> y = layer(np.array([[1.0, 2.0], [3.0, 6.0]]), training=True)
-    >>> np.round(y, 3).tolist()
-    [[-0.999, -1.0], [0.999, 1.0]]
-    >>> layer.moving_mean.tolist(), layer.weight_names
-    ([0.019999999552965164, 0.03999999910593033], ['gamma', 'beta', 'moving_mean', 'moving_variance'])
+    >>> np.round(y.astype(float), 4).tolist()   # ±1/√(1 + 0.001), ±2/√(4 + 0.001)
+    [[-0.9995, -0.9999], [0.9995, 0.9999]]
+    >>> layer.weight_names
+    ['gamma', 'beta', 'moving_mean', 'moving_variance']
+    >>> layer.moving_mean.tolist()   # 0.99·0 + 0.01·(batch mean)
+    [0.019999999552965164, 0.03999999910593033]
     """
 
     supports_masking = True
@@ -211,9 +213,7 @@ class BatchNormalization(Layer):
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-            "moving_variance_initializer": initializers.serialize(
-                self.moving_variance_initializer
-            ),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": None,
             "gamma_regularizer": None,
             "beta_constraint": None,

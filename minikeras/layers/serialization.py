@@ -16,16 +16,34 @@ table of layers, and every activation from minikeras's table of activations.
 
 from minikeras import activations
 from minikeras.layers.activation import Activation
+from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.merging import MERGE_LAYERS
+from minikeras.layers.rescaling import Rescaling
+from minikeras.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    Reshape,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
+from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
 
 LAYER_CLASSES = {
-    cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
-    + (BatchNormalization,)
+    cls.__name__: cls
+    for cls in (Activation, Dense, Dropout, Flatten, InputLayer)
+    + MERGE_LAYERS
+    + (BatchNormalization, LayerNormalization)
+    + (Reshape, Permute, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D)
+    + (UpSampling1D, UpSampling2D, Rescaling, SpatialDropout1D, SpatialDropout2D)
+    + (ReLU, LeakyReLU, PReLU, ELU, Softmax)
 }
 
 
