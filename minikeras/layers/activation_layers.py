@@ -62,12 +62,23 @@ class ReLU(_ElementwiseLayer):
         to max_value, minus negative_slope·max(threshold − x, 0)."""
         dtype = x.dtype.type
         self.x = x
+        if self._is_leaky:
+            return np.where(x > 0, x, x * dtype(self._slope))
         y = np.where(x > dtype(self.threshold), x, dtype(0))
         if self.max_value is not None:
             y = np.minimum(y, dtype(self.max_value))
         if self.negative_slope != 0:
             y = y - dtype(self.negative_slope) * np.maximum(dtype(self.threshold) - x, dtype(0))
         return y
+
+    @property
+    def _is_leaky(self):
+        # Keras hands this case to tf.nn.leaky_relu, whose slope is a float32 attribute
+        return self.negative_slope != 0 and self.max_value is None and self.threshold == 0
+
+    @property
+    def _slope(self):
+        return np.float32(self.negative_slope) if self._is_leaky else self.negative_slope
 
     def backward(self, dy, mask=None):
         """dx = dy·[threshold < x < max_value] + negative_slope·dy·[x < threshold]"""
@@ -78,7 +89,7 @@ class ReLU(_ElementwiseLayer):
             passes &= self.x < dtype(self.max_value)
         slope = np.where(passes, dtype(1), dtype(0))
         if self.negative_slope != 0:
-            slope = slope + dtype(self.negative_slope) * (self.x < dtype(self.threshold))
+            slope = slope + dtype(self._slope) * (self.x < dtype(self.threshold))
         return dy * slope
 
     def get_config(self):
@@ -114,14 +125,17 @@ class LeakyReLU(_ElementwiseLayer):
         self.negative_slope = negative_slope
 
     def call(self, x, training=False, mask=None):
+        # Keras calls tf.nn.leaky_relu, whose slope is a float32 attribute: 0.3 is float32(0.3)
+        # even in float64 (matched here, so float64 results agree to the last bit)
         self.x = x
-        return np.where(x > 0, x, x * x.dtype.type(self.negative_slope))
+        return np.where(x > 0, x, x * x.dtype.type(np.float32(self.negative_slope)))
 
     def backward(self, dy, mask=None):
         """dx = dy for x > 0, negative_slope·dy otherwise"""
         self.grads = []
         dtype = self.x.dtype.type
-        return dy * np.where(self.x > 0, dtype(1), dtype(self.negative_slope))
+        slope = dtype(np.float32(self.negative_slope))
+        return dy * np.where(self.x > 0, dtype(1), slope)
 
     def get_config(self):
         return {**super().get_config(), "negative_slope": self.negative_slope}
