@@ -3,6 +3,8 @@
 update, the batch-normalization kernels against each other, and what a model does with the
 non-trainable weights."""
 
+import doctest
+import pathlib
 import warnings
 
 import numpy as np
@@ -258,3 +260,10 @@ def test_layer_normalization_errors_and_weights():
     layer.build((None, 3, 2))
     assert layer.axis == [1, 2] and layer.gamma.shape == (3, 2)
     assert kernels.current() in kernels.NAMES
+
+
+def test_the_docs_page_numbers_are_minikeras_numbers():
+    """docs/normalization.md works a step by hand; its `>>>` example recomputes those numbers."""
+    page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "normalization.md"
+    result = doctest.testfile(str(page), module_relative=False)
+    assert result.attempted >= 6 and result.failed == 0
