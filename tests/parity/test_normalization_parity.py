@@ -10,6 +10,7 @@ import pytest
 from layer_twins import as_json, assert_pairs_close, floatx, rel, run_both, twins
 
 import minikeras
+import minikeras.saving
 from minikeras.parity.compare import tolerance
 
 BN_CASES = [
@@ -178,3 +179,42 @@ def test_weights_files_with_batch_normalization_both_ways(keras, tmp_path, direc
         target.load_weights(path)
     for a, b in zip(source.get_weights(), target.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def shared_graph(K):
+    """A functional graph: one BatchNormalization called twice a step (its moving statistics
+    move twice, in call order), LayerNormalization, PReLU and a final Softmax layer."""
+    a = K.Input(shape=(4,), name="a")
+    bn = K.layers.BatchNormalization(momentum=0.7, name="bn")
+    h1 = bn(a)
+    h2 = bn(K.layers.Dense(4, use_bias=False, name="d")(a))
+    h = K.layers.Concatenate(name="cat")([h1, h2])
+    h = K.layers.PReLU(name="prelu")(K.layers.LayerNormalization(name="ln")(h))
+    out = K.layers.Softmax(name="sm")(K.layers.Dense(3, name="out")(h))
+    return K.Model(a, out, name="shared_graph")
+
+
+def test_functional_graph_with_a_shared_batch_normalization_matches_keras(keras, tmp_path):
+    """float64 fit (History and weights within 1e-10), then `.keras` files both ways."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(loc=1.0, size=(20, 4))
+    y = np.eye(3)[rng.integers(0, 3, 20)]
+    with floatx(keras, "float64"):
+        ours, theirs = shared_graph(minikeras), shared_graph(keras)
+        theirs.set_weights(ours.get_weights())
+        for model, K in ((ours, minikeras), (theirs, keras)):
+            model.compile(K.optimizers.Adam(0.01), "categorical_crossentropy")
+        h_ours = ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+        h_theirs = theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+        assert rel(h_ours["loss"], h_theirs["loss"]) <= tolerance("float64")
+        for a, b in zip(ours.get_weights(), theirs.get_weights()):
+            assert rel(a, b) <= tolerance("float64")
+        ours.save(str(tmp_path / "ours.keras"))
+        theirs.save(str(tmp_path / "theirs.keras"))
+        loaded_by_keras = keras.saving.load_model(str(tmp_path / "ours.keras"))
+        loaded_by_us = minikeras.saving.load_model(str(tmp_path / "theirs.keras"))
+        for a, b in zip(ours.get_weights(), loaded_by_keras.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(theirs.get_weights(), loaded_by_us.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert rel(loaded_by_us.predict(x, verbose=0), theirs.predict(x, verbose=0)) <= 1e-10
