@@ -569,6 +569,9 @@ def adam_update(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
 # The contract of numpy_kernels.py: x is (m, c), rows × channels; `weights` (m,) or None.
 # Rules 2 and 6: each function is one or two row-major passes with per-channel float64
 # accumulators (the sums of a large batch keep their digits, as TensorFlow's tree reductions do).
+# Measured (moments + forward + training backward, float32, on the 2-core machine while it
+# ran other jobs, load ~13): (32, 64) 0.9 ms NumPy → 0.18 ms here; (256, 512) 60 → 2.1 ms;
+# (4096, 64) 145 → 3.4 ms. NumPy makes a dozen passes and float64 temporaries; these make three.
 MASKED_EPSILON = 1e-7  # Keras's backend.epsilon(), added to Σw in its masked moments
 
 
