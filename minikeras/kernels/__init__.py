@@ -24,6 +24,9 @@ CONTRACT = (
     "sgd_update",
     "rmsprop_update",
     "adam_update",
+    "batchnorm_moments",
+    "batchnorm_forward",
+    "batchnorm_backward",
 )
 NAMES = ("numba", "numpy")
 _current = None

@@ -563,3 +563,145 @@ def adam_update(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
     args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
     _adam_update(w, g, m, v, vhat, *args)
     return w
+
+
+# ----------------------------------------------------------------------------- batch normalization
+# The contract of numpy_kernels.py: x is (m, c), rows × channels; `weights` (m,) or None.
+# Rules 2 and 6: each function is one or two row-major passes with per-channel float64
+# accumulators (the sums of a large batch keep their digits, as TensorFlow's tree reductions do).
+# Measured (moments + forward + training backward, float32, on the 2-core machine while it
+# ran other jobs, load ~13): (32, 64) 0.9 ms NumPy → 0.18 ms here; (256, 512) 60 → 2.1 ms;
+# (4096, 64) 145 → 3.4 ms. NumPy makes a dozen passes and float64 temporaries; these make three.
+MASKED_EPSILON = 1e-7  # Keras's backend.epsilon(), added to Σw in its masked moments
+
+
+@compiled
+def _moments(x, w, mean_out, variance_out):
+    m, c = x.shape
+    total = MASKED_EPSILON
+    for i in range(m):
+        total += w[i]
+    sums = np.zeros(c)
+    for i in range(m):
+        for j in range(c):
+            sums[j] += w[i] * x[i, j]
+    for j in range(c):
+        sums[j] /= total
+    squares = np.zeros(c)
+    for i in range(m):
+        for j in range(c):
+            d = x[i, j] - sums[j]
+            squares[j] += w[i] * d * d
+    for j in range(c):
+        mean_out[j] = sums[j]
+        variance_out[j] = squares[j] / total
+
+
+@compiled
+def _moments_unweighted(x, mean_out, variance_out):
+    m, c = x.shape
+    sums = np.zeros(c)
+    for i in range(m):
+        for j in range(c):
+            sums[j] += x[i, j]
+    for j in range(c):
+        sums[j] /= m
+    squares = np.zeros(c)
+    for i in range(m):
+        for j in range(c):
+            d = x[i, j] - sums[j]
+            squares[j] += d * d
+    for j in range(c):
+        mean_out[j] = sums[j]
+        variance_out[j] = squares[j] / m
+
+
+def batchnorm_moments(x, weights, mean_out, variance_out):
+    """Per channel: mean = Σᵢ wᵢ·xᵢ / W, variance = Σᵢ wᵢ·(xᵢ − mean)² / W (biased);
+    W = m without weights, Σᵢ wᵢ + 1e-7 with them."""
+    if weights is None:
+        _moments_unweighted(x, mean_out, variance_out)
+    else:
+        _moments(x, weights, mean_out, variance_out)
+    return mean_out, variance_out
+
+
+@compiled
+def _batchnorm_forward(x, mean, variance, gamma, beta, epsilon, xhat_out, inv_std_out, y_out):
+    m, c = x.shape
+    dtype = x.dtype.type
+    a = np.empty(c, dtype=x.dtype)
+    shift = np.empty(c, dtype=x.dtype)
+    for j in range(c):
+        inv = dtype(1) / np.sqrt(variance[j] + dtype(epsilon))
+        inv_std_out[j] = inv
+        a[j] = inv * gamma[j]
+        shift[j] = beta[j] - mean[j] * a[j]
+    for i in range(m):
+        for j in range(c):
+            y_out[i, j] = x[i, j] * a[j] + shift[j]
+            xhat_out[i, j] = (x[i, j] - mean[j]) * inv_std_out[j]
+
+
+def batchnorm_forward(x, mean, variance, gamma, beta, epsilon, xhat_out, inv_std_out, y_out):
+    """inv_std = 1/√(variance + ε);  x̂ = (x − mean)·inv_std;  y = x·a + (β − mean·a), a = γ·inv_std
+    (TensorFlow's order). A missing γ is ones, a missing β zeros."""
+    c = x.shape[1]
+    gamma = np.ones(c, dtype=x.dtype) if gamma is None else gamma
+    beta = np.zeros(c, dtype=x.dtype) if beta is None else beta
+    _batchnorm_forward(x, mean, variance, gamma, beta, float(epsilon), xhat_out, inv_std_out, y_out)
+    return y_out
+
+
+@compiled
+def _batchnorm_backward(
+    dy, xhat, inv_std, gamma, w, total, use_centre, training, want_dx, dgamma_out, dbeta_out, dx_out
+):
+    m, c = dy.shape
+    sum_dy = np.zeros(c)
+    sum_dy_xhat = np.zeros(c)
+    centre = np.zeros(c)  # C/W = Σ wᵢ·x̂ᵢ / W (0 without mask weights)
+    for i in range(m):
+        for j in range(c):
+            sum_dy[j] += dy[i, j]
+            sum_dy_xhat[j] += dy[i, j] * xhat[i, j]
+            if use_centre:
+                centre[j] += w[i] * xhat[i, j]
+    for j in range(c):
+        dbeta_out[j] = sum_dy[j]
+        dgamma_out[j] = sum_dy_xhat[j]
+        centre[j] /= total
+    if not want_dx:
+        return
+    scale = np.empty(c)
+    for j in range(c):
+        scale[j] = np.float64(inv_std[j]) * gamma[j]
+    for i in range(m):
+        share = w[i] / total
+        for j in range(c):
+            if training:
+                correction = share * (sum_dy[j] + sum_dy_xhat[j] * (xhat[i, j] - centre[j]))
+                dx_out[i, j] = scale[j] * (dy[i, j] - correction)
+            else:
+                dx_out[i, j] = scale[j] * dy[i, j]
+
+
+def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, dbeta_out, dx_out):
+    """dβ = Σᵢ dyᵢ;  dγ = Σᵢ dyᵢ·x̂ᵢ;  inference dx = γ·inv_std·dy;  training
+    dxᵢ = γ·inv_std·(dyᵢ − (wᵢ/W)·(Σdy + Σ(dy·x̂)·(x̂ᵢ − C/W))), as in numpy_kernels.py.
+    One pass for the three sums, one for dx; outputs given as None are not kept."""
+    m, c = dy.shape
+    if weights is None:  # wᵢ = 1, W = m, C taken as 0
+        w, total, use_centre = np.ones(m), float(m), False
+    else:
+        w = weights.astype(np.float64)
+        total, use_centre = float(w.sum()) + MASKED_EPSILON, True
+    gamma = np.ones(c) if gamma is None else gamma.astype(np.float64)
+    dgamma = np.empty(c, dtype=dy.dtype) if dgamma_out is None else dgamma_out
+    dbeta = np.empty(c, dtype=dy.dtype) if dbeta_out is None else dbeta_out
+    want_dx = dx_out is not None
+    dx = dx_out if want_dx else np.empty((1, 1), dtype=dy.dtype)
+    _batchnorm_backward(
+        dy, xhat, inv_std, gamma, w, total, use_centre, bool(training), want_dx, dgamma, dbeta, dx
+    )
+    return dx_out

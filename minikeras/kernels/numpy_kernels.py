@@ -204,3 +204,75 @@ def adam_update(w, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
         v = vhat
     w -= (m * alpha) / (np.sqrt(v) + epsilon)
     return w
+
+
+# ----------------------------------------------------------------------------- batch normalization
+# x is (m, c): every axis but the normalized one flattened into m rows, one column per channel.
+# `weights` (m,) are Keras's mask weights (1 kept, 0 masked) or None for an unmasked batch.
+MASKED_EPSILON = 1e-7  # Keras's backend.epsilon(), added to Σw in its masked moments
+
+
+def batchnorm_moments(x, weights, mean_out, variance_out):
+    """Per channel, over the rows (biased variance, as tf.nn.moments):
+    mean = Σᵢ wᵢ·xᵢ / W,   variance = Σᵢ wᵢ·(xᵢ − mean)² / W
+    W = m without weights, Σᵢ wᵢ + 1e-7 with them. Sums in float64, results in x's dtype.
+    """
+    x64 = x.astype(np.float64)
+    if weights is None:
+        mean = x64.mean(axis=0)
+        variance = ((x64 - mean) ** 2).mean(axis=0)
+    else:
+        w = weights.astype(np.float64)[:, None]  # (m, 1)
+        total = w.sum() + MASKED_EPSILON
+        mean = (w * x64).sum(axis=0) / total
+        variance = (w * (x64 - mean) ** 2).sum(axis=0) / total
+    mean_out[...] = mean
+    variance_out[...] = variance
+    return mean_out, variance_out
+
+
+def batchnorm_forward(x, mean, variance, gamma, beta, epsilon, xhat_out, inv_std_out, y_out):
+    """inv_std = 1/√(variance + ε);  x̂ = (x − mean)·inv_std;  y = γ·x̂ + β
+    y is computed as TensorFlow's tf.nn.batch_normalization orders it, a = γ·inv_std,
+    y = x·a + (β − mean·a), so float32 results round as Keras's do. gamma/beta may be None.
+    """
+    dtype = x.dtype.type
+    inv_std_out[...] = 1 / np.sqrt(variance + dtype(epsilon))
+    a = inv_std_out if gamma is None else inv_std_out * gamma  # (c,)
+    shift = -mean * a if beta is None else beta - mean * a  # (c,)
+    np.add(x * a, shift, out=y_out)
+    np.multiply(x - mean, inv_std_out, out=xhat_out)
+    return y_out
+
+
+def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, dbeta_out, dx_out):
+    """dL/dx, dL/dγ, dL/dβ of y = γ·x̂ + β (outputs may be None: not wanted).
+    dβ = Σᵢ dyᵢ;   dγ = Σᵢ dyᵢ·x̂ᵢ                       (sums over the m rows)
+    inference (mean, variance constants):   dx = γ·inv_std·dy
+    training (mean, variance of this batch; W, wᵢ as in batchnorm_moments, C = Σᵢ wᵢ·x̂ᵢ):
+      dxᵢ = γ·inv_std·(dyᵢ − (wᵢ/W)·(Σdy + Σ(dy·x̂)·(x̂ᵢ − C/W)))
+    Without weights wᵢ = 1, W = m and C is taken as 0 (Σ x̂ is 0 up to rounding; TensorFlow's
+    moments stop the gradient there too), the textbook (dy − mean(dy) − x̂·mean(dy·x̂))/σ.
+    """
+    dy64, xhat64 = dy.astype(np.float64), xhat.astype(np.float64)
+    sum_dy = dy64.sum(axis=0)  # (c,)
+    sum_dy_xhat = (dy64 * xhat64).sum(axis=0)  # (c,)
+    if dbeta_out is not None:
+        dbeta_out[...] = sum_dy
+    if dgamma_out is not None:
+        dgamma_out[...] = sum_dy_xhat
+    if dx_out is None:
+        return dx_out
+    scale = inv_std.astype(np.float64) if gamma is None else inv_std * gamma.astype(np.float64)
+    if not training:
+        dx_out[...] = dy64 * scale
+        return dx_out
+    if weights is None:
+        m = dy.shape[0]
+        dx_out[...] = scale * (dy64 - (sum_dy + sum_dy_xhat * xhat64) / m)
+    else:
+        w = weights.astype(np.float64)[:, None]  # (m, 1)
+        total = w.sum() + MASKED_EPSILON
+        centre = (w * xhat64).sum(axis=0) / total  # C/W, (c,)
+        dx_out[...] = scale * (dy64 - (w / total) * (sum_dy + sum_dy_xhat * (xhat64 - centre)))
+    return dx_out

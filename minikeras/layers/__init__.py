@@ -1,12 +1,15 @@
 """Layers, with Keras's names."""
 
 from minikeras.layers.activation import Activation
+from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
+from minikeras.layers.layer_normalization import LayerNormalization
 from minikeras.layers.merging import (
     Add,
     Average,
@@ -23,25 +26,54 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.rescaling import Rescaling
+from minikeras.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    Reshape,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from minikeras.layers.serialization import deserialize, serialize
+from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
 
 __all__ = [
     "Activation",
     "Add",
     "Average",
+    "BatchNormalization",
     "Concatenate",
+    "Cropping1D",
+    "Cropping2D",
     "Dense",
     "Dropout",
+    "ELU",
     "Flatten",
     "Input",
     "InputLayer",
     "KerasTensor",
     "Lambda",
     "Layer",
+    "LayerNormalization",
+    "LeakyReLU",
     "Maximum",
     "Minimum",
     "Multiply",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "Rescaling",
+    "Reshape",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
     "Subtract",
+    "UpSampling1D",
+    "UpSampling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
     "add",
     "average",
     "concatenate",

@@ -1,13 +1,46 @@
 """Dropout: during training, zero a random fraction `rate` of the inputs and rescale the rest."""
 
-
 from minikeras.layers.layer import Layer
 from minikeras.utils.rng import make_generator
+
+
+def validate_noise_shape(noise_shape):
+    """`noise_shape` as a tuple of positive ints or None; Keras's ValueError otherwise."""
+    if noise_shape is None:
+        return None
+    prefix = "Invalid value received for argument `noise_shape`."
+    if isinstance(noise_shape, str):
+        raise ValueError(
+            f"{prefix} Expected a tuple or list of integers. Received: noise_shape={noise_shape}"
+        )
+    try:
+        noise_shape = tuple(noise_shape)
+    except TypeError:
+        raise ValueError(
+            f"{prefix} Expected an iterable of integers (e.g., a tuple or list). "
+            f"Received: noise_shape={noise_shape}"
+        ) from None
+    for i, dim in enumerate(noise_shape):
+        if dim is None:
+            continue
+        if not isinstance(dim, int):
+            raise ValueError(
+                f"{prefix} Expected all elements to be integers or None. Received element at "
+                f"index {i}: {dim} (type: {type(dim).__name__})"
+            )
+        if dim <= 0:
+            raise ValueError(
+                f"{prefix} Expected all dimensions to be positive integers or None. Received "
+                f"negative or zero value at index {i}: {dim}"
+            )
+    return noise_shape
 
 
 class Dropout(Layer):
     """In training: y = x ⊙ mask / (1 − rate), each mask entry 1 with probability 1 − rate.
     In inference: y = x. The rescaling keeps the expected value of y equal to x.
+    `noise_shape` (None entries: the input's size) makes the mask shared along the axes of
+    size 1: (None, 1, features) drops the same features at every step of a sequence.
 
     >>> import numpy as np
     >>> from minikeras.layers import Dropout
@@ -25,10 +58,8 @@ class Dropout(Layer):
                 f"Invalid value received for argument `rate`. Expected a float value between 0 "
                 f"and 1. Received: rate={rate!r}"
             )
-        if noise_shape is not None:
-            raise NotImplementedError("Dropout(noise_shape=...) is not supported by minikeras yet")
         self.rate = float(rate)
-        self.noise_shape = noise_shape
+        self.noise_shape = validate_noise_shape(noise_shape)
         self.seed = seed
         self._rng = make_generator(seed)
         if self._input_shape_arg is not None:
@@ -41,11 +72,18 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.mask = None
             return x
-        keep = self._rng.random(x.shape) >= self.rate
+        keep = self._rng.random(self._noise_shape(x)) >= self.rate  # broadcast where it is 1
         self.mask = (
             keep.astype(x.dtype) / x.dtype.type(1 - self.rate) if self.rate < 1 else keep * 0
         )
         return x * self.mask
+
+    def _noise_shape(self, x):
+        """The mask's shape: `noise_shape` with each None filled from the input's shape, as
+        Keras's TensorFlow backend fills it (an axis of size 1 shares one draw)."""
+        if self.noise_shape is None:
+            return x.shape
+        return tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
 
     def backward(self, dy):
         """dx = dy ⊙ mask / (1 − rate)   (the same mask as the forward pass)"""
@@ -53,4 +91,9 @@ class Dropout(Layer):
         return dy if self.mask is None else dy * self.mask
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": None}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self.seed,
+            "noise_shape": self.noise_shape,
+        }

@@ -1,0 +1,225 @@
+"""BatchNormalization: normalize each channel with the batch's statistics (training) or the
+moving ones (inference), then scale by γ and shift by β."""
+
+import numpy as np
+
+from minikeras import initializers, kernels
+from minikeras.layers.layer import Layer
+
+# Keras options minikeras does not implement: accepted only at these (default) values
+_UNSUPPORTED = {
+    "beta_regularizer": None,
+    "gamma_regularizer": None,
+    "beta_constraint": None,
+    "gamma_constraint": None,
+    "renorm": False,
+    "renorm_clipping": None,
+    "synchronized": False,
+}
+
+
+class BatchNormalization(Layer):
+    """y = γ·(x − mean)/√(variance + ε) + β, per channel (the `axis` entries).
+
+    training=True: mean and variance of this batch (biased variance), and the moving statistics
+    move towards them: moving ← moving·momentum + batch·(1 − momentum).
+    training=False (predict, evaluate): the moving statistics.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import BatchNormalization
+    >>> layer = BatchNormalization()
+    >>> y = layer(np.array([[1.0, 2.0], [3.0, 6.0]]), training=True)
+    >>> np.round(y.astype(float), 4).tolist()   # ±1/√(1 + 0.001), ±2/√(4 + 0.001)
+    [[-0.9995, -0.9999], [0.9995, 0.9999]]
+    >>> layer.weight_names
+    ['gamma', 'beta', 'moving_mean', 'moving_variance']
+    >>> layer.moving_mean.tolist()   # 0.99·0 + 0.01·(batch mean)
+    [0.019999999552965164, 0.03999999910593033]
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        given = locals()
+        for arg, off in _UNSUPPORTED.items():
+            if given[arg] != off:
+                raise NotImplementedError(
+                    f"BatchNormalization({arg}=...) is not supported by minikeras yet"
+                )
+        self.axis = int(axis)  # Keras 3 takes one axis only: int([1, 2]) is its TypeError too
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = center
+        self.scale = scale
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.renorm_momentum = renorm_momentum
+        self.input_gradient_needed = True  # a model turns it off for its first layer
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    # Keras's attribute names for the four weights (None when center/scale is off)
+    @property
+    def gamma(self):
+        return self.weights[0] if self.scale else None
+
+    @property
+    def beta(self):
+        return self.weights[int(self.scale)] if self.center else None
+
+    @property
+    def moving_mean(self):
+        return self.weights[-2]
+
+    @property
+    def moving_variance(self):
+        return self.weights[-1]
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # Keras's ValueError for an axis out of range
+        shape = (input_shape[self.axis],)
+        if self.scale:
+            self.add_weight(shape, self.gamma_initializer, name="gamma")
+        if self.center:
+            self.add_weight(shape, self.beta_initializer, name="beta")
+        self.add_weight(shape, self.moving_mean_initializer, name="moving_mean", trainable=False)
+        self.add_weight(
+            shape, self.moving_variance_initializer, name="moving_variance", trainable=False
+        )
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        if not -len(input_shape) <= self.axis < len(input_shape):
+            raise ValueError(
+                f"Axis {self.axis} is out of bounds for input shape {tuple(input_shape)}. "
+                f"Received: axis={self.axis}"
+            )
+        return tuple(input_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask  # the mask passes through unchanged
+
+    def _rows(self, x):
+        """x as (rows, channels): the channel axis moved last, every other axis flattened."""
+        moved = np.moveaxis(x, self.axis, -1)
+        self.moved_shape = moved.shape
+        return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
+
+    def _unrows(self, a):
+        """The inverse of `_rows`: (rows, channels) back to the input's layout."""
+        return np.ascontiguousarray(np.moveaxis(a.reshape(self.moved_shape), -1, self.axis))
+
+    def _mask_weights(self, x, mask):
+        """Keras's mask (the input's shape without its last axis) as one weight per row."""
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        if mask.ndim != x.ndim - 1:
+            raise ValueError(
+                "The mask provided should be one dimension less than the inputs. Received: "
+                f"mask.shape={mask.shape}, inputs.shape={x.shape}"
+            )
+        if self.axis % x.ndim != x.ndim - 1:
+            raise NotImplementedError(
+                "BatchNormalization with a mask is supported by minikeras for axis=-1 only"
+            )
+        return np.ascontiguousarray(mask.reshape(-1), dtype=x.dtype)
+
+    def call(self, x, training=False, mask=None):
+        """training: mean, variance = moments of this batch (then the moving update);
+        else mean, variance = moving_mean, moving_variance.
+        x̂ = (x − mean)/√(variance + ε);   y = γ·x̂ + β
+        """
+        rows = self._rows(x)
+        channels = rows.shape[1]
+        weights = self._mask_weights(x, mask)
+        # Keras: `training and self.trainable`; a frozen layer normalizes with its moving stats
+        self.training = bool(training) and self.trainable
+        if self.training:
+            mean = self.buffer("mean", (channels,))
+            variance = self.buffer("variance", (channels,))
+            kernels.batchnorm_moments(rows, weights, mean, variance)
+            self._update_moving_statistics(mean, variance)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        self.xhat = self.buffer("xhat", rows.shape)
+        self.inv_std = self.buffer("inv_std", (channels,))
+        y = self.buffer("y", rows.shape)
+        kernels.batchnorm_forward(
+            rows, mean, variance, self.gamma, self.beta, self.epsilon, self.xhat, self.inv_std, y
+        )
+        self.mask_weights = weights
+        return self._unrows(y)
+
+    def _update_moving_statistics(self, mean, variance):
+        """moving ← moving·momentum + batch·(1 − momentum), in place, in the weights' dtype
+        (Keras multiplies float32 variables by float32 constants of momentum and 1 − momentum).
+        The variance is the biased one, the same that normalized the batch."""
+        dtype = self.moving_mean.dtype.type
+        keep, take = dtype(self.momentum), dtype(1.0 - self.momentum)
+        self.moving_mean[...] = self.moving_mean * keep + mean * take
+        self.moving_variance[...] = self.moving_variance * keep + variance * take
+
+    def backward(self, dy, mask=None):
+        """dβ = Σ dy;   dγ = Σ dy·x̂                         (sums over every axis but `axis`)
+        inference:  dx = γ·dy/σ                              (mean and variance are constants)
+        training:   dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂))  (through the batch mean and
+        variance; with a mask, means weighted by it: see kernels.batchnorm_backward)
+        """
+        dy_rows = self._rows(dy)
+        channels = dy_rows.shape[1]
+        dgamma = self.buffer("dgamma", (channels,)) if self.scale else None
+        dbeta = self.buffer("dbeta", (channels,)) if self.center else None
+        dx = self.buffer("dx", dy_rows.shape) if self.input_gradient_needed else None
+        kernels.batchnorm_backward(
+            dy_rows, self.xhat, self.inv_std, self.gamma, self.mask_weights, self.training,
+            dgamma, dbeta, dx,
+        )  # fmt: skip
+        grads = [g for g in (dgamma, dbeta) if g is not None]
+        self.grads = grads if self.trainable else []
+        return None if dx is None else self._unrows(dx)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": None,
+            "gamma_regularizer": None,
+            "beta_constraint": None,
+            "gamma_constraint": None,
+            "synchronized": False,
+            "renorm": False,
+            "renorm_clipping": None,
+            "renorm_momentum": self.renorm_momentum,
+        }

@@ -1,0 +1,134 @@
+"""UpSampling1D/2D: repeat each step (each row and column) `size` times, or, in 2-D, interpolate
+bilinearly as TensorFlow's image resize does."""
+
+import numpy as np
+
+from minikeras.layers.layer import Layer
+from minikeras.layers.reshaping import standardize_data_format, standardize_tuple
+
+
+def repeat_backward(dy, axis, size):
+    """The gradient of np.repeat(x, size, axis): each input gets the sum of its `size` copies."""
+    shape = dy.shape[:axis] + (dy.shape[axis] // size, size) + dy.shape[axis + 1 :]
+    return dy.reshape(shape).sum(axis=axis + 1)
+
+
+def bilinear_matrix(n, size, dtype):
+    """The (n·size, n) matrix A with resized = A·x along one axis: TensorFlow's bilinear resize
+    with half-pixel centres (Keras's default, no antialias at a scale-up). Output o reads the
+    source point s = (o + ½)/size − ½, clamped to [0, n − 1], between x[⌊s⌋] and x[⌊s⌋ + 1]."""
+    a = np.zeros((n * size, n))
+    for o in range(n * size):
+        s = (o + 0.5) / size - 0.5
+        low = int(np.floor(s))
+        frac = s - low
+        a[o, min(max(low, 0), n - 1)] += 1 - frac
+        a[o, min(max(low + 1, 0), n - 1)] += frac
+    return a.astype(dtype)
+
+
+class UpSampling1D(Layer):
+    """Each step of (batch, steps, features) repeated `size` times.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import UpSampling1D
+    >>> UpSampling1D(2)(np.array([[[1.0], [2.0]]]))[0, :, 0].tolist()
+    [1.0, 1.0, 2.0, 2.0]
+    """
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(f"Expected an integer value for `size`, got {type(size)}.")
+        if size <= 0:
+            raise ValueError(f"Argument `size` should be a positive integer. Received: size={size}")
+        self.size = size
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    def compute_output_shape(self, input_shape):
+        steps = None if input_shape[1] is None else input_shape[1] * self.size
+        return (input_shape[0], steps, input_shape[2])
+
+    def call(self, x, training=False):
+        return np.repeat(x, self.size, axis=1)
+
+    def backward(self, dy):
+        """dx[t] = Σ of dy over the `size` copies of step t"""
+        self.grads = []
+        return repeat_backward(dy, 1, self.size)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+class UpSampling2D(Layer):
+    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a bilinear
+    resize to the same shape ("bilinear"). Other interpolations raise NotImplementedError.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import UpSampling2D
+    >>> UpSampling2D((1, 2))(np.array([[[[1.0], [2.0]]]]))[0, 0, :, 0].tolist()
+    [1.0, 1.0, 2.0, 2.0]
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = standardize_data_format(data_format)
+        self.size = standardize_tuple(size, 2, "size")
+        if 0 in self.size:
+            raise ValueError(
+                f"The `size` argument must be a tuple of 2 integers. Received size={size}, "
+                "including values {0} that do not satisfy `value > 0`"
+            )
+        self.interpolation = interpolation.lower()
+        if self.interpolation not in ("nearest", "bilinear"):
+            raise NotImplementedError(
+                f"UpSampling2D(interpolation={interpolation!r}) is not supported by minikeras "
+                "(only 'nearest' and 'bilinear')"
+            )
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    def _axes(self):
+        return (2, 3) if self.data_format == "channels_first" else (1, 2)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, size in zip(self._axes(), self.size):
+            if shape[axis] is not None:
+                shape[axis] *= size
+        return tuple(shape)
+
+    def call(self, x, training=False):
+        """nearest: y[i, j] = x[i // size[0], j // size[1]];
+        bilinear: y = A_rows·x·A_colsᵀ on each image and channel (see `bilinear_matrix`)."""
+        rows, cols = self._axes()
+        if self.interpolation == "nearest":
+            return np.repeat(np.repeat(x, self.size[0], axis=rows), self.size[1], axis=cols)
+        self.a_rows = bilinear_matrix(x.shape[rows], self.size[0], x.dtype)
+        self.a_cols = bilinear_matrix(x.shape[cols], self.size[1], x.dtype)
+        y = np.moveaxis(np.tensordot(self.a_rows, x, axes=(1, rows)), 0, rows)
+        return np.ascontiguousarray(
+            np.moveaxis(np.tensordot(self.a_cols, y, axes=(1, cols)), 0, cols)
+        )
+
+    def backward(self, dy):
+        """nearest: each input pixel gets the sum of its size[0]·size[1] copies;
+        bilinear: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
+        self.grads = []
+        rows, cols = self._axes()
+        if self.interpolation == "nearest":
+            return repeat_backward(repeat_backward(dy, rows, self.size[0]), cols, self.size[1])
+        d = np.moveaxis(np.tensordot(self.a_cols.T, dy, axes=(1, cols)), 0, cols)
+        return np.ascontiguousarray(
+            np.moveaxis(np.tensordot(self.a_rows.T, d, axes=(1, rows)), 0, rows)
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }
