@@ -91,13 +91,16 @@ class Dense(Layer):
         self.x = x.reshape(-1, x.shape[-1])  # rank > 2: the same W for every leading position
         batch = self.x.shape[0]
         z = self.buffer("z", (batch, self.units))
+        # the weights' plain arrays: a compiled kernel takes an ndarray ten times faster than
+        # an ndarray subclass such as Variable (measured: 1 µs against 12 µs a call)
+        kernel, bias = self.kernel.value, None if self.bias is None else self.bias.value
         if self._fused:
             y = z if self._fused == "linear" else self.buffer("y", (batch, self.units))
-            kernels.dense_forward(self.x, self.kernel, self.bias, self._fused, z, y)
+            kernels.dense_forward(self.x, kernel, bias, self._fused, z, y)
         else:
-            kernels.matmul(self.x, self.kernel, z)
+            kernels.matmul(self.x, kernel, z)
             if self.use_bias:
-                z += self.bias
+                z += bias
             y = self.activation(z)
         self.z, self.y = z, y  # z is the logits when act is softmax or sigmoid
         self.input_batch_shape, self.output_batch_shape = x.shape, x.shape[:-1] + (self.units,)
@@ -131,7 +134,7 @@ class Dense(Layer):
         dbias = self.buffer("dbias", (self.units,)) if self.use_bias else None
         dx = self.buffer("dx", (batch, in_features)) if self.input_gradient_needed else None
         kernels.dense_backward(
-            self.x, self.kernel, self.z, self.y, dy, activation, dz, dkernel, dbias, dx
+            self.x, self.kernel.value, self.z, self.y, dy, activation, dz, dkernel, dbias, dx
         )
         self.grads = [dkernel, dbias] if self.use_bias else [dkernel]
         return None if dx is None else dx.reshape(self.input_batch_shape)  # as x came in
