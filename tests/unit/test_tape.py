@@ -98,7 +98,7 @@ def test_expression_against_tensorflow(keras, name, f, shapes):
     check_with_tensorflow(keras, f, *arrays)
 
 
-# ---------------------------------------------------------------- ops TensorFlow cannot differentiate
+# ---------------------------------------------------------------- ops TensorFlow has no gradient for
 @pytest.mark.parametrize(
     "f, shapes",
     [
