@@ -98,7 +98,7 @@ def test_expression_against_tensorflow(keras, name, f, shapes):
     check_with_tensorflow(keras, f, *arrays)
 
 
-# ---------------------------------------------------------------- ops TensorFlow has no gradient for
+# ---------------------------------------------------------------- ops without a TensorFlow gradient
 @pytest.mark.parametrize(
     "f, shapes",
     [
