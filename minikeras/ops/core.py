@@ -12,14 +12,15 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, primitive, unwrap
-from minikeras.ops.dtypes import standardize_dtype
+from minikeras.autodiff.primitive import is_symbolic
+from minikeras.ops.dtypes import dtype_name, standardize_dtype
 
 
 # ---------------------------------------------------------------- conversion
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """`x` as an array, Keras's way: Python floats become floatx (float32), Python ints int32;
     arrays, Tensors and Variables keep their dtype (cast when `dtype` is given)."""
-    if isinstance(x, (Tensor, np.ndarray)):
+    if isinstance(x, (Tensor, np.ndarray)) or is_symbolic([x]):
         return x if dtype is None else cast(x, dtype)
     if dtype is None:
         dtype = _python_dtype(x)
@@ -58,7 +59,7 @@ def is_tensor(x):
 def cast(x, dtype):
     """`x` as `dtype`; the gradient passes through (to a float `x`)."""
     dtype = standardize_dtype(dtype)
-    if isinstance(x, (Tensor, np.ndarray)) and x.dtype == dtype:
+    if (isinstance(x, (Tensor, np.ndarray)) or is_symbolic([x])) and dtype_name(x.dtype) == dtype:
         return x
     return primitive("cast", _astype, x, dtype=dtype)
 

@@ -10,6 +10,8 @@ float32 is float32, a Python scalar takes the array's type), then hands the NumP
 array([1.5, 2.5], dtype=float32)
 """
 
+import builtins
+
 import numpy as np
 
 from minikeras import config
@@ -42,7 +44,9 @@ def _promote(*xs, dtype=None):
 
 def _check_broadcast(name, *xs):
     """Keras's numpy backend lets NumPy's error through; this names both shapes."""
-    shapes = [np.shape(unwrap(x)) for x in xs]
+    shapes = [x.shape for x in xs]  # arrays by now (after _promote)
+    if builtins.all(shape == shapes[0] for shape in shapes):  # (`all` here is ops.all)
+        return
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:

@@ -312,3 +312,13 @@ def test_incompatible_shapes_name_both_shapes():
         ops.add(np.ones((2, 3)), np.ones(4))
     with pytest.raises(ValueError, match=r"x1.shape=\(2, 3\), x2.shape=\(2, 3\)"):
         ops.matmul(np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_an_op_on_a_symbolic_tensor_goes_to_the_functional_hook(monkeypatch):
+    from minikeras.layers import Input, op_layer
+
+    calls = []
+    monkeypatch.setattr(op_layer, "call_op_symbolic", lambda *args: calls.append(args) or "node")
+    assert ops.exp(Input(shape=(3,))) == "node"
+    name, forward, args, static = calls[0]
+    assert name == "exp" and forward is np.exp and static == {}
