@@ -10,7 +10,7 @@ import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
 
 from minikeras import ops
-from minikeras.autodiff import GradientTape, Tensor, Variable, record, unbroadcast
+from minikeras.autodiff import GradientTape, Tensor, Variable, paused, record, unbroadcast
 
 RNG = np.random.default_rng(7)
 
@@ -263,6 +263,20 @@ def test_record_puts_a_hand_written_backward_on_the_tape_as_one_entry():
     np.testing.assert_allclose(dx, dy @ kernel.T)
     np.testing.assert_allclose(dkernel, x.value.T @ dy)
     assert len(tape._entries) == 0  # spent: a non-persistent tape lets its arrays go
+
+
+def test_paused_gives_plain_arrays_for_a_recorded_layer_forward():
+    w = Variable(np.array([[2.0]]))
+    x = Tensor(np.array([[3.0]]))
+    with GradientTape() as tape:
+        tape.watch(x)
+        with paused():
+            y_value = x.value @ w  # the layer's own NumPy: not recorded
+        assert type(y_value) is np.ndarray
+        (y,) = record([x], [y_value], lambda gs: ([gs[0] @ w.T], [x.value.T @ gs[0]]), [w])
+        loss = ops.sum(y * y)
+    dx, dw = tape.gradient(loss, [x, w])
+    assert dx[0, 0] == 2 * 6.0 * 2.0 and dw[0, 0] == 2 * 6.0 * 3.0
 
 
 def test_no_tape_means_plain_arrays():
