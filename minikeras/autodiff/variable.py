@@ -30,7 +30,20 @@ def _plain(value):
 class Variable(np.ndarray):
     """A trainable array, as `keras.Variable`."""
 
-    def __new__(cls, initializer, shape=None, dtype=None, trainable=True, name=None, path=None):
+    def __new__(
+        cls,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+        path=None,
+    ):
+        # autocast, aggregation, synchronization: Keras's arguments, accepted; they concern
+        # mixed precision and distribution, which minikeras does not do
         if callable(initializer):  # an initializer object or function, as Keras accepts
             value = initializer(shape, dtype=dtype) if dtype is not None else initializer(shape)
         else:
