@@ -228,8 +228,13 @@ def matmul(x1, x2):
     """The matrix product x1 @ x2 (stacks of matrices broadcast; 1-d operands as NumPy)."""
     x1, x2 = _promote(x1, x2)
     s1, s2 = np.shape(unwrap(x1)), np.shape(unwrap(x2))
-    if not s1 or not s2 or s1[-1] != s2[-2 if len(s2) > 1 else 0]:
-        raise ValueError(f"Incompatible shapes for `matmul`: x1.shape={s1}, x2.shape={s2}")
+    if not s1 or not s2:
+        raise ValueError(f"`matmul` needs arrays of rank 1 or more: x1.shape={s1}, x2.shape={s2}")
+    if s1[-1] != s2[-2 if len(s2) > 1 else 0]:  # Keras's message (its symbolic shape check)
+        raise ValueError(
+            "Inner dimensions (`x1.shape[-1]` and `x2.shape[-2]`) must be equal, but received "
+            f"`x1.shape={s1}` and `x2.shape={s2}`."
+        )
     return primitive("matmul", np.matmul, x1, x2)
 
 

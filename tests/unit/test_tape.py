@@ -324,7 +324,7 @@ def test_variable_api():
 def test_incompatible_shapes_name_both_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\) and \(4,\)"):
         ops.add(np.ones((2, 3)), np.ones(4))
-    with pytest.raises(ValueError, match=r"x1.shape=\(2, 3\), x2.shape=\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"`x1.shape=\(2, 3\)` and `x2.shape=\(2, 3\)`"):
         ops.matmul(np.ones((2, 3)), np.ones((2, 3)))
 
 
