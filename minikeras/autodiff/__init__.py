@@ -15,7 +15,7 @@ array([ 2., -4.])
 """
 
 from minikeras.autodiff.primitive import primitive, unwrap
-from minikeras.autodiff.tape import GradientTape, is_recording, record, unbroadcast
+from minikeras.autodiff.tape import GradientTape, is_recording, paused, record, unbroadcast
 from minikeras.autodiff.tensor import Tensor
 from minikeras.autodiff.variable import Variable
 from minikeras.autodiff.vjps import VJPS
@@ -26,6 +26,7 @@ __all__ = [
     "Tensor",
     "Variable",
     "is_recording",
+    "paused",
     "primitive",
     "record",
     "unbroadcast",

@@ -39,7 +39,7 @@ def _flat(args):
     return [item for arg in args for item in (arg if isinstance(arg, (list, tuple)) else (arg,))]
 
 
-def _is_symbolic(items):
+def is_symbolic(items):
     node = sys.modules.get("minikeras.layers.node")  # no KerasTensor exists before it is imported
     return node is not None and any(isinstance(item, node.KerasTensor) for item in items)
 
@@ -53,7 +53,7 @@ def primitive(name, forward, *args, **static):
     never recorded: its result is a plain array, through which no gradient flows.
     """
     flat = _flat(args)
-    if _is_symbolic(flat):
+    if is_symbolic(flat):
         from minikeras.layers.op_layer import call_op_symbolic
 
         return call_op_symbolic(name, forward, args, static)

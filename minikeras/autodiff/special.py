@@ -5,6 +5,11 @@ import string
 
 import numpy as np
 
+# TensorFlow's gelu makes its constants float32 tensors before casting them to x's dtype: in
+# float64 too, 0.044715 and 1/√2 are the float32 numbers nearest them (matched to 1e-16)
+GELU_CUBIC = float(np.float32(0.044715))
+GELU_SQRT_HALF = float(np.float32(1 / math.sqrt(2)))
+
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 

@@ -211,6 +211,21 @@ def _map_structure(fn, structure):
 
 
 # ---------------------------------------------------------------- making entries
+@contextlib.contextmanager
+def paused():
+    """No tape records inside this block: NumPy on Variables gives plain arrays again.
+
+    For a computation that goes on the tape as one `record` entry: run its forward inside
+    `paused()`, so that its own NumPy calls on weights are not recorded a second time.
+    """
+    saved = list(_recording)
+    _recording.clear()
+    try:
+        yield
+    finally:
+        _recording[:] = saved
+
+
 def record(inputs, outputs, vjp, weights=()):
     """Put a computation with a hand-written backward on the tape as ONE entry.
 
@@ -220,7 +235,8 @@ def record(inputs, outputs, vjp, weights=()):
     `vjp(output_grads) -> (input_grads, weight_grads)`, lists in the orders given.
 
     Returns the outputs as Tensors (a list) when a tape records any input or weight, else the
-    outputs as given.
+    outputs as given. Compute the outputs inside `paused()` (NumPy on a Variable would be
+    recorded otherwise, and counted twice).
     """
     inputs, weights, outputs = list(inputs), list(weights), list(outputs)
     tapes = [

@@ -30,7 +30,20 @@ def _plain(value):
 class Variable(np.ndarray):
     """A trainable array, as `keras.Variable`."""
 
-    def __new__(cls, initializer, shape=None, dtype=None, trainable=True, name=None, path=None):
+    def __new__(
+        cls,
+        initializer,
+        shape=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        aggregation="none",
+        synchronization="auto",
+        name=None,
+        path=None,
+    ):
+        # autocast, aggregation, synchronization: Keras's arguments, accepted; they concern
+        # mixed precision and distribution, which minikeras does not do
         if callable(initializer):  # an initializer object or function, as Keras accepts
             value = initializer(shape, dtype=dtype) if dtype is not None else initializer(shape)
         else:
@@ -124,13 +137,15 @@ class Variable(np.ndarray):
             from minikeras.ops.dispatch import ufunc_to_op
 
             return ufunc_to_op(ufunc, method, inputs, kwargs)
+        inputs = [x.view(np.ndarray) if isinstance(x, Variable) else x for x in inputs]
         out = kwargs.get("out")
-        if out is not None:  # in place (`w -= g`, `out=w`): NumPy returns `out` itself
-            kwargs["out"] = tuple(_plain(o) for o in out)
-        result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
-        if out is not None:
-            return out[0] if len(out) == 1 else out
-        return result
+        if out is None:
+            return getattr(ufunc, method)(*inputs, **kwargs)
+        # in place (`w -= g`, `out=w`): computed on plain views, and `out` itself returned, as
+        # NumPy does, so that `w` stays the Variable
+        kwargs["out"] = tuple(_plain(o) for o in out)
+        getattr(ufunc, method)(*inputs, **kwargs)
+        return out[0] if len(out) == 1 else out
 
     def __array_function__(self, func, types, args, kwargs):
         if RECORDING:

@@ -270,9 +270,7 @@ def _sparse_softmax_xent_vjp(g, ans, labels, logits):
 
 
 def _gelu_vjp(g, ans, x, approximate=True):
-    from minikeras.ops.nn import GELU_CUBIC as k
-    from minikeras.ops.nn import GELU_SQRT_HALF as s
-
+    k, s = special.GELU_CUBIC, special.GELU_SQRT_HALF
     if approximate:  # ans = ½x(1 + tanh u), u = c(x + kx³), c = √(2/π)
         c = math.sqrt(2 / math.pi)
         t = np.tanh(c * (x + k * x**3))

@@ -12,25 +12,19 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, primitive, unwrap
-from minikeras.ops.dtypes import standardize_dtype
+from minikeras.autodiff.primitive import is_symbolic
+from minikeras.ops.dtypes import dtype_name, standardize_dtype
 
 
 # ---------------------------------------------------------------- conversion
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """`x` as an array, Keras's way: Python floats become floatx (float32), Python ints int32;
     arrays, Tensors and Variables keep their dtype (cast when `dtype` is given)."""
-    if isinstance(x, (Tensor, np.ndarray)) or _is_symbolic(x):
+    if isinstance(x, (Tensor, np.ndarray)) or is_symbolic([x]):
         return x if dtype is None else cast(x, dtype)
     if dtype is None:
         dtype = _python_dtype(x)
     return np.asarray(unwrap(x), dtype=standardize_dtype(dtype) if dtype else None)
-
-
-def _is_symbolic(x):
-    """A KerasTensor of the Functional API (its ops become graph nodes, layers/op_layer.py)."""
-    from minikeras.layers.node import KerasTensor
-
-    return isinstance(x, KerasTensor)
 
 
 def _python_dtype(x):
@@ -65,7 +59,7 @@ def is_tensor(x):
 def cast(x, dtype):
     """`x` as `dtype`; the gradient passes through (to a float `x`)."""
     dtype = standardize_dtype(dtype)
-    if (isinstance(x, (Tensor, np.ndarray)) or _is_symbolic(x)) and x.dtype == dtype:
+    if (isinstance(x, (Tensor, np.ndarray)) or is_symbolic([x])) and dtype_name(x.dtype) == dtype:
         return x
     return primitive("cast", _astype, x, dtype=dtype)
 

@@ -1,8 +1,8 @@
 """NumPy called on a Tensor (or, while a tape records, on a Variable) runs the `minikeras.ops`
 function of the same name, so `np.exp(t)` and `ndarray + t` are recorded like `ops.exp(t)`.
 
-NumPy functions with no ops twin run on the plain arrays; while a tape traces one of their
-arguments, a float result (which would silently carry no gradient) raises a TypeError instead.
+NumPy functions with no ops twin run on the plain arrays; while a tape traces a Tensor among
+their arguments, a float result (which would silently carry no gradient) raises a TypeError.
 """
 
 import numpy as np
@@ -81,10 +81,14 @@ def _unwrap_nested(value):
 
 
 def _traced(items):
+    """Whether a traced Tensor is among `items` (a Variable is an ndarray: NumPy functions on
+    it compute plainly, as on any array)."""
     flat = []
     for item in items:
         flat.extend(item if isinstance(item, (list, tuple)) else [item])
-    return any(id(item) in tape._traced for tape in RECORDING for item in flat)
+    return any(
+        isinstance(item, Tensor) and id(item) in tape._traced for tape in RECORDING for item in flat
+    )
 
 
 def _checked(what, args, result):

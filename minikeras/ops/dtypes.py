@@ -50,23 +50,32 @@ def _least_upper_bound(nodes):
     return next(c for c in common if common <= _upper_bounds(c))
 
 
+@functools.cache
+def dtype_name(dtype):
+    """The name of a dtype ("float32") from np.float32, np.dtype("float32") or "float32"; cached:
+    NumPy's own naming is slow, and every op asks."""
+    return np.dtype(dtype).name
+
+
 def _node(value):
-    """(type name, weak?) of a dtype, a Python scalar type, or a value."""
+    """The lattice node of a dtype, a Python scalar type, or a value (a Python scalar: weak)."""
     if value is bool or isinstance(value, bool):
-        return "bool", False
+        return "bool"
     if value is int or (isinstance(value, int) and not isinstance(value, np.integer)):
-        return "int", True
+        return "int"
     if value is float or (isinstance(value, float) and not isinstance(value, np.floating)):
-        return "float", True
-    dtype = getattr(value, "dtype", value)
-    return str(np.dtype(dtype)), False
+        return "float"
+    return dtype_name(getattr(value, "dtype", value))
 
 
 def result_type(*values):
     """The dtype name Keras gives an op on `values` (dtypes, arrays, Tensors, Python scalars)."""
     if not values:
         return config.floatx()
-    out = _least_upper_bound(frozenset(_node(v)[0] for v in values))
+    first = values[0]
+    if isinstance(first, np.dtype) and all(v is first for v in values):
+        return dtype_name(first)  # the common case: one dtype throughout
+    out = _least_upper_bound(frozenset(_node(v) for v in values))
     # a weak type left at the end (only Python scalars, or uint64 with a float) takes floatx's
     # precision, as Keras: int32 and float32 by default
     precision = config.floatx()[-2:]
@@ -83,12 +92,10 @@ def is_int_or_bool(dtype):
 
 def standardize_dtype(dtype):
     """A dtype name ("float32") from a name, a NumPy dtype, or a Python type."""
-    if dtype is None:
+    if dtype is None or dtype is float:
         return config.floatx()
     if dtype is int:
         return "int32"
-    if dtype is float:
-        return config.floatx()
     if dtype is bool:
         return "bool"
-    return str(np.dtype(getattr(dtype, "name", dtype) if not isinstance(dtype, str) else dtype))
+    return dtype_name(dtype)

@@ -108,10 +108,7 @@ def gelu(x, approximate=True):
     return primitive("gelu", _gelu, _float(x), approximate=approximate)
 
 
-# TensorFlow's gelu makes its constants float32 tensors before casting them to x's dtype: in
-# float64 too, 0.044715 and 1/√2 are the float32 numbers nearest them (matched to 1e-16)
-GELU_CUBIC = float(np.float32(0.044715))
-GELU_SQRT_HALF = float(np.float32(1 / math.sqrt(2)))
+GELU_CUBIC, GELU_SQRT_HALF = special.GELU_CUBIC, special.GELU_SQRT_HALF
 
 
 def _gelu(x, approximate=True):

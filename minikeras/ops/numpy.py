@@ -10,6 +10,8 @@ float32 is float32, a Python scalar takes the array's type), then hands the NumP
 array([1.5, 2.5], dtype=float32)
 """
 
+import builtins
+
 import numpy as np
 
 from minikeras import config
@@ -42,7 +44,10 @@ def _promote(*xs, dtype=None):
 
 def _check_broadcast(name, *xs):
     """Keras's numpy backend lets NumPy's error through; this names both shapes."""
-    shapes = [tuple(1 if d is None else d for d in np.shape(unwrap(x))) for x in xs]  # None: any
+    # arrays by now (after _promote), or symbolic tensors, whose None axes fit any size
+    shapes = [tuple(1 if d is None else d for d in x.shape) for x in xs]
+    if builtins.all(shape == shapes[0] for shape in shapes):  # (`all` here is ops.all)
+        return
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
@@ -224,8 +229,13 @@ def matmul(x1, x2):
     """The matrix product x1 @ x2 (stacks of matrices broadcast; 1-d operands as NumPy)."""
     x1, x2 = _promote(x1, x2)
     s1, s2 = np.shape(unwrap(x1)), np.shape(unwrap(x2))
-    if not s1 or not s2 or s1[-1] != s2[-2 if len(s2) > 1 else 0]:
-        raise ValueError(f"Incompatible shapes for `matmul`: x1.shape={s1}, x2.shape={s2}")
+    if not s1 or not s2:
+        raise ValueError(f"`matmul` needs arrays of rank 1 or more: x1.shape={s1}, x2.shape={s2}")
+    if s1[-1] != s2[-2 if len(s2) > 1 else 0]:  # Keras's message (its symbolic shape check)
+        raise ValueError(
+            "Inner dimensions (`x1.shape[-1]` and `x2.shape[-2]`) must be equal, but received "
+            f"`x1.shape={s1}` and `x2.shape={s2}`."
+        )
     return primitive("matmul", np.matmul, x1, x2)
 
 

@@ -10,7 +10,7 @@ import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
 
 from minikeras import ops
-from minikeras.autodiff import GradientTape, Tensor, Variable, record, unbroadcast
+from minikeras.autodiff import GradientTape, Tensor, Variable, paused, record, unbroadcast
 
 RNG = np.random.default_rng(7)
 
@@ -265,6 +265,20 @@ def test_record_puts_a_hand_written_backward_on_the_tape_as_one_entry():
     assert len(tape._entries) == 0  # spent: a non-persistent tape lets its arrays go
 
 
+def test_paused_gives_plain_arrays_for_a_recorded_layer_forward():
+    w = Variable(np.array([[2.0]]))
+    x = Tensor(np.array([[3.0]]))
+    with GradientTape() as tape:
+        tape.watch(x)
+        with paused():
+            y_value = x.value @ w  # the layer's own NumPy: not recorded
+        assert type(y_value) is np.ndarray
+        (y,) = record([x], [y_value], lambda gs: ([gs[0] @ w.T], [x.value.T @ gs[0]]), [w])
+        loss = ops.sum(y * y)
+    dx, dw = tape.gradient(loss, [x, w])
+    assert dx[0, 0] == 2 * 6.0 * 2.0 and dw[0, 0] == 2 * 6.0 * 3.0
+
+
 def test_no_tape_means_plain_arrays():
     out = ops.sum(ops.exp(np.ones(3)))
     assert type(out) is np.ndarray and out.shape == ()
@@ -310,5 +324,15 @@ def test_variable_api():
 def test_incompatible_shapes_name_both_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\) and \(4,\)"):
         ops.add(np.ones((2, 3)), np.ones(4))
-    with pytest.raises(ValueError, match=r"x1.shape=\(2, 3\), x2.shape=\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"`x1.shape=\(2, 3\)` and `x2.shape=\(2, 3\)`"):
         ops.matmul(np.ones((2, 3)), np.ones((2, 3)))
+
+
+def test_an_op_on_a_symbolic_tensor_goes_to_the_functional_hook(monkeypatch):
+    from minikeras.layers import Input, op_layer
+
+    calls = []
+    monkeypatch.setattr(op_layer, "call_op_symbolic", lambda *args: calls.append(args) or "node")
+    assert ops.exp(Input(shape=(3,))) == "node"
+    name, forward, args, static = calls[0]
+    assert name == "exp" and forward is np.exp and static == {}
