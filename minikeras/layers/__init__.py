@@ -22,9 +22,27 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+)
 from minikeras.layers.serialization import deserialize, serialize
 
 __all__ = [
+    "SimpleRNNCell",
+    "SimpleRNN",
+    "RNN",
+    "LSTMCell",
+    "LSTM",
+    "GRUCell",
+    "GRU",
+    "Bidirectional",
     "Activation",
     "Add",
     "Average",

@@ -21,9 +21,11 @@ from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.merging import MERGE_LAYERS
+from minikeras.layers.rnn import RNN_LAYERS
 
 LAYER_CLASSES = {
-    cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
+    cls.__name__: cls
+    for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS + RNN_LAYERS
 }
 
 
