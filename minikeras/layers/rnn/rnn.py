@@ -106,6 +106,16 @@ class RNN(Layer):
             return [output_mask] + [None for _ in self.state_size]
         return output_mask
 
+    def check_input_shape(self, shape):
+        """Only the features must match the built layer: any sequence length runs (Keras)."""
+        features = self.input_shape[-1]
+        if features is not None and shape[-1] != features:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected axis '
+                f"-1 of input shape to have value {features}, but received input with shape "
+                f"{tuple(shape)}"
+            )
+
     def reset_state(self):
         """Zero the carried states of a stateful layer."""
         if self.states is not None:
