@@ -33,9 +33,9 @@ def randomize_weights(layer, rng):
 
 def reseed(layer):
     """Fix the dropout masks of the next call (each cell's generator restarts)."""
-    sides = [layer.forward_layer, layer.backward_layer] if isinstance(layer, Bidirectional) else [
-        layer
-    ]
+    sides = (
+        [layer.forward_layer, layer.backward_layer] if isinstance(layer, Bidirectional) else [layer]
+    )
     for side in sides:
         side.cell._rng = np.random.default_rng(7)
 
@@ -258,8 +258,14 @@ def test_stateful_carries_states_across_two_batches(float64):
 
 
 def test_dropout_only_in_training_and_masks_fixed_along_the_sequence():
-    layer = SimpleRNN(4, dropout=0.5, kernel_initializer="ones", recurrent_initializer="zeros",
-                      activation="linear", seed=1)
+    layer = SimpleRNN(
+        4,
+        dropout=0.5,
+        kernel_initializer="ones",
+        recurrent_initializer="zeros",
+        activation="linear",
+        seed=1,
+    )
     x = np.ones((50, 3, 2), dtype="float32")
     np.testing.assert_array_equal(layer(x), layer(x))  # inference: no dropout
     out = layer(x, training=True)

@@ -57,3 +57,8 @@ class SimpleRNN(RecurrentLayer):
     """
 
     cell_class = SimpleRNNCell
+
+    def get_config(self):
+        config = super().get_config()
+        del config["seed"]  # Keras 3.15's SimpleRNN writes its cell's seed nowhere
+        return config
