@@ -43,6 +43,16 @@ def gate_matmul(a, w, masks, gates):
     return out
 
 
+def _matmul_tn(a, b):
+    """aᵀ·b through the kernels     (rows, k)ᵀ·(rows, n) → (k, n)"""
+    return kernels.matmul_tn(a, b, np.empty((a.shape[1], b.shape[1]), dtype=a.dtype))
+
+
+def _matmul_nt(a, w):
+    """a·wᵀ through the kernels     (rows, n)·(k, n)ᵀ → (rows, k)"""
+    return kernels.matmul_nt(a, w, np.empty((a.shape[0], w.shape[0]), dtype=a.dtype))
+
+
 def gate_matmul_backward(a, w, masks, dout, dw, gates, need_da=True):
     """Backward of `gate_matmul`: adds the weight gradient into dw, returns da (or None).
 
@@ -51,16 +61,17 @@ def gate_matmul_backward(a, w, masks, dout, dw, gates, need_da=True):
     """
     if masks is None or len(masks) == 1:
         a_in = a if masks is None else a * masks[0]
-        dw += np.ascontiguousarray(a_in).T @ dout
+        dw += _matmul_tn(np.ascontiguousarray(a_in), dout)
         if not need_da:
             return None
-        da = np.ascontiguousarray(dout) @ w.T
+        da = _matmul_nt(np.ascontiguousarray(dout), w)
         return da if masks is None else da * masks[0]
     u = w.shape[1] // gates
     da = np.zeros(a.shape, dtype=a.dtype) if need_da else None
     for g in range(gates):
         block = slice(g * u, (g + 1) * u)
-        dw[:, block] += (a * masks[g]).T @ dout[:, block]
+        dout_g = np.ascontiguousarray(dout[:, block])
+        dw[:, block] += _matmul_tn(a * masks[g], dout_g)
         if need_da:
-            da += (dout[:, block] @ w[:, block].T) * masks[g]
+            da += _matmul_nt(dout_g, w[:, block]) * masks[g]
     return da
