@@ -378,3 +378,22 @@ def test_bad_arguments():
     with pytest.raises(NotImplementedError, match="softmax"):
         LSTM(2, activation="softmax")
     assert kernels.RNN_ACTIVATIONS == ("linear", "relu", "sigmoid", "tanh")
+
+
+def test_worked_example_of_the_docs(float64):
+    """docs/recurrence.md works an LSTM's BPTT by hand; its numbers are the layer's."""
+    import pathlib
+
+    page = (pathlib.Path(__file__).parents[2] / "docs" / "recurrence.md").read_text("utf-8")
+    layer = LSTM(1)
+    x = np.array([[[1.0], [2.0]]])
+    layer(x)
+    layer.set_weights(
+        [np.array([[0.5, 0.4, 0.8, 0.3]]), np.array([[0.2, 0.1, -0.5, 0.6]]), [0.0, 1, 0, 0]]
+    )
+    assert f"{layer.call(x)[0, 0]:.4f}" == "0.5214"
+    layer.backward(np.ones((1, 1)))
+    for name, grad in zip(("dW", "dU", "db"), layer.grads):
+        quoted = f"{name} = " if name != "dW" else "dW = 1·dz₁ + 2·dz₂ = "
+        text = "(" + ", ".join(f"{v:.4f}" for v in grad.ravel()) + ")"
+        assert quoted in page and text in page.replace("\n", " "), (name, text)
