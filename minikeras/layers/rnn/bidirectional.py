@@ -132,6 +132,18 @@ class Bidirectional(Layer):
             return output_mask + [None] * (2 * len(self.forward_layer.state_size))
         return output_mask if self.merge_mode is None else output_mask[0]
 
+    def get_call_state(self):
+        return {
+            "layer": dict(vars(self)),
+            "forward": self.forward_layer.get_call_state(),
+            "backward": self.backward_layer.get_call_state(),
+        }
+
+    def set_call_state(self, state):
+        vars(self).update(state["layer"])
+        self.forward_layer.set_call_state(state["forward"])
+        self.backward_layer.set_call_state(state["backward"])
+
     def reset_state(self):
         self.forward_layer.reset_state()
         self.backward_layer.reset_state()

@@ -106,6 +106,15 @@ class RNN(Layer):
             return [output_mask] + [None for _ in self.state_size]
         return output_mask
 
+    def get_call_state(self):
+        """What the last call left for backward: this layer's attributes and its cell's (the
+        cell keeps every step's gates), so a shared RNN runs each call's backward on its own."""
+        return {"layer": dict(vars(self)), "cell": dict(vars(self.cell))}
+
+    def set_call_state(self, state):
+        vars(self).update(state["layer"])
+        vars(self.cell).update(state["cell"])
+
     def check_input_shape(self, shape):
         """Only the features must match the built layer: any sequence length runs (Keras)."""
         features = self.input_shape[-1]
