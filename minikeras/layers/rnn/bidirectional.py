@@ -10,6 +10,7 @@ mul: dy ⊙ y_bw and dy ⊙ y_fw), each layer's own backward, and dx = dx_fw + d
 
 import numpy as np
 
+from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.rnn import RNN
 
@@ -152,6 +153,8 @@ class Bidirectional(Layer):
         self.reset_state()
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
+        if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
+            return node_module.call_symbolic(self, x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(

@@ -15,6 +15,7 @@ Backward, for t = T−1 .. 0, with ds = dL/d(states_t) and gy = dL/dy_t (own + c
 
 import numpy as np
 
+from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.cell import RecurrentCell
 
@@ -136,6 +137,8 @@ class RNN(Layer):
         self.reset_state()
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
+        if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
+            return node_module.call_symbolic(self, x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
