@@ -239,6 +239,38 @@ class LecunNormal(VarianceScaling):
         return {"seed": self.seed}
 
 
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times `gain`: the recurrent kernels' default.
+
+    As Keras: flatten the shape to (rows, cols) = (Π shape[:-1], shape[-1]), draw a standard
+    normal matrix of shape (max, min), take its QR factorisation, multiply Q's columns by the signs
+    of R's diagonal (so Q is uniformly distributed over orthogonal matrices), transpose when
+    rows < cols. Seeded values differ from Keras's (another generator); the distribution is
+    the same.
+    """
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) < 2:
+            raise ValueError(
+                "The tensor to initialize must be at least two-dimensional. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        rng = make_generator(self.seed)
+        a = rng.standard_normal(size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))  # (max, min)·(min,): each column's sign
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"seed": self.seed, "gain": self.gain}
+
+
 ALL_INITIALIZERS = {
     "zeros": Zeros,
     "ones": Ones,
@@ -253,6 +285,7 @@ ALL_INITIALIZERS = {
     "he_normal": HeNormal,
     "lecun_uniform": LecunUniform,
     "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_INITIALIZERS.values()}
 

@@ -28,6 +28,16 @@ CONTRACT = (
     "batchnorm_forward",
     "batchnorm_backward",
 )
+# The recurrent steps' gate arithmetic, in their own pair of modules ({name}_rnn_kernels.py)
+RNN_CONTRACT = (
+    "RNN_ACTIVATIONS",
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "gru_gates_forward",
+    "gru_candidate_forward",
+    "gru_step_backward",
+    "gru_reset_backward",
+)
 NAMES = ("numba", "numpy")
 _current = None
 
@@ -39,6 +49,8 @@ def use(name: str) -> None:
         raise ValueError(f"Unknown kernel set {name!r}; expected one of {NAMES}")
     module = importlib.import_module(f"minikeras.kernels.{name}_kernels")
     globals().update({attr: getattr(module, attr) for attr in CONTRACT})
+    rnn_module = importlib.import_module(f"minikeras.kernels.{name}_rnn_kernels")
+    globals().update({attr: getattr(rnn_module, attr) for attr in RNN_CONTRACT})
     _current = name
 
 

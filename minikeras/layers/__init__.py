@@ -35,6 +35,16 @@ from minikeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from minikeras.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+)
 from minikeras.layers.serialization import deserialize, serialize
 from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
@@ -44,6 +54,7 @@ __all__ = [
     "Add",
     "Average",
     "BatchNormalization",
+    "Bidirectional",
     "Concatenate",
     "Cropping1D",
     "Cropping2D",
@@ -51,9 +62,13 @@ __all__ = [
     "Dropout",
     "ELU",
     "Flatten",
+    "GRU",
+    "GRUCell",
     "Input",
     "InputLayer",
     "KerasTensor",
+    "LSTM",
+    "LSTMCell",
     "Lambda",
     "Layer",
     "LayerNormalization",
@@ -63,9 +78,12 @@ __all__ = [
     "Multiply",
     "PReLU",
     "Permute",
+    "RNN",
     "ReLU",
     "Rescaling",
     "Reshape",
+    "SimpleRNN",
+    "SimpleRNNCell",
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",

@@ -1,0 +1,117 @@
+"""GRUCell and GRU: gates z, r, h stacked along the kernels' last axis, as Keras.
+
+    z = σ(x·W_z + b_z + h_prev·U_z (+ b'_z))        r = σ(x·W_r + b_r + h_prev·U_r (+ b'_r))
+    reset_after=True (Keras 3's default, cuDNN's):  hh = act(x·W_h + b_h + r ⊙ (h_prev·U_h + b'_h))
+    reset_after=False (the original paper's):       hh = act(x·W_h + b_h + (r ⊙ h_prev)·U_h)
+    h = z ⊙ h_prev + (1 − z) ⊙ hh                      (b, u); one state h, output h
+
+With reset_after the bias is (2, 3u): row 0 for the inputs, row 1 (b') for the recurrent product.
+The step's backward is `kernels.gru_step_backward` (+ `gru_reset_backward` when not reset_after).
+"""
+
+import numpy as np
+
+from minikeras import kernels
+from minikeras.layers.rnn.cell import RecurrentCell
+from minikeras.layers.rnn.recurrent_layer import RecurrentLayer
+
+
+class GRUCell(RecurrentCell):
+    """One GRU step. Weights: kernel (in, 3u), recurrent_kernel (u, 3u), bias (2, 3u) with
+    reset_after, else (3u,)."""
+
+    GATES = 3
+
+    def __init__(self, units, reset_after=True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.reset_after = reset_after
+
+    def bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def input_bias(self):
+        return self.bias[0] if self.reset_after else self.bias
+
+    def _allocate(self, steps, batch):
+        u = self.units
+        self.gates = np.empty((steps, batch, 3 * u), dtype=self.xw.dtype)
+        self.dhu = np.zeros((steps, batch, 3 * u), dtype=self.xw.dtype)
+        self.h_prev, self.rec, self.h_in = [None] * steps, [None] * steps, [None] * steps
+        self.rmasks = None
+
+    def step(self, t, states):
+        (h_prev,) = states
+        u, xw, gates = self.units, self.xw[t], self.gates[t]
+        h = np.empty_like(h_prev)
+        if self.reset_after:
+            hu, self.rmasks = self.recurrent_product(h_prev)  # (b, u)·(u, 3u)
+            if self.use_bias:
+                hu += self.bias[1]
+            kernels.gru_gates_forward(xw, hu, self.rec_act_name, gates)
+            rec = np.ascontiguousarray(hu[:, 2 * u :])  # h_prev·U_h + b'_h, r applied after
+        else:
+            hu, self.rmasks = self.recurrent_product(h_prev, 0, 2)  # (b, u)·(u, 2u)
+            kernels.gru_gates_forward(xw, hu, self.rec_act_name, gates)
+            masks = self.recurrent_masks
+            h_in = h_prev if masks is None else h_prev * masks[2]
+            rh = gates[:, u : 2 * u] * h_in  # r ⊙ h_prev   (b, u)
+            rec = rh @ self.recurrent_kernel[:, 2 * u :]  # (b, u)·(u, u)
+            self.h_in[t] = (h_in, rh)
+        kernels.gru_candidate_forward(xw, rec, h_prev, self.reset_after, self.act_name, gates, h)
+        self.h_prev[t], self.rec[t] = h_prev, rec
+        return [h]
+
+    def step_backward(self, t, d_states):
+        dh = np.ascontiguousarray(d_states[0])
+        u, gates, dxw, dhu = self.units, self.gates[t], self.dxw[t], self.dhu[t]
+        dh_prev = np.empty_like(dh)
+        kernels.gru_step_backward(
+            gates,
+            self.h_prev[t],
+            self.rec[t],
+            dh,
+            self.reset_after,
+            self.act_name,
+            self.rec_act_name,
+            dxw,
+            dhu,
+            dh_prev,
+        )
+        if self.reset_after:
+            return [dh_prev + self.recurrent_backward(self.h_prev[t], dhu, self.rmasks)]
+        # the candidate's product (r ⊙ h_in)·U_h:  dU_h += (r ⊙ h_in)ᵀ·dhh_pre, d(r ⊙ h_in)
+        h_in, rh = self.h_in[t]
+        dh_pre = dhu[:, 2 * u :]
+        self.drecurrent[:, 2 * u :] += rh.T @ dh_pre  # (u, b)·(b, u)
+        d_rh = np.ascontiguousarray(dh_pre @ self.recurrent_kernel[:, 2 * u :].T)  # (b, u)
+        dh_in = np.empty_like(dh)
+        kernels.gru_reset_backward(d_rh, gates, h_in, self.rec_act_name, dxw, dhu, dh_in)
+        masks = self.recurrent_masks
+        dh_prev += dh_in if masks is None else dh_in * masks[2]
+        zr = np.ascontiguousarray(dhu[:, : 2 * u])
+        return [dh_prev + self.recurrent_backward(self.h_prev[t], zr, self.rmasks, 0, 2)]
+
+    def bias_gradient(self, flat_dxw):
+        """db = Σ dxw (inputs' row); with reset_after also db' = Σ dhu (recurrent row)."""
+        if not self.reset_after:
+            return flat_dxw.sum(axis=0)
+        return np.stack([flat_dxw.sum(axis=0), self.dhu.reshape(flat_dxw.shape).sum(axis=0)])
+
+    def get_config(self):
+        config = super().get_config()
+        config["reset_after"] = self.reset_after
+        config["seed"] = config.pop("seed")  # Keras's key order: reset_after, then seed
+        return config
+
+
+class GRU(RecurrentLayer):
+    """Gated Recurrent Unit (Cho et al., 2014), Keras's arguments and `reset_after` variants.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import GRU
+    >>> GRU(4, return_sequences=True)(np.ones((2, 5, 3))).shape
+    (2, 5, 4)
+    """
+
+    cell_class = GRUCell
+    cell_arguments = RecurrentLayer.cell_arguments + ("recurrent_activation", "reset_after")

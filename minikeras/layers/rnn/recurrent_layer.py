@@ -1,0 +1,72 @@
+"""The shape of SimpleRNN, LSTM and GRU: an RNN that builds its own cell from Keras's arguments
+and writes them flat in its config (no "cell" entry), as Keras does."""
+
+from minikeras.layers.rnn.rnn import RNN
+
+_RNN_ARGUMENTS = (
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+)
+
+
+class RecurrentLayer(RNN):
+    """Base of SimpleRNN, LSTM and GRU: `cell_class` and the arguments that go to it."""
+
+    cell_class = None
+    cell_arguments = (
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "seed",
+        "implementation",
+    )
+
+    def __init__(self, units, **kwargs):
+        if kwargs.pop("activity_regularizer", None) is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__}(activity_regularizer=...) is not supported by minikeras"
+            )
+        cell_kwargs = {k: kwargs.pop(k) for k in self.cell_arguments if k in kwargs}
+        rnn_kwargs = {k: kwargs.pop(k) for k in _RNN_ARGUMENTS if k in kwargs}
+        cell = self.cell_class(
+            units,
+            dtype=kwargs.get("dtype"),
+            trainable=kwargs.get("trainable", True),
+            **cell_kwargs,
+        )
+        super().__init__(cell, **rnn_kwargs, **kwargs)
+
+    def __getattr__(self, name):
+        # units, activation, dropout, ... read through to the cell, as Keras's properties do
+        if name != "cell" and "cell" in self.__dict__ and hasattr(self.cell, name):
+            return getattr(self.cell, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        for key in ("name", "trainable", "dtype"):
+            cell_config.pop(key)
+        return {
+            **RNN.__bases__[0].get_config(self),  # Layer's: name, trainable, dtype
+            **self._rnn_config(),
+            **cell_config,
+            "activity_regularizer": None,
+        }
+
+    @classmethod
+    def from_config(cls, config_):
+        return RNN.__bases__[0].from_config.__func__(cls, config_)

@@ -1,0 +1,282 @@
+"""RNN: run a cell along the time axis, and backpropagation through time back along it.
+
+Forward, for t = 0 .. T−1 (reversed inputs when go_backwards):
+    states_t = cell(x_t, states_{t−1})          output_t = states_t[0]
+with a mask m_t (b,): a masked sample keeps its previous states and repeats its previous output
+(zeros before any, or zeros always with zero_output_for_mask), as Keras's `backend.rnn`:
+    states_t = m_t ⊙ new_t + (1 − m_t) ⊙ states_{t−1}
+    y_t = m_t ⊙ new_output_t + (1 − m_t) ⊙ y_{t−1}
+
+Backward, for t = T−1 .. 0, with ds = dL/d(states_t) and gy = dL/dy_t (own + carried):
+    d(new_t) = m_t ⊙ ds, plus m_t ⊙ gy on the output
+    ds_{t−1} = cell.step_backward(d(new_t)) + (1 − m_t) ⊙ ds
+    gy carried to y_{t−1}: (1 − m_t) ⊙ gy
+"""
+
+import numpy as np
+
+from minikeras.layers import node as node_module
+from minikeras.layers.layer import Layer
+from minikeras.layers.rnn.cell import RecurrentCell
+
+
+class RNN(Layer):
+    """A recurrent layer around a cell (SimpleRNNCell, LSTMCell, GRUCell).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import RNN, LSTMCell
+    >>> RNN(LSTMCell(4), return_sequences=True)(np.ones((2, 5, 3))).shape
+    (2, 5, 4)
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
+        if isinstance(cell, (list, tuple)):
+            raise NotImplementedError("RNN with a list of cells (StackedRNNCells) is not supported")
+        if not isinstance(cell, RecurrentCell):
+            raise ValueError(
+                "Argument `cell` should be a minikeras recurrent cell (SimpleRNNCell, LSTMCell, "
+                f"GRUCell). Received: cell={cell}"
+            )
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        self.stateful = stateful
+        self.unroll = unroll  # accepted; the loop is the same either way
+        self.zero_output_for_mask = zero_output_for_mask
+        self.states = None  # the carried states of a stateful layer
+        self.input_gradient_needed = True
+        batch_size = kwargs.get("batch_size")
+        self._fixed_batch = batch_size
+        if self._input_shape_arg is not None:
+            self.build((batch_size,) + self._input_shape_arg)
+
+    @property
+    def state_size(self):
+        return [self.cell.units] * (2 if self.cell.GATES == 4 else 1)
+
+    # ------------------------------------------------------------------ shapes and weights
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
+                f"ndim=3, found ndim={len(input_shape)}. Full shape received: {input_shape}"
+            )
+        if not self.cell.built:
+            self.cell.build((input_shape[0], input_shape[2]))
+        # the layer's weights are its cell's (the same arrays, in Keras's order)
+        self.weights = self.cell.weights
+        self.weight_names = self.cell.weight_names
+        self._trainable_flags = self.cell._trainable_flags
+        if self.stateful:
+            if input_shape[0] is None:
+                raise ValueError(
+                    "When using `stateful=True` in a RNN, the batch size must be static. "
+                    f"Found dynamic batch size: sequence.shape={input_shape}"
+                )
+            self.states = [
+                np.zeros((input_shape[0], size), dtype=self.dtype) for size in self.state_size
+            ]
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        units = self.cell.units
+        output = (batch, steps, units) if self.return_sequences else (batch, units)
+        if self.return_state:
+            return [output] + [(batch, units) for _ in self.state_size]
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None for _ in self.state_size]
+        return output_mask
+
+    def get_call_state(self):
+        """What the last call left for backward: this layer's attributes and its cell's (the
+        cell keeps every step's gates), so a shared RNN runs each call's backward on its own."""
+        return {"layer": dict(vars(self)), "cell": dict(vars(self.cell))}
+
+    def set_call_state(self, state):
+        vars(self).update(state["layer"])
+        vars(self.cell).update(state["cell"])
+
+    def check_input_shape(self, shape):
+        """Only the features must match the built layer: any sequence length runs (Keras)."""
+        features = self.input_shape[-1]
+        if features is not None and shape[-1] != features:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected axis '
+                f"-1 of input shape to have value {features}, but received input with shape "
+                f"{tuple(shape)}"
+            )
+
+    def reset_state(self):
+        """Zero the carried states of a stateful layer."""
+        if self.states is not None:
+            for state in self.states:
+                state[...] = 0
+
+    def reset_states(self):
+        """Keras's older name of `reset_state`."""
+        self.reset_state()
+
+    def __call__(self, x, training=False, mask=None, initial_state=None):
+        if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
+            return node_module.call_symbolic(self, x)
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if x.ndim != 3:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
+                f"ndim=3, found ndim={x.ndim}. Full shape received: {x.shape}"
+            )
+        if not self.built:
+            self.build(((x.shape[0] if self.stateful else None),) + x.shape[1:])
+        self.check_input_shape(x.shape)
+        out = self.call(x, training=training, mask=mask, initial_state=initial_state)
+        return [o.copy() for o in out] if isinstance(out, list) else out.copy()
+
+    # ------------------------------------------------------------------ forward
+    def call(self, x, training=False, mask=None, initial_state=None):
+        """Forward along time; returns the output, or [output, *states] with return_state."""
+        batch, steps, _ = x.shape
+        if self.stateful and batch != self.states[0].shape[0]:
+            raise ValueError(
+                "If an RNN is stateful, the batch size of the input sequences must be the same "
+                "as the batch size of the initial state. \n"
+                f"- Expected batch size: {self.states[0].shape[0]}\n"
+                f"- Received batch size: {batch}"
+            )
+        self.had_initial_state = initial_state is not None
+        if initial_state is not None:
+            if not isinstance(initial_state, (list, tuple)):
+                initial_state = [initial_state]
+            states = [np.ascontiguousarray(s, dtype=self.dtype) for s in initial_state]
+        elif self.stateful:
+            states = [s.copy() for s in self.states]
+        else:
+            states = [np.zeros((batch, n), dtype=self.dtype) for n in self.state_size]
+        if len(states) != len(self.state_size):
+            raise ValueError(
+                f"Layer {self.name} expects {len(self.state_size)} initial state(s), "
+                f"received {len(states)}."
+            )
+        order = slice(None, None, -1) if self.go_backwards else slice(None)
+        xs = np.ascontiguousarray(x[:, order].transpose(1, 0, 2))  # (T, b, in), time first
+        self.time_mask = None
+        if mask is not None:  # (b, T) → (T, b, 1) in processing order, as 0/1 floats
+            mask = np.asarray(mask, dtype=bool)[:, order]
+            self.time_mask = np.ascontiguousarray(mask.T[:, :, None], dtype=self.dtype)
+        self.cell.begin(xs, training=training)
+        units = self.cell.units
+        outputs = np.empty((steps, batch, units), dtype=self.dtype)
+        previous = np.zeros((batch, units), dtype=self.dtype)
+        for t in range(steps):
+            new = self.cell.step(t, states)
+            if self.time_mask is None:
+                states = new
+                previous = new[0]
+            else:
+                m = self.time_mask[t]  # (b, 1)
+                states = [m * n + (1 - m) * s for n, s in zip(new, states)]
+                kept = 0 if self.zero_output_for_mask else (1 - m) * previous
+                previous = m * new[0] + kept
+            outputs[t] = previous
+        self.steps, self.batch = steps, batch
+        if self.stateful:
+            for carried, state in zip(self.states, states):
+                carried[...] = state
+        if self.return_sequences:
+            output = outputs.transpose(1, 0, 2)  # (b, T, u), in processing order as Keras
+        else:
+            output = outputs[-1]
+        output = np.ascontiguousarray(output)
+        if self.return_state:
+            return [output] + [np.array(s) for s in states]
+        return output
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, dy, mask=None):
+        """Backpropagation through time (see the module docstring); sets self.grads.
+
+        dy is dL/d(output), or with return_state a list [d_output, d_h, (d_c)] (None = zeros).
+        Returns dx (b, T, in); when the call was given an initial_state, [dx, d_h0, (d_c0)].
+        """
+        steps, batch, units = self.steps, self.batch, self.cell.units
+        d_states_out = [None] * len(self.state_size)
+        if self.return_state:
+            dy, *d_states_out = dy
+        zeros = np.zeros((batch, units), dtype=self.dtype)
+        if dy is None:
+            dy = np.zeros((batch, steps, units) if self.return_sequences else (batch, units))
+        dy = np.asarray(dy, dtype=self.dtype)
+        if self.return_sequences:
+            d_outputs = dy.transpose(1, 0, 2)  # (T, b, u)
+        ds = [zeros if d is None else np.asarray(d, dtype=self.dtype) for d in d_states_out]
+        carried = zeros  # dL/dy_t reaching a step through later masked steps' repeated output
+        for t in reversed(range(steps)):
+            if self.return_sequences:
+                gy = d_outputs[t] + carried
+            else:
+                gy = dy + carried if t == steps - 1 else carried
+            if self.time_mask is None:
+                d_new = [ds[0] + gy] + ds[1:]
+                ds = self.cell.step_backward(t, d_new)
+            else:
+                m = self.time_mask[t]
+                d_new = [m * d for d in ds]
+                d_new[0] = d_new[0] + m * gy
+                through_cell = self.cell.step_backward(t, d_new)
+                ds = [c + (1 - m) * d for c, d in zip(through_cell, ds)]
+                carried = zeros if self.zero_output_for_mask else (1 - m) * gy
+        dxs = self.cell.end_backward(need_dx=self.input_gradient_needed or self.had_initial_state)
+        self.grads = self.cell.grads
+        dx = None
+        if dxs is not None:
+            order = slice(None, None, -1) if self.go_backwards else slice(None)
+            dx = np.ascontiguousarray(dxs.transpose(1, 0, 2)[:, order])
+        if self.had_initial_state:
+            return [dx] + [np.ascontiguousarray(d) for d in ds]
+        return dx
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        from minikeras.layers.serialization import serialize
+
+        config = {**super().get_config(), **self._rnn_config()}
+        config["cell"] = serialize(self.cell)
+        config["cell"].pop("build_config", None)
+        return config
+
+    def _rnn_config(self):
+        return {
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        }
+
+    @classmethod
+    def from_config(cls, config_):
+        from minikeras.layers.serialization import deserialize
+
+        config_ = dict(config_)
+        cell = deserialize(config_.pop("cell"))
+        return super().from_config.__func__(cls, {**config_, "cell": cell})
