@@ -28,11 +28,13 @@ demo: install
 lint: install-test
 	$(PY) -m ruff check .
 
-# the whole suite once per kernel set: the compiled kernels (the default) and the NumPy reference
+# the whole suite with the compiled kernels (the default), then again with the NumPy reference
+# kernels what depends on them: tests/unit (layers, kernels, optimizers, models, the tape);
+# the parity, file and example tests compare minikeras with Keras whichever set computes
 test: install-test docs
 	$(PY) -m ruff check .
 	MINIKERAS_KERNELS=numba $(PY) -m pytest -q
-	MINIKERAS_KERNELS=numpy $(PY) -m pytest -q
+	MINIKERAS_KERNELS=numpy $(PY) -m pytest -q tests/unit
 
 # the docs site (mkdocs, material theme, API reference from the docstrings) into site/;
 # --strict fails on any warning: a broken link, a source line that moved out of the code
