@@ -18,13 +18,21 @@ from minikeras import activations
 from minikeras.layers.activation import Activation
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.masking import Masking
 from minikeras.layers.merging import MERGE_LAYERS
+from minikeras.layers.repeat_vector import RepeatVector
+from minikeras.layers.time_distributed import TimeDistributed
 
 LAYER_CLASSES = {
     cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
 }
+LAYER_CLASSES["Embedding"] = Embedding
+LAYER_CLASSES["Masking"] = Masking
+LAYER_CLASSES["RepeatVector"] = RepeatVector
+LAYER_CLASSES["TimeDistributed"] = TimeDistributed
 
 
 def serialize(layer):
