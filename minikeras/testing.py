@@ -196,3 +196,6 @@ def _all_layers(model):
     yield model
     for layer in getattr(model, "layers", []):
         yield from _all_layers(layer)
+    inner = getattr(model, "layer", None)  # a wrapper (TimeDistributed) holds its layer here
+    if isinstance(inner, Layer):
+        yield from _all_layers(inner)
