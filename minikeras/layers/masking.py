@@ -17,11 +17,11 @@ class Masking(Layer):
     """
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    supports_masking = True
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
         self.mask_value = mask_value
-        self.supports_masking = True
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 

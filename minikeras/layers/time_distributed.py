@@ -1,7 +1,5 @@
 """TimeDistributed: the same layer applied to every timestep, with time folded into the batch."""
 
-import inspect
-
 import numpy as np
 
 from minikeras.layers.layer import Layer
@@ -20,6 +18,8 @@ class TimeDistributed(Layer):
     (2, 5, 3)
     """
 
+    supports_masking = True  # the mask passes through (Layer's default compute_mask), as Keras
+
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(
@@ -28,8 +28,6 @@ class TimeDistributed(Layer):
             )
         super().__init__(**kwargs)
         self.layer = layer  # after Layer.__init__, whose `trainable` must not reach the layer
-        self.supports_masking = True  # the mask passes through (Keras's default compute_mask)
-        self._layer_takes_mask = "mask" in inspect.signature(layer.call).parameters
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
@@ -105,19 +103,18 @@ class TimeDistributed(Layer):
         child_output = self.layer.compute_output_shape(self._child_input_shape(input_shape))
         return (child_output[0], input_shape[1], *child_output[1:])
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
-
     # ------------------------------------------------ forward and backward
     def call(self, x, training=False, mask=None):
         """y[:, t] = layer(x[:, t]) for every t, as one call on (batch·time, ...)"""
         batch, time = x.shape[:2]
-        kwargs = {}
         if mask is not None:
             mask = self._folded_mask(mask, x.shape)
-            if self._layer_takes_mask:
-                kwargs["mask"] = mask
-        folded = self.layer.call(x.reshape(batch * time, *x.shape[2:]), training=training, **kwargs)
+        # A model gives each call of a shared layer its own scratch arrays (self._buffers); the
+        # wrapped layer computes inside those too, or a second call would overwrite the first's
+        # output and the arrays its backward needs
+        self.layer._buffers = self._buffers.setdefault("wrapped layer", {})
+        # `forward` passes `training` and `mask` only to a call that declares them, as Keras
+        folded = self.layer.forward(x.reshape(batch * time, *x.shape[2:]), training, mask)
         self.x_shape = x.shape
         self.mask = mask
         return folded.reshape(batch, time, *folded.shape[1:])
@@ -129,12 +126,18 @@ class TimeDistributed(Layer):
         """
         batch, time = dy.shape[:2]
         folded = np.ascontiguousarray(dy).reshape(batch * time, *dy.shape[2:])
-        if self.mask is not None and self._layer_takes_mask:
-            dx = self.layer.backward(folded, mask=self.mask)
-        else:
-            dx = self.layer.backward(folded)
+        dx = self.layer.backward_pass(folded, self.mask)
         self.grads = self.layer.grads if self.layer.trainable else []
         return None if dx is None else dx.reshape(self.x_shape)
+
+    def get_call_state(self):
+        """The wrapper's state and the wrapped layer's: a shared TimeDistributed called twice in
+        one forward pass runs each backward on its own call's arrays."""
+        return {"wrapper": dict(vars(self)), "layer": self.layer.get_call_state()}
+
+    def set_call_state(self, state):
+        vars(self).update(state["wrapper"])
+        self.layer.set_call_state(state["layer"])
 
     def _folded_mask(self, mask, input_shape):
         """The (batch, time, ...) mask as (batch·time, ...), after Keras's shape checks."""

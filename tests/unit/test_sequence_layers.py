@@ -10,7 +10,7 @@ import strategies as sts
 from gradcheck import assert_gradient_close, numerical_gradient
 from hypothesis import given, settings
 
-from minikeras import Sequential, initializers, kernels, layers, testing
+from minikeras import Model, Sequential, initializers, kernels, layers, testing
 from minikeras.kernels import numba_kernels, numpy_kernels
 from minikeras.layers import (
     Dense,
@@ -165,16 +165,20 @@ def test_embedding_takes_integer_arrays_as_they_are():
         layer.call(np.array([[4, 5]], dtype=np.int64))
 
 
-def test_fit_with_bad_ids_leaves_the_weights_as_they_were():
+def test_fit_stops_at_a_batch_with_bad_ids_before_it_changes_anything():
+    """As in Keras, the steps before the bad batch stay done; the bad batch changes nothing."""
     model = Sequential([Input(shape=(3,)), Embedding(5, 2), Flatten(), Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
-    before = model.get_weights()
-    x = np.array([[1, 2, 3]] * 40)
-    x[35, 1] = 7  # in the second batch: the first batch's update must be undone
+    twin = Sequential([Input(shape=(3,)), Embedding(5, 2), Flatten(), Dense(1)])
+    twin.set_weights(model.get_weights())
+    for m in (model, twin):
+        m.compile(optimizer="sgd", loss="mse")
+    x, y = np.array([[1, 2, 3]] * 40), np.zeros((40, 1))
+    x[35, 1] = 7  # in the second batch
     with pytest.raises(ValueError, match="received 7.0 at index"):
-        model.fit(x, np.zeros((40, 1)), batch_size=32, shuffle=False, verbose=0)
-    for b, a in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(b, a)
+        model.fit(x, y, batch_size=32, shuffle=False, verbose=0)
+    twin.fit(x[:32], y[:32], batch_size=32, shuffle=False, verbose=0)  # the first batch only
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_embedding_mask_zero_makes_the_mask():
@@ -510,6 +514,20 @@ def test_time_distributed_model_gradients_against_central_differences():
         "dense_1/bias",
     }
     assert max(worst.values()) < GRADIENT_CHECK_TOLERANCE
+
+
+def test_a_shared_time_distributed_backs_each_call_with_its_own_arrays():
+    """One TimeDistributed(Dense) applied to two inputs of a functional model: the backward of
+    each call must use that call's input (the wrapped Dense's state is saved per call too)."""
+    set_random_seed(9)
+    rng = np.random.default_rng(9)
+    a = Input(shape=(3, 4))
+    shared = TimeDistributed(Dense(4, activation="tanh"))
+    merged = layers.Concatenate()([shared(a), shared(Dense(4)(a))])  # two calls, two inputs
+    model = Model(a, Dense(1)(Flatten()(merged)))
+    x, y = rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 1))
+    worst = testing.check_gradients(model, x, y, loss="mse", verbose=False)
+    assert len(worst) == 6 and max(worst.values()) < GRADIENT_CHECK_TOLERANCE
 
 
 def test_sequence_layers_train_in_a_sequential_and_save_their_config():
