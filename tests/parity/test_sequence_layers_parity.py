@@ -270,9 +270,8 @@ def test_model_gradients_match_tensorflow(keras, name):
         for model in (ours, theirs):
             model.compile(optimizer="sgd", loss="categorical_crossentropy")
         x, y = MODELS[name][1](np.random.default_rng(3), 12)
-        ours_x, ours_y, _ = ours._prepare(x, y)
-        loss, d = ours._loss_and_gradient(ours_y, ours.call(ours_x, training=True), None)
-        ours.backward(d, from_logits=ours.uses_logits)
+        ours_x, ours_y, _ = ours.prepare_data(x, y)
+        _, loss, _ = ours.compute_gradients(ours_x, ours_y)
         with tf.GradientTape() as tape:
             theirs_loss = theirs.compute_loss(
                 x=x, y=y, y_pred=theirs(x, training=True), training=True
@@ -340,8 +339,8 @@ def test_keras_adam_squares_each_occurrence_of_a_repeated_id(keras, optimizer):
         for model, library in ((ours, minikeras), (theirs, keras)):
             model.compile(getattr(library.optimizers, optimizer)(**options), "mse")
         # per-position gradients: Flatten's dL/dx, one row per looked-up id
-        ours_x, ours_y, _ = ours._prepare(x, y)
-        _, d = ours._loss_and_gradient(ours_y, ours.call(ours_x, training=True), None)
+        ours_x, ours_y, _ = ours.prepare_data(x, y)
+        _, (d,) = ours.compute_loss_and_gradients(ours_y, ours.forward(ours_x, training=True))
         per_position = ours.layers[1].backward(ours.layers[2].backward(d)).reshape(-1, 4)
         sum_of_squares, total = np.zeros((40, 4)), np.zeros((40, 4))
         np.add.at(sum_of_squares, x.reshape(-1), per_position**2)
