@@ -16,6 +16,12 @@ class Embedding(Layer):
     (batch, length) → (batch, length, output_dim). Ids may come as floats with integral values
     (a model casts its inputs to its float dtype); anything else is refused with a ValueError.
 
+    The gradient of a row looked up at several positions is the sum of theirs, as TensorFlow's
+    is once densified. Keras's Adam and RMSprop on TensorFlow see it before that sum, as one
+    slice per position, and square each slice: their second moment of such a row is Σ g_p²
+    where minikeras's is (Σ g_p)², so with ids repeated within a batch those two optimizers
+    drift apart from Keras's (tests/parity/test_sequence_layers_parity.py pins this down).
+
     >>> import numpy as np
     >>> from minikeras.layers import Embedding
     >>> layer = Embedding(10, 4)
