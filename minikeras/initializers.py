@@ -288,6 +288,8 @@ ALL_INITIALIZERS = {
     "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_INITIALIZERS.values()}
+# Keras's short names (Embedding's default is "uniform")
+ALIASES = {"normal": "random_normal", "one": "ones", "uniform": "random_uniform", "zero": "zeros"}
 
 
 def get(identifier):
@@ -297,6 +299,7 @@ def get(identifier):
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
+        identifier = ALIASES.get(identifier, identifier)
         cls = ALL_INITIALIZERS.get(identifier) or _BY_CLASS_NAME.get(identifier)
         if cls is None:
             raise ValueError(

@@ -272,3 +272,17 @@ def parity_cases(draw, dtype, components, max_samples=200, max_epochs=3):
         dtype=dtype,
         components=tuple(components),
     )
+
+
+# ---------------------------------------------------------------- sequence layers
+# (tests/unit/test_sequence_layers.py): integer ids over a small vocabulary, so ids repeat.
+
+
+@st.composite
+def ids_and_vocabulary(draw, max_vocabulary=6):
+    """(ids, input_dim): int64 ids of shape (batch, length) in [0, input_dim), a small input_dim
+    so that most draws look some row up more than once."""
+    input_dim = draw(st.integers(1, max_vocabulary))
+    shape = (draw(batch_sizes), draw(st.integers(1, 4)))
+    ids = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, input_dim - 1)))
+    return ids, input_dim

@@ -146,6 +146,18 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     return losses_out
 
 
+# ----------------------------------------------------------------------------- embeddings
+def embedding_backward(ids, dy, out):
+    """out = 0, then out[ids[p]] += dy[p] for every position p, in order   (rows, dim)
+
+    ids (positions,) integer row numbers, dy (positions, dim): the gradient of a row lookup
+    gathers back into the rows that were looked up; a row looked up twice gets both.
+    """
+    out[...] = 0
+    np.add.at(out, ids, dy)  # unbuffered: repeated ids add up (out[ids] += dy would not)
+    return out
+
+
 # ----------------------------------------------------------------------------- optimizers
 def sgd_update(w, g, m, lr, momentum, nesterov):
     """In place. Plain:  w ← w − lr·g

@@ -5,11 +5,13 @@ from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Soft
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
+from minikeras.layers.masking import Masking
 from minikeras.layers.merging import (
     Add,
     Average,
@@ -26,6 +28,7 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshaping import (
     Cropping1D,
@@ -47,6 +50,7 @@ from minikeras.layers.rnn import (
 )
 from minikeras.layers.serialization import deserialize, serialize
 from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
 
 __all__ = [
@@ -61,6 +65,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "ELU",
+    "Embedding",
     "Flatten",
     "GRU",
     "GRUCell",
@@ -73,6 +78,7 @@ __all__ = [
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "Masking",
     "Maximum",
     "Minimum",
     "Multiply",
@@ -80,6 +86,7 @@ __all__ = [
     "Permute",
     "RNN",
     "ReLU",
+    "RepeatVector",
     "Rescaling",
     "Reshape",
     "SimpleRNN",
@@ -88,6 +95,7 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Subtract",
+    "TimeDistributed",
     "UpSampling1D",
     "UpSampling2D",
     "ZeroPadding1D",

@@ -74,9 +74,19 @@ def layer_groups(layers, prefix="layers"):
             used[base] = 0
             key = base
         out.append((f"{prefix}/{key}", layer))
-        if is_model(layer):
-            out.extend(layer_groups(layer.layers, f"{prefix}/{key}/layers"))
+        out.extend(_inner_groups(f"{prefix}/{key}", layer))
     return out
+
+
+def _inner_groups(path, layer):
+    """The groups inside a layer's own: a model's layers under `<path>/layers`, and a wrapper's
+    layer under `<path>/layer` (Keras 3.15: `layers/time_distributed/layer/vars` holds the
+    wrapped Dense's kernel and bias, `layers/time_distributed/vars` nothing)."""
+    if is_model(layer):
+        return layer_groups(layer.layers, f"{path}/layers")
+    if is_wrapper(layer):
+        return [(f"{path}/layer", layer.layer)] + _inner_groups(f"{path}/layer", layer.layer)
+    return []
 
 
 def is_model(layer):
@@ -85,9 +95,16 @@ def is_model(layer):
     return isinstance(layer, Model)
 
 
+def is_wrapper(layer):
+    from minikeras.layers.time_distributed import TimeDistributed
+
+    return isinstance(layer, TimeDistributed)
+
+
 def own_weights(layer):
-    """The weights saved in a layer's own group: none for a model (its layers have them)."""
-    return [] if is_model(layer) else layer.weights
+    """The weights saved in a layer's own group: none for a model or a wrapper (the layers
+    inside have them)."""
+    return [] if is_model(layer) or is_wrapper(layer) else layer.weights
 
 
 def optimizer_variables(model):
@@ -194,7 +211,7 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
 
 def _mismatch(layer, values):
     weights = own_weights(layer)
-    names = [] if is_model(layer) else layer.weight_names
+    names = [] if is_model(layer) or is_wrapper(layer) else layer.weight_names
     if len(values) != len(weights):
         return (
             f"the file has {len(values)} weights for it, the layer has {len(weights)} "
