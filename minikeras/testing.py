@@ -51,7 +51,7 @@ def weight_labels(model):
         if isinstance(layer, Model):  # a model used as a layer
             labels += [f"{layer.name}/{label}" for label in weight_labels(layer)]
             continue
-        labels += [w.path for w in layer.trainable_weights]
+        labels += [f"{layer.name}/{w.name}" for w in layer.trainable_weights]
     return labels
 
 

@@ -32,49 +32,10 @@ class TimeDistributed(Layer):
             self.build((None,) + self._input_shape_arg)
 
     # ------------------------------------------------ the weights are the inner layer's own
-    @property
-    def weights(self):
-        return self.layer.weights
-
-    @weights.setter
-    def weights(self, value):
-        pass  # Layer.__init__ assigns an empty list: the wrapper keeps no weights of its own
-
-    @property
-    def weight_names(self):
-        return self.layer.weight_names
-
-    @weight_names.setter
-    def weight_names(self, value):
-        pass
-
-    @property
-    def _trainable_flags(self):
-        return self.layer._trainable_flags
-
-    @_trainable_flags.setter
-    def _trainable_flags(self, value):
-        pass
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        # as Keras: freezing the wrapper freezes the layer it wraps (not while Layer.__init__
-        # sets the wrapper's own flag: a layer frozen before wrapping stays frozen)
-        self._trainable = value
-        if "layer" in self.__dict__:
-            self.layer.trainable = value
-
-    @property
-    def trainable_weights(self):
-        return self.layer.trainable_weights if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        return self.layer.non_trainable_weights if self.trainable else list(self.weights)
+    def _sublayers(self):
+        """The wrapped layer: its weights are the wrapper's, and freezing the wrapper freezes
+        it (Layer's `weights` and `trainable` follow sublayers)."""
+        return [self.layer]
 
     @property
     def input_gradient_needed(self):

@@ -99,15 +99,11 @@ class Bidirectional(Layer):
         for side in (self.forward_layer, self.backward_layer):
             if not side.built:
                 side.build(input_shape)
-        self._link_weights()
         super().build(input_shape)
 
-    def _link_weights(self):
-        # forward layer's weights, then the backward layer's: Keras's order
-        fw, bw = self.forward_layer, self.backward_layer
-        self.weights = fw.weights + bw.weights
-        self.weight_names = fw.weight_names + bw.weight_names
-        self._trainable_flags = fw._trainable_flags + bw._trainable_flags
+    def _sublayers(self):
+        """The forward layer's weights, then the backward layer's: Keras's order."""
+        return [self.forward_layer, self.backward_layer]
 
     def compute_output_shape(self, input_shape):
         shape = self.forward_layer.compute_output_shape(input_shape)

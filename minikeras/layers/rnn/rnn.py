@@ -69,6 +69,10 @@ class RNN(Layer):
         return [self.cell.units] * (2 if self.cell.GATES == 4 else 1)
 
     # ------------------------------------------------------------------ shapes and weights
+    def _sublayers(self):
+        """The cell: the layer's weights are its cell's (the same Variables, Keras's order)."""
+        return [self.cell]
+
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         if len(input_shape) != 3:
@@ -78,10 +82,6 @@ class RNN(Layer):
             )
         if not self.cell.built:
             self.cell.build((input_shape[0], input_shape[2]))
-        # the layer's weights are its cell's (the same arrays, in Keras's order)
-        self.weights = self.cell.weights
-        self.weight_names = self.cell.weight_names
-        self._trainable_flags = self.cell._trainable_flags
         if self.stateful:
             if input_shape[0] is None:
                 raise ValueError(
