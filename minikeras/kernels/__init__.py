@@ -24,6 +24,12 @@ CONTRACT = (
     "sgd_update",
     "rmsprop_update",
     "adam_update",
+    "im2col",
+    "col2im",
+    "max_pool_forward",
+    "max_pool_backward",
+    "average_pool_forward",
+    "average_pool_backward",
 )
 NAMES = ("numba", "numpy")
 _current = None

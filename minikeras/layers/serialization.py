@@ -16,15 +16,25 @@ table of layers, and every activation from minikeras's table of activations.
 
 from minikeras import activations
 from minikeras.layers.activation import Activation
+from minikeras.layers.conv import Conv1D, Conv2D
+from minikeras.layers.conv_transpose import Conv2DTranspose
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.global_pooling import GLOBAL_POOLING_LAYERS
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.merging import MERGE_LAYERS
+from minikeras.layers.pooling import POOLING_LAYERS
 
 LAYER_CLASSES = {
     cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
 }
+LAYER_CLASSES.update(
+    {
+        cls.__name__: cls
+        for cls in (Conv1D, Conv2D, Conv2DTranspose) + POOLING_LAYERS + GLOBAL_POOLING_LAYERS
+    }
+)
 
 
 def serialize(layer):
