@@ -49,8 +49,10 @@ class BaseGlobalPooling(SpatialLayer):
                 y = x.mean(axis=axes, keepdims=True)
         else:
             y = x.max(axis=axes, keepdims=True)
-            self.hits = x == y  # the positions that reach the max
-            self.ties = self.hits.sum(axis=axes, keepdims=True).astype(x.dtype)
+            hits = (x == y).astype(x.dtype)  # the positions that reach the max
+            # [x = y] / ties, then times dy: TensorFlow's order of operations, so that the
+            # gradient is bitwise the same (tests/parity/test_conv_parity.py)
+            self.max_share = hits / hits.sum(axis=axes, keepdims=True)
         self.pooled_shape = y.shape
         return y if self.keepdims else y.reshape(x.shape[0], x.shape[-1])
 
@@ -66,7 +68,7 @@ class BaseGlobalPooling(SpatialLayer):
                 return np.ascontiguousarray(dy * self.mask_share)
             count = int(np.prod(self.x_shape[1:-1]))
             return np.ascontiguousarray(np.broadcast_to(dy / count, self.x_shape))
-        return np.ascontiguousarray(self.hits * (dy / self.ties))
+        return self.max_share * dy
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
