@@ -176,7 +176,7 @@ def make(module, name, args):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name, args, shape", LAYER_CASES, ids=CASE_IDS)
 def test_layer_forward_and_gradients_match_tensorflow(keras, dtype, name, args, shape):
-    # largest measured: float64 2.6e-16, float32 3.5e-7
+    # largest measured over these cases: float64 4.9e-16, float32 2.5e-7 (normwise)
     with floatx(keras, dtype):
         layer = make(minikeras, name, args)
         x = rng.standard_normal(shape).astype(dtype)
@@ -336,7 +336,7 @@ def convnet_data(n=40):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_convnet_fit_history_and_weights(keras, dtype):
-    # largest measured: float64 1.2e-15, float32 1.9e-6
+    # largest measured (weights after 12 steps): float64 8.0e-16, float32 1.0e-6; History 1.1e-7
     with floatx(keras, dtype):
         ours, theirs = convnet_twins(keras)
         for model, K in ((ours, minikeras), (theirs, keras)):

@@ -15,9 +15,7 @@ from gradcheck import assert_gradient_close, numerical_gradient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import minikeras
 from minikeras import Sequential, kernels
-from minikeras.testing import check_gradients
 from minikeras.kernels import numba_kernels, numpy_kernels
 from minikeras.layers import (
     AveragePooling1D,
@@ -35,6 +33,7 @@ from minikeras.layers import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from minikeras.testing import check_gradients
 
 # the fixtures (kernel set, floatx) hold for every example: not resetting them is intended
 examples = settings(
