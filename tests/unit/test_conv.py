@@ -8,6 +8,9 @@ the named cases below add what must always be covered: odd sizes, strides that d
 the input, dilation, even kernels under 'same' (uneven padding), groups, 'causal'.
 """
 
+import doctest
+import pathlib
+
 import numpy as np
 import pytest
 import strategies as sts
@@ -625,3 +628,10 @@ def test_convnet_trains_and_its_gradients_check(float64):
     assert len(report) == 6  # three kernels, three biases
     history = model.fit(x, y, epochs=3, batch_size=2, verbose=0)
     assert len(history.history["loss"]) == 3 and np.isfinite(history.history["loss"]).all()
+
+
+def test_the_docs_page_examples_run():
+    """docs/convolution.md works a convolution and a pooling step by hand: its numbers hold."""
+    page = pathlib.Path(__file__).resolve().parents[2] / "docs" / "convolution.md"
+    result = doctest.testfile(str(page), module_relative=False)
+    assert result.attempted > 20 and result.failed == 0
