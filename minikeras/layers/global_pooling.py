@@ -111,10 +111,3 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
 
     rank, mode = 2, "average"
 
-
-GLOBAL_POOLING_LAYERS = (
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    GlobalAveragePooling1D,
-    GlobalAveragePooling2D,
-)

@@ -145,5 +145,3 @@ class AveragePooling2D(BasePooling):
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
-
-POOLING_LAYERS = (MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D)
