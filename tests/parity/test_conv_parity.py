@@ -212,7 +212,7 @@ def test_max_pooling_with_ties_is_exactly_tensorflows(keras, name, padding):
 
 
 examples = settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
