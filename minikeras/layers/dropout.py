@@ -1,5 +1,6 @@
 """Dropout: during training, zero a random fraction `rate` of the inputs and rescale the rest."""
 
+
 from minikeras.layers.layer import Layer
 from minikeras.utils.rng import make_generator
 

@@ -119,5 +119,7 @@ def print_summary(model, print_fn=None):
         f" Non-trainable params: {non_trainable:,} ({readable_size(non_trainable * itemsize)})"
     )
     if optimizer_params:
-        lines.append(f" Optimizer params: {optimizer_params:,} ({readable_size(optimizer_bytes)})")
+        lines.append(
+            f" Optimizer params: {optimizer_params:,} ({readable_size(optimizer_bytes)})"
+        )
     print_fn("\n".join(lines))

@@ -578,7 +578,6 @@ def test_blas_threads_follow_the_product_size(monkeypatch):
     """Rule 3: one BLAS thread for a small product, Numba's thread count for a large one, and
     BLAS's own setting back afterwards."""
     import threadpoolctl  # comes with scikit-learn, in the test extra: missing is a failure
-
     if numba_kernels._blas_threads is None:
         pytest.skip("not NumPy's OpenBLAS, or OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set")
     seen = []
