@@ -617,8 +617,11 @@ def im2col(x, window, strides, dilation, pad, cols_out):
     TF's 165 (116) and 357 (328) against 279 (248): two BLAS threads waiting on each other lose
     whole time slices on a busy machine. A whole training step of keras.io's mnist_convnet
     (batch 128, Adam) took 371–481 ms against Keras's 452–883 ms with one BLAS thread, and
-    904–1836 ms against 238–881 ms with the default policy, under the same load. On a quiet
-    machine these are expected to be several times smaller; they were not measured there.
+    904–1836 ms against 238–881 ms with the default policy, under the same load. Later, at a
+    load average of 6: 217–239 ms against Keras's 182–436 ms with one BLAS thread, 450–820 ms
+    against 221–228 ms with the default policy. So minikeras does not yet beat Keras on this
+    model: it is level with one BLAS thread, and the two-thread policy of rule 3 costs it 2–4×
+    on a shared machine. A quiet machine was not available to measure.
     """
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     return _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
