@@ -286,3 +286,61 @@ def ids_and_vocabulary(draw, max_vocabulary=6):
     shape = (draw(batch_sizes), draw(st.integers(1, 4)))
     ids = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, input_dim - 1)))
     return ids, input_dim
+
+# ---------------------------------------------------------------- convolution and pooling
+# (tests/unit/test_conv.py, tests/parity/test_conv_parity.py): input size, kernel, stride,
+# dilation and padding drawn together so that the window always fits ('valid' needs
+# size ≥ (kernel − 1)·dilation + 1), strides that do not divide the input, even kernels
+# under 'same' (uneven padding), and Keras's rule that strides > 1 exclude dilation > 1.
+
+
+@st.composite
+def conv_axis(draw, max_kernel=4, max_stride=3, max_dilation=2, paddings=("valid", "same")):
+    """(size, kernel, stride, dilation) along one axis, for every padding in `paddings`."""
+    kernel = draw(st.integers(1, max_kernel))
+    stride = draw(st.integers(1, max_stride))
+    dilation = 1 if stride > 1 else draw(st.integers(1, max_dilation))
+    span = (kernel - 1) * dilation + 1
+    low = span if "valid" in paddings else 1
+    size = draw(st.integers(low, low + 4))
+    return size, kernel, stride, dilation
+
+
+@st.composite
+def conv_geometries(draw, rank, paddings=("valid", "same"), max_dilation=2):
+    """A convolution's shapes, coupled: {"spatial", "kernel_size", "strides",
+    "dilation_rate", "padding"}, one entry per spatial axis. Strides > 1 on one axis exclude
+    dilation > 1 on every axis (Keras refuses the mix)."""
+    padding = draw(st.sampled_from(paddings))
+    dilate = draw(st.booleans()) and max_dilation > 1
+    axes = [
+        draw(
+            conv_axis(
+                max_stride=1 if dilate else 3,
+                max_dilation=max_dilation if dilate else 1,
+                paddings=(padding,),
+            )
+        )
+        for _ in range(rank)
+    ]
+    return {
+        "spatial": tuple(a[0] for a in axes),
+        "kernel_size": tuple(a[1] for a in axes),
+        "strides": tuple(a[2] for a in axes),
+        "dilation_rate": tuple(a[3] for a in axes),
+        "padding": padding,
+    }
+
+
+@st.composite
+def pool_geometries(draw, rank):
+    """A pooling layer's shapes: {"spatial", "pool_size", "strides", "padding"}; the window
+    fits the input under 'valid', strides may be smaller (overlap) or larger (gaps)."""
+    padding = draw(st.sampled_from(["valid", "same"]))
+    axes = [draw(conv_axis(max_kernel=3, max_dilation=1, paddings=(padding,))) for _ in range(rank)]
+    return {
+        "spatial": tuple(a[0] for a in axes),
+        "pool_size": tuple(a[1] for a in axes),
+        "strides": tuple(a[2] for a in axes),
+        "padding": padding,
+    }

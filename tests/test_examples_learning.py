@@ -40,6 +40,28 @@ def test_digits(tmp_path):
     assert (tmp_path / "digits_history.png").stat().st_size > 1000
 
 
+def test_digits_convnet_reaches_its_accuracy(tmp_path):
+    """The whole example (15 epochs, not the fast mode): it exits with an error below 0.98.
+    BLAS on one thread: these products are small, and on a busy 2-core machine two BLAS
+    threads waiting on each other made an epoch 10-30x slower (measured)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
+    env.pop("MINIKERAS_FAST", None)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "digits_convnet.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    out = done.stdout
+    assert "train (1347, 8, 8, 1), test (450, 8, 8, 1), classes 10" in out
+    accuracy = float(re.search(r"test accuracy (0\.\d{4})", out).group(1))
+    assert accuracy >= 0.98, accuracy
+    assert "Epoch 15/15" in out
+
+
 def test_breast_cancer(tmp_path):
     out = run_example("breast_cancer.py", tmp_path)
     assert "train (426, 30), test (143, 30)" in out

@@ -28,6 +28,12 @@ CONTRACT = (
     "batchnorm_moments",
     "batchnorm_forward",
     "batchnorm_backward",
+    "im2col",
+    "col2im",
+    "max_pool_forward",
+    "max_pool_backward",
+    "average_pool_forward",
+    "average_pool_backward",
 )
 # The recurrent steps' gate arithmetic, in their own pair of modules ({name}_rnn_kernels.py)
 RNN_CONTRACT = (

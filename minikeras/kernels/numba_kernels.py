@@ -723,3 +723,214 @@ def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, 
         dy, xhat, inv_std, gamma, w, total, use_centre, bool(training), want_dx, dgamma, dbeta, dx
     )
     return dx_out
+
+# ----------------------------------------------------------------------------- convolution
+# See numpy_kernels.py for the layout: (batch, height, width, channels), a 1-D signal being an
+# image of height 1; `window`, `strides`, `dilation` and `pad` are (rows, columns) int pairs.
+@compiled
+def _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols):
+    n, h, w, c = x.shape
+    oh, ow = cols.shape[1], cols.shape[2]
+    zero = x.dtype.type(0)
+    for m in range(n):
+        for i in range(oh):
+            for a in range(kh):
+                r = i * sh + a * dh - ph
+                for j in range(ow):
+                    for b in range(kw):
+                        s = j * sw + b * dw - pw
+                        if 0 <= r < h and 0 <= s < w:
+                            for k in range(c):
+                                cols[m, i, j, a, b, k] = x[m, r, s, k]
+                        else:
+                            for k in range(c):
+                                cols[m, i, j, a, b, k] = zero
+    return cols
+
+
+def im2col(x, window, strides, dilation, pad, cols_out):
+    """The patch matrix: cols[n, i, j, a, b, c] = x[n, i·sh + a·dh − ph, j·sw + b·dw − pw, c].
+
+    x (batch, h, w, channels) → cols (batch, oh, ow, kh, kw, channels), 0 where a window
+    reaches into the padding. Seen as a matrix (batch·oh·ow, kh·kw·channels), the convolution
+    is one BLAS product cols·W (see `conv_forward`'s rule below).
+
+    Rules 6 and 7: one pass that writes cols in order, reading each input channel vector
+    contiguously; the bounds test is per (position, offset), not per element.
+
+    Why a patch matrix and one product (the rule for convolutions): the arithmetic of a
+    convolution is a product of (batch·oh·ow, kh·kw·in) by (kh·kw·in, filters), and BLAS does
+    products 3–10× faster than compiled loops can (rule 1); the copy into `cols` is one pass
+    over memory, ~1/kh·kw of the product's operations. Backward reuses the Dense kernels
+    (dW = colsᵀ·dz, dcols = dz·Wᵀ, the activation derivative fused with db) and `col2im`.
+
+    Measured against TensorFlow 2.21's Conv2D (Keras 3.15, `tf.function`, float32, relu,
+    forward + backward, median (best) of 15 interleaved runs, in ms), on the 2-core machine
+    under a load average of 11–15 (other jobs running; absolute times are inflated):
+
+        (128, 28, 28, 1) → 32, 3×3, no dx     minikeras 70.8 (58.5)   TF 116.6 (99.2)
+        (128, 13, 13, 32) → 64, 3×3, with dx  minikeras 243 (218)     TF 213 (176)
+
+    with BLAS on one thread (OPENBLAS_NUM_THREADS=1). With the default policy of rule 3 (two
+    BLAS threads for these products, ≥ 4 M multiply-adds) the same runs gave 981 (187) against
+    TF's 165 (116) and 357 (328) against 279 (248): two BLAS threads waiting on each other lose
+    whole time slices on a busy machine. A whole training step of keras.io's mnist_convnet
+    (batch 128, Adam) took 371–481 ms against Keras's 452–883 ms with one BLAS thread, and
+    904–1836 ms against 238–881 ms with the default policy, under the same load. Later, at a
+    load average of 6: 217–239 ms against Keras's 182–436 ms with one BLAS thread, 450–820 ms
+    against 221–228 ms with the default policy. So minikeras does not yet beat Keras on this
+    model: it is level with one BLAS thread, and the two-thread policy of rule 3 costs it 2–4×
+    on a shared machine. A quiet machine was not available to measure.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
+    return _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
+
+
+@compiled
+def _col2im(cols, kh, kw, sh, sw, dh, dw, ph, pw, x):
+    n, h, w, c = x.shape
+    oh, ow = cols.shape[1], cols.shape[2]
+    x[:] = 0
+    for m in range(n):
+        for i in range(oh):
+            for a in range(kh):
+                r = i * sh + a * dh - ph
+                if r < 0 or r >= h:
+                    continue
+                for j in range(ow):
+                    for b in range(kw):
+                        s = j * sw + b * dw - pw
+                        if 0 <= s < w:
+                            for k in range(c):
+                                x[m, r, s, k] += cols[m, i, j, a, b, k]
+    return x
+
+
+def col2im(cols, window, strides, dilation, pad, x_out):
+    """The transpose of `im2col`: x[n, r, s, c] = Σ of every cols entry that im2col read from
+    x[n, r, s, c]; entries in the padding are dropped. The input gradient is
+    dx = col2im(dz·Wᵀ).
+
+    Rules 6 and 7: one pass over cols in order, adding channel vectors into x.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
+    return _col2im(cols, kh, kw, sh, sw, dh, dw, ph, pw, x_out)
+
+
+# ----------------------------------------------------------------------------- pooling
+@compiled
+def _max_pool(x, kh, kw, sh, sw, ph, pw, y, argmax):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    for m in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for k in range(c):
+                    argmax[m, i, j, k] = -1
+                for a in range(kh):
+                    r = i * sh + a - ph
+                    if r < 0 or r >= h:
+                        continue
+                    for b in range(kw):
+                        s = j * sw + b - pw
+                        if s < 0 or s >= w:
+                            continue
+                        for k in range(c):
+                            v = x[m, r, s, k]
+                            # strictly greater: the first maximum in row-major order wins
+                            if argmax[m, i, j, k] < 0 or v > y[m, i, j, k]:
+                                y[m, i, j, k] = v
+                                argmax[m, i, j, k] = r * w + s
+    return y
+
+
+def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
+    """y[n, i, j, c] = max over the window of x; argmax[n, i, j, c] = r·w + s, the flat index
+    of the first maximum in row-major order (TensorFlow's choice); padding is never chosen.
+
+    Rules 6 and 7: one pass per output position, the channel loop innermost (contiguous).
+    """
+    (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
+    return _max_pool(x, kh, kw, sh, sw, ph, pw, y_out, argmax_out)
+
+
+@compiled
+def _max_pool_backward(dy, argmax, dx):
+    n, h, w, c = dx.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    dx[:] = 0
+    for m in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for k in range(c):
+                    flat = argmax[m, i, j, k]
+                    dx[m, flat // w, flat % w, k] += dy[m, i, j, k]
+    return dx
+
+
+def max_pool_backward(dy, argmax, dx_out):
+    """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c] (overlapping windows add up)."""
+    return _max_pool_backward(dy, argmax, dx_out)
+
+
+@compiled
+def _average_pool(x, kh, kw, sh, sw, ph, pw, y):
+    n, h, w, c = x.shape
+    oh, ow = y.shape[1], y.shape[2]
+    zero = x.dtype.type(0)
+    for m in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                for k in range(c):
+                    y[m, i, j, k] = zero
+                count = 0
+                for a in range(kh):
+                    r = i * sh + a - ph
+                    if r < 0 or r >= h:
+                        continue
+                    for b in range(kw):
+                        s = j * sw + b - pw
+                        if s < 0 or s >= w:
+                            continue
+                        count += 1
+                        for k in range(c):
+                            y[m, i, j, k] += x[m, r, s, k]
+                scale = x.dtype.type(count)
+                for k in range(c):
+                    y[m, i, j, k] /= scale
+    return y
+
+
+def average_pool_forward(x, window, strides, pad, y_out):
+    """y[n, i, j, c] = mean of x over the window's elements inside the input (TensorFlow
+    divides by the count of real elements when 'same' padding cuts a window).
+
+    Rules 6 and 7, as `max_pool_forward`.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
+    return _average_pool(x, kh, kw, sh, sw, ph, pw, y_out)
+
+
+@compiled
+def _average_pool_backward(dy, kh, kw, sh, sw, ph, pw, dx):
+    n, h, w, c = dx.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    dx[:] = 0
+    for m in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                r0, s0 = i * sh - ph, j * sw - pw
+                rows = min(r0 + kh, h) - max(r0, 0)
+                columns = min(s0 + kw, w) - max(s0, 0)
+                scale = dy.dtype.type(rows * columns)
+                for r in range(max(r0, 0), min(r0 + kh, h)):
+                    for s in range(max(s0, 0), min(s0 + kw, w)):
+                        for k in range(c):
+                            dx[m, r, s, k] += dy[m, i, j, k] / scale
+    return dx
+
+
+def average_pool_backward(dy, window, strides, pad, dx_out):
+    """dx[n, r, s, c] = Σ over the windows that cover (r, s) of dy[n, i, j, c] / count(i, j)."""
+    (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
+    return _average_pool_backward(dy, kh, kw, sh, sw, ph, pw, dx_out)

@@ -287,4 +287,153 @@ def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, 
         total = w.sum() + MASKED_EPSILON
         centre = (w * xhat64).sum(axis=0) / total  # C/W, (c,)
         dx_out[...] = scale * (dy64 - (w / total) * (sum_dy + sum_dy_xhat * (xhat64 - centre)))
+
+# ----------------------------------------------------------------------------- convolution
+# Images are (batch, height, width, channels) ("channels_last"); a 1-D signal is an image of
+# height 1. One output position (i, j) reads the input at rows i·sh + a·dh − ph, columns
+# j·sw + b·dw − pw, for the kernel offsets (a, b); positions outside the input read 0.
+# `window`, `strides`, `dilation` and `pad` are (rows, columns) pairs of ints; `pad` is the
+# padding before the first row and column (what comes after is implied by the output size).
+
+
+def _padded_size(size, out_size, window, stride, dilation, pad):
+    """Rows of a zero-padded input that every window of the output fits in."""
+    return max(pad + size, (out_size - 1) * stride + (window - 1) * dilation + 1)
+
+
+def im2col(x, window, strides, dilation, pad, cols_out):
+    """The patch matrix: cols[n, i, j, a, b, c] = x[n, i·sh + a·dh − ph, j·sw + b·dw − pw, c].
+
+    x (batch, h, w, channels) → cols (batch, oh, ow, kh, kw, channels), which is, seen as a
+    matrix, one row per output position and one column per (kernel offset, channel): the
+    convolution is then one product cols·W with W (kh·kw·channels, filters).
+    """
+    n, h, w, c = x.shape
+    _, oh, ow, kh, kw, _ = cols_out.shape
+    (sh, sw), (dh, dw), (ph, pw) = strides, dilation, pad
+    hp = _padded_size(h, oh, kh, sh, dh, ph)
+    wp = _padded_size(w, ow, kw, sw, dw, pw)
+    xp = np.zeros((n, hp, wp, c), dtype=x.dtype)
+    xp[:, ph : ph + h, pw : pw + w, :] = x[:, : hp - ph, : wp - pw, :]
+    for a in range(kh):
+        for b in range(kw):
+            rows = slice(a * dh, a * dh + (oh - 1) * sh + 1, sh)
+            columns = slice(b * dw, b * dw + (ow - 1) * sw + 1, sw)
+            cols_out[:, :, :, a, b, :] = xp[:, rows, columns, :]
+    return cols_out
+
+
+def col2im(cols, window, strides, dilation, pad, x_out):
+    """The transpose of `im2col`: x[n, r, s, c] = Σ of every cols entry that im2col read from
+    x[n, r, s, c]. Entries that fell in the padding are dropped.
+
+    cols (batch, oh, ow, kh, kw, channels) → x (batch, h, w, channels). This is how the input
+    gradient of a convolution is gathered: dx = col2im(dz·Wᵀ).
+    """
+    n, h, w, c = x_out.shape
+    _, oh, ow, kh, kw, _ = cols.shape
+    (sh, sw), (dh, dw), (ph, pw) = strides, dilation, pad
+    hp = _padded_size(h, oh, kh, sh, dh, ph)
+    wp = _padded_size(w, ow, kw, sw, dw, pw)
+    xp = np.zeros((n, hp, wp, c), dtype=x_out.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            rows = slice(a * dh, a * dh + (oh - 1) * sh + 1, sh)
+            columns = slice(b * dw, b * dw + (ow - 1) * sw + 1, sw)
+            xp[:, rows, columns, :] += cols[:, :, :, a, b, :]
+    x_out[...] = 0
+    inside = xp[:, ph : ph + h, pw : pw + w, :]
+    x_out[:, : inside.shape[1], : inside.shape[2], :] = inside
+    return x_out
+
+
+# ----------------------------------------------------------------------------- pooling
+def _pool_windows(h, w, oh, ow, window, strides, pad):
+    """For each window offset (a, b), in row-major order: the rows and columns it reads from
+    an input padded by `pad` before (and enough after)."""
+    (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
+    hp = _padded_size(h, oh, kh, sh, 1, ph)
+    wp = _padded_size(w, ow, kw, sw, 1, pw)
+    offsets = [
+        (slice(a, a + (oh - 1) * sh + 1, sh), slice(b, b + (ow - 1) * sw + 1, sw))
+        for a in range(kh)
+        for b in range(kw)
+    ]
+    return hp, wp, offsets
+
+
+def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
+    """y[n, i, j, c] = max over the window of x; argmax[n, i, j, c] = r·w + s, the flat index
+    of the input element chosen: the first maximum in row-major order over the window, as
+    TensorFlow's MaxPool picks (its gradient goes to that element only). Padding is never
+    chosen."""
+    n, h, w, c = x.shape
+    _, oh, ow, _ = y_out.shape
+    (ph, pw) = pad
+    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
+    xp = np.full((n, hp, wp, c), -np.inf, dtype=x.dtype)
+    xp[:, ph : ph + h, pw : pw + w, :] = x[:, : hp - ph, : wp - pw, :]
+    index = np.full((hp, wp), -1, dtype=np.int64)  # flat input index, −1 in the padding
+    index[ph : ph + h, pw : pw + w] = np.arange(h * w).reshape(h, w)[: hp - ph, : wp - pw]
+    y_out[...] = -np.inf
+    argmax_out[...] = -1
+    for rows, columns in offsets:
+        candidate = xp[:, rows, columns, :]
+        where = index[rows, columns][None, :, :, None]
+        better = (candidate > y_out) | ((argmax_out < 0) & (where >= 0))
+        y_out[...] = np.where(better, candidate, y_out)
+        argmax_out[...] = np.where(better, where, argmax_out)
+    return y_out
+
+
+def max_pool_backward(dy, argmax, dx_out):
+    """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c]: each output's gradient goes to the
+    element it took its value from (overlapping windows add up)."""
+    n, h, w, c = dx_out.shape
+    dx_out[...] = 0
+    flat = dx_out.reshape(n, h * w, c)
+    batch = np.arange(n)[:, None, None, None]
+    channel = np.arange(c)[None, None, None, :]
+    np.add.at(flat, (batch, argmax, channel), dy)
+    return dx_out
+
+
+def _pool_counts(h, w, oh, ow, window, strides, pad, dtype):
+    """How many input elements (not padding) each output window covers, shape (oh, ow, 1)."""
+    (ph, pw) = pad
+    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
+    ones = np.zeros((hp, wp), dtype=dtype)
+    ones[ph : ph + h, pw : pw + w] = 1
+    return sum(ones[rows, columns] for rows, columns in offsets)[:, :, None]
+
+
+def average_pool_forward(x, window, strides, pad, y_out):
+    """y[n, i, j, c] = mean of x over the window's elements inside the input: with 'same'
+    padding, TensorFlow divides by the count of real elements, not by kh·kw."""
+    n, h, w, c = x.shape
+    _, oh, ow, _ = y_out.shape
+    (ph, pw) = pad
+    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
+    xp = np.zeros((n, hp, wp, c), dtype=x.dtype)
+    xp[:, ph : ph + h, pw : pw + w, :] = x[:, : hp - ph, : wp - pw, :]
+    y_out[...] = 0
+    for rows, columns in offsets:
+        y_out += xp[:, rows, columns, :]
+    y_out /= _pool_counts(h, w, oh, ow, window, strides, pad, x.dtype)
+    return y_out
+
+
+def average_pool_backward(dy, window, strides, pad, dx_out):
+    """dx[n, r, s, c] = Σ over the windows that cover (r, s) of dy[n, i, j, c] / count(i, j)."""
+    n, h, w, c = dx_out.shape
+    _, oh, ow, _ = dy.shape
+    (ph, pw) = pad
+    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
+    share = dy / _pool_counts(h, w, oh, ow, window, strides, pad, dy.dtype)
+    dxp = np.zeros((n, hp, wp, c), dtype=dy.dtype)
+    for rows, columns in offsets:
+        dxp[:, rows, columns, :] += share
+    dx_out[...] = 0
+    inside = dxp[:, ph : ph + h, pw : pw + w, :]
+    dx_out[:, : inside.shape[1], : inside.shape[2], :] = inside
     return dx_out

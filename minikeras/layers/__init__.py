@@ -3,10 +3,18 @@
 from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.batch_normalization import BatchNormalization
+from minikeras.layers.conv import Conv1D, Conv2D
+from minikeras.layers.conv_transpose import Conv2DTranspose
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.global_pooling import (
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+)
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
@@ -28,6 +36,7 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshaping import (
@@ -57,9 +66,14 @@ __all__ = [
     "Activation",
     "Add",
     "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
     "BatchNormalization",
     "Bidirectional",
     "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Cropping1D",
     "Cropping2D",
     "Dense",
@@ -69,6 +83,10 @@ __all__ = [
     "Flatten",
     "GRU",
     "GRUCell",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "KerasTensor",
@@ -79,6 +97,8 @@ __all__ = [
     "LayerNormalization",
     "LeakyReLU",
     "Masking",
+    "MaxPooling1D",
+    "MaxPooling2D",
     "Maximum",
     "Minimum",
     "Multiply",

@@ -7,9 +7,10 @@ _uids = defaultdict(int)
 
 
 def to_snake_case(name: str) -> str:
-    """'InputLayer' → 'input_layer', 'Dense' → 'dense'."""
+    """'InputLayer' → 'input_layer', 'Dense' → 'dense', 'MaxPooling2D' → 'max_pooling2d'
+    (Keras's rule: a digit never starts a new word, so 'Conv2D' → 'conv2d')."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def auto_name(prefix: str) -> str:

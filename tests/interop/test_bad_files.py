@@ -108,7 +108,7 @@ def test_wrong_format_keras_file(tmp_path, content, message):
         ("model.weights.h5", lambda b: None, "no model.weights.h5"),
         ("config.json", lambda b: b[:-5], "config.json is not valid JSON"),
         ("config.json", lambda b: b.replace(b'"Sequential"', b'"Dinosaur"'), "'Dinosaur'"),
-        ("config.json", lambda b: b.replace(b'"Dense"', b'"Conv2D"'), "'Conv2D'"),
+        ("config.json", lambda b: b.replace(b'"Dense"', b'"Conv3D"'), "'Conv3D'"),
         ("config.json", lambda b: b.replace(b'"relu"', b'"relux"'), "'relux'"),
         ("model.weights.h5", lambda b: b[: len(b) // 2], "not a valid HDF5 file"),
         ("model.weights.h5", lambda b: b"not hdf5 at all", "not a valid HDF5 file"),

@@ -378,10 +378,10 @@ def test_json_both_ways(keras):
 # ---------------------------------------------------------------------- what minikeras refuses
 def test_unsupported_keras_layer_is_named(keras, tmp_path):
     keras_model = keras.Sequential(
-        [keras.layers.Input((8, 8, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten()]
+        [keras.layers.Input((4, 4, 4, 1)), keras.layers.Conv3D(2, 3), keras.layers.Flatten()]
     )
     keras_model.save(tmp_path / "conv.keras")
-    with pytest.raises(mk.saving.BadFileError, match=r"conv\.keras.*'Conv2D'"):
+    with pytest.raises(mk.saving.BadFileError, match=r"conv\.keras.*'Conv3D'"):
         mk.models.load_model(tmp_path / "conv.keras")
 
 

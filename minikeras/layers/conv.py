@@ -1,0 +1,304 @@
+"""Conv1D and Conv2D: a Dense layer applied to every patch of the input.
+
+For each output position, the input patch under the kernel (kh·kw·channels numbers) is one row
+of the patch matrix `cols` (`kernels.im2col`); the convolution is then exactly a Dense layer on
+those rows, with the kernel seen as a (kh·kw·channels, filters) matrix:
+
+    z = cols·W + b        (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)
+    y = act(z)
+
+and its backward pass is the Dense backward pass followed by `col2im`, which adds each patch
+row's gradient back onto the input elements it was read from:
+
+    dW = colsᵀ·dz         db = Σ dz         dx = col2im(dz·Wᵀ)
+
+docs/convolution.md works one small example by hand.
+"""
+
+import numpy as np
+
+from minikeras import activations, initializers, kernels
+from minikeras.layers import conv_utils
+from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
+
+
+class BaseConv(SpatialLayer):
+    """What Conv1D and Conv2D share; `rank` is the number of spatial axes."""
+
+    has_weights = True
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        # Every argument is checked before the base class names the layer: a refused layer
+        # leaves no trace (not even a used-up name). Keras's checks and messages
+        # (keras/src/layers/convolutional/base_conv.py), in its order.
+        rank = self.rank
+        for arg, value in (
+            ("kernel_regularizer", kernel_regularizer),
+            ("bias_regularizer", bias_regularizer),
+            ("activity_regularizer", activity_regularizer),
+            ("kernel_constraint", kernel_constraint),
+            ("bias_constraint", bias_constraint),
+        ):
+            if value is not None:
+                raise NotImplementedError(
+                    f"{type(self).__name__}({arg}=...) is not supported by minikeras yet"
+                )
+        kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        strides = standardize_tuple(strides, rank, "strides")
+        dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
+        padding = conv_utils.standardize_padding(padding, allow_causal=rank == 1)
+        data_format = conv_utils.standardize_data_format(data_format)
+        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                f"Received filters={filters}."
+            )
+        if not isinstance(groups, (int, np.integer)) or groups <= 0:
+            raise ValueError(
+                f"The number of groups must be a positive integer. Received: groups={groups}."
+            )
+        if filters % groups != 0:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={groups}, filters={filters}."
+            )
+        if max(strides) > 1 and max(dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={strides} and dilation_rate={dilation_rate}"
+            )
+        activation = activations.get(activation)
+        kernel_initializer = initializers.get(kernel_initializer)
+        bias_initializer = initializers.get(bias_initializer)
+        super().__init__(**kwargs)
+        self.filters, self.groups = int(filters), int(groups)
+        self.kernel_size, self.strides, self.dilation_rate = kernel_size, strides, dilation_rate
+        self.padding, self.data_format = padding, data_format
+        self.activation = activation
+        self.activation_backward = activations.backward_of(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        # the built-in activations the dense kernels apply in the same pass as cols·W + b
+        name = activations.serialize(activation)
+        is_builtin = activations.ALL_ACTIVATIONS.get(name, (None,))[0] is activation
+        self._fused = name if is_builtin and name in kernels.FUSED_ACTIVATIONS else None
+        self.input_gradient_needed = True  # the model turns it off for a first layer
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    @property
+    def kernel(self):
+        return self.weights[0]
+
+    @property
+    def bias(self):
+        return self.weights[1] if self.use_bias else None
+
+    @property
+    def output_activation(self):
+        """The name of this layer's activation (to find softmax/sigmoid logits)."""
+        return activations.serialize(self.activation)
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        conv_utils.check_rank_and_channels(self, input_shape, self.rank)
+        channels = input_shape[-1]
+        if channels % self.groups != 0:
+            raise ValueError(
+                "The number of input channels must be evenly divisible by the number of groups. "
+                f"Received groups={self.groups}, but the input has {channels} channels (full "
+                f"input shape is {input_shape})."
+            )
+        self.compute_output_shape(input_shape)  # raises if the kernel does not fit
+        kernel_shape = self.kernel_size + (channels // self.groups, self.filters)
+        self.add_weight(kernel_shape, self.kernel_initializer, name="kernel")
+        if self.use_bias:
+            self.add_weight((self.filters,), self.bias_initializer, name="bias")
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        sizes = conv_utils.spatial_output_shape(
+            self, input_shape, self.kernel_size, self.strides, self.dilation_rate, "kernel shape"
+        )
+        return (input_shape[0],) + sizes + (self.filters,)
+
+    def _geometry(self, shape):
+        """(output spatial sizes, padding before) as 2-D pairs, for an input of `shape`."""
+        sizes = conv_utils.spatial_output_shape(
+            self, shape, self.kernel_size, self.strides, self.dilation_rate, "kernel shape"
+        )
+        pad = tuple(
+            conv_utils.pad_before(n, m, k, s, d, self.padding)
+            for n, m, k, s, d in zip(
+                shape[1:-1], sizes, self.kernel_size, self.strides, self.dilation_rate
+            )
+        )
+        return sizes, self.pair(sizes), self.pair(pad, one=0)
+
+    def _matrix_kernel(self):
+        """The kernel as a (kh·kw·in, filters) matrix. With groups, channel group g feeds
+        only filter group g: the matrix is block diagonal, zeros elsewhere (groups× the
+        arithmetic of separate products, but one product, and the same code path)."""
+        if self.groups == 1:
+            return self.kernel.reshape(-1, self.filters)
+        *window, per_group, filters = self.kernel.shape
+        g, fg = self.groups, self.filters // self.groups
+        full = self.buffer("full_kernel", (*window, per_group * g, filters))
+        full[...] = 0
+        for i in range(g):
+            full[..., i * per_group : (i + 1) * per_group, i * fg : (i + 1) * fg] = self.kernel[
+                ..., i * fg : (i + 1) * fg
+            ]
+        return full.reshape(-1, filters)
+
+    def call(self, x, training=False):
+        """cols = im2col(x)     (batch, oh, ow, kh, kw, in)
+        z = cols·W + b          (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)
+        y = act(z)
+        """
+        image = self.as_image(x)
+        sizes, (oh, ow), pad = self._geometry(x.shape)
+        batch, channels = x.shape[0], x.shape[-1]
+        window, strides = self.pair(self.kernel_size), self.pair(self.strides)
+        dilation = self.pair(self.dilation_rate)
+        cols = self.buffer("cols", (batch, oh, ow, *window, channels))
+        kernels.im2col(image, window, strides, dilation, pad, cols)
+        self.cols, self.patches_shape = cols.reshape(batch * oh * ow, -1), cols.shape
+        self.matrix_kernel = self._matrix_kernel()
+        rows = self.cols.shape[0]
+        z = self.buffer("z", (rows, self.filters))
+        if self._fused:
+            y = z if self._fused == "linear" else self.buffer("y", z.shape)
+            kernels.dense_forward(self.cols, self.matrix_kernel, self.bias, self._fused, z, y)
+        else:
+            kernels.matmul(self.cols, self.matrix_kernel, z)
+            if self.use_bias:
+                z += self.bias
+            y = self.activation(z)
+        self.z, self.y = z, y
+        self.image_shape, self.window_geometry = image.shape, (window, strides, dilation, pad)
+        self.input_batch_shape = x.shape
+        self.output_batch_shape = (batch, *sizes, self.filters)
+        return y.reshape(self.output_batch_shape)
+
+    @property
+    def logits(self):
+        """The pre-activation z of the last call, shaped as the output."""
+        return self.z.reshape(self.output_batch_shape)
+
+    def backward(self, dy):
+        """dz = dy ⊙ act'(z), then the weight and input gradients (see `backward_logits`)."""
+        dy = dy.reshape(self.y.shape)
+        if self._fused:
+            return self._conv_backward(np.ascontiguousarray(dy, dtype=self.z.dtype), self._fused)
+        dz = self.activation_backward(self.z, self.y, dy)
+        return self._conv_backward(np.ascontiguousarray(dz, dtype=self.z.dtype), "linear")
+
+    def backward_logits(self, dz):
+        """Backward from dz = dL/dz (softmax/sigmoid already differentiated with the loss):
+        dW = colsᵀ·dz          (kh·kw·in, batch·oh·ow)·(batch·oh·ow, filters)
+        db = Σ dz              over every output position
+        dcols = dz·Wᵀ          (batch·oh·ow, filters)·(filters, kh·kw·in)
+        dx = col2im(dcols)     each patch entry added back where im2col read it
+        """
+        dz = np.ascontiguousarray(dz, dtype=self.z.dtype).reshape(self.z.shape)
+        return self._conv_backward(dz, "linear")
+
+    def _conv_backward(self, dy, activation):
+        dz = dy if activation == "linear" else self.buffer("dz", dy.shape)
+        dkernel = self.buffer("dkernel", self.matrix_kernel.shape)
+        dbias = self.buffer("dbias", (self.filters,)) if self.use_bias else None
+        dcols = self.buffer("dcols", self.cols.shape) if self.input_gradient_needed else None
+        kernels.dense_backward(
+            self.cols, self.matrix_kernel, self.z, self.y, dy, activation, dz, dkernel, dbias, dcols
+        )
+        dkernel = self._group_blocks(dkernel)
+        self.grads = [dkernel, dbias] if self.use_bias else [dkernel]
+        if dcols is None:
+            return None
+        window, strides, dilation, pad = self.window_geometry
+        dx = self.buffer("dx", self.image_shape)
+        kernels.col2im(dcols.reshape(self.patches_shape), window, strides, dilation, pad, dx)
+        return dx.reshape(self.input_batch_shape)
+
+    def _group_blocks(self, dfull):
+        """The kernel's gradient from the full matrix's: its diagonal blocks (groups > 1)."""
+        if self.groups == 1:
+            return dfull.reshape(self.kernel.shape)
+        *window, per_group, filters = self.kernel.shape
+        dfull = dfull.reshape(*window, per_group * self.groups, filters)
+        dkernel = self.buffer("dkernel_groups", self.kernel.shape)
+        fg = filters // self.groups
+        for i in range(self.groups):
+            dkernel[..., i * fg : (i + 1) * fg] = dfull[
+                ..., i * per_group : (i + 1) * per_group, i * fg : (i + 1) * fg
+            ]
+        return dkernel
+
+    def get_config(self):
+        # Keras 3.15's keys, in its order (tuples for the sizes, the resolved data_format)
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }
+
+
+class Conv1D(BaseConv):
+    """1-D convolution over (batch, steps, channels); kernel (kernel_size, in, filters).
+    `padding="causal"` pads only before, so output t sees inputs up to t.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv1D
+    >>> Conv1D(4, 3, padding="causal")(np.ones((2, 10, 3))).shape
+    (2, 10, 4)
+    """
+
+    rank = 1
+
+
+class Conv2D(BaseConv):
+    """2-D convolution over (batch, height, width, channels); kernel (kh, kw, in/groups,
+    filters).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv2D
+    >>> layer = Conv2D(8, 3, strides=2, padding="same", activation="relu")
+    >>> layer(np.ones((2, 28, 28, 1))).shape, layer.kernel.shape
+    ((2, 14, 14, 8), (3, 3, 1, 8))
+    """
+
+    rank = 2

@@ -1,0 +1,252 @@
+"""Conv2DTranspose: the input gradient of a Conv2D, used as a forward pass.
+
+A Conv2D maps a large image to a small one; its input gradient `col2im(dz·Wᵀ)` maps the small
+one back to the large one's shape. Conv2DTranspose is exactly that map, with its own kernel
+K (kh, kw, filters, in): it reads (batch, h, w, in) and writes (batch, oh, ow, filters), where
+the Conv2D of the same kernel_size, strides, padding and dilation would map oh×ow back to h×w.
+
+    cols = x·Kᵀ            (batch·h·w, in)·(in, kh·kw·filters)
+    z = col2im(cols) + b   each input pixel's kh×kw×filters patch added onto the output
+    y = act(z)
+
+Its backward pass is therefore a plain convolution of the output's gradient:
+
+    dcols = im2col(dz)     (batch·h·w, kh·kw·filters)
+    dx = dcols·K           (batch·h·w, kh·kw·filters)·(kh·kw·filters, in)
+    dK = dcolsᵀ·x          (kh·kw·filters, batch·h·w)·(batch·h·w, in)
+    db = Σ dz
+"""
+
+import numpy as np
+
+from minikeras import activations, initializers, kernels
+from minikeras.layers import conv_utils
+from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
+
+
+def transpose_output_size(size, kernel, stride, dilation, padding, output_padding):
+    """Keras's output length along one axis (keras/src/backend/common/backend_utils.py):
+    valid: (size − 1)·stride + max(k_eff, stride) (+ output_padding − that excess, if given);
+    same: size·stride, or (size − 1)·stride + k_eff mod 2 + output_padding."""
+    if size is None:
+        return None
+    span = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return (size - 1) * stride + span + extra
+    if output_padding is None:
+        return size * stride
+    return (size - 1) * stride + span % 2 + output_padding
+
+
+class Conv2DTranspose(SpatialLayer):
+    """Transposed 2-D convolution ("deconvolution"); kernel (kh, kw, filters, in).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv2DTranspose
+    >>> layer = Conv2DTranspose(3, 3, strides=2, padding="same")
+    >>> layer(np.ones((1, 4, 4, 2))).shape, layer.kernel.shape
+    ((1, 8, 8, 3), (3, 3, 3, 2))
+    """
+
+    rank = 2
+    has_weights = True
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        # checked before the base class names the layer (see conv.py), Keras's messages
+        # (keras/src/layers/convolutional/base_conv_transpose.py)
+        for arg, value in (
+            ("kernel_regularizer", kernel_regularizer),
+            ("bias_regularizer", bias_regularizer),
+            ("activity_regularizer", activity_regularizer),
+            ("kernel_constraint", kernel_constraint),
+            ("bias_constraint", bias_constraint),
+        ):
+            if value is not None:
+                raise NotImplementedError(
+                    f"Conv2DTranspose({arg}=...) is not supported by minikeras yet"
+                )
+        kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
+        strides = standardize_tuple(strides, 2, "strides")
+        dilation_rate = standardize_tuple(dilation_rate, 2, "dilation_rate")
+        if output_padding is not None:
+            output_padding = standardize_tuple(output_padding, 2, "output_padding", allow_zero=True)
+            for p, s in zip(output_padding, strides):
+                if p >= s:
+                    raise ValueError(
+                        "Strides must be greater than output padding. Received strides="
+                        f"{strides}, output_padding={output_padding}."
+                    )
+        padding = conv_utils.standardize_padding(padding)
+        data_format = conv_utils.standardize_data_format(data_format)
+        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                f"Received filters={filters}."
+            )
+        if max(strides) > 1 and max(dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={strides} and dilation_rate={dilation_rate}"
+            )
+        activation = activations.get(activation)
+        kernel_initializer = initializers.get(kernel_initializer)
+        bias_initializer = initializers.get(bias_initializer)
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size, self.strides, self.dilation_rate = kernel_size, strides, dilation_rate
+        self.padding, self.output_padding, self.data_format = padding, output_padding, data_format
+        self.activation = activation
+        self.activation_backward = activations.backward_of(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        name = activations.serialize(activation)
+        is_builtin = activations.ALL_ACTIVATIONS.get(name, (None,))[0] is activation
+        self._fused = name if is_builtin and name in kernels.FUSED_ACTIVATIONS else None
+        self.input_gradient_needed = True
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    @property
+    def kernel(self):
+        return self.weights[0]
+
+    @property
+    def bias(self):
+        return self.weights[1] if self.use_bias else None
+
+    @property
+    def output_activation(self):
+        return activations.serialize(self.activation)
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        conv_utils.check_rank_and_channels(self, input_shape, self.rank)
+        kernel_shape = self.kernel_size + (self.filters, input_shape[-1])  # (kh, kw, out, in)
+        self.add_weight(kernel_shape, self.kernel_initializer, name="kernel")
+        if self.use_bias:
+            self.add_weight((self.filters,), self.bias_initializer, name="bias")
+        super().build(input_shape)
+
+    def _output_sizes(self, input_shape):
+        padding = self.output_padding or (None, None)
+        return tuple(
+            transpose_output_size(n, k, s, d, self.padding, p)
+            for n, k, s, d, p in zip(
+                input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate, padding
+            )
+        )
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self._output_sizes(input_shape), self.filters)
+
+    def call(self, x, training=False):
+        """cols = x·Kᵀ          (batch·h·w, in)·(in, kh·kw·filters)
+        z = col2im(cols) + b   (batch, oh, ow, filters)
+        y = act(z)
+        """
+        batch, h, w, channels = x.shape
+        oh, ow = self._output_sizes(x.shape)
+        # the padding of the Conv2D that maps (oh, ow) back to (h, w)
+        pad = tuple(
+            conv_utils.pad_before(big, small, k, s, d, self.padding)
+            for big, small, k, s, d in zip(
+                (oh, ow), (h, w), self.kernel_size, self.strides, self.dilation_rate
+            )
+        )
+        self.x = x.reshape(batch * h * w, channels)
+        self.matrix_kernel = self.kernel.reshape(-1, channels)  # (kh·kw·filters, in)
+        cols = self.buffer("cols", (batch, h, w, *self.kernel_size, self.filters))
+        kernels.matmul_nt(self.x, self.matrix_kernel, cols.reshape(batch * h * w, -1))
+        z = self.buffer("z", (batch, oh, ow, self.filters))
+        self.geometry = (self.kernel_size, self.strides, self.dilation_rate, pad)
+        kernels.col2im(cols, *self.geometry, z)
+        if self.use_bias:
+            z += self.bias
+        z2 = z.reshape(-1, self.filters)
+        if self._fused:
+            y = z2 if self._fused == "linear" else self.buffer("y", z2.shape)
+            kernels.activation_forward(self._fused, z2, y)
+        else:
+            y = self.activation(z2)
+        self.z, self.y, self.input_batch_shape = z2, y, x.shape
+        self.output_batch_shape, self.patches_shape = z.shape, cols.shape
+        return y.reshape(z.shape)
+
+    @property
+    def logits(self):
+        return self.z.reshape(self.output_batch_shape)
+
+    def backward(self, dy):
+        """dz = dy ⊙ act'(z), then the gradients of `backward_logits`."""
+        dy = np.ascontiguousarray(dy, dtype=self.z.dtype).reshape(self.z.shape)
+        dz = self.buffer("dz", dy.shape)
+        if self._fused:
+            kernels.activation_backward(self._fused, self.z, self.y, dy, dz)
+        else:
+            dz[...] = self.activation_backward(self.z, self.y, dy)
+        return self.backward_logits(dz)
+
+    def backward_logits(self, dz):
+        """From dz = dL/dz:
+        dcols = im2col(dz)     (batch·h·w, kh·kw·filters)
+        dK = dcolsᵀ·x          (kh·kw·filters, batch·h·w)·(batch·h·w, in)
+        db = Σ dz
+        dx = dcols·K           (batch·h·w, kh·kw·filters)·(kh·kw·filters, in)
+        """
+        dz = np.ascontiguousarray(dz, dtype=self.z.dtype).reshape(self.output_batch_shape)
+        dcols = self.buffer("dcols", self.patches_shape)
+        kernels.im2col(dz, *self.geometry, dcols)
+        dcols = dcols.reshape(self.x.shape[0], -1)
+        dkernel = self.buffer("dkernel", self.matrix_kernel.shape)
+        kernels.matmul_tn(dcols, self.x, dkernel)
+        self.grads = [dkernel.reshape(self.kernel.shape)]
+        if self.use_bias:
+            dbias = self.buffer("dbias", (self.filters,))
+            kernels.bias_grad(dz.reshape(-1, self.filters), dbias)
+            self.grads.append(dbias)
+        if not self.input_gradient_needed:
+            return None
+        dx = self.buffer("dx", self.x.shape)
+        kernels.matmul(dcols, self.matrix_kernel, dx)
+        return dx.reshape(self.input_batch_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "output_padding": self.output_padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }

@@ -1,0 +1,113 @@
+"""GlobalMaxPooling1D/2D and GlobalAveragePooling1D/2D: one number per channel per sample.
+
+    average:  y = mean over the spatial axes       dx = dy / count, at every position
+    max:      y = max over the spatial axes        dx = dy / ties, at each position equal to y
+
+Max ties: Keras computes the global max with a reduction (`ops.max`), whose TensorFlow
+gradient splits dy equally among the positions that reach the max (unlike MaxPooling's window
+max, which gives all of dy to the first one). Plain NumPy is as fast as a kernel here: each is
+one pass over the input.
+"""
+
+import numpy as np
+
+from minikeras.layers import conv_utils
+from minikeras.layers.conv_utils import SpatialLayer
+
+
+class BaseGlobalPooling(SpatialLayer):
+    has_build_config = False  # no weights: Keras saves no build_config
+    mode = "max"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        data_format = conv_utils.standardize_data_format(data_format)
+        super().__init__(**kwargs)
+        self.data_format, self.keepdims = data_format, bool(keepdims)
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    def build(self, input_shape):
+        conv_utils.check_rank_and_channels(self, tuple(input_shape), self.rank)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        if self.keepdims:
+            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
+        return (input_shape[0], input_shape[-1])
+
+    def call(self, x, training=False, mask=None):
+        """y = max or mean over the spatial axes (a 1-D mask keeps only its True steps)"""
+        axes = tuple(range(1, self.rank + 1))
+        self.x_shape, self.mask = x.shape, None
+        if self.mode == "average":
+            if mask is not None:  # Keras: Σ x·m / Σ m over the steps
+                self.mask = np.asarray(mask, dtype=x.dtype)[:, :, None]
+                count = self.mask.sum(axis=1, keepdims=True)
+                self.mask_share = self.mask / count
+                y = np.sum(x * self.mask_share, axis=1, keepdims=True)
+            else:
+                y = x.mean(axis=axes, keepdims=True)
+        else:
+            y = x.max(axis=axes, keepdims=True)
+            hits = (x == y).astype(x.dtype)  # the positions that reach the max
+            # [x = y] / ties, then times dy: TensorFlow's order of operations, so that the
+            # gradient is bitwise the same (tests/parity/test_conv_parity.py)
+            self.max_share = hits / hits.sum(axis=axes, keepdims=True)
+        self.pooled_shape = y.shape
+        return y if self.keepdims else y.reshape(x.shape[0], x.shape[-1])
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the steps axis is gone
+
+    def backward(self, dy, mask=None):
+        """average: dx = dy / count (or dy·m / Σ m);   max: dx = dy·[x = y] / ties"""
+        self.grads = []
+        dy = np.reshape(dy, self.pooled_shape)
+        if self.mode == "average":
+            if self.mask is not None:
+                return np.ascontiguousarray(dy * self.mask_share)
+            count = int(np.prod(self.x_shape[1:-1]))
+            return np.ascontiguousarray(np.broadcast_to(dy / count, self.x_shape))
+        return self.max_share * dy
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling1D(BaseGlobalPooling):
+    """(batch, steps, channels) → (batch, channels): the max over the steps.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import GlobalMaxPooling1D
+    >>> GlobalMaxPooling1D()(np.arange(6.0).reshape(1, 3, 2))
+    array([[4., 5.]], dtype=float32)
+    """
+
+    rank, mode = 1, "max"
+
+
+class GlobalMaxPooling2D(BaseGlobalPooling):
+    """(batch, height, width, channels) → (batch, channels): the max over the image."""
+
+    rank, mode = 2, "max"
+
+
+class GlobalAveragePooling1D(BaseGlobalPooling):
+    """(batch, steps, channels) → (batch, channels): the mean over the steps (only the
+    unmasked ones when a mask is given).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import GlobalAveragePooling1D
+    >>> GlobalAveragePooling1D()(np.arange(6.0).reshape(1, 3, 2))
+    array([[2., 3.]], dtype=float32)
+    """
+
+    rank, mode = 1, "average"
+    supports_masking = True
+
+
+class GlobalAveragePooling2D(BaseGlobalPooling):
+    """(batch, height, width, channels) → (batch, channels): the mean over the image."""
+
+    rank, mode = 2, "average"
+
