@@ -188,7 +188,8 @@ class BaseConv(SpatialLayer):
         z = self.buffer("z", (rows, self.filters))
         if self._fused:
             y = z if self._fused == "linear" else self.buffer("y", z.shape)
-            kernels.dense_forward(self.cols, self.matrix_kernel, self.bias, self._fused, z, y)
+            bias = None if self.bias is None else self.bias.value  # plain: faster in a kernel
+            kernels.dense_forward(self.cols, self.matrix_kernel, bias, self._fused, z, y)
         else:
             kernels.matmul(self.cols, self.matrix_kernel, z)
             if self.use_bias:
