@@ -80,7 +80,10 @@ def resolve(loss, loss_weights, metrics, names):
 
 
 def _per_output(value, names, argument):
-    """A single value for every output, a list in the outputs' order, or a dict by name."""
+    """A single value for every output, a list in the outputs' order, or a dict by name (a
+    serialized object, {"class_name": ..., "config": ...}, is a single value)."""
+    if isinstance(value, dict) and "class_name" in value and "class_name" not in names:
+        return [value] * len(names)
     if isinstance(value, dict):
         if set(value) != set(names):
             raise ValueError(
