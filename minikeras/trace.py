@@ -237,7 +237,7 @@ def _watching(model):
                     f = activations.get(layer.output_activation)
                     dz = activations.backward_of(f)(layer.logits, f(layer.logits), d)
                     stage.entries.append(
-                        Entry(f"{layer.name}: dL/dz", np.array(dz), "dL/da ⊙ f'(z)")
+                        Entry(f"{layer.name}: dL/dz", np.array(dz), note="dL/da ⊙ f'(z)")
                     )
             dx = run(d, *args, **kwargs)
             names = [w.name for w in layer.trainable_weights]
