@@ -36,7 +36,9 @@ class FBetaScore(Metric):
                 f"Received: beta={beta} of type '{type(beta)}'"
             )
         if beta <= 0.0:
-            raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
+            raise ValueError(
+                f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}"
+            )
         if threshold is not None:
             if not isinstance(threshold, float):
                 raise ValueError(
@@ -98,7 +100,9 @@ class FBetaScore(Metric):
         precision = tp / (tp + self.false_positives + eps)
         recall = tp / (tp + self.false_negatives + eps)
         beta_squared = self.beta**2
-        f_score = precision * recall / (beta_squared * precision + recall + eps) * (1 + beta_squared)
+        f_score = (
+            precision * recall / (beta_squared * precision + recall + eps) * (1 + beta_squared)
+        )
         f_score = np.asarray(f_score, self.dtype)
         if self.average == "weighted":
             weights = self.intermediate_weights / (np.sum(self.intermediate_weights) + eps)

@@ -82,7 +82,9 @@ def update_confusion_matrix_variables(
     its own counts (variables of shape (thresholds, labels))."""
     invalid = [key for key in variables if key not in CONFUSION_KEYS]
     if invalid:
-        raise ValueError(f'Invalid keys: "{invalid}". Valid variable key options are: "{CONFUSION_KEYS}"')
+        raise ValueError(
+            f'Invalid keys: "{invalid}". Valid variable key options are: "{CONFUSION_KEYS}"'
+        )
     dtype = next(iter(variables.values())).dtype
     y_true = np.asarray(y_true).astype(dtype)
     y_pred = np.asarray(y_pred).astype(dtype)
@@ -111,7 +113,11 @@ def update_confusion_matrix_variables(
         y_pred = y_pred.reshape(-1, y_pred.shape[-1]).T
         weights = weights.reshape(-1, weights.shape[-1]).T
     else:  # one row of every decision
-        y_true, y_pred, weights = y_true.reshape(1, -1), y_pred.reshape(1, -1), weights.reshape(1, -1)
+        y_true, y_pred, weights = (
+            y_true.reshape(1, -1),
+            y_pred.reshape(1, -1),
+            weights.reshape(1, -1),
+        )
     label_is_pos = y_true.astype(bool)
     if thresholds_distributed_evenly:
         with_epsilon = thresholds[0] < 0.0 or thresholds[-1] > 1.0

@@ -57,7 +57,9 @@ class Poisson(MeanMetricWrapper):
 class BinaryCrossentropy(MeanMetricWrapper):
     """The mean binary crossentropy (from probabilities, or logits with `from_logits`)."""
 
-    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0):
+    def __init__(
+        self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0
+    ):
         super().__init__(
             binary_crossentropy,
             name,

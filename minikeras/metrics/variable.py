@@ -75,9 +75,7 @@ class Variable(np.ndarray):
         return (Variable.create, (self.numpy(), self.name, self.path, self.aggregation))
 
     def __repr__(self):
-        value = np.array2string(self.view(np.ndarray), separator=", ")
-        return (
-            f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={value}>"
-        )
+        value = str(self.numpy())  # as Keras's repr: 2.0, [0. 1.]
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={value}>"
 
     __str__ = __repr__
