@@ -99,6 +99,8 @@ class Precision(Metric):
     0.6667
     """
 
+    _direction = "up"
+
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
         _top_k_thresholds(self, thresholds, top_k, class_id)
@@ -138,6 +140,8 @@ class Recall(Metric):
     >>> round(float(Recall()([0, 1, 1, 1], [1, 0, 1, 1])), 4)
     0.6667
     """
+
+    _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -244,6 +248,8 @@ def _check_rate(argument, value):
 class SensitivityAtSpecificity(SensitivitySpecificityBase):
     """The best sensitivity (recall) where the specificity is at least `specificity`."""
 
+    _direction = "up"
+
     def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
         _check_rate("specificity", specificity)
         self.specificity = specificity
@@ -264,6 +270,8 @@ class SensitivityAtSpecificity(SensitivitySpecificityBase):
 
 class SpecificityAtSensitivity(SensitivitySpecificityBase):
     """The best specificity where the sensitivity (recall) is at least `sensitivity`."""
+
+    _direction = "up"
 
     def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
         _check_rate("sensitivity", sensitivity)
@@ -286,6 +294,8 @@ class SpecificityAtSensitivity(SensitivitySpecificityBase):
 class PrecisionAtRecall(SensitivitySpecificityBase):
     """The best precision where the recall is at least `recall`."""
 
+    _direction = "up"
+
     def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
         _check_rate("recall", recall)
         self.recall = recall
@@ -306,6 +316,8 @@ class PrecisionAtRecall(SensitivitySpecificityBase):
 
 class RecallAtPrecision(SensitivitySpecificityBase):
     """The best recall where the precision is at least `precision`."""
+
+    _direction = "up"
 
     def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
         _check_rate("precision", precision)
@@ -347,6 +359,8 @@ class AUC(Metric):
     >>> float(m([0, 0, 1, 1], [0, 0.5, 0.3, 0.9]))
     0.75
     """
+
+    _direction = "up"
 
     def __init__(
         self,

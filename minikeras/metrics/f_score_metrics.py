@@ -23,6 +23,8 @@ class FBetaScore(Metric):
     [0.3846, 0.9091, 0.8333]
     """
 
+    _direction = "up"
+
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
         super().__init__(name=name, dtype=dtype)
         if average not in (None, "micro", "macro", "weighted"):
@@ -133,6 +135,8 @@ class F1Score(FBetaScore):
     >>> [round(float(v), 4) for v in m.result()]
     [0.5, 0.8, 0.6667]
     """
+
+    _direction = "up"
 
     def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)

@@ -47,6 +47,8 @@ def categorical_hinge(y_true, y_pred):
 class Hinge(MeanMetricWrapper):
     """The mean hinge loss."""
 
+    _direction = "down"
+
     def __init__(self, name="hinge", dtype=None):
         super().__init__(fn=hinge, name=name, dtype=dtype)
 
@@ -57,6 +59,8 @@ class Hinge(MeanMetricWrapper):
 class SquaredHinge(MeanMetricWrapper):
     """The mean squared hinge loss."""
 
+    _direction = "down"
+
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(fn=squared_hinge, name=name, dtype=dtype)
 
@@ -66,6 +70,8 @@ class SquaredHinge(MeanMetricWrapper):
 
 class CategoricalHinge(MeanMetricWrapper):
     """The mean categorical hinge loss."""
+
+    _direction = "down"
 
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(fn=categorical_hinge, name=name, dtype=dtype)

@@ -85,6 +85,8 @@ class IoU(_IoUBase):
     0.3333
     """
 
+    _direction = "up"
+
     def __init__(
         self,
         num_classes,
@@ -146,6 +148,8 @@ class BinaryIoU(IoU):
     0.3333
     """
 
+    _direction = "up"
+
     def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
         super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
         self.threshold = threshold
@@ -171,6 +175,8 @@ class MeanIoU(IoU):
     >>> round(float(m([0, 0, 1, 1], [0, 1, 0, 1])), 4)
     0.3333
     """
+
+    _direction = "up"
 
     def __init__(
         self,
@@ -208,6 +214,8 @@ class MeanIoU(IoU):
 class OneHotIoU(IoU):
     """IoU with one-hot labels (and, unless `sparse_y_pred`, scores whose argmax is the class)."""
 
+    _direction = "up"
+
     def __init__(
         self,
         num_classes,
@@ -243,6 +251,8 @@ class OneHotIoU(IoU):
 
 class OneHotMeanIoU(MeanIoU):
     """The mean IoU over every class, with one-hot labels."""
+
+    _direction = "up"
 
     def __init__(
         self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1

@@ -39,7 +39,10 @@ def standardize_dtype(dtype):
 
 class Metric:
     """Encapsulates a metric's state and logic. Subclasses define `update_state(...)` and
-    `result()`; `reset_state()` zeroes every variable unless overridden."""
+    `result()`; `reset_state()` zeroes every variable unless overridden.
+
+    A built-in metric's class attribute `_direction` ("up" or "down") says whether higher is
+    better, as in Keras: callbacks with mode "auto" (EarlyStopping, ModelCheckpoint) read it."""
 
     def __init__(self, dtype=None, name=None):
         self.name = name or auto_name(to_snake_case(type(self).__name__))

@@ -37,6 +37,8 @@ def poisson(y_true, y_pred):
 class KLDivergence(MeanMetricWrapper):
     """The mean Kullback-Leibler divergence of the predictions from the labels."""
 
+    _direction = "down"
+
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(fn=kl_divergence, name=name, dtype=dtype)
 
@@ -47,6 +49,8 @@ class KLDivergence(MeanMetricWrapper):
 class Poisson(MeanMetricWrapper):
     """The mean Poisson deviance p − y·log p."""
 
+    _direction = "down"
+
     def __init__(self, name="poisson", dtype=None):
         super().__init__(fn=poisson, name=name, dtype=dtype)
 
@@ -56,6 +60,8 @@ class Poisson(MeanMetricWrapper):
 
 class BinaryCrossentropy(MeanMetricWrapper):
     """The mean binary crossentropy (from probabilities, or logits with `from_logits`)."""
+
+    _direction = "down"
 
     def __init__(
         self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0
@@ -81,6 +87,8 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
 class CategoricalCrossentropy(MeanMetricWrapper):
     """The mean categorical crossentropy of one-hot labels."""
+
+    _direction = "down"
 
     def __init__(
         self,
@@ -114,6 +122,8 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     """The mean categorical crossentropy of integer labels."""
+
+    _direction = "down"
 
     def __init__(
         self,

