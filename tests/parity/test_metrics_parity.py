@@ -335,3 +335,29 @@ def test_custom_metric_and_two_precisions_in_fit_match_keras(keras):
     )
     for key in theirs:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=RTOL, atol=1e-6, err_msg=key)
+
+
+def test_repeated_metric_names_are_numbered_as_keras(keras):
+    """A functional model compiled with metrics=["precision", "precision", "auc"]: Keras logs
+    the second as `precision_1` (CompileMetrics.result); the values as Keras's."""
+    import minikeras
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(24, 3)).astype(np.float32)
+    y = (rng.random((24, 1)) > 0.5).astype(np.float32)
+    clear_session()
+    keras.utils.clear_session()
+    inputs = minikeras.Input(shape=(3,))
+    ours_model = minikeras.Model(inputs, minikeras.layers.Dense(1, activation="sigmoid")(inputs))
+    twin = keras.Model.from_config(ours_model.get_config())
+    twin.set_weights(ours_model.get_weights())
+    histories = []
+    for model in (ours_model, twin):
+        model.compile(
+            optimizer="sgd", loss="binary_crossentropy", metrics=["precision", "precision", "auc"]
+        )
+        histories.append(model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history)
+    ours, theirs = histories
+    assert sorted(ours) == sorted(theirs) == ["auc", "loss", "precision", "precision_1"]
+    for key in theirs:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=RTOL, atol=1e-6, err_msg=key)
