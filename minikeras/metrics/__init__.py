@@ -13,8 +13,8 @@ starts again. Calling a metric does both update and result:
 
 Files follow Keras's grouping: `metric.py` (the base), `reduction_metrics.py` (Sum, Mean,
 MeanMetricWrapper), `accuracy_metrics.py`, `confusion_metrics.py` (counts, Precision, Recall,
-AUC, ...), `f_score_metrics.py`, `regression_metrics.py`, `probabilistic_metrics.py`,
-`hinge_metrics.py`, `iou_metrics.py`.
+AUC, ...), `correlation_metrics.py`, `f_score_metrics.py`, `regression_metrics.py`,
+`probabilistic_metrics.py`, `hinge_metrics.py`, `iou_metrics.py`.
 """
 
 from minikeras.metrics.accuracy_metrics import (
@@ -43,6 +43,12 @@ from minikeras.metrics.confusion_metrics import (
     SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
+)
+from minikeras.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
 )
 from minikeras.metrics.f_score_metrics import F1Score, FBetaScore
 from minikeras.metrics.hinge_metrics import (
@@ -115,6 +121,8 @@ _CLASSES = (
     SpecificityAtSensitivity,
     TrueNegatives,
     TruePositives,
+    ConcordanceCorrelation,
+    PearsonCorrelation,
     Hinge,
     SquaredHinge,
     CategoricalHinge,
@@ -170,6 +178,8 @@ _BY_FUNCTION = {
     mean_squared_logarithmic_error: MeanSquaredLogarithmicError,
     log_cosh: LogCoshError,
     cosine_similarity: CosineSimilarity,
+    pearson_correlation: PearsonCorrelation,
+    concordance_correlation: ConcordanceCorrelation,
     hinge: Hinge,
     squared_hinge: SquaredHinge,
     categorical_hinge: CategoricalHinge,

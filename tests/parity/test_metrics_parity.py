@@ -122,6 +122,8 @@ CASES = [
     ("MeanSquaredLogarithmicError", {}, "positive", False),
     ("CosineSimilarity", {}, "regression", False),
     ("LogCoshError", {}, "regression", False),
+    ("PearsonCorrelation", {}, "regression", False),
+    ("ConcordanceCorrelation", {}, "regression", False),
     ("R2Score", {}, "regression", False),
     ("R2Score", {"class_aggregation": "variance_weighted_average"}, "regression", False),
     ("R2Score", {"class_aggregation": None, "num_regressors": 2}, "regression", False),
@@ -239,14 +241,11 @@ def test_config_matches_keras(keras, case):
 
 
 def test_string_identifiers_match_keras(keras):
-    """Every name keras.metrics.get understands gives the same class here (the correlation
-    metrics excepted: minikeras has none)."""
+    """Every name keras.metrics.get understands gives the same class here."""
     from keras.src.metrics import ALL_OBJECTS_DICT
 
-    skipped = {"PearsonCorrelation", "ConcordanceCorrelation"}
+    assert set(mk_metrics.ALL_METRICS) == set(ALL_OBJECTS_DICT)
     for key, cls in ALL_OBJECTS_DICT.items():
-        if cls.__name__ in skipped:
-            continue
         if cls.__name__ in ("Metric", "MeanMetricWrapper"):  # abstract, or needs a function
             assert mk_metrics.ALL_METRICS[key].__name__ == cls.__name__
             continue
