@@ -9,7 +9,7 @@ per sample weigh each sample's mean.
 import numpy as np
 
 from minikeras.metrics.metric import Metric
-from minikeras.metrics.metrics_utils import divide_no_nan, squeeze_or_expand_to_same_rank
+from minikeras.metrics.metrics_utils import squeeze_or_expand_to_same_rank
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
@@ -71,9 +71,9 @@ class Mean(Metric):
     def update_state(self, values, sample_weight=None):
         if isinstance(values, (float, np.floating)) and isinstance(sample_weight, int):
             # the loss tracker, every step: one batch loss weighted by the batch size
-            as_dtype = self.total.dtype.type
-            self.total.assign_add(as_dtype(values) * as_dtype(sample_weight))
-            self.count.assign_add(sample_weight)
+            weight = self.total.dtype.type(sample_weight)
+            self.total.assign_add(self.total.dtype.type(values) * weight)
+            self.count.assign_add(weight)
             return
         values, sample_weight = reduce_to_samplewise_values(
             values, sample_weight, np.mean, self.dtype
@@ -85,7 +85,8 @@ class Mean(Metric):
             self.count.assign_add(values.shape[0] if values.ndim else 1)
 
     def result(self):
-        return divide_no_nan(self.total, self.count)[()]
+        total, count = self.total[()], self.count[()]  # scalars of the variables' dtype
+        return total / count if count else total * 0  # 0 before any count, as divide_no_nan
 
 
 class MeanMetricWrapper(Mean):

@@ -37,14 +37,20 @@ class Variable(np.ndarray):
     # ------------------------------------------------------------------ Keras's methods
     def assign(self, value):
         """Write `value` (cast to this variable's dtype, broadcast to its shape); returns self."""
-        np.copyto(self.view(np.ndarray), np.asarray(value), casting="unsafe")
+        np.copyto(self.view(np.ndarray), value, casting="unsafe")
         return self
 
     def assign_add(self, value):
-        return self.assign(self.value + np.asarray(value, self.dtype))
+        """Add `value` (cast to this variable's dtype first, as Keras); returns self."""
+        plain = self.view(np.ndarray)
+        if plain.ndim == 0:  # a running total: scalar arithmetic costs less than a ufunc call
+            plain[()] = plain[()] + plain.dtype.type(value)
+        else:
+            np.add(plain, np.asarray(value).astype(plain.dtype, copy=False), out=plain)
+        return self
 
     def assign_sub(self, value):
-        return self.assign(self.value - np.asarray(value, self.dtype))
+        return self.assign_add(-np.asarray(value))
 
     @property
     def value(self):
