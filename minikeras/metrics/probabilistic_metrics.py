@@ -4,7 +4,8 @@ Poisson deviance (the crossentropies are minikeras.losses's functional forms).""
 import numpy as np
 
 from minikeras import config, losses
-from minikeras.metrics.reduction_metrics import MeanMetricWrapper
+from minikeras.metrics.metrics_utils import squeeze_or_expand_to_same_rank
+from minikeras.metrics.reduction_metrics import Mean, MeanMetricWrapper
 
 binary_crossentropy = losses.binary_crossentropy
 categorical_crossentropy = losses.categorical_crossentropy
@@ -144,6 +145,27 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.ignore_class is None:
+            return super().update_state(y_true, y_pred, sample_weight)
+        # An ignored label's loss is 0 (computed on label 0, then zeroed, as Keras). Keras 3.15
+        # then drops those samples from the count only when weights are given (its mask reaches
+        # the weights); unweighted, they count as samples with loss 0. Both kept as Keras does.
+        y_true = np.asarray(y_true)
+        ignored = y_true == self.ignore_class
+        values = self._fn(
+            np.where(ignored, 0, y_true), y_pred, **{**self._fn_kwargs, "ignore_class": None}
+        )
+        if ignored.ndim == np.ndim(y_pred) and ignored.shape[-1] == 1:
+            ignored = ignored[..., 0]
+        values = np.where(ignored.reshape(np.shape(values)), 0, values).astype(values.dtype)
+        if sample_weight is None:
+            return Mean.update_state(self, values)
+        mask = (~ignored).astype(self.dtype)
+        weight = np.asarray(sample_weight).astype(self.dtype)
+        mask, weight = squeeze_or_expand_to_same_rank(mask, weight)
+        return Mean.update_state(self, values, sample_weight=mask * weight)
 
     def get_config(self):
         return {

@@ -132,6 +132,13 @@ CASES = [
     ("CategoricalCrossentropy", {}, "onehot", False),
     ("CategoricalCrossentropy", {"label_smoothing": 0.2}, "onehot", False),
     ("SparseCategoricalCrossentropy", {}, "sparse", False),
+    ("SparseCategoricalCrossentropy", {"ignore_class": 2}, "sparse", False),
+    (
+        "SparseCategoricalCrossentropy",
+        {"from_logits": True, "ignore_class": 0},
+        "sparse_flat",
+        False,
+    ),
     ("KLDivergence", {}, "onehot", False),
     ("Poisson", {}, "positive", False),
     ("Hinge", {}, "hinge", False),
