@@ -119,14 +119,20 @@ def test_get_by_name(name, cls):
 
 
 def test_get_functions_objects_and_callables():
-    assert type(metrics.get(metrics.categorical_accuracy)) is metrics.CategoricalAccuracy
+    # keras.metrics.get returns a function as it is; compile (resolve) wraps it, named by it
+    assert metrics.get(metrics.categorical_accuracy) is metrics.categorical_accuracy
+    resolved = metrics.resolve(metrics.categorical_accuracy, (2, 3), (2, 3))
+    assert type(resolved) is metrics.CategoricalAccuracy
+    assert resolved.name == "categorical_accuracy"
     metric = metrics.BinaryAccuracy()
     assert metrics.get(metric) is metric
+    assert type(metrics.get(metrics.Precision)) is metrics.Precision
 
     def fraction_positive(y_true, y_pred):
         return (np.asarray(y_pred) > 0).mean(axis=-1)
 
-    wrapped = metrics.get(fraction_positive)
+    wrapped = metrics.resolve(fraction_positive, (2, 2), (2, 2))
+    assert type(wrapped) is metrics.MeanMetricWrapper
     assert wrapped.name == "fraction_positive"
     assert wrapped(np.zeros((2, 2)), np.array([[1.0, -1.0], [1.0, 1.0]])) == pytest.approx(0.75)
 

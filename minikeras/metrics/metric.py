@@ -1,0 +1,117 @@
+"""The base of every metric: state kept in variables, `update_state`, `result`, `reset_state`.
+
+A metric makes its variables in `__init__` with `add_variable`, adds to them in `update_state`
+and reads them in `result`, as Keras's do; the same subclass works in both:
+
+>>> import numpy as np
+>>> from minikeras import metrics
+>>> class BinaryTruePositives(metrics.Metric):
+...     def __init__(self, name="binary_true_positives", **kwargs):
+...         super().__init__(name=name, **kwargs)
+...         self.true_positives = self.add_variable(shape=(), initializer="zeros", name="tp")
+...     def update_state(self, y_true, y_pred, sample_weight=None):
+...         values = np.logical_and(np.asarray(y_true, bool), np.asarray(y_pred, bool))
+...         self.true_positives.assign(self.true_positives + np.sum(values))
+...     def result(self):
+...         return self.true_positives
+>>> m = BinaryTruePositives()
+>>> m.update_state([0, 1, 1, 1], [1, 0, 1, 1])
+>>> float(m.result())
+2.0
+"""
+
+import numpy as np
+
+from minikeras import config, initializers
+from minikeras.metrics.variable import Variable
+from minikeras.utils.naming import auto_name, to_snake_case
+
+
+def standardize_dtype(dtype):
+    """A dtype's name; 'int' and 'float' mean int64 and float32 as Keras's TensorFlow backend
+    reads them (an IoU metric's default dtype is 'int', its variables int64)."""
+    if dtype in ("int", int):
+        return "int64"
+    if dtype in ("float", float):
+        return "float32"
+    return np.dtype(dtype).name
+
+
+class Metric:
+    """Encapsulates a metric's state and logic. Subclasses define `update_state(...)` and
+    `result()`; `reset_state()` zeroes every variable unless overridden.
+
+    A built-in metric's class attribute `_direction` ("up" or "down") says whether higher is
+    better, as in Keras: callbacks with mode "auto" (EarlyStopping, ModelCheckpoint) read it."""
+
+    def __init__(self, dtype=None, name=None):
+        self.name = name or auto_name(to_snake_case(type(self).__name__))
+        self._dtype = standardize_dtype(dtype or config.floatx())
+        self._variables = []
+        self._metrics = []  # metrics held as attributes: their variables are ours too
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Metric) and "_metrics" in self.__dict__:
+            self._metrics.append(value)
+        super().__setattr__(name, value)
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """A new state variable of `shape`, filled by `initializer` (dtype None: floatx, as in
+        Keras, whatever the metric's own dtype)."""
+        self._check_super_called()
+        dtype = standardize_dtype(dtype or config.floatx())
+        value = initializers.get(initializer or "zeros")(tuple(shape), dtype=dtype)
+        path = f"{self.name.replace('/', '>')}/{name}"
+        variable = Variable.create(np.asarray(value, dtype), name, path, aggregation)
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras's older name for `add_variable`."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self):
+        variables = list(self._variables)
+        for metric in self._metrics:
+            variables.extend(metric.variables)
+        return variables
+
+    def reset_state(self):
+        """Zero every variable (called at the start of each epoch and of evaluate)."""
+        for variable in self.variables:
+            variable.assign(0)
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def result(self):
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        """`update_state(...)` then `result()`."""
+        self._check_super_called()
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def _check_super_called(self):
+        if "_variables" not in self.__dict__:
+            raise RuntimeError(
+                "You forgot to call `super().__init__()` in the `__init__()` method. Go add it!"
+            )
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+    __str__ = __repr__
