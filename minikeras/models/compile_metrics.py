@@ -32,7 +32,10 @@ class CompileMetrics:
         and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/)."""
         ys, preds = as_list(y_true), as_list(y_pred)
         for metric, i in self.entries:
-            metric.update_state(ys[i], preds[i])
+            if metric.weighted:
+                metric.update_state(ys[i], preds[i], sample_weight=sample_weight)
+            else:
+                metric.update_state(ys[i], preds[i])
 
     def result(self):
         return {metric.name: metric.result() for metric, _ in self.entries}

@@ -208,11 +208,11 @@ class Model(Layer):
         `loss`, `loss_weights` and `metrics` may be given per output, as a list in the outputs'
         order or a dict by output name (models/outputs.py).
         """
-        if weighted_metrics:
-            raise NotImplementedError("weighted_metrics are not supported by minikeras yet")
         # every name is understood before anything changes: a failed compile keeps the old setup
         optimizer = optimizers_module.get(optimizer)
-        specs = outputs_module.resolve(loss, loss_weights, metrics, self.output_keys)
+        specs = outputs_module.resolve(
+            loss, loss_weights, metrics, self.output_keys, weighted_metrics
+        )
         outputs_module.check_metric_names(specs)
         self.optimizer, self.loss, self.loss_weights = optimizer, loss, loss_weights
         self.compiled_metrics = metrics
@@ -485,7 +485,7 @@ class Model(Layer):
         for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
             tracker.update_state(value)
         if self.compile_metrics is not None:
-            self.compile_metrics.update_state(y, y_pred)
+            self.compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     @property
@@ -510,7 +510,7 @@ class Model(Layer):
         for metric in self.metrics:
             result = metric.result()
             results = result if isinstance(result, dict) else {metric.name: result}
-            logs.update({name: float(as_floatx(value)) for name, value in results.items()})
+            logs.update({name: _as_log(value, as_floatx) for name, value in results.items()})
         return dict(sorted(logs.items()))
 
     def reset_metrics(self):
@@ -872,3 +872,10 @@ def batch_mean(loss):
     weighted by the batch size like any other, as Keras's tracker counts it
     (`reduce_to_samplewise_values`); its gradient is that of its sum, as Keras trains."""
     return loss if np.ndim(loss) == 0 else np.mean(loss)
+
+
+def _as_log(value, as_floatx):
+    """A result as the logs hold it: a float in floatx, or the array itself when it has several
+    numbers (Precision(thresholds=[...]), F1Score per class), as Keras keeps it."""
+    array = np.asarray(value)
+    return float(as_floatx(array)) if array.size == 1 else array

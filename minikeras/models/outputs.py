@@ -53,6 +53,7 @@ class OutputSpec:
     loss: object = None  # a Loss, or None: this output does not count in the loss
     weight: float = None  # None: weight 1, as Keras multiplies only by a given weight
     metrics: list = field(default_factory=list)  # identifiers, resolved once labels are seen
+    weighted_metrics: list = field(default_factory=list)  # the same, given sample weights
 
     def resolve_loss(self, y_shape, output_shape):
         """The loss, once the labels are seen: 'crossentropy' becomes binary, sparse or
@@ -62,7 +63,7 @@ class OutputSpec:
         return self.loss
 
 
-def resolve(loss, loss_weights, metrics, names):
+def resolve(loss, loss_weights, metrics, names, weighted_metrics=None):
     """One OutputSpec per output name, from compile()'s arguments; ValueError on a mismatch."""
     losses = _per_output(loss, names, "loss")
     # 'crossentropy' ('ce') waits for the labels' shapes to choose its kind (`resolve_loss`)
@@ -72,9 +73,9 @@ def resolve(loss, loss_weights, metrics, names):
     ]
     weights = _loss_weights(loss_weights, loss, names)
     return [
-        OutputSpec(name, one_loss, weight, one_metrics)
-        for name, one_loss, weight, one_metrics in zip(
-            names, resolved, weights, _metrics(metrics, names)
+        OutputSpec(name, one_loss, weight, one_metrics, weighted)
+        for name, one_loss, weight, one_metrics, weighted in zip(
+            names, resolved, weights, _metrics(metrics, names), _metrics(weighted_metrics, names)
         )
     ]
 
@@ -157,7 +158,7 @@ def _metrics(metrics, names):
 def check_metric_names(specs):
     """Fail at compile on an unknown metric name ('accuracy' is resolved later, from shapes)."""
     for spec in specs:
-        for identifier in spec.metrics:
+        for identifier in spec.metrics + spec.weighted_metrics:
             if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
                 metrics_module.get(identifier)
 
@@ -168,16 +169,20 @@ def build_metrics(specs, y_shapes, output_shapes):
     has several outputs; a repeated name gets `_1`, `_2`, ... (Keras's CompileMetrics.result)."""
     several = len(specs) > 1
     entries, seen = [], Counter()
-    for i, spec in enumerate(specs):
-        for identifier in spec.metrics:
-            metric = copy.copy(
-                metrics_module.resolve(identifier, y_shapes[i], output_shapes[i], spec.loss)
-            )
-            metric.base_name = metric.name
-            name = f"{spec.name}_{metric.name}" if several else metric.name
-            metric.name = name if not seen[name] else f"{name}_{seen[name]}"
-            seen[name] += 1
-            entries.append((metric, i))
+    for weighted in (False, True):  # the weighted metrics after the others, as Keras's
+        for i, spec in enumerate(specs):
+            for identifier in spec.weighted_metrics if weighted else spec.metrics:
+                metric = copy.copy(
+                    metrics_module.resolve(identifier, y_shapes[i], output_shapes[i], spec.loss)
+                )
+                metric.base_name = metric.name
+                metric.weighted = weighted
+                name = f"{spec.name}_{metric.name}" if several else metric.name
+                if weighted and seen[name]:  # beside an unweighted twin: weighted_<name>
+                    name = f"{spec.name}_weighted_{metric.name}" if several else f"weighted_{name}"
+                metric.name = name if not seen[name] else f"{name}_{seen[name]}"
+                seen[name] += 1
+                entries.append((metric, i))
     with_loss = [i for i, spec in enumerate(specs) if spec.loss is not None]
     trackers = []
     if len(with_loss) > 1:

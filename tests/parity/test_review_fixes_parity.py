@@ -216,3 +216,24 @@ def test_dense_regularizers_and_constraints_train_as_in_keras(keras64):
     np.testing.assert_allclose(
         ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=RTOL
     )
+
+
+def test_weighted_metrics_with_sample_weights(keras64):
+    ours, theirs = twins(keras64, mlp)
+    for model, lib in ((ours, minikeras), (theirs, keras64)):
+        model.compile(
+            optimizer="sgd",
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+            weighted_metrics=["accuracy", lib.metrics.CategoricalCrossentropy()],
+        )
+    x, y = data(24)
+    weights = np.linspace(0.1, 2.0, len(x))
+    ours_history, theirs_history = fit_both(ours, theirs, x, y, sample_weight=weights)
+    assert "weighted_accuracy" in ours_history
+    assert_same(ours_history, theirs_history, ours, theirs)
+    ours_eval = ours.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    theirs_eval = theirs.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    assert sorted(ours_eval) == sorted(theirs_eval)
+    for key in ours_eval:
+        np.testing.assert_allclose(ours_eval[key], theirs_eval[key], rtol=RTOL)
