@@ -24,6 +24,15 @@ CONTRACT = (
     "sgd_update",
     "rmsprop_update",
     "adam_update",
+    "adagrad_update",
+    "adadelta_update",
+    "adamax_update",
+    "nadam_u_product",
+    "nadam_update",
+    "ftrl_update",
+    "lion_update",
+    "lamb_update",
+    "adafactor_update",
 )
 NAMES = ("numba", "numpy")
 _current = None
