@@ -252,7 +252,7 @@ def adamax_update(w, g, m, u, lr, beta_1, beta_2, epsilon, step):
 
 def nadam_u_product(u_product, beta_1, step):
     """Nadam's running product Πₛ μₛ to step t, once per update (not per weight):
-    μₜ = β₁·(1 − ½·0.96ᵗ)     here β₁ and 0.96 are exact (Python floats), as in Keras.s
+    μₜ = β₁·(1 − ½·0.96ᵗ)     here β₁ and 0.96 are exact (Python floats), as in Keras's
     `_backend_update_step`."""
     dtype = u_product.dtype.type
     u_product[...] = u_product * beta_1 * (1.0 - 0.5 * dtype(0.96) ** dtype(step))
@@ -340,7 +340,8 @@ def adafactor_update(w, g, r, c, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip
     ρ = min(lr, 1/√t);   α = max(ε₂, rms(w))·ρ      ε₂ from float32; rms(x) = √mean(x²)
     β = 1 − t^decay;     G = g² + ε₁
     r ← β·r + (1 − β)·mean(G, −1);   c ← β·c + (1 − β)·mean(G, −2)
-    v = (r / mean(r, −1))[..., None] · c[..., None, :]      (a 0- or 1-D weight: v ← β·v + (1 − β)·G)
+    v = (r / mean(r, −1))[..., None] · c[..., None, :]
+    (a weight of 0 or 1 dimension keeps a full v ← β·v + (1 − β)·G)
     u = g/√v;   w ← w − α·u / max(1, rms(u)/clip_threshold)
     """
     dtype = w.dtype.type

@@ -36,9 +36,7 @@ class Ftrl(Optimizer):
             ("l2_regularization_strength", l2_regularization_strength),
         ):
             if value < 0.0:
-                raise ValueError(
-                    f"`{arg}` needs to be positive or zero. Received: {arg}={value}."
-                )
+                raise ValueError(f"`{arg}` needs to be positive or zero. Received: {arg}={value}.")
         if learning_rate_power > 0.0:
             raise ValueError(
                 "`learning_rate_power` needs to be negative or zero. Received: "

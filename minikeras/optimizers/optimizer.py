@@ -64,7 +64,9 @@ class Optimizer:
         **kwargs,
     ):
         if kwargs.pop("decay", None) is not None:  # Keras 2's spelling, ignored as Keras 3 does
-            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+            warnings.warn(
+                "Argument `decay` is no longer supported and will be ignored.", stacklevel=3
+            )
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         if loss_scale_factor is not None:

@@ -250,7 +250,8 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_target = warmup_target
 
     def __call__(self, step):
-        initial, decay_steps, step = f32(self.initial_learning_rate), f32(self.decay_steps), f32(step)
+        initial, decay_steps = f32(self.initial_learning_rate), f32(self.decay_steps)
+        step = f32(step)
         if self.warmup_target is None:
             return _cosine(min(step, decay_steps) / decay_steps, initial, self.alpha)
         target, warmup_steps = f32(self.warmup_target), f32(self.warmup_steps)
