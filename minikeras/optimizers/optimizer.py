@@ -291,9 +291,28 @@ class Optimizer:
         float (through float32) and lr from its variable or schedule value."""
         if self.weight_decay is None:
             return
+        excluded = getattr(self, "_excluded_from_weight_decay", ())
         for v in variables:
+            if id(v) in excluded:
+                continue
             wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
             v -= v * wd * v.dtype.type(learning_rate)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Leave these weights (arrays, e.g. `model.layers[0].bias`) out of the weight decay.
+        Call before the optimizer is built. Keras's `var_names` matches variable names, which
+        minikeras's weight arrays do not carry: pass the arrays."""
+        if self.built:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer is "
+                "built."
+            )
+        if var_names:
+            raise NotImplementedError(
+                "exclude_from_weight_decay(var_names=...) is not supported by minikeras; pass "
+                "the weight arrays as var_list"
+            )
+        self._excluded_from_weight_decay = {id(v) for v in var_list or ()}
 
     def _clip_gradients(self, grads):
         """clipnorm: g ← g·c/max(‖g‖, c) per weight; global_clipnorm: the same with the norm over
