@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from sklearn.datasets import load_digits
 
-from minikeras import Sequential
+from minikeras import Sequential, losses
 from minikeras.layers import Dense, Input
 from minikeras.utils import set_random_seed, to_categorical
 
@@ -51,7 +51,8 @@ history = by_fit.fit(x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, shuffle=False, 
 
 # ---------------------------------------------------------------------------- 2. by hand
 model = new_model()
-layers, loss, optimizer = model.layers, model.loss, model.optimizer
+layers, optimizer = model.layers, model.optimizer
+loss = losses.get(model.loss)  # "categorical_crossentropy" → the loss object
 by_hand = {"accuracy": [], "loss": []}
 for epoch in range(EPOCHS):
     loss_sum, correct, seen = 0.0, 0, 0

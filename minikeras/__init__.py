@@ -15,6 +15,7 @@ from minikeras import (
     metrics,
     models,
     optimizers,
+    saving,
     utils,
 )
 from minikeras.layers import Input
@@ -36,5 +37,6 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "saving",
     "utils",
 ]

@@ -27,9 +27,47 @@ def set_floatx(value: str) -> None:
     _FLOATX = value
 
 
+_EPSILON = 1e-7
+
+
 def epsilon() -> float:
-    """The fuzz factor Keras uses in losses and optimizers: 1e-7."""
-    return 1e-7
+    """The fuzz factor Keras uses in losses and optimizers: 1e-7 unless changed."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    """Set the fuzz factor (`epsilon()`)."""
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """Where image layers expect the channels: 'channels_last', as Keras's default."""
+    return "channels_last"
+
+
+def backend() -> str:
+    """The name of the array library under minikeras (Keras's `keras.config.backend()`)."""
+    return "numpy"
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allow `load_model` to rebuild a Lambda layer's Python code (never the default)."""
+    from minikeras.utils import object_registration
+
+    object_registration.enable_unsafe_deserialization()
+
+
+def disable_traceback_filtering() -> None:
+    """Keras shortens its tracebacks; minikeras never does, so this changes nothing."""
+
+
+def enable_traceback_filtering() -> None:
+    """Accepted for Keras's API; minikeras's tracebacks are never filtered."""
+
+
+def is_traceback_filtering_enabled() -> bool:
+    return False
 
 
 def set_kernels(name: str) -> None:

@@ -270,7 +270,7 @@ class CategoricalCrossentropy(Loss):
 
 
 def _softmax_xent(y, logits, row_scale):
-    """Per-sample crossentropy from logits and its gradient (p·Σy − y)·row_scale, via the kernel.
+    """Per-sample crossentropy from logits and its gradient (p − y)·row_scale, via the kernel.
 
     The kernel works on rows: any leading axes (batch, timesteps, ...) are flattened into one.
     """

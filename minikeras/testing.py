@@ -36,11 +36,9 @@ def loss_and_gradients(model, x, y, sample_weight=None, training=True):
 
     The model must be compiled (it gives the loss).
     """
-    x, y, w = model._prepare(x, y, sample_weight)
-    y_pred = model.call(x, training=training)
-    loss, d_output = model._loss_and_gradient(y, y_pred, w)
-    model.backward(d_output, from_logits=model.uses_logits)
-    return float(loss), [g.copy() for g in model.grads]
+    x, y, w = model.prepare_data(x, y, sample_weight)
+    _, loss, grads = model.compute_gradients(x, y, w, training=training)
+    return float(loss), [np.array(g) for g in grads]
 
 
 def weight_labels(model):
@@ -110,10 +108,11 @@ def check_gradients(
         value, analytic = loss_and_gradients(model, x, y, sample_weight, training)
         floor = 1e-3 * max(1.0, abs(value))
 
-        x, y, sample_weight = model._prepare(x, y, sample_weight)
+        x, y, sample_weight = model.prepare_data(x, y, sample_weight)
 
         def loss_value():
-            return model._loss_and_gradient(y, model.call(x, training=training), sample_weight)[0]
+            y_pred = model.forward(x, training=training)
+            return model.compute_loss(x, y, y_pred, sample_weight, training=training)
 
         rng = np.random.default_rng(seed)
         report = {}

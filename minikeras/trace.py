@@ -5,28 +5,28 @@ update, with its shape and values, and Keras's value of each beside it when Kera
     python -m minikeras trace --no-keras      minikeras alone (TensorFlow is never imported)
     python -m minikeras trace --optimizer adam
 
-In code or in a notebook, `step(model, x, y)` traces one step of any compiled `Sequential` made
-of `Dense` and `Activation` layers. It trains the model by that step, as `train_on_batch` would,
+In code or in a notebook, `step(model, x, y)` traces one step of any compiled model whose
+layers keep the layer contract. It trains the model by that step, as `train_on_batch` would,
 and returns a `Trace` whose `value(name)` and `keras_value(name)` give each array.
 
-The step is the one `Model.train_step` takes, written out so that each array can be kept:
+The step is the one `Model.train_step` takes (`Model.compute_gradients`, then the update), with
+every layer's entry points watched so that each array can be kept:
 
-    forward    a₀ = x;  for each layer: z = a·W + b, a = act(z)
+    forward    a₀ = x;  for each layer: its output a (and z, when an activation makes a)
     loss       from the logits z of the last layer when it ends in the loss's activation
-    backward   dL/dz of the last layer, then for each layer: dW, db, and dL/da of the layer below
+    backward   for each layer, last to first: dL/da at its output (dL/dz), its weights' grads
     update     optimizer.apply(grads, weights): slots before and after, the new weights
 """
 
 import argparse
+import contextlib
 import importlib.util
-import os
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from minikeras import activations
-from minikeras.layers.activation import Activation
 from minikeras.layers.dense import Dense
 
 # where each quantity is computed, for the reader who wants to open the file
@@ -108,11 +108,13 @@ def step(model, x, y, keras="auto", print_fn=print):
     """Train `model` by one step on (x, y) and print each array of it, stage by stage.
 
     Args:
-        model: a compiled `Sequential` of `Dense` and `Activation` layers.
+        model: a compiled model whose layers keep the layer contract (any built-in layer, or
+            your own with `call` and `backward`).
         x: the inputs of one batch (all of it is used; no shuffling).
         y: its labels.
         keras: True to compare with Keras (raises if it is missing), False not to, "auto" to
-            compare when Keras is installed.
+            compare when Keras is installed. Keras's value of each array is shown for a
+            Sequential model; for other models, the loss, the gradients and the update.
         print_fn: called with the report (None: print nothing).
 
     Returns:
@@ -124,18 +126,11 @@ def step(model, x, y, keras="auto", print_fn=print):
     >>> model = Sequential([Input(shape=(4,)), Dense(3, activation="relu"),
     ...                     Dense(2, activation="softmax")])
     >>> model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-    >>> record = trace.step(model, np.ones((2, 4)), np.eye(2), keras=False, print_fn=None)
+    >>> record = trace.step(model, x=np.ones((2, 4)), y=np.eye(2), keras=False, print_fn=None)
     >>> record.value("dense_1: dL/dz").shape
     (2, 2)
     """
-    x, y, _ = model._prepare(x, y)  # the checks and conversions fit makes at its edge
-    layers = model.layers
-    for layer in layers:
-        if not isinstance(layer, (Dense, Activation)):
-            raise TypeError(
-                f"trace.step follows Dense and Activation layers; {layer.name} is a "
-                f"{type(layer).__name__}."
-            )
+    x, y, _ = model.prepare_data(x, y)  # the checks and conversions fit makes at its edge
     optimizer = model.optimizer
     variables = model.trainable_weights
     if not optimizer.built:
@@ -153,74 +148,15 @@ def step(model, x, y, keras="auto", print_fn=print):
             [Entry(name, w.copy()) for name, w in zip(_weight_names(model), variables)],
         )
     )
-
-    # forward: each layer's call, first to last, keeping z and a
-    a = x
-    for layer in layers:
-        a = layer.call(a, training=True)
-        if isinstance(layer, Dense):
-            act = activations.serialize(layer.activation)
-            stage = Stage(
-                f"forward: {layer.name} (Dense {layer.kernel.shape[0]}→{layer.units}, {act})"
-            )
-            stage.entries.append(Entry(f"{layer.name}: z", layer.z.copy(), note="z = a_in·W + b"))
-            stage.entries.append(Entry(f"{layer.name}: a", a.copy(), note=f"a = {act}(z)"))
-        else:
-            act = activations.serialize(layer.activation)
-            stage = Stage(f"forward: {layer.name} (Activation {act})")
-            stage.entries.append(Entry(f"{layer.name}: a", a.copy(), note=f"a = {act}(a_in)"))
-        stages.append(stage)
-
-    # loss, and its gradient at the output (at the logits when the model uses them)
-    loss, d = model._loss_and_gradient(y, a, None)
-    loss_stage = Stage(f"loss: {model.loss.name}")
+    # the very step train_step takes (forward, loss, backward), each layer watched on the way
+    with _watching(model) as watched:
+        _, loss, grads = model.compute_gradients(x, y)
+    stages += watched.forward
+    loss_stage = Stage(f"loss: {type(model.output_specs[0].loss).__name__}")
     loss_stage.entries.append(Entry("loss", np.asarray(loss).copy()))
-    last = layers[-1]
-    if model.uses_logits:
-        loss_stage.entries.append(
-            Entry(
-                f"{last.name}: dL/dz",
-                d.copy(),
-                note="from the logits: (softmax(z) − y)/N"
-                if model.loss.logits_activation == "softmax"
-                else "from the logits: (sigmoid(z) − y)/(N·C)",
-            )
-        )
-    else:
-        loss_stage.entries.append(Entry(f"{last.name}: dL/da", d.copy(), note="dL/dy_pred"))
+    loss_stage.entries.append(watched.loss_gradient)
     stages.append(loss_stage)
-
-    # backward: last layer to first, as Sequential.backward does
-    for index in range(len(layers) - 1, -1, -1):
-        layer = layers[index]
-        stage = Stage(f"backward: {layer.name}")
-        from_logits = model.uses_logits and index == len(layers) - 1
-        if from_logits:
-            dx = layer.backward_logits(d)
-        else:
-            if isinstance(layer, Dense):
-                dz = layer.activation_backward(layer.z, layer.y, d)
-                stage.entries.append(
-                    Entry(f"{layer.name}: dL/dz", np.array(dz), note="dL/da ⊙ act'(z)")
-                )
-            dx = layer.backward(d)
-        if isinstance(layer, Dense):
-            stage.entries.append(
-                Entry(f"{layer.name}: dL/dkernel", layer.grads[0].copy(), note="a_inᵀ·dz")
-            )
-            if layer.use_bias:
-                stage.entries.append(
-                    Entry(
-                        f"{layer.name}: dL/dbias",
-                        layer.grads[1].copy(),
-                        note="Σ over the batch of dz",
-                    )
-                )
-        if index > 0:
-            below = layers[index - 1]
-            stage.entries.append(Entry(f"{below.name}: dL/da", np.array(dx), note="dz·Wᵀ"))
-        stages.append(stage)
-        d = dx
+    stages += watched.backward
 
     # update: the optimizer is the only place weights change
     names = _weight_names(model)
@@ -228,7 +164,8 @@ def step(model, x, y, keras="auto", print_fn=print):
     for slot in optimizer.slot_names:
         for name, array in zip(names, slots_before[slot]):
             opt_stage.entries.append(Entry(f"{name}: {slot} before", array))
-    optimizer.apply(model.grads, variables)
+    optimizer.apply(grads, variables)
+    model.apply_constraints()
     for slot in optimizer.slot_names:
         for name, array in zip(names, optimizer.slots[slot]):
             opt_stage.entries.append(Entry(f"{name}: {slot} after", array.copy()))
@@ -248,6 +185,79 @@ def step(model, x, y, keras="auto", print_fn=print):
     if print_fn is not None:
         print_fn(format_trace(record))
     return record
+
+
+class _Watched:
+    """What `_watching` saw: the forward and backward stages, and the loss's gradient."""
+
+    def __init__(self):
+        self.forward, self.backward, self.loss_gradient = [], [], None
+
+    def saw_gradient(self, entry):
+        """The first gradient a layer receives is the loss's: shown with the loss."""
+        if self.loss_gradient is None:
+            self.loss_gradient = entry
+            return []
+        return [entry]
+
+
+@contextlib.contextmanager
+def _watching(model):
+    """Every layer's `forward`, `backward_pass` and `backward_logits` (the layer contract's
+    entry points, which models call) wrapped so as to record what goes in and out."""
+    watched = _Watched()
+    layers = [layer for layer in model.layers if layer.trainable or not layer.weights]
+    layers += [layer for layer in model.layers if layer not in layers]
+
+    def forward(layer, call):
+        def watched_forward(x, training=False, mask=None):
+            a = call(x, training=training, mask=mask)
+            stage = Stage(f"forward: {layer.name} ({type(layer).__name__})")
+            if layer.output_activation is not None and layer.logits is not None:
+                note = f"the input of {layer.output_activation}"
+                stage.entries.append(Entry(f"{layer.name}: z", np.array(layer.logits), note=note))
+            stage.entries.append(Entry(f"{layer.name}: a", np.array(a), note="the output"))
+            watched.forward.append(stage)
+            return a
+
+        return watched_forward
+
+    def backward(layer, run, at_logits):
+        def watched_backward(d, *args, **kwargs):
+            stage = Stage(f"backward: {layer.name}")
+            if at_logits:
+                note = f"at the logits: the loss and {layer.output_activation} together"
+                entry = Entry(f"{layer.name}: dL/dz", np.array(d), note=note)
+                stage.entries += watched.saw_gradient(entry)
+            else:
+                stage.entries += watched.saw_gradient(
+                    Entry(f"{layer.name}: dL/da", np.array(d), note="at the output")
+                )
+                if layer.output_activation is not None and layer.logits is not None:
+                    f = activations.get(layer.output_activation)
+                    dz = activations.backward_of(f)(layer.logits, f(layer.logits), d)
+                    stage.entries.append(
+                        Entry(f"{layer.name}: dL/dz", np.array(dz), "dL/da ⊙ f'(z)")
+                    )
+            dx = run(d, *args, **kwargs)
+            names = [n for n, t in zip(layer.weight_names, layer._trainable_flags) if t]
+            for name, g in zip(names, layer.grads):
+                stage.entries.append(Entry(f"{layer.name}: dL/d{name}", np.array(g)))
+            watched.backward.append(stage)
+            return dx
+
+        return watched_backward
+
+    for layer in layers:
+        layer.forward = forward(layer, layer.forward)
+        layer.backward_pass = backward(layer, layer.backward_pass, at_logits=False)
+        layer.backward_logits = backward(layer, layer.backward_logits, at_logits=True)
+    try:
+        yield watched
+    finally:
+        for layer in layers:
+            for name in ("forward", "backward_pass", "backward_logits"):
+                vars(layer).pop(name, None)
 
 
 def _weight_names(model):
@@ -277,41 +287,23 @@ def _keras_slot_list(optimizer, slot):
 
 
 def _compare_with_keras(record, model, x, y, weights, slots, iterations):
-    """Rebuild the model in Keras with the same weights and optimizer state, take the same
-    step there (gradients from tf.GradientTape), and store Keras's value beside each entry."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    """Rebuild the model in Keras with the same weights and optimizer state (the parity twin),
+    take the same step there (gradients from tf.GradientTape), and store Keras's value beside
+    each entry."""
+    from minikeras.models.sequential import Sequential
+    from minikeras.parity import keras_env, twin
+
+    keras = keras_env.import_keras()
     import tensorflow as tf
 
-    dtype = model.dtype
-    klayers = []
-    for layer in model.layers:
-        act = activations.serialize(layer.activation)
-        if act not in activations.ALL_ACTIVATIONS:
-            record.keras_note = f"No Keras column: {layer.name} has a custom activation ({act})."
-            return
-        if isinstance(layer, Dense):
-            klayers.append(
-                keras.layers.Dense(
-                    layer.units,
-                    activation=act,
-                    use_bias=layer.use_bias,
-                    name=layer.name,
-                    dtype=dtype,
-                )
-            )
-        else:
-            klayers.append(keras.layers.Activation(act, name=layer.name, dtype=dtype))
-    kmodel = keras.Sequential([keras.Input(shape=model.input_shape[1:], dtype=dtype), *klayers])
+    try:
+        kmodel = twin.keras_twin(model, compile=False)
+    except twin.NoTwin as error:
+        record.keras_note = f"No Keras column: {error}."
+        return
     kmodel.set_weights(weights)
-    kloss = keras.losses.deserialize(
-        {"class_name": type(model.loss).__name__, "config": model.loss.get_config()}
-    )
-    koptimizer = keras.optimizers.deserialize(
-        {"class_name": type(model.optimizer).__name__, "config": model.optimizer.get_config()}
-    )
+    kloss = twin.keras_loss(model.output_specs[0].loss)
+    koptimizer = twin.keras_optimizer(model.optimizer)
     variables = kmodel.trainable_variables
     koptimizer.build(variables)
     koptimizer.iterations.assign(iterations)
@@ -321,19 +313,22 @@ def _compare_with_keras(record, model, x, y, weights, slots, iterations):
 
     values = {"x": x, "y": y}
     with tf.GradientTape() as tape:
-        a = tf.constant(x)
         kept = []
-        for layer, klayer in zip(model.layers, klayers):
-            if isinstance(klayer, keras.layers.Dense):
-                act = klayer.activation
-                klayer.activation = keras.activations.linear
-                z = klayer(a)  # Keras's own x·W + b
-                klayer.activation = act
-                a = act(z)  # a softmax output remembers z as its logits, as in fit
-                kept.append((f"{layer.name}: z", z))
-            else:
-                a = klayer(a)
-            kept.append((f"{layer.name}: a", a))
+        if isinstance(model, Sequential):  # layer by layer, each output kept
+            a = tf.constant(x)
+            for layer, klayer in zip(model.layers, kmodel.layers):
+                if layer.output_activation is not None and layer.logits is not None:
+                    act = klayer.activation
+                    klayer.activation = keras.activations.linear
+                    z = klayer(a)  # Keras's own pre-activation
+                    klayer.activation = act
+                    a = act(z)  # a softmax output remembers z as its logits, as in fit
+                    kept.append((f"{layer.name}: z", z))
+                else:
+                    a = klayer(a, training=True)
+                kept.append((f"{layer.name}: a", a))
+        else:
+            a = kmodel(x, training=True)
         loss = kloss(tf.constant(y), a)
     targets = [t for _, t in kept] + list(variables)
     grads = tape.gradient(loss, targets, unconnected_gradients=tf.UnconnectedGradients.NONE)

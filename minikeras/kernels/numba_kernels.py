@@ -394,8 +394,10 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     p = softmax(z)
     lossᵢ = Σⱼ yᵢⱼ·(logsumexp(zᵢ) − zᵢⱼ)         no clipping: exact even when p saturates
           = Σⱼ yᵢⱼ·(log Σₖ e^(zᵢₖ − mᵢ) − (zᵢⱼ − mᵢ)),  mᵢ = maxⱼ zᵢⱼ
-    dzᵢ = (pᵢ·Σⱼyᵢⱼ − yᵢ) · row_scaleᵢ             = (p − y)·wᵢ/N for one-hot or smoothed labels
-    `row_scale` holds each row's weight in the reduced loss (wᵢ/N for sum_over_batch_size).
+    dzᵢ = (pᵢ − yᵢ) · row_scaleᵢ                   row_scaleᵢ = wᵢ/N for sum_over_batch_size
+    The gradient is TensorFlow's (softmax_cross_entropy_with_logits), which Keras trains with:
+    p − y even for labels whose rows do not sum to 1, where the derivative of the loss value
+    would be p·Σⱼyᵢⱼ − y (docs/softmax-crossentropy.md). For one-hot or smoothed labels they agree.
     The loss is summed in the shifted form, as TensorFlow's kernel does: a small loss (a
     confident right answer) is then not the difference of two large numbers, logsumexp(z) and z.
     Rules 2 and 6: one row at a time, three short passes over it while it sits in cache: the
@@ -408,12 +410,10 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
         for j in range(1, n):
             top = max(top, logits[i, j])
         sumexp = zero
-        ysum = zero
         for j in range(n):
             e = np.exp(logits[i, j] - top)
             probs_out[i, j] = e
             sumexp += e
-            ysum += y_true[i, j]
         log_sumexp = np.log(sumexp)
         scale = row_scale[i]
         loss = zero
@@ -421,7 +421,7 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
             loss += y_true[i, j] * (log_sumexp - (logits[i, j] - top))
             p = probs_out[i, j] / sumexp
             probs_out[i, j] = p
-            dlogits_out[i, j] = (p * ysum - y_true[i, j]) * scale
+            dlogits_out[i, j] = (p - y_true[i, j]) * scale
         losses_out[i] = loss
     return losses_out
 

@@ -128,8 +128,10 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     p = softmax(z)
     lossᵢ = Σⱼ yᵢⱼ·(logsumexp(zᵢ) − zᵢⱼ)         no clipping: exact even when p saturates
           = Σⱼ yᵢⱼ·(log Σₖ e^(zᵢₖ − mᵢ) − (zᵢⱼ − mᵢ)),  mᵢ = maxⱼ zᵢⱼ
-    dzᵢ = (pᵢ·Σⱼyᵢⱼ − yᵢ) · row_scaleᵢ             = (p − y)·wᵢ/N for one-hot or smoothed labels
-    `row_scale` holds each row's weight in the reduced loss (wᵢ/N for sum_over_batch_size).
+    dzᵢ = (pᵢ − yᵢ) · row_scaleᵢ                   row_scaleᵢ = wᵢ/N for sum_over_batch_size
+    The gradient is TensorFlow's (softmax_cross_entropy_with_logits), which Keras trains with:
+    p − y even for labels whose rows do not sum to 1, where the derivative of the loss value
+    would be p·Σⱼyᵢⱼ − y (docs/softmax-crossentropy.md). For one-hot or smoothed labels they agree.
     The loss is summed in the shifted form, as TensorFlow's kernel does: a small loss (a
     confident right answer) is then not the difference of two large numbers, logsumexp(z) and z.
     """
@@ -139,9 +141,7 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     sumexp = dlogits_out.sum(axis=-1, keepdims=True)
     np.sum(y_true * (np.log(sumexp) - probs_out), axis=-1, out=losses_out)
     np.divide(dlogits_out, sumexp, out=probs_out)  # p
-    ysum = y_true.sum(axis=-1, keepdims=True)
-    np.multiply(probs_out, ysum, out=dlogits_out)
-    dlogits_out -= y_true
+    np.subtract(probs_out, y_true, out=dlogits_out)
     dlogits_out *= row_scale[:, None]
     return losses_out
 

@@ -16,6 +16,8 @@ class Dense(Layer):
     (2, 3)
     """
 
+    supports_masking = True  # a mask passes through, as in Keras
+
     def __init__(
         self,
         units,
@@ -55,7 +57,6 @@ class Dense(Layer):
         name = activations.serialize(self.activation)
         is_builtin = activations.ALL_ACTIVATIONS.get(name, (None,))[0] is self.activation
         self._fused = name if is_builtin and name in kernels.FUSED_ACTIVATIONS else None
-        self.input_gradient_needed = True  # the model turns it off for a first layer
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 

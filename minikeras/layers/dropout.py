@@ -16,6 +16,7 @@ class Dropout(Layer):
     """
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -32,6 +33,9 @@ class Dropout(Layer):
         self._rng = make_generator(seed)
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
+
+    def is_identity(self, training):
+        return not training or self.rate == 0
 
     def call(self, x, training=False):
         if not training or self.rate == 0:

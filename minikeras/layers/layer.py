@@ -1,15 +1,46 @@
-"""The base class of every layer: weights, the forward pass `call` and the backward pass.
+"""The base class of every layer: the one contract every model relies on.
 
-The contract a layer keeps (manual backpropagation, no autograd):
+A layer is written by hand, forward and backward (no autograd for built-in layers):
 
-    build(input_shape)        create the weights with add_weight(...)
-    call(x, training=False)   the forward pass; keeps what backward needs
-    backward(dy)              given dy = dL/d(output), sets self.grads (one per trainable weight,
-                              same order) and returns dx = dL/d(input)
+    build(input_shape)          create the weights with add_weight(...) (kernel, then bias)
+    call(x, training=False)     the forward pass; keeps on `self` what backward needs
+    backward(dy)                given dy = dL/d(output): sets self.grads (one per trainable
+                                weight, same order) and returns dx = dL/d(input) — or None when
+                                `input_gradient_needed` is False (a model's first layer)
 
-Weights change only in the optimizer, never inside `backward`.
+Everything else a model may ask is declared here, with a default; a layer overrides only what
+applies to it, and models never probe a layer for an attribute:
+
+    output_activation           "softmax"/"sigmoid"/... when the output is made by that
+                                activation (Dense(activation="softmax")); None otherwise
+    logits, backward_logits(dz) that activation's input z, and the backward from dL/dz: the
+                                crossentropy-from-logits path Keras takes inside fit
+    is_identity(training)       True when call returns its input unchanged (Dropout at inference):
+                                the logits of the layer before stay reachable, as in Keras
+    input_gradient_needed       False when nothing below needs dL/dx (skips that product)
+    non-trainable weights       add_weight(..., trainable=False): saved and loaded like any
+                                weight, never touched by the optimizer; a layer may update them
+                                itself in call(training=True) (BatchNormalization's statistics)
+    regularizers, constraints   add_weight(regularizer=..., constraint=...): the model adds each
+                                penalty to the loss and its gradient to the weight's, and
+                                projects the weight after each update
+    masks                       supports_masking, compute_mask(x, mask); `call` and `backward`
+                                receive `mask=` when they declare that parameter
+    per-call state              get_call_state()/set_call_state(state): what one call left for
+                                its backward, so a layer called several times in one forward pass
+                                (a shared layer) runs each call's backward on that call's state
+    reset_state()               forget what a stateful layer carries between batches
+    buffer(key, shape)          reusable scratch arrays: a steady step allocates nothing
+
+`call` receives `training` only if it declares that parameter, as in Keras. A layer that does
+not write `backward` (a layer made of `minikeras.ops`) is differentiated by the gradient tape:
+its call is recorded and `backward` replays it (minikeras/autodiff/).
+
+Weights change only in the optimizer, never inside `backward`. docs/adding-a-layer.md walks
+through writing a new layer.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -23,6 +54,21 @@ _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", 
 
 class Layer:
     """Base class for layers. Subclasses write `build`, `call`, `backward`, `get_config`."""
+
+    # ------------------------------------------------- the contract's defaults (see above)
+    output_activation = None  # the name of the activation that makes the output, if any
+    logits = None  # that activation's input z from the last call (a property where it exists)
+    supports_masking = False
+    input_gradient_needed = True
+    stateful = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Which optional arguments `call` and `backward` declare, read once per class: Keras
+        # passes `training` and `mask` only to a call that names them (a user's call(x) is fine)
+        cls._call_takes = _parameters(cls.call)
+        cls._backward_takes = _parameters(cls.backward)
+        cls.has_own_backward = cls.backward is not Layer.backward
 
     def __init__(self, trainable=True, dtype=None, name=None, **kwargs):
         unknown = set(kwargs) - set(_LAYER_KWARGS)
@@ -53,6 +99,8 @@ class Layer:
         self.weight_names = []
         self._trainable_flags = []
         self.grads = []  # dL/dw for each trainable weight, set by backward
+        self.weight_regularizers = []  # (weight, regularizer): penalties the model adds
+        self.weight_constraints = []  # (weight, constraint): projections after each update
         self._buffers = {}
         self.input_shape = None  # (None, features, ...) once built
         self.output_shape = None
@@ -77,14 +125,29 @@ class Layer:
         return [w for w, t in zip(self.weights, self._trainable_flags) if not t]
 
     def add_weight(
-        self, shape, initializer="glorot_uniform", dtype=None, trainable=True, name=None
+        self,
+        shape=(),
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable=True,
+        name=None,
+        regularizer=None,
+        constraint=None,
     ):
-        """Create a weight array of `shape`, filled by `initializer`, and register it."""
+        """Create a weight array of `shape`, filled by `initializer`, and register it.
+
+        A `regularizer` adds its penalty to the loss a model reports and trains on (its
+        gradient joins the weight's); a `constraint` projects the weight after every update.
+        """
         value = initializers.get(initializer)(tuple(shape), dtype=dtype or self.dtype)
         value = np.ascontiguousarray(value, dtype=dtype or self.dtype)
         self.weights.append(value)
         self.weight_names.append(name or f"variable_{len(self.weights) - 1}")
         self._trainable_flags.append(trainable)
+        if regularizer is not None:
+            self.weight_regularizers.append((value, _regularizer(regularizer)))
+        if constraint is not None:
+            self.weight_constraints.append((value, _constraint(constraint)))
         return value
 
     def get_weights(self):
@@ -123,10 +186,66 @@ class Layer:
         return tuple(input_shape)
 
     def call(self, x, training=False):
-        raise NotImplementedError
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `call()` method")
 
     def backward(self, dy):
-        raise NotImplementedError
+        """dL/dx from dL/dy for a layer that writes no backward of its own: the tape recorded
+        its last training call (forward) and replays it here (minikeras/autodiff/)."""
+        tape = getattr(self, "_call_tape", None)
+        if tape is None:
+            raise NotImplementedError(
+                f"Layer '{self.name}' ({type(self).__name__}) has no `backward` and its call "
+                "was not recorded: it can be trained only after a training call"
+            )
+        return tape.backward(self, dy)
+
+    def backward_logits(self, dz):
+        """The backward pass from dz = dL/d(logits), skipping the output activation."""
+        raise NotImplementedError(f"Layer '{self.name}' has no output activation with logits")
+
+    def is_identity(self, training):
+        """True when `call` returns its input unchanged in this mode (Dropout at inference)."""
+        return False
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output: the input's mask passes through a layer that supports
+        masking (Keras's default); other layers drop it."""
+        return mask if self.supports_masking else None
+
+    def get_call_state(self):
+        """What the last call left for its backward pass (a shallow copy of the attributes)."""
+        return dict(vars(self))
+
+    def set_call_state(self, state):
+        """Put back what `get_call_state` saved: the layer is as right after that call."""
+        vars(self).update(state)
+
+    def reset_state(self):
+        """Forget the state a stateful layer carries between batches (nothing by default)."""
+
+    def reset_states(self):  # Keras 2's spelling, still in Keras 3
+        self.reset_state()
+
+    # ------------------------------------------------------------------ what models call
+    def forward(self, x, training=False, mask=None):
+        """`call` with the arguments it declares: what a model runs for each layer. A layer
+        without a backward of its own is recorded by the tape in a training call."""
+        kwargs = {}
+        if "training" in self._call_takes:
+            kwargs["training"] = training
+        if mask is not None and "mask" in self._call_takes:
+            kwargs["mask"] = mask
+        if not self.has_own_backward and training:
+            from minikeras.autodiff import layer_tape
+
+            return layer_tape.record_call(self, x, kwargs)
+        return self.call(x, **kwargs)
+
+    def backward_pass(self, dy, mask=None):
+        """`backward` with the mask when it declares one: what a model runs for each layer."""
+        if mask is not None and "mask" in self._backward_takes:
+            return self.backward(dy, mask=mask)
+        return self.backward(dy)
 
     def check_input_shape(self, shape):
         """Raise Keras's ValueError when an input's feature axes differ from the built ones."""
@@ -166,7 +285,7 @@ class Layer:
         if not self.built:
             self.build((None,) + x.shape[1:])
         self.check_input_shape(x.shape)
-        return self.call(x, training=training).copy()
+        return self.forward(x, training=training).copy()
 
     @property
     def output(self):
@@ -275,3 +394,24 @@ def dtype_from_config(value):
             f"dtype {value!r} is not supported by minikeras (only {', '.join(FLOAT_DTYPES)})"
         )
     return value
+
+
+def _parameters(function):
+    """The names of a function's parameters; "training" and "mask" also when it takes **kwargs."""
+    parameters = inspect.signature(function).parameters
+    names = set(parameters)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        names |= {"training", "mask"}
+    return names
+
+
+def _regularizer(identifier):
+    from minikeras import regularizers
+
+    return regularizers.get(identifier)
+
+
+def _constraint(identifier):
+    from minikeras import constraints
+
+    return constraints.get(identifier)

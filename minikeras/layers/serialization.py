@@ -4,7 +4,9 @@
      "registered_name": None, "build_config": {"input_shape": [None, 4]}}
 
 Reading never imports or runs anything named in the config: the class comes from minikeras's own
-table of layers, and every activation from minikeras's table of activations.
+layers, or from the classes you registered (`minikeras.saving.register_keras_serializable`,
+`custom_objects`, `custom_object_scope`); every activation from minikeras's table of activations
+or from your registered functions.
 
 >>> from minikeras import layers
 >>> entry = layers.serialize(layers.Dense(3, activation="relu"))
@@ -15,25 +17,31 @@ table of layers, and every activation from minikeras's table of activations.
 """
 
 from minikeras import activations
-from minikeras.layers.activation import Activation
-from minikeras.layers.dense import Dense
-from minikeras.layers.dropout import Dropout
-from minikeras.layers.flatten import Flatten
-from minikeras.layers.input_layer import InputLayer
-from minikeras.layers.merging import MERGE_LAYERS
+from minikeras.layers.layer import Layer
+from minikeras.utils import object_registration
 
-LAYER_CLASSES = {
-    cls.__name__: cls for cls in (Activation, Dense, Dropout, Flatten, InputLayer) + MERGE_LAYERS
-}
+
+def builtin_layer_classes():
+    """Every layer class minikeras defines, by class name: each Layer subclass written in a
+    minikeras module. A new layer's registration is its import in minikeras/layers/__init__.py."""
+    found, todo = {}, [Layer]
+    while todo:
+        for cls in todo.pop().__subclasses__():
+            if cls.__module__.startswith("minikeras."):
+                found[cls.__name__] = cls
+            todo.append(cls)
+    return found
 
 
 def serialize(layer):
     """Keras's `serialize_keras_object(layer)`: module, class name, config, build_config."""
+    cls = type(layer)
+    builtin = cls.__module__.startswith("minikeras.")
     entry = {
-        "module": "keras.layers",
-        "class_name": type(layer).__name__,
+        "module": "keras.layers" if builtin else cls.__module__,
+        "class_name": cls.__name__,
         "config": layer.get_config(),
-        "registered_name": None,
+        "registered_name": None if builtin else object_registration.get_registered_name(cls),
     }
     build_config = layer.get_build_config()
     if build_config is not None:
@@ -50,17 +58,21 @@ def deserialize(entry):
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
         raise ValueError(f"A layer entry must be a dict with a 'config' dict; received {entry!r}")
     class_name = entry.get("class_name")
-    cls = LAYER_CLASSES.get(class_name)
-    if cls is None:
-        raise ValueError(
-            f"Layer class {class_name!r} is not supported by minikeras (it has "
-            f"{', '.join(sorted(LAYER_CLASSES))})."
-        )
     config = dict(entry["config"])
-    if "activation" in config:
-        config["activation"] = _activation_name(config["activation"], config.get("name"))
-    if cls is Flatten and config.get("data_format") == "channels_first":
-        raise NotImplementedError("Flatten(data_format='channels_first') is not supported")
+    cls = object_registration.find_custom(entry)
+    if cls is None:
+        classes = builtin_layer_classes()
+        cls = classes.get(class_name)
+        if cls is None:
+            raise ValueError(
+                f"Layer class {class_name!r} is not supported by minikeras (it has "
+                f"{', '.join(sorted(classes))}); a class of your own must be registered: "
+                "`minikeras.saving.register_keras_serializable`, or `custom_objects=`."
+            )
+        if "activation" in config:
+            config["activation"] = _activation_name(config["activation"], config.get("name"))
+        if class_name == "Flatten" and config.get("data_format") == "channels_first":
+            raise NotImplementedError("Flatten(data_format='channels_first') is not supported")
     layer = cls.from_config(config)
     layer.build_from_config(entry.get("build_config"))
     return layer
@@ -76,6 +88,11 @@ def _activation_name(value, layer_name):
         value = value.get("config")
     if isinstance(value, str) and value in activations.ALL_ACTIVATIONS:
         return value
+    custom = object_registration.find_custom(value) if isinstance(value, dict) else None
+    if custom is None and isinstance(value, str):
+        custom = object_registration.get_registered_object(value)
+    if custom is not None:
+        return custom
     shown = value.get("class_name") if isinstance(value, dict) else value
     raise ValueError(
         f"Layer {layer_name!r}: activation {shown!r} is not a built-in activation minikeras "

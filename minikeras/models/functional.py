@@ -32,33 +32,8 @@ from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
 from minikeras.models import graph
 from minikeras.models import inputs as input_checks
-from minikeras.models import outputs as outputs_module
-from minikeras.models.model import LOGITS_ACTIVATIONS, Model
-
-
-class Arrays:
-    """Several arrays with the same samples (a model's inputs, or its targets): `len` counts the
-    samples and indexing picks the same samples from each array, so the training loop batches
-    them as it batches one array. An entry may be None (an output given no labels)."""
-
-    def __init__(self, arrays):
-        self.arrays = list(arrays)
-
-    def __len__(self):
-        return len(next((a for a in self.arrays if a is not None), ()))
-
-    def __getitem__(self, index):
-        return Arrays([None if a is None else a[index] for a in self.arrays])
-
-    def __setitem__(self, index, values):
-        for array, value in zip(self.arrays, values.arrays):
-            array[index] = value
-
-
-def as_list(value):
-    """Arrays → its list; one array → [array]."""
-    return value.arrays if isinstance(value, Arrays) else [value]
-
+from minikeras.models.arrays import Arrays, as_list
+from minikeras.models.model import Model
 
 # ---------------------------------------------------------------------- per-call state
 # A layer keeps what its backward pass needs in its own attributes (Dense: self.x, self.z,
@@ -66,8 +41,9 @@ def as_list(value):
 # A shared layer is called several times in one forward pass: its second call would overwrite
 # the first call's x, z, y, and its scratch arrays. So the graph gives each node (one call):
 #   - its own scratch arrays: `use_scratch` before the call, and
-#   - its own memory: `remember` after the call copies the layer's attributes (references, not
-#     the arrays), and `recall` puts them back just before that node's backward.
+#   - its own memory: `remember` after the call keeps the layer's call state (by default a copy
+#     of its attributes: references, not the arrays), and `recall` puts it back just before that
+#     node's backward.
 # Layers stay unaware of the graph. A model used as a layer is remembered with its layers.
 
 
@@ -86,14 +62,14 @@ def use_scratch(layer, scratch):
 
 
 def remember(layer):
-    """What the layer's last call left for its backward pass: a copy of its attributes."""
-    return [(member, dict(vars(member))) for member in family(layer)]
+    """What the layer's last call left for its backward pass (`Layer.get_call_state`)."""
+    return [(member, member.get_call_state()) for member in family(layer)]
 
 
 def recall(memory):
-    """Put back the attributes `remember` saved: the layer is as right after that call."""
-    for member, attributes in memory:
-        vars(member).update(attributes)
+    """Put back what `remember` saved: the layer is as right after that call."""
+    for member, state in memory:
+        member.set_call_state(state)
 
 
 class Functional(Model):
@@ -123,17 +99,15 @@ class Functional(Model):
         nodes, self._layers = graph.map_graph(self.inputs, self.outputs)
         self._all_nodes = nodes  # every node of this model, Inputs' included, in order
         self._nodes = [node for node in nodes if not node.is_input]  # the ones that compute
-        self.output_names = [tensor.layer.name for tensor in self.outputs]
         # the names data given as a dict is matched by (and the logs use for outputs): the keys
         # of a dict of inputs or outputs, else the layers' names
         self._input_keys = input_keys or [tensor.layer.name for tensor in self.inputs]
-        self._output_keys = output_keys or self.output_names
+        self._output_keys = output_keys or [tensor.layer.name for tensor in self.outputs]
         shapes = [t.shape for t in self.inputs], [t.shape for t in self.outputs]
         self.input_shape, self.output_shape = (s[0] if len(s) == 1 else s for s in shapes)
         self._read_tensors = {t for node in self._nodes for t in node.input_tensors}
         self.input_gradient_needed = False  # True when this model is a layer of another
         self._memory = {}  # node → remember(...) from the last forward pass
-        self.output_specs = None  # one outputs.OutputSpec per output, set by compile
         if len(self.inputs) == 1:  # known from the start: a Sequential it begins is built at once
             self._input_shape_arg = self.inputs[0].shape[1:]
         self.built = True
@@ -159,17 +133,26 @@ class Functional(Model):
 
         Returns one array for one output, else an `Arrays` (in `self.outputs` order)."""
         values = dict(zip(self.inputs, self._input_arrays(inputs)))  # tensor → its array
-        self._memory = {}
+        masks = {}  # tensor → its mask, where a layer made one (Embedding(mask_zero=True))
+        self._memory, self._masks = {}, {}
         for node in self._nodes:
             layer = node.layer
             use_scratch(layer, self._buffers.setdefault(node, {}))
-            if hasattr(layer, "input_gradient_needed"):  # dL/dx is wasted work on model inputs
-                layer.input_gradient_needed = self.input_gradient_needed or any(
-                    t not in self.inputs for t in node.input_tensors
-                )
-            result = layer.call(node.map_inputs(values.__getitem__), training=training)
+            # dL/dx is wasted work on model inputs
+            layer.input_gradient_needed = self.input_gradient_needed or any(
+                t not in self.inputs for t in node.input_tensors
+            )
+            x = node.map_inputs(values.__getitem__)
+            mask = masks.get(node.input_tensors[0]) if len(node.input_tensors) == 1 else None
+            result = layer.forward(x, training=training, mask=mask)
             self._memory[node] = remember(layer)
-            values.update(zip(node.outputs, as_list(result)))
+            outputs = as_list(result)
+            values.update(zip(node.outputs, outputs))
+            if len(outputs) == 1:
+                self._masks[node] = mask
+                output_mask = layer.compute_mask(x, mask)
+                if output_mask is not None:
+                    masks[node.outputs[0]] = output_mask
         results = [values[t] for t in self.outputs]
         return results[0] if len(results) == 1 else Arrays(results)
 
@@ -179,10 +162,10 @@ class Functional(Model):
         outputs), and its layer's backward turns that into dL/d(its inputs) and weight grads.
 
         d_outputs: dL/d(output), one per output (None where no loss depends on it).
-        from_logits: one flag per output (or one for all): True where d_output is already dL/dz
-        at the output layer's logits (the loss and the softmax or sigmoid differentiated
-        together), so that layer skips its activation. Returns dL/d(input) for each input (one
-        array for one input).
+        from_logits: per output (or one for all), the layer at whose logits d_output arrives,
+        or None (`Model.logits_path`): there the loss and the softmax or sigmoid were
+        differentiated together, so that layer skips its activation.
+        Returns dL/d(input) for each input (one array for one input).
         """
         if not isinstance(from_logits, (list, tuple)):
             from_logits = [from_logits] * len(self.outputs)
@@ -200,7 +183,8 @@ class Functional(Model):
             if node in logits_nodes:
                 dx = layer.backward_logits(dys[0])
             else:
-                dx = layer.backward(dys[0] if len(dys) == 1 else Arrays(_fill(dys, node)))
+                dy = dys[0] if len(dys) == 1 else Arrays(_fill(dys, node))
+                dx = layer.backward_pass(dy, self._masks.get(node))
             for member in _weight_layers(layer):
                 previous = weight_grads.get(member)
                 weight_grads[member] = (
@@ -345,7 +329,7 @@ class Functional(Model):
             arrays.append(array)
         return arrays[0] if len(arrays) == 1 else Arrays(arrays)
 
-    def _prepare(self, x, y, sample_weight=None, class_weight=None):
+    def prepare_data(self, x, y, sample_weight=None, class_weight=None):
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -358,7 +342,7 @@ class Functional(Model):
         if class_weight is not None and len(self.outputs) > 1:
             raise ValueError("`class_weight` is only supported for Models with a single output.")
         w = input_checks.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
-        self._ensure_metrics(y)
+        self._build_metrics(y)
         return x, y, w
 
     def _pack_outputs(self, arrays, copy=False):
@@ -370,92 +354,25 @@ class Functional(Model):
             return {key: by_key[key] for key in self._outputs_struct}
         return arrays[0] if len(arrays) == 1 else list(arrays)
 
-    # ------------------------------------------------------------------ compile, loss, metrics
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, **kwargs):
-        """As Model.compile; `loss`, `loss_weights` and `metrics` may also be given per output,
-        as a list in the outputs' order or a dict by output name (see models/outputs.py)."""
-        specs = outputs_module.resolve(loss, loss_weights, metrics, self._output_keys)
-        outputs_module.check_metric_names(specs)
-        super().compile(optimizer, **kwargs)
-        self.loss, self.loss_weights, self.compiled_metrics = loss, loss_weights, metrics
-        if hasattr(self, "_compile_config"):  # the arguments as given, for a saved file
-            self._compile_config.update(loss=loss, loss_weights=loss_weights, metrics=metrics)
-        self.output_specs = specs
-        self._metric_entries, self._loss_trackers = None, []
-
-    def _assert_compiled(self):
-        super()._assert_compiled()
-        if all(spec.loss is None for spec in self.output_specs):
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-
-    def _ensure_metrics(self, y):
-        """Make the metric objects once the labels' shapes are known; choose the logits path."""
-        if self._metric_entries is None:
-            ys = as_list(y)
-            y_shapes = [None if a is None else a.shape for a in ys]
-            self._metric_entries, self._loss_trackers = outputs_module.build_metrics(
-                self.output_specs, y_shapes, [t.shape for t in self.outputs]
-            )
-            self.metrics = [m for m, _ in self._metric_entries]
-            self.metrics += [t for t, _ in self._loss_trackers]
-        self.uses_logits = [self._output_uses_logits(i) for i in range(len(self.outputs))]
-
-    def _output_uses_logits(self, i):
-        """Model's logits rule, for output i: a crossentropy after a softmax or sigmoid layer
-        starts from its logits; here only when nothing else reads that output (else its
-        gradient would arrive partly at z and partly at y)."""
-        spec, tensor = self.output_specs[i], self.outputs[i]
-        return bool(
-            spec.loss is not None
-            and spec.loss.logits_activation
-            and getattr(tensor.layer, "output_activation", None) in LOGITS_ACTIVATIONS
-            and tensor not in self._read_tensors
-            and self.outputs.count(tensor) == 1
-        )
-
-    def _loss_and_gradient(self, y, y_pred, sample_weight):
-        """Total loss Σ weightᵢ·lossᵢ and, per output, its gradient weightᵢ·dlossᵢ/doutputᵢ."""
-        ys, preds = as_list(y), as_list(y_pred)
-        total, d_outputs, self._output_losses = 0, [], []
-        for i, spec in enumerate(self.output_specs):
-            if spec.loss is None:
-                d_outputs.append(None)
-                continue
-            if self.uses_logits[i]:
-                node = self.outputs[i].node
-                recall(self._memory[node])  # that output layer's z, from its own call
-                value, d = spec.loss.value_and_grad_from_logits(
-                    ys[i], node.layer.logits, sample_weight
-                )
-            else:
-                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
-            self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
-            if spec.weight is not None:
-                weight = np.dtype(self.dtype).type(spec.weight)
-                value, d = value * weight, d * weight
-            total = total + value
-            d_outputs.append(d)
-        return total, d_outputs
-
-    def _update_metrics(self, loss, y, y_pred, sample_weight):
-        n = len(y)
-        self.loss_tracker.update_state(loss, sample_weight=n)
-        # Each output's loss is a plain mean over batches, every batch counting once, unlike the
-        # total. Keras weighs it by `y_pred.shape[0]` (CompileLoss.call in
-        # keras/src/trainers/compile_utils.py), the static batch size, which is None inside its
-        # traced train and test steps (tf.data batches have an unknown size): weight 1.
-        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
-            tracker.update_state(value)
-        ys, preds = as_list(y), as_list(y_pred)
-        for metric, i in self._metric_entries:  # unweighted, as Keras's compile metrics
-            metric.update_state(ys[i], preds[i])
+    # ------------------------------------------------------------------ outputs and the loss path
+    @property
+    def output_names(self):
+        return [tensor.layer.name for tensor in self.outputs]
 
     @property
-    def metrics_names(self):
-        """Keras's order for evaluate()'s list: the loss, the metrics by their own names, each
-        output's loss (then the rest of the logs, sorted: `Trainer._flatten_metrics_in_order`)."""
-        entries, trackers = self._metric_entries or [], self._loss_trackers
-        return ["loss"] + [m.base_name for m, _ in entries] + [t.name for t, _ in trackers]
+    def output_keys(self):
+        """The keys of a dict of outputs, else the output layers' names."""
+        return self._output_keys
+
+    def logits_chain(self, index):
+        """The output layer, when nothing else reads that output (else its gradient would
+        arrive partly at z and partly at y). Its state is put back to that node's call, so
+        that its `logits` are this output's."""
+        tensor = self.outputs[index]
+        if tensor in self._read_tensors or self.outputs.count(tensor) != 1:
+            return []
+        recall(self._memory[tensor.node])
+        return [tensor.layer]
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -484,7 +401,7 @@ class Functional(Model):
 
         entries = []
         for layer in self.layers:
-            entry = _serialize_layer(layer)
+            entry = serialize_layer(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
                 {
@@ -508,7 +425,7 @@ class Functional(Model):
         """A new model from `get_config()`'s dict (Keras's or minikeras's): make every layer,
         then replay the calls, each once the tensors it reads exist."""
         entries = config["layers"]
-        created = {entry["name"]: _deserialize_layer(entry) for entry in entries}
+        created = {entry["name"]: deserialize_layer(entry) for entry in entries}
         pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}
 
         def tensor(history):
@@ -624,7 +541,7 @@ def _weight_layers(layer):
     ]
 
 
-def _serialize_layer(layer):
+def serialize_layer(layer):
     """A layer's entry in the model's config; a nested model as Keras writes one."""
     if isinstance(layer, Functional):
         return {
@@ -641,7 +558,7 @@ def _serialize_layer(layer):
     return entry
 
 
-def _deserialize_layer(entry):
+def deserialize_layer(entry):
     from minikeras.models.sequential import Sequential
 
     class_name = entry.get("class_name")

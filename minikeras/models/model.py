@@ -1,22 +1,22 @@
 """Model: compile, then the training loop (fit), evaluate and predict.
 
-One training step, as `train_step` does it:
+One training step, as `train_step` does it (and `testing.check_gradients` and `trace` reuse):
 
-    y_pred = forward(x)                      each layer's call, first to last
-    loss, d = loss.value_and_grad(y, y_pred) dL/dy_pred (or dL/dlogits, see below)
-    backward(d)                              each layer's backward, last to first, fills layer.grads
-    optimizer.apply(grads, weights)          the only place weights change
-    metrics.update(y, y_pred)                running means for the progress bar and History
+    y_pred = self.forward(x, training=True)          each layer's call, first to last
+    loss, d = self.compute_loss_and_gradients(...)   the loss and dL/dy_pred (or dL/dlogits)
+    self.backward(d, from_logits=...)                each layer's backward, last to first
+    self.optimizer.apply(grads, weights)             the only place weights change
+    self.compute_metrics(x, y, y_pred, ...)          running means for the progress bar, History
 
-When the output layer ends in a softmax (or sigmoid) and the loss is a crossentropy, Keras computes
+When the output is made by a softmax (or sigmoid) and the loss is a crossentropy, Keras computes
 the loss from the logits z instead of the probabilities: exact even when a probability rounds to
-0, and the gradient is simply (p − y)/N. minikeras does the same (`uses_logits`).
-Keras takes those logits whichever of the two activations made them and whichever crossentropy
-follows, even with `from_logits=True`: categorical crossentropy after a sigmoid is the softmax
-crossentropy of the sigmoid's logits (see `LOGITS_ACTIVATIONS`).
+0, and the gradient is simply p − y (over N). minikeras does the same; where that path is taken
+is decided in one place, `outputs.logits_layer`, for every kind of model.
 
-`Model` holds what every kind of model shares; `Sequential` (a stack of layers) says how data
-flows forward and gradients flow back, so a graph of layers can subclass it the same way.
+`Model` holds what every kind of model shares: compile (one `outputs.OutputSpec` per output),
+the step, the loops. `Sequential` (a stack) and `Functional` (a graph) say how data flows
+forward and gradients flow back; a subclass of `Model` writes `call` and is differentiated by
+the gradient tape.
 """
 
 import numpy as np
@@ -28,14 +28,9 @@ from minikeras import optimizers as optimizers_module
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
+from minikeras.models import outputs as outputs_module
+from minikeras.models.arrays import as_list
 from minikeras.utils import batching, rng
-
-# The activations whose output remembers its input z in Keras (`output._keras_logits`, set in
-# keras/src/activations/activations.py). Keras's crossentropies look for that attribute first
-# (`_get_logits` in keras/src/backend/tensorflow/nn.py): after either activation, inside fit and
-# evaluate, every crossentropy (categorical, sparse, binary) is computed from z with its own
-# from-logits formula, and `from_logits=True` changes nothing.
-LOGITS_ACTIVATIONS = ("softmax", "sigmoid")
 
 
 class Model(Layer):
@@ -54,18 +49,20 @@ class Model(Layer):
             return super().__new__(Functional)
         return super().__new__(cls)
 
-    def __init__(self, name=None, trainable=True, dtype=None):
-        super().__init__(trainable=trainable, dtype=dtype, name=name)
+    def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        super().__init__(trainable=trainable, dtype=dtype, name=name, **kwargs)
         self.optimizer = None
-        self.loss = None
+        self.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
+        self.loss_weights = None
         self.compiled = False
-        self.compiled_metrics = []  # what compile() was given
-        self.metrics = []  # Metric objects, resolved once the data's shapes are known
+        self.compiled_metrics = []  # compile()'s `metrics` argument
+        self.metrics = []  # Metric objects, made once the labels' shapes are known
         self.loss_tracker = metrics_module.Mean(name="loss")
+        self.output_specs = None  # one outputs.OutputSpec per output, set by compile
+        self._metric_entries, self._loss_trackers = None, []
         self.stop_training = False
         self.history = None
         self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
-        self.uses_logits = False
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -73,9 +70,19 @@ class Model(Layer):
         raise NotImplementedError
 
     @property
-    def output_layer(self):
-        """The layer whose activation makes the model's output (for the logits shortcut)."""
-        return self.layers[-1] if self.layers else None
+    def output_names(self):
+        """The output layers' names (a model with one output has one)."""
+        return [self.name]
+
+    @property
+    def output_keys(self):
+        """The names compile()'s dicts and the logs use for the outputs."""
+        return self.output_names
+
+    def logits_chain(self, index):
+        """The layers that lead to output `index`, the last one first, as far as each feeds
+        only the next (where the crossentropy may start from a softmax's logits)."""
+        return []
 
     # ------------------------------------------------------------------ weights
     @property
@@ -83,9 +90,7 @@ class Model(Layer):
         return [w for layer in self.layers for w in layer.weights]
 
     @weights.setter
-    def weights(
-        self, value
-    ):  # Layer.__init__ assigns an empty list; a model's weights are its layers'
+    def weights(self, value):  # Layer.__init__ assigns []; a model's weights are its layers'
         pass
 
     @property
@@ -109,9 +114,27 @@ class Model(Layer):
     def grads(self, value):
         pass
 
+    @property
+    def weight_regularizers(self):
+        """(weight, regularizer) of every trainable weight that has one (Keras counts only
+        trainable weights' penalties)."""
+        return [p for layer in self.layers if layer.trainable for p in layer.weight_regularizers]
+
+    @weight_regularizers.setter
+    def weight_regularizers(self, value):
+        pass
+
+    @property
+    def weight_constraints(self):
+        return [c for layer in self.layers for c in layer.weight_constraints]
+
+    @weight_constraints.setter
+    def weight_constraints(self, value):
+        pass
+
     def get_weights(self):
         """Copies of every weight, layer by layer (kernel, then bias): Keras's order."""
-        return [w.copy() for w in self.weights]
+        return [np.array(w) for w in self.weights]
 
     def set_weights(self, weights):
         """Copy weights in, in Keras's order; checks count and shapes before changing any."""
@@ -162,9 +185,23 @@ class Model(Layer):
         jit_compile="auto",
         auto_scale_loss=True,
     ):
-        """Choose optimizer, loss and metrics. Unknown names fail here, listing the valid ones."""
+        """Choose optimizer, loss and metrics. Unknown names fail here, listing the valid ones.
+
+        `loss`, `loss_weights` and `metrics` may be given per output, as a list in the outputs'
+        order or a dict by output name (models/outputs.py).
+        """
+        if weighted_metrics:
+            raise NotImplementedError("weighted_metrics are not supported by minikeras yet")
+        # every name is understood before anything changes: a failed compile keeps the old setup
+        optimizer = optimizers_module.get(optimizer)
+        specs = outputs_module.resolve(loss, loss_weights, metrics, self.output_keys)
+        outputs_module.check_metric_names(specs)
+        self.optimizer, self.loss, self.loss_weights = optimizer, loss, loss_weights
+        self.compiled_metrics = metrics
+        self.output_specs = specs
+        self.metrics, self._metric_entries, self._loss_trackers = [], None, []
         # the arguments as given: a saved file's compile_config holds them, as Keras's does
-        given = dict(
+        self._compile_config = dict(
             loss=loss,
             loss_weights=loss_weights,
             metrics=metrics,
@@ -173,23 +210,6 @@ class Model(Layer):
             steps_per_execution=steps_per_execution,
             jit_compile=jit_compile,
         )
-        if weighted_metrics:
-            raise NotImplementedError("weighted_metrics are not supported by minikeras yet")
-        # every name is understood before anything changes: a failed compile keeps the old setup
-        optimizer = optimizers_module.get(optimizer)
-        loss_object = losses_module.get(loss) if loss is not None else None
-        if metrics is None:
-            metrics = []
-        if not isinstance(metrics, (list, tuple)):
-            metrics = [metrics]
-        for m in metrics:  # fail now on an unknown name; 'accuracy' is resolved from the data later
-            if not (isinstance(m, str) and m.lower() in ("accuracy", "acc")):
-                metrics_module.get(m)
-        self.optimizer, self.loss = optimizer, loss_object
-        self.compiled_metrics = list(metrics)
-        self.metrics = []
-        self.loss_weights = loss_weights
-        self._compile_config = given
         self.compiled = True
 
     @classmethod
@@ -203,7 +223,7 @@ class Model(Layer):
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
-        if self.loss is None:
+        if all(spec.loss is None for spec in self.output_specs):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
 
     # ------------------------------------------------------------------ data at the edge
@@ -220,15 +240,19 @@ class Model(Layer):
                 f"inputs of shape {expected} (batch first); pass `np.expand_dims({name}, 0)` or "
                 f"`{name}[None]` to give it a batch of one."
             )
-        self.layers[0].check_input_shape(x.shape) if self.layers else None
+        self.check_input_shape(x.shape)
         return x
+
+    def check_input_shape(self, shape):
+        if self.layers:
+            self.layers[0].check_input_shape(shape)
 
     def _prepare_y(self, y, n, name="y", out_shape=None, loss=None):
         """Labels checked against the loss and the model's output shape (by default; a model
         with several outputs checks each output's labels against that output and its loss)."""
         y = inputs.to_array(y, self.dtype, name)
         out_shape = self.output_shape if out_shape is None else out_shape
-        loss = self.loss if loss is None else loss
+        loss = self.output_specs[0].loss if loss is None else loss
         if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
             if not (
                 y.ndim == len(out_shape) - 1 or (y.ndim == len(out_shape) and y.shape[-1] == 1)
@@ -269,7 +293,7 @@ class Model(Layer):
         (A model with several inputs or outputs gives several arrays cut together.)"""
         return np.asarray(data)
 
-    def _prepare(self, x, y, sample_weight=None, class_weight=None):
+    def prepare_data(self, x, y, sample_weight=None, class_weight=None):
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -278,62 +302,130 @@ class Model(Layer):
         inputs.check_same_length(x=x, y=y_array if y_array.ndim else None)
         y = self._prepare_y(y_array, len(x))
         w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
-        self._ensure_metrics(y)
+        self._build_metrics(y)
         return x, y, w
 
-    def _ensure_metrics(self, y):
-        """Resolve the compiled metrics ('accuracy' depends on the label and output shapes)."""
-        if not self.metrics and self.compiled_metrics:
-            self.metrics = [
-                metrics_module.resolve(m, y.shape, self.output_shape, self.loss)
-                for m in self.compiled_metrics
-            ]
-        out = self.output_layer
-        self.uses_logits = bool(
-            self.loss.logits_activation
-            and getattr(out, "output_activation", None) in LOGITS_ACTIVATIONS
-        )
+    def _build_metrics(self, y):
+        """Make the metric objects once the labels' shapes are known ('accuracy' depends on
+        them), named for the logs as Keras names them."""
+        if self._metric_entries is None:
+            y_shapes = [None if a is None else a.shape for a in as_list(y)]
+            output_shapes = self.output_shape if len(self.output_specs) > 1 else [self.output_shape]
+            self._metric_entries, self._loss_trackers = outputs_module.build_metrics(
+                self.output_specs, y_shapes, output_shapes
+            )
+            self.metrics = [m for m, _ in self._metric_entries]
+            self.metrics += [t for t, _ in self._loss_trackers]
 
-    # ------------------------------------------------------------------ one step
-    def _loss_and_gradient(self, y, y_pred, sample_weight):
-        """The batch loss and its gradient at the output (at the logits when `uses_logits`)."""
-        if self.uses_logits:
-            return self.loss.value_and_grad_from_logits(y, self.output_layer.logits, sample_weight)
-        return self.loss.value_and_grad(y, y_pred, sample_weight)
+    # ------------------------------------------------------------------ one step, in pieces
+    def logits_path(self, training):
+        """For each output: the layer whose logits its loss starts from, or None (the loss
+        starts from the output itself). Keras's rule, decided here and only here."""
+        return [
+            outputs_module.logits_layer(self.logits_chain(i), spec.loss, training)
+            for i, spec in enumerate(self.output_specs)
+        ]
 
-    def train_step(self, x, y, sample_weight=None, return_logs=True):
+    def compute_loss_and_gradients(self, y, y_pred, sample_weight=None, training=True):
+        """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
+        gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so."""
+        ys, preds = as_list(y), as_list(y_pred)
+        total, d_outputs, self._output_losses = 0.0, [], []
+        path = self.logits_path(training)
+        for i, spec in enumerate(self.output_specs):
+            if spec.loss is None:
+                d_outputs.append(None)
+                continue
+            if path[i] is not None:  # from the logits of the softmax or sigmoid
+                logits = path[i].logits
+                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits, sample_weight)
+            else:
+                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
+            self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
+            if spec.weight is not None:
+                weight = np.dtype(self.dtype).type(spec.weight)
+                value, d = value * weight, d * weight
+            total = total + value
+            d_outputs.append(d)
+        for weight, regularizer in self.weight_regularizers:
+            total = total + regularizer(weight)
+        return total, d_outputs
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs plus the
+        weights' penalties), as a number."""
+        return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
+
+    def gradients_with_penalties(self, grads):
+        """The weights' gradients plus each regularizer's: dL/dw += d penalty(w)/dw."""
+        regularized = self.weight_regularizers
+        if not regularized:
+            return grads
+        grads = list(grads)
+        position = {id(w): i for i, w in enumerate(self.trainable_weights)}
+        for weight, regularizer in regularized:
+            i = position[id(weight)]
+            grads[i] = grads[i] + regularizer.gradient(weight)
+        return grads
+
+    def apply_constraints(self):
+        """Project every constrained weight after the update, as Keras's optimizer does."""
+        for weight, constraint in self.weight_constraints:
+            weight[...] = constraint(weight)
+
+    def compute_gradients(self, x, y, sample_weight=None, training=True):
+        """One training step without the update, on checked data (`prepare_data`): forward,
+        loss, backward. Returns (y_pred, loss, [dL/dw for w in trainable_weights])."""
+        y_pred = self.forward(x, training=training)
+        loss, d_outputs = self.compute_loss_and_gradients(y, y_pred, sample_weight, training)
+        self.backward(d_outputs, from_logits=self.logits_path(training))
+        return y_pred, loss, self.gradients_with_penalties(self.grads)
+
+    def train_step(self, data):
         """Forward, loss, backward, update; returns the logs (running means) after this batch."""
-        y_pred = self.call(x, training=True)
-        loss, d_output = self._loss_and_gradient(y, y_pred, sample_weight)
-        self.backward(d_output, from_logits=self.uses_logits)
-        self.optimizer.apply(self.grads, self.trainable_weights)
-        self._update_metrics(loss, y, y_pred, sample_weight)
-        # the logs dict only when something reads it (fit: a callback with a batch hook)
-        return self._metric_results() if return_logs else None
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
+        self.optimizer.apply(grads, self.trainable_weights)
+        self.apply_constraints()
+        self.loss_tracker.update_state(loss, sample_weight=len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def test_step(self, x, y, sample_weight=None):
+    def test_step(self, data):
         """Forward and loss only."""
-        y_pred = self.call(x, training=False)
-        loss, _ = self._loss_and_gradient(y, y_pred, sample_weight)
-        self._update_metrics(loss, y, y_pred, sample_weight)
-        return self._metric_results()
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self.forward(x, training=False)
+        loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
+        self.loss_tracker.update_state(loss, sample_weight=len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _update_metrics(self, loss, y, y_pred, sample_weight):
-        # the epoch loss is Σ(batch size × batch loss) / Σ batch size, as Keras's loss tracker
-        self.loss_tracker.update_state(loss, sample_weight=len(y))
-        # compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
-        # `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py)
-        for metric in self.metrics:
-            metric.update_state(y, y_pred)
+    def predict_step(self, data):
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self.forward(x, training=False)
 
-    def _metric_results(self):
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with this batch; returns the logs (`get_metrics_result`).
+
+        compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
+        `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py).
+        Each output's own loss is a plain mean over batches, every batch counting once: Keras
+        weighs it by `y_pred.shape[0]` (CompileLoss.call), the static batch size, which is None
+        inside its traced steps (tf.data batches have an unknown size): weight 1.
+        """
+        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
+            tracker.update_state(value)
+        ys, preds = as_list(y), as_list(y_pred)
+        for metric, i in self._metric_entries:
+            metric.update_state(ys[i], preds[i])
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """The logs: every metric's result, sorted by name as Keras's logs are."""
         # Keras keeps metric totals in floatx variables: report the results rounded to that type
         as_floatx = np.dtype(self.dtype).type
         logs = {"loss": float(as_floatx(self.loss_tracker.result()))}
         for metric in self.metrics:
             logs[metric.name] = float(as_floatx(metric.result()))
-        # sorted by name, as Keras's logs are (`pythonify_logs` in keras/src/utils/python_utils.py)
-        return dict(sorted(logs.items()))
+        return dict(sorted(logs.items()))  # (`pythonify_logs` in keras/src/utils/python_utils.py)
 
     def reset_metrics(self):
         self.loss_tracker.reset_state()
@@ -342,7 +434,10 @@ class Model(Layer):
 
     @property
     def metrics_names(self):
-        return ["loss"] + [m.name for m in self.metrics]
+        """Keras's order for evaluate()'s list: the loss, the metrics by their own names, each
+        output's loss (then the rest of the logs, sorted: `Trainer._flatten_metrics_in_order`)."""
+        entries, trackers = self._metric_entries or [], self._loss_trackers
+        return ["loss"] + [m.base_name for m, _ in entries] + [t.name for t, _ in trackers]
 
     # ------------------------------------------------------------------ the training loop
     def fit(
@@ -367,7 +462,7 @@ class Model(Layer):
         """Train for `epochs` passes over the data; returns the `History`.
 
         Everything is checked before the first weight changes; if training then raises an
-        exception, the weights and optimizer state are put back as they were before `fit`.
+        exception, every completed step is kept (as Keras).
         """
         if steps_per_epoch is not None or validation_steps is not None:
             raise NotImplementedError(
@@ -390,7 +485,7 @@ class Model(Layer):
                 [x_arr, y_arr, sw_arr], validation_split
             )
             validation_data = (vx, vy, vsw)
-        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight)
+        x, y, sample_weight = self.prepare_data(x, y, sample_weight, class_weight)
         val = None
         if validation_data is not None:
             val = self._unpack_validation(validation_data)
@@ -406,24 +501,21 @@ class Model(Layer):
             epochs=epochs,
             steps=steps,
         )
-        saved = self._snapshot()
-        try:
-            self._train(
-                x,
-                y,
-                sample_weight,
-                val,
-                batch_size,
-                epochs,
-                initial_epoch,
-                shuffle,
-                validation_batch_size or batch_size,
-                validation_freq,
-                callback_list,
-            )
-        except Exception:
-            self._restore(saved)
-            raise
+        # An exception from here on keeps every completed step, as Keras does (each optimizer
+        # update is whole: it runs after the step's gradients are all computed)
+        self._train(
+            x,
+            y,
+            sample_weight,
+            val,
+            batch_size,
+            epochs,
+            initial_epoch,
+            shuffle,
+            validation_batch_size or batch_size,
+            validation_freq,
+            callback_list,
+        )
         return self.history
 
     def _unpack_validation(self, validation_data):
@@ -478,12 +570,12 @@ class Model(Layer):
                 else:
                     xb, yb = x[start:stop], y[start:stop]
                     wb = None if sample_weight is None else sample_weight[start:stop]
-                logs = self.train_step(xb, yb, wb, return_logs=batch_hooks)
+                logs = self.train_step((xb, yb, wb))
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = self._metric_results()
+            epoch_logs = self.get_metrics_result()
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -492,14 +584,6 @@ class Model(Layer):
             if self.stop_training:
                 break
         callback_list.on_train_end(logs=training_logs)
-
-    def _snapshot(self):
-        return self.get_weights(), self.optimizer.get_state()
-
-    def _restore(self, saved):
-        weights, optimizer_state = saved
-        self.set_weights(weights)
-        self.optimizer.set_state(optimizer_state)
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(
@@ -516,7 +600,7 @@ class Model(Layer):
         """The loss and metrics over the data: a float, a list [loss, *metrics], or a dict."""
         batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
         verbose = _check_verbose(verbose)
-        x, y, sample_weight = self._prepare(x, y, sample_weight)
+        x, y, sample_weight = self.prepare_data(x, y, sample_weight)
         callback_list = callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
@@ -547,10 +631,10 @@ class Model(Layer):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
             wb = None if sample_weight is None else sample_weight[start:stop]
-            logs = self.test_step(x[start:stop], y[start:stop], wb)
+            logs = self.test_step((x[start:stop], y[start:stop], wb))
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs)
-        logs = {k: float(v) for k, v in self._metric_results().items()}
+        logs = {k: float(v) for k, v in self.get_metrics_result().items()}
         callback_list.on_test_end(logs)
         return logs
 
@@ -571,7 +655,7 @@ class Model(Layer):
         out = self._empty_outputs(len(x))
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             callback_list.on_predict_batch_begin(step)
-            out[start:stop] = self.call(x[start:stop], training=False)
+            out[start:stop] = self.predict_step((x[start:stop],))
             callback_list.on_predict_batch_end(step, {"outputs": out[start:stop]})
         callback_list.on_predict_end()
         return out
@@ -582,23 +666,17 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
-        x, y, w = self._prepare(x, y, sample_weight, class_weight)
+        x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
-        saved = self._snapshot()
-        try:
-            logs = self.train_step(x, y, w)
-        except Exception:
-            self._restore(saved)
-            raise
-        return self._format_batch_logs(logs, return_dict)
+        return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        x, y, w = self._prepare(x, y, sample_weight)
+        x, y, w = self.prepare_data(x, y, sample_weight)
         self.reset_metrics()
-        return self._format_batch_logs(self.test_step(x, y, w), return_dict)
+        return self._format_batch_logs(self.test_step((x, y, w)), return_dict)
 
     def predict_on_batch(self, x):
-        return self.call(self._prepare_x(x), training=False).copy()
+        return self.predict_step((self._prepare_x(x),)).copy()
 
     def _format_batch_logs(self, logs, return_dict):
         logs = {k: float(v) for k, v in logs.items()}
@@ -609,7 +687,7 @@ class Model(Layer):
     def __call__(self, x, training=False):
         if node_module.is_symbolic(x):  # a model used as a layer of a functional model
             return Layer.__call__(self, x)
-        return self.call(self._prepare_x(x), training=training).copy()
+        return self.forward(self._prepare_x(x), training=training).copy()
 
     # ------------------------------------------------------------------ description
     def summary(
@@ -655,3 +733,22 @@ def _check_verbose(verbose):
     if verbose != "auto" and (verbose not in (0, 1, 2) or isinstance(verbose, bool)):
         raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
     return verbose
+
+
+def unpack_x_y_sample_weight(data):
+    """(x, y, sample_weight) from a batch given as (x,), (x, y) or (x, y, sample_weight), as
+    Keras's `keras.utils.unpack_x_y_sample_weight`."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found: {data}"
+    )

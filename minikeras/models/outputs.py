@@ -20,6 +20,30 @@ from dataclasses import dataclass, field
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 
+# The activations whose output remembers its input z in Keras (`output._keras_logits`, set in
+# keras/src/activations/activations.py). Keras's crossentropies look for that attribute first
+# (`_get_logits` in keras/src/backend/tensorflow/nn.py): after either activation, inside fit and
+# evaluate, every crossentropy (categorical, sparse, binary) is computed from z with its own
+# from-logits formula, and `from_logits=True` changes nothing.
+LOGITS_ACTIVATIONS = ("softmax", "sigmoid")
+
+
+def logits_layer(chain, loss, training):
+    """The layer whose logits a crossentropy starts from, or None: the loss path, decided here.
+
+    `chain`: the layers that lead to the output, last first. Layers that pass their input on
+    unchanged in this mode (Dropout at inference) are looked through, as the tensor Keras gets
+    back is the same object, still carrying `_keras_logits`; in training, Dropout makes a new
+    tensor and the loss starts from the clipped probabilities, as in Keras.
+    """
+    if loss is None or not loss.logits_activation:
+        return None
+    for layer in chain:
+        if layer.is_identity(training):
+            continue
+        return layer if layer.output_activation in LOGITS_ACTIVATIONS else None
+    return None
+
 
 @dataclass
 class OutputSpec:

@@ -50,7 +50,7 @@ class Sequential(Model):
                 f"'{layer.name}' is already the name of a layer in this model. Update the `name` "
                 "argument to pass a unique name."
             )
-        if not self._layers and getattr(layer, "_input_shape_arg", None) is not None:
+        if not self._layers and layer._input_shape_arg is not None:
             self._layers.append(InputLayer(shape=layer._input_shape_arg))
         self._layers.append(layer)
         if not isinstance(layer, InputLayer):
@@ -85,8 +85,7 @@ class Sequential(Model):
                 layer.check_input_shape((1,) + tuple(d or 1 for d in shape[1:]))
             shape = layer.compute_output_shape(shape)
         self.output_shape = shape
-        if self.layers and hasattr(self.layers[0], "input_gradient_needed"):
-            # nothing below the first layer needs dL/dx: skip that matrix product
+        if self.layers:  # nothing below the first layer needs dL/dx: skip that product
             self.layers[0].input_gradient_needed = self._input_gradient_needed
         self.built = True
 
@@ -98,25 +97,49 @@ class Sequential(Model):
     @input_gradient_needed.setter
     def input_gradient_needed(self, value):
         self._input_gradient_needed = value
-        if self.layers and hasattr(self.layers[0], "input_gradient_needed"):
+        if self.layers:
             self.layers[0].input_gradient_needed = value
 
-    def call(self, x, training=False):
-        """Forward: x → layer 1 → layer 2 → ... → y_pred."""
+    @property
+    def output_names(self):
+        return [self.layers[-1].name] if self.layers else [self.name]
+
+    def logits_chain(self, index):
+        return reversed(self._stack)
+
+    def call(self, x, training=False, mask=None):
+        """Forward: x → layer 1 → layer 2 → ... → y_pred. A mask (Embedding(mask_zero=True))
+        flows from each layer to the next, as each layer's `compute_mask` says."""
+        self._masks = masks = []  # the mask each layer received, for its backward
         for layer in self._stack:
-            x = layer.call(x, training=training)
+            masks.append(mask)
+            y = layer.forward(x, training=training, mask=mask)
+            mask = layer.compute_mask(x, mask)
+            x = y
         return x
 
-    def backward(self, d_output, from_logits=False):
+    def backward(self, d_output, from_logits=None):
         """Backward: dL/dy_pred → last layer → ... → first layer; each sets its `grads`.
 
-        from_logits: d_output is already dL/dz at the output layer's logits (the softmax or
-        sigmoid has been differentiated together with the loss), so that layer skips its activation.
+        from_logits: the layer at whose logits d_output arrives (`Model.logits_path`): the loss
+        and that layer's softmax or sigmoid were differentiated together, so it skips its
+        activation, and the layers above it (which passed its output on unchanged) are skipped.
         """
-        layers = self._stack
-        d = layers[-1].backward_logits(d_output) if from_logits else layers[-1].backward(d_output)
-        for layer in reversed(layers[:-1]):
-            d = layer.backward(d)
+        if isinstance(d_output, list):  # one per output: this model has one
+            (d_output,) = d_output
+        if isinstance(from_logits, list):
+            (from_logits,) = from_logits
+        layers, masks = self._stack, self._masks
+        top = len(layers)
+        d = d_output
+        if from_logits is not None:
+            top = layers.index(from_logits)
+            d = from_logits.backward_logits(d)
+        else:
+            top -= 1
+            d = layers[top].backward_pass(d, masks[top])
+        for i in range(top - 1, -1, -1):
+            d = layers[i].backward_pass(d, masks[i])
         return d
 
     def compute_output_shape(self, input_shape):

@@ -81,7 +81,7 @@ def check_forward(case, model, twin, data, keras):
         return rows
     ours, theirs = x, keras.ops.convert_to_tensor(x)
     for layer, klayer in zip(model.layers, twin.layers):
-        ours = layer.call(ours, training=False)
+        ours = layer.forward(ours, training=False)
         theirs = klayer(theirs, training=False)
         rows.append(compare(case.name, f"output {layer.name}", ours, np.asarray(theirs), tol))
     return rows
@@ -94,14 +94,14 @@ def check_loss(case, model, twin, data, keras):
     (from_logits=True) and with label smoothing."""
     x, y, sw = data["x"], data["y"], data["sample_weight"]
     y_pred = model.predict(x, batch_size=case.batch_size, verbose=0)
-    loss = model.loss
+    loss = model.output_specs[0].loss
     name = case.loss
     crossentropy = name in cases_module.CROSSENTROPIES
     what = "clipped probabilities" if crossentropy and not loss.from_logits else "arrays"
     rows = _loss_rows(case, f"on {what}", loss, y, y_pred, sw, keras)
     if crossentropy:
-        model.call(x, training=False)
-        logits = np.array(model.output_layer.logits).reshape(y_pred.shape)
+        model.forward(x, training=False)
+        logits = np.array(model.layers[-1].logits).reshape(y_pred.shape)
         variant = type(loss).from_config({**loss.get_config(), "from_logits": True})
         rows += _loss_rows(case, "from_logits=True", variant, y, logits, sw, keras)
         if "label_smoothing" in loss.get_config():

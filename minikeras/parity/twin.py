@@ -8,10 +8,6 @@
 """
 
 from minikeras import activations
-from minikeras.layers.activation import Activation
-from minikeras.layers.dense import Dense
-from minikeras.layers.dropout import Dropout
-from minikeras.layers.flatten import Flatten
 from minikeras.parity.keras_env import import_keras
 
 
@@ -19,32 +15,15 @@ class NoTwin(ValueError):
     """The model holds something Keras has no equivalent of (a custom layer or activation)."""
 
 
-def _activation_name(layer):
-    name = activations.serialize(layer.activation)
-    if activations.ALL_ACTIVATIONS.get(name, (None,))[0] is not layer.activation:
-        raise NoTwin(f"layer {layer.name!r} has a custom activation ({name}): Keras has no twin")
-    return name
-
-
-def keras_layer(layer):
-    """The Keras layer equal to a minikeras layer (same class, arguments and name)."""
-    keras = import_keras()
-    dtype = layer.dtype
-    if isinstance(layer, Dense):
-        return keras.layers.Dense(
-            layer.units,
-            activation=_activation_name(layer),
-            use_bias=layer.use_bias,
-            name=layer.name,
-            dtype=dtype,
-        )
-    if isinstance(layer, Activation):
-        return keras.layers.Activation(_activation_name(layer), name=layer.name, dtype=dtype)
-    if isinstance(layer, Dropout):
-        return keras.layers.Dropout(layer.rate, name=layer.name, dtype=dtype)
-    if isinstance(layer, Flatten):
-        return keras.layers.Flatten(name=layer.name, dtype=dtype)
-    raise NoTwin(f"layer {layer.name!r} ({type(layer).__name__}) has no Keras twin here")
+def _check_activations(model):
+    """NoTwin for a layer whose activation is a function of the user's: Keras has no twin."""
+    for layer in model.layers:
+        activation = getattr(layer, "activation", None)
+        if activation is None or isinstance(activation, str):
+            continue
+        name = activations.serialize(activation)
+        if activations.ALL_ACTIVATIONS.get(name, (None,))[0] is not activation:
+            raise NoTwin(f"layer {layer.name!r} has a custom activation ({name}): no Keras twin")
 
 
 def keras_loss(loss, **overrides):
@@ -63,41 +42,22 @@ def keras_optimizer(optimizer):
 
 
 def keras_twin(model, compile=True):
-    """A keras.Sequential equal to the (built) minikeras Sequential `model`, same weights; compiled
-    with the same loss, optimizer (fresh state) and metrics when `model` is compiled. A
-    functional model's twin is a keras.Model (see `functional_twin`)."""
-    from minikeras.models.functional import Functional
+    """The Keras model equal to a built minikeras Sequential or functional model: Keras builds it
+    from minikeras's config (Keras 3's schema: same classes, arguments and names), so any layer
+    whose config matches Keras's needs no code here. It takes the same weights and, when
+    `model` is compiled, each output's loss, the loss weights, the metrics as given and a fresh
+    optimizer of the same class and hyper-parameters."""
+    from minikeras.models.sequential import Sequential
 
     keras = import_keras()
-    if isinstance(model, Functional):
-        return functional_twin(model, compile)
     if not model.built:
         raise ValueError("Build the model (give it an input shape) before making its Keras twin.")
-    twin = keras.Sequential(
-        [keras.Input(shape=model.input_shape[1:], dtype=model.dtype)]
-        + [keras_layer(layer) for layer in model.layers],
-        name=model.name,
-    )
-    twin.set_weights(model.get_weights())
-    if compile and model.compiled:
-        twin.compile(
-            optimizer=keras_optimizer(model.optimizer),
-            loss=keras_loss(model.loss),
-            metrics=list(model.compiled_metrics),
-        )
-    return twin
-
-
-def functional_twin(model, compile=True):
-    """The keras.Model of a minikeras functional model: Keras builds the same graph from
-    minikeras's config (Keras 3's schema, same layer names), takes the same weights, and is
-    compiled with each output's loss, the loss weights and metrics as given, and a fresh
-    optimizer of the same class and hyper-parameters."""
-    keras = import_keras()
-    for layer in model.layers:
-        if hasattr(layer, "activation"):
-            _activation_name(layer)  # a custom activation has no Keras twin: NoTwin names it
-    twin = keras.Model.from_config(model.get_config())
+    _check_activations(model)
+    cls = keras.Sequential if isinstance(model, Sequential) else keras.Model
+    try:
+        twin = cls.from_config(model.get_config())
+    except (TypeError, ValueError) as error:
+        raise NoTwin(f"Keras cannot build {model.name!r} from its config: {error}") from error
     twin.set_weights(model.get_weights())
     if compile and model.compiled:
         losses = [spec.loss and keras_loss(spec.loss) for spec in model.output_specs]
@@ -108,3 +68,6 @@ def functional_twin(model, compile=True):
             metrics=model.compiled_metrics,
         )
     return twin
+
+
+functional_twin = keras_twin  # one twin for every kind of model

@@ -18,6 +18,7 @@ from minikeras.saving.files import (
     save_weights,
 )
 from minikeras.saving.h5_state import BadFileError
+from minikeras.saving.keras_objects import deserialize_keras_object, serialize_keras_object
 from minikeras.saving.serialization import (
     deserialize_model,
     get_compile_config,
@@ -25,10 +26,26 @@ from minikeras.saving.serialization import (
     serialize_model,
     to_json,
 )
+from minikeras.utils.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 
 __all__ = [
     "KERAS_VERSION",
     "BadFileError",
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
     "atomic_write",
     "deserialize_model",
     "get_compile_config",

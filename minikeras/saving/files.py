@@ -23,6 +23,8 @@ import zlib
 
 from minikeras.saving import serialization
 from minikeras.saving.h5_state import BadFileError, import_h5py, plan_load, write_state
+from minikeras.utils import object_registration
+from minikeras.utils.object_registration import safe_mode_scope
 
 KERAS_VERSION = "3.15.1"  # the Keras release whose file format this writes
 CONFIG_NAME = "config.json"
@@ -90,10 +92,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     optimizer state. A file that is not one, is damaged, or holds a model minikeras cannot build
     raises BadFileError (a ValueError) naming the file and the problem.
 
-    safe_mode: accepted for Keras's signature; minikeras is always safe (it never runs code from a
-    file, so lambdas and custom objects are refused either way).
+    custom_objects: your own classes and functions the file names ({name: object}), beside
+    those registered with `register_keras_serializable`.
+    safe_mode: as Keras: a `Lambda` layer's code is loaded only with safe_mode=False.
     """
-    serialization._no_custom_objects(custom_objects)
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         if filepath.endswith((".h5", ".hdf5")):
@@ -108,7 +110,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         )
     config, weights = _read_keras_zip(filepath)
     try:
-        model = serialization.deserialize_model(config, compile=compile)
+        with object_registration.custom_object_scope(custom_objects), safe_mode_scope(safe_mode):
+            model = serialization.deserialize_model(config, compile=compile)
     except (ValueError, TypeError, KeyError, NotImplementedError) as error:
         raise BadFileError(f"Cannot load {filepath}: {error}") from None
     with _open_h5(weights, f"{filepath} ({WEIGHTS_NAME})") as h5:

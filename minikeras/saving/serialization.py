@@ -24,9 +24,10 @@ import warnings
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
-from minikeras.models.functional import Functional, _serialize_layer
+from minikeras.models.functional import Functional, serialize_layer
 from minikeras.models.sequential import Sequential
 from minikeras.optimizers.schedules.learning_rate_schedule import ALL_SCHEDULES
+from minikeras.utils import object_registration
 
 MODEL_MODULES = ("keras", "keras.models", "keras.src.models.sequential", None)
 FUNCTIONAL_MODULES = ("keras", "keras.models", "keras.src.models.functional", None)
@@ -37,7 +38,7 @@ def serialize_model(model):
     written as Keras writes one: module keras.src.models.functional, registered_name
     "Functional", and a build_config whose input_shape is None (its Inputs say the shapes)."""
     if isinstance(model, Functional):  # as it is written when nested, with its compile config
-        return {**_serialize_layer(model), "compile_config": get_compile_config(model)}
+        return {**serialize_layer(model), "compile_config": get_compile_config(model)}
     if not isinstance(model, Sequential):
         raise NotImplementedError(
             f"minikeras saves Sequential and functional models; received {type(model).__name__}"
@@ -95,21 +96,14 @@ def deserialize_model(entry, compile=True):
 
 
 def model_from_json(json_string, custom_objects=None):
-    """A model from `to_json()`'s text (Keras's or minikeras's); compiled if the JSON says how."""
-    _no_custom_objects(custom_objects)
+    """A model from `to_json()`'s text (Keras's or minikeras's); compiled if the JSON says how.
+    Your own classes and functions are found in `custom_objects` or the registry."""
     try:
         entry = json.loads(json_string)
     except json.JSONDecodeError as error:
         raise ValueError(f"model_from_json: not valid JSON ({error})") from None
-    return deserialize_model(entry)
-
-
-def _no_custom_objects(custom_objects):
-    if custom_objects:
-        raise NotImplementedError(
-            "custom_objects: minikeras loads only its built-in layers, losses, metrics, "
-            "optimizers and activations; build a custom model in code and use load_weights"
-        )
+    with object_registration.custom_object_scope(custom_objects):
+        return deserialize_model(entry)
 
 
 # ---------------------------------------------------------------------- compile config

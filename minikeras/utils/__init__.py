@@ -3,6 +3,14 @@
 from minikeras.utils import np_utils
 from minikeras.utils.naming import clear_session
 from minikeras.utils.numerical_utils import to_categorical
+from minikeras.utils.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.rng import set_random_seed
 

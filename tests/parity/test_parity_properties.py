@@ -179,7 +179,7 @@ def test_saturated_outputs(assert_parity, dtype, loss, output, units):
         x, y = data["x"], data["y"]
         fit_loss = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)["loss"]
         model.predict(x, verbose=0)
-        exact = _exact_crossentropy(loss, model.output_layer.logits, y)
+        exact = _exact_crossentropy(loss, model.layers[-1].logits, y)
     assert exact.max() > 17.0  # beyond what clipped probabilities can give: truly saturated
     tol = 1e-10 if dtype == "float64" else 1e-5
     assert abs(fit_loss - exact.mean()) <= tol * exact.mean()

@@ -327,7 +327,7 @@ def test_a_trained_softmax_model_inside_another_backpropagates_through_its_softm
     rng = np.random.default_rng(12)
     x = rng.normal(size=(5, 3))
     inner.fit(x, np.eye(3)[[0, 1, 2, 0, 1]], verbose=0)
-    assert inner.uses_logits == [True]
+    assert inner.logits_path(training=True) == [inner.get_layer("probs")]
     c = Input((3,), name="c")
     outer = Model(c, Dense(1, name="o")(inner(c)))
     assert_backward_matches_central_differences(outer, x, rng.normal(size=(5, 1)))

@@ -232,9 +232,11 @@ def test_compile_accepts_names_classes_and_objects():
     adam = optimizers.Adam(learning_rate=0.01)
     model.compile(optimizer=adam, loss=losses.MeanAbsoluteError(), metrics=["mse"])
     assert model.optimizer is adam and isinstance(model.loss, losses.MeanAbsoluteError)
+    assert isinstance(model.output_specs[0].loss, losses.MeanAbsoluteError)
     model.compile(optimizer="rmsprop", loss="mean_squared_error")
     assert isinstance(model.optimizer, optimizers.RMSprop)
-    assert isinstance(model.loss, losses.MeanSquaredError)
+    assert model.loss == "mean_squared_error"  # the argument as given, as Keras keeps it
+    assert isinstance(model.output_specs[0].loss, losses.MeanSquaredError)
 
 
 def test_predict_needs_no_compile_and_returns_float32_batches():

@@ -1,0 +1,115 @@
+"""`serialize_keras_object` and `deserialize_keras_object`: any Keras-like object to Keras 3's
+serialized form and back (a layer, a model, a loss, a metric, an optimizer, a function).
+
+>>> from minikeras import layers, saving
+>>> entry = saving.serialize_keras_object(layers.Dense(2))
+>>> entry["class_name"], saving.deserialize_keras_object(entry).units
+('Dense', 2)
+"""
+
+import types
+
+from minikeras import activations
+from minikeras import losses as losses_module
+from minikeras import metrics as metrics_module
+from minikeras import optimizers as optimizers_module
+from minikeras.layers import serialization as layer_serialization
+from minikeras.layers.layer import Layer
+from minikeras.models.model import Model
+from minikeras.utils import object_registration
+
+
+def serialize_keras_object(obj):
+    """Keras's serialized form of `obj`: {module, class_name, config, registered_name}."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: serialize_keras_object(value) for key, value in obj.items()}
+    if isinstance(obj, Model):
+        from minikeras.saving import serialization
+
+        return serialization.serialize_model(obj)
+    if isinstance(obj, Layer):
+        return layer_serialization.serialize(obj)
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+        return {
+            "module": obj.__module__,
+            "class_name": "function",
+            "config": object_registration.get_registered_name(obj),
+            "registered_name": "function",
+        }
+    cls = type(obj)
+    builtin = cls.__module__.startswith("minikeras.")
+    registered = None if builtin else object_registration.get_registered_name(cls)
+    if isinstance(obj, optimizers_module.Optimizer) and builtin:
+        return optimizers_module.serialize(obj)
+    return {
+        "module": _keras_module(obj) if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": obj.get_config(),
+        "registered_name": registered,
+    }
+
+
+def _keras_module(obj):
+    if isinstance(obj, losses_module.Loss):
+        return "keras.losses"
+    if isinstance(obj, metrics_module.Metric):
+        return "keras.metrics"
+    return "keras"
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
+    """The object `serialize_keras_object` described (minikeras's own, or one of yours that is
+    registered or given in `custom_objects`). Nothing named in `config` is imported."""
+    with object_registration.custom_object_scope(custom_objects):
+        return _deserialize(config)
+
+
+def _deserialize(config):
+    if config is None or isinstance(config, (int, float, bool)):
+        return config
+    if isinstance(config, str):
+        found = object_registration.get_registered_object(config)
+        if found is not None:
+            return found
+        if config in activations.ALL_ACTIVATIONS:
+            return activations.get(config)
+        return config
+    if isinstance(config, list):
+        return [_deserialize(item) for item in config]
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not deserialize {config!r}: expected a serialized Keras object")
+    class_name, inner = config["class_name"], config.get("config")
+    if class_name == "function":
+        found = object_registration.get_registered_object(inner)
+        if found is None and inner in activations.ALL_ACTIVATIONS:
+            found = activations.get(inner)
+        if found is None and isinstance(inner, str) and not inner.startswith("_"):
+            found = getattr(losses_module, inner, None) or getattr(metrics_module, inner, None)
+        if not callable(found):
+            raise ValueError(f"Could not locate function {inner!r}: register it first")
+        return found
+    custom = object_registration.find_custom(config)
+    if custom is not None:
+        return custom.from_config(inner)
+    if class_name in ("Sequential", "Functional", "Model"):
+        from minikeras.saving import serialization
+
+        return serialization.deserialize_model(config)
+    if class_name in layer_serialization.builtin_layer_classes():
+        return layer_serialization.deserialize(config)
+    module = str(config.get("module") or "")
+    getter = {
+        "keras.losses": losses_module.get,
+        "keras.metrics": metrics_module.get,
+        "keras.optimizers": optimizers_module.get,
+    }.get(module)
+    if getter is not None:
+        return getter(config)
+    raise ValueError(
+        f"Could not locate class {class_name!r}. Make sure custom classes are decorated with "
+        "`@minikeras.saving.register_keras_serializable()` or given in `custom_objects`."
+    )
