@@ -34,6 +34,15 @@ CONTRACT = (
     "max_pool_backward",
     "average_pool_forward",
     "average_pool_backward",
+    "adagrad_update",
+    "adadelta_update",
+    "adamax_update",
+    "nadam_u_product",
+    "nadam_update",
+    "ftrl_update",
+    "lion_update",
+    "lamb_update",
+    "adafactor_update",
 )
 # The recurrent steps' gate arithmetic, in their own pair of modules ({name}_rnn_kernels.py)
 RNN_CONTRACT = (

@@ -934,3 +934,297 @@ def average_pool_backward(dy, window, strides, pad, dx_out):
     """dx[n, r, s, c] = Σ over the windows that cover (r, s) of dy[n, i, j, c] / count(i, j)."""
     (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
     return _average_pool_backward(dy, kh, kw, sh, sw, ph, pw, dx_out)
+
+# The optimizers below follow the same pattern: a compiled loop over flat views, then a wrapper
+# that turns every scalar into a Python float (rule 7). Where Keras casts a hyper-parameter with
+# `ops.cast` it goes through float32 (`t(np.float32(beta))`), as in the NumPy reference.
+@compiled
+def _adagrad(w, g, a, lr, epsilon):
+    t = w.dtype.type
+    lr, epsilon = t(lr), t(epsilon)
+    for i in range(w.size):
+        gi = g[i]
+        ai = a[i] + gi * gi
+        a[i] = ai
+        w[i] -= (lr * gi) / np.sqrt(ai + epsilon)
+
+
+def adagrad_update(w, g, accumulator, lr, epsilon):
+    """In place, Keras's Adagrad (ε inside the square root):
+    a ← a + g²
+    w ← w − lr·g / √(a + ε)
+    One pass; the accumulator only grows, so nothing to flush (rule 8).
+    """
+    _adagrad(_flat(w), _flat(g), _flat(accumulator), float(lr), float(epsilon))
+    return w
+
+
+@compiled
+def _adadelta(w, g, ag, ad, lr, rho, epsilon):
+    t = w.dtype.type
+    one_minus_rho = t(1.0 - rho)
+    lr, rho, epsilon = t(lr), t(rho), t(epsilon)
+    tiny = np.finfo(w.dtype).tiny
+    for i in range(w.size):
+        gi = g[i]
+        agi = _flush(rho * ag[i] + one_minus_rho * (gi * gi), tiny)
+        ag[i] = agi
+        delta = -(np.sqrt(ad[i] + epsilon) * gi) / np.sqrt(agi + epsilon)
+        ad[i] = _flush(rho * ad[i] + one_minus_rho * (delta * delta), tiny)
+        w[i] += lr * delta
+
+
+def adadelta_update(w, g, accumulated_grad, accumulated_delta, lr, rho, epsilon):
+    """In place, Keras's Adadelta:
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δ = −√(E[Δ²] + ε)·g / √(E[g²] + ε)
+    E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²
+    w ← w + lr·Δ
+    Rules 5, 7 and 8; one pass over w, g and both averages.
+    """
+    args = (float(lr), float(rho), float(epsilon))
+    _adadelta(_flat(w), _flat(g), _flat(accumulated_grad), _flat(accumulated_delta), *args)
+    return w
+
+
+@compiled
+def _adamax(w, g, m, u, lr, beta_1, beta_2, epsilon, step):
+    t = w.dtype.type
+    one_minus_b1_power = t(1) - t(np.float32(beta_1)) ** t(step)
+    one_minus_b1 = t(1.0 - beta_1)
+    lr, beta_2, epsilon = t(lr), t(beta_2), t(epsilon)
+    tiny = np.finfo(w.dtype).tiny
+    for i in range(w.size):
+        gi = g[i]
+        mi = _flush(m[i] + (gi - m[i]) * one_minus_b1, tiny)
+        ui = _flush(max(beta_2 * u[i], abs(gi)), tiny)
+        m[i] = mi
+        u[i] = ui
+        w[i] -= (lr * mi) / (one_minus_b1_power * (ui + epsilon))
+
+
+def adamax_update(w, g, m, u, lr, beta_1, beta_2, epsilon, step):
+    """In place, Keras's Adamax at step t:
+    m ← m + (g − m)·(1 − β₁);   u ← max(β₂·u, |g|)
+    w ← w − lr·m / ((1 − β₁ᵗ)·(u + ε))          β₁ᵗ from float32(β₁)
+    Rules 5, 7 and 8; one pass.
+    """
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
+    _adamax(_flat(w), _flat(g), _flat(m), _flat(u), *args)
+    return w
+
+
+def nadam_u_product(u_product, beta_1, step):
+    """Nadam's running product Πₛ μₛ, μₜ = β₁·(1 − ½·0.96ᵗ), once per update: one scalar, no
+    loop to compile (β₁ and 0.96 exact, as in Keras's `_backend_update_step`)."""
+    dtype = u_product.dtype.type
+    u_product[...] = u_product * beta_1 * (1.0 - 0.5 * dtype(0.96) ** dtype(step))
+    return u_product
+
+
+@compiled
+def _nadam(w, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product):
+    t = w.dtype.type
+    one, half = t(1), t(0.5)
+    b1, b2, decay = t(np.float32(beta_1)), t(np.float32(beta_2)), t(np.float32(0.96))
+    u_t = b1 * (one - half * decay ** t(step))
+    u_t_1 = b1 * (one - half * decay ** t(step + 1))
+    u_product_t = t(u_product)
+    m_denominator = one - u_product_t * u_t_1  # (as Keras divides, not multiplied by inverses)
+    g_denominator = one - u_product_t
+    v_scale = one - b2 ** t(step)
+    one_minus_b1, one_minus_b2 = one - b1, one - b2
+    lr, epsilon = t(lr), t(epsilon)
+    tiny = np.finfo(w.dtype).tiny
+    for i in range(w.size):
+        gi = g[i]
+        mi = _flush(m[i] + (gi - m[i]) * one_minus_b1, tiny)
+        vi = _flush(v[i] + (gi * gi - v[i]) * one_minus_b2, tiny)
+        m[i] = mi
+        v[i] = vi
+        m_hat = (u_t_1 * mi) / m_denominator + ((one - u_t) * gi) / g_denominator
+        w[i] -= (m_hat * lr) / (np.sqrt(vi / v_scale) + epsilon)
+
+
+def nadam_update(w, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product):
+    """In place, Keras's Nadam at step t (see numpy_kernels.nadam_update for the formulas).
+    Rules 5, 7 and 8; the momentum-schedule scalars once per call, then one pass.
+    """
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step), float(u_product))
+    _nadam(_flat(w), _flat(g), _flat(m), _flat(v), *args)
+    return w
+
+
+@compiled
+def _ftrl(w, g, n, z, lr, lr_power, l1, l2, l2_shrinkage, beta):
+    t = w.dtype.type
+    lr = t(lr)
+    l2_reg = t(l2) + t(beta) / (t(2.0) * lr)
+    shrinkage, power, l1 = t(2 * l2_shrinkage), t(-lr_power), t(l1)
+    for i in range(w.size):
+        gi, wi, ni = g[i], w[i], n[i]
+        new_n = ni + gi * gi
+        new_power = new_n**power
+        zi = z[i] + ((gi + shrinkage * wi) - ((new_power - ni**power) / lr) * wi)
+        z[i] = zi
+        quadratic = new_power / lr + t(2) * l2_reg
+        w[i] = (min(max(zi, -l1), l1) - zi) / quadratic
+        n[i] = new_n
+
+
+def ftrl_update(w, g, accumulator, linear, lr, lr_power, l1, l2, l2_shrinkage, beta):
+    """In place, Keras's FTRL-proximal (see numpy_kernels.ftrl_update for the formulas).
+    Rules 5 and 7; one pass.
+    """
+    args = (float(lr), float(lr_power), float(l1), float(l2), float(l2_shrinkage), float(beta))
+    _ftrl(_flat(w), _flat(g), _flat(accumulator), _flat(linear), *args)
+    return w
+
+
+@compiled
+def _lion(w, g, m, lr, beta_1, beta_2):
+    t = w.dtype.type
+    b1, b2 = t(np.float32(beta_1)), t(np.float32(beta_2))
+    one_minus_b1, one_minus_b2, lr = t(1) - b1, t(1) - b2, t(lr)
+    tiny = np.finfo(w.dtype).tiny
+    for i in range(w.size):
+        gi, mi = g[i], m[i]
+        w[i] -= lr * np.sign(mi * b1 + gi * one_minus_b1)
+        m[i] = _flush(mi * b2 + gi * one_minus_b2, tiny)
+
+
+def lion_update(w, g, m, lr, beta_1, beta_2):
+    """In place, Keras's Lion:
+    w ← w − lr·sign(β₁·m + (1 − β₁)·g);   m ← β₂·m + (1 − β₂)·g     (β₁, β₂ from float32)
+    Rules 5, 7 and 8; one pass.
+    """
+    _lion(_flat(w), _flat(g), _flat(m), float(lr), float(beta_1), float(beta_2))
+    return w
+
+
+@compiled
+def _lamb(w, g, m, v, lr, beta_1, beta_2, epsilon, step):
+    t = w.dtype.type
+    one = t(1)
+    m_scale = one - t(np.float32(beta_1)) ** t(step)
+    v_scale = one - t(np.float32(beta_2)) ** t(step)
+    one_minus_b1, one_minus_b2, epsilon = t(1.0 - beta_1), t(1.0 - beta_2), t(epsilon)
+    tiny = np.finfo(w.dtype).tiny
+    w_sq = 0.0  # the two norms are summed in float64, then rounded to the weights' dtype
+    r_sq = 0.0
+    for i in range(w.size):  # pass 1: the moments, and both norms
+        gi = g[i]
+        mi = _flush(m[i] + (gi - m[i]) * one_minus_b1, tiny)
+        vi = _flush(v[i] + (gi * gi - v[i]) * one_minus_b2, tiny)
+        m[i] = mi
+        v[i] = vi
+        ri = (mi / m_scale) / (np.sqrt(vi / v_scale) + epsilon)
+        w_sq += w[i] * w[i]
+        r_sq += ri * ri
+    w_norm, r_norm = t(np.sqrt(w_sq)), t(np.sqrt(r_sq))
+    ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else one
+    step_size = ratio * t(lr)
+    for i in range(w.size):  # pass 2: the same r again from the new moments, and the step
+        ri = (m[i] / m_scale) / (np.sqrt(v[i] / v_scale) + epsilon)
+        w[i] -= step_size * ri
+
+
+def lamb_update(w, g, m, v, lr, beta_1, beta_2, epsilon, step):
+    """In place, Keras's LAMB (see numpy_kernels.lamb_update for the formulas).
+    Two passes, because the step needs ‖w‖ and ‖r‖ over the whole weight first; r is computed
+    again in the second pass rather than stored (the same operations give the same bits).
+    Rules 5, 7 and 8.
+    """
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
+    _lamb(_flat(w), _flat(g), _flat(m), _flat(v), *args)
+    return w
+
+
+@compiled
+def _adafactor_factored(w, g, r, c, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip, step):
+    # w, g, v: (B, R, C); r: (B, R); c: (B, C)
+    t = w.dtype.type
+    batch, rows, cols = w.shape
+    one, step_t = t(1), t(step)
+    beta = one - step_t ** t(beta_2_decay)
+    one_minus_beta, epsilon_1 = one - beta, t(epsilon_1)
+    w_sq = 0.0
+    for b in range(batch):
+        for i in range(rows):
+            for j in range(cols):
+                w_sq += w[b, i, j] * w[b, i, j]
+    rho = min(t(lr), one / np.sqrt(step_t))
+    alpha = max(t(np.float32(epsilon_2)), t(np.sqrt(w_sq / w.size))) * rho
+    u_sq = 0.0
+    for b in range(batch):
+        col_sums = np.zeros(cols)
+        r_total = 0.0
+        for i in range(rows):
+            row_sum = 0.0
+            for j in range(cols):
+                regulated = g[b, i, j] * g[b, i, j] + epsilon_1
+                row_sum += regulated
+                col_sums[j] += regulated
+            ri = beta * r[b, i] + one_minus_beta * t(row_sum / cols)
+            r[b, i] = ri
+            r_total += ri
+        for j in range(cols):
+            c[b, j] = beta * c[b, j] + one_minus_beta * t(col_sums[j] / rows)
+        r_mean = t(r_total / rows)
+        for i in range(rows):
+            r_scaled = r[b, i] / r_mean
+            for j in range(cols):
+                vij = r_scaled * c[b, j]
+                v[b, i, j] = vij
+                u = g[b, i, j] / np.sqrt(vij)
+                u_sq += u * u
+    scale = alpha / max(one, t(np.sqrt(u_sq / w.size)) / t(clip))
+    for b in range(batch):
+        for i in range(rows):
+            for j in range(cols):
+                w[b, i, j] -= scale * (g[b, i, j] / np.sqrt(v[b, i, j]))
+
+
+@compiled
+def _adafactor_full(w, g, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip, step):
+    t = w.dtype.type
+    one, step_t = t(1), t(step)
+    beta = one - step_t ** t(beta_2_decay)
+    one_minus_beta, epsilon_1 = one - beta, t(epsilon_1)
+    w_sq = 0.0
+    u_sq = 0.0
+    for i in range(w.size):
+        w_sq += w[i] * w[i]
+        vi = beta * v[i] + one_minus_beta * (g[i] * g[i] + epsilon_1)
+        v[i] = vi
+        u = g[i] / np.sqrt(vi)
+        u_sq += u * u
+    rho = min(t(lr), one / np.sqrt(step_t))
+    alpha = max(t(np.float32(epsilon_2)), t(np.sqrt(w_sq / w.size))) * rho
+    scale = alpha / max(one, t(np.sqrt(u_sq / w.size)) / t(clip))
+    for i in range(w.size):
+        w[i] -= scale * (g[i] / np.sqrt(v[i]))
+
+
+def adafactor_update(w, g, r, c, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip_threshold, step):
+    """In place, Keras's Adafactor (see numpy_kernels.adafactor_update for the formulas).
+    The update needs rms(w) and rms(u) over the whole weight, so: one pass for the moments and
+    both sums (rows, columns, r's mean per matrix), one for the step; the sums and means are
+    taken in float64, then rounded to the weights' dtype. A weight of 3 or more dimensions is a
+    stack of matrices over its last two axes. Rules 5 and 7.
+    """
+    args = (float(lr), float(beta_2_decay), float(epsilon_1), float(epsilon_2))
+    args += (float(clip_threshold), float(step))
+    if w.ndim < 2:
+        _adafactor_full(_flat(w), _flat(g), _flat(v), *args)
+        return w
+    stack = (-1,) + w.shape[-2:]
+    _adafactor_factored(
+        w.reshape(stack),
+        g.reshape(stack),
+        r.reshape((-1, w.shape[-2])),
+        c.reshape((-1, w.shape[-1])),
+        v.reshape(stack),
+        *args,
+    )
+    return w

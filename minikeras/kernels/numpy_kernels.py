@@ -437,3 +437,158 @@ def average_pool_backward(dy, window, strides, pad, dx_out):
     inside = dxp[:, ph : ph + h, pw : pw + w, :]
     dx_out[:, : inside.shape[1], : inside.shape[2], :] = inside
     return dx_out
+
+# Keras casts some hyper-parameters with `ops.cast(value, dtype)`, which goes through float32
+# (β in βᵗ, Lion's β, Nadam's β and 0.96); others enter as Python floats, exact in float64
+# (1 − β in Adam's moments, ε). `_f32` marks the first kind; the docstrings say which is which.
+def _f32(value, dtype):
+    return dtype(np.float32(value))
+
+
+def adagrad_update(w, g, accumulator, lr, epsilon):
+    """In place, Keras's Adagrad (ε inside the square root):
+    a ← a + g²
+    w ← w − lr·g / √(a + ε)
+    """
+    accumulator += g * g
+    w -= (lr * g) / np.sqrt(accumulator + epsilon)
+    return w
+
+
+def adadelta_update(w, g, accumulated_grad, accumulated_delta, lr, rho, epsilon):
+    """In place, Keras's Adadelta:
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δ = −√(E[Δ²] + ε)·g / √(E[g²] + ε)
+    E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²
+    w ← w + lr·Δ
+    """
+    accumulated_grad[...] = rho * accumulated_grad + (1 - rho) * (g * g)
+    delta = -(np.sqrt(accumulated_delta + epsilon) * g) / np.sqrt(accumulated_grad + epsilon)
+    accumulated_delta[...] = rho * accumulated_delta + (1 - rho) * (delta * delta)
+    w += lr * delta
+    return w
+
+
+def adamax_update(w, g, m, u, lr, beta_1, beta_2, epsilon, step):
+    """In place, Keras's Adamax (Adam with the infinity norm) at step t:
+    m ← m + (g − m)·(1 − β₁);   u ← max(β₂·u, |g|)
+    w ← w − lr·m / ((1 − β₁ᵗ)·(u + ε))          β₁ᵗ from float32(β₁)
+    """
+    dtype = w.dtype.type
+    b1_power = _f32(beta_1, dtype) ** dtype(step)
+    m += (g - m) * (1 - beta_1)
+    np.maximum(beta_2 * u, np.abs(g), out=u)
+    w -= (lr * m) / ((1 - b1_power) * (u + epsilon))
+    return w
+
+
+def nadam_u_product(u_product, beta_1, step):
+    """Nadam's running product Πₛ μₛ to step t, once per update (not per weight):
+    μₜ = β₁·(1 − ½·0.96ᵗ)     here β₁ and 0.96 are exact (Python floats), as in Keras's
+    `_backend_update_step`."""
+    dtype = u_product.dtype.type
+    u_product[...] = u_product * beta_1 * (1.0 - 0.5 * dtype(0.96) ** dtype(step))
+    return u_product
+
+
+def nadam_update(w, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product):
+    """In place, Keras's Nadam at step t, with u_product = Πₛ≤ₜ μₛ (see nadam_u_product):
+    μₜ = β₁·(1 − ½·0.96ᵗ);  μₜ₊₁ likewise         β₁, β₂ and 0.96 from float32
+    m ← m + (g − m)·(1 − β₁);   v ← v + (g² − v)·(1 − β₂)
+    m̂ = μₜ₊₁·m / (1 − u_product·μₜ₊₁) + (1 − μₜ)·g / (1 − u_product)
+    v̂ = v / (1 − β₂ᵗ)
+    w ← w − lr·m̂ / (√v̂ + ε)
+    """
+    dtype = w.dtype.type
+    b1, b2, decay = _f32(beta_1, dtype), _f32(beta_2, dtype), _f32(0.96, dtype)
+    u_t = b1 * (1.0 - 0.5 * decay ** dtype(step))
+    u_t_1 = b1 * (1.0 - 0.5 * decay ** dtype(step + 1))
+    u_product_t = dtype(u_product)
+    u_product_t_1 = u_product_t * u_t_1
+    b2_power = b2 ** dtype(step)
+    m += (g - m) * (1 - b1)
+    v += (g * g - v) * (1 - b2)
+    m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * g) / (1 - u_product_t)
+    v_hat = v / (1 - b2_power)
+    w -= (m_hat * lr) / (np.sqrt(v_hat) + epsilon)
+    return w
+
+
+def ftrl_update(w, g, accumulator, linear, lr, lr_power, l1, l2, l2_shrinkage, beta):
+    """In place, Keras's FTRL-proximal, with p = learning_rate_power (≤ 0):
+    g' = g + 2·l2_shrinkage·w;   n' = n + g²
+    z ← z + g' − (n'^(−p) − n^(−p))/lr · w
+    w ← (clip(z, −l1, l1) − z) / (n'^(−p)/lr + 2·(l2 + β/(2·lr)));   n ← n'
+    """
+    dtype = w.dtype.type
+    lr = dtype(lr)
+    l2_reg = l2 + beta / (2.0 * lr)
+    grad_to_use = g + 2 * l2_shrinkage * w
+    new_accumulator = accumulator + g * g
+    new_power = new_accumulator ** (-lr_power)
+    linear += grad_to_use - ((new_power - accumulator ** (-lr_power)) / lr) * w
+    quadratic = new_power / lr + 2 * l2_reg
+    w[...] = (np.clip(linear, -l1, l1) - linear) / quadratic
+    accumulator[...] = new_accumulator
+    return w
+
+
+def lion_update(w, g, m, lr, beta_1, beta_2):
+    """In place, Keras's Lion (the sign of an interpolation; β₁, β₂ from float32):
+    w ← w − lr·sign(β₁·m + (1 − β₁)·g)
+    m ← β₂·m + (1 − β₂)·g
+    """
+    dtype = w.dtype.type
+    b1, b2 = _f32(beta_1, dtype), _f32(beta_2, dtype)
+    w -= dtype(lr) * np.sign(m * b1 + g * (1.0 - b1))
+    m[...] = m * b2 + g * (1.0 - b2)
+    return w
+
+
+def lamb_update(w, g, m, v, lr, beta_1, beta_2, epsilon, step):
+    """In place, Keras's LAMB: Adam's direction, scaled per weight by a trust ratio:
+    m ← m + (g − m)·(1 − β₁);   v ← v + (g² − v)·(1 − β₂)
+    r = (m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε)      βᵗ from float32(β)
+    ratio = ‖w‖/‖r‖ (1 when either norm is 0)
+    w ← w − ratio·lr·r
+    """
+    dtype = w.dtype.type
+    b1_power = _f32(beta_1, dtype) ** dtype(step)
+    b2_power = _f32(beta_2, dtype) ** dtype(step)
+    m += (g - m) * (1 - beta_1)
+    v += (g * g - v) * (1 - beta_2)
+    update = (m / (1.0 - b1_power)) / (np.sqrt(v / (1.0 - b2_power)) + epsilon)
+    w_norm = np.sqrt(np.sum(w * w))
+    r_norm = np.sqrt(np.sum(update * update))
+    ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else dtype(1)
+    w -= ratio * dtype(lr) * update
+    return w
+
+
+def adafactor_update(w, g, r, c, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip_threshold, step):
+    """In place, Keras's Adafactor at step t. For a weight of 2 or more dimensions the second
+    moment is factored over the last two axes: r (rows, shape[:-1]) and c (columns,
+    shape[:-2] + shape[-1:]) replace a full v, which is rebuilt from them:
+    ρ = min(lr, 1/√t);   α = max(ε₂, rms(w))·ρ      ε₂ from float32; rms(x) = √mean(x²)
+    β = 1 − t^decay;     G = g² + ε₁
+    r ← β·r + (1 − β)·mean(G, −1);   c ← β·c + (1 − β)·mean(G, −2)
+    v = (r / mean(r, −1))[..., None] · c[..., None, :]
+    (a weight of 0 or 1 dimension keeps a full v ← β·v + (1 − β)·G)
+    u = g/√v;   w ← w − α·u / max(1, rms(u)/clip_threshold)
+    """
+    dtype = w.dtype.type
+    t = dtype(step)
+    rho = min(dtype(lr), 1 / np.sqrt(t))
+    alpha = max(_f32(epsilon_2, dtype), np.sqrt(np.mean(w * w))) * rho
+    regulated = g * g + epsilon_1
+    beta = 1 - t**beta_2_decay
+    if w.ndim >= 2:
+        r[...] = beta * r + (1 - beta) * np.mean(regulated, axis=-1)
+        c[...] = beta * c + (1 - beta) * np.mean(regulated, axis=-2)
+        v[...] = (r / np.mean(r, axis=-1, keepdims=True))[..., None] * c[..., None, :]
+    else:
+        v[...] = beta * v + (1 - beta) * regulated
+    u = g / np.sqrt(v)
+    u_hat = u / max(dtype(1), np.sqrt(np.mean(u * u)) / clip_threshold)
+    w -= alpha * u_hat
+    return w

@@ -1,16 +1,32 @@
 """Optimizers, with Keras's names, defaults and update rules."""
 
+from minikeras.optimizers import schedules
+from minikeras.optimizers.adadelta import Adadelta
+from minikeras.optimizers.adafactor import Adafactor
+from minikeras.optimizers.adagrad import Adagrad
 from minikeras.optimizers.adam import Adam
+from minikeras.optimizers.adamax import Adamax
+from minikeras.optimizers.adamw import AdamW
+from minikeras.optimizers.ftrl import Ftrl
+from minikeras.optimizers.lamb import Lamb
+from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
 from minikeras.optimizers.sgd import SGD
 
-ALL_OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
-_BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_OPTIMIZERS.values()}
+# The names `get` resolves, any case, as Keras's: the class names lowercased. Keras leaves Lamb
+# out of this table (`get("lamb")` fails there too); a serialized Lamb still loads.
+ALL_OPTIMIZERS = {
+    cls.__name__.lower(): cls
+    for cls in (SGD, RMSprop, Adam, Adadelta, AdamW, Adagrad, Adamax, Adafactor, Nadam, Ftrl, Lion)
+}
+_BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALL_OPTIMIZERS.values(), Lamb)}
 
 
 def get(identifier):
-    """An Optimizer from a name ('rmsprop', 'adam', 'sgd'), a config dict, or an Optimizer.
+    """An Optimizer from a name ('rmsprop', 'adam', 'adamw', ...), a config dict, or an
+    Optimizer.
 
     Unknown names raise Keras's ValueError ("Could not interpret optimizer identifier"),
     listing the valid names.
@@ -18,11 +34,14 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        cls = ALL_OPTIMIZERS.get(identifier.lower()) or _BY_CLASS_NAME.get(identifier)
+        cls = ALL_OPTIMIZERS.get(identifier.lower())
         if cls is not None:
             return cls()
-    if isinstance(identifier, dict) and identifier.get("class_name") in _BY_CLASS_NAME:
-        return _BY_CLASS_NAME[identifier["class_name"]].from_config(identifier.get("config", {}))
+    if isinstance(identifier, dict):
+        class_name = identifier.get("class_name")
+        cls = _BY_CLASS_NAME.get(class_name) or ALL_OPTIMIZERS.get(str(class_name).lower())
+        if cls is not None:
+            return cls.from_config(identifier.get("config", {}))
     raise ValueError(
         f"Could not interpret optimizer identifier: {identifier}. "
         f"Expected one of {sorted(ALL_OPTIMIZERS)} or an Optimizer instance."
@@ -38,4 +57,27 @@ def serialize(optimizer):
     }
 
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "get", "serialize"]
+def deserialize(config):
+    """An Optimizer from its serialized form (`serialize`'s output)."""
+    return get(config)
+
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lamb",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]

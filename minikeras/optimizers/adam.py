@@ -24,7 +24,7 @@ class Adam(Optimizer):
         beta_2=0.999,
         epsilon=1e-7,
         amsgrad=False,
-        name="adam",
+        name=None,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -34,12 +34,12 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def build(self, variables):
+        super().build(variables)
         self.add_slot(variables, ["momentum", "velocity"])  # created together, as in Keras
         if self.amsgrad:
             self.add_slot(variables, "velocity_hat")
-        super().build(variables)
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, index, learning_rate):
         m = self.slots["momentum"][index]
         v = self.slots["velocity"][index]
         vhat = self.slots["velocity_hat"][index] if self.amsgrad else None
@@ -49,7 +49,7 @@ class Adam(Optimizer):
             m,
             v,
             vhat,
-            self.learning_rate,
+            learning_rate,
             self.beta_1,
             self.beta_2,
             self.epsilon,

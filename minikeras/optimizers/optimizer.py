@@ -1,12 +1,28 @@
-"""The base optimizer: slots, the step counter, gradient clipping, and the loop over weights.
+"""The base optimizer: slots, the step counter, the learning rate (a number or a schedule), and
+the options every Keras optimizer takes (keras/src/optimizers/base_optimizer.py).
 
 Subclasses follow Keras's shape: `build(variables)` creates the slot arrays (momentum, velocity...)
-and `update_step(gradient, variable, index)` changes one weight in place.
+after `super().build(variables)`, and `update_step(gradient, variable, index, learning_rate)`
+changes one weight in place. One call of `apply(grads, variables)` does, in Keras's order:
+
+    g ← g / loss_scale_factor                          (only None is supported)
+    gradient_accumulation_steps N:  every N-th call g ← (Σ of the N gradients) / N and the update
+        below runs; on the other calls the gradient is only added to its accumulator
+    g ← clip(g)                                        clipnorm, global_clipnorm or clipvalue
+    w ← w − w·wd·lr                                    weight_decay, decoupled from the gradient
+    update_step(g, w, ...)                             the optimizer's own rule, weight by weight
+    use_ema:  a ← μ·a + (1 − μ)·w  (a ← w on the first step); every `ema_overwrite_frequency`
+        steps w ← a
+    iterations ← iterations + 1
 """
+
+import warnings
 
 import numpy as np
 
 from minikeras import config
+from minikeras.optimizers.schedules import LearningRateSchedule
+from minikeras.utils.naming import auto_name, to_snake_case
 
 
 def keras_constant(value: float, dtype) -> float:
@@ -19,6 +35,14 @@ def keras_constant(value: float, dtype) -> float:
     float64 runs equal to Keras's to the last bits. In float32 it changes nothing.
     """
     return float(np.dtype(dtype).type(np.float32(value)))
+
+
+_SCHEDULE_NOT_SETTABLE = (
+    "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+    "constructor argument, hence its learning rate is not settable. If you need the learning "
+    "rate to be settable, you should instantiate the optimizer with a float `learning_rate` "
+    "argument."
+)
 
 
 class Optimizer:
@@ -39,19 +63,42 @@ class Optimizer:
         name=None,
         **kwargs,
     ):
+        if kwargs.pop("decay", None) is not None:  # Keras 2's spelling, ignored as Keras 3 does
+            warnings.warn(
+                "Argument `decay` is no longer supported and will be ignored.", stacklevel=3
+            )
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if use_ema or loss_scale_factor is not None or gradient_accumulation_steps:
+        if loss_scale_factor is not None:
             raise NotImplementedError(
-                "use_ema, loss_scale_factor and gradient_accumulation_steps are not supported "
-                "by minikeras yet"
+                "loss_scale_factor is not supported by minikeras (it computes in one precision)"
             )
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. "
+                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        if use_ema:
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError(
+                    f"`ema_momentum` must be in the range [0, 1]. Received: "
+                    f"ema_momentum={ema_momentum}"
+                )
+            if ema_overwrite_frequency and (
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                    f"ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                 f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
             )
-        self.name = name or type(self).__name__.lower()
+        # Keras names an optimizer like a layer: snake_case class name, unique in the session
+        # (sgd, rm_sprop, adam_w, then sgd_1, ...), from the same counter as the layers'
+        self.name = name if name is not None else auto_name(to_snake_case(type(self).__name__))
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
@@ -61,59 +108,138 @@ class Optimizer:
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
-        self.learning_rate = learning_rate
-        self.iterations = 0  # number of updates applied (Keras's int64 counter)
+        self._iterations = 0  # calls of apply (Keras's int64 counter, the one files hold)
+        self._learning_rate = self._initial_learning_rate(learning_rate)
         self.built = False
         self.slot_names = []  # e.g. ["velocity", "momentum"], in Keras's order
-        self.slot_groups = []  # the names created together by one add_slot call
         self.slots = {}  # name → list of arrays, one per trainable weight
+        self._slot_variables = []  # every slot array, in the order Keras lists its variables
+
+    # ------------------------------------------------------------------ the step counter
+    @property
+    def iterations(self):
+        """Updates applied. With gradient accumulation, Keras counts an update per N calls."""
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value)
+
+    # ------------------------------------------------------------------ the learning rate
+    def _initial_learning_rate(self, learning_rate):
+        if callable(learning_rate):  # a LearningRateSchedule, or a function of no argument
+            return learning_rate
+        if not isinstance(learning_rate, float):  # Keras takes floats only, not 1 or np.float32
+            raise ValueError(
+                "Argument `learning_rate` should be float, or an instance of "
+                "LearningRateSchedule, or a callable (that takes in the current iteration value "
+                "and returns the corresponding learning rate value). Received instead: "
+                f"learning_rate={learning_rate}"
+            )
+        return self._learning_rate_value(learning_rate)
+
+    @staticmethod
+    def _learning_rate_value(value):
+        """A number as Keras's learning-rate variable holds it: floatx."""
+        value = float(value)
+        if value < 0:  # Keras accepts it and climbs the loss: refused here
+            raise ValueError(f"learning_rate must be >= 0. Received: learning_rate={value}")
+        return np.dtype(config.floatx()).type(value)
+
+    def _current_learning_rate(self):
+        """The rate for the update about to run. A schedule is evaluated at the counter before
+        the increment (Keras passes `self._iterations`: calls, not accumulated updates) and
+        gives float32, as Keras's schedules compute in float32 whatever floatx is."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return np.float32(self._learning_rate(self._iterations))
+        if callable(self._learning_rate):
+            return np.float32(self._learning_rate())
+        return self._learning_rate
 
     @property
     def learning_rate(self):
-        """The learning rate as a float, stored in floatx as Keras stores it in a variable."""
-        return float(self._learning_rate)
+        """The learning rate as a float: the number, or the schedule's value at this step."""
+        return float(self._current_learning_rate())
 
     @learning_rate.setter
     def learning_rate(self, value):
         if callable(value):
-            raise NotImplementedError("learning rate schedules are not supported by minikeras yet")
-        value = float(value)
-        if value < 0:
-            raise ValueError(f"learning_rate must be >= 0. Received: learning_rate={value}")
-        self._learning_rate = np.dtype(config.floatx()).type(value)
+            self._learning_rate = value
+        elif isinstance(self._learning_rate, LearningRateSchedule):
+            raise TypeError(_SCHEDULE_NOT_SETTABLE)
+        else:
+            self._learning_rate = self._learning_rate_value(value)
+
+    @property
+    def _has_learning_rate_variable(self):
+        """Keras keeps a learning-rate variable (saved in files) only for a number."""
+        return not callable(self._learning_rate)
 
     # ------------------------------------------------------------------ slots
-    def add_slot(self, variables, name):
-        """One zero array per variable, same shape and dtype, listed under `name`.
+    def add_slot(self, variables, name, initial_value=0.0):
+        """One array per variable, same shape and dtype, filled with `initial_value`, listed
+        under `name`.
 
         `name` may be a list (Adam's ["momentum", "velocity"]): those slots are created together,
-        and Keras lists them interleaved, weight by weight (see `variables`).
+        and Keras lists them interleaved, weight by weight (m₀, v₀, m₁, v₁, ...); `initial_value`
+        may then be a list too (Ftrl's accumulator starts at 0.1, its linear at 0).
+        The value is cast as Keras's Constant initializer casts it (through float32).
         """
         names = [name] if isinstance(name, str) else list(name)
+        initial = initial_value if isinstance(initial_value, (list, tuple)) else [initial_value]
+        initial = initial * len(names) if len(initial) == 1 else initial
         for n in names:
             self.slot_names.append(n)
-            self.slots[n] = [np.zeros_like(v) for v in variables]
-        self.slot_groups.append(tuple(names))
+            self.slots[n] = []
+        for v in variables:
+            for n, value in zip(names, initial):
+                array = np.full_like(v, keras_constant(value, v.dtype))
+                self.slots[n].append(array)
+                self._slot_variables.append(array)
         return self.slots[name] if isinstance(name, str) else [self.slots[n] for n in names]
 
+    def add_variable(self, name, array):
+        """One more optimizer variable (not one per weight), appended to Keras's list."""
+        self.slot_names.append(name)
+        self.slots[name] = [array]
+        self._slot_variables.append(array)
+        return array
+
     def build(self, variables):
-        """Create the slots for these variables. Subclasses call add_slot, then super().build."""
+        """Create the slots for these variables. Subclasses call super().build, then add_slot:
+        the EMA averages and gradient accumulators come first in Keras's list."""
+        if self.use_ema:
+            self.add_slot(variables, "average")
+        if self.gradient_accumulation_steps:
+            self.add_slot(variables, "gradient_accumulator")
         self.built = True
 
     @property
     def variables(self):
-        """Keras's order: iterations, learning_rate, then the slots group by group (one group per
-        add_slot call), weight by weight inside a group. RMSprop: every velocity, then every
-        momentum; Adam: m₀, v₀, m₁, v₁, ..., then every velocity_hat."""
-        out = [np.array(self.iterations, dtype=np.int64), np.array(self._learning_rate)]
-        for group in self.slot_groups:
-            for i in range(len(self.slots[group[0]])):
-                out.extend(self.slots[name][i] for name in group)
-        return out
+        """Keras's order: iterations, learning_rate (only when it is a number), then the slots
+        group by group (one group per add_slot call), weight by weight inside a group. RMSprop:
+        every velocity, then every momentum; Adam: m₀, v₀, m₁, v₁, ..., then every
+        velocity_hat."""
+        out = [np.array(self._iterations, dtype=np.int64)]
+        if self._has_learning_rate_variable:
+            out.append(np.array(self._learning_rate))
+        return out + list(self._slot_variables)
+
+    def set_variables(self, values):
+        """Copy `values` (as `variables` lists them, e.g. read from a file) into the optimizer."""
+        iterations, *rest = values
+        self._iterations = int(iterations)
+        if self._has_learning_rate_variable:
+            learning_rate, *rest = rest
+            self._learning_rate = self._learning_rate_value(learning_rate)
+        for target, value in zip(self._slot_variables, rest):
+            target[...] = value
 
     # ------------------------------------------------------------------ one step
     def apply(self, grads, trainable_variables):
-        """One update: clip the gradients, decay the weights, update each weight, count the step."""
+        """One call: accumulate or update (clip, decay, update_step), EMA, count the call."""
         grads = list(grads)
         variables = list(trainable_variables)
         if len(grads) != len(variables):
@@ -122,66 +248,148 @@ class Optimizer:
             )
         if not self.built:
             self.build(variables)
+        learning_rate = float(self._current_learning_rate())  # a Python float: weak in NumPy
+        steps = self.gradient_accumulation_steps
+        if steps:
+            accumulators = self.slots["gradient_accumulator"]
+            if (self._iterations + 1) % steps == 0:
+                # the mean of the N gradients (Keras: (g + Σ earlier) / N), then a normal update
+                grads = [(g + a) / a.dtype.type(steps) for g, a in zip(grads, accumulators)]
+                self._update(grads, variables, learning_rate)
+                for a in accumulators:
+                    a[...] = 0
+            else:
+                for g, a in zip(grads, accumulators):
+                    a += g
+        else:
+            self._update(grads, variables, learning_rate)
+        if self.use_ema:
+            self._update_moving_average(variables)
+            frequency = self.ema_overwrite_frequency
+            # Keras counts this in updates (iterations), checked on every call
+            if frequency and (self.iterations + 1) % frequency == 0:
+                self._overwrite_with_moving_average(variables)
+        self._iterations += 1
+
+    def _update(self, grads, variables, learning_rate):
+        """Clip, decay, then each weight's update_step (the part accumulation runs every N)."""
         grads = self._clip_gradients(grads)
-        if self.weight_decay:
-            for v in variables:
-                # decoupled weight decay, as Keras: w ← w − (w·wd)·lr
-                wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
-                v -= v * wd * v.dtype.type(self.learning_rate)
+        self._apply_weight_decay(variables, learning_rate)
         for index, (g, v) in enumerate(zip(grads, variables)):
-            self.update_step(g, v, index)
-        self.iterations += 1
+            self.update_step(g, v, index, learning_rate)
 
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
         self.apply(grads, variables)
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, index, learning_rate):
         raise NotImplementedError
 
+    def _apply_weight_decay(self, variables, learning_rate):
+        """Decoupled weight decay, as Keras (base_optimizer.py `_apply_weight_decay`), before the
+        update and on the weights as they are: w ← w − w·wd·lr. Keras casts wd from a Python
+        float (through float32) and lr from its variable or schedule value."""
+        if self.weight_decay is None:
+            return
+        excluded = getattr(self, "_excluded_from_weight_decay", ())
+        for v in variables:
+            if id(v) in excluded:
+                continue
+            wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
+            v -= v * wd * v.dtype.type(learning_rate)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Leave these weights (arrays, e.g. `model.layers[0].bias`) out of the weight decay.
+        Call before the optimizer is built. Keras's `var_names` matches variable names, which
+        minikeras's weight arrays do not carry: pass the arrays."""
+        if self.built:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer is "
+                "built."
+            )
+        if var_names:
+            raise NotImplementedError(
+                "exclude_from_weight_decay(var_names=...) is not supported by minikeras; pass "
+                "the weight arrays as var_list"
+            )
+        self._excluded_from_weight_decay = {id(v) for v in var_list or ()}
+
     def _clip_gradients(self, grads):
-        """clipvalue: g ← clip(g, −c, c); clipnorm: g ← g·c/max(‖g‖, c) per weight;
-        global_clipnorm: the same with the norm over all gradients together."""
-        if self.clipvalue is not None:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        if self.clipnorm is not None:
+        """clipnorm: g ← g·c/max(‖g‖, c) per weight; global_clipnorm: the same with the norm over
+        all gradients together; clipvalue: g ← clip(g, −c, c). Keras checks them in this order
+        and skips a value ≤ 0."""
+        if self.clipnorm and self.clipnorm > 0:
             return [
                 g * (self.clipnorm / max(float(np.sqrt(np.sum(g * g))), self.clipnorm))
                 for g in grads
             ]
-        if self.global_clipnorm is not None:
+        if self.global_clipnorm and self.global_clipnorm > 0:
             norm = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads)))
             scale = self.global_clipnorm / max(norm, self.global_clipnorm)
             return [g * g.dtype.type(scale) for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
+
+    # ------------------------------------------------------------------ moving average (EMA)
+    def _update_moving_average(self, variables):
+        """a ← μ·a + (1 − μ)·w, with μ = 0 while `iterations` is 0 (so a starts as the weights
+        after the first update; with accumulation, after each of the first N calls)."""
+        momentum = self.ema_momentum if self.iterations != 0 else 0.0
+        for v, a in zip(variables, self.slots["average"]):
+            mu = v.dtype.type(momentum)
+            a[...] = mu * a + (v.dtype.type(1) - mu) * v
+
+    def _overwrite_with_moving_average(self, variables):
+        for v, a in zip(variables, self.slots["average"]):
+            v[...] = a
+
+    def finalize_variable_values(self, var_list):
+        """Put the moving averages into the weights when use_ema is on (Keras's `fit` calls this
+        after the last epoch)."""
+        if self.use_ema:
+            if len(var_list) != len(self.slots["average"]):
+                raise ValueError(
+                    f"The length of model variables ({len(var_list)}) to override does not "
+                    "match the length of model variables stored in the optimizer "
+                    f"({len(self.slots['average'])}). Please check if the optimizer was called "
+                    "on your model."
+                )
+            self._overwrite_with_moving_average(var_list)
 
     # ------------------------------------------------------------------ state and config
     def get_state(self):
         """Everything that changes during training, as copies (to roll back a failed fit)."""
         return {
-            "iterations": self.iterations,
+            "iterations": self._iterations,
+            "learning_rate": self._learning_rate,
             "built": self.built,
-            "slots": {name: [a.copy() for a in arrays] for name, arrays in self.slots.items()},
-            "slot_names": list(self.slot_names),
-            "slot_groups": list(self.slot_groups),
+            "values": [a.copy() for a in self._slot_variables],
         }
 
     def set_state(self, state):
-        self.iterations = state["iterations"]
-        self.built = state["built"]
-        self.slot_names = list(state["slot_names"])
-        self.slot_groups = list(state["slot_groups"])
-        for name, arrays in state["slots"].items():
-            for old, new in zip(self.slots[name], arrays):
-                old[...] = new
-        for name in list(self.slots):
-            if name not in state["slots"]:
-                del self.slots[name]
+        self._iterations = state["iterations"]
+        self._learning_rate = state["learning_rate"]
+        if not state["built"]:  # built during the failed fit: back to no slots at all
+            self.built = False
+            self.slot_names, self.slots, self._slot_variables = [], {}, []
+            return
+        for target, value in zip(self._slot_variables, state["values"]):
+            target[...] = value
 
     def get_config(self):
+        learning_rate = self._learning_rate
+        if isinstance(learning_rate, LearningRateSchedule):
+            from minikeras.optimizers import schedules
+
+            learning_rate = schedules.serialize(learning_rate)
+        elif callable(learning_rate):
+            raise NotImplementedError("a learning rate given as a function cannot be serialized")
+        else:
+            learning_rate = float(learning_rate)
         return {
             "name": self.name,
-            "learning_rate": self.learning_rate,
+            "learning_rate": learning_rate,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
@@ -195,4 +403,9 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config_):
+        config_ = dict(config_)
+        if isinstance(config_.get("learning_rate"), dict):
+            from minikeras.optimizers import schedules
+
+            config_["learning_rate"] = schedules.deserialize(config_["learning_rate"])
         return cls(**config_)

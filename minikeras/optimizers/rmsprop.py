@@ -24,7 +24,7 @@ class RMSprop(Optimizer):
         momentum=0.0,
         epsilon=1e-7,
         centered=False,
-        name="rmsprop",
+        name=None,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
@@ -34,14 +34,14 @@ class RMSprop(Optimizer):
         self.centered = centered
 
     def build(self, variables):
+        super().build(variables)
         self.add_slot(variables, "velocity")
         if self.momentum > 0:
             self.add_slot(variables, "momentum")
         if self.centered:
             self.add_slot(variables, "average_gradient")
-        super().build(variables)
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, index, learning_rate):
         v = self.slots["velocity"][index]
         m = self.slots["momentum"][index] if self.momentum > 0 else None
         a = self.slots["average_gradient"][index] if self.centered else None
@@ -51,7 +51,7 @@ class RMSprop(Optimizer):
             v,
             m,
             a,
-            self.learning_rate,
+            learning_rate,
             self.rho,
             self.momentum,
             self.epsilon,

@@ -16,7 +16,7 @@ class SGD(Optimizer):
     0.009999999776482582
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not isinstance(momentum, (int, float)) or momentum < 0 or momentum > 1:
             raise ValueError("`momentum` must be a float between [0, 1].")
@@ -24,14 +24,14 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def build(self, variables):
+        super().build(variables)
         if self.momentum != 0:
             self.add_slot(variables, "momentum")
-        super().build(variables)
 
-    def update_step(self, gradient, variable, index):
+    def update_step(self, gradient, variable, index, learning_rate):
         m = self.slots["momentum"][index] if self.momentum != 0 else None
         momentum = keras_constant(self.momentum, variable.dtype)  # μ as Keras casts it
-        kernels.sgd_update(variable, gradient, m, self.learning_rate, momentum, self.nesterov)
+        kernels.sgd_update(variable, gradient, m, learning_rate, momentum, self.nesterov)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -153,13 +153,9 @@ class LoadPlan:
             target[...] = value
         if self.optimizer_values is not None:
             optimizer = self.model.optimizer
-            iterations, learning_rate, *slots = self.optimizer_values
-            if slots and not optimizer.built:
+            if len(self.optimizer_values) > _counters(optimizer) and not optimizer.built:
                 optimizer.build(self.model.trainable_weights)
-            optimizer.iterations = int(iterations)
-            optimizer.learning_rate = float(learning_rate)
-            for target, value in zip(optimizer.variables[2:], slots):
-                target[...] = value
+            optimizer.set_variables(self.optimizer_values)
 
 
 def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False):
@@ -228,14 +224,21 @@ def _mismatch(layer, values):
     return None
 
 
+def _counters(optimizer):
+    """How many variables precede the slots: iterations, and the learning rate unless it is a
+    schedule (Keras keeps no variable for a schedule)."""
+    return len(optimizer.variables) - len(optimizer._slot_variables)
+
+
 def _optimizer_mismatch(model, values):
     optimizer = model.optimizer
     expected = optimizer_variables(model)
-    if len(values) < 2 or values[0].shape != () or values[1].shape != ():
-        return "the first two variables must be the iteration count and the learning rate"
-    if not np.issubdtype(values[0].dtype, np.integer):
-        return f"the iteration count is stored as {values[0].dtype}, not as an integer"
-    if len(values) == 2:
+    counters = _counters(optimizer)
+    if not values or values[0].shape != () or not np.issubdtype(values[0].dtype, np.integer):
+        return "the first variable must be the iteration count, an integer"
+    if counters == 2 and (len(values) < 2 or values[1].shape != ()):
+        return "the second variable must be the learning rate"
+    if len(values) == counters:
         return None  # Keras's file of an optimizer that had not started: counters only
     if len(values) != len(expected):
         return (
@@ -243,10 +246,13 @@ def _optimizer_mismatch(model, values):
             f"{len(values)} variables ({type(optimizer).__name__} for "
             f"{len(model.trainable_weights)} trainable weights)."
         )
-    for i, (want, value) in enumerate(zip(expected[2:], values[2:]), start=2):
-        if want.shape != value.shape or not np.issubdtype(value.dtype, np.floating):
+    for i, (want, value) in enumerate(zip(expected[counters:], values[counters:]), start=counters):
+        # floats, except Adafactor's int32 placeholders for the factors of a 1-D weight
+        floats = np.issubdtype(want.dtype, np.floating)
+        if want.shape != value.shape or np.issubdtype(value.dtype, np.floating) != floats:
+            kind = "floats" if floats else "integers"
             return (
-                f"variable {i} should be floats of shape {want.shape}; the file has "
+                f"variable {i} should be {kind} of shape {want.shape}; the file has "
                 f"{value.dtype} of shape {value.shape}"
             )
     return None

@@ -26,6 +26,7 @@ from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
 from minikeras.models.functional import Functional, serialize_layer
 from minikeras.models.sequential import Sequential
+from minikeras.optimizers.schedules.learning_rate_schedule import ALL_SCHEDULES
 from minikeras.utils import object_registration
 
 MODEL_MODULES = ("keras", "keras.models", "keras.src.models.sequential", None)
@@ -238,9 +239,11 @@ def _optimizer_from_config(entry):
             f"optimizer {class_name!r} is not supported by minikeras "
             f"({', '.join(sorted(optimizers_module._BY_CLASS_NAME))})"
         )
-    if not isinstance(entry["config"].get("learning_rate", 0.0), (int, float)):
+    learning_rate = entry["config"].get("learning_rate", 0.0)
+    if isinstance(learning_rate, dict) and learning_rate.get("class_name") not in ALL_SCHEDULES:
         raise NotImplementedError(
-            "a learning-rate schedule is not supported by minikeras (a number only)"
+            f"learning-rate schedule {learning_rate.get('class_name')!r} is not one minikeras "
+            f"has ({', '.join(sorted(ALL_SCHEDULES))})"
         )
     return optimizers_module.get(entry)
 

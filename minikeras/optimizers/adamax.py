@@ -1,0 +1,50 @@
+"""Adamax: Adam with the infinity norm of the gradients in place of their RMS."""
+
+from minikeras import kernels
+from minikeras.optimizers.optimizer import Optimizer
+
+
+class Adamax(Optimizer):
+    """Adamax, as Keras, at step t (1 for the first update):
+
+    m ← m + (g − m)·(1 − β₁)
+    u ← max(β₂·u, |g|)
+    w ← w − lr·m / ((1 − β₁ᵗ)·(u + ε))
+
+    >>> from minikeras.optimizers import Adamax
+    >>> Adamax().get_config()["beta_2"]
+    0.999
+    """
+
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, variables):
+        super().build(variables)
+        self.add_slot(variables, ["momentum", "norm"])
+
+    def update_step(self, gradient, variable, index, learning_rate):
+        kernels.adamax_update(
+            variable,
+            gradient,
+            self.slots["momentum"][index],
+            self.slots["norm"][index],
+            learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            self.iterations + 1,
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }

@@ -1,0 +1,52 @@
+"""LAMB: Adam's direction, rescaled for each weight by the ratio of its norm to the step's."""
+
+from minikeras import kernels
+from minikeras.optimizers.optimizer import Optimizer
+
+
+class Lamb(Optimizer):
+    """LAMB, as Keras, at step t (1 for the first update):
+
+    m ← m + (g − m)·(1 − β₁);   v ← v + (g² − v)·(1 − β₂)
+    r = (m/(1 − β₁ᵗ)) / (√(v/(1 − β₂ᵗ)) + ε)
+    w ← w − (‖w‖/‖r‖)·lr·r                     (ratio 1 when either norm is 0)
+
+    Keras's `optimizers.get` does not know the name "lamb"; the class is used directly.
+
+    >>> from minikeras.optimizers import Lamb
+    >>> Lamb().get_config()["epsilon"]
+    1e-07
+    """
+
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, variables):
+        super().build(variables)
+        self.add_slot(variables, ["momentum", "velocity"])
+
+    def update_step(self, gradient, variable, index, learning_rate):
+        kernels.lamb_update(
+            variable,
+            gradient,
+            self.slots["momentum"][index],
+            self.slots["velocity"][index],
+            learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            self.iterations + 1,
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
