@@ -496,9 +496,10 @@ class Model(Layer):
         if self.compile_metrics is not None:
             found.append(self.compile_metrics)
         found += [tracker for tracker, _ in self._loss_trackers]
-        for value in vars(self).values():
-            if isinstance(value, metrics_module.Metric) and all(value is not m for m in found):
-                found.append(value)
+        if not self._builtin:  # a model class of yours may keep metrics in its attributes
+            for value in vars(self).values():
+                if isinstance(value, metrics_module.Metric) and all(v is not value for v in found):
+                    found.append(value)
         return found
 
     def get_metrics_result(self):
@@ -660,6 +661,9 @@ class Model(Layer):
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if self.optimizer is not None and epochs > initial_epoch:
+            # EMA weights replace the trained ones at the end, as Keras's fit does
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs=training_logs)
 
     # ------------------------------------------------------------------ evaluate / predict
