@@ -12,7 +12,7 @@ then metrics of your own kept in the model's attributes, as Keras lists them; a 
     return {m.name: m.result() for m in self.metrics}     # this one's result is a dict
 """
 
-from minikeras.models.arrays import as_list
+from minikeras.models.arrays import Arrays, as_list
 
 
 class CompileMetrics:
@@ -33,7 +33,12 @@ class CompileMetrics:
         ys, preds = as_list(y_true), as_list(y_pred)
         for metric, i in self.entries:
             if metric.weighted:
-                metric.update_state(ys[i], preds[i], sample_weight=sample_weight)
+                weights = (
+                    sample_weight.arrays[i]
+                    if isinstance(sample_weight, Arrays)
+                    else (sample_weight)
+                )
+                metric.update_state(ys[i], preds[i], sample_weight=weights)
             else:
                 metric.update_state(ys[i], preds[i])
 

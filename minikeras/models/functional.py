@@ -347,9 +347,38 @@ class Functional(Model):
         )
         if class_weight is not None and len(self.outputs) > 1:
             raise ValueError("`class_weight` is only supported for Models with a single output.")
-        w = input_checks.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
+        if len(self.outputs) > 1 and isinstance(sample_weight, (list, tuple, dict)):
+            w = self._output_sample_weights(sample_weight, len(x))
+        else:
+            w = input_checks.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
         self._build_metrics(y)
         return x, y, w
+
+    def _output_sample_weights(self, sample_weight, n):
+        """One weight array per output (a list in the outputs' order, or a dict by name), each
+        weighing that output's loss, as Keras; None for an output left unweighted."""
+        keys = self._output_keys
+        if isinstance(sample_weight, dict):
+            unknown = [key for key in sample_weight if key not in keys]
+            if unknown:
+                raise ValueError(
+                    f"`sample_weight` names outputs {unknown} that model '{self.name}' does not "
+                    f"have; its outputs are {keys}."
+                )
+            given = [sample_weight.get(key) for key in keys]
+        else:
+            given = list(sample_weight)
+            if len(given) != len(keys):
+                raise ValueError(
+                    f"`sample_weight` has {len(given)} entries for a model with {len(keys)} "
+                    f"outputs {keys}: give one per output (None for none), or a dict by name."
+                )
+        return Arrays(
+            [
+                None if w is None else input_checks.sample_weights(w, None, None, n, self.dtype)
+                for w in given
+            ]
+        )
 
     def _pack_outputs(self, arrays, copy=False):
         """Arrays in `self.outputs` order → the structure the outputs were given in."""

@@ -31,7 +31,7 @@ from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.models import outputs as outputs_module
-from minikeras.models.arrays import as_list
+from minikeras.models.arrays import Arrays, as_list
 from minikeras.models.compile_metrics import CompileMetrics
 from minikeras.utils import batching, rng
 
@@ -371,7 +371,11 @@ class Model(Layer):
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
+        # one weight array for every output, or (several outputs) one each
+        weights = sample_weight.arrays if isinstance(sample_weight, Arrays) else None
         for i, spec in enumerate(self.output_specs):
+            if weights is not None:
+                sample_weight = weights[i]
             if spec.loss is None:
                 d_outputs.append(None)
                 continue

@@ -237,3 +237,24 @@ def test_weighted_metrics_with_sample_weights(keras64):
     assert sorted(ours_eval) == sorted(theirs_eval)
     for key in ours_eval:
         np.testing.assert_allclose(ours_eval[key], theirs_eval[key], rtol=RTOL)
+
+
+def test_per_output_sample_weights(keras64):
+    def build(lib):
+        x = lib.layers.Input(shape=(4,), name="x")
+        h = lib.layers.Dense(5, activation="tanh", name="h")(x)
+        a = lib.layers.Dense(3, activation="softmax", name="a")(h)
+        b = lib.layers.Dense(1, name="b")(h)
+        return lib.Model(x, [a, b])
+
+    ours, theirs = twins(keras64, build)
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss=["categorical_crossentropy", "mse"])
+    x, ya = data(18)
+    yb = x[:, :1] * 2.0
+    wa, wb = np.linspace(0.2, 1.5, len(x)), np.linspace(2.0, 0.1, len(x))
+    weights, labels = [wa, wb], [ya, yb]  # one weight array per output, in their order
+    fit = dict(epochs=2, batch_size=6, shuffle=False, verbose=0, sample_weight=weights)
+    ours_history = ours.fit(x, labels, **fit).history
+    theirs_history = theirs.fit(x, labels, **fit).history
+    assert_same(ours_history, theirs_history, ours, theirs)
