@@ -794,10 +794,16 @@ class Model(Layer):
         show_trainable=False,
         layer_range=None,
     ):
-        """Print Keras's table of layers, output shapes and parameter counts."""
+        """Print Keras's table of layers, output shapes and parameter counts.
+
+        `layer_range=("first", "last")` prints the layers from the one named first to the one
+        named last; `show_trainable` adds Keras's "Trainable" column. `line_length`,
+        `positions` and `expand_nested` are accepted and do not change the table."""
         from minikeras.models.summary import print_summary
 
-        print_summary(self, print_fn=print_fn)
+        print_summary(
+            self, print_fn=print_fn, show_trainable=show_trainable, layer_range=layer_range
+        )
 
     def to_json(self, **kwargs):
         """The model's config as JSON, in Keras 3's schema (`keras.models.model_from_json` and

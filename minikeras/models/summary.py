@@ -83,21 +83,43 @@ def _shape(shape):
     return "?" if shape is None else str(tuple(shape)).replace(",)", ")")
 
 
-def print_summary(model, print_fn=None):
-    print_fn = print_fn or print
+def _layer_range(layers, layer_range):
+    """The layers from the one named layer_range[0] to the one named layer_range[1]."""
+    if layer_range is None:
+        return layers
+    if len(layer_range) != 2:
+        raise ValueError(
+            "layer_range must be a list or tuple of length 2. Received: "
+            f"layer_range = {layer_range} of length {len(layer_range)}"
+        )
+    names = [layer.name for layer in layers]
+    for name in layer_range:
+        if name not in names:
+            raise ValueError(
+                f"Layer name {name!r} in layer_range is not a layer of the model: {names}"
+            )
+    first, last = names.index(layer_range[0]), names.index(layer_range[1])
+    return layers[first : last + 1]
+
+
+def print_summary(model, print_fn=None, show_trainable=False, layer_range=None):
     is_graph = _is_graph(model)
     widths = GRAPH_WIDTHS if is_graph else WIDTHS
     header = ["Layer (type)", "Output Shape", "Param #"] + ["Connected to"] * is_graph
+    if show_trainable:
+        widths, header = widths + (11,), header + ["Trainable"]
     lines = [f'Model: "{model.name}"']
     lines.append(_rule("┏", "┳", "┓", "━", widths))
     lines.append(_row(header, "┃", "┃", "┃", widths))
     lines.append(_rule("┡", "╇", "┩", "━", widths))
-    layers = model.layers
+    layers = _layer_range(model.layers, layer_range)
     for i, layer in enumerate(layers):
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
         cells = [f"{layer.name} ({type(layer).__name__})", _shape(layer.output_shape), params]
         if is_graph:
             cells.append(_connections(model, layer))
+        if show_trainable:
+            cells.append("Y" if layer.trainable else "N")
         lines.append(_row(cells, "│", "│", "│", widths))
         if i < len(layers) - 1:
             lines.append(_rule("├", "┼", "┤", "─", widths))
@@ -119,7 +141,8 @@ def print_summary(model, print_fn=None):
         f" Non-trainable params: {non_trainable:,} ({readable_size(non_trainable * itemsize)})"
     )
     if optimizer_params:
-        lines.append(
-            f" Optimizer params: {optimizer_params:,} ({readable_size(optimizer_bytes)})"
-        )
-    print_fn("\n".join(lines))
+        lines.append(f" Optimizer params: {optimizer_params:,} ({readable_size(optimizer_bytes)})")
+    if print_fn is None:
+        print("\n".join(lines))
+    else:  # as Keras hands it the captured table: ending in a newline
+        print_fn("\n".join(lines) + "\n")

@@ -258,3 +258,18 @@ def test_per_output_sample_weights(keras64):
     ours_history = ours.fit(x, labels, **fit).history
     theirs_history = theirs.fit(x, labels, **fit).history
     assert_same(ours_history, theirs_history, ours, theirs)
+
+
+def test_summary_options_and_print_fn_as_keras(keras64):
+    ours, theirs = twins(keras64, mlp)
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    ours_text, theirs_text = [], []
+    ours.summary(print_fn=ours_text.append)
+    theirs.summary(print_fn=lambda text, line_break=False: theirs_text.append(text))
+    assert ours_text[0].endswith("\n") and theirs_text[0].endswith("\n")
+    first, last = ours.layers[1].name, ours.layers[1].name
+    ranged = []
+    ours.summary(print_fn=ranged.append, layer_range=(first, last), show_trainable=True)
+    assert "Trainable" in ranged[0] and ours.layers[0].name + " (" not in ranged[0]
+    assert ours.layers[1].name + " (" in ranged[0]
