@@ -30,11 +30,12 @@ lint: install-test
 
 # the whole suite with the compiled kernels (the default), then again with the NumPy reference
 # kernels what depends on them: tests/unit (layers, kernels, optimizers, models, the tape);
-# the parity, file and example tests compare minikeras with Keras whichever set computes
+# the parity, file and example tests compare minikeras with Keras whichever set computes.
+# Two workers (one per core), each taking whole test files, in their order
 test: install-test docs
 	$(PY) -m ruff check .
-	MINIKERAS_KERNELS=numba $(PY) -m pytest -q
-	MINIKERAS_KERNELS=numpy $(PY) -m pytest -q tests/unit
+	MINIKERAS_KERNELS=numba $(PY) -m pytest -q -n 2 --dist loadfile
+	MINIKERAS_KERNELS=numpy $(PY) -m pytest -q -n 2 --dist loadfile tests/unit
 
 # the docs site (mkdocs, material theme, API reference from the docstrings) into site/;
 # --strict fails on any warning: a broken link, a source line that moved out of the code

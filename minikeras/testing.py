@@ -31,6 +31,27 @@ from minikeras.models.model import Model
 EPSILON = 1e-6
 
 
+def central_difference(f, x, index, epsilon=EPSILON):
+    """(f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2ε for the scalar function f of the array x, at the entry
+    `index`. `x` is nudged in place and restored, so f may read it through a reference (a
+    layer's weight, say)."""
+    saved = x[index]
+    x[index] = saved + epsilon
+    plus = float(f())
+    x[index] = saved - epsilon
+    minus = float(f())
+    x[index] = saved
+    return (plus - minus) / (2 * epsilon)
+
+
+def numerical_gradient(f, x, epsilon=EPSILON):
+    """∂f/∂x for a scalar function f of the float64 array x, one entry at a time."""
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        grad[index] = central_difference(f, x, index, epsilon)
+    return grad
+
+
 def loss_and_gradients(model, x, y, sample_weight=None, training=True):
     """One training step without the update, exactly as `fit` takes it (the softmax-logits
     shortcut included): returns (loss, [dL/dw for w in model.trainable_weights]).
@@ -124,13 +145,7 @@ def check_gradients(
                 entries = np.sort(rng.choice(flat.size, max_entries, replace=False))
             worst, worst_at = 0.0, None
             for i in entries:
-                saved = flat[i]
-                flat[i] = saved + epsilon
-                plus = float(loss_value())
-                flat[i] = saved - epsilon
-                minus = float(loss_value())
-                flat[i] = saved
-                numeric = (plus - minus) / (2 * epsilon)
+                numeric = central_difference(loss_value, flat, i, epsilon)
                 a = float(g.reshape(-1)[i])
                 error = abs(a - numeric) / max(abs(a), abs(numeric), floor)
                 if error > worst or worst_at is None:

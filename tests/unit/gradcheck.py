@@ -6,25 +6,9 @@ The error of the estimate is about ε²·f''' (truncation) plus 1e-16·|f|/ε (r
 
 import numpy as np
 
-EPS = 1e-6
-
-
-def numerical_gradient(f, x, eps=EPS):
-    """∂f/∂x for a scalar function f of the float64 array x, one element at a time.
-
-    `x` is perturbed in place and restored, so f may read it through a reference (a layer's
-    weight array, say).
-    """
-    grad = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        saved = x[index]
-        x[index] = saved + eps
-        f_plus = float(f())
-        x[index] = saved - eps
-        f_minus = float(f())
-        x[index] = saved
-        grad[index] = (f_plus - f_minus) / (2 * eps)
-    return grad
+# one central-difference helper, minikeras.testing's (check_gradients uses it too)
+from minikeras.testing import EPSILON as EPS  # noqa: F401 - the tests' ε
+from minikeras.testing import numerical_gradient as numerical_gradient
 
 
 def assert_gradient_close(analytic, numeric, rtol=1e-5, atol=1e-7):
