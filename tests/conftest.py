@@ -39,3 +39,25 @@ def keras():
         return import_keras()
     except KerasUnavailable as error:
         missing("Keras", str(error))
+
+
+# ---------------------------------------------------------------- one test's settings stay its own
+@pytest.fixture(autouse=True)
+def default_float_types():
+    """Every test starts with float32 in minikeras and, when imported, in Keras (its floatx and
+    its global dtype policy): a test that changes them cannot change the next one's, whatever
+    order the test files run in."""
+    import sys
+
+    from minikeras import config
+
+    def reset():
+        config.set_floatx("float32")
+        keras = sys.modules.get("keras")
+        if keras is not None and hasattr(keras, "config"):
+            keras.config.set_floatx("float32")
+            keras.config.set_dtype_policy("float32")
+
+    reset()
+    yield
+    reset()

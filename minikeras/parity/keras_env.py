@@ -88,11 +88,15 @@ def floatx(dtype: str):
     from minikeras import config
 
     keras = import_keras()
-    before = config.floatx(), keras.config.floatx()
+    before = config.floatx(), keras.config.floatx(), keras.config.dtype_policy()
     config.set_floatx(dtype)
     keras.config.set_floatx(dtype)
+    # Keras keeps a global dtype policy, made from floatx when first needed: set it too, or
+    # a policy left by earlier code keeps Keras's layers computing in the old type
+    keras.config.set_dtype_policy(dtype)
     try:
         yield
     finally:
         config.set_floatx(before[0])
         keras.config.set_floatx(before[1])
+        keras.config.set_dtype_policy(before[2])

@@ -84,11 +84,11 @@ def run_both(keras, ours, theirs, x, dy, training, mask=None):
         loss = tf.reduce_sum(yk * tf.constant(dy.astype(ours.dtype)))
     keras_grads = tape.gradient(loss, [xt] + list(theirs.trainable_weights))
     pairs = {"output": (y, yk.numpy()), "dx": (dx, keras_grads[0].numpy())}
-    names = [n for n, t in zip(ours.weight_names, ours._trainable_flags) if t]
+    names = [w.name for w in ours.trainable_weights]
     for name, g, gk in zip(names, grads, keras_grads[1:]):
         pairs[f"d{name}"] = (g, gk.numpy())
     for name, w, wk in zip(ours.weight_names, ours.weights, theirs.weights):
-        pairs[name] = (w.copy(), np.asarray(wk))
+        pairs[name] = (np.array(w), np.asarray(wk))
     return pairs
 
 

@@ -162,10 +162,10 @@ def test_model_weights_order_and_trainable_split_match_keras(keras):
 
     def our_paths(trainable):
         return [
-            f"{layer.name}/{name}"
+            f"{layer.name}/{w.name}"
             for layer in ours.layers
-            for name, flag in zip(layer.weight_names, layer._trainable_flags)
-            if trainable is None or flag == trainable
+            for w in layer.weights
+            if trainable is None or w.trainable == trainable
         ]
 
     assert our_paths(None) == paths(theirs.weights)
