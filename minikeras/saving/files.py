@@ -144,9 +144,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
 
     Everything is checked first: a file for another architecture, or a damaged one, raises
     BadFileError (a ValueError) naming the file and the problem, and the model is left unchanged.
-    The optimizer state in the file is loaded too when the model is compiled (building the
-    optimizer's slots if it has not stepped yet, where Keras would skip them with a warning); a
-    state of another shape is skipped with Keras's warning.
+    The optimizer state in the file is loaded too when the model's optimizer is built (has its
+    slots), as Keras; a freshly compiled optimizer, or a state of another shape, is skipped with
+    Keras's warning, so a model compiled for fine-tuning keeps its own learning rate.
     """
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")

@@ -192,6 +192,14 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
     if "optimizer" in h5 and getattr(model, "optimizer", None) is not None and model.compiled:
         values = _read_vars(h5py, h5, "optimizer", source)
         problem = _optimizer_mismatch(model, values)
+        counters = _counters(model.optimizer)
+        if optimizer_mismatch == "warn" and not model.optimizer.built and len(values) > counters:
+            # load_weights into a freshly compiled model: Keras's optimizer has only its
+            # counters yet, so it skips the file's state and keeps its own learning rate
+            problem = (
+                f"because it has {counters} variables whereas the saved optimizer has "
+                f"{len(values)} variables."
+            )
         if problem and optimizer_mismatch == "warn":
             # Keras's words (keras/src/optimizers/base_optimizer.py `load_own_variables`)
             warnings.warn(

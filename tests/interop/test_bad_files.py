@@ -209,11 +209,17 @@ def test_optimizer_state_of_another_optimizer_is_skipped_with_keras_warning(save
     assert model.optimizer.iterations == 0
 
 
-def test_load_weights_builds_the_optimizer_to_receive_the_state(saved):
+def test_load_weights_takes_the_optimizer_state_into_built_slots_only(saved):
+    """As Keras: a freshly compiled optimizer (not built) keeps its own state, with Keras's
+    warning; one whose slots exist takes the file's."""
     trained, tmp = saved
     mk.utils.set_random_seed(5)
     model = mk.Sequential([Input(shape=(4,)), Dense(3, activation="relu"), Dense(2)])
     model.compile(optimizer="adam", loss="mse")
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+        model.load_weights(tmp / "model.weights.h5")
+    assert model.optimizer.iterations == 0
+    model.optimizer.build(model.trainable_weights)
     model.load_weights(tmp / "model.weights.h5")
     assert_same_state(state(trained), state(model))
 

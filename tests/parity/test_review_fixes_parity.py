@@ -273,3 +273,24 @@ def test_summary_options_and_print_fn_as_keras(keras64):
     ours.summary(print_fn=ranged.append, layer_range=(first, last), show_trainable=True)
     assert "Trainable" in ranged[0] and ours.layers[0].name + " (" not in ranged[0]
     assert ours.layers[1].name + " (" in ranged[0]
+
+
+def test_load_weights_keeps_the_compiled_optimizer(keras64, tmp_path):
+    """A model compiled with Adam(1e-5) takes a .weights.h5 of one trained with Adam(0.05):
+    Keras keeps its own learning rate and a fresh optimizer (the file's state is skipped,
+    with a warning, since the new optimizer has not been built); so does minikeras."""
+    x, y = data()
+    for lib in (minikeras, keras64):
+        trained = mlp(lib)
+        trained.compile(optimizer=lib.optimizers.Adam(0.05), loss="categorical_crossentropy")
+        trained.fit(x, y, epochs=1, verbose=0)
+        path = tmp_path / f"{lib.__name__}.weights.h5"
+        trained.save_weights(path)
+        fresh = mlp(lib)
+        fresh.compile(optimizer=lib.optimizers.Adam(1e-5), loss="categorical_crossentropy")
+        with pytest.warns(UserWarning, match="Skipping variable loading for optimizer"):
+            fresh.load_weights(path)
+        for a, b in zip(fresh.get_weights(), trained.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert float(np.asarray(fresh.optimizer.learning_rate)) == pytest.approx(1e-5)
+        assert int(np.asarray(fresh.optimizer.iterations)) == 0
