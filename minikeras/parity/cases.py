@@ -48,10 +48,12 @@ GRAPHS = ("two inputs, shared Dense",)
 
 @dataclasses.dataclass
 class Case:
-    """One parity case. `layers` lists {"units", "activation", "use_bias"} for a Dense layer and
-    {"activation"} alone for an Activation layer; `loss` and `optimizer` are a name plus Keras's
-    keyword arguments. `graph` names a functional architecture (one of GRAPHS) that the layers
-    are placed in; "" for a Sequential stack."""
+    """One parity case. `layers` lists {"units", "activation", "use_bias"} for a Dense layer,
+    {"activation"} alone for an Activation layer, or any layer as Keras describes it,
+    {"class_name": "Conv1D", "config": {...}} (so a new layer needs no code here); `loss` and
+    `optimizer` are a name plus Keras's keyword arguments. `input_shape` (without the batch
+    axis) replaces `input_dim` for inputs of several axes. `graph` names a functional
+    architecture (one of GRAPHS) that the layers are placed in; "" for a Sequential stack."""
 
     name: str
     input_dim: int
@@ -72,6 +74,7 @@ class Case:
     dtype: str = "float32"
     components: tuple = COMPONENTS
     graph: str = ""
+    input_shape: list = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -84,8 +87,16 @@ class Case:
 
     @property
     def output_units(self) -> int:
-        units = [layer["units"] for layer in self.layers if "units" in layer]
+        units = [
+            layer.get("units", layer.get("config", {}).get("units"))
+            for layer in self.layers
+            if "units" in layer or "units" in layer.get("config", {})
+        ]
         return units[-1]
+
+    @property
+    def input_axes(self) -> tuple:
+        return tuple(self.input_shape) if self.input_shape else (self.input_dim,)
 
     @property
     def metrics(self) -> list:
@@ -112,7 +123,7 @@ def build(case: Case):
     if case.graph:
         model = _graph_model(case)
     else:
-        model = Sequential([mk_layers.Input(shape=(case.input_dim,))])
+        model = Sequential([mk_layers.Input(shape=case.input_axes)])
         for spec in case.layers:
             model.add(_layer(spec))
     rng = np.random.default_rng(case.seed)
@@ -144,6 +155,9 @@ def _layer(spec, name=None):
     """The minikeras layer of one entry of `Case.layers`."""
     from minikeras import layers as mk_layers
 
+    if "class_name" in spec:  # any layer, from its Keras config
+        config = dict(spec["config"], **({"name": name} if name else {}))
+        return mk_layers.deserialize({"class_name": spec["class_name"], "config": config})
     if "units" in spec:
         return mk_layers.Dense(
             spec["units"],
@@ -174,7 +188,7 @@ def _graph_model(case):
 
 
 def _draw_data(case, rng, n):
-    x = rng.uniform(-case.x_scale, case.x_scale, (n, case.input_dim)).astype(case.dtype)
+    x = rng.uniform(-case.x_scale, case.x_scale, (n, *case.input_axes)).astype(case.dtype)
     units = case.output_units
     if case.loss == "categorical_crossentropy":
         y = np.eye(units, dtype=case.dtype)[rng.integers(0, units, n)]
@@ -352,6 +366,23 @@ def named_cases(dtype: str = "float32") -> list:
         epochs=2,
         validation_n=11,
         sample_weight=True,
+    )
+    add(
+        "layers by config: Conv1D, pooling, LSTM, BatchNormalization",
+        [
+            {"class_name": "Conv1D", "config": {"filters": 4, "kernel_size": 3}},
+            {"class_name": "MaxPooling1D", "config": {"pool_size": 2}},
+            {"class_name": "LSTM", "config": {"units": 5, "return_sequences": True}},
+            {"class_name": "BatchNormalization", "config": {}},
+            {"class_name": "Flatten", "config": {}},
+            _dense(3, "softmax"),
+        ],
+        optimizer="adam",
+        input_dim=0,
+        input_shape=[9, 2],
+        n=24,
+        batch_size=8,
+        epochs=2,
     )
     for case in cases:
         case.dtype = dtype
