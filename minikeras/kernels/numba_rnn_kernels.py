@@ -35,7 +35,7 @@ kept compiled for one contract and because the layer's time goes to the products
 import numpy as np
 from numba import njit
 
-from minikeras.kernels.numba_kernels import compiled
+from minikeras.kernels.numba_runtime import compiled
 
 RNN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 _CODE = {name: code for code, name in enumerate(RNN_ACTIVATIONS)}

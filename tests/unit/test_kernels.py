@@ -15,6 +15,7 @@ kernels get the same treatment, one rounding per operation (spelled out in each 
 
 import inspect
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import kernel_arrays, kernel_sizes, matmul_shapes
 
-from minikeras.kernels import CONTRACT, numba_kernels, numpy_kernels
+from minikeras.kernels import CONTRACT, numba_kernels, numba_runtime, numpy_kernels
 
 KERNEL_SETS = [numba_kernels, numpy_kernels]
 ids = ["numba", "numpy"]
@@ -486,7 +487,7 @@ def test_compiled_kernels_options():
 
 # ----------------------------------------------------------------------------- JIT cache, no-JIT
 def test_cache_dir_choice(tmp_path):
-    choose = numba_kernels.choose_cache_dir
+    choose = numba_runtime.choose_cache_dir
     writable = tmp_path / "pkg"
     writable.mkdir()
     not_a_dir = tmp_path / "file"
@@ -521,13 +522,14 @@ def test_read_only_install_caches_in_the_user_dir(tmp_path):
     """The kernel module copied where `__pycache__` cannot be made: the compiled code goes to
     $XDG_CACHE_HOME/minikeras/numba, and a second process finds it there."""
     site = tmp_path / "site"
-    site.mkdir()
-    shutil.copy(numba_kernels.__file__, site / "numba_kernels.py")
-    (site / "__pycache__").write_text("a file where the cache directory would go")
+    package = pathlib.Path(numba_kernels.__file__).parent.parent  # the minikeras package
+    shutil.copytree(package, site / "minikeras", ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "minikeras" / "kernels" / "__pycache__").write_text("a file, where the cache would go")
     cache = tmp_path / "xdg"
     env = clean_env(XDG_CACHE_HOME=str(cache), PYTHONPATH=str(site))
     code = """
-        import numpy as np, numba, numba_kernels as K
+        import numpy as np, numba
+        from minikeras.kernels import numba_kernels as K
         out = np.empty(3)
         K.bias_grad(np.arange(6.0).reshape(2, 3), out)
         print(numba.config.CACHE_DIR, out.sum(), sum(K.bias_grad.stats.cache_hits.values()))
@@ -578,7 +580,7 @@ def test_blas_threads_follow_the_product_size(monkeypatch):
     """Rule 3: one BLAS thread for a small product, Numba's thread count for a large one, and
     BLAS's own setting back afterwards."""
     import threadpoolctl  # comes with scikit-learn, in the test extra: missing is a failure
-    if numba_kernels._blas_threads is None:
+    if numba_runtime._blas_threads is None:
         pytest.skip("not NumPy's OpenBLAS, or OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set")
     seen = []
     real_matmul = np.matmul
@@ -588,8 +590,8 @@ def test_blas_threads_follow_the_product_size(monkeypatch):
         seen.append([i["num_threads"] for i in infos if "numpy" in i["filepath"]][0])
         return real_matmul(a, b, out=out)
 
-    monkeypatch.setattr(numba_kernels.np, "matmul", spy)
-    get_threads, set_threads = numba_kernels._blas_threads
+    monkeypatch.setattr(numba_runtime.np, "matmul", spy)
+    get_threads, set_threads = numba_runtime._blas_threads
     f = np.float32
     small = [np.ones((32, 64), f), np.ones((64, 10), f), np.empty((32, 10), f)]
     large = [np.ones((128, 784), f), np.ones((784, 512), f), np.empty((128, 512), f)]
@@ -598,7 +600,7 @@ def test_blas_threads_follow_the_product_size(monkeypatch):
         set_threads(2)
         numba_kernels.matmul(*small)
         numba_kernels.matmul(*large)
-        assert seen == [1, numba_kernels._numba_threads()]
+        assert seen == [1, numba_runtime.numba_threads()]
         assert get_threads() == 2  # put back
     finally:
         set_threads(before)

@@ -1,0 +1,112 @@
+"""The Numba runtime the compiled kernels run in: where the JIT cache lives, and how many threads
+NumPy's BLAS uses for a product (rules 3 and 7 of numba_kernels.py). Kept apart from the kernels,
+so that numba_kernels.py holds the kernels and their rules only.
+"""
+
+import ctypes
+import glob
+import os
+import tempfile
+
+import numpy as np
+
+
+# ----------------------------------------------------------------------------- JIT cache location
+def _writable(path):
+    """True if `path` (a directory) exists or can be made, and a file can be created in it."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+        return True
+    except OSError:
+        return False
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def choose_cache_dir(environ=os.environ, package_dir=_PACKAGE_DIR):
+    """Where Numba should cache compiled kernels, or None to keep its default (beside the source).
+
+    A read-only install (site-packages owned by root, a container image) cannot hold the cache
+    in `__pycache__`, so it goes to `$XDG_CACHE_HOME/minikeras/numba` (or ~/.cache/...), then to
+    the temp dir. An explicit `NUMBA_CACHE_DIR` always wins.
+    """
+    if environ.get("NUMBA_CACHE_DIR") or _writable(os.path.join(package_dir, "__pycache__")):
+        return None
+    user_cache = environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    user = getattr(os, "getuid", lambda: "user")()  # one temp cache per user (POSIX)
+    for path in (
+        os.path.join(user_cache, "minikeras", "numba"),
+        os.path.join(tempfile.gettempdir(), f"minikeras-numba-{user}"),
+    ):
+        if _writable(path):
+            return path
+    return None  # nowhere to write: Numba compiles in memory only
+
+
+_cache_dir = choose_cache_dir()
+if _cache_dir is not None:  # set before numba reads its configuration and compiles anything
+    os.environ["NUMBA_CACHE_DIR"] = _cache_dir
+
+import numba  # noqa: E402  (after the cache directory is chosen)
+from numba import njit  # noqa: E402
+
+if _cache_dir is not None:  # numba may have been imported earlier, with its config already read
+    numba.config.CACHE_DIR = _cache_dir
+
+# Every compiled function: cached on disk (rule 7) and with NumPy's floating-point error model
+# (rule 4): x/0 gives ±inf or nan, as in the reference, instead of raising ZeroDivisionError.
+compiled = njit(cache=True, error_model="numpy")
+
+# ----------------------------------------------------------------------------- BLAS threads
+SMALL_PRODUCT = 1 << 22  # m·k·n below which a product runs on one BLAS thread (rule 3)
+
+
+def _find_blas_threads():
+    """NumPy's OpenBLAS (get_num_threads, set_num_threads), or None (another BLAS, or the user
+    chose the threads with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS)."""
+    if "OPENBLAS_NUM_THREADS" in os.environ or "OMP_NUM_THREADS" in os.environ:
+        return None
+    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+    for path in glob.glob(os.path.join(libs, "*openblas*")):  # the manylinux wheels' layout
+        lib = ctypes.CDLL(path)  # already loaded by numpy: this only finds it
+        for suffix in ("64_", ""):
+            getter = getattr(lib, f"scipy_openblas_get_num_threads{suffix}", None)
+            setter = getattr(lib, f"scipy_openblas_set_num_threads{suffix}", None)
+            if getter is not None and setter is not None:
+                getter.argtypes, getter.restype = [], ctypes.c_int
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                return getter, setter
+    return None
+
+
+_blas_threads = _find_blas_threads()
+
+
+def numba_threads():
+    """numba.set_num_threads's value once Numba's pool runs, else NUMBA_NUM_THREADS (asking
+    `numba.get_num_threads` would start the pool, and costs ~6 µs)."""
+    from numba.np.ufunc import parallel
+
+    running = getattr(parallel, "_is_initialized", True)  # (a private flag: if gone, just ask)
+    return numba.get_num_threads() if running else numba.config.NUMBA_NUM_THREADS
+
+
+def gemm(a, b, out, size):
+    """out = a·b through NumPy's BLAS, on the threads rule 3 picks for `size` = m·k·n; BLAS's
+    own setting is put back afterwards, so the user's NumPy code never notices."""
+    if _blas_threads is None:
+        return np.matmul(a, b, out=out)
+    get_threads, set_threads = _blas_threads
+    threads = 1 if size < SMALL_PRODUCT else numba_threads()
+    before = get_threads()
+    if threads == before:
+        return np.matmul(a, b, out=out)
+    set_threads(threads)
+    try:
+        return np.matmul(a, b, out=out)
+    finally:
+        set_threads(before)
+
+
