@@ -54,6 +54,52 @@ RNN_CONTRACT = (
     "gru_step_backward",
     "gru_reset_backward",
 )
+# Every name, bound statically to the readable reference (go-to-definition on
+# `kernels.dense_forward` lands there); `use` rebinds them all to the chosen set.
+from minikeras.kernels.numpy_kernels import (  # noqa: E402
+    FUSED_ACTIVATIONS,
+    activation_backward,
+    activation_forward,
+    adadelta_update,
+    adafactor_update,
+    adagrad_update,
+    adam_update,
+    adamax_update,
+    average_pool_backward,
+    average_pool_forward,
+    batchnorm_backward,
+    batchnorm_forward,
+    batchnorm_moments,
+    bias_grad,
+    col2im,
+    dense_backward,
+    dense_forward,
+    embedding_backward,
+    ftrl_update,
+    im2col,
+    lamb_update,
+    lion_update,
+    matmul,
+    matmul_nt,
+    matmul_tn,
+    max_pool_backward,
+    max_pool_forward,
+    nadam_u_product,
+    nadam_update,
+    rmsprop_update,
+    sgd_update,
+    softmax_crossentropy,
+)
+from minikeras.kernels.numpy_rnn_kernels import (  # noqa: E402
+    RNN_ACTIVATIONS,
+    gru_candidate_forward,
+    gru_gates_forward,
+    gru_reset_backward,
+    gru_step_backward,
+    lstm_step_backward,
+    lstm_step_forward,
+)
+
 NAMES = ("numba", "numpy")
 _current = None
 
@@ -64,9 +110,12 @@ def use(name: str) -> None:
     if name not in NAMES:
         raise ValueError(f"Unknown kernel set {name!r}; expected one of {NAMES}")
     module = importlib.import_module(f"minikeras.kernels.{name}_kernels")
-    globals().update({attr: getattr(module, attr) for attr in CONTRACT})
     rnn_module = importlib.import_module(f"minikeras.kernels.{name}_rnn_kernels")
-    globals().update({attr: getattr(rnn_module, attr) for attr in RNN_CONTRACT})
+    namespace = globals()  # this module's names, listed in CONTRACT and bound above
+    for attr in CONTRACT:
+        namespace[attr] = getattr(module, attr)
+    for attr in RNN_CONTRACT:
+        namespace[attr] = getattr(rnn_module, attr)
     _current = name
 
 
