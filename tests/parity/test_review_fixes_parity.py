@@ -294,3 +294,18 @@ def test_load_weights_keeps_the_compiled_optimizer(keras64, tmp_path):
             np.testing.assert_array_equal(a, b)
         assert float(np.asarray(fresh.optimizer.learning_rate)) == pytest.approx(1e-5)
         assert int(np.asarray(fresh.optimizer.iterations)) == 0
+
+
+def test_mode_auto_reads_the_direction_from_a_renamed_metric(keras64):
+    """EarlyStopping and ModelCheckpoint with mode='auto' on `val_err`, a MeanAbsoluteError
+    named "err": both libraries minimise it (the direction comes from the metric object)."""
+    x, _ = data(20)
+    y = x[:, :1]
+    for lib in (minikeras, keras64):
+        model = lib.Sequential([lib.layers.Input(shape=(4,)), lib.layers.Dense(1)])
+        model.compile(
+            optimizer="sgd", loss="mse", metrics=[lib.metrics.MeanAbsoluteError(name="err")]
+        )
+        stop = lib.callbacks.EarlyStopping(monitor="val_err", patience=5)
+        model.fit(x, y, epochs=2, validation_split=0.25, callbacks=[stop], verbose=0)
+        assert bool(stop.monitor_op(1.0, 2.0)) and not bool(stop.monitor_op(2.0, 1.0))
