@@ -245,10 +245,18 @@ class Model(Layer):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
 
     # ------------------------------------------------------------------ data at the edge
-    def _prepare_x(self, x, name="x"):
+    def _build_on_batch(self, x, batch_size=None):
+        """Keras builds a model on the concrete shape of the first batch a call, predict or
+        *_on_batch gives it (its summary shows that batch size); fit and evaluate build it
+        with the batch axis None."""
+        if not self.built:
+            self._prepare_x(x, concrete_batch=True, batch_size=batch_size)
+
+    def _prepare_x(self, x, name="x", concrete_batch=False, batch_size=None):
         x = inputs.to_array(x, self.dtype, name)
         if not self.built:
-            self.build((None,) + x.shape[1:])
+            batch = min(len(x), batch_size or len(x)) if concrete_batch and x.ndim else None
+            self.build((batch,) + x.shape[1:])
         expected = self.input_shape
         if x.ndim == len(expected) - 1 and all(
             e is None or e == s for e, s in zip(expected[1:], x.shape)
@@ -733,6 +741,7 @@ class Model(Layer):
         """The model's outputs for x, batch by batch (32 by default); needs no `compile`."""
         batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
         verbose = _check_verbose(verbose)
+        self._build_on_batch(x, batch_size)
         x = self._prepare_x(x)
         callback_list = callbacks_module.CallbackList(
             callbacks,
@@ -757,16 +766,19 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
+        self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
         return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight)
         self.reset_metrics()
         return self._format_batch_logs(self.test_step((x, y, w)), return_dict)
 
     def predict_on_batch(self, x):
+        self._build_on_batch(x)
         return self.predict_step((self._prepare_x(x),)).copy()
 
     def _format_batch_logs(self, logs, return_dict):
@@ -781,6 +793,7 @@ class Model(Layer):
             return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
         training = kwargs.get("training")
         training = recorded_call.current_training() if training is None else bool(training)
+        self._build_on_batch(x)
         y = self.forward(self._prepare_x(x), training=training)
         return recorded_call.fresh(y)
 
@@ -794,15 +807,21 @@ class Model(Layer):
         show_trainable=False,
         layer_range=None,
     ):
-        """Print Keras's table of layers, output shapes and parameter counts.
-
-        `layer_range=("first", "last")` prints the layers from the one named first to the one
-        named last; `show_trainable` adds Keras's "Trainable" column. `line_length`,
-        `positions` and `expand_nested` are accepted and do not change the table."""
+        """Print Keras's table of layers, output shapes and parameter counts, as Keras lays
+        it out: `line_length` and `positions` (fractions of it) set the columns,
+        `expand_nested` lists a nested model's layers under it, `show_trainable` adds the
+        "Trainable" column, `layer_range=("first", "last")` (regular expressions) prints a
+        part; `print_fn` receives the whole text, ending in a newline."""
         from minikeras.models.summary import print_summary
 
         print_summary(
-            self, print_fn=print_fn, show_trainable=show_trainable, layer_range=layer_range
+            self,
+            print_fn=print_fn,
+            line_length=line_length,
+            positions=positions,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
         )
 
     def to_json(self, **kwargs):
