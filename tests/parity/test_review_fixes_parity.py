@@ -433,3 +433,56 @@ def test_mode_auto_reads_the_direction_from_a_renamed_metric(keras64):
         stop = lib.callbacks.EarlyStopping(monitor="val_err", patience=5)
         model.fit(x, y, epochs=2, validation_split=0.25, callbacks=[stop], verbose=0)
         assert bool(stop.monitor_op(1.0, 2.0)) and not bool(stop.monitor_op(2.0, 1.0))
+
+
+# ---------------------------------------------------------------- metric configs
+METRIC_ARGUMENTS = {  # the arguments a metric cannot be made without
+    "MeanIoU": {"num_classes": 3},
+    "OneHotMeanIoU": {"num_classes": 3},
+    "IoU": {"num_classes": 3, "target_class_ids": [0]},
+    "OneHotIoU": {"num_classes": 3, "target_class_ids": [0]},
+    "SensitivityAtSpecificity": {"specificity": 0.5},
+    "SpecificityAtSensitivity": {"sensitivity": 0.5},
+    "PrecisionAtRecall": {"recall": 0.5},
+    "RecallAtPrecision": {"precision": 0.5},
+}
+METRIC_CLASSES = sorted(
+    name
+    for name, cls in vars(minikeras.metrics).items()
+    if isinstance(cls, type) and issubclass(cls, minikeras.metrics.Metric)
+)
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_every_metric_config_is_keras_s(keras, floatx):
+    """Each metric class's get_config(), `dtype` included, made with the same arguments (its
+    default dtype, an explicit float64, a name), under either floatx."""
+    from minikeras.parity.keras_env import floatx as keras_floatx
+
+    with keras_floatx(floatx):
+        for name in METRIC_CLASSES:
+            for extra in ({}, {"dtype": "float64"}, {"name": "renamed"}):
+                args = {**METRIC_ARGUMENTS.get(name, {}), **extra}
+                ours, theirs = getattr(minikeras.metrics, name), getattr(keras.metrics, name)
+                if name == "MeanMetricWrapper":
+                    ours = ours(minikeras.losses.mean_squared_error, **args)
+                    theirs = theirs(keras.losses.mean_squared_error, **args)
+                else:
+                    ours, theirs = ours(**args), theirs(**args)
+                ours_config, theirs_config = ours.get_config(), theirs.get_config()
+                ours_config.pop("name"), theirs_config.pop("name")  # numbered in each library
+                assert ours_config == theirs_config, (name, extra)
+                if extra.get("name"):
+                    assert ours.name == theirs.name == "renamed"
+
+
+def test_a_mean_metric_wrapper_config_comes_back(keras):
+    """MeanMetricWrapper writes its function as Keras does, and each library reads the
+    other's config back to the same function."""
+    ours = minikeras.metrics.MeanMetricWrapper(minikeras.losses.mean_absolute_error, name="m")
+    theirs = keras.metrics.MeanMetricWrapper(keras.losses.mean_absolute_error, name="m")
+    assert ours.get_config() == theirs.get_config()
+    y_true, y_pred = np.array([[0.0, 1.0], [2.0, 0.5]]), np.array([[1.0, 1.0], [0.0, 0.0]])
+    again = minikeras.metrics.MeanMetricWrapper.from_config(theirs.get_config())
+    back = keras.metrics.MeanMetricWrapper.from_config(ours.get_config())
+    np.testing.assert_allclose(float(again(y_true, y_pred)), float(back(y_true, y_pred)), 1e-6)
