@@ -233,10 +233,10 @@ class Functional(Model):
     def predict_on_batch(self, x):
         return self._pack_outputs(as_list(self.call(self._prepare_x(x))), copy=True)
 
-    def _empty_outputs(self, n):
+    def _empty_outputs(self, n, like):
         if len(self.outputs) == 1:
-            return super()._empty_outputs(n)
-        return Arrays([np.empty((n,) + t.shape[1:], dtype=self.dtype) for t in self.outputs])
+            return super()._empty_outputs(n, like)
+        return Arrays([np.empty((n,) + a.shape[1:], dtype=a.dtype) for a in as_list(like)])
 
     # ------------------------------------------------------------------ data at the edge
     def _input_arrays(self, x):

@@ -390,8 +390,11 @@ class Model(Layer):
             if path[i] is not None:  # from the logits of the softmax or sigmoid
                 logits = path[i].logits
                 value, d = spec.loss.value_and_grad_from_logits(ys[i], logits, sample_weight)
-            else:
-                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
+            else:  # in the loss's dtype, as Keras casts y_pred (`outputs.loss_dtype`)
+                pred = np.asarray(preds[i])
+                cast = pred.astype(outputs_module.loss_dtype(spec.loss), copy=False)
+                value, d = spec.loss.value_and_grad(ys[i], cast, sample_weight)
+                d = d.astype(pred.dtype, copy=False)
             self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
             if spec.weight is not None:
                 weight = np.dtype(self.dtype).type(spec.weight)
@@ -752,17 +755,21 @@ class Model(Layer):
             steps=batching.num_batches(len(x), batch_size),
         )
         callback_list.on_predict_begin()
-        out = self._empty_outputs(len(x))
+        out = None
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             callback_list.on_predict_batch_begin(step)
-            out[start:stop] = self.predict_step((x[start:stop],))
+            y = self.predict_step((x[start:stop],))
+            if out is None:
+                out = self._empty_outputs(len(x), like=y)
+            out[start:stop] = y
             callback_list.on_predict_batch_end(step, {"outputs": out[start:stop]})
         callback_list.on_predict_end()
         return out
 
-    def _empty_outputs(self, n):
-        """Where predict writes the outputs for n samples."""
-        return np.empty((n,) + tuple(self.output_shape[1:]), dtype=self.dtype)
+    def _empty_outputs(self, n, like):
+        """Where predict writes the outputs for n samples, in the dtype of the first batch's
+        (a last layer made with dtype="float64" in a float32 model gives float64, as Keras)."""
+        return np.empty((n,) + tuple(like.shape[1:]), dtype=like.dtype)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""

@@ -17,6 +17,7 @@ import numbers
 from collections import Counter
 from dataclasses import dataclass, field
 
+from minikeras import config
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 
@@ -28,6 +29,12 @@ from minikeras import metrics as metrics_module
 LOGITS_ACTIVATIONS = ("softmax", "sigmoid")
 
 
+def loss_dtype(loss):
+    """The dtype a loss computes in: its own, else floatx. Keras's Loss casts y_pred to it,
+    so a float64 output of a float32 model is scored in float32."""
+    return loss.dtype or config.floatx()
+
+
 def logits_layer(chain, loss, training):
     """The layer whose logits a crossentropy starts from, or None: the loss path, decided here.
 
@@ -35,10 +42,16 @@ def logits_layer(chain, loss, training):
     unchanged in this mode (Dropout at inference) are looked through, as the tensor Keras gets
     back is the same object, still carrying `_keras_logits`; in training, Dropout makes a new
     tensor and the loss starts from the clipped probabilities, as in Keras.
+
+    A layer of another dtype than the loss (`Dense(..., dtype="float64")` ending a float32
+    model) loses the logits too: Keras casts its output to the loss's dtype (Loss.__call__),
+    and the cast tensor carries no `_keras_logits`.
     """
     if loss is None or not loss.logits_activation:
         return None
     for layer in chain:
+        if layer.dtype != loss_dtype(loss):
+            return None
         if layer.is_identity(training):
             continue
         return layer if layer.output_activation in LOGITS_ACTIVATIONS else None

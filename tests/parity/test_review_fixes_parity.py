@@ -486,3 +486,57 @@ def test_a_mean_metric_wrapper_config_comes_back(keras):
     again = minikeras.metrics.MeanMetricWrapper.from_config(theirs.get_config())
     back = keras.metrics.MeanMetricWrapper.from_config(ours.get_config())
     np.testing.assert_allclose(float(again(y_true, y_pred)), float(back(y_true, y_pred)), 1e-6)
+
+
+# ------------------------------------------------------------ a float64 layer in a float32 model
+def float64_head(lib, activation):
+    return lib.Sequential(
+        [
+            lib.layers.Input(shape=(4,)),
+            lib.layers.Dense(5, activation="tanh"),
+            lib.layers.Dense(3, activation=activation, dtype="float64"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "activation, loss",
+    [
+        ("softmax", "categorical_crossentropy"),
+        ("linear", "mse"),
+        ("sigmoid", "binary_crossentropy"),
+    ],
+)
+def test_a_float64_last_layer_in_a_float32_model(keras, activation, loss):
+    """Its weights, `predict` and a call are float64 in both libraries; the loss is taken in
+    the loss's float32 from the float64 output (Keras casts it, so a saturated softmax's loss
+    comes from its clipped probabilities, not its logits: 9.8 here where the logits give 51,
+    and a saturated sigmoid's is clipped at float32's 1 − 1e-7). float32 layers on both
+    sides: 1e-5 relative (float32 rounding over a few steps)."""
+    rng = np.random.default_rng(1)
+    weights = [
+        rng.normal(size=(4, 5)).astype("float32"),
+        np.zeros(5, "float32"),
+        (1 if activation == "linear" else 30) * rng.normal(size=(5, 3)),  # saturated
+        np.zeros(3),
+    ]
+    x = rng.normal(size=(12, 4)).astype("float32")
+    y = np.eye(3)[rng.integers(3, size=12)]
+    ours, theirs = float64_head(minikeras, activation), float64_head(keras, activation)
+    for model in (ours, theirs):
+        model.set_weights(weights)
+        assert [w.dtype for w in model.get_weights()] == ["float32"] * 2 + ["float64"] * 2
+        model.compile(optimizer="sgd", loss=loss)
+    ours_out, theirs_out = ours.predict(x, verbose=0), theirs.predict(x, verbose=0)
+    assert ours_out.dtype == theirs_out.dtype == np.float64
+    assert np.asarray(ours(x)).dtype == np.float64
+    # the float32 hidden layer's rounding, times weights of size 30: absolute, at the scale
+    scale = np.abs(theirs_out).max()
+    np.testing.assert_allclose(ours_out, theirs_out, rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_allclose(
+        ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5
+    )
+    ours_history, theirs_history = fit_both(ours, theirs, x, y, epochs=3, batch_size=5)
+    np.testing.assert_allclose(ours_history["loss"], theirs_history["loss"], rtol=1e-5)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
