@@ -540,3 +540,54 @@ def test_a_float64_last_layer_in_a_float32_model(keras, activation, loss):
     np.testing.assert_allclose(ours_history["loss"], theirs_history["loss"], rtol=1e-5)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- mode="auto" on a renamed metric
+@pytest.mark.parametrize(
+    "metric, monitor",
+    [("MeanAbsoluteError", "val_err"), ("AUC", "val_my_auc")],
+    ids=["minimised: MeanAbsoluteError named err", "maximised: AUC named my_auc"],
+)
+def test_callbacks_in_mode_auto_follow_a_renamed_metric(keras64, tmp_path, metric, monitor):
+    """EarlyStopping and ModelCheckpoint(save_best_only) with mode='auto' read the direction
+    from the metric object: the same stopping epoch and the same saved epochs as Keras.
+    A large learning rate makes the monitored value go up and down."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4))
+    noise = rng.normal(size=(40, 1))  # so that AUC stays below 1
+    y = (x[:, :1] + 0.5 * x[:, 1:2] + noise > 0).astype("float64")
+    minikeras.utils.set_random_seed(3)  # the same starting weights at every run
+    ours, theirs = twins(keras64, lambda lib: mlp(lib, outputs=1, activation="sigmoid"))
+    runs = {}
+    for model, lib in ((ours, minikeras), (theirs, keras64)):
+        name = monitor.removeprefix("val_")
+        model.compile(
+            optimizer=lib.optimizers.SGD(3.0),
+            loss="binary_crossentropy",
+            metrics=[getattr(lib.metrics, metric)(name=name)],
+        )
+        folder = tmp_path / lib.__name__
+        folder.mkdir()
+        stop = lib.callbacks.EarlyStopping(monitor=monitor, patience=2)
+        save = lib.callbacks.ModelCheckpoint(
+            str(folder / "e{epoch}.weights.h5"),
+            monitor=monitor,
+            save_best_only=True,
+            save_weights_only=True,
+        )
+        history = model.fit(
+            x,
+            y,
+            epochs=12,
+            batch_size=8,
+            shuffle=False,
+            validation_split=0.25,
+            verbose=0,
+            callbacks=[stop, save],
+        ).history
+        saved = sorted(int(p.name[1:].split(".")[0]) for p in folder.iterdir())
+        runs[lib] = (stop.stopped_epoch, len(history["loss"]), saved, history[monitor])
+    assert runs[minikeras][:3] == runs[keras64][:3]
+    np.testing.assert_allclose(runs[minikeras][3], runs[keras64][3], rtol=RTOL)
+    assert len(runs[minikeras][2]) > 1, runs[minikeras]  # the best value changed more than once
+    assert runs[minikeras][0] > 0  # and training stopped early
