@@ -35,7 +35,7 @@ class Sequential(Model):
         if isinstance(layer, KerasTensor) and isinstance(layer.layer, InputLayer):
             layer = layer.layer
         if not isinstance(layer, Layer):
-            raise TypeError(
+            raise ValueError(  # Keras 3's type (Keras 2 raised TypeError)
                 "Only instances of `keras.Layer` can be added to a Sequential model. "
                 f"Received: {layer} (of type {type(layer)})"
             )
@@ -60,13 +60,16 @@ class Sequential(Model):
             self.build(self._layers[0].batch_shape)
 
     def pop(self, rebuild=True):
-        """Remove the last layer and return it."""
+        """Remove the last layer and return it. A built model is built again on its input
+        shape; an unbuilt one stays unbuilt until its first data, as in Keras."""
         if not self.layers:
-            raise TypeError("There are no layers in the model.")
+            # Keras 3 raises IndexError here (popping its empty list); Keras 2 a TypeError
+            raise IndexError(f"pop from Sequential model '{self.name}', which has no layers.")
+        was_built = self.built
         layer = self._layers.pop()
         self._stack.pop()  # the same layer: an InputLayer is never last when a layer is left
         self.built = False
-        if rebuild and self.layers:
+        if rebuild and self.layers and was_built:
             self.build(self.input_shape)
         return layer
 

@@ -591,3 +591,28 @@ def test_callbacks_in_mode_auto_follow_a_renamed_metric(keras64, tmp_path, metri
     np.testing.assert_allclose(runs[minikeras][3], runs[keras64][3], rtol=RTOL)
     assert len(runs[minikeras][2]) > 1, runs[minikeras]  # the best value changed more than once
     assert runs[minikeras][0] > 0  # and training stopped early
+
+
+# ---------------------------------------------------------------- Sequential.pop and add
+def test_sequential_pop_and_add_as_keras(keras):
+    """On an unbuilt model pop and add leave it unbuilt; the first data builds it; a built
+    model is built again after a pop, its kept layers' weights unchanged; the errors are
+    Keras's types."""
+    x = np.ones((2, 4), "float32")
+    for lib in (minikeras, keras):
+        layers = lib.layers
+        model = lib.Sequential([layers.Dense(5, name="a"), layers.Dense(3, name="b")])
+        assert model.pop().name == "b" and not model.built
+        model.add(layers.Dense(2, name="c"))
+        assert [layer.name for layer in model.layers] == ["a", "c"] and not model.built
+        assert model.predict(x, verbose=0).shape == (2, 2)
+        kernel = np.array(model.layers[0].weights[0])
+        assert model.pop().name == "c" and model.built
+        np.testing.assert_array_equal(model.layers[0].weights[0], kernel)
+        # (a call, not predict: Keras's predict would reuse the function traced before the pop)
+        assert np.asarray(model(x)).shape == (2, 5)
+        assert model.pop().name == "a" and model.layers == []
+        with pytest.raises(IndexError):
+            model.pop()
+        with pytest.raises(ValueError, match="Only instances of `keras.Layer`"):
+            model.add("dense")

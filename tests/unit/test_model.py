@@ -198,13 +198,13 @@ def test_add_and_pop():
     assert model.predict(np.ones((1, 5)), verbose=0).shape == (1, 2)
     model.pop()
     model.pop()
-    with pytest.raises(TypeError, match="no layers"):
+    with pytest.raises(IndexError, match="no layers"):  # Keras 3's type
         model.pop()
 
 
 def test_add_rejects_non_layers_and_duplicate_names():
     model = Sequential()
-    with pytest.raises(TypeError, match="Only instances of `keras.Layer`"):
+    with pytest.raises(ValueError, match="Only instances of `keras.Layer`"):  # as Keras 3
         model.add("dense")
     model.add(Dense(2, name="same"))
     with pytest.raises(ValueError, match="unique names"):
