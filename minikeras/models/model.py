@@ -573,7 +573,8 @@ class Model(Layer):
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(
-                    f"`validation_split` must be in (0, 1). Received: {validation_split}"
+                    f"`validation_split` must be in [0, 1) (0: no validation). Received: "
+                    f"{validation_split}"
                 )
             x_arr = self._sliceable(x, "x")
             y_arr = self._sliceable(y, "y")

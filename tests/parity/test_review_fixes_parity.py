@@ -1,6 +1,9 @@
 """Behaviours found to differ from Keras in a side-by-side review, now the same: each test runs
-the same code on Keras and on minikeras (float64, so that rounding does not hide a difference;
-1e-10 relative is the float64 bound of the parity suite)."""
+the same code on Keras and on minikeras. Numbers compare in float64 (so that rounding does not
+hide a difference; 1e-10 relative is the float64 bound of the parity suite), except where a
+test says why not; printed text compares character for character."""
+
+import re
 
 import numpy as np
 import pytest
@@ -616,3 +619,41 @@ def test_sequential_pop_and_add_as_keras(keras):
             model.pop()
         with pytest.raises(ValueError, match="Only instances of `keras.Layer`"):
             model.add("dense")
+
+
+# ---------------------------------------------------------------- where minikeras is stricter
+STRICTER = {
+    "epochs=0": ({"epochs": 0}, "epochs=0"),
+    "batch_size=0": ({"batch_size": 0}, "batch_size=0"),
+    "verbose=3": ({"verbose": 3}, "verbose=3"),
+    "validation_split=-0.1": ({"validation_split": -0.1}, "-0.1"),
+    "empty x": ({"x": np.zeros((0, 4)), "y": np.zeros((0, 3))}, "empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STRICTER))
+def test_where_minikeras_is_stricter_it_refuses_before_any_change(keras, case):
+    """The cases docs/training-loop.md lists: Keras goes on (trains, or returns an empty
+    History); minikeras raises a ValueError naming the value, leaving the weights, the
+    optimizer's step count and the History untouched."""
+    kwargs, fragment = STRICTER[case]
+    x, y = data(10)
+    kwargs = {"x": x, "y": y, "verbose": 0, **kwargs}
+    theirs = mlp(keras)
+    theirs.compile(optimizer="sgd", loss="categorical_crossentropy")
+    theirs.fit(**kwargs)  # no error in Keras
+    ours = mlp(minikeras)
+    ours.compile(optimizer="sgd", loss="categorical_crossentropy")
+    before = [w.copy() for w in ours.get_weights()]
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        ours.fit(**kwargs)
+    for a, b in zip(before, ours.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(ours.optimizer.iterations) == 0
+
+
+def test_to_categorical_of_fractional_labels(keras):
+    labels = np.array([0.5, 1.7, 2.0])
+    assert keras.utils.to_categorical(labels, 3).shape == (3, 3)  # Keras truncates
+    with pytest.raises(ValueError, match="integer class ids"):
+        minikeras.utils.to_categorical(labels, 3)
