@@ -128,16 +128,15 @@ class MeanMetricWrapper(Mean):
         """The function found again by name: a registered one of yours (or one in a
         `custom_object_scope`), else minikeras's loss or metric function of that name."""
         config = dict(config)
-        fn = config.pop("fn")
+        fn = config.get("fn")  # subclasses (Accuracy, ...) write none: their own is fixed
         if isinstance(fn, dict):
             fn = fn["config"]
         if isinstance(fn, str):
             from minikeras import losses, metrics
 
-            name = fn
-            fn = object_registration.get_registered_object(
-                name, module_objects={**vars(losses), **vars(metrics)}
+            config["fn"] = object_registration.get_registered_object(
+                fn, module_objects={**vars(losses), **vars(metrics)}
             )
-            if not callable(fn):
-                raise ValueError(f"Could not interpret function identifier: {name}")
-        return cls(fn, **config)
+            if not callable(config["fn"]):
+                raise ValueError(f"Could not interpret function identifier: {fn}")
+        return cls(**config)
