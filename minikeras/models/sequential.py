@@ -235,8 +235,13 @@ class Sequential(Model):
         return self._config_input_layer
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """A new Sequential from `get_config()`'s dict (Keras's or minikeras's)."""
+        if custom_objects:
+            from minikeras.utils import object_registration
+
+            with object_registration.custom_object_scope(custom_objects):
+                return cls.from_config(config)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("dtype") is not None:
             model._dtype = dtype_from_config(config["dtype"])
