@@ -98,6 +98,8 @@ class Layer:
         self._input_shape_arg = input_shape  # (features, ...) without the batch axis
         self.name = name or auto_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        if isinstance(dtype, dict):  # a config's serialized DTypePolicy, as Keras accepts
+            dtype = dtype_from_config(dtype)
         self._dtype = np.dtype(dtype).name if dtype is not None else None
         self.built = False
         # the Variables add_weight made, as Keras keeps them: trainable ones, then the others

@@ -456,9 +456,14 @@ class Functional(Model):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """A new model from `get_config()`'s dict (Keras's or minikeras's): make every layer,
         then replay the calls, each once the tensors it reads exist."""
+        if custom_objects:
+            from minikeras.utils import object_registration
+
+            with object_registration.custom_object_scope(custom_objects):
+                return cls.from_config(config)
         entries = config["layers"]
         created = {entry["name"]: deserialize_layer(entry) for entry in entries}
         pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}

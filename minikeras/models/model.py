@@ -231,12 +231,17 @@ class Model(Layer):
         self.compiled = True
 
     @classmethod
-    def from_config(cls, config):
-        if cls is Model and "input_layers" in config:  # a functional model's config
-            from minikeras.models.functional import Functional
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config; `custom_objects` (name → class) finds your own layers, as
+        Keras's `Model.from_config(config, custom_objects=...)`."""
+        from minikeras.utils import object_registration
 
-            return Functional.from_config(config)
-        return super().from_config(config)
+        with object_registration.custom_object_scope(custom_objects):
+            if cls is Model and "input_layers" in config:  # a functional model's config
+                from minikeras.models.functional import Functional
+
+                return Functional.from_config(config)
+            return super().from_config(config)
 
     def _assert_compiled(self):
         if not self.compiled:
