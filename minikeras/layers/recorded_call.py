@@ -260,7 +260,9 @@ def on_the_tape(layer, x, kwargs, mask=None):
         dx = _flat(dx) if isinstance(x, (list, tuple, dict)) else [dx]
         return dx, list(layer.grads)
 
-    recorded = autodiff.record(inputs, outputs + logits, vjp, weights=layer.trainable_weights)
+    recorded = autodiff.record(
+        inputs, outputs + logits, vjp, weights=layer.trainable_weights, name=f"layer {layer.name}"
+    )
     recorded, behind = recorded[: len(outputs)], recorded[len(outputs) :]
     for i, z in zip(with_logits, behind):
         recorded[i]._keras_logits = z

@@ -366,8 +366,11 @@ class Model(Layer):
         inputs.check_same_length(x=_first_array(x), y=_first_array(y))
         labels = None if isinstance(y, Structure) else y
         w = inputs.sample_weights(sample_weight, class_weight, labels, len(x), self.dtype)
-        if labels is not None and self.output_specs is not None and len(self.output_specs) == 1:
-            self._build_metrics(labels)
+        if y is not None and self.output_specs is not None:  # metrics made as from compile
+            several = len(self.output_specs) > 1
+            per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
+            if len(per_output) == len(self.output_specs):
+                self._build_metrics(Arrays(per_output) if several else per_output[0])
         return x, y, w
 
     def _build_metrics(self, y):
@@ -380,7 +383,7 @@ class Model(Layer):
                 self.output_specs, y_shapes, output_shapes
             )
             if self._metric_entries:
-                self.compile_metrics = CompileMetrics(self._metric_entries)
+                self.compile_metrics = CompileMetrics(self._metric_entries, self.output_keys)
 
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
@@ -440,7 +443,15 @@ class Model(Layer):
             if not self.losses and not self.weight_regularizers:
                 raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         if not autodiff.is_recording():
-            return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
+            preds, ys = self._per_output(y_pred), self._per_output(y)
+            total = self.compute_loss_and_gradients(
+                Arrays(ys) if len(ys) > 1 else ys[0],
+                Arrays(preds) if len(preds) > 1 else preds[0],
+                sample_weight,
+                training,
+            )[0]
+            self._track_output_losses()
+            return total
         preds, ys = self._per_output(y_pred), self._per_output(y)
         starts = [
             spec.loss.logits_of(pred) if spec.loss is not None else None
@@ -467,12 +478,22 @@ class Model(Layer):
             dx = [None if d is None else d * g for d in d_outputs]
             return dx, [r.gradient(w) * g for w, r in regularized]
 
+        self._track_output_losses()
         added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
         total = total - sum(np.asarray(term.value).sum() for term in added)
         (loss,) = autodiff.record(starts, [np.asarray(total)], vjp, weights=penalties)
         for term in added:  # on the tape, so that their gradients reach the weights
             loss = loss + ops.sum(term)
         return loss
+
+    def _track_output_losses(self):
+        """Each output's unweighted loss into its tracker (`<output>_loss`, when several
+        outputs have a loss), as Keras's compiled loss records them each time it computes.
+        Each batch counts once: Keras weighs it by `y_pred.shape[0]` (CompileLoss.call), the
+        static batch size, which is None inside its traced steps (tf.data batches have an
+        unknown size): weight 1."""
+        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
+            tracker.update_state(value)
 
     def _per_output(self, values):
         """Outputs (or labels) given as one array, a list, an Arrays or a dict by output key,
@@ -514,6 +535,7 @@ class Model(Layer):
         """Forward, loss, backward, update; returns the logs (running means) after this batch."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
+        self._track_output_losses()
         self.optimizer.apply(grads, self.trainable_weights)
         self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
@@ -525,6 +547,7 @@ class Model(Layer):
         self.clear_losses()
         y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
+        self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -537,12 +560,9 @@ class Model(Layer):
 
         compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
         `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py).
-        Each output's own loss is a plain mean over batches, every batch counting once: Keras
-        weighs it by `y_pred.shape[0]` (CompileLoss.call), the static batch size, which is None
-        inside its traced steps (tf.data batches have an unknown size): weight 1.
+        Each output's own loss is tracked where the loss is computed (`compute_loss`), as
+        Keras's CompileLoss does.
         """
-        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
-            tracker.update_state(value)
         if self.compile_metrics is not None:
             self.compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
