@@ -287,6 +287,13 @@ class Layer:
         """The backward pass from dz = dL/d(logits), skipping the output activation."""
         raise NotImplementedError(f"Layer '{self.name}' has no output activation with logits")
 
+    def output_logits(self, training):
+        """For each output, the layer whose `logits` stand behind it (this one, when a softmax
+        or sigmoid makes its output), or None. On a GradientTape the output then carries its
+        logits, as Keras's does, and a crossentropy starts from them."""
+        has_logits = self.output_activation in ("softmax", "sigmoid")
+        return [self if has_logits and self.activity_regularizer is None else None]
+
     def is_identity(self, training):
         """True when `call` returns its input unchanged in this mode (Dropout at inference)."""
         return False

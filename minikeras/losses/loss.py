@@ -206,10 +206,24 @@ class Loss:
         return self._reduce(losses, sample_weight, self.loss_mask(y_true, y_pred))
 
     def _on_the_tape(self, y_true, y_pred, sample_weight):
+        """One entry: the loss, and its gradient times the incoming one. An output that carries
+        its softmax's or sigmoid's logits is differentiated from them, as Keras does (its
+        crossentropies look for `_keras_logits`): exact where a probability rounds to 0 or 1."""
         y_true = autodiff.unwrap(y_true)
-        value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
-        (loss,) = autodiff.record([y_pred], [np.asarray(value)], lambda g: ([g[0] * grad], []))
+        start = self.logits_of(y_pred)
+        if start is not None:
+            value, grad = self.value_and_grad_from_logits(y_true, start.value, sample_weight)
+        else:
+            start = y_pred
+            value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
+        (loss,) = autodiff.record([start], [np.asarray(value)], lambda g: ([g[0] * grad], []))
         return loss
+
+    def logits_of(self, y_pred):
+        """The logits Tensor `y_pred` carries when this loss starts from logits, else None."""
+        if not self.logits_activation or not isinstance(y_pred, autodiff.Tensor):
+            return None
+        return y_pred._keras_logits
 
     def value_and_grad(self, y_true, y_pred, sample_weight=None):
         """(reduced loss, dL/dy_pred), the gradient shaped like y_pred. A loss that writes no

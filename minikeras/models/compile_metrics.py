@@ -20,8 +20,9 @@ class CompileMetrics:
 
     name = "compile_metrics"
 
-    def __init__(self, entries):
+    def __init__(self, entries, keys=None):
         self.entries = entries  # [(metric, output index)], named for the logs
+        self.keys = keys  # the outputs' keys, to read labels and outputs given as a dict
 
     @property
     def metrics(self):
@@ -30,7 +31,7 @@ class CompileMetrics:
     def update_state(self, y_true, y_pred, sample_weight=None):
         """compile(metrics=...) are unweighted in Keras: sample weights reach only the loss
         and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/)."""
-        ys, preds = as_list(y_true), as_list(y_pred)
+        ys, preds = self._per_output(y_true), self._per_output(y_pred)
         for metric, i in self.entries:
             if metric.weighted:
                 weights = (
@@ -41,6 +42,15 @@ class CompileMetrics:
                 metric.update_state(ys[i], preds[i], sample_weight=weights)
             else:
                 metric.update_state(ys[i], preds[i])
+
+    def _per_output(self, values):
+        """One array, an Arrays, or (in a train_step of yours) a list or a dict by output key,
+        as a list in the outputs' order."""
+        if isinstance(values, dict):
+            return [values.get(key) for key in self.keys]
+        if isinstance(values, (list, tuple)) and self.keys is not None and len(self.keys) > 1:
+            return list(values)
+        return as_list(values)
 
     def result(self):
         return {metric.name: metric.result() for metric, _ in self.entries}

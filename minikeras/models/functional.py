@@ -336,6 +336,8 @@ class Functional(Model):
         return arrays[0] if len(arrays) == 1 else Arrays(arrays)
 
     def prepare_data(self, x, y, sample_weight=None, class_weight=None):
+        if self.own_steps():
+            return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:

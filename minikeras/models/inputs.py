@@ -51,6 +51,19 @@ def to_array(data, dtype, name):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+def map_arrays(structure, dtype, name):
+    """Each array of a list, tuple or dict of them made an array by `to_array` (None stays)."""
+    if isinstance(structure, dict):
+        return {
+            key: map_arrays(value, dtype, f"{name}['{key}']") for key, value in structure.items()
+        }
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(
+            map_arrays(value, dtype, f"{name}[{i}]") for i, value in enumerate(structure)
+        )
+    return None if structure is None else to_array(structure, dtype, name)
+
+
 def check_same_length(**arrays):
     """Keras's 'Data cardinality is ambiguous' error, with every size named."""
     for name, a in arrays.items():

@@ -31,7 +31,7 @@ from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.models import outputs as outputs_module
-from minikeras.models.arrays import Arrays, as_list
+from minikeras.models.arrays import Arrays, Structure, as_list
 from minikeras.models.compile_metrics import CompileMetrics
 from minikeras.utils import batching, rng
 
@@ -97,6 +97,14 @@ class Model(Layer):
         """The layers that lead to output `index`, the last one first, as far as each feeds
         only the next (where the crossentropy may start from a softmax's logits)."""
         return []
+
+    def output_logits(self, training):
+        """For each output, the layer whose softmax or sigmoid makes it (its logits stand
+        behind the output on a GradientTape), or None."""
+        return [
+            outputs_module.activation_layer(self.logits_chain(i), training)
+            for i in range(len(self.output_keys))
+        ]
 
     def build(self, input_shape):
         """A subclass of Model builds by running its call once on zeros of `input_shape`
@@ -337,14 +345,7 @@ class Model(Layer):
         """The checks and conversions fit, evaluate and train_on_batch make at their edge:
         contiguous arrays in the model's dtype, labels fit for the loss, one weight per sample."""
         if self.own_steps():
-            if not self.compiled:
-                raise ValueError("You must call `compile()` before using the model.")
-            x = self._prepare_x(x)
-            y = None if y is None else inputs.to_array(y, self.dtype, "y")
-            w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
-            if y is not None and self.output_specs is not None:
-                self._build_metrics(y)
-            return x, y, w
+            return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -354,6 +355,35 @@ class Model(Layer):
         y = self._prepare_y(y_array, len(x))
         w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
         self._build_metrics(y)
+        return x, y, w
+
+    def prepare_own_step_data(self, x, y, sample_weight=None, class_weight=None):
+        """`prepare_data` for a model whose class writes its own train_step or test_step: the
+        step decides what a loss and labels are (compile may have no loss, y may be absent),
+        so x and y are only made arrays, keeping the structure given (a list or dict of
+        arrays reaches the step as a list or dict), as Keras hands the data to the step."""
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+        if type(self).call is Layer.call:  # a GAN: its step calls the models it holds
+            checked = inputs.to_array(x, self.dtype, "x")
+        else:
+            checked = self._prepare_x(x)  # builds the model and checks the inputs' shapes
+        if isinstance(x, (list, tuple, dict)):
+            x = Structure(inputs.map_arrays(x, self.dtype, "x"))
+        else:
+            x = checked
+        if isinstance(y, (list, tuple, dict)):
+            y = Structure(inputs.map_arrays(y, self.dtype, "y"))
+        elif y is not None:
+            y = inputs.to_array(y, self.dtype, "y")
+        inputs.check_same_length(x=_first_array(x), y=_first_array(y))
+        labels = None if isinstance(y, Structure) else y
+        w = inputs.sample_weights(sample_weight, class_weight, labels, len(x), self.dtype)
+        if y is not None and self.output_specs is not None:  # metrics made as from compile
+            several = len(self.output_specs) > 1
+            per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
+            if len(per_output) == len(self.output_specs):
+                self._build_metrics(Arrays(per_output) if several else per_output[0])
         return x, y, w
 
     def _build_metrics(self, y):
@@ -366,7 +396,7 @@ class Model(Layer):
                 self.output_specs, y_shapes, output_shapes
             )
             if self._metric_entries:
-                self.compile_metrics = CompileMetrics(self._metric_entries)
+                self.compile_metrics = CompileMetrics(self._metric_entries, self.output_keys)
 
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
@@ -377,10 +407,12 @@ class Model(Layer):
             for i, spec in enumerate(self.output_specs)
         ]
 
-    def compute_loss_and_gradients(self, y, y_pred, sample_weight=None, training=True, path=None):
+    def compute_loss_and_gradients(
+        self, y, y_pred, sample_weight=None, training=True, path=None, logits=None
+    ):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
         gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
-        `path`, given)."""
+        `path`, given; or `logits`, the logits arrays themselves, where not None)."""
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
@@ -392,9 +424,11 @@ class Model(Layer):
             if spec.loss is None:
                 d_outputs.append(None)
                 continue
-            if path[i] is not None:  # from the logits of the softmax or sigmoid
-                logits = path[i].logits
-                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits, sample_weight)
+            if logits is not None and logits[i] is not None:  # given (an output's Tensor's)
+                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits[i], sample_weight)
+            elif path[i] is not None:  # from the logits of the softmax or sigmoid
+                z = path[i].logits
+                value, d = spec.loss.value_and_grad_from_logits(ys[i], z, sample_weight)
             else:
                 value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
             self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
@@ -410,21 +444,44 @@ class Model(Layer):
         return total, d_outputs
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs plus the
-        weights' penalties), as a number.
+        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs, the
+        weights' penalties and the `add_loss` terms), as a number.
 
         While a GradientTape records (a custom `train_step`), the loss is one entry on it: its
-        gradient with respect to each output is the loss's own, from the probabilities (the
-        outputs the tape holds), and the penalties' gradients reach the weights.
+        gradient with respect to each output is the loss's own, and the penalties' gradients
+        reach the weights. An output that carries its softmax's or sigmoid's logits (a Tensor
+        the model's call made) is differentiated from them by a crossentropy, as Keras does.
         """
+        if self.compiled and all(spec.loss is None for spec in self.output_specs):
+            if not self.losses and not self.weight_regularizers:
+                raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         if not autodiff.is_recording():
-            return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
-        preds = as_list(y_pred)
+            preds, ys = self._per_output(y_pred), self._per_output(y)
+            total = self.compute_loss_and_gradients(
+                Arrays(ys) if len(ys) > 1 else ys[0],
+                Arrays(preds) if len(preds) > 1 else preds[0],
+                sample_weight,
+                training,
+            )[0]
+            self._track_output_losses()
+            return total
+        preds, ys = self._per_output(y_pred), self._per_output(y)
+        starts = [
+            spec.loss.logits_of(pred) if spec.loss is not None else None
+            for spec, pred in zip(self.output_specs, preds)
+        ]
+        logits = [None if z is None else z.value for z in starts]
+        starts = [pred if z is None else z for pred, z in zip(preds, starts)]
         plain = [autodiff.unwrap(p) for p in preds]
-        y = autodiff.unwrap(y)
-        no_logits = [None] * len(self.output_specs)
+        ys = [autodiff.unwrap(one) for one in ys]
+        no_path = [None] * len(self.output_specs)
         total, d_outputs = self.compute_loss_and_gradients(
-            y, plain if len(plain) > 1 else plain[0], sample_weight, training, path=no_logits
+            Arrays(ys) if len(ys) > 1 else ys[0],
+            Arrays(plain) if len(plain) > 1 else plain[0],
+            sample_weight,
+            training,
+            path=no_path,
+            logits=logits,
         )
         regularized = self.weight_regularizers
         penalties = [w for w, _ in regularized]
@@ -434,12 +491,31 @@ class Model(Layer):
             dx = [None if d is None else d * g for d in d_outputs]
             return dx, [r.gradient(w) * g for w, r in regularized]
 
+        self._track_output_losses()
         added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
         total = total - sum(np.asarray(term.value).sum() for term in added)
-        (loss,) = autodiff.record(preds, [np.asarray(total)], vjp, weights=penalties)
+        (loss,) = autodiff.record(starts, [np.asarray(total)], vjp, weights=penalties)
         for term in added:  # on the tape, so that their gradients reach the weights
             loss = loss + ops.sum(term)
         return loss
+
+    def _track_output_losses(self):
+        """Each output's unweighted loss into its tracker (`<output>_loss`, when several
+        outputs have a loss), as Keras's compiled loss records them each time it computes.
+        Each batch counts once: Keras weighs it by `y_pred.shape[0]` (CompileLoss.call), the
+        static batch size, which is None inside its traced steps (tf.data batches have an
+        unknown size): weight 1."""
+        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
+            tracker.update_state(value)
+
+    def _per_output(self, values):
+        """Outputs (or labels) given as one array, a list, an Arrays or a dict by output key,
+        as a list in the outputs' order."""
+        if isinstance(values, dict):
+            return [values.get(key) for key in self.output_keys]
+        if isinstance(values, (list, tuple)) and len(self.output_specs) > 1:
+            return list(values)
+        return as_list(values)
 
     def gradients_with_penalties(self, grads):
         """The weights' gradients plus each regularizer's: dL/dw += d penalty(w)/dw."""
@@ -472,6 +548,7 @@ class Model(Layer):
         """Forward, loss, backward, update; returns the logs (running means) after this batch."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
+        self._track_output_losses()
         self.optimizer.apply(grads, self.trainable_weights)
         self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
@@ -483,6 +560,7 @@ class Model(Layer):
         self.clear_losses()
         y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
+        self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -495,12 +573,9 @@ class Model(Layer):
 
         compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
         `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py).
-        Each output's own loss is a plain mean over batches, every batch counting once: Keras
-        weighs it by `y_pred.shape[0]` (CompileLoss.call), the static batch size, which is None
-        inside its traced steps (tf.data batches have an unknown size): weight 1.
+        Each output's own loss is tracked where the loss is computed (`compute_loss`), as
+        Keras's CompileLoss does.
         """
-        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
-            tracker.update_state(value)
         if self.compile_metrics is not None:
             self.compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
@@ -530,6 +605,15 @@ class Model(Layer):
             results = result if isinstance(result, dict) else {metric.name: result}
             logs.update({name: _as_log(value, as_floatx) for name, value in results.items()})
         return dict(sorted(logs.items()))
+
+    def _metrics_result_or(self, step_logs, logs):
+        """Keras's `_get_metrics_result_or_logs`: the metrics' results when the last step
+        returned exactly their names (a step of yours that returns {"loss": ...} without
+        updating the loss tracker reports the tracker's value, as in Keras), else `logs`."""
+        results = self.get_metrics_result()
+        if isinstance(step_logs, dict) and set(step_logs) == set(results):
+            return results
+        return logs
 
     def reset_metrics(self):
         for metric in self.metrics:
@@ -664,13 +748,15 @@ class Model(Layer):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 rows = order[start:stop] if shuffle else slice(start, stop)
-                logs = self.train_step(_batch(x, y, sample_weight, rows))
-                logs = callbacks_module.pythonify_logs(logs)
+                step_logs = self.train_step(_batch(x, y, sample_weight, rows))
+                logs = callbacks_module.pythonify_logs(step_logs)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)  # as Keras: what the epoch's last train_step returned
+            # as Keras: what the epoch's last train_step returned, or the metrics' results
+            # when it returned their names (`_get_metrics_result_or_logs`)
+            epoch_logs = dict(self._metrics_result_or(step_logs, logs))
             if val is not None and _validate_now(epoch, validation_freq):
                 val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -735,10 +821,12 @@ class Model(Layer):
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            logs = self.test_step(_batch(x, y, sample_weight, slice(start, stop)))
-            logs = callbacks_module.pythonify_logs(logs)
+            step_logs = self.test_step(_batch(x, y, sample_weight, slice(start, stop)))
+            logs = callbacks_module.pythonify_logs(step_logs)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs)
+        if logs:
+            logs = self._metrics_result_or(step_logs, logs)
         callback_list.on_test_end(logs)
         return logs
 
@@ -886,6 +974,11 @@ def _batch(x, y, sample_weight, rows):
     if sample_weight is None:
         return (xb, yb) if yb is not None else (xb,)
     return xb, yb, sample_weight[rows]
+
+
+def _first_array(data):
+    """One array of `data` (a Structure's first), to count its samples."""
+    return data.arrays()[0] if isinstance(data, Structure) else data
 
 
 def _validate_now(epoch, validation_freq):
