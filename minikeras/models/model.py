@@ -71,6 +71,10 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
+        # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
+        # per output, None where there is none: the losses and metrics read them, as Keras's
+        # read the `_keras_mask` its layers attach to the outputs
+        self.output_masks = None
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -416,6 +420,7 @@ class Model(Layer):
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
+        masks = self._masks_of(preds)
         # one weight array for every output, or (several outputs) one each
         weights = sample_weight.arrays if isinstance(sample_weight, Arrays) else None
         for i, spec in enumerate(self.output_specs):
@@ -425,12 +430,16 @@ class Model(Layer):
                 d_outputs.append(None)
                 continue
             if logits is not None and logits[i] is not None:  # given (an output's Tensor's)
-                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits[i], sample_weight)
+                value, d = spec.loss.value_and_grad_from_logits(
+                    ys[i], logits[i], sample_weight, mask=masks[i]
+                )
             elif path[i] is not None:  # from the logits of the softmax or sigmoid
                 z = path[i].logits
-                value, d = spec.loss.value_and_grad_from_logits(ys[i], z, sample_weight)
+                value, d = spec.loss.value_and_grad_from_logits(
+                    ys[i], z, sample_weight, mask=masks[i]
+                )
             else:
-                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
+                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight, mask=masks[i])
             self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
             if spec.weight is not None:
                 weight = np.dtype(self.dtype).type(spec.weight)
@@ -442,6 +451,15 @@ class Model(Layer):
         for term in self.losses:  # add_loss terms of the last call (their gradients: the tape's)
             total = total + np.asarray(autodiff.unwrap(term)).sum()
         return total, d_outputs
+
+    def _masks_of(self, preds):
+        """The last call's output masks, for these outputs: a mask is kept where it fits its
+        output's leading axes (predictions from another call carry no mask, as in Keras)."""
+        masks = self.output_masks or [None] * len(preds)
+        return [
+            m if m is not None and np.shape(p)[: np.ndim(m)] == np.shape(m) else None
+            for m, p in zip(masks, preds)
+        ]
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras's `compute_loss`: the total loss (the weighted losses of the outputs, the
@@ -577,7 +595,8 @@ class Model(Layer):
         Keras's CompileLoss does.
         """
         if self.compile_metrics is not None:
-            self.compile_metrics.update_state(y, y_pred, sample_weight)
+            masks = self._masks_of(as_list(y_pred))
+            self.compile_metrics.update_state(y, y_pred, sample_weight, masks=masks)
         return self.get_metrics_result()
 
     @property
