@@ -118,6 +118,10 @@ class Normalization(Layer):
             return None
         if given is None:  # read from the weight at each use: loading weights needs no refresh
             return getattr(self, weight_name).reshape(self._broadcast_shape)
+        if not isinstance(given, np.ndarray):
+            # Python numbers become float32 tensors in Keras (TensorFlow's convert_to_tensor)
+            # before the cast to the layer's dtype: mean=[0.1] acts as float32's 0.1 in float64
+            given = np.asarray(given, dtype=np.float32)
         value = np.asarray(given, dtype=self.dtype)
         if value.ndim:  # its axes are the last kept ones (Keras lines them up from the end)
             shape = [1] * len(self._broadcast_shape)
