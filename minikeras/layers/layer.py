@@ -209,7 +209,8 @@ class Layer:
         shape = () if shape is None else tuple(shape)
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
-        value = np.ascontiguousarray(initializers.get(initializer)(shape, dtype=dtype), dtype)
+        # np.array, not ascontiguousarray: that one makes a scalar weight (shape ()) 1-D
+        value = np.array(initializers.get(initializer)(shape, dtype=dtype), dtype, order="C")
         if name is None:  # Keras's names: variable, variable_1, ...
             count = len(self._trainable_variables + self._non_trainable_variables)
             name = f"variable_{count}" if count else "variable"
