@@ -128,6 +128,8 @@ class MeanMetricWrapper(Mean):
         """The function found again by name: a registered one of yours (or one in a
         `custom_object_scope`), else minikeras's loss or metric function of that name."""
         config = dict(config)
+        if "fn" not in config:  # a subclass that names its own function (Accuracy, ...)
+            return cls(**config)
         fn = config.pop("fn")
         if isinstance(fn, dict):
             fn = fn["config"]
