@@ -128,15 +128,18 @@ class MeanMetricWrapper(Mean):
         """The function found again by name: a registered one of yours (or one in a
         `custom_object_scope`), else minikeras's loss or metric function of that name."""
         config = dict(config)
-        fn = config.get("fn")  # subclasses (Accuracy, ...) write none: their own is fixed
+        if "fn" not in config:  # a subclass that names its own function (Accuracy, ...)
+            return cls(**config)
+        fn = config.pop("fn")
         if isinstance(fn, dict):
             fn = fn["config"]
         if isinstance(fn, str):
             from minikeras import losses, metrics
 
-            config["fn"] = object_registration.get_registered_object(
-                fn, module_objects={**vars(losses), **vars(metrics)}
+            name = fn
+            fn = object_registration.get_registered_object(
+                name, module_objects={**vars(losses), **vars(metrics)}
             )
-            if not callable(config["fn"]):
-                raise ValueError(f"Could not interpret function identifier: {fn}")
-        return cls(**config)
+            if not callable(fn):
+                raise ValueError(f"Could not interpret function identifier: {name}")
+        return cls(fn, **config)

@@ -49,8 +49,15 @@ def logits_layer(chain, loss, training):
     """
     if loss is None or not loss.logits_activation:
         return None
+    return activation_layer(chain, training, dtype=loss_dtype(loss))
+
+
+def activation_layer(chain, training, dtype=None):
+    """The layer of `chain` (last first) whose softmax or sigmoid makes the output, looking
+    through layers that pass their input on unchanged in this mode; else None (also when a
+    layer on the way computes in another dtype than `dtype`, if given)."""
     for layer in chain:
-        if layer.dtype != loss_dtype(loss):
+        if dtype is not None and layer.dtype != dtype:
             return None
         if layer.is_identity(training):
             continue
