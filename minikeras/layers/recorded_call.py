@@ -231,6 +231,10 @@ def on_the_tape(layer, x, kwargs, mask=None):
         previous = layer.input_gradient_needed
         layer.input_gradient_needed = previous or needs_dx
         y = layer.call(_unwrap(x), **kwargs)
+        from minikeras.models.arrays import Arrays  # (models import this module)
+
+        packed = isinstance(y, Arrays)  # a functional model's several outputs
+        y = y.arrays if packed else y
         logits_layers = layer.output_logits(training)
         states = [(member, member.get_call_state()) for member in members]
         layer.input_gradient_needed = previous
@@ -258,7 +262,9 @@ def on_the_tape(layer, x, kwargs, mask=None):
         finally:
             layer.input_gradient_needed = previous
         dx = _flat(dx) if isinstance(x, (list, tuple, dict)) else [dx]
-        return dx, list(layer.grads)
+        # copies: a layer writes its gradients into scratch arrays that its next backward
+        # (a persistent tape asked again) would overwrite
+        return [None if d is None else np.array(d) for d in dx], [np.array(g) for g in layer.grads]
 
     recorded = autodiff.record(
         inputs, outputs + logits, vjp, weights=layer.trainable_weights, name=f"layer {layer.name}"
@@ -266,6 +272,8 @@ def on_the_tape(layer, x, kwargs, mask=None):
     recorded, behind = recorded[: len(outputs)], recorded[len(outputs) :]
     for i, z in zip(with_logits, behind):
         recorded[i]._keras_logits = z
+    if packed:  # in the structure the model's outputs were given in (a list, a dict)
+        return layer._pack_outputs(recorded)
     return _regroup(y, recorded) if isinstance(y, (list, tuple, dict)) else recorded[0]
 
 
