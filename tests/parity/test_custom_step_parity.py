@@ -196,7 +196,8 @@ def saturated_model(lib, tape_class, activation):
 
 
 @pytest.mark.parametrize(
-    "activation, loss", [("softmax", "categorical_crossentropy"), ("sigmoid", "binary_crossentropy")]
+    "activation, loss",
+    [("softmax", "categorical_crossentropy"), ("sigmoid", "binary_crossentropy")],
 )
 def test_compute_loss_on_a_saturated_softmax_starts_from_its_logits(float64, tf, activation, loss):
     """Probabilities that round to 0 or 1: Keras's output tensor carries the softmax's logits
@@ -270,51 +271,55 @@ def test_several_outputs_loss_weights_and_add_loss_under_the_tape(float64, tf):
     assert_same_weights(*models)
 
 
+def add_loss_model(lib, lib_ops):
+    """The model of keras.io's "writing a training loop from scratch" with its add_loss
+    layer (an activity penalty)."""
+
+    class ActivityRegularizationLayer(lib.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(1e-2 * lib_ops.sum(inputs))
+            return inputs
+
+    inputs = lib.Input(shape=(6,), name="digits")
+    h = lib.layers.Dense(8, activation="relu")(inputs)
+    h = ActivityRegularizationLayer()(h)
+    outputs = lib.layers.Dense(4, name="predictions")(h)
+    return lib.Model(inputs=inputs, outputs=outputs)
+
+
+def custom_loop(lib, tape_class, model, x, labels):
+    """The guide's loop: logits, a loss function from logits, `loss_value +=
+    sum(model.losses)`, a metric updated by hand, an optimizer of its own."""
+    optimizer = lib.optimizers.Adam(learning_rate=1e-2)
+    loss_fn = lib.losses.SparseCategoricalCrossentropy(from_logits=True)
+    accuracy = lib.metrics.SparseCategoricalAccuracy()
+    losses = []
+    for start in range(0, len(x), 8):
+        xb, yb = x[start : start + 8], labels[start : start + 8]
+        with tape_class() as tape:
+            logits = model(xb, training=True)
+            loss_value = loss_fn(yb, logits)
+            loss_value += sum(model.losses)
+        grads = tape.gradient(loss_value, model.trainable_weights)
+        optimizer.apply(grads, model.trainable_weights)
+        accuracy.update_state(yb, logits)
+        losses.append(float(loss_value))
+    return losses, float(accuracy.result())
+
+
 def test_the_custom_loop_guide_with_add_loss(float64, tf):
-    """keras.io's "writing a training loop from scratch": logits, a loss function from
-    logits, `loss_value += sum(model.losses)`, a metric updated by hand, its own optimizer."""
     rng = np.random.default_rng(7)
     x, labels = rng.normal(size=(32, 6)), rng.integers(4, size=32)
-    runs, initial = [], None
-    for lib, tape_class, lib_ops in libraries(float64, tf):
-
-        class ActivityRegularizationLayer(lib.layers.Layer):
-            def call(self, inputs):
-                self.add_loss(1e-2 * lib_ops.sum(inputs))
-                return inputs
-
-        inputs = lib.Input(shape=(6,), name="digits")
-        h = lib.layers.Dense(8, activation="relu")(inputs)
-        h = ActivityRegularizationLayer()(h)
-        outputs = lib.layers.Dense(4, name="predictions")(h)
-        model = lib.Model(inputs=inputs, outputs=outputs)
-        if initial is None:
-            initial = model.get_weights()
-        model.set_weights(initial)
-        optimizer = lib.optimizers.Adam(learning_rate=1e-2)
-        loss_fn = lib.losses.SparseCategoricalCrossentropy(from_logits=True)
-        accuracy = lib.metrics.SparseCategoricalAccuracy()
-        losses = []
-        for start in range(0, 32, 8):
-            xb, yb = x[start : start + 8], labels[start : start + 8]
-            with tape_class() as tape:
-                logits = model(xb, training=True)
-                loss_value = loss_fn(yb, logits)
-                loss_value += sum(model.losses)
-            grads = tape.gradient(loss_value, model.trainable_weights)
-            optimizer.apply(grads, model.trainable_weights)
-            accuracy.update_state(yb, logits)
-            losses.append(float(loss_value))
-        runs.append((model, losses, float(accuracy.result())))
-    (ours, our_losses, our_accuracy), (theirs, their_losses, their_accuracy) = runs
+    ours, theirs = add_loss_model(minikeras, ops), add_loss_model(float64, float64.ops)
+    theirs.set_weights(ours.get_weights())
+    our_losses, our_accuracy = custom_loop(minikeras, minikeras.GradientTape, ours, x, labels)
+    their_losses, their_accuracy = custom_loop(float64, tf.GradientTape, theirs, x, labels)
     np.testing.assert_allclose(our_losses, their_losses, rtol=RTOL)
     assert our_accuracy == their_accuracy
     assert_same_weights(ours, theirs)
 
 
-def test_tape_gradient_keeps_the_structure_of_its_sources_and_none_where_unconnected(
-    float64, tf
-):
+def test_tape_gradient_keeps_the_structure_of_its_sources_and_none_where_unconnected(float64, tf):
     """A dict of sources, a persistent tape asked twice, and a weight the loss does not use."""
     x = np.random.default_rng(1).normal(size=(4, 3))
     results = []
