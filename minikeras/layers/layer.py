@@ -358,6 +358,7 @@ class Layer:
         with recorded_call.training_context(training):  # sublayers called without `training`
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
+            self._call_tape = None  # no earlier call's record outlives this call
             return self.call(x, **kwargs)
 
     def _penalize_activity(self, y):

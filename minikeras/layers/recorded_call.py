@@ -161,9 +161,29 @@ def record_call(layer, x, kwargs):
     return _unwrap(outputs)
 
 
-def replay(layer, dy):
+class LogitsOf:
+    """The logits a recorded output carries (`Tensor._keras_logits`), where a loss starts:
+    `logits` the array, `tensor` where the replay starts (see `replay`'s `starts`)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    @property
+    def logits(self):
+        return self.tensor.value
+
+
+def recorded_outputs(layer):
+    """The outputs of the layer's last recorded call, flat (Tensors), or [] if none."""
+    recorded = layer._call_tape
+    return [] if recorded is None else _flat(recorded.outputs)
+
+
+def replay(layer, dy, starts=None):
     """The backward of a recorded call: dL/dx from dL/dy, and `layer.grads` (dL/dw for each
-    of `layer.trainable_weights`, zeros for a weight the output does not depend on)."""
+    of `layer.trainable_weights`, zeros for a weight the output does not depend on).
+    `starts`: per output, None, or the Tensor whose gradient `dy` is instead of the output's
+    (its logits, when the loss was differentiated from them)."""
     recorded = layer._call_tape
     if recorded is None:
         raise NotImplementedError(
@@ -187,6 +207,8 @@ def replay(layer, dy):
             )
     weights = layer.trainable_weights
     inputs = _flat(recorded.inputs)
+    if starts is not None:
+        outputs = [out if z is None else z for out, z in zip(outputs, starts)]
     traced = [(out, d) for out, d in zip(outputs, seeds) if isinstance(out, Tensor)]
     traced += [(loss, np.ones_like(loss.value)) for loss in recorded.losses]  # d(Σ terms) = 1
     if not traced:  # the output does not depend on anything recorded

@@ -115,8 +115,12 @@ class Model(Layer):
         self.built = True
 
     def backward(self, dy, from_logits=None):
-        """A subclass of Model: the tape's replay of its recorded call (`Layer.backward`)."""
-        return Layer.backward(self, dy)
+        """A subclass of Model: the tape's replay of its recorded call (`Layer.backward`);
+        where `from_logits` names an output's logits (`logits_path`), the replay starts there."""
+        starts = None
+        if isinstance(from_logits, list) and any(p is not None for p in from_logits):
+            starts = [None if p is None else p.tensor for p in from_logits]
+        return recorded_call.replay(self, dy, starts)
 
     backward.replays_the_tape = True
 
@@ -388,18 +392,29 @@ class Model(Layer):
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
         """For each output: the layer whose logits its loss starts from, or None (the loss
-        starts from the output itself). Keras's rule, decided here and only here."""
+        starts from the output itself). Keras's rule, decided here and only here.
+
+        A subclass of Model: the output of its recorded call carries its softmax's or
+        sigmoid's logits (as Keras's tensor does), and a crossentropy starts from them."""
+        if not self.has_own_backward:
+            outputs = recorded_call.recorded_outputs(self)
+            return [
+                None
+                if spec.loss is None or i >= len(outputs) or spec.loss.logits_of(outputs[i]) is None
+                else recorded_call.LogitsOf(spec.loss.logits_of(outputs[i]))
+                for i, spec in enumerate(self.output_specs)
+            ]
         return [
             outputs_module.logits_layer(self.logits_chain(i), spec.loss, training)
             for i, spec in enumerate(self.output_specs)
         ]
 
     def compute_loss_and_gradients(
-        self, y, y_pred, sample_weight=None, training=True, path=None, logits=None
+        self, y, y_pred, sample_weight=None, training=True, path=None, output_logits=None
     ):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
         gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
-        `path`, given; or `logits`, the logits arrays themselves, where not None)."""
+        `path`, given; or `output_logits`, the logits arrays themselves, where not None)."""
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
@@ -411,11 +426,12 @@ class Model(Layer):
             if spec.loss is None:
                 d_outputs.append(None)
                 continue
-            if logits is not None and logits[i] is not None:  # given (an output's Tensor's)
-                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits[i], sample_weight)
-            elif path[i] is not None:  # from the logits of the softmax or sigmoid
-                z = path[i].logits
+            if output_logits is not None and output_logits[i] is not None:  # a Tensor's
+                z = output_logits[i]
                 value, d = spec.loss.value_and_grad_from_logits(ys[i], z, sample_weight)
+            elif path[i] is not None:  # from the logits of the softmax or sigmoid
+                logits = path[i].logits
+                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits, sample_weight)
             else:
                 value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
             self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
@@ -468,7 +484,7 @@ class Model(Layer):
             sample_weight,
             training,
             path=no_path,
-            logits=logits,
+            output_logits=logits,
         )
         regularized = self.weight_regularizers
         penalties = [w for w, _ in regularized]
@@ -545,7 +561,11 @@ class Model(Layer):
         """Forward and loss only."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.clear_losses()
-        y_pred = self.forward(x, training=False)
+        if self.has_own_backward:
+            y_pred = self.forward(x, training=False)
+        else:  # a subclass: its call recorded, so that the loss may start from its logits
+            with recorded_call.backward_follows():
+                y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
         self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))

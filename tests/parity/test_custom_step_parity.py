@@ -465,3 +465,32 @@ def test_the_gan_of_the_guide_trains_as_in_keras(float64, tf):
     assert_same_history(ours.history_.history, theirs.history_.history)
     assert_same_weights(ours.discriminator, theirs.discriminator)
     assert_same_weights(ours.generator, theirs.generator)
+
+
+def test_fit_and_evaluate_of_a_subclassed_model_start_from_its_softmax_logits(float64):
+    """Keras's output tensor carries the logits through a subclass's call too: a saturated
+    softmax gives the exact crossentropy (60 here), not the clipped 16.1, and still trains."""
+
+    def build(lib):
+        class Classifier(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.dense = lib.layers.Dense(2, activation="softmax")
+
+            def call(self, x):
+                return self.dense(x)
+
+        model = Classifier()
+        model(np.zeros((1, 2)))
+        model.set_weights([np.eye(2), np.zeros(2)])
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+        return model
+
+    x, y = np.array([[30.0, -30.0], [1.0, 2.0]]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    ours, theirs = build(minikeras), build(float64)
+    results = [m.evaluate(x, y, verbose=0) for m in (ours, theirs)]
+    assert results[0] > 30
+    np.testing.assert_allclose(results[0], results[1], rtol=RTOL)
+    histories = [m.fit(x, y, epochs=2, verbose=0).history for m in (ours, theirs)]
+    assert_same_history(*histories)
+    assert_same_weights(ours, theirs)
