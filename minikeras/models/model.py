@@ -867,18 +867,20 @@ class Model(Layer):
         """One training step on one batch; metrics restart at each call, as in Keras."""
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
-        return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
+        logs = self.train_step(_batch(x, y, w, slice(None)))  # as fit hands a batch to a step
+        return self._format_batch_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         x, y, w = self.prepare_data(x, y, sample_weight)
         self.reset_metrics()
-        return self._format_batch_logs(self.test_step((x, y, w)), return_dict)
+        logs = self.test_step(_batch(x, y, w, slice(None)))
+        return self._format_batch_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
         return self.predict_step((self._prepare_x(x),)).copy()
 
     def _format_batch_logs(self, logs, return_dict):
-        logs = {k: float(v) for k, v in logs.items()}
+        logs = {k: float(v) for k, v in callbacks_module.pythonify_logs(logs).items()}
         if return_dict:
             return logs
         return self._logs_as_list(logs)

@@ -128,3 +128,34 @@ def test_check_gradients_and_trace_on_a_subclassed_model_with_an_ops_layer():
     )
     dw = record.value("matmul: dL/d(linear/variable)")
     assert dw.shape == (3, 4)
+
+
+def test_a_step_of_yours_receives_several_inputs_and_labels_as_given():
+    """A list of inputs and a dict of labels reach the step as a list and a dict, batch by
+    batch in fit and whole in train_on_batch (Keras hands the data to the step as given)."""
+    seen = []
+
+    class TwoInputs(minikeras.Model):
+        def train_step(self, data):
+            x, y = data
+            seen.append((type(x), len(x), type(y), sorted(y)))
+            with GradientTape() as tape:
+                loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply(grads, self.trainable_weights)
+            return {"loss": loss}
+
+    a, b = minikeras.Input(shape=(2,), name="a"), minikeras.Input(shape=(3,), name="b")
+    merged = layers.Concatenate()([a, b])
+    outputs = {"p": layers.Dense(2, name="p")(merged), "q": layers.Dense(1, name="q")(merged)}
+    model = TwoInputs([a, b], outputs)
+    model.compile(optimizer="sgd", loss={"p": "mse", "q": "mse"})
+    x = [np.ones((5, 2)), np.ones((5, 3))]
+    y = {"p": np.zeros((5, 2)), "q": np.zeros((5, 1))}
+    history = model.fit(x, y, batch_size=4, verbose=0).history
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert seen == [(list, 2, dict, ["p", "q"])] * 3
+    assert set(history) == set(logs) == {"loss"}  # what the step returned
+    # compute_loss tracked each output's loss, as Keras's compiled loss does
+    assert [m.name for m in model.metrics] == ["loss", "p_loss", "q_loss"]
+    assert model.metrics[1].result() > 0
