@@ -69,6 +69,11 @@ def global_seed_generator():
     return _GLOBAL[0]
 
 
+def forget_global():
+    """Drop the global SeedGenerator (`set_random_seed` does, as Keras's)."""
+    _GLOBAL.clear()
+
+
 def make_default_seed():
     """A random initial seed, from Python's `random` (which `set_random_seed` seeds)."""
     return python_random.randint(1, int(1e9))

@@ -5,7 +5,7 @@ seed_generator_test.py): shapes, dtypes, ranges, determinism given a seed, the e
 import numpy as np
 import pytest
 
-from minikeras import GradientTape, config, ops, random
+from minikeras import GradientTape, config, ops, random, utils
 from minikeras.random import seed_generator
 
 
@@ -108,3 +108,10 @@ def test_shuffle_permutes_along_one_axis():
     np.testing.assert_array_equal(np.sort(y, axis=0), x)  # rows moved whole
     y = random.shuffle(x, axis=1, seed=0)
     np.testing.assert_array_equal(np.sort(y, axis=1), x)
+
+
+def test_set_random_seed_makes_unseeded_draws_repeat():
+    utils.set_random_seed(3)
+    first = random.normal((4,))
+    utils.set_random_seed(3)
+    np.testing.assert_array_equal(random.normal((4,)), first)
