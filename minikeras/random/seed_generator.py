@@ -39,6 +39,7 @@ class SeedGenerator:
             np.array([seed, 0], dtype=SEED_DTYPE),
             trainable=False,
             name="seed_generator_state",
+            path=f"{self.name}/seed_generator_state",
         )
 
     def next(self, ordered=True):

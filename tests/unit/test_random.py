@@ -115,3 +115,25 @@ def test_set_random_seed_makes_unseeded_draws_repeat():
     first = random.normal((4,))
     utils.set_random_seed(3)
     np.testing.assert_array_equal(random.normal((4,)), first)
+
+
+def test_a_layer_lists_its_seed_generator_state_among_its_variables_not_its_weights():
+    from minikeras import layers
+
+    class Noisy(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.seed_generator = random.SeedGenerator(1337, name="noise_seed")
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x) + random.normal((1, 2), seed=self.seed_generator)
+
+    layer = Noisy()
+    layer(np.zeros((1, 3)))
+    assert [v.path for v in layer.variables] == [
+        "noise_seed/seed_generator_state",
+        "dense/kernel",
+        "dense/bias",
+    ][:1] + [w.path for w in layer.weights]
+    assert len(layer.weights) == len(layer.get_weights()) == 2
