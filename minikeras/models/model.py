@@ -398,12 +398,11 @@ class Model(Layer):
         sigmoid's logits (as Keras's tensor does), and a crossentropy starts from them."""
         if not self.has_own_backward:
             outputs = recorded_call.recorded_outputs(self)
-            return [
-                None
-                if spec.loss is None or i >= len(outputs) or spec.loss.logits_of(outputs[i]) is None
-                else recorded_call.LogitsOf(spec.loss.logits_of(outputs[i]))
-                for i, spec in enumerate(self.output_specs)
-            ]
+            path = []
+            for spec, output in zip(self.output_specs, outputs + [None] * len(self.output_specs)):
+                z = None if spec.loss is None else spec.loss.logits_of(output)
+                path.append(None if z is None else recorded_call.LogitsOf(z))
+            return path
         return [
             outputs_module.logits_layer(self.logits_chain(i), spec.loss, training)
             for i, spec in enumerate(self.output_specs)
