@@ -12,6 +12,8 @@ then metrics of your own kept in the model's attributes, as Keras lists them; a 
     return {m.name: m.result() for m in self.metrics}     # this one's result is a dict
 """
 
+from minikeras.losses.loss import apply_mask
+from minikeras.metrics.reduction_metrics import MeanMetricWrapper
 from minikeras.models.arrays import Arrays, as_list
 
 
@@ -28,20 +30,28 @@ class CompileMetrics:
     def metrics(self):
         return [metric for metric, _ in self.entries]
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None, masks=None):
         """compile(metrics=...) are unweighted in Keras: sample weights reach only the loss
-        and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/)."""
+        and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/).
+
+        masks: each output's mask or None. Keras's metrics made of a function (accuracy, mae,
+        ...: MeanMetricWrapper) weigh a masked timestep 0; the others do not read masks."""
         ys, preds = self._per_output(y_true), self._per_output(y_pred)
+        masks = masks or [None] * len(preds)
         for metric, i in self.entries:
+            weights = None
             if metric.weighted:
                 weights = (
                     sample_weight.arrays[i]
                     if isinstance(sample_weight, Arrays)
                     else (sample_weight)
                 )
-                metric.update_state(ys[i], preds[i], sample_weight=weights)
-            else:
+            if masks[i] is not None and isinstance(metric, MeanMetricWrapper):
+                weights = apply_mask(weights, masks[i], metric.dtype)
+            if weights is None:
                 metric.update_state(ys[i], preds[i])
+            else:
+                metric.update_state(ys[i], preds[i], sample_weight=weights)
 
     def _per_output(self, values):
         """One array, an Arrays, or (in a train_step of yours) a list or a dict by output key,

@@ -80,17 +80,19 @@ def check_same_length(**arrays):
 
 
 def sample_weights(sample_weight, class_weight, y, n, dtype):
-    """One weight per sample, from `sample_weight` or `class_weight` {class: weight}; or None."""
+    """One weight per sample, from `sample_weight` or `class_weight` {class: weight}; or None.
+    A 2-D `sample_weight` (samples, timesteps) weighs each timestep of a sequence output, as
+    Keras takes it (a masked output's loss needs it: see `Model.output_masks`)."""
     if sample_weight is not None and class_weight is not None:
         raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
     if sample_weight is not None:
         w = to_array(sample_weight, dtype, "sample_weight")
         if w.ndim == 2 and w.shape[1] == 1:
             w = w[:, 0]
-        if w.ndim != 1 or w.shape[0] != n:
+        if w.ndim not in (1, 2) or w.shape[0] != n:
             raise ValueError(
-                f"`sample_weight` must have shape ({n},), one weight per sample; "
-                f"received shape {w.shape}."
+                f"`sample_weight` must have shape ({n},), one weight per sample, or ({n}, "
+                f"timesteps), one per timestep; received shape {w.shape}."
             )
         return w
     if class_weight is not None:
