@@ -177,8 +177,29 @@ class Layer:
             return self.weights
         return [w for w in self.weights if not w.trainable]
 
+    @property
+    def variables(self):
+        """Every variable, as Keras lists them: the weights, and after this layer's own, the
+        state of each `random.SeedGenerator` it keeps in an attribute (not a weight: not
+        saved, not in `get_weights`)."""
+        if not self._holds_seed_generators():
+            return self.weights
+        states = [v.state for v in vars(self).values() if _is_seed_generator(v)]
+        found = self._trainable_variables + self._non_trainable_variables + states
+        seen = {id(v) for v in found}
+        for layer in self._sublayers():
+            for v in layer.variables:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    found.append(v)
+        return found
+
+    def _holds_seed_generators(self):
+        return any(_is_seed_generator(v) for v in vars(self).values()) or any(
+            layer._holds_seed_generators() for layer in self._sublayers()
+        )
+
     # Keras 3 names the same lists "variables" too
-    variables = weights
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
 
@@ -361,6 +382,7 @@ class Layer:
         with recorded_call.training_context(training):  # sublayers called without `training`
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
+            self._call_tape = None  # no earlier call's record outlives this call
             return self.call(x, **kwargs)
 
     def _penalize_activity(self, y):
@@ -563,6 +585,12 @@ def _constraint(identifier):
     from minikeras import constraints
 
     return constraints.get(identifier)
+
+
+def _is_seed_generator(value):
+    from minikeras.random import SeedGenerator  # (minikeras.random imports the layers' tools)
+
+    return isinstance(value, SeedGenerator)
 
 
 def _layers_in(value):

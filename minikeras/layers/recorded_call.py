@@ -161,9 +161,29 @@ def record_call(layer, x, kwargs):
     return _unwrap(outputs)
 
 
-def replay(layer, dy):
+class LogitsOf:
+    """The logits a recorded output carries (`Tensor._keras_logits`), where a loss starts:
+    `logits` the array, `tensor` where the replay starts (see `replay`'s `starts`)."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    @property
+    def logits(self):
+        return self.tensor.value
+
+
+def recorded_outputs(layer):
+    """The outputs of the layer's last recorded call, flat (Tensors), or [] if none."""
+    recorded = layer._call_tape
+    return [] if recorded is None else _flat(recorded.outputs)
+
+
+def replay(layer, dy, starts=None):
     """The backward of a recorded call: dL/dx from dL/dy, and `layer.grads` (dL/dw for each
-    of `layer.trainable_weights`, zeros for a weight the output does not depend on)."""
+    of `layer.trainable_weights`, zeros for a weight the output does not depend on).
+    `starts`: per output, None, or the Tensor whose gradient `dy` is instead of the output's
+    (its logits, when the loss was differentiated from them)."""
     recorded = layer._call_tape
     if recorded is None:
         raise NotImplementedError(
@@ -187,6 +207,8 @@ def replay(layer, dy):
             )
     weights = layer.trainable_weights
     inputs = _flat(recorded.inputs)
+    if starts is not None:
+        outputs = [out if z is None else z for out, z in zip(outputs, starts)]
     traced = [(out, d) for out, d in zip(outputs, seeds) if isinstance(out, Tensor)]
     traced += [(loss, np.ones_like(loss.value)) for loss in recorded.losses]  # d(Σ terms) = 1
     if not traced:  # the output does not depend on anything recorded
@@ -231,6 +253,10 @@ def on_the_tape(layer, x, kwargs, mask=None):
         previous = layer.input_gradient_needed
         layer.input_gradient_needed = previous or needs_dx
         y = layer.call(_unwrap(x), **kwargs)
+        from minikeras.models.arrays import Arrays  # (models import this module)
+
+        packed = isinstance(y, Arrays)  # a functional model's several outputs
+        y = y.arrays if packed else y
         logits_layers = layer.output_logits(training)
         states = [(member, member.get_call_state()) for member in members]
         layer.input_gradient_needed = previous
@@ -258,7 +284,9 @@ def on_the_tape(layer, x, kwargs, mask=None):
         finally:
             layer.input_gradient_needed = previous
         dx = _flat(dx) if isinstance(x, (list, tuple, dict)) else [dx]
-        return dx, list(layer.grads)
+        # copies: a layer writes its gradients into scratch arrays that its next backward
+        # (a persistent tape asked again) would overwrite
+        return [None if d is None else np.array(d) for d in dx], [np.array(g) for g in layer.grads]
 
     recorded = autodiff.record(
         inputs, outputs + logits, vjp, weights=layer.trainable_weights, name=f"layer {layer.name}"
@@ -266,6 +294,8 @@ def on_the_tape(layer, x, kwargs, mask=None):
     recorded, behind = recorded[: len(outputs)], recorded[len(outputs) :]
     for i, z in zip(with_logits, behind):
         recorded[i]._keras_logits = z
+    if packed:  # in the structure the model's outputs were given in (a list, a dict)
+        return layer._pack_outputs(recorded)
     return _regroup(y, recorded) if isinstance(y, (list, tuple, dict)) else recorded[0]
 
 

@@ -121,8 +121,12 @@ class Model(Layer):
         self.built = True
 
     def backward(self, dy, from_logits=None):
-        """A subclass of Model: the tape's replay of its recorded call (`Layer.backward`)."""
-        return Layer.backward(self, dy)
+        """A subclass of Model: the tape's replay of its recorded call (`Layer.backward`);
+        where `from_logits` names an output's logits (`logits_path`), the replay starts there."""
+        starts = None
+        if isinstance(from_logits, list) and any(p is not None for p in from_logits):
+            starts = [None if p is None else p.tensor for p in from_logits]
+        return recorded_call.replay(self, dy, starts)
 
     backward.replays_the_tape = True
 
@@ -407,18 +411,28 @@ class Model(Layer):
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
         """For each output: the layer whose logits its loss starts from, or None (the loss
-        starts from the output itself). Keras's rule, decided here and only here."""
+        starts from the output itself). Keras's rule, decided here and only here.
+
+        A subclass of Model: the output of its recorded call carries its softmax's or
+        sigmoid's logits (as Keras's tensor does), and a crossentropy starts from them."""
+        if not self.has_own_backward:
+            outputs = recorded_call.recorded_outputs(self)
+            path = []
+            for spec, output in zip(self.output_specs, outputs + [None] * len(self.output_specs)):
+                z = None if spec.loss is None else spec.loss.logits_of(output)
+                path.append(None if z is None else recorded_call.LogitsOf(z))
+            return path
         return [
             outputs_module.logits_layer(self.logits_chain(i), spec.loss, training)
             for i, spec in enumerate(self.output_specs)
         ]
 
     def compute_loss_and_gradients(
-        self, y, y_pred, sample_weight=None, training=True, path=None, logits=None
+        self, y, y_pred, sample_weight=None, training=True, path=None, output_logits=None
     ):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
         gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
-        `path`, given; or `logits`, the logits arrays themselves, where not None)."""
+        `path`, given; or `output_logits`, the logits arrays themselves, where not None)."""
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
@@ -431,14 +445,14 @@ class Model(Layer):
             if spec.loss is None:
                 d_outputs.append(None)
                 continue
-            if logits is not None and logits[i] is not None:  # given (an output's Tensor's)
+            if output_logits is not None and output_logits[i] is not None:  # a Tensor's
                 value, d = spec.loss.value_and_grad_from_logits(
-                    ys[i], logits[i], sample_weight, mask=masks[i]
+                    ys[i], output_logits[i], sample_weight, mask=masks[i]
                 )
             elif path[i] is not None:  # from the logits of the softmax or sigmoid
-                z = path[i].logits
+                logits = path[i].logits
                 value, d = spec.loss.value_and_grad_from_logits(
-                    ys[i], z, sample_weight, mask=masks[i]
+                    ys[i], logits, sample_weight, mask=masks[i]
                 )
             else:  # in the loss's dtype, as Keras casts y_pred (`outputs.loss_dtype`)
                 pred = np.asarray(preds[i])
@@ -504,7 +518,7 @@ class Model(Layer):
             sample_weight,
             training,
             path=no_path,
-            logits=logits,
+            output_logits=logits,
         )
         regularized = self.weight_regularizers
         penalties = [w for w, _ in regularized]
@@ -581,7 +595,11 @@ class Model(Layer):
         """Forward and loss only."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.clear_losses()
-        y_pred = self.forward(x, training=False)
+        if self.has_own_backward:
+            y_pred = self.forward(x, training=False)
+        else:  # a subclass: its call recorded, so that the loss may start from its logits
+            with recorded_call.backward_follows():
+                y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
         self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
@@ -600,7 +618,7 @@ class Model(Layer):
         Keras's CompileLoss does.
         """
         if self.compile_metrics is not None:
-            masks = self._masks_of(as_list(y_pred))
+            masks = self._masks_of(self._per_output(y_pred))
             self.compile_metrics.update_state(y, y_pred, sample_weight, masks=masks)
         return self.get_metrics_result()
 
@@ -932,20 +950,23 @@ class Model(Layer):
         self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
-        return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
+        # the data as fit hands a batch to a step
+        logs = self.train_step(data_adapters.batch_of(x, y, w, slice(None)))
+        return self._format_batch_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight)
         self.reset_metrics()
-        return self._format_batch_logs(self.test_step((x, y, w)), return_dict)
+        logs = self.test_step(data_adapters.batch_of(x, y, w, slice(None)))
+        return self._format_batch_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
         self._build_on_batch(x)
         return self.predict_step((self._prepare_x(x),)).copy()
 
     def _format_batch_logs(self, logs, return_dict):
-        logs = {k: float(v) for k, v in logs.items()}
+        logs = {k: float(v) for k, v in callbacks_module.pythonify_logs(logs).items()}
         if return_dict:
             return logs
         return self._logs_as_list(logs)

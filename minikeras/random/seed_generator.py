@@ -39,6 +39,7 @@ class SeedGenerator:
             np.array([seed, 0], dtype=SEED_DTYPE),
             trainable=False,
             name="seed_generator_state",
+            path=f"{self.name}/seed_generator_state",
         )
 
     def next(self, ordered=True):
@@ -67,6 +68,11 @@ def global_seed_generator():
     if not _GLOBAL:
         _GLOBAL.append(SeedGenerator())
     return _GLOBAL[0]
+
+
+def forget_global():
+    """Drop the global SeedGenerator (`set_random_seed` does, as Keras's)."""
+    _GLOBAL.clear()
 
 
 def make_default_seed():

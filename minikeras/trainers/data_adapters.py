@@ -101,11 +101,13 @@ class ArrayAdapter(DataAdapter):
 
 
 def batch_of(x, y, sample_weight, rows):
-    """The batch a step receives, as Keras hands it: (x,), (x, y), or (x, y, sample_weight)."""
+    """The batch a step receives, as Keras hands it: x, (x, y), or (x, y, sample_weight)."""
     xb = x[rows]
     yb = None if y is None else y[rows]
     if sample_weight is None:
-        return (xb, yb) if yb is not None else (xb,)
+        if yb is None:  # Keras's `pack_x_y_sample_weight`: x alone, a list or tuple as (x,)
+            return (xb,) if isinstance(xb, (list, tuple)) else xb
+        return xb, yb
     return xb, yb, sample_weight[rows]
 
 

@@ -19,6 +19,10 @@ def set_random_seed(seed: int) -> None:
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     _generator = np.random.default_rng(int(seed))
+    # as Keras: the global SeedGenerator (seed=None) is made again, from Python's seeded `random`
+    from minikeras.random import seed_generator
+
+    seed_generator.forget_global()
 
 
 def generator() -> np.random.Generator:
