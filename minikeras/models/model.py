@@ -19,9 +19,11 @@ forward and gradients flow back; a subclass of `Model` writes `call` and is diff
 the gradient tape.
 """
 
+import warnings
+
 import numpy as np
 
-from minikeras import autodiff, ops
+from minikeras import autodiff, config, ops
 from minikeras import callbacks as callbacks_module
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
@@ -561,6 +563,9 @@ class Model(Layer):
         if validation_steps is not None:
             validation_steps = inputs.positive_int(validation_steps, "validation_steps")
         epochs = inputs.positive_int(epochs, "epochs")
+        if config.max_epochs() and config.max_epochs() < epochs:  # a debugging cap, as Keras's
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         verbose = _check_verbose(verbose)
         if data_adapters.is_stream(x):
             if validation_split and validation_data is None:
