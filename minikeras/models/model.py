@@ -353,9 +353,13 @@ class Model(Layer):
         if self._metric_entries is None:
             y_shapes = [None if a is None else a.shape for a in as_list(y)]
             output_shapes = self.output_shape if len(self.output_specs) > 1 else [self.output_shape]
-            self._metric_entries, self._loss_trackers = outputs_module.build_metrics(
+            entries, trackers = outputs_module.build_metrics(
                 self.output_specs, y_shapes, output_shapes
             )
+            # a metric that cannot take these labels fails now, before any weight changes
+            # (Keras fails when it traces its step, before the first update)
+            CompileMetrics(entries).check_shapes(as_list(y), output_shapes, self.dtype)
+            self._metric_entries, self._loss_trackers = entries, trackers
             if self._metric_entries:
                 self.compile_metrics = CompileMetrics(self._metric_entries)
 
@@ -952,4 +956,4 @@ def _as_log(value, as_floatx):
     """A result as the logs hold it: a float in floatx, or the array itself when it has several
     numbers (Precision(thresholds=[...]), F1Score per class), as Keras keeps it."""
     array = np.asarray(value)
-    return float(as_floatx(array)) if array.size == 1 else array
+    return float(as_floatx(array.reshape(()))) if array.size == 1 else array
