@@ -562,6 +562,8 @@ class Model(Layer):
         first weight changes; if training then raises an exception, every completed step is
         kept (as Keras).
         """
+        if batch_size is not None:
+            batch_size = inputs.positive_int(batch_size, "batch_size")
         if steps_per_epoch is not None:
             steps_per_epoch = inputs.positive_int(steps_per_epoch, "steps_per_epoch")
         if validation_steps is not None:
@@ -710,6 +712,8 @@ class Model(Layer):
         """The loss and metrics over the data: a float, a list [loss, *metrics], or a dict.
 
         `x` may be arrays (with `y`), a generator or a PyDataset; `steps` limits the batches."""
+        if batch_size is not None:
+            batch_size = inputs.positive_int(batch_size, "batch_size")
         if steps is not None:
             steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
@@ -778,6 +782,8 @@ class Model(Layer):
 
         `x` may be an array, a generator or a PyDataset (labels in its batches are ignored);
         `steps` limits the batches."""
+        if batch_size is not None:
+            batch_size = inputs.positive_int(batch_size, "batch_size")
         if steps is not None:
             steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
