@@ -33,7 +33,7 @@ from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.models import outputs as outputs_module
-from minikeras.models.arrays import Arrays, as_list
+from minikeras.models.arrays import Arrays, Structure, as_list
 from minikeras.models.compile_metrics import CompileMetrics
 from minikeras.trainers import data_adapters
 from minikeras.trainers.epoch_iterator import EpochIterator
@@ -75,6 +75,10 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
+        # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
+        # per output, None where there is none: the losses and metrics read them, as Keras's
+        # read the `_keras_mask` its layers attach to the outputs
+        self.output_masks = None
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -101,6 +105,14 @@ class Model(Layer):
         """The layers that lead to output `index`, the last one first, as far as each feeds
         only the next (where the crossentropy may start from a softmax's logits)."""
         return []
+
+    def output_logits(self, training):
+        """For each output, the layer whose softmax or sigmoid makes it (its logits stand
+        behind the output on a GradientTape), or None."""
+        return [
+            outputs_module.activation_layer(self.logits_chain(i), training)
+            for i in range(len(self.output_keys))
+        ]
 
     def build(self, input_shape):
         """A subclass of Model builds by running its call once on zeros of `input_shape`
@@ -235,12 +247,17 @@ class Model(Layer):
         self.compiled = True
 
     @classmethod
-    def from_config(cls, config):
-        if cls is Model and "input_layers" in config:  # a functional model's config
-            from minikeras.models.functional import Functional
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config; `custom_objects` (name → class) finds your own layers, as
+        Keras's `Model.from_config(config, custom_objects=...)`."""
+        from minikeras.utils import object_registration
 
-            return Functional.from_config(config)
-        return super().from_config(config)
+        with object_registration.custom_object_scope(custom_objects):
+            if cls is Model and "input_layers" in config:  # a functional model's config
+                from minikeras.models.functional import Functional
+
+                return Functional.from_config(config)
+            return super().from_config(config)
 
     def _assert_compiled(self):
         if not self.compiled:
@@ -249,10 +266,18 @@ class Model(Layer):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
 
     # ------------------------------------------------------------------ data at the edge
-    def _prepare_x(self, x, name="x"):
+    def _build_on_batch(self, x, batch_size=None):
+        """Keras builds a model on the concrete shape of the first batch a call, predict or
+        *_on_batch gives it (its summary shows that batch size); fit and evaluate build it
+        with the batch axis None."""
+        if not self.built:
+            self._prepare_x(x, concrete_batch=True, batch_size=batch_size)
+
+    def _prepare_x(self, x, name="x", concrete_batch=False, batch_size=None):
         x = inputs.to_array(x, self.dtype, name)
         if not self.built:
-            self.build((None,) + x.shape[1:])
+            batch = min(len(x), batch_size or len(x)) if concrete_batch and x.ndim else None
+            self.build((batch,) + x.shape[1:])
         expected = self.input_shape
         if x.ndim == len(expected) - 1 and all(
             e is None or e == s for e, s in zip(expected[1:], x.shape)
@@ -328,14 +353,7 @@ class Model(Layer):
         """The checks and conversions fit, evaluate and train_on_batch make at their edge:
         contiguous arrays in the model's dtype, labels fit for the loss, one weight per sample."""
         if self.own_steps():
-            if not self.compiled:
-                raise ValueError("You must call `compile()` before using the model.")
-            x = self._prepare_x(x)
-            y = None if y is None else inputs.to_array(y, self.dtype, "y")
-            w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
-            if y is not None and self.output_specs is not None:
-                self._build_metrics(y)
-            return x, y, w
+            return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -345,6 +363,35 @@ class Model(Layer):
         y = self._prepare_y(y_array, len(x))
         w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
         self._build_metrics(y)
+        return x, y, w
+
+    def prepare_own_step_data(self, x, y, sample_weight=None, class_weight=None):
+        """`prepare_data` for a model whose class writes its own train_step or test_step: the
+        step decides what a loss and labels are (compile may have no loss, y may be absent),
+        so x and y are only made arrays, keeping the structure given (a list or dict of
+        arrays reaches the step as a list or dict), as Keras hands the data to the step."""
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+        if type(self).call is Layer.call:  # a GAN: its step calls the models it holds
+            checked = inputs.to_array(x, self.dtype, "x")
+        else:
+            checked = self._prepare_x(x)  # builds the model and checks the inputs' shapes
+        if isinstance(x, (list, tuple, dict)):
+            x = Structure(inputs.map_arrays(x, self.dtype, "x"))
+        else:
+            x = checked
+        if isinstance(y, (list, tuple, dict)):
+            y = Structure(inputs.map_arrays(y, self.dtype, "y"))
+        elif y is not None:
+            y = inputs.to_array(y, self.dtype, "y")
+        inputs.check_same_length(x=_first_array(x), y=_first_array(y))
+        labels = None if isinstance(y, Structure) else y
+        w = inputs.sample_weights(sample_weight, class_weight, labels, len(x), self.dtype)
+        if y is not None and self.output_specs is not None:  # metrics made as from compile
+            several = len(self.output_specs) > 1
+            per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
+            if len(per_output) == len(self.output_specs):
+                self._build_metrics(Arrays(per_output) if several else per_output[0])
         return x, y, w
 
     def _build_metrics(self, y):
@@ -361,7 +408,7 @@ class Model(Layer):
             CompileMetrics(entries).check_shapes(as_list(y), output_shapes, self.dtype)
             self._metric_entries, self._loss_trackers = entries, trackers
             if self._metric_entries:
-                self.compile_metrics = CompileMetrics(self._metric_entries)
+                self.compile_metrics = CompileMetrics(self._metric_entries, self.output_keys)
 
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
@@ -372,13 +419,16 @@ class Model(Layer):
             for i, spec in enumerate(self.output_specs)
         ]
 
-    def compute_loss_and_gradients(self, y, y_pred, sample_weight=None, training=True, path=None):
+    def compute_loss_and_gradients(
+        self, y, y_pred, sample_weight=None, training=True, path=None, logits=None
+    ):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
         gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
-        `path`, given)."""
+        `path`, given; or `logits`, the logits arrays themselves, where not None)."""
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
+        masks = self._masks_of(preds)
         # one weight array for every output, or (several outputs) one each
         weights = sample_weight.arrays if isinstance(sample_weight, Arrays) else None
         for i, spec in enumerate(self.output_specs):
@@ -387,11 +437,17 @@ class Model(Layer):
             if spec.loss is None:
                 d_outputs.append(None)
                 continue
-            if path[i] is not None:  # from the logits of the softmax or sigmoid
-                logits = path[i].logits
-                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits, sample_weight)
+            if logits is not None and logits[i] is not None:  # given (an output's Tensor's)
+                value, d = spec.loss.value_and_grad_from_logits(
+                    ys[i], logits[i], sample_weight, mask=masks[i]
+                )
+            elif path[i] is not None:  # from the logits of the softmax or sigmoid
+                z = path[i].logits
+                value, d = spec.loss.value_and_grad_from_logits(
+                    ys[i], z, sample_weight, mask=masks[i]
+                )
             else:
-                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
+                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight, mask=masks[i])
             self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
             if spec.weight is not None:
                 weight = np.dtype(self.dtype).type(spec.weight)
@@ -404,22 +460,54 @@ class Model(Layer):
             total = total + np.asarray(autodiff.unwrap(term)).sum()
         return total, d_outputs
 
+    def _masks_of(self, preds):
+        """The last call's output masks, for these outputs: a mask is kept where it fits its
+        output's leading axes (predictions from another call carry no mask, as in Keras)."""
+        masks = self.output_masks or [None] * len(preds)
+        return [
+            m if m is not None and np.shape(p)[: np.ndim(m)] == np.shape(m) else None
+            for m, p in zip(masks, preds)
+        ]
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs plus the
-        weights' penalties), as a number.
+        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs, the
+        weights' penalties and the `add_loss` terms), as a number.
 
         While a GradientTape records (a custom `train_step`), the loss is one entry on it: its
-        gradient with respect to each output is the loss's own, from the probabilities (the
-        outputs the tape holds), and the penalties' gradients reach the weights.
+        gradient with respect to each output is the loss's own, and the penalties' gradients
+        reach the weights. An output that carries its softmax's or sigmoid's logits (a Tensor
+        the model's call made) is differentiated from them by a crossentropy, as Keras does.
         """
+        if self.compiled and all(spec.loss is None for spec in self.output_specs):
+            if not self.losses and not self.weight_regularizers:
+                raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         if not autodiff.is_recording():
-            return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
-        preds = as_list(y_pred)
+            preds, ys = self._per_output(y_pred), self._per_output(y)
+            total = self.compute_loss_and_gradients(
+                Arrays(ys) if len(ys) > 1 else ys[0],
+                Arrays(preds) if len(preds) > 1 else preds[0],
+                sample_weight,
+                training,
+            )[0]
+            self._track_output_losses()
+            return total
+        preds, ys = self._per_output(y_pred), self._per_output(y)
+        starts = [
+            spec.loss.logits_of(pred) if spec.loss is not None else None
+            for spec, pred in zip(self.output_specs, preds)
+        ]
+        logits = [None if z is None else z.value for z in starts]
+        starts = [pred if z is None else z for pred, z in zip(preds, starts)]
         plain = [autodiff.unwrap(p) for p in preds]
-        y = autodiff.unwrap(y)
-        no_logits = [None] * len(self.output_specs)
+        ys = [autodiff.unwrap(one) for one in ys]
+        no_path = [None] * len(self.output_specs)
         total, d_outputs = self.compute_loss_and_gradients(
-            y, plain if len(plain) > 1 else plain[0], sample_weight, training, path=no_logits
+            Arrays(ys) if len(ys) > 1 else ys[0],
+            Arrays(plain) if len(plain) > 1 else plain[0],
+            sample_weight,
+            training,
+            path=no_path,
+            logits=logits,
         )
         regularized = self.weight_regularizers
         penalties = [w for w, _ in regularized]
@@ -429,12 +517,31 @@ class Model(Layer):
             dx = [None if d is None else d * g for d in d_outputs]
             return dx, [r.gradient(w) * g for w, r in regularized]
 
+        self._track_output_losses()
         added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
         total = total - sum(np.asarray(term.value).sum() for term in added)
-        (loss,) = autodiff.record(preds, [np.asarray(total)], vjp, weights=penalties)
+        (loss,) = autodiff.record(starts, [np.asarray(total)], vjp, weights=penalties)
         for term in added:  # on the tape, so that their gradients reach the weights
             loss = loss + ops.sum(term)
         return loss
+
+    def _track_output_losses(self):
+        """Each output's unweighted loss into its tracker (`<output>_loss`, when several
+        outputs have a loss), as Keras's compiled loss records them each time it computes.
+        Each batch counts once: Keras weighs it by `y_pred.shape[0]` (CompileLoss.call), the
+        static batch size, which is None inside its traced steps (tf.data batches have an
+        unknown size): weight 1."""
+        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
+            tracker.update_state(value)
+
+    def _per_output(self, values):
+        """Outputs (or labels) given as one array, a list, an Arrays or a dict by output key,
+        as a list in the outputs' order."""
+        if isinstance(values, dict):
+            return [values.get(key) for key in self.output_keys]
+        if isinstance(values, (list, tuple)) and len(self.output_specs) > 1:
+            return list(values)
+        return as_list(values)
 
     def gradients_with_penalties(self, grads):
         """The weights' gradients plus each regularizer's: dL/dw += d penalty(w)/dw."""
@@ -467,6 +574,7 @@ class Model(Layer):
         """Forward, loss, backward, update; returns the logs (running means) after this batch."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
+        self._track_output_losses()
         self.optimizer.apply(grads, self.trainable_weights)
         self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
@@ -478,6 +586,7 @@ class Model(Layer):
         self.clear_losses()
         y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
+        self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -490,14 +599,12 @@ class Model(Layer):
 
         compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
         `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py).
-        Each output's own loss is a plain mean over batches, every batch counting once: Keras
-        weighs it by `y_pred.shape[0]` (CompileLoss.call), the static batch size, which is None
-        inside its traced steps (tf.data batches have an unknown size): weight 1.
+        Each output's own loss is tracked where the loss is computed (`compute_loss`), as
+        Keras's CompileLoss does.
         """
-        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
-            tracker.update_state(value)
         if self.compile_metrics is not None:
-            self.compile_metrics.update_state(y, y_pred, sample_weight)
+            masks = self._masks_of(as_list(y_pred))
+            self.compile_metrics.update_state(y, y_pred, sample_weight, masks=masks)
         return self.get_metrics_result()
 
     @property
@@ -525,6 +632,15 @@ class Model(Layer):
             results = result if isinstance(result, dict) else {metric.name: result}
             logs.update({name: _as_log(value, as_floatx) for name, value in results.items()})
         return dict(sorted(logs.items()))
+
+    def _metrics_result_or(self, step_logs, logs):
+        """Keras's `_get_metrics_result_or_logs`: the metrics' results when the last step
+        returned exactly their names (a step of yours that returns {"loss": ...} without
+        updating the loss tracker reports the tracker's value, as in Keras), else `logs`."""
+        results = self.get_metrics_result()
+        if isinstance(step_logs, dict) and set(step_logs) == set(results):
+            return results
+        return logs
 
     def reset_metrics(self):
         for metric in self.metrics:
@@ -677,13 +793,15 @@ class Model(Layer):
             for step, batch in epoch_iterator.enumerate_epoch():
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                logs = self.train_step(batch)
-                logs = callbacks_module.pythonify_logs(logs)
+                step_logs = self.train_step(batch)
+                logs = callbacks_module.pythonify_logs(step_logs)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)  # as Keras: what the epoch's last train_step returned
+            # as Keras: what the epoch's last train_step returned, or the metrics' results
+            # when it returned their names (`_get_metrics_result_or_logs`)
+            epoch_logs = dict(self._metrics_result_or(step_logs, logs))
             if val is not None and _validate_now(epoch, validation_freq):
                 val.reset()  # each validation starts a new pass, as Keras's cached iterator
                 val_logs = self._evaluate_batches(val, callback_list)
@@ -770,10 +888,12 @@ class Model(Layer):
         for step, batch in epoch_iterator.enumerate_epoch():
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            logs = self.test_step(batch)
-            logs = callbacks_module.pythonify_logs(logs)
+            step_logs = self.test_step(batch)
+            logs = callbacks_module.pythonify_logs(step_logs)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs)
+        if logs:
+            logs = self._metrics_result_or(step_logs, logs)
         callback_list.on_test_end(logs)
         return logs
 
@@ -792,6 +912,7 @@ class Model(Layer):
                 x, None, None, None, False, self._prepare_inputs_batch
             )
         else:
+            self._build_on_batch(x, batch_size)
             x = self._prepare_x(x)
             size = data_adapters.array_batch_size(batch_size, steps, len(x))
             adapter = data_adapters.ArrayAdapter(x, None, None, size, shuffle=False)
@@ -823,16 +944,19 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
+        self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
         return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight)
         self.reset_metrics()
         return self._format_batch_logs(self.test_step((x, y, w)), return_dict)
 
     def predict_on_batch(self, x):
+        self._build_on_batch(x)
         return self.predict_step((self._prepare_x(x),)).copy()
 
     def _format_batch_logs(self, logs, return_dict):
@@ -847,6 +971,7 @@ class Model(Layer):
             return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
         training = kwargs.get("training")
         training = recorded_call.current_training() if training is None else bool(training)
+        self._build_on_batch(x)
         y = self.forward(self._prepare_x(x), training=training)
         return recorded_call.fresh(y)
 
@@ -860,15 +985,21 @@ class Model(Layer):
         show_trainable=False,
         layer_range=None,
     ):
-        """Print Keras's table of layers, output shapes and parameter counts.
-
-        `layer_range=("first", "last")` prints the layers from the one named first to the one
-        named last; `show_trainable` adds Keras's "Trainable" column. `line_length`,
-        `positions` and `expand_nested` are accepted and do not change the table."""
+        """Print Keras's table of layers, output shapes and parameter counts, as Keras lays
+        it out: `line_length` and `positions` (fractions of it) set the columns,
+        `expand_nested` lists a nested model's layers under it, `show_trainable` adds the
+        "Trainable" column, `layer_range=("first", "last")` (regular expressions) prints a
+        part; `print_fn` receives the whole text, ending in a newline."""
         from minikeras.models.summary import print_summary
 
         print_summary(
-            self, print_fn=print_fn, show_trainable=show_trainable, layer_range=layer_range
+            self,
+            print_fn=print_fn,
+            line_length=line_length,
+            positions=positions,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
         )
 
     def to_json(self, **kwargs):
@@ -932,6 +1063,11 @@ def _concatenate_outputs(outputs):
     if isinstance(outputs[0], Arrays):
         return Arrays([np.concatenate(parts) for parts in zip(*(o.arrays for o in outputs))])
     return np.concatenate(outputs)
+
+
+def _first_array(data):
+    """One array of `data` (a Structure's first), to count its samples."""
+    return data.arrays()[0] if isinstance(data, Structure) else data
 
 
 def _validate_now(epoch, validation_freq):
