@@ -14,9 +14,10 @@ Y = np.ones((8, 1), "float32")
 
 
 @pytest.fixture(autouse=True)
-def restore():
+def restore(monkeypatch):
+    # the global policy back to None afterwards (following floatx), whatever a test set
+    monkeypatch.setattr(config, "_DTYPE_POLICY", None)
     yield
-    config.set_dtype_policy(config.DTypePolicy())  # back to following floatx
     config.set_image_data_format("channels_last")
     config.set_max_epochs(None)
     config.set_max_steps_per_epoch(None)
