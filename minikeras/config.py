@@ -41,14 +41,139 @@ def set_epsilon(value: float) -> None:
     _EPSILON = float(value)
 
 
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
 def image_data_format() -> str:
-    """Where image layers expect the channels: 'channels_last', as Keras's default."""
-    return "channels_last"
+    """Where image layers expect the channels: 'channels_last' unless changed."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the default `data_format` of image layers. minikeras's layers take 'channels_last'
+    only: after 'channels_first' a convolution or pooling layer says so when it is made."""
+    global _IMAGE_DATA_FORMAT
+    value = str(data_format).lower()
+    if value not in ("channels_first", "channels_last"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    _IMAGE_DATA_FORMAT = value
 
 
 def backend() -> str:
     """The name of the array library under minikeras (Keras's `keras.config.backend()`)."""
     return "numpy"
+
+
+def set_backend(backend: str) -> None:
+    """minikeras has one backend, NumPy (with Numba kernels): only "numpy" is accepted."""
+    if backend != "numpy":
+        raise ValueError(f"Unable to import backend : {backend} (minikeras runs on NumPy only)")
+
+
+class DTypePolicy:
+    """The dtype a layer keeps its weights in and computes in (Keras's `keras.DTypePolicy`,
+    without mixed precision: both are `name`)."""
+
+    def __init__(self, name=None):
+        self.name = floatx() if name is None else _policy_name(name)
+
+    @property
+    def compute_dtype(self):
+        return self.name
+
+    @property
+    def variable_dtype(self):
+        return self.name
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self.name}">'
+
+
+def _policy_name(name):
+    if isinstance(name, str) and name.startswith("mixed_"):
+        raise NotImplementedError(
+            f"The dtype policy {name!r} (mixed precision) is not supported by minikeras, which "
+            "computes in one precision: use 'float32' or 'float64'."
+        )
+    if name not in _VALID_FLOATX:
+        raise ValueError(
+            f"Cannot convert '{name}' to a mixed precision DTypePolicy. Valid policies include "
+            "'mixed_float16', 'mixed_bfloat16', and the name of any float dtype such as "
+            "'float32'."
+        )
+    return name
+
+
+_DTYPE_POLICY = None  # None: follow floatx(), as Keras's default policy does
+
+
+def dtype_policy() -> DTypePolicy:
+    """The global dtype policy: the dtype of new layers (floatx() unless set)."""
+    return _DTYPE_POLICY or DTypePolicy(floatx())
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the dtype of new layers: a float dtype's name or a `DTypePolicy`."""
+    global _DTYPE_POLICY
+    if isinstance(policy, DTypePolicy):
+        _DTYPE_POLICY = policy
+    elif isinstance(policy, str):
+        _DTYPE_POLICY = DTypePolicy(policy)
+    else:
+        raise ValueError(
+            "Invalid `policy` argument. Expected the string name of a policy (such as "
+            "'mixed_float16') or a `DTypePolicy` instance. Received: "
+            f"policy={policy} (of type {type(policy)})"
+        )
+
+
+_MAX_EPOCHS = None
+_MAX_STEPS_PER_EPOCH = None
+
+
+def max_epochs():
+    """A cap on the epochs of every `fit` (None: no cap), for quick debugging runs."""
+    return _MAX_EPOCHS
+
+
+def set_max_epochs(max_epochs) -> None:
+    """Cap the epochs of every `fit` (with a warning when it applies); None removes the cap."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = max_epochs
+
+
+def max_steps_per_epoch():
+    """A cap on the batches of every epoch (None: no cap)."""
+    return _MAX_STEPS_PER_EPOCH
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch) -> None:
+    """Cap the batches of every epoch of fit, evaluate and predict (with a warning); None
+    removes the cap."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = max_steps_per_epoch
+
+
+_INTERACTIVE_LOGGING = True
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress bars and messages go to stdout (True) or to the `logging` module."""
+    return _INTERACTIVE_LOGGING
+
+
+def enable_interactive_logging() -> None:
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = True
+
+
+def disable_interactive_logging() -> None:
+    """Send progress messages to `logging` (logger "minikeras", level INFO) instead of stdout."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = False
 
 
 def enable_unsafe_deserialization() -> None:

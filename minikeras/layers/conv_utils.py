@@ -12,6 +12,7 @@ Along one spatial axis, an input of `size` elements, a window of `kernel` taps s
 
 import numpy as np
 
+from minikeras import config
 from minikeras.layers.layer import Layer
 
 
@@ -51,7 +52,7 @@ def standardize_padding(value, allow_causal=False):
 def standardize_data_format(value):
     """'channels_last' (the default). 'channels_first' is refused with a clear ValueError:
     minikeras's kernels read (batch, ..., channels); transpose the data once instead."""
-    data_format = "channels_last" if value is None else str(value).lower()
+    data_format = config.image_data_format() if value is None else str(value).lower()
     if data_format == "channels_first":
         raise ValueError(
             "data_format='channels_first' is not supported by minikeras: its convolution and "

@@ -122,7 +122,7 @@ class Layer:
     @property
     def dtype(self):
         """The float type of this layer's weights and computations."""
-        return self._dtype or config.floatx()
+        return self._dtype or config.dtype_policy().name
 
     @property
     def trainable(self):

@@ -79,6 +79,16 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     """1 where the integer label is among the k highest predictions (or, `from_sorted_ids`,
     among the first k ids of y_pred, ids sorted by score)."""
     y_true, y_pred = _as_arrays(y_true, y_pred)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]  # labels (N, 1) for predictions (N, classes)
+    if y_true.shape != y_pred.shape[:-1]:
+        # TensorFlow fails inside in_top_k (InvalidArgumentError); a clear ValueError here
+        raise ValueError(
+            "sparse_top_k_categorical_accuracy expects one integer label per prediction row: "
+            f"y_true of shape {y_pred.shape[:-1]} (or with a last axis of 1) for y_pred of "
+            f"shape {y_pred.shape}. Received: y_true.shape={y_true.shape}. For one-hot labels "
+            "use top_k_categorical_accuracy."
+        )
     shape = y_true.shape
     y_true = y_true.reshape(-1)
     y_pred = y_pred.reshape(-1, y_pred.shape[-1])

@@ -446,6 +446,12 @@ class AUC(Metric):
         y_pred = np.asarray(y_pred)
         if not self._built:
             self._build(y_pred.shape)
+        if self.multi_label and y_pred.shape[-1] != self._num_labels:
+            # TensorFlow fails on its shapes; a clear ValueError here
+            raise ValueError(
+                f"AUC was built for {self._num_labels} labels (`num_labels` or its first "
+                f"batch); received predictions of shape {y_pred.shape}."
+            )
         if self._from_logits:
             y_pred = _sigmoid(y_pred.astype(self.true_positives.dtype))
         metrics_utils.update_confusion_matrix_variables(

@@ -12,6 +12,10 @@ then metrics of your own kept in the model's attributes, as Keras lists them; a 
     return {m.name: m.result() for m in self.metrics}     # this one's result is a dict
 """
 
+import copy
+
+import numpy as np
+
 from minikeras.losses.loss import apply_mask
 from minikeras.metrics.reduction_metrics import MeanMetricWrapper
 from minikeras.models.arrays import Arrays, as_list
@@ -61,6 +65,15 @@ class CompileMetrics:
         if isinstance(values, (list, tuple)) and self.keys is not None and len(self.keys) > 1:
             return list(values)
         return as_list(values)
+
+    def check_shapes(self, ys, output_shapes, dtype):
+        """Update a copy of each metric with one sample's labels and a prediction of its
+        output's shape (zeros): a metric given labels it cannot take raises its error here."""
+        for metric, i in self.entries:
+            if ys[i] is None:
+                continue
+            shape = (1,) + tuple(1 if d is None else d for d in output_shapes[i][1:])
+            copy.deepcopy(metric).update_state(ys[i][:1], np.zeros(shape, dtype))
 
     def result(self):
         return {metric.name: metric.result() for metric, _ in self.entries}

@@ -19,9 +19,11 @@ forward and gradients flow back; a subclass of `Model` writes `call` and is diff
 the gradient tape.
 """
 
+import warnings
+
 import numpy as np
 
-from minikeras import autodiff, ops
+from minikeras import autodiff, config, ops
 from minikeras import callbacks as callbacks_module
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
@@ -402,9 +404,13 @@ class Model(Layer):
         if self._metric_entries is None:
             y_shapes = [None if a is None else a.shape for a in as_list(y)]
             output_shapes = self.output_shape if len(self.output_specs) > 1 else [self.output_shape]
-            self._metric_entries, self._loss_trackers = outputs_module.build_metrics(
+            entries, trackers = outputs_module.build_metrics(
                 self.output_specs, y_shapes, output_shapes
             )
+            # a metric that cannot take these labels fails now, before any weight changes
+            # (Keras fails when it traces its step, before the first update)
+            CompileMetrics(entries).check_shapes(as_list(y), output_shapes, self.dtype)
+            self._metric_entries, self._loss_trackers = entries, trackers
             if self._metric_entries:
                 self.compile_metrics = CompileMetrics(self._metric_entries, self.output_keys)
 
@@ -693,11 +699,16 @@ class Model(Layer):
         first weight changes; if training then raises an exception, every completed step is
         kept (as Keras).
         """
+        if batch_size is not None:
+            batch_size = inputs.positive_int(batch_size, "batch_size")
         if steps_per_epoch is not None:
             steps_per_epoch = inputs.positive_int(steps_per_epoch, "steps_per_epoch")
         if validation_steps is not None:
             validation_steps = inputs.positive_int(validation_steps, "validation_steps")
         epochs = inputs.positive_int(epochs, "epochs")
+        if config.max_epochs() and config.max_epochs() < epochs:  # a debugging cap, as Keras's
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         verbose = _check_verbose(verbose)
         if data_adapters.is_stream(x):
             if validation_split and validation_data is None:
@@ -841,6 +852,8 @@ class Model(Layer):
         """The loss and metrics over the data: a float, a list [loss, *metrics], or a dict.
 
         `x` may be arrays (with `y`), a generator or a PyDataset; `steps` limits the batches."""
+        if batch_size is not None:
+            batch_size = inputs.positive_int(batch_size, "batch_size")
         if steps is not None:
             steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
@@ -911,6 +924,8 @@ class Model(Layer):
 
         `x` may be an array, a generator or a PyDataset (labels in its batches are ignored);
         `steps` limits the batches."""
+        if batch_size is not None:
+            batch_size = inputs.positive_int(batch_size, "batch_size")
         if steps is not None:
             steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
@@ -1104,4 +1119,4 @@ def _as_log(value, as_floatx):
     """A result as the logs hold it: a float in floatx, or the array itself when it has several
     numbers (Precision(thresholds=[...]), F1Score per class), as Keras keeps it."""
     array = np.asarray(value)
-    return float(as_floatx(array)) if array.size == 1 else array
+    return float(as_floatx(array.reshape(()))) if array.size == 1 else array

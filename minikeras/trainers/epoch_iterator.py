@@ -13,6 +13,8 @@ Keras's rules (keras/src/trainers/epoch_iterator.py), which decide what a model 
 import itertools
 import warnings
 
+from minikeras import config
+
 RAN_OUT = (
     "Your input ran out of data; interrupting training. Make sure that your dataset or "
     "generator can generate at least `steps_per_epoch * epochs` batches. You may need to use "
@@ -25,6 +27,10 @@ class EpochIterator:
     `(step, batch)` pairs."""
 
     def __init__(self, adapter, steps_per_epoch=None):
+        cap = config.max_steps_per_epoch()  # a debugging cap (minikeras.config), as Keras's
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+            steps_per_epoch = cap
         self.adapter = adapter
         self.steps_per_epoch = steps_per_epoch
         self._pass = None  # the pass in progress, kept across epochs with steps_per_epoch

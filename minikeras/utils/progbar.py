@@ -13,6 +13,7 @@ minikeras adds them only on a terminal (or in Jupyter), and skips the backspaces
 before each `\\r` (they change nothing on screen). Apart from that the text is Keras's.
 """
 
+import logging
 import os
 import sys
 import time
@@ -28,6 +29,11 @@ def print_msg(message: str, line_break: bool = True) -> None:
 
     If stdout cannot encode the bar character (a non-UTF-8 console), `━` becomes `=`, as Keras does.
     """
+    from minikeras import config
+
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("minikeras").info(message)
+        return
     message = f"{message}\n" if line_break else str(message)
     try:
         sys.stdout.write(message)
