@@ -49,6 +49,8 @@ from minikeras.kernels.numba_runtime import compiled
 
 # rule 2: only the tile's sums may be contracted into FMAs and reassociated into lanes
 _tile = njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+# a store inlined into the tile loop by Numba itself: a call per element would cost more
+_store = njit(cache=True, error_model="numpy", inline="always")
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
 LINEAR, RELU, SIGMOID, TANH = range(len(EPILOGUES))
@@ -130,51 +132,70 @@ def _activate(code, v, one):
 
 
 @compiled
-def _put(v, i, j, out, y, bias, code, first, last):
-    """Write one sum at out[i, j]: added to what earlier k blocks left there unless this is the
-    `first`, and, after the `last`, with the bias and the activation (rule 5). A plain product
-    (code NO_ACTIVATION) passes `out` as `y` and never writes it."""
-    if not first:
-        v = out[i, j] + v
-    if last and bias is not None:
-        v = v + bias[j]
-    out[i, j] = v
-    if last and code != NO_ACTIVATION:
-        y[i, j] = _activate(code, v, out.dtype.type(1))
+def _epilogue(out, y, bias, code, i0, i1, j0, j1):
+    """z = out + bias written back to out, and y = act(z), over out[i0:i1, j0:j1]: one tile,
+    just stored, still in L1 (rule 5). A plain product (code NO_ACTIVATION) passes `out` as `y`
+    and never writes it."""
+    one = out.dtype.type(1)
+    for i in range(i0, i1):
+        for j in range(j0, j1):
+            v = out[i, j]
+            if bias.size:  # empty: no bias
+                v = v + bias[j]
+                out[i, j] = v
+            if code != NO_ACTIVATION:
+                y[i, j] = _activate(code, v, one)
+
+
+@_store
+def _put(v, i, j, out, first):
+    """out[i, j] = v, or += v after the first k block."""
+    if first:
+        out[i, j] = v
+    else:
+        out[i, j] += v
 
 
 @compiled
 def _block(a, bt, out, y, bias, code, j0, j1, p0, p1):
-    """out[:, j0:j1] (+)= a[:, p0:p1]·bt[j0:j1, p0:p1]ᵀ, tile by tile, row of tiles by row."""
+    """out[:, j0:j1] (+)= a[:, p0:p1]·bt[j0:j1, p0:p1]ᵀ, tile by tile, row of tiles by row;
+    after the last k block, each tile's epilogue right after its store."""
     m = a.shape[0]
-    first, last = p0 == 0, p1 == a.shape[1]
+    first = p0 == 0
+    epilogue = p1 == a.shape[1] and (bias.size > 0 or code != NO_ACTIVATION)
     rows = m - m % MR  # the last m % 3 rows and (j1 - j0) % 3 columns: thinner tiles
     cols = j1 - (j1 - j0) % NR
     for i in range(0, rows, MR):
         for j in range(j0, cols, NR):
             c00, c01, c02, c10, c11, c12, c20, c21, c22 = _tile_3x3(a, bt, i, j, p0, p1)
-            _put(c00, i, j, out, y, bias, code, first, last)
-            _put(c01, i, j + 1, out, y, bias, code, first, last)
-            _put(c02, i, j + 2, out, y, bias, code, first, last)
-            _put(c10, i + 1, j, out, y, bias, code, first, last)
-            _put(c11, i + 1, j + 1, out, y, bias, code, first, last)
-            _put(c12, i + 1, j + 2, out, y, bias, code, first, last)
-            _put(c20, i + 2, j, out, y, bias, code, first, last)
-            _put(c21, i + 2, j + 1, out, y, bias, code, first, last)
-            _put(c22, i + 2, j + 2, out, y, bias, code, first, last)
+            _put(c00, i, j, out, first)
+            _put(c01, i, j + 1, out, first)
+            _put(c02, i, j + 2, out, first)
+            _put(c10, i + 1, j, out, first)
+            _put(c11, i + 1, j + 1, out, first)
+            _put(c12, i + 1, j + 2, out, first)
+            _put(c20, i + 2, j, out, first)
+            _put(c21, i + 2, j + 1, out, first)
+            _put(c22, i + 2, j + 2, out, first)
+            if epilogue:
+                _epilogue(out, y, bias, code, i, i + MR, j, j + NR)
         for j in range(cols, j1):
             c0, c1, c2 = _tile_3x1(a, bt, i, j, p0, p1)
-            _put(c0, i, j, out, y, bias, code, first, last)
-            _put(c1, i + 1, j, out, y, bias, code, first, last)
-            _put(c2, i + 2, j, out, y, bias, code, first, last)
+            _put(c0, i, j, out, first)
+            _put(c1, i + 1, j, out, first)
+            _put(c2, i + 2, j, out, first)
+            if epilogue:
+                _epilogue(out, y, bias, code, i, i + MR, j, j + 1)
     for i in range(rows, m):
         for j in range(j0, cols, NR):
             c0, c1, c2 = _tile_1x3(a, bt, i, j, p0, p1)
-            _put(c0, i, j, out, y, bias, code, first, last)
-            _put(c1, i, j + 1, out, y, bias, code, first, last)
-            _put(c2, i, j + 2, out, y, bias, code, first, last)
+            _put(c0, i, j, out, first)
+            _put(c1, i, j + 1, out, first)
+            _put(c2, i, j + 2, out, first)
         for j in range(cols, j1):
-            _put(_tile_1x1(a, bt, i, j, p0, p1), i, j, out, y, bias, code, first, last)
+            _put(_tile_1x1(a, bt, i, j, p0, p1), i, j, out, first)
+        if epilogue:
+            _epilogue(out, y, bias, code, i, i + 1, j0, j1)
 
 
 @compiled
@@ -210,9 +231,10 @@ def _forward(a, b, bt, out, y, bias, code):
 
 
 @compiled
-def _tn(a, b, at, bt, out):
+def _tn(a, b, at, bt, out, no_bias):
     """out = aᵀ·b: both operands are read down their columns, so both are packed."""
-    return _product(_transpose_into(a, at), _transpose_into(b, bt), out, out, None, NO_ACTIVATION)
+    at, bt = _transpose_into(a, at), _transpose_into(b, bt)
+    return _product(at, bt, out, out, no_bias, NO_ACTIVATION)
 
 
 _buffers = {}
@@ -227,19 +249,25 @@ def _buffer(role, shape, dtype):
     return buf
 
 
+# "no bias" is an empty bias, so that one compiled version serves layers with and without one
+_NO_BIAS = {np.dtype(t): np.empty(0, t) for t in (np.float32, np.float64)}
+
+
 def _code(activation):
     return NO_ACTIVATION if activation is None else EPILOGUES.index(activation)
 
 
 # ----------------------------------------------------------------------------- the three forms
-# Operands must be float32 or float64 arrays of one dtype (`use_numba` checks); `a` in `gemm`
-# and both in `gemm_nt` are read along their rows, so a view with other strides is copied first.
+# Operands must be float32 or float64 arrays of one dtype (`use_numba` checks), and C-ordered:
+# a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays), so
+# one compiled version per dtype serves every layout.
 def gemm(a, b, out, bias=None, activation=None, y_out=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
     bt = _buffer("bt", b.shape[::-1], b.dtype)
     y = out if y_out is None else y_out
-    _forward(np.ascontiguousarray(a), b, bt, out, y, bias, _code(activation))
+    bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
+    _forward(np.ascontiguousarray(a), np.ascontiguousarray(b), bt, out, y, bias, _code(activation))
     return y
 
 
@@ -247,12 +275,14 @@ def gemm_tn(a, b, out):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
     at = _buffer("at", a.shape[::-1], a.dtype)
     bt = _buffer("bt", b.shape[::-1], b.dtype)
-    return _tn(a, b, at, bt, out)
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    return _tn(a, b, at, bt, out, _NO_BIAS[out.dtype])
 
 
 def gemm_nt(a, b, out):
     """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n); nothing to pack."""
-    return _product(np.ascontiguousarray(a), np.ascontiguousarray(b), out, out, None, NO_ACTIVATION)
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    return _product(a, b, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION)
 
 
 # ----------------------------------------------------------------------------- the choice
