@@ -13,6 +13,9 @@ Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `benc
    training shape is better served by a loop. Numba can also compile `np.dot` inside `@njit`,
    but that calls SciPy's separate OpenBLAS: a second BLAS thread pool spinning beside NumPy's
    on 2 cores, and ~0.2 s more start-up to import scipy.linalg. One BLAS for the process.
+   `numba_gemm.py` holds a product compiled here from scratch (tiles, packing, a fused
+   epilogue); `MINIKERAS_MATMUL=numba` sends every product to it, and its `use_numba` rule
+   says where it is chosen by default.
 2. Fuse what surrounds a product into one compiled pass: the bias and the activation after
    `x·W` (the "epilogue"), the activation derivative and the bias gradient before `xᵀ·dz`. One
    call instead of three or four NumPy calls removes both the Python dispatch (~1 µs each, which
