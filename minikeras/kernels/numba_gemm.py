@@ -77,9 +77,10 @@ KC, NC = 1024, 96  # the cache blocks (rule 5)
 # Each returns its sums Σₚ a[i+r, p]·bt[j+s, p] over p0 ≤ p < p1, row by row, as a tuple.
 @_tile
 def _tile_3x3(a, bt, i, j, p0, p1):
+    """c_rs = Σₚ a[i+r, p]·bt[j+s, p]     (3, k)·(3, k)ᵀ → 3 × 3, nine sums held in registers"""
     zero = a.dtype.type(0)
     c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
+    for p in range(np.uint64(p0), np.uint64(p1)):  # unsigned: no wrap-around check (rule 3)
         a0, a1, a2 = a[i, p], a[i + 1, p], a[i + 2, p]
         b0, b1, b2 = bt[j, p], bt[j + 1, p], bt[j + 2, p]
         c00 += a0 * b0
