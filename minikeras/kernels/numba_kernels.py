@@ -739,7 +739,10 @@ def conv_forward(
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
     cols = cols_out.reshape(z_out.shape[0], -1)
-    gemm(cols, kernel, z_out, 0, threads=1)
+    if numba_gemm.use_numba(cols, kernel, z_out, *cols.shape, kernel.shape[1]):
+        numba_gemm.gemm(cols, kernel, z_out)
+    else:
+        gemm(cols, kernel, z_out, 0, threads=1)
     code = _code(activation)
     if code == LINEAR and bias is None and y_out is z_out:
         return y_out
@@ -766,10 +769,17 @@ def conv_backward(
         z, y = _fill_missing(z, y)
         _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out)
     flat = cols.reshape(dz_out.shape[0], -1)
-    gemm(flat.T, dz_out, dkernel_out, 0, threads=1)
+    rows, patch = flat.shape
+    if numba_gemm.use_numba(flat, dz_out, dkernel_out, patch, rows, dz_out.shape[1]):
+        numba_gemm.gemm_tn(flat, dz_out, dkernel_out)
+    else:
+        gemm(flat.T, dz_out, dkernel_out, 0, threads=1)
     if dx_out is None:
         return None
-    gemm(dz_out, kernel.T, dcols_out, 0, threads=1)
+    if numba_gemm.use_numba(dz_out, kernel, dcols_out, rows, dz_out.shape[1], patch):
+        numba_gemm.gemm_nt(dz_out, kernel, dcols_out)
+    else:
+        gemm(dz_out, kernel.T, dcols_out, 0, threads=1)
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     return _col2im(dcols_out.reshape(cols.shape), kh, kw, sh, sw, dh, dw, ph, pw, dx_out)
 
