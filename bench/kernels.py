@@ -9,6 +9,13 @@ layer's products, the numba kernel against the same product done by `np.matmul` 
     fused forward    dense_forward (x·W + b, relu), numba vs the NumPy kernel set
     fused backward   dense_backward (relu' , db, dW, dx), numba vs the NumPy kernel set
 
+and numba_gemm.py's own product (whatever `MINIKERAS_MATMUL` chooses for the kernel set)
+against OpenBLAS through the same thread policy (`numba_runtime.gemm`):
+
+    gemm fwd, gemm tn, gemm nt   the three forms above
+    gemm fused forward           x·W + b, relu fused into the tile's store, against OpenBLAS's
+                                 product followed by the compiled bias + relu pass
+
 All are 2·m·k·n floating-point operations per product (the fused ones count only their
 products). Timing: A and B alternate in short bursts, each burst's mean per call is kept, and
 the median over bursts is reported, so slow drifts of the machine hit both sides alike; the
@@ -53,8 +60,10 @@ def compare(a, b, seconds):
 
 def forms(m, k, n, rng):
     """{form: (numba call, NumPy call)} for the shape (m, k, n), on fresh float32 arrays."""
+    from minikeras.kernels import numba_gemm as ng
     from minikeras.kernels import numba_kernels as nb
     from minikeras.kernels import numpy_kernels as ref
+    from minikeras.kernels.numba_runtime import gemm as blas
 
     f = np.float32
     x, w = rng.standard_normal((m, k)).astype(f), rng.standard_normal((k, n)).astype(f)
@@ -62,6 +71,7 @@ def forms(m, k, n, rng):
     out_mn, out_kn, out_mk = np.empty((m, n), f), np.empty((k, n), f), np.empty((m, k), f)
     z, y, dzb, db = np.empty((m, n), f), np.empty((m, n), f), np.empty((m, n), f), np.empty(n, f)
     nb.dense_forward(x, w, b, "relu", z, y)  # a realistic z for the backward pass
+    size = m * k * n
     return {
         "fwd": (lambda: nb.matmul(x, w, out_mn), lambda: np.matmul(x, w, out=out_mn)),
         "tn": (lambda: nb.matmul_tn(x, dz, out_kn), lambda: np.matmul(x.T, dz, out=out_kn)),
@@ -73,6 +83,13 @@ def forms(m, k, n, rng):
         "fused backward": (
             lambda: nb.dense_backward(x, w, z, y, dz, "relu", dzb, out_kn, db, out_mk),
             lambda: ref.dense_backward(x, w, z, y, dz, "relu", dzb, out_kn, db, out_mk),
+        ),
+        "gemm fwd": (lambda: ng.gemm(x, w, out_mn), lambda: blas(x, w, out_mn, size)),
+        "gemm tn": (lambda: ng.gemm_tn(x, dz, out_kn), lambda: blas(x.T, dz, out_kn, size)),
+        "gemm nt": (lambda: ng.gemm_nt(dz, w, out_mk), lambda: blas(dz, w.T, out_mk, size)),
+        "gemm fused forward": (
+            lambda: ng.gemm(x, w, z, b, "relu", y),
+            lambda: nb._bias_activation(b, nb.RELU, blas(x, w, z, size), y),
         ),
     }
 

@@ -33,6 +33,8 @@ TARGETS = {
     "small_fused": 1.0,  # fused numba ≥ the NumPy path at the small shapes
     "startup": 0.25,  # import + first epoch (warm JIT cache) ≤ 0.25× Keras's
     "rss": 0.25,  # peak RSS ≤ 0.25× Keras's
+    "gemm_large": 0.9,  # numba_gemm ≥ 0.9× OpenBLAS at (128, 784, 512) and (128, 512, 512)
+    "gemm_small_fused": 1.0,  # numba_gemm's fused forward faster than BLAS + epilogue, small
 }
 
 
@@ -209,6 +211,60 @@ def products_floor_ms(kernels, sizes, n, batch):
     return 1e3 * total * n / batch
 
 
+def gemm_section(rows):
+    """Section 1b: numba_gemm.py's product against OpenBLAS, form by form."""
+    out = [
+        "## 1b. numba_gemm.py's product vs OpenBLAS: GFLOP/s (float32)",
+        "",
+        "The forms of section 1 made by `minikeras/kernels/numba_gemm.py` whatever "
+        "`MINIKERAS_MATMUL` says, against OpenBLAS on the same thread policy; *fused forward* is "
+        "x·W + b with relu fused into the tile's store, against OpenBLAS's product followed by "
+        "the compiled bias + relu pass.",
+        "",
+        "| shape (m, k, n) | form | numba µs | OpenBLAS µs | numba GFLOP/s | OpenBLAS GFLOP/s "
+        "| numba ÷ OpenBLAS speed (best bursts) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        best = r["numba_best_gflops"] / r["numpy_best_gflops"]
+        out.append(
+            f"| {tuple(r['shape'])} | {r['form'][5:]} | {r['numba_us']:.1f} | {r['numpy_us']:.1f}"
+            f" | {r['numba_gflops']:.1f} | {r['numpy_gflops']:.1f} | {r['ratio']:.2f}× "
+            f"({best:.2f}×) |"
+        )
+    return out + [""]
+
+
+def gemm_summary(rows):
+    """The issue's two targets for numba_gemm.py."""
+    large = [
+        r
+        for r in rows
+        if tuple(r["shape"]) in ((128, 784, 512), (128, 512, 512)) and "fused" not in r["form"]
+    ]
+    small = [
+        r
+        for r in rows
+        if tuple(r["shape"]) in ((32, 64, 10), (32, 784, 64)) and "fused" in r["form"]
+    ]
+    lines = []
+    if large:
+        worst = min(r["ratio"] for r in large)
+        lines.append(
+            f"| numba GEMM vs OpenBLAS at (128, 784, 512), (128, 512, 512), worst form "
+            f"| {worst:.2f}× | ≥ {TARGETS['gemm_large']}× "
+            f"| {verdict(worst >= TARGETS['gemm_large'])} |"
+        )
+    if small:
+        worst = min(r["ratio"] for r in small)
+        lines.append(
+            f"| numba GEMM fused forward vs BLAS + epilogue at (32, 64, 10), (32, 784, 64) "
+            f"| {worst:.2f}× | > {TARGETS['gemm_small_fused']}× "
+            f"| {verdict(worst > TARGETS['gemm_small_fused'])} |"
+        )
+    return lines
+
+
 def verdict(ok):
     return "met" if ok else "**short**"
 
@@ -234,6 +290,8 @@ def report(results):
             "| numba ÷ NumPy speed |",
             "|---|---|---:|---:|---:|---:|---:|",
         ]
+        gemm_rows = [r for r in kernels if r["form"].startswith("gemm")]
+        kernels = [r for r in kernels if not r["form"].startswith("gemm")]
         for r in kernels:
             out.append(
                 f"| {tuple(r['shape'])} | {r['form']} | {r['numba_us']:.1f} | {r['numpy_us']:.1f}"
@@ -257,6 +315,9 @@ def report(results):
             f"| ≥ {TARGETS['small_fused']}× | {verdict(worst_small >= TARGETS['small_fused'])} |",
         ]
         out.append("")
+        if gemm_rows:
+            out += gemm_section(gemm_rows)
+            summary += gemm_summary(gemm_rows)
     training = results.get("training")
     if training:
         out += [

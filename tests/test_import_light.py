@@ -30,3 +30,27 @@ def test_no_module_outside_parity_imports_keras_or_tensorflow():
     assert done.returncode == 0, done.stderr
     count = int(done.stdout.split()[0])
     assert count > 60  # the walk found the package's modules
+
+
+SCIPY_CODE = """
+import sys
+import numpy as np
+import minikeras
+from minikeras.kernels import numba_kernels
+from numba import njit
+numba_kernels.bias_grad(np.ones((2, 3), np.float32), np.empty(3, np.float32))  # Numba started
+hidden = "scipy.linalg" not in sys.modules
+import scipy.linalg  # the user's SciPy still imports,
+dot = njit(lambda a, b: np.dot(a, b))  # and Numba's np.dot still finds its BLAS
+print(hidden, scipy.linalg.inv(2 * np.eye(2))[0, 0], dot(np.ones((2, 2)), np.ones((2, 2)))[0, 0])
+"""
+
+
+def test_numba_starts_without_scipy_linalg():
+    """numba_runtime hides SciPy while Numba's array functions import (29 MB and ~0.2 s of
+    scipy.linalg that minikeras never uses), without taking SciPy away from the user."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCIPY_CODE], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "0.5", "2.0"]

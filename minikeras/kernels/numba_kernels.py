@@ -13,6 +13,9 @@ Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `benc
    training shape is better served by a loop. Numba can also compile `np.dot` inside `@njit`,
    but that calls SciPy's separate OpenBLAS: a second BLAS thread pool spinning beside NumPy's
    on 2 cores, and ~0.2 s more start-up to import scipy.linalg. One BLAS for the process.
+   `numba_gemm.py` holds a product compiled here from scratch (tiles, packing, a fused
+   epilogue); `MINIKERAS_MATMUL=numba` sends every product to it, and its `use_numba` rule
+   says where it is chosen by default.
 2. Fuse what surrounds a product into one compiled pass: the bias and the activation after
    `x·W` (the "epilogue"), the activation derivative and the bias gradient before `xᵀ·dz`. One
    call instead of three or four NumPy calls removes both the Python dispatch (~1 µs each, which
@@ -736,7 +739,10 @@ def conv_forward(
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
     cols = cols_out.reshape(z_out.shape[0], -1)
-    gemm(cols, kernel, z_out, 0, threads=1)
+    if numba_gemm.use_numba(cols, kernel, z_out, *cols.shape, kernel.shape[1]):
+        numba_gemm.gemm(cols, kernel, z_out)
+    else:
+        gemm(cols, kernel, z_out, 0, threads=1)
     code = _code(activation)
     if code == LINEAR and bias is None and y_out is z_out:
         return y_out
@@ -763,10 +769,17 @@ def conv_backward(
         z, y = _fill_missing(z, y)
         _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out)
     flat = cols.reshape(dz_out.shape[0], -1)
-    gemm(flat.T, dz_out, dkernel_out, 0, threads=1)
+    rows, patch = flat.shape
+    if numba_gemm.use_numba(flat, dz_out, dkernel_out, patch, rows, dz_out.shape[1]):
+        numba_gemm.gemm_tn(flat, dz_out, dkernel_out)
+    else:
+        gemm(flat.T, dz_out, dkernel_out, 0, threads=1)
     if dx_out is None:
         return None
-    gemm(dz_out, kernel.T, dcols_out, 0, threads=1)
+    if numba_gemm.use_numba(dz_out, kernel, dcols_out, rows, dz_out.shape[1], patch):
+        numba_gemm.gemm_nt(dz_out, kernel, dcols_out)
+    else:
+        gemm(dz_out, kernel.T, dcols_out, 0, threads=1)
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     return _col2im(dcols_out.reshape(cols.shape), kh, kw, sh, sw, dh, dw, ph, pw, dx_out)
 

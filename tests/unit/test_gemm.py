@@ -152,7 +152,9 @@ def test_a_bad_setting_is_refused(tmp_path):
     env = dict(os.environ, MINIKERAS_MATMUL="fast")
     run = subprocess.run(
         [sys.executable, "-c", "import minikeras.kernels.numba_gemm"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode != 0
     assert "MINIKERAS_MATMUL='fast'; expected one of ('auto', 'numba', 'blas')" in run.stderr
