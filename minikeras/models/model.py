@@ -295,7 +295,9 @@ class Model(Layer):
             return y
         if y.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
             y = y.reshape(y.shape + (1,))  # labels (N,) for an output (N, 1), as Keras accepts
-        if y.shape[1:] != tuple(out_shape[1:]):
+        if y.ndim != len(out_shape) or any(
+            d is not None and d != k for d, k in zip(out_shape[1:], y.shape[1:])
+        ):  # an axis of size None (sequences of any length) takes any size
             hint = ""
             if (
                 isinstance(loss, losses_module.CategoricalCrossentropy)
@@ -760,17 +762,23 @@ class Model(Layer):
             steps=batching.num_batches(len(x), batch_size),
         )
         callback_list.on_predict_begin()
-        out = self._empty_outputs(len(x))
+        out = None
         for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
             callback_list.on_predict_batch_begin(step)
-            out[start:stop] = self.predict_step((x[start:stop],))
+            batch_out = self.predict_step((x[start:stop],))
+            if out is None:  # shaped after the first batch: a sequence's length may be None
+                out = self._empty_outputs(len(x), as_list(batch_out))
+            out[start:stop] = batch_out
             callback_list.on_predict_batch_end(step, {"outputs": out[start:stop]})
         callback_list.on_predict_end()
-        return out
+        return self._empty_outputs(0) if out is None else out
 
-    def _empty_outputs(self, n):
-        """Where predict writes the outputs for n samples."""
-        return np.empty((n,) + tuple(self.output_shape[1:]), dtype=self.dtype)
+    def _empty_outputs(self, n, first=None):
+        """Where predict writes the outputs for n samples, shaped as the first batch's outputs
+        `first` (or as the output shape, an axis of size None counting 0)."""
+        if first is not None:
+            return np.empty((n,) + first[0].shape[1:], dtype=self.dtype)
+        return np.empty((n,) + tuple(d or 0 for d in self.output_shape[1:]), dtype=self.dtype)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""

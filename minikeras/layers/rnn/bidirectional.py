@@ -150,7 +150,7 @@ class Bidirectional(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x)
+            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -195,7 +195,7 @@ class Bidirectional(Layer):
         """Each side's gradient from the merge, each side's backward, dx = dx_fw + dx_bw."""
         n_states = len(self.forward_layer.state_size)
         if self.merge_mode is None or self.return_state:
-            dy = list(dy)
+            dy = list(getattr(dy, "arrays", dy))  # a list, or a functional model's Arrays
             n_out = 2 if self.merge_mode is None else 1
             d_outputs, d_states = dy[:n_out], dy[n_out:]
         else:
@@ -264,3 +264,10 @@ class Bidirectional(Layer):
         if config_.get("backward_layer") is not None:
             config_["backward_layer"] = deserialize(config_["backward_layer"])
         return super().from_config.__func__(cls, config_)
+
+
+def _as_list(states):
+    """initial_state as a list (one tensor may be given alone), or None."""
+    if states is None or isinstance(states, (list, tuple)):
+        return None if states is None else list(states)
+    return [states]

@@ -138,7 +138,7 @@ class RNN(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x)
+            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -219,8 +219,8 @@ class RNN(Layer):
         """
         steps, batch, units = self.steps, self.batch, self.cell.units
         d_states_out = [None] * len(self.state_size)
-        if self.return_state:
-            dy, *d_states_out = dy
+        if self.return_state:  # a list, or a functional model's Arrays of them
+            dy, *d_states_out = getattr(dy, "arrays", dy)
         zeros = np.zeros((batch, units), dtype=self.dtype)
         if dy is None:
             dy = np.zeros((batch, steps, units) if self.return_sequences else (batch, units))
@@ -280,3 +280,10 @@ class RNN(Layer):
         config_ = dict(config_)
         cell = deserialize(config_.pop("cell"))
         return super().from_config.__func__(cls, {**config_, "cell": cell})
+
+
+def _as_list(states):
+    """initial_state as a list (one tensor may be given alone), or None."""
+    if states is None or isinstance(states, (list, tuple)):
+        return None if states is None else list(states)
+    return [states]
