@@ -1,7 +1,8 @@
 """One training benchmark in this process: `python bench/training.py FRAMEWORK MODEL [--rounds N]`.
 
 FRAMEWORK: minikeras-numba, minikeras-numpy, keras, torch, numpy (a plain NumPy loop).
-MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128).
+MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128);
+or a sequence model of `sequence.py` (stacked_lstm, text_lstm; no plain NumPy loop).
 Every framework trains the same network (ReLU hidden layers, softmax output, categorical
 crossentropy, RMSprop lr=0.001 ρ=0.9 ε=1e-7) on the same synthetic data, in the order given
 (shuffle=False), tracking loss and accuracy as Keras's `fit` does.
@@ -18,6 +19,7 @@ import sys
 import time
 
 import numpy as np
+import sequence  # the sequence models (this directory is on sys.path when run as a script)
 
 MODELS = {
     # name: (layer sizes, samples, batch size)
@@ -167,9 +169,13 @@ def main(argv):
     framework, model = argv[0], argv[1]
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 10
     warmup = int(argv[argv.index("--warmup") + 1]) if "--warmup" in argv else 2
-    sizes, n, batch = MODELS[model]
-    x, y, labels = synthetic_data(sizes, n)
-    epoch = setup(framework, sizes, batch)
+    if model in sequence.SEQUENCE_MODELS:
+        x, y, labels = sequence.sequence_data(model)
+        epoch = sequence.setup(framework, model)
+    else:
+        sizes, n, batch = MODELS[model]
+        x, y, labels = synthetic_data(sizes, n)
+        epoch = setup(framework, sizes, batch)
     if "--one-epoch" in argv:
         epoch(x, y, labels)
         print(json.dumps({"peak_rss_mb": peak_rss_mb()}))
