@@ -101,6 +101,25 @@ class Bidirectional(Layer):
                 side.build(input_shape)
         super().build(input_shape)
 
+    # each side's penalties and projections (its cell's), for the model
+    @property
+    def weight_regularizers(self):
+        sides = [self.__dict__.get("forward_layer"), self.__dict__.get("backward_layer")]
+        return [p for side in sides if side is not None for p in side.weight_regularizers]
+
+    @weight_regularizers.setter
+    def weight_regularizers(self, value):
+        pass
+
+    @property
+    def weight_constraints(self):
+        sides = [self.__dict__.get("forward_layer"), self.__dict__.get("backward_layer")]
+        return [c for side in sides if side is not None for c in side.weight_constraints]
+
+    @weight_constraints.setter
+    def weight_constraints(self, value):
+        pass
+
     def _sublayers(self):
         """The forward layer's weights, then the backward layer's: Keras's order."""
         return [self.forward_layer, self.backward_layer]

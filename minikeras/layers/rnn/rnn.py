@@ -50,6 +50,11 @@ class RNN(Layer):
                 f"GRUCell). Received: cell={cell}"
             )
         super().__init__(**kwargs)
+        if self.activity_regularizer is not None and return_state:
+            raise NotImplementedError(
+                f"{type(self).__name__}(activity_regularizer=..., return_state=True) is not "
+                "supported by minikeras (the penalty of several outputs)"
+            )
         self.cell = cell
         self.return_sequences = return_sequences
         self.return_state = return_state
@@ -69,6 +74,23 @@ class RNN(Layer):
         return [self.cell.units] * (2 if self.cell.GATES == 4 else 1)
 
     # ------------------------------------------------------------------ shapes and weights
+    # the cell's weights carry the penalties and projections: the model reads them here
+    @property
+    def weight_regularizers(self):
+        return self.cell.weight_regularizers if "cell" in self.__dict__ else []
+
+    @weight_regularizers.setter
+    def weight_regularizers(self, value):
+        pass  # Layer.__init__'s empty list: the cell keeps its own
+
+    @property
+    def weight_constraints(self):
+        return self.cell.weight_constraints if "cell" in self.__dict__ else []
+
+    @weight_constraints.setter
+    def weight_constraints(self, value):
+        pass
+
     def _sublayers(self):
         """The cell: the layer's weights are its cell's (the same Variables, Keras's order)."""
         return [self.cell]
