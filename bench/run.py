@@ -23,11 +23,15 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 FRAMEWORKS = ["minikeras-numba", "minikeras-numpy", "keras", "torch", "numpy"]
 TRAINING_ROUNDS = {"tutorial": (3, 15), "mnist": (1, 7)}  # (warm-up epochs, timed epochs)
+# the sequence models of training.py (bench/sequence.py): no plain NumPy loop for them
+SEQUENCE_ROUNDS = {"stacked_lstm": (2, 7), "text_lstm": (2, 7)}
+SEQUENCE_FRAMEWORKS = ["minikeras-numba", "minikeras-numpy", "keras", "torch"]
 
 # issue 5's targets
 TARGETS = {
     "tutorial": {"keras": 30.0, "torch": 5.0},
     "mnist": {"keras": 2.0, "torch": 1.25},
+    "stacked_lstm": {"keras": 2.0, "torch": 1.0},  # issue 14
     "floor": 1.4,  # MNIST-MLP epoch within 1.4× its arithmetic at OpenBLAS's best rate
     "large_kernel": 0.95,  # numba ≥ 0.95× OpenBLAS at the large shapes
     "small_fused": 1.0,  # fused numba ≥ the NumPy path at the small shapes
@@ -99,12 +103,16 @@ def bench_kernels(quick):
     return data["kernels"]
 
 
+def frameworks_of(model):
+    return SEQUENCE_FRAMEWORKS if model in SEQUENCE_ROUNDS else FRAMEWORKS
+
+
 def bench_training(quick):
     results = {}
-    for model, (warmup, rounds) in TRAINING_ROUNDS.items():
+    for model, (warmup, rounds) in {**TRAINING_ROUNDS, **SEQUENCE_ROUNDS}.items():
         if quick:
             warmup, rounds = 1, 3
-        for framework in FRAMEWORKS:
+        for framework in frameworks_of(model):
             log(f"training {model} {framework} ...")
             before = load()
             data, _ = run_json(
@@ -326,16 +334,18 @@ def report(results):
             "| model | framework | median ms | min ms | framework ÷ minikeras-numba |",
             "|---|---|---:|---:|---:|",
         ]
-        for model in TRAINING_ROUNDS:
+        for model in {**TRAINING_ROUNDS, **SEQUENCE_ROUNDS}:
+            if f"{model}/minikeras-numba" not in training:
+                continue  # a results.json from before this model was benchmarked
             ours = training[f"{model}/minikeras-numba"]["median_ms"]
-            for framework in FRAMEWORKS:
+            for framework in frameworks_of(model):
                 r = training[f"{model}/{framework}"]
                 out.append(
                     f"| {model} | {framework} | {r['median_ms']:.1f} | {r['min_ms']:.1f} "
                     f"| {r['median_ms'] / ours:.2f}× |"
                 )
             ours_best = training[f"{model}/minikeras-numba"]["min_ms"]
-            for other, target in TARGETS[model].items():
+            for other, target in TARGETS.get(model, {}).items():
                 ratio = training[f"{model}/{other}"]["median_ms"] / ours
                 best = training[f"{model}/{other}"]["min_ms"] / ours_best
                 summary.append(

@@ -2,7 +2,8 @@
 
 FRAMEWORK: minikeras-numba, minikeras-numpy, keras, torch, numpy (a plain NumPy loop).
 MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128),
-or mnist_convnet (keras.io's convnet, N=2048, batch 128, Adam: bench/convnet.py; not numpy).
+mnist_convnet (keras.io's convnet, N=2048, batch 128, Adam: bench/convnet.py; not numpy),
+or a sequence model of `sequence.py` (stacked_lstm, text_lstm; no plain NumPy loop).
 Every framework trains the same network (ReLU hidden layers, softmax output, categorical
 crossentropy, RMSprop lr=0.001 ρ=0.9 ε=1e-7) on the same synthetic data, in the order given
 (shuffle=False), tracking loss and accuracy as Keras's `fit` does.
@@ -19,6 +20,7 @@ import sys
 import time
 
 import numpy as np
+import sequence  # the sequence models (this directory is on sys.path when run as a script)
 
 MODELS = {
     # name: (layer sizes, samples, batch size)
@@ -186,6 +188,9 @@ def main(argv):
     warmup = int(argv[argv.index("--warmup") + 1]) if "--warmup" in argv else 2
     if model == "mnist_convnet":
         (x, y, labels), epoch = setup_convnet(framework)
+    elif model in sequence.SEQUENCE_MODELS:
+        x, y, labels = sequence.sequence_data(model)
+        epoch = sequence.setup(framework, model)
     else:
         sizes, n, batch = MODELS[model]
         x, y, labels = synthetic_data(sizes, n)

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from minikeras import initializers, kernels
+from minikeras import constraints, initializers, kernels, regularizers
 from minikeras.layers.layer import Layer
 
 
@@ -51,9 +51,6 @@ class Embedding(Layer):
             # Keras 3's words: it takes the argument and ignores it
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         for arg, value in (
-            ("embeddings_regularizer", embeddings_regularizer),
-            ("activity_regularizer", kwargs.pop("activity_regularizer", None)),
-            ("embeddings_constraint", embeddings_constraint),
             ("lora_rank", lora_rank),
             ("lora_alpha", lora_alpha),
             ("quantization_config", quantization_config),
@@ -64,6 +61,10 @@ class Embedding(Layer):
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
+        # the table's penalty joins the loss and its projection follows each update (the model
+        # reads them from add_weight); activity_regularizer is Layer's, on the output
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero  # as Keras: only a layer that makes a mask
         if weights is not None:  # Keras's initial value: one array, or a list of one array
@@ -81,7 +82,13 @@ class Embedding(Layer):
     def build(self, input_shape=None):
         # The table's shape does not depend on the input: Keras builds an Embedding without one
         shape = (self.input_dim, self.output_dim)
-        self.add_weight(shape, self.embeddings_initializer, name="embeddings")
+        self.add_weight(
+            shape,
+            self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+            name="embeddings",
+        )
         if input_shape is None:
             self.built = True
         else:
@@ -125,9 +132,9 @@ class Embedding(Layer):
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": None,
-            "activity_regularizer": None,
-            "embeddings_constraint": None,
+            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "quantization_config": None,  # Keras 3.15's key; lora_* appear only when set
         }

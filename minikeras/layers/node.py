@@ -105,13 +105,18 @@ class Node:
     """One call of a layer on symbolic tensors: `outputs = layer(inputs)`.
 
     `inputs` keeps the form of the call (one tensor, or a list for a merge layer);
-    `input_tensors` is always a flat list. An InputLayer's node has no inputs.
+    `kwargs` the tensors given by keyword (an RNN's `initial_state=[h, c]`);
+    `input_tensors` is always a flat list, the positional ones first. An InputLayer's node has
+    no inputs.
     """
 
-    def __init__(self, layer, inputs, outputs):
+    def __init__(self, layer, inputs, outputs, kwargs=None):
         self.layer = layer
         self.inputs = inputs
-        self.input_tensors = flatten(inputs)
+        self.kwargs = kwargs or {}
+        self.input_tensors = flatten(inputs) + [
+            t for value in self.kwargs.values() for t in flatten(value)
+        ]
         self.outputs = list(outputs)
         self.index = len(layer._inbound_nodes)  # this is the layer's call number `index`
         layer._inbound_nodes.append(self)
@@ -133,6 +138,13 @@ class Node:
         if isinstance(self.inputs, (list, tuple)):
             return [fn(t) for t in self.inputs]
         return fn(self.inputs)
+
+    def map_kwargs(self, fn):
+        """The call's keyword tensors, each t replaced by fn(t): {"initial_state": [...]}."""
+        return {
+            key: [fn(t) for t in value] if isinstance(value, (list, tuple)) else fn(value)
+            for key, value in self.kwargs.items()
+        }
 
     def __repr__(self):
         return f"<Node {self.layer.name}[{self.index}]>"
@@ -157,9 +169,10 @@ def shapes_of(inputs):
     return inputs.shape
 
 
-def call_symbolic(layer, inputs):
+def call_symbolic(layer, inputs, **kwargs):
     """`layer(inputs)` on KerasTensors: build the layer for their shapes (or check them against
-    its built shape), record the call as a Node, and return the output KerasTensor(s)."""
+    its built shape), record the call as a Node, and return the output KerasTensor(s).
+    kwargs: tensors given by keyword (`initial_state=`), recorded as the node's inputs too."""
     shape = shapes_of(inputs)
     if not layer.built:
         layer.build(shape)
@@ -169,5 +182,5 @@ def call_symbolic(layer, inputs):
     several = isinstance(output_shape, list)  # a model with several outputs
     shapes = output_shape if several else [output_shape]
     outputs = [KerasTensor(s, dtype=layer.dtype) for s in shapes]
-    Node(layer, inputs, outputs)
+    Node(layer, inputs, outputs, {k: v for k, v in kwargs.items() if v is not None})
     return outputs if several else outputs[0]

@@ -145,10 +145,11 @@ class Functional(Model):
                 t not in self.inputs for t in node.input_tensors
             )
             x = node.map_inputs(values.__getitem__)
-            mask = masks.get(node.input_tensors[0]) if len(node.input_tensors) == 1 else None
-            result = layer.forward(x, training=training, mask=mask)
+            single = not isinstance(node.inputs, (list, tuple))
+            mask = masks.get(node.inputs) if single else None
+            result = layer.forward(x, training=training, mask=mask, **node.map_kwargs(values.get))
             self._memory[node] = remember(layer)
-            outputs = as_list(result)
+            outputs = list(result) if isinstance(result, list) else as_list(result)
             values.update(zip(node.outputs, outputs))
             self._masks[node] = mask
             output_masks = layer.compute_mask(x, mask)
@@ -441,7 +442,11 @@ class Functional(Model):
             entry["inbound_nodes"] = [
                 {
                     "args": [node.map_inputs(tensor_config)],
-                    "kwargs": {"mask": None} if isinstance(layer, Model) else {},
+                    "kwargs": (
+                        {"mask": None}
+                        if isinstance(layer, Model)
+                        else node.map_kwargs(tensor_config)
+                    ),
                 }
                 for node in layer._inbound_nodes
                 if node in self._all_nodes and not node.is_input
@@ -488,9 +493,16 @@ class Functional(Model):
                 while calls:
                     try:
                         args = [resolve(a) for a in calls[0]["args"]]
+                        # tensors given by keyword (initial_state); Keras's `training` and
+                        # `mask` entries here are the call's defaults
+                        kwargs = {
+                            key: resolve(value)
+                            for key, value in calls[0].get("kwargs", {}).items()
+                            if _holds_tensor(value)
+                        }
                     except _NotYet:
                         break
-                    created[name](*args)
+                    created[name](*args, **kwargs)
                     calls.pop(0)
                     progress = True
             if not progress:
@@ -516,6 +528,13 @@ class Functional(Model):
 # ---------------------------------------------------------------------- helpers
 class _NotYet(Exception):
     """A call in a config reads a tensor whose own call has not been replayed yet."""
+
+
+def _holds_tensor(value):
+    """A config's call argument that is a tensor, or a list of them."""
+    if isinstance(value, dict):
+        return value.get("class_name") == "__keras_tensor__"
+    return isinstance(value, (list, tuple)) and bool(value) and all(map(_holds_tensor, value))
 
 
 def _flatten(struct, what):

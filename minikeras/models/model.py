@@ -324,7 +324,9 @@ class Model(Layer):
             return y
         if y.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
             y = y.reshape(y.shape + (1,))  # labels (N,) for an output (N, 1), as Keras accepts
-        if y.shape[1:] != tuple(out_shape[1:]):
+        if y.ndim != len(out_shape) or any(
+            d is not None and d != k for d, k in zip(out_shape[1:], y.shape[1:])
+        ):  # an axis of size None (sequences of any length) takes any size
             hint = ""
             if (
                 isinstance(loss, losses_module.CategoricalCrossentropy)

@@ -110,3 +110,28 @@ def test_minikeras_opens_keras_s_files(files):
     fresh = build(mk)
     fresh.load_weights(folder / "theirs.weights.h5")
     same_weights(fresh, theirs)
+
+
+def seq2seq(K):
+    """keras.io's lstm_seq2seq shape: the encoder's states start the decoder (initial_state)."""
+    encoder_inputs = K.Input(shape=(None, 3))
+    _, state_h, state_c = K.layers.LSTM(4, return_state=True)(encoder_inputs)
+    decoder_inputs = K.Input(shape=(None, 2))
+    decoder = K.layers.LSTM(4, return_sequences=True, return_state=True)
+    decoder_outputs, _, _ = decoder(decoder_inputs, initial_state=[state_h, state_c])
+    outputs = K.layers.Dense(2, activation="softmax")(decoder_outputs)
+    return K.Model([encoder_inputs, decoder_inputs], outputs)
+
+
+def test_an_encoder_decoder_both_ways(keras, tmp_path):
+    rng = np.random.default_rng(2)
+    x = [rng.normal(size=(5, 6, 3)), rng.normal(size=(5, 4, 2))]
+    for K, other in ((mk, keras), (keras, mk)):
+        model = seq2seq(K)
+        model.set_weights([rng.normal(0, 0.5, w.shape) for w in model.get_weights()])
+        path = tmp_path / f"{K.__name__}.keras"
+        model.save(path)
+        loaded = other.saving.load_model(path)
+        same_weights(model, loaded)
+        diff = differences(np.asarray(model.predict(x, verbose=0)), loaded.predict(x, verbose=0))
+        assert diff[1] < tolerance("float32")

@@ -214,9 +214,6 @@ def test_embedding_input_length_warns_as_keras_and_is_ignored():
 @pytest.mark.parametrize(
     "option",
     [
-        {"embeddings_regularizer": "l2"},
-        {"embeddings_constraint": "non_neg"},
-        {"activity_regularizer": "l2"},
         {"lora_rank": 2},
         {"quantization_config": {"mode": "int8"}},
     ],

@@ -101,6 +101,25 @@ class Bidirectional(Layer):
                 side.build(input_shape)
         super().build(input_shape)
 
+    # each side's penalties and projections (its cell's), for the model
+    @property
+    def weight_regularizers(self):
+        sides = [self.__dict__.get("forward_layer"), self.__dict__.get("backward_layer")]
+        return [p for side in sides if side is not None for p in side.weight_regularizers]
+
+    @weight_regularizers.setter
+    def weight_regularizers(self, value):
+        pass
+
+    @property
+    def weight_constraints(self):
+        sides = [self.__dict__.get("forward_layer"), self.__dict__.get("backward_layer")]
+        return [c for side in sides if side is not None for c in side.weight_constraints]
+
+    @weight_constraints.setter
+    def weight_constraints(self, value):
+        pass
+
     def _sublayers(self):
         """The forward layer's weights, then the backward layer's: Keras's order."""
         return [self.forward_layer, self.backward_layer]
@@ -150,7 +169,7 @@ class Bidirectional(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x)
+            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -195,7 +214,7 @@ class Bidirectional(Layer):
         """Each side's gradient from the merge, each side's backward, dx = dx_fw + dx_bw."""
         n_states = len(self.forward_layer.state_size)
         if self.merge_mode is None or self.return_state:
-            dy = list(dy)
+            dy = list(getattr(dy, "arrays", dy))  # a list, or a functional model's Arrays
             n_out = 2 if self.merge_mode is None else 1
             d_outputs, d_states = dy[:n_out], dy[n_out:]
         else:
@@ -264,3 +283,10 @@ class Bidirectional(Layer):
         if config_.get("backward_layer") is not None:
             config_["backward_layer"] = deserialize(config_["backward_layer"])
         return super().from_config.__func__(cls, config_)
+
+
+def _as_list(states):
+    """initial_state as a list (one tensor may be given alone), or None."""
+    if states is None or isinstance(states, (list, tuple)):
+        return None if states is None else list(states)
+    return [states]

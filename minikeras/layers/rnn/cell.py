@@ -12,19 +12,10 @@ A cell computes one time step. The `RNN` layer runs it along a sequence through 
 
 import numpy as np
 
-from minikeras import activations, initializers, kernels
+from minikeras import activations, constraints, initializers, kernels, regularizers
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.dropout import draw_masks, gate_matmul, gate_matmul_backward
 from minikeras.utils.rng import make_generator
-
-_UNSUPPORTED = (
-    "kernel_regularizer",
-    "recurrent_regularizer",
-    "bias_regularizer",
-    "kernel_constraint",
-    "recurrent_constraint",
-    "bias_constraint",
-)
 
 
 class RecurrentCell(Layer):
@@ -42,16 +33,17 @@ class RecurrentCell(Layer):
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
         **kwargs,
     ):
-        for arg in _UNSUPPORTED:
-            if kwargs.pop(arg, None) is not None:
-                raise NotImplementedError(
-                    f"{type(self).__name__}({arg}=...) is not supported by minikeras yet"
-                )
         kwargs.pop("implementation", None)  # Keras picks it from recurrent_dropout; so do we
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
@@ -72,6 +64,14 @@ class RecurrentCell(Layer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        # penalties and projections of the three weights: `add_weight` hands them to the model
+        # (the penalty joins the loss, the projection follows each update), as for Dense
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         # Keras clips the rates into [0, 1]
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
@@ -111,13 +111,27 @@ class RecurrentCell(Layer):
     def build(self, input_shape):
         gates_units = self.GATES * self.units
         self._kernel = self.add_weight(
-            (input_shape[-1], gates_units), self.kernel_initializer, name="kernel"
+            (input_shape[-1], gates_units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
         )
         self._recurrent_kernel = self.add_weight(
-            (self.units, gates_units), self.recurrent_initializer, name="recurrent_kernel"
+            (self.units, gates_units),
+            self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+            name="recurrent_kernel",
         )
         if self.use_bias:
-            self._bias = self.add_weight(self.bias_shape(), self.bias_initializer, name="bias")
+            self._bias = self.add_weight(
+                self.bias_shape(),
+                self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
         super().build(input_shape)
 
     def bias_shape(self):
@@ -223,12 +237,12 @@ class RecurrentCell(Layer):
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": None,
-                "recurrent_regularizer": None,
-                "bias_regularizer": None,
-                "kernel_constraint": None,
-                "recurrent_constraint": None,
-                "bias_constraint": None,
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
                 "dropout": self.dropout,
                 "recurrent_dropout": self.recurrent_dropout,
                 "seed": self.seed,

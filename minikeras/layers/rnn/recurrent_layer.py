@@ -1,6 +1,7 @@
 """The shape of SimpleRNN, LSTM and GRU: an RNN that builds its own cell from Keras's arguments
 and writes them flat in its config (no "cell" entry), as Keras does."""
 
+from minikeras import regularizers
 from minikeras.layers.rnn.rnn import RNN
 
 _RNN_ARGUMENTS = (
@@ -36,10 +37,6 @@ class RecurrentLayer(RNN):
     )
 
     def __init__(self, units, **kwargs):
-        if kwargs.pop("activity_regularizer", None) is not None:
-            raise NotImplementedError(
-                f"{type(self).__name__}(activity_regularizer=...) is not supported by minikeras"
-            )
         cell_kwargs = {k: kwargs.pop(k) for k in self.cell_arguments if k in kwargs}
         rnn_kwargs = {k: kwargs.pop(k) for k in _RNN_ARGUMENTS if k in kwargs}
         cell = self.cell_class(
@@ -64,7 +61,7 @@ class RecurrentLayer(RNN):
             **RNN.__bases__[0].get_config(self),  # Layer's: name, trainable, dtype
             **self._rnn_config(),
             **cell_config,
-            "activity_regularizer": None,
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }
 
     @classmethod

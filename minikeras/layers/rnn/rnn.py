@@ -50,6 +50,11 @@ class RNN(Layer):
                 f"GRUCell). Received: cell={cell}"
             )
         super().__init__(**kwargs)
+        if self.activity_regularizer is not None and return_state:
+            raise NotImplementedError(
+                f"{type(self).__name__}(activity_regularizer=..., return_state=True) is not "
+                "supported by minikeras (the penalty of several outputs)"
+            )
         self.cell = cell
         self.return_sequences = return_sequences
         self.return_state = return_state
@@ -69,6 +74,23 @@ class RNN(Layer):
         return [self.cell.units] * (2 if self.cell.GATES == 4 else 1)
 
     # ------------------------------------------------------------------ shapes and weights
+    # the cell's weights carry the penalties and projections: the model reads them here
+    @property
+    def weight_regularizers(self):
+        return self.cell.weight_regularizers if "cell" in self.__dict__ else []
+
+    @weight_regularizers.setter
+    def weight_regularizers(self, value):
+        pass  # Layer.__init__'s empty list: the cell keeps its own
+
+    @property
+    def weight_constraints(self):
+        return self.cell.weight_constraints if "cell" in self.__dict__ else []
+
+    @weight_constraints.setter
+    def weight_constraints(self, value):
+        pass
+
     def _sublayers(self):
         """The cell: the layer's weights are its cell's (the same Variables, Keras's order)."""
         return [self.cell]
@@ -138,7 +160,7 @@ class RNN(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x)
+            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -219,8 +241,8 @@ class RNN(Layer):
         """
         steps, batch, units = self.steps, self.batch, self.cell.units
         d_states_out = [None] * len(self.state_size)
-        if self.return_state:
-            dy, *d_states_out = dy
+        if self.return_state:  # a list, or a functional model's Arrays of them
+            dy, *d_states_out = getattr(dy, "arrays", dy)
         zeros = np.zeros((batch, units), dtype=self.dtype)
         if dy is None:
             dy = np.zeros((batch, steps, units) if self.return_sequences else (batch, units))
@@ -280,3 +302,10 @@ class RNN(Layer):
         config_ = dict(config_)
         cell = deserialize(config_.pop("cell"))
         return super().from_config.__func__(cls, {**config_, "cell": cell})
+
+
+def _as_list(states):
+    """initial_state as a list (one tensor may be given alone), or None."""
+    if states is None or isinstance(states, (list, tuple)):
+        return None if states is None else list(states)
+    return [states]
