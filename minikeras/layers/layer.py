@@ -69,6 +69,7 @@ class Layer:
         # Which optional arguments `call` and `backward` declare, read once per class: Keras
         # passes `training` and `mask` only to a call that names them (a user's call(x) is fine)
         cls._call_takes = _parameters(cls.call)
+        cls._call_positional = _positional(cls.call)
         cls._backward_takes = _parameters(cls.backward)
         # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
@@ -264,6 +265,14 @@ class Layer:
             self.build(input_shape)
             self.built = True
 
+    def build_for_arguments(self, shapes):
+        """`build` for a call on several tensors: a `build` of yours receives the first one's
+        shape, as in Keras; without one, the layer is simply marked built."""
+        if type(self).build is Layer.build:
+            self.input_shape, self.built = tuple(shapes[0]), True
+        else:
+            self.build_once(shapes[0])
+
     def compute_output_shape(self, input_shape):
         """The output's shape for an input of `input_shape` (batch axis first, may be None).
         A built-in layer that keeps the shape needs nothing more; for a layer of yours, the
@@ -353,7 +362,7 @@ class Layer:
         with recorded_call.training_context(training):  # sublayers called without `training`
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
-            return self.call(x, **kwargs)
+            return recorded_call.run_call(self, x, kwargs)
 
     def _penalize_activity(self, y):
         """add_loss(penalty(y) / batch size), as Keras; its gradient joins dL/dy in backward."""
@@ -403,14 +412,18 @@ class Layer:
         Inside another layer's call, `training` defaults to that call's, as in Keras.
         """
         x, rest = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
+        if rest and all(isinstance(a, node_module.KerasTensor) for a in args):
+            # a call on several tensors (`LogisticEndpoint()(targets, logits)`): one node
+            return node_module.call_symbolic(self, node_module.CallArguments(args))
         if node_module.is_symbolic(x):
             return node_module.call_symbolic(self, x)
         training = kwargs.pop("training", None)
         training = recorded_call.current_training() if training is None else bool(training)
         mask = kwargs.pop("mask", None)
         if rest:  # a call with more positional arguments than the input (`call(x, y)`)
-            names = [n for n in self._call_takes if n not in ("self", "training", "mask")][1:]
+            names = [n for n in self._call_positional if n not in ("training", "mask")][1:]
             kwargs.update(zip(names, rest))
+            self.build_for_arguments([recorded_call.batch_shape(a) for a in (x, *rest)])
         if recorded_call.is_traced(x) or autodiff.is_recording():
             self.build_once(recorded_call.batch_shape(x))
             return self.forward(x, training=training, mask=mask, **kwargs)
@@ -545,6 +558,11 @@ def _parameters(function):
     return names
 
 
+def _positional(function):
+    """The names of a function's parameters in order, `self` left out."""
+    return [name for name in inspect.signature(function).parameters if name != "self"]
+
+
 def _regularizer(identifier):
     from minikeras import regularizers
 
@@ -569,6 +587,7 @@ def _layers_in(value):
 
 
 Layer._call_takes = _parameters(Layer.call)
+Layer._call_positional = _positional(Layer.call)
 Layer._backward_takes = _parameters(Layer.backward)
 Layer.has_own_backward = False
 Layer._builtin = False

@@ -101,6 +101,12 @@ def _ops():
     return ops
 
 
+class CallArguments(list):
+    """The positional arguments of a call on several tensors, `LogisticEndpoint()(targets,
+    logits)`: a node keeps them in one list, and `call` receives them spread out again, as
+    Keras's layers do (a merge layer, by contrast, takes one list argument)."""
+
+
 class Node:
     """One call of a layer on symbolic tensors: `outputs = layer(inputs)`.
 
@@ -130,6 +136,8 @@ class Node:
 
     def map_inputs(self, fn):
         """The call's arguments with each tensor t replaced by fn(t), in the call's form."""
+        if isinstance(self.inputs, CallArguments):
+            return CallArguments(fn(t) for t in self.inputs)
         if isinstance(self.inputs, (list, tuple)):
             return [fn(t) for t in self.inputs]
         return fn(self.inputs)
@@ -161,11 +169,19 @@ def call_symbolic(layer, inputs):
     """`layer(inputs)` on KerasTensors: build the layer for their shapes (or check them against
     its built shape), record the call as a Node, and return the output KerasTensor(s)."""
     shape = shapes_of(inputs)
-    if not layer.built:
+    spread = isinstance(inputs, CallArguments)
+    if not layer.built and spread:
+        layer.build_for_arguments(shape)
+    elif not layer.built:
         layer.build(shape)
-    else:
+    elif not spread:
         layer.check_input_shape(shape)
-    output_shape = layer.compute_output_shape(shape)
+    if spread:
+        from minikeras.layers import recorded_call
+
+        output_shape = recorded_call.probe_output_shape(layer, shape, spread=True)
+    else:
+        output_shape = layer.compute_output_shape(shape)
     several = isinstance(output_shape, list)  # a model with several outputs
     shapes = output_shape if several else [output_shape]
     outputs = [KerasTensor(s, dtype=layer.dtype) for s in shapes]

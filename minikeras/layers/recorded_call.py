@@ -34,6 +34,7 @@ import numpy as np
 from minikeras import autodiff
 from minikeras.autodiff import GradientTape, Tensor
 from minikeras.autodiff.recording import RECORDING
+from minikeras.layers.node import CallArguments
 
 # ---------------------------------------------------------------------- training, inherited
 _TRAINING = [False]  # the `training` of the calls under way, innermost last
@@ -69,6 +70,13 @@ def backward_follows():
 
 def must_record(training):
     return training or _BACKWARD_FOLLOWS[-1]
+
+
+def run_call(layer, x, kwargs):
+    """`layer.call(x, **kwargs)`; the arguments spread out for a call on several tensors."""
+    if isinstance(x, CallArguments):
+        return layer.call(*x, **kwargs)
+    return layer.call(x, **kwargs)
 
 
 # ---------------------------------------------------------------------- small helpers
@@ -154,7 +162,7 @@ def record_call(layer, x, kwargs):
     inputs = _wrap(x)
     with tape:
         tape.watch(_flat(inputs))
-        outputs = layer.call(inputs, **kwargs)
+        outputs = run_call(layer, inputs, kwargs)
     losses = [loss for loss in layer.losses if isinstance(loss, Tensor)]
     layer._call_tape = CallTape(tape, inputs, outputs, losses)
     return _unwrap(outputs)
@@ -209,13 +217,13 @@ def on_the_tape(layer, x, kwargs, mask=None):
     """A call while a GradientTape records: a layer with its own backward is one entry."""
     if not layer.has_own_backward:
         with training_context(kwargs.get("training", current_training())):
-            return layer.call(x, **kwargs)
+            return run_call(layer, x, kwargs)
     inputs = _flat(x)
     paused = list(RECORDING)
     RECORDING.clear()  # its arithmetic is not recorded op by op
     try:
         layer._buffers = {}  # this call's own scratch arrays, kept for its backward
-        y = layer.call(_unwrap(x), **kwargs)
+        y = run_call(layer, _unwrap(x), kwargs)
         state = layer.get_call_state()
     finally:
         RECORDING.extend(paused)
@@ -233,9 +241,9 @@ def on_the_tape(layer, x, kwargs, mask=None):
 
 
 # ---------------------------------------------------------------------- output shapes
-def probe_output_shape(layer, input_shape):
+def probe_output_shape(layer, input_shape, spread=False):
     """The output shape of a layer of yours: its call on zeros (an unknown axis as size 1,
-    the batch axis None again after)."""
+    the batch axis None again after); `spread`: one argument per shape of the list."""
 
     def zeros(shape):
         if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
@@ -248,6 +256,7 @@ def probe_output_shape(layer, input_shape):
         return (None,) + tuple(np.shape(y)[1:])
 
     kwargs = {"training": False} if "training" in layer._call_takes else {}
+    arguments = CallArguments(zeros(s) for s in input_shape) if spread else zeros(input_shape)
     with training_context(False):
-        y = layer.call(zeros(input_shape), **kwargs)
+        y = run_call(layer, arguments, kwargs)
     return symbolic(_unwrap(y))
