@@ -13,6 +13,7 @@ from minikeras.utils.object_registration import (
 )
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.rng import set_random_seed
+from minikeras.utils.sequence_utils import pad_sequences
 
 
 def plot_history(history, path=None, metrics=None):
@@ -48,6 +49,7 @@ __all__ = [
     "Progbar",
     "clear_session",
     "np_utils",
+    "pad_sequences",
     "plot_history",
     "set_random_seed",
     "to_categorical",
