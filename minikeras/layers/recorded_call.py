@@ -241,14 +241,36 @@ def on_the_tape(layer, x, kwargs, mask=None):
 
 
 # ---------------------------------------------------------------------- output shapes
-def probe_output_shape(layer, input_shape, spread=False):
+def _zeros_like_shape(shape, dtype):
+    """Zeros standing in for data of `shape` (a list of shapes gives a list); None as 1."""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_zeros_like_shape(one, dtype) for one in shape]
+    return np.zeros(tuple(1 if d is None else d for d in shape), dtype)
+
+
+def probe_mask(layer, input_shape, mask_shape=None):
+    """The number of axes of the mask `layer.compute_mask` makes for an input of
+    `input_shape` (a list for a list of outputs; None: no mask), found on zeros."""
+    x = _zeros_like_shape(input_shape, layer.dtype)
+    mask = (
+        None if mask_shape is None else np.ones([1 if d is None else d for d in mask_shape], bool)
+    )
+    try:
+        found = layer.compute_mask(x, mask)
+    except Exception:  # a compute_mask that needs real data: no symbolic mask, as unknown
+        return None
+    if isinstance(found, (list, tuple)):
+        return [None if m is None else np.ndim(autodiff.unwrap(m)) for m in found]
+    return None if found is None else np.ndim(autodiff.unwrap(found))
+
+
+def probe_output_shape(layer, input_shape, spread=False, mask_shape=None):
     """The output shape of a layer of yours: its call on zeros (an unknown axis as size 1,
-    the batch axis None again after); `spread`: one argument per shape of the list."""
+    the batch axis None again after); `spread`: one argument per shape of the list;
+    `mask_shape`: the call is given a mask of ones of that shape."""
 
     def zeros(shape):
-        if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-            return [zeros(one) for one in shape]
-        return np.zeros(tuple(1 if d is None else d for d in shape), layer.dtype)
+        return _zeros_like_shape(shape, layer.dtype)
 
     def symbolic(y):
         if isinstance(y, (list, tuple)):
@@ -256,6 +278,8 @@ def probe_output_shape(layer, input_shape, spread=False):
         return (None,) + tuple(np.shape(y)[1:])
 
     kwargs = {"training": False} if "training" in layer._call_takes else {}
+    if mask_shape is not None:
+        kwargs["mask"] = np.ones([1 if d is None else d for d in mask_shape], bool)
     arguments = CallArguments(zeros(s) for s in input_shape) if spread else zeros(input_shape)
     with training_context(False):
         y = run_call(layer, arguments, kwargs)
