@@ -210,10 +210,13 @@ class Model(Layer):
         """
         # every name is understood before anything changes: a failed compile keeps the old setup
         optimizer = optimizers_module.get(optimizer)
-        deferred = None
+        deferred, loss_for_specs = None, loss
         if isinstance(loss, dict) and "class_name" not in loss:
             keys = list(self.output_keys)
-            if set(loss) != set(keys):
+            if isinstance(getattr(self, "_outputs_struct", None), dict) and set(loss) <= set(keys):
+                # outputs given as a dict: an output the loss dict leaves out has no loss
+                loss_for_specs = {key: loss.get(key) for key in keys}
+            elif set(loss) != set(keys):
                 # Keras accepts this compile and fails when it first computes the loss (fit,
                 # evaluate): so does minikeras, with Keras's message
                 deferred = ValueError(
@@ -221,7 +224,7 @@ class Model(Layer):
                 )
                 loss_for_specs = {key: loss.get(key) for key in keys}
         specs = outputs_module.resolve(
-            loss_for_specs if deferred else loss,
+            loss_for_specs,
             loss_weights,
             metrics,
             self.output_keys,
