@@ -325,12 +325,32 @@ class Layer:
         an activity penalty, say. It counts for the call that added it."""
         self._losses.append(loss)
 
-    @property
-    def losses(self):
-        """The terms added by add_loss in the last call, this layer's and its sublayers'."""
+    def added_losses(self):
+        """The terms added by add_loss in the last call, this layer's and its sublayers' (what
+        a model adds to its loss; the weights' penalties it adds itself, with their gradients)."""
         found = list(self._losses)
         for layer in self._sublayers():
-            found += layer.losses
+            found += layer.added_losses()
+        return found
+
+    @property
+    def losses(self):
+        """As Keras's `layer.losses`: the add_loss terms of the last call, then the penalty of
+        each trainable weight's regularizer (this layer's and its sublayers')."""
+        trainable = {id(w) for w in self.trainable_weights}
+        penalties = [
+            regularizer(weight)
+            for layer in [self, *self._nested_layers()]
+            for weight, regularizer in vars(layer).get("weight_regularizers", [])
+            if id(weight) in trainable
+        ]
+        return self.added_losses() + penalties
+
+    def _nested_layers(self):
+        """Every layer inside this one, at any depth."""
+        found = []
+        for layer in self._sublayers():
+            found += [layer, *layer._nested_layers()]
         return found
 
     def clear_losses(self):

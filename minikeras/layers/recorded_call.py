@@ -163,7 +163,7 @@ def record_call(layer, x, kwargs):
     with tape:
         tape.watch(_flat(inputs))
         outputs = run_call(layer, inputs, kwargs)
-    losses = [loss for loss in layer.losses if isinstance(loss, Tensor)]
+    losses = [loss for loss in layer.added_losses() if isinstance(loss, Tensor)]
     layer._call_tape = CallTape(tape, inputs, outputs, losses)
     return _unwrap(outputs)
 

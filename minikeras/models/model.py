@@ -424,7 +424,7 @@ class Model(Layer):
         regularized = self.weight_regularizers
         for weight, regularizer in regularized:
             total = total + regularizer(weight)
-        added = self.losses
+        added = self.added_losses()
         for term in added:  # add_loss terms of the last call (their gradients: the tape's)
             total = total + np.asarray(autodiff.unwrap(term)).sum()
         if not self.has_compiled_loss() and not added and not regularized:
@@ -457,7 +457,7 @@ class Model(Layer):
             dx = [None if d is None else d * g for d in d_outputs]
             return dx, [r.gradient(w) * g for w, r in regularized]
 
-        added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
+        added = [term for term in self.added_losses() if isinstance(term, autodiff.Tensor)]
         total = total - sum(np.asarray(term.value).sum() for term in added)
         (loss,) = autodiff.record(preds, [np.asarray(total)], vjp, weights=penalties)
         for term in added:  # on the tape, so that their gradients reach the weights

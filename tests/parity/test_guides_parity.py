@@ -370,3 +370,29 @@ def test_a_mask_reaches_a_custom_layer_after_dense_as_in_keras(float64):
     theirs.set_weights(ours.get_weights())
     tokens = np.array([[1, 2, 0, 0], [3, 4, 5, 0]])
     close(ours(tokens), theirs(tokens))
+
+
+# ---------------------------------------------------------------------- the subclassing guide
+def test_layer_losses_hold_added_terms_and_inner_penalties_as_in_keras(float64):
+    keras = float64
+
+    def build(lib, ops_module):
+        class Outer(lib.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.dense = lib.layers.Dense(3, kernel_regularizer=lib.regularizers.l2(1e-3))
+
+            def call(self, inputs):
+                self.add_loss(ops_module.mean(inputs) * 0.01)
+                return self.dense(inputs)
+
+        return Outer()
+
+    x = np.random.default_rng(7).normal(size=(2, 4))
+    ours, theirs = build(minikeras, ops), build(keras, keras.ops)
+    ours(x), theirs(x)
+    theirs.set_weights(ours.get_weights())
+    ours(x), theirs(x)  # the terms of this call only, as Keras resets them per call
+    assert len(ours.losses) == len(theirs.losses) == 2
+    for a, b in zip(ours.losses, theirs.losses):
+        close(float(np.asarray(a)), float(np.asarray(b)))
