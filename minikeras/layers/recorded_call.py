@@ -104,7 +104,7 @@ def fresh(y):
         return type(y)(fresh(item) for item in y)
     if isinstance(y, dict):
         return {key: fresh(item) for key, item in y.items()}
-    if isinstance(y, Tensor):
+    if isinstance(y, (Tensor, autodiff.Variable)):  # a weight returned is the weight, as Keras
         return y
     return np.array(y) if isinstance(y, np.ndarray) else y
 

@@ -396,3 +396,27 @@ def test_layer_losses_hold_added_terms_and_inner_penalties_as_in_keras(float64):
     assert len(ours.losses) == len(theirs.losses) == 2
     for a, b in zip(ours.losses, theirs.losses):
         close(float(np.asarray(a)), float(np.asarray(b)))
+
+
+def compute_sum_layer(lib, ops_module):
+    """A layer that returns its non-trainable weight (the subclassing guide's ComputeSum)."""
+
+    class ComputeSum(lib.layers.Layer):
+        def __init__(self, input_dim):
+            super().__init__()
+            self.total = self.add_weight(shape=(input_dim,), initializer="zeros", trainable=False)
+
+        def call(self, inputs):
+            self.total.assign_add(ops_module.sum(inputs, axis=0))
+            return self.total
+
+    return ComputeSum(2)
+
+
+def test_a_weight_returned_by_call_is_that_weight_as_in_keras(keras):
+    for lib, ops_module in ((minikeras, ops), (keras, keras.ops)):
+        layer = compute_sum_layer(lib, ops_module)
+        layer(np.ones((2, 2)))
+        y = layer(np.ones((2, 2)))
+        assert y is layer.total
+        np.testing.assert_array_equal(y.numpy(), [4.0, 4.0])
