@@ -1,7 +1,8 @@
 """One training benchmark in this process: `python bench/training.py FRAMEWORK MODEL [--rounds N]`.
 
 FRAMEWORK: minikeras-numba, minikeras-numpy, keras, torch, numpy (a plain NumPy loop).
-MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128).
+MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128),
+or mnist_convnet (keras.io's convnet, N=2048, batch 128, Adam: bench/convnet.py; not numpy).
 Every framework trains the same network (ReLU hidden layers, softmax output, categorical
 crossentropy, RMSprop lr=0.001 ρ=0.9 ε=1e-7) on the same synthetic data, in the order given
 (shuffle=False), tracking loss and accuracy as Keras's `fit` does.
@@ -163,13 +164,32 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
+def setup_convnet(framework):
+    """keras.io's mnist_convnet (bench/convnet.py) and its data."""
+    import convnet
+
+    module = None
+    if framework.startswith("minikeras-"):
+        os.environ["MINIKERAS_KERNELS"] = framework.split("-", 1)[1]
+        import minikeras as module
+
+        module.config.set_kernels(framework.split("-", 1)[1])
+    elif framework == "keras":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import keras as module
+    return convnet.synthetic_data(), convnet.setup(framework, module)
+
+
 def main(argv):
     framework, model = argv[0], argv[1]
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 10
     warmup = int(argv[argv.index("--warmup") + 1]) if "--warmup" in argv else 2
-    sizes, n, batch = MODELS[model]
-    x, y, labels = synthetic_data(sizes, n)
-    epoch = setup(framework, sizes, batch)
+    if model == "mnist_convnet":
+        (x, y, labels), epoch = setup_convnet(framework)
+    else:
+        sizes, n, batch = MODELS[model]
+        x, y, labels = synthetic_data(sizes, n)
+        epoch = setup(framework, sizes, batch)
     if "--one-epoch" in argv:
         epoch(x, y, labels)
         print(json.dumps({"peak_rss_mb": peak_rss_mb()}))

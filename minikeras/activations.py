@@ -62,8 +62,22 @@ def leaky_relu_backward(x, y, dy, negative_slope=0.2):
     return dy * np.where(x > 0, 1.0, _float32_slope(negative_slope)).astype(dy.dtype)
 
 
+def _is_tensor(x):
+    from minikeras.autodiff import Tensor
+
+    return isinstance(x, Tensor)
+
+
+def _ops():
+    from minikeras import ops  # ops imports nothing from here; imported on first use
+
+    return ops
+
+
 def sigmoid(x):
     """f(x) = 1 / (1 + e^(−x)), written so that e^(...) never overflows"""
+    if _is_tensor(x):  # on a GradientTape: the op, whose output keeps its logits
+        return _ops().sigmoid(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.asarray(x).dtype, copy=False)
 
@@ -86,6 +100,8 @@ def tanh_backward(x, y, dy):
 def softmax(x, axis=-1):
     """f(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along `axis`
     (the row maximum is subtracted first: same value, no overflow)"""
+    if _is_tensor(x):  # on a GradientTape: the op, whose output keeps its logits
+        return _ops().softmax(x, axis=axis)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 

@@ -58,6 +58,7 @@ from numba import types
 from numba.extending import overload
 
 # the runtime set-up (where the JIT cache lives, BLAS's threads) is numba_runtime.py's
+from minikeras.kernels import numba_gemm
 from minikeras.kernels.numba_runtime import compiled, gemm
 
 FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
@@ -78,8 +79,12 @@ def _code(name):
 def matmul(a, b, out):
     """out = a·b        (m, k)·(k, n) → (m, n)
 
-    Rules 1 and 3: one BLAS gemm, written straight into `out`.
+    Rules 1 and 3: one BLAS gemm, written straight into `out`, or numba_gemm.py's product
+    where its `use_numba` says it is faster.
     """
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm(a, b, out)
     return gemm(a, b, out, a.size * b.shape[1])  # m·k·n multiply-adds
 
 
@@ -88,6 +93,9 @@ def matmul_tn(a, b, out):
 
     Rules 1 and 3: `a.T` is a Fortran-ordered view; BLAS reads it with a "transpose" flag.
     """
+    k, m = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm_tn(a, b, out)
     return gemm(a.T, b, out, a.size * b.shape[1])
 
 
@@ -96,6 +104,9 @@ def matmul_nt(a, b, out):
 
     Rules 1 and 3: as `matmul_tn`, the transpose is a gemm flag.
     """
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[0]):
+        return numba_gemm.gemm_nt(a, b, out)
     return gemm(a, b.T, out, a.size * b.shape[0])
 
 
@@ -249,6 +260,9 @@ def dense_forward(x, kernel, bias, activation, z_out, y_out):
     cache) adds the bias and applies the activation, where NumPy needs three calls.
     """
     code = _code(activation)
+    if code != SOFTMAX and numba_gemm.use_numba(x, kernel, z_out, *x.shape, kernel.shape[1]):
+        y = None if y_out is z_out else y_out  # the epilogue fused into numba_gemm's tile store
+        return numba_gemm.gemm(x, kernel, z_out, bias, None if y is None else activation, y)
     matmul(x, kernel, z_out)
     if code == LINEAR and bias is None and y_out is z_out:
         return y_out
@@ -624,6 +638,7 @@ def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, 
     )
     return dx_out
 
+
 # ----------------------------------------------------------------------------- convolution
 # See numpy_kernels.py for the layout: (batch, height, width, channels), a 1-D signal being an
 # image of height 1; `window`, `strides`, `dilation` and `pad` are (rows, columns) int pairs.
@@ -653,34 +668,10 @@ def im2col(x, window, strides, dilation, pad, cols_out):
 
     x (batch, h, w, channels) → cols (batch, oh, ow, kh, kw, channels), 0 where a window
     reaches into the padding. Seen as a matrix (batch·oh·ow, kh·kw·channels), the convolution
-    is one BLAS product cols·W (see `conv_forward`'s rule below).
+    is one BLAS product cols·W (`conv_forward`).
 
     Rules 6 and 7: one pass that writes cols in order, reading each input channel vector
     contiguously; the bounds test is per (position, offset), not per element.
-
-    Why a patch matrix and one product (the rule for convolutions): the arithmetic of a
-    convolution is a product of (batch·oh·ow, kh·kw·in) by (kh·kw·in, filters), and BLAS does
-    products 3–10× faster than compiled loops can (rule 1); the copy into `cols` is one pass
-    over memory, ~1/kh·kw of the product's operations. Backward reuses the Dense kernels
-    (dW = colsᵀ·dz, dcols = dz·Wᵀ, the activation derivative fused with db) and `col2im`.
-
-    Measured against TensorFlow 2.21's Conv2D (Keras 3.15, `tf.function`, float32, relu,
-    forward + backward, median (best) of 15 interleaved runs, in ms), on the 2-core machine
-    under a load average of 11–15 (other jobs running; absolute times are inflated):
-
-        (128, 28, 28, 1) → 32, 3×3, no dx     minikeras 70.8 (58.5)   TF 116.6 (99.2)
-        (128, 13, 13, 32) → 64, 3×3, with dx  minikeras 243 (218)     TF 213 (176)
-
-    with BLAS on one thread (OPENBLAS_NUM_THREADS=1). With the default policy of rule 3 (two
-    BLAS threads for these products, ≥ 4 M multiply-adds) the same runs gave 981 (187) against
-    TF's 165 (116) and 357 (328) against 279 (248): two BLAS threads waiting on each other lose
-    whole time slices on a busy machine. A whole training step of keras.io's mnist_convnet
-    (batch 128, Adam) took 371–481 ms against Keras's 452–883 ms with one BLAS thread, and
-    904–1836 ms against 238–881 ms with the default policy, under the same load. Later, at a
-    load average of 6: 217–239 ms against Keras's 182–436 ms with one BLAS thread, 450–820 ms
-    against 221–228 ms with the default policy. So minikeras does not yet beat Keras on this
-    model: it is level with one BLAS thread, and the two-thread policy of rule 3 costs it 2–4×
-    on a shared machine. A quiet machine was not available to measure.
     """
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     return _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
@@ -717,6 +708,69 @@ def col2im(cols, window, strides, dilation, pad, x_out):
     return _col2im(cols, kh, kw, sh, sw, dh, dw, ph, pw, x_out)
 
 
+def conv_forward(
+    x, kernel, bias, activation, window, strides, dilation, pad, cols_out, z_out, y_out
+):
+    """A convolution's forward pass as one product over patches:
+
+    cols = im2col(x)                   (batch, oh, ow, kh, kw, in)
+    z = cols·W + b                     (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)
+    y = act(z)                         z_out, y_out (batch·oh·ow, filters); y_out may be z_out
+                                       for 'linear'
+
+    Why a patch matrix and one product: the arithmetic of a convolution is a product of
+    (batch·oh·ow, kh·kw·in) by (kh·kw·in, filters), and BLAS does products 3–10× faster than
+    compiled loops can (rule 1); the copy into `cols` is one pass over memory. The epilogue
+    (bias, activation) is one compiled pass (rule 2).
+
+    Threads (the rule for convolutions): the products run on ONE BLAS thread, whatever their
+    size, unlike rule 3's dense products. Measured on keras.io's mnist_convnet (an epoch of
+    2048 images, batch 128, Adam) on the shared 2-core machine, load average 7–12 (other jobs
+    running): 4.4–6.7 s an epoch with one BLAS thread against 14–72 s with two (OpenBLAS's
+    threads spin at each barrier and lose whole time slices when the other core is taken),
+    Keras 4.5–10.9 s, PyTorch 16–22 s in the same minutes. A convolution's products are long
+    (86 528 and 15 488 rows at batch 128) and narrow (32, 64 filters): no product of this
+    model is large enough for a second thread to pay when a core is not free for it.
+    Measured per pass, one thread, CPU time: see bench/results.md, section "convolution".
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
+    _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
+    cols = cols_out.reshape(z_out.shape[0], -1)
+    gemm(cols, kernel, z_out, 0, threads=1)
+    code = _code(activation)
+    if code == LINEAR and bias is None and y_out is z_out:
+        return y_out
+    return _bias_activation(bias, code, z_out, y_out)
+
+
+def conv_backward(
+    cols, kernel, z, y, dy, activation, window, strides, dilation, pad, dz_out, dkernel_out,
+    dbias_out, dcols_out, dx_out,
+):  # fmt: skip
+    """A convolution's backward pass, from the patches `cols` (batch, oh, ow, kh, kw, in) its
+    forward pass made:
+
+    dz = dy ⊙ act'(z)                  (batch·oh·ow, filters); dz_out may be dy for 'linear'
+    db = Σ dz                          skipped when dbias_out is None
+    dW = colsᵀ·dz                      (kh·kw·in, batch·oh·ow)·(batch·oh·ow, filters)
+    dcols = dz·Wᵀ                      (batch·oh·ow, filters)·(filters, kh·kw·in)
+    dx = col2im(dcols)                 skipped (with dcols) when dx_out is None
+
+    dz and db in one compiled pass (rule 2); the products on one BLAS thread (`conv_forward`).
+    """
+    code = _code(activation)
+    if not (code == LINEAR and dz_out is dy and dbias_out is None):
+        z, y = _fill_missing(z, y)
+        _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out)
+    flat = cols.reshape(dz_out.shape[0], -1)
+    gemm(flat.T, dz_out, dkernel_out, 0, threads=1)
+    if dx_out is None:
+        return None
+    gemm(dz_out, kernel.T, dcols_out, 0, threads=1)
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
+    return _col2im(dcols_out.reshape(cols.shape), kh, kw, sh, sw, dh, dw, ph, pw, dx_out)
+
+
 # ----------------------------------------------------------------------------- pooling
 @compiled
 def _max_pool(x, kh, kw, sh, sw, ph, pw, y, argmax):
@@ -725,8 +779,7 @@ def _max_pool(x, kh, kw, sh, sw, ph, pw, y, argmax):
     for m in range(n):
         for i in range(oh):
             for j in range(ow):
-                for k in range(c):
-                    argmax[m, i, j, k] = -1
+                first = True
                 for a in range(kh):
                     r = i * sh + a - ph
                     if r < 0 or r >= h:
@@ -735,12 +788,20 @@ def _max_pool(x, kh, kw, sh, sw, ph, pw, y, argmax):
                         s = j * sw + b - pw
                         if s < 0 or s >= w:
                             continue
+                        flat = r * w + s
+                        if first:  # the window's first real element starts the maximum
+                            for k in range(c):
+                                y[m, i, j, k] = x[m, r, s, k]
+                                argmax[m, i, j, k] = flat
+                            first = False
+                            continue
                         for k in range(c):
-                            v = x[m, r, s, k]
-                            # strictly greater: the first maximum in row-major order wins
-                            if argmax[m, i, j, k] < 0 or v > y[m, i, j, k]:
-                                y[m, i, j, k] = v
-                                argmax[m, i, j, k] = r * w + s
+                            # strictly greater: the first maximum in row-major order wins;
+                            # both stores unconditional, so the loop runs in vectors (selects)
+                            v, best = x[m, r, s, k], y[m, i, j, k]
+                            better = v > best
+                            y[m, i, j, k] = v if better else best
+                            argmax[m, i, j, k] = flat if better else argmax[m, i, j, k]
     return y
 
 
@@ -748,7 +809,10 @@ def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
     """y[n, i, j, c] = max over the window of x; argmax[n, i, j, c] = r·w + s, the flat index
     of the first maximum in row-major order (TensorFlow's choice); padding is never chosen.
 
-    Rules 6 and 7: one pass per output position, the channel loop innermost (contiguous).
+    Rules 6 and 7: one pass per output position, the channel loop innermost (contiguous),
+    branch-free (a compare and two selects per element, so LLVM vectorises it): at
+    mnist_convnet's first pooling (128×26×26×32, 2×2) 6.3 ms → {pool_fwd} ms (one thread, CPU
+    time, load average ~9) against the loop that tested `argmax < 0 or v > y` per element.
     """
     (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
     return _max_pool(x, kh, kw, sh, sw, ph, pw, y_out, argmax_out)
@@ -756,21 +820,25 @@ def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
 
 @compiled
 def _max_pool_backward(dy, argmax, dx):
-    n, h, w, c = dx.shape
-    oh, ow = dy.shape[1], dy.shape[2]
+    n, oh, ow, c = dy.shape
     dx[:] = 0
     for m in range(n):
         for i in range(oh):
             for j in range(ow):
                 for k in range(c):
-                    flat = argmax[m, i, j, k]
-                    dx[m, flat // w, flat % w, k] += dy[m, i, j, k]
+                    dx[m, argmax[m, i, j, k], k] += dy[m, i, j, k]
     return dx
 
 
 def max_pool_backward(dy, argmax, dx_out):
-    """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c] (overlapping windows add up)."""
-    return _max_pool_backward(dy, argmax, dx_out)
+    """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c] (overlapping windows add up).
+
+    dx is seen as (batch, h·w, channels), so the flat index needs no division back into a row
+    and a column: 5.1 ms → {pool_bwd} ms at mnist_convnet's first pooling (as above).
+    """
+    n, h, w, c = dx_out.shape
+    _max_pool_backward(dy, argmax, dx_out.reshape(n, h * w, c))
+    return dx_out
 
 
 @compiled
@@ -834,6 +902,7 @@ def average_pool_backward(dy, window, strides, pad, dx_out):
     """dx[n, r, s, c] = Σ over the windows that cover (r, s) of dy[n, i, j, c] / count(i, j)."""
     (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
     return _average_pool_backward(dy, kh, kw, sh, sw, ph, pw, dx_out)
+
 
 # The optimizers below follow the same pattern: a compiled loop over flat views, then a wrapper
 # that turns every scalar into a Python float (rule 7). Where Keras casts a hyper-parameter with

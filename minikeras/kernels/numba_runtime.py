@@ -93,13 +93,15 @@ def numba_threads():
     return numba.get_num_threads() if running else numba.config.NUMBA_NUM_THREADS
 
 
-def gemm(a, b, out, size):
-    """out = a·b through NumPy's BLAS, on the threads rule 3 picks for `size` = m·k·n; BLAS's
-    own setting is put back afterwards, so the user's NumPy code never notices."""
+def gemm(a, b, out, size, threads=None):
+    """out = a·b through NumPy's BLAS, on the threads rule 3 picks for `size` = m·k·n (or on
+    `threads`, when given); BLAS's own setting is put back afterwards, so the user's NumPy
+    code never notices."""
     if _blas_threads is None:
         return np.matmul(a, b, out=out)
     get_threads, set_threads = _blas_threads
-    threads = 1 if size < SMALL_PRODUCT else numba_threads()
+    if threads is None:
+        threads = 1 if size < SMALL_PRODUCT else numba_threads()
     before = get_threads()
     if threads == before:
         return np.matmul(a, b, out=out)
@@ -108,5 +110,3 @@ def gemm(a, b, out, size):
         return np.matmul(a, b, out=out)
     finally:
         set_threads(before)
-
-

@@ -288,6 +288,7 @@ def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, 
         centre = (w * xhat64).sum(axis=0) / total  # C/W, (c,)
         dx_out[...] = scale * (dy64 - (w / total) * (sum_dy + sum_dy_xhat * (xhat64 - centre)))
 
+
 # ----------------------------------------------------------------------------- convolution
 # Images are (batch, height, width, channels) ("channels_last"); a 1-D signal is an image of
 # height 1. One output position (i, j) reads the input at rows i·sh + a·dh − ph, columns
@@ -345,6 +346,44 @@ def col2im(cols, window, strides, dilation, pad, x_out):
     inside = xp[:, ph : ph + h, pw : pw + w, :]
     x_out[:, : inside.shape[1], : inside.shape[2], :] = inside
     return x_out
+
+
+def conv_forward(
+    x, kernel, bias, activation, window, strides, dilation, pad, cols_out, z_out, y_out
+):
+    """A convolution's forward pass as one product over patches:
+
+    cols = im2col(x)                   (batch, oh, ow, kh, kw, in)
+    z = cols·W + b                     (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)
+    y = act(z)                         z_out, y_out (batch·oh·ow, filters)
+    """
+    im2col(x, window, strides, dilation, pad, cols_out)
+    cols = cols_out.reshape(z_out.shape[0], -1)
+    return dense_forward(cols, kernel, bias, activation, z_out, y_out)
+
+
+def conv_backward(
+    cols, kernel, z, y, dy, activation, window, strides, dilation, pad, dz_out, dkernel_out,
+    dbias_out, dcols_out, dx_out,
+):  # fmt: skip
+    """A convolution's backward pass, from the patches `cols` its forward pass made:
+
+    dz = dy ⊙ act'(z)                  (batch·oh·ow, filters)
+    db = Σ dz                          skipped when dbias_out is None
+    dW = colsᵀ·dz                      (kh·kw·in, batch·oh·ow)·(batch·oh·ow, filters)
+    dcols = dz·Wᵀ                      (batch·oh·ow, filters)·(filters, kh·kw·in)
+    dx = col2im(dcols)                 each patch entry added back where im2col read it;
+                                       skipped (with dcols) when dx_out is None
+    """
+    flat = cols.reshape(dz_out.shape[0], -1)
+    want_dx = dx_out is not None
+    dense_backward(
+        flat, kernel, z, y, dy, activation, dz_out, dkernel_out, dbias_out,
+        dcols_out if want_dx else None,
+    )  # fmt: skip
+    if not want_dx:
+        return None
+    return col2im(dcols_out.reshape(cols.shape), window, strides, dilation, pad, dx_out)
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -437,6 +476,7 @@ def average_pool_backward(dy, window, strides, pad, dx_out):
     inside = dxp[:, ph : ph + h, pw : pw + w, :]
     dx_out[:, : inside.shape[1], : inside.shape[2], :] = inside
     return dx_out
+
 
 # Keras casts some hyper-parameters with `ops.cast(value, dtype)`, which goes through float32
 # (β in βᵗ, Lion's β, Nadam's β and 0.96); others enter as Python floats, exact in float64

@@ -181,20 +181,17 @@ class BaseConv(SpatialLayer):
         window, strides = self.pair(self.kernel_size), self.pair(self.strides)
         dilation = self.pair(self.dilation_rate)
         cols = self.buffer("cols", (batch, oh, ow, *window, channels))
-        kernels.im2col(image, window, strides, dilation, pad, cols)
-        self.cols, self.patches_shape = cols.reshape(batch * oh * ow, -1), cols.shape
         self.matrix_kernel = self._matrix_kernel()
-        rows = self.cols.shape[0]
-        z = self.buffer("z", (rows, self.filters))
-        if self._fused:
-            y = z if self._fused == "linear" else self.buffer("y", z.shape)
-            bias = None if self.bias is None else self.bias.value  # plain: faster in a kernel
-            kernels.dense_forward(self.cols, self.matrix_kernel, bias, self._fused, z, y)
-        else:
-            kernels.matmul(self.cols, self.matrix_kernel, z)
-            if self.use_bias:
-                z += self.bias
+        z = self.buffer("z", (batch * oh * ow, self.filters))
+        # a built-in activation is applied in the same pass; any other after z
+        fused = self._fused or "linear"
+        y = z if fused == "linear" else self.buffer("y", z.shape)
+        bias = None if self.bias is None else self.bias.value  # plain: faster in a kernel
+        geometry = (window, strides, dilation, pad)
+        kernels.conv_forward(image, self.matrix_kernel, bias, fused, *geometry, cols, z, y)
+        if not self._fused:
             y = self.activation(z)
+        self.cols = cols
         self.z, self.y = z, y
         self.image_shape, self.window_geometry = image.shape, (window, strides, dilation, pad)
         self.input_batch_shape = x.shape
@@ -228,18 +225,17 @@ class BaseConv(SpatialLayer):
         dz = dy if activation == "linear" else self.buffer("dz", dy.shape)
         dkernel = self.buffer("dkernel", self.matrix_kernel.shape)
         dbias = self.buffer("dbias", (self.filters,)) if self.use_bias else None
-        dcols = self.buffer("dcols", self.cols.shape) if self.input_gradient_needed else None
-        kernels.dense_backward(
-            self.cols, self.matrix_kernel, self.z, self.y, dy, activation, dz, dkernel, dbias, dcols
-        )
+        dcols = dx = None
+        if self.input_gradient_needed:
+            dcols = self.buffer("dcols", (len(self.z), self.matrix_kernel.shape[0]))
+            dx = self.buffer("dx", self.image_shape)
+        kernels.conv_backward(
+            self.cols, self.matrix_kernel, self.z, self.y, dy, activation, *self.window_geometry,
+            dz, dkernel, dbias, dcols, dx,
+        )  # fmt: skip
         dkernel = self._group_blocks(dkernel)
         self.grads = [dkernel, dbias] if self.use_bias else [dkernel]
-        if dcols is None:
-            return None
-        window, strides, dilation, pad = self.window_geometry
-        dx = self.buffer("dx", self.image_shape)
-        kernels.col2im(dcols.reshape(self.patches_shape), window, strides, dilation, pad, dx)
-        return dx.reshape(self.input_batch_shape)
+        return None if dx is None else dx.reshape(self.input_batch_shape)
 
     def _group_blocks(self, dfull):
         """The kernel's gradient from the full matrix's: its diagonal blocks (groups > 1)."""

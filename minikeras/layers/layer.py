@@ -210,7 +210,8 @@ class Layer:
         shape = () if shape is None else tuple(shape)
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
-        value = np.ascontiguousarray(initializers.get(initializer)(shape, dtype=dtype), dtype)
+        # np.array, not ascontiguousarray: that one makes a scalar weight (shape ()) 1-D
+        value = np.array(initializers.get(initializer)(shape, dtype=dtype), dtype, order="C")
         if name is None:  # Keras's names: variable, variable_1, ...
             count = len(self._trainable_variables + self._non_trainable_variables)
             name = f"variable_{count}" if count else "variable"
@@ -295,6 +296,13 @@ class Layer:
     def backward_logits(self, dz):
         """The backward pass from dz = dL/d(logits), skipping the output activation."""
         raise NotImplementedError(f"Layer '{self.name}' has no output activation with logits")
+
+    def output_logits(self, training):
+        """For each output, the layer whose `logits` stand behind it (this one, when a softmax
+        or sigmoid makes its output), or None. On a GradientTape the output then carries its
+        logits, as Keras's does, and a crossentropy starts from them."""
+        has_logits = self.output_activation in ("softmax", "sigmoid")
+        return [self if has_logits and self.activity_regularizer is None else None]
 
     def is_identity(self, training):
         """True when `call` returns its input unchanged in this mode (Dropout at inference)."""

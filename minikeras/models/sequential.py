@@ -181,6 +181,7 @@ class Sequential(Model):
             y = layer.forward(x, training=training, mask=mask)
             mask = layer.compute_mask(x, mask)
             x = y
+        self.output_masks = [mask]
         return x
 
     def backward(self, d_output, from_logits=None):
