@@ -281,6 +281,21 @@ def serialize(fn) -> str:
     return getattr(fn, "__name__", str(fn))
 
 
+def config_value(fn):
+    """An activation as a layer's config holds it: a built-in one by name ("relu"); one of
+    yours as Keras writes a function, {"class_name": "function", "config": its registered
+    name, ...}, which Keras's `activations.get` reads back."""
+    name = serialize(fn)
+    if name in ALL_ACTIVATIONS and ALL_ACTIVATIONS[name][0] is fn:
+        return name
+    return {
+        "module": "builtins",
+        "class_name": "function",
+        "config": name,
+        "registered_name": "function",
+    }
+
+
 def deserialize(name):
     """Inverse of `serialize`."""
     return get(name)

@@ -49,4 +49,4 @@ class Activation(Layer):
         return dz
 
     def get_config(self):
-        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+        return {**super().get_config(), "activation": activations.config_value(self.activation)}

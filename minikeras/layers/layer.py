@@ -69,6 +69,7 @@ class Layer:
         # Which optional arguments `call` and `backward` declare, read once per class: Keras
         # passes `training` and `mask` only to a call that names them (a user's call(x) is fine)
         cls._call_takes = _parameters(cls.call)
+        cls._call_positional = _positional(cls.call)
         cls._backward_takes = _parameters(cls.backward)
         # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
@@ -286,6 +287,14 @@ class Layer:
             self.build(input_shape)
             self.built = True
 
+    def build_for_arguments(self, shapes):
+        """`build` for a call on several tensors: a `build` of yours receives the first one's
+        shape, as in Keras; without one, the layer is simply marked built."""
+        if type(self).build is Layer.build:
+            self.input_shape, self.built = tuple(shapes[0]), True
+        else:
+            self.build_once(shapes[0])
+
     def compute_output_shape(self, input_shape):
         """The output's shape for an input of `input_shape` (batch axis first, may be None).
         A built-in layer that keeps the shape needs nothing more; for a layer of yours, the
@@ -345,12 +354,32 @@ class Layer:
         an activity penalty, say. It counts for the call that added it."""
         self._losses.append(loss)
 
-    @property
-    def losses(self):
-        """The terms added by add_loss in the last call, this layer's and its sublayers'."""
+    def added_losses(self):
+        """The terms added by add_loss in the last call, this layer's and its sublayers' (what
+        a model adds to its loss; the weights' penalties it adds itself, with their gradients)."""
         found = list(self._losses)
         for layer in self._sublayers():
-            found += layer.losses
+            found += layer.added_losses()
+        return found
+
+    @property
+    def losses(self):
+        """As Keras's `layer.losses`: the add_loss terms of the last call, then the penalty of
+        each trainable weight's regularizer (this layer's and its sublayers')."""
+        trainable = {id(w) for w in self.trainable_weights}
+        penalties = [
+            regularizer(weight)
+            for layer in [self, *self._nested_layers()]
+            for weight, regularizer in vars(layer).get("weight_regularizers", [])
+            if id(weight) in trainable
+        ]
+        return self.added_losses() + penalties
+
+    def _nested_layers(self):
+        """Every layer inside this one, at any depth."""
+        found = []
+        for layer in self._sublayers():
+            found += [layer, *layer._nested_layers()]
         return found
 
     def clear_losses(self):
@@ -383,7 +412,7 @@ class Layer:
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
             self._call_tape = None  # no earlier call's record outlives this call
-            return self.call(x, **kwargs)
+            return recorded_call.run_call(self, x, kwargs)
 
     def _penalize_activity(self, y):
         """add_loss(penalty(y) / batch size), as Keras; its gradient joins dL/dy in backward."""
@@ -433,14 +462,18 @@ class Layer:
         Inside another layer's call, `training` defaults to that call's, as in Keras.
         """
         x, rest = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
+        if rest and all(isinstance(a, node_module.KerasTensor) for a in args):
+            # a call on several tensors (`LogisticEndpoint()(targets, logits)`): one node
+            return node_module.call_symbolic(self, node_module.CallArguments(args))
         if node_module.is_symbolic(x):
             return node_module.call_symbolic(self, x)
         training = kwargs.pop("training", None)
         training = recorded_call.current_training() if training is None else bool(training)
         mask = kwargs.pop("mask", None)
         if rest:  # a call with more positional arguments than the input (`call(x, y)`)
-            names = [n for n in self._call_takes if n not in ("self", "training", "mask")][1:]
+            names = [n for n in self._call_positional if n not in ("training", "mask")][1:]
             kwargs.update(zip(names, rest))
+            self.build_for_arguments([recorded_call.batch_shape(a) for a in (x, *rest)])
         if recorded_call.is_traced(x) or autodiff.is_recording():
             self.build_once(recorded_call.batch_shape(x))
             return self.forward(x, training=training, mask=mask, **kwargs)
@@ -575,6 +608,11 @@ def _parameters(function):
     return names
 
 
+def _positional(function):
+    """The names of a function's parameters in order, `self` left out."""
+    return [name for name in inspect.signature(function).parameters if name != "self"]
+
+
 def _regularizer(identifier):
     from minikeras import regularizers
 
@@ -605,6 +643,7 @@ def _layers_in(value):
 
 
 Layer._call_takes = _parameters(Layer.call)
+Layer._call_positional = _positional(Layer.call)
 Layer._backward_takes = _parameters(Layer.backward)
 Layer.has_own_backward = False
 Layer._builtin = False

@@ -36,6 +36,9 @@ class KerasTensor:
         self.inputs = tuple(inputs)  # the tensors that layer was called on
         self.node = None  # the Node (the call) that produced it: set by Node
         self.tensor_index = 0  # which of that node's outputs it is
+        # the mask that goes with it (Embedding(mask_zero=True)'s output), a KerasTensor of
+        # booleans, as Keras attaches one; None for a tensor without a mask
+        self._keras_mask = None
 
     @property
     def ndim(self):
@@ -101,6 +104,12 @@ def _ops():
     return ops
 
 
+class CallArguments(list):
+    """The positional arguments of a call on several tensors, `LogisticEndpoint()(targets,
+    logits)`: a node keeps them in one list, and `call` receives them spread out again, as
+    Keras's layers do (a merge layer, by contrast, takes one list argument)."""
+
+
 class Node:
     """One call of a layer on symbolic tensors: `outputs = layer(inputs)`.
 
@@ -135,6 +144,8 @@ class Node:
 
     def map_inputs(self, fn):
         """The call's arguments with each tensor t replaced by fn(t), in the call's form."""
+        if isinstance(self.inputs, CallArguments):
+            return CallArguments(fn(t) for t in self.inputs)
         if isinstance(self.inputs, (list, tuple)):
             return [fn(t) for t in self.inputs]
         return fn(self.inputs)
@@ -174,13 +185,45 @@ def call_symbolic(layer, inputs, **kwargs):
     its built shape), record the call as a Node, and return the output KerasTensor(s).
     kwargs: tensors given by keyword (`initial_state=`), recorded as the node's inputs too."""
     shape = shapes_of(inputs)
-    if not layer.built:
+    spread = isinstance(inputs, CallArguments)
+    if not layer.built and (spread or not layer._builtin):
+        # a layer of yours is probed below, with its mask if it reads one: not here too
+        layer.build_for_arguments(shape if spread else [shape])
+    elif not layer.built:
         layer.build(shape)
-    else:
+    elif not spread:
         layer.check_input_shape(shape)
-    output_shape = layer.compute_output_shape(shape)
+    from minikeras.layers import recorded_call
+
+    input_mask = inputs._keras_mask if isinstance(inputs, KerasTensor) else None
+    if spread:
+        output_shape = recorded_call.probe_output_shape(layer, shape, spread=True)
+    elif input_mask is not None and not layer._builtin and "mask" in layer._call_takes:
+        # a layer of yours that reads the mask is probed with one, as Keras calls it with one
+        output_shape = recorded_call.probe_output_shape(layer, shape, mask_shape=input_mask.shape)
+    else:
+        output_shape = layer.compute_output_shape(shape)
     several = isinstance(output_shape, list)  # a model with several outputs
     shapes = output_shape if several else [output_shape]
     outputs = [KerasTensor(s, dtype=layer.dtype) for s in shapes]
     Node(layer, inputs, outputs, {k: v for k, v in kwargs.items() if v is not None})
+    if not spread:
+        _attach_masks(layer, shape, input_mask, outputs)
     return outputs if several else outputs[0]
+
+
+def _attach_masks(layer, input_shape, input_mask, outputs):
+    """Give each output the mask `layer.compute_mask` makes (found on a small stand-in input),
+    as Keras attaches `_keras_mask` to a symbolic output."""
+    from minikeras.layers import recorded_call
+    from minikeras.layers.layer import Layer
+
+    if input_mask is None and type(layer).compute_mask is Layer.compute_mask:
+        return  # no mask comes in, and this layer makes none
+    masks = recorded_call.probe_mask(layer, input_shape, input_mask and input_mask.shape)
+    if masks is None:
+        return
+    masks = masks if isinstance(masks, list) else [masks]
+    for output, ndim in zip(outputs, masks):
+        if ndim is not None:
+            output._keras_mask = KerasTensor(output.shape[:ndim], dtype="bool")

@@ -35,6 +35,7 @@ from minikeras import autodiff
 from minikeras.autodiff import GradientTape, Tensor
 from minikeras.autodiff.recording import RECORDING
 from minikeras.autodiff.vjps import VJPS
+from minikeras.layers.node import CallArguments
 
 # ---------------------------------------------------------------------- training, inherited
 _TRAINING = [False]  # the `training` of the calls under way, innermost last
@@ -72,6 +73,13 @@ def must_record(training):
     return training or _BACKWARD_FOLLOWS[-1]
 
 
+def run_call(layer, x, kwargs):
+    """`layer.call(x, **kwargs)`; the arguments spread out for a call on several tensors."""
+    if isinstance(x, CallArguments):
+        return layer.call(*x, **kwargs)
+    return layer.call(x, **kwargs)
+
+
 # ---------------------------------------------------------------------- small helpers
 def is_traced(x):
     """Whether x (or an item of a list or dict x) is a Tensor: recorded computation."""
@@ -97,7 +105,7 @@ def fresh(y):
         return type(y)(fresh(item) for item in y)
     if isinstance(y, dict):
         return {key: fresh(item) for key, item in y.items()}
-    if isinstance(y, Tensor):
+    if isinstance(y, (Tensor, autodiff.Variable)):  # a weight returned is the weight, as Keras
         return y
     return np.array(y) if isinstance(y, np.ndarray) else y
 
@@ -155,8 +163,8 @@ def record_call(layer, x, kwargs):
     inputs = _wrap(x)
     with tape:
         tape.watch(_flat(inputs))
-        outputs = layer.call(inputs, **kwargs)
-    losses = [loss for loss in layer.losses if isinstance(loss, Tensor)]
+        outputs = run_call(layer, inputs, kwargs)
+    losses = [loss for loss in layer.added_losses() if isinstance(loss, Tensor)]
     layer._call_tape = CallTape(tape, inputs, outputs, losses)
     return _unwrap(outputs)
 
@@ -239,7 +247,7 @@ def on_the_tape(layer, x, kwargs, mask=None):
     """
     if not layer.has_own_backward:
         with training_context(kwargs.get("training", current_training())):
-            return layer.call(x, **kwargs)
+            return run_call(layer, x, kwargs)
     inputs = _flat(x)
     training = kwargs.get("training", current_training())
     # the first layer of a model skips dL/dx; here the input may come from another entry
@@ -252,7 +260,7 @@ def on_the_tape(layer, x, kwargs, mask=None):
             member._buffers = {}  # this call's own scratch arrays, kept for its backward
         previous = layer.input_gradient_needed
         layer.input_gradient_needed = previous or needs_dx
-        y = layer.call(_unwrap(x), **kwargs)
+        y = run_call(layer, _unwrap(x), kwargs)
         from minikeras.models.arrays import Arrays  # (models import this module)
 
         packed = isinstance(y, Arrays)  # a functional model's several outputs
@@ -325,14 +333,36 @@ def _nested_layers(layer):
 
 
 # ---------------------------------------------------------------------- output shapes
-def probe_output_shape(layer, input_shape):
+def _zeros_like_shape(shape, dtype):
+    """Zeros standing in for data of `shape` (a list of shapes gives a list); None as 1."""
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_zeros_like_shape(one, dtype) for one in shape]
+    return np.zeros(tuple(1 if d is None else d for d in shape), dtype)
+
+
+def probe_mask(layer, input_shape, mask_shape=None):
+    """The number of axes of the mask `layer.compute_mask` makes for an input of
+    `input_shape` (a list for a list of outputs; None: no mask), found on zeros."""
+    x = _zeros_like_shape(input_shape, layer.dtype)
+    mask = (
+        None if mask_shape is None else np.ones([1 if d is None else d for d in mask_shape], bool)
+    )
+    try:
+        found = layer.compute_mask(x, mask)
+    except Exception:  # a compute_mask that needs real data: no symbolic mask, as unknown
+        return None
+    if isinstance(found, (list, tuple)):
+        return [None if m is None else np.ndim(autodiff.unwrap(m)) for m in found]
+    return None if found is None else np.ndim(autodiff.unwrap(found))
+
+
+def probe_output_shape(layer, input_shape, spread=False, mask_shape=None):
     """The output shape of a layer of yours: its call on zeros (an unknown axis as size 1,
-    the batch axis None again after)."""
+    the batch axis None again after); `spread`: one argument per shape of the list;
+    `mask_shape`: the call is given a mask of ones of that shape."""
 
     def zeros(shape):
-        if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-            return [zeros(one) for one in shape]
-        return np.zeros(tuple(1 if d is None else d for d in shape), layer.dtype)
+        return _zeros_like_shape(shape, layer.dtype)
 
     def symbolic(y):
         if isinstance(y, (list, tuple)):
@@ -340,6 +370,9 @@ def probe_output_shape(layer, input_shape):
         return (None,) + tuple(np.shape(y)[1:])
 
     kwargs = {"training": False} if "training" in layer._call_takes else {}
+    if mask_shape is not None:
+        kwargs["mask"] = np.ones([1 if d is None else d for d in mask_shape], bool)
+    arguments = CallArguments(zeros(s) for s in input_shape) if spread else zeros(input_shape)
     with training_context(False):
-        y = layer.call(zeros(input_shape), **kwargs)
+        y = run_call(layer, arguments, kwargs)
     return symbolic(_unwrap(y))

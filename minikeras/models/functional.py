@@ -182,10 +182,10 @@ class Functional(Model):
         weight_grads = {}  # layer → dL/dW, summed over the layer's calls (shared layers)
         for node in reversed(self._nodes):
             dys = [grad.pop(t, None) for t in node.outputs]
-            if all(d is None for d in dys):
-                continue  # nothing after this node reaches a loss
             recall(self._memory[node])  # the layer's x, z, y as this node's call left them
             layer = node.layer
+            if all(d is None for d in dys) and not _added_losses(layer):
+                continue  # nothing after this node reaches a loss
             if node in logits_nodes:
                 dx = layer.backward_logits(dys[0])
             else:
@@ -339,6 +339,9 @@ class Functional(Model):
             return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
+        if y is None and not self.has_compiled_loss():  # trained on add_loss terms only
+            w = input_checks.sample_weights(sample_weight, class_weight, None, len(x), self.dtype)
+            return x, None, w
         if y is None:
             raise ValueError("`y` is None: training and evaluation need labels for every sample.")
         y = self._prepare_y(y, len(x))
@@ -441,7 +444,7 @@ class Functional(Model):
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
                 {
-                    "args": [node.map_inputs(tensor_config)],
+                    "args": _call_args(node, tensor_config),
                     "kwargs": (
                         {"mask": None}
                         if isinstance(layer, Model)
@@ -537,6 +540,13 @@ def _holds_tensor(value):
     return isinstance(value, (list, tuple)) and bool(value) and all(map(_holds_tensor, value))
 
 
+def _call_args(node, tensor_config):
+    """A node's positional arguments as Keras writes them: one, or one per tensor of a call
+    on several (`LogisticEndpoint()(targets, logits)`)."""
+    args = node.map_inputs(tensor_config)
+    return list(args) if isinstance(args, node_module.CallArguments) else [args]
+
+
 def _flatten(struct, what):
     """(flat list of KerasTensors, keys): a dict is flattened in sorted key order, as Keras."""
     if isinstance(struct, dict):
@@ -583,6 +593,13 @@ def _fill(dys, node):
         np.zeros((batch,) + t.shape[1:], dtype=node.layer.dtype) if d is None else d
         for d, t in zip(dys, node.outputs)
     ]
+
+
+def _added_losses(layer):
+    """Whether the layer's recorded call added loss terms (add_loss): its backward must run
+    even when no gradient reaches its output (`LogisticEndpoint`, compiled without a loss)."""
+    recorded = getattr(layer, "_call_tape", None)
+    return recorded is not None and bool(recorded.losses)
 
 
 def _accumulate(grad, tensor, d):

@@ -230,13 +230,31 @@ class Model(Layer):
         """
         # every name is understood before anything changes: a failed compile keeps the old setup
         optimizer = optimizers_module.get(optimizer)
+        deferred, loss_for_specs = None, loss
+        if isinstance(loss, dict) and "class_name" not in loss:
+            keys = list(self.output_keys)
+            if isinstance(getattr(self, "_outputs_struct", None), dict) and set(loss) <= set(keys):
+                # outputs given as a dict: an output the loss dict leaves out has no loss
+                loss_for_specs = {key: loss.get(key) for key in keys}
+            elif set(loss) != set(keys):
+                # Keras accepts this compile and fails when it first computes the loss (fit,
+                # evaluate): so does minikeras, with Keras's message
+                deferred = ValueError(
+                    f"Expected keys {keys} in loss dict, but found loss.keys()={list(loss)}"
+                )
+                loss_for_specs = {key: loss.get(key) for key in keys}
         specs = outputs_module.resolve(
-            loss, loss_weights, metrics, self.output_keys, weighted_metrics
+            loss_for_specs,
+            loss_weights,
+            metrics,
+            self.output_keys,
+            weighted_metrics,
         )
         outputs_module.check_metric_names(specs)
         self.optimizer, self.loss, self.loss_weights = optimizer, loss, loss_weights
         self.compiled_metrics = metrics
         self.output_specs = specs
+        self._deferred_compile_error = deferred
         self.compile_metrics, self._metric_entries, self._loss_trackers = None, None, []
         # the arguments as given: a saved file's compile_config holds them, as Keras's does
         self._compile_config = dict(
@@ -266,8 +284,13 @@ class Model(Layer):
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
-        if all(spec.loss is None for spec in self.output_specs):
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        if getattr(self, "_deferred_compile_error", None) is not None:
+            raise self._deferred_compile_error
+
+    def has_compiled_loss(self):
+        """Whether compile gave a loss for at least one output (else only add_loss terms and
+        the weights' penalties are trained on, as Keras allows)."""
+        return any(spec.loss is not None for spec in self.output_specs)
 
     # ------------------------------------------------------------------ data at the edge
     def _build_on_batch(self, x, batch_size=None):
@@ -362,6 +385,9 @@ class Model(Layer):
             return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
+        if y is None and not self.has_compiled_loss():  # trained on add_loss terms only
+            w = inputs.sample_weights(sample_weight, class_weight, None, len(x), self.dtype)
+            return x, None, w
         if y is None:
             raise ValueError("`y` is None: training and evaluation need labels for every sample.")
         y_array = np.asarray(y)
@@ -473,10 +499,15 @@ class Model(Layer):
                 value, d = value * weight, d * weight
             total = total + value
             d_outputs.append(d)
-        for weight, regularizer in self.weight_regularizers:
+        regularized = self.weight_regularizers
+        for weight, regularizer in regularized:
             total = total + regularizer(weight)
-        for term in self.losses:  # add_loss terms of the last call (their gradients: the tape's)
+        added = self.added_losses()
+        for term in added:  # add_loss terms of the last call (their gradients: the tape's)
             total = total + np.asarray(autodiff.unwrap(term)).sum()
+        if not self.has_compiled_loss() and not added and not regularized:
+            # as Keras's Trainer.compute_loss, once the forward pass has shown no added loss
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total, d_outputs
 
     def _masks_of(self, preds):
@@ -537,7 +568,7 @@ class Model(Layer):
             return dx, [r.gradient(w) * g for w, r in regularized]
 
         self._track_output_losses()
-        added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
+        added = [term for term in self.added_losses() if isinstance(term, autodiff.Tensor)]
         total = total - sum(np.asarray(term.value).sum() for term in added)
         (loss,) = autodiff.record(starts, [np.asarray(total)], vjp, weights=penalties)
         for term in added:  # on the tape, so that their gradients reach the weights

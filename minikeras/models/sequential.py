@@ -108,8 +108,10 @@ class Sequential(Model):
         x = input_layer.output
         traced = []
         for i, layer in enumerate(self._stack):
-            if i < len(self._symbolic) and self._symbolic[i][0] is layer and (
-                (traced[-1][1] if traced else x) is self._symbolic[i][2]
+            if (
+                i < len(self._symbolic)
+                and self._symbolic[i][0] is layer
+                and ((traced[-1][1] if traced else x) is self._symbolic[i][2])
             ):
                 traced.append(self._symbolic[i])
             else:

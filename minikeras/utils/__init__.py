@@ -14,6 +14,7 @@ from minikeras.utils.object_registration import (
 from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset, Sequence
 from minikeras.utils.rng import set_random_seed
+from minikeras.utils.sequence_utils import pad_sequences
 
 
 def plot_history(history, path=None, metrics=None):
@@ -51,6 +52,7 @@ __all__ = [
     "Sequence",
     "clear_session",
     "np_utils",
+    "pad_sequences",
     "plot_history",
     "set_random_seed",
     "to_categorical",

@@ -227,10 +227,10 @@ class RecurrentCell(Layer):
         config = {
             **super().get_config(),
             "units": self.units,
-            "activation": activations.serialize(self.activation),
+            "activation": activations.config_value(self.activation),
         }
         if self.has_recurrent_activation:
-            config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+            config["recurrent_activation"] = activations.config_value(self.recurrent_activation)
         config.update(
             {
                 "use_bias": self.use_bias,
