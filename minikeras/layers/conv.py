@@ -17,7 +17,7 @@ docs/convolution.md works one small example by hand.
 
 import numpy as np
 
-from minikeras import activations, initializers, kernels
+from minikeras import activations, constraints, initializers, kernels, regularizers
 from minikeras.layers import conv_utils
 from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
@@ -51,17 +51,6 @@ class BaseConv(SpatialLayer):
         # leaves no trace (not even a used-up name). Keras's checks and messages
         # (keras/src/layers/convolutional/base_conv.py), in its order.
         rank = self.rank
-        for arg, value in (
-            ("kernel_regularizer", kernel_regularizer),
-            ("bias_regularizer", bias_regularizer),
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(
-                    f"{type(self).__name__}({arg}=...) is not supported by minikeras yet"
-                )
         kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
         strides = standardize_tuple(strides, rank, "strides")
         dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
@@ -89,7 +78,13 @@ class BaseConv(SpatialLayer):
         activation = activations.get(activation)
         kernel_initializer = initializers.get(kernel_initializer)
         bias_initializer = initializers.get(bias_initializer)
-        super().__init__(**kwargs)
+        kernel_regularizer = regularizers.get(kernel_regularizer)
+        bias_regularizer = regularizers.get(bias_regularizer)
+        kernel_constraint = constraints.get(kernel_constraint)
+        bias_constraint = constraints.get(bias_constraint)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
         self.filters, self.groups = int(filters), int(groups)
         self.kernel_size, self.strides, self.dilation_rate = kernel_size, strides, dilation_rate
         self.padding, self.data_format = padding, data_format
@@ -130,9 +125,21 @@ class BaseConv(SpatialLayer):
             )
         self.compute_output_shape(input_shape)  # raises if the kernel does not fit
         kernel_shape = self.kernel_size + (channels // self.groups, self.filters)
-        self.add_weight(kernel_shape, self.kernel_initializer, name="kernel")
+        self.add_weight(
+            kernel_shape,
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if self.use_bias:
-            self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.add_weight(
+                (self.filters,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -253,8 +260,10 @@ class BaseConv(SpatialLayer):
 
     def get_config(self):
         # Keras 3.15's keys, in its order (tuples for the sizes, the resolved data_format)
+        config = super().get_config()
+        config.pop("activity_regularizer", None)  # Keras puts it among the others, below
         return {
-            **super().get_config(),
+            **config,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -266,11 +275,11 @@ class BaseConv(SpatialLayer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
