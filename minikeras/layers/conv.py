@@ -116,7 +116,7 @@ class BaseConv(SpatialLayer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         conv_utils.check_rank_and_channels(self, input_shape, self.rank)
-        channels = input_shape[-1]
+        channels = input_shape[self.channel_axis]
         if channels % self.groups != 0:
             raise ValueError(
                 "The number of input channels must be evenly divisible by the number of groups. "
@@ -143,10 +143,11 @@ class BaseConv(SpatialLayer):
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
+        input_shape = self.last_shape(input_shape)
         sizes = conv_utils.spatial_output_shape(
             self, input_shape, self.kernel_size, self.strides, self.dilation_rate, "kernel shape"
         )
-        return (input_shape[0],) + sizes + (self.filters,)
+        return self.back_shape((input_shape[0],) + sizes + (self.filters,))
 
     def _geometry(self, shape):
         """(output spatial sizes, padding before) as 2-D pairs, for an input of `shape`."""
@@ -182,6 +183,7 @@ class BaseConv(SpatialLayer):
         z = cols·W + b          (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)
         y = act(z)
         """
+        x = self.channels_last(x)
         image = self.as_image(x)
         sizes, (oh, ow), pad = self._geometry(x.shape)
         batch, channels = x.shape[0], x.shape[-1]
@@ -203,16 +205,16 @@ class BaseConv(SpatialLayer):
         self.image_shape, self.window_geometry = image.shape, (window, strides, dilation, pad)
         self.input_batch_shape = x.shape
         self.output_batch_shape = (batch, *sizes, self.filters)
-        return y.reshape(self.output_batch_shape)
+        return self.channels_back(y.reshape(self.output_batch_shape))
 
     @property
     def logits(self):
         """The pre-activation z of the last call, shaped as the output."""
-        return self.z.reshape(self.output_batch_shape)
+        return self.channels_back(self.z.reshape(self.output_batch_shape))
 
     def backward(self, dy):
         """dz = dy ⊙ act'(z), then the weight and input gradients (see `backward_logits`)."""
-        dy = dy.reshape(self.y.shape)
+        dy = self.channels_last(dy).reshape(self.y.shape)
         if self._fused:
             return self._conv_backward(np.ascontiguousarray(dy, dtype=self.z.dtype), self._fused)
         dz = self.activation_backward(self.z, self.y, dy)
@@ -225,6 +227,7 @@ class BaseConv(SpatialLayer):
         dcols = dz·Wᵀ          (batch·oh·ow, filters)·(filters, kh·kw·in)
         dx = col2im(dcols)     each patch entry added back where im2col read it
         """
+        dz = self.channels_last(dz)
         dz = np.ascontiguousarray(dz, dtype=self.z.dtype).reshape(self.z.shape)
         return self._conv_backward(dz, "linear")
 
@@ -242,7 +245,7 @@ class BaseConv(SpatialLayer):
         )  # fmt: skip
         dkernel = self._group_blocks(dkernel)
         self.grads = [dkernel, dbias] if self.use_bias else [dkernel]
-        return None if dx is None else dx.reshape(self.input_batch_shape)
+        return None if dx is None else self.channels_back(dx.reshape(self.input_batch_shape))
 
     def _group_blocks(self, dfull):
         """The kernel's gradient from the full matrix's: its diagonal blocks (groups > 1)."""

@@ -136,7 +136,8 @@ class Conv2DTranspose(SpatialLayer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         conv_utils.check_rank_and_channels(self, input_shape, self.rank)
-        kernel_shape = self.kernel_size + (self.filters, input_shape[-1])  # (kh, kw, out, in)
+        channels = input_shape[self.channel_axis]
+        kernel_shape = self.kernel_size + (self.filters, channels)  # (kh, kw, out, in)
         self.add_weight(
             kernel_shape,
             self.kernel_initializer,
@@ -164,13 +165,15 @@ class Conv2DTranspose(SpatialLayer):
         )
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], *self._output_sizes(input_shape), self.filters)
+        input_shape = self.last_shape(input_shape)
+        return self.back_shape((input_shape[0], *self._output_sizes(input_shape), self.filters))
 
     def call(self, x, training=False):
         """cols = x·Kᵀ          (batch·h·w, in)·(in, kh·kw·filters)
         z = col2im(cols) + b   (batch, oh, ow, filters)
         y = act(z)
         """
+        x = self.channels_last(x)
         batch, h, w, channels = x.shape
         oh, ow = self._output_sizes(x.shape)
         # the padding of the Conv2D that maps (oh, ow) back to (h, w)
@@ -197,21 +200,21 @@ class Conv2DTranspose(SpatialLayer):
             y = self.activation(z2)
         self.z, self.y, self.input_batch_shape = z2, y, x.shape
         self.output_batch_shape, self.patches_shape = z.shape, cols.shape
-        return y.reshape(z.shape)
+        return self.channels_back(y.reshape(z.shape))
 
     @property
     def logits(self):
-        return self.z.reshape(self.output_batch_shape)
+        return self.channels_back(self.z.reshape(self.output_batch_shape))
 
     def backward(self, dy):
         """dz = dy ⊙ act'(z), then the gradients of `backward_logits`."""
-        dy = np.ascontiguousarray(dy, dtype=self.z.dtype).reshape(self.z.shape)
+        dy = np.ascontiguousarray(self.channels_last(dy), dtype=self.z.dtype).reshape(self.z.shape)
         dz = self.buffer("dz", dy.shape)
         if self._fused:
             kernels.activation_backward(self._fused, self.z, self.y, dy, dz)
         else:
             dz[...] = self.activation_backward(self.z, self.y, dy)
-        return self.backward_logits(dz)
+        return self.channels_back(self._backward_from_dz(dz))
 
     def backward_logits(self, dz):
         """From dz = dL/dz:
@@ -220,6 +223,10 @@ class Conv2DTranspose(SpatialLayer):
         db = Σ dz
         dx = dcols·K           (batch·h·w, kh·kw·filters)·(kh·kw·filters, in)
         """
+        return self.channels_back(self._backward_from_dz(self.channels_last(dz)))
+
+    def _backward_from_dz(self, dz):
+        """`backward_logits` on a channels-last dz; returns dx channels-last."""
         dz = np.ascontiguousarray(dz, dtype=self.z.dtype).reshape(self.output_batch_shape)
         dcols = self.buffer("dcols", self.patches_shape)
         kernels.im2col(dz, *self.geometry, dcols)
