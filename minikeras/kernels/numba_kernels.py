@@ -723,9 +723,13 @@ def conv_forward(
     does NumPy's product, and BLAS runs on one thread inside each part. Unlike OpenBLAS's own
     threads, which spin at each barrier and lose whole time slices when the other core is
     taken, a part that waits blocks. Measured on keras.io's mnist_convnet (an epoch of 2048
-    images, batch 128, Adam) on the shared 2-core machine, load average 7–12 (other jobs
-    running): 14–72 s an epoch with rule 3's two BLAS threads, 4.4–6.7 s with one thread and
-    no parts, {PARTS} with two parts; Keras 4.5–10.9 s, PyTorch 16–22 s in the same minutes.
+    images, batch 128, Adam) on the shared 2-core machine, load average 7–13 (other jobs
+    running, so the wall times are inflated): rule 3's two BLAS threads 14–72 s an epoch;
+    one BLAS thread and no parts 4.4–6.7 s; two parts 4.9–6.5 s, the same 1.4 s of CPU
+    time an epoch as one thread (the parts add no work, and gain nothing while the other
+    core is busy); Keras 4.5–10.9 s (2.0 s of CPU), PyTorch 16–22 s (4.6 s of CPU, its
+    threads spin too) in the same minutes. The CPU time is what a quiet machine would show.
+    Per pass, beside OpenBLAS's rate on the same product: bench/results.md, section 5.
     """
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
     code = _code(activation)
@@ -869,7 +873,7 @@ def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
 
     Rules 6 and 7: one pass per output position, the channel loop innermost (contiguous),
     branch-free (a compare and two selects per element, so LLVM vectorises it): at
-    mnist_convnet's first pooling (128×26×26×32, 2×2) 6.3 ms → {pool_fwd} ms (one thread, CPU
+    mnist_convnet's first pooling (128×26×26×32, 2×2) 6.3 ms → 3.5 ms (one thread, CPU
     time, load average ~9) against the loop that tested `argmax < 0 or v > y` per element.
     """
     (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
@@ -892,7 +896,7 @@ def max_pool_backward(dy, argmax, dx_out):
     """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c] (overlapping windows add up).
 
     dx is seen as (batch, h·w, channels), so the flat index needs no division back into a row
-    and a column: 5.1 ms → {pool_bwd} ms at mnist_convnet's first pooling (as above).
+    and a column: 5.1 ms → 3.1 ms at mnist_convnet's first pooling (as above).
     """
     n, h, w, c = dx_out.shape
     _max_pool_backward(dy, argmax, dx_out.reshape(n, h * w, c))
