@@ -62,8 +62,22 @@ def leaky_relu_backward(x, y, dy, negative_slope=0.2):
     return dy * np.where(x > 0, 1.0, _float32_slope(negative_slope)).astype(dy.dtype)
 
 
+def _is_tensor(x):
+    from minikeras.autodiff import Tensor
+
+    return isinstance(x, Tensor)
+
+
+def _ops():
+    from minikeras import ops  # ops imports nothing from here; imported on first use
+
+    return ops
+
+
 def sigmoid(x):
     """f(x) = 1 / (1 + e^(−x)), written so that e^(...) never overflows"""
+    if _is_tensor(x):  # on a GradientTape: the op, whose output keeps its logits
+        return _ops().sigmoid(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(np.asarray(x).dtype, copy=False)
 
@@ -86,6 +100,8 @@ def tanh_backward(x, y, dy):
 def softmax(x, axis=-1):
     """f(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ) along `axis`
     (the row maximum is subtracted first: same value, no overflow)"""
+    if _is_tensor(x):  # on a GradientTape: the op, whose output keeps its logits
+        return _ops().softmax(x, axis=axis)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -232,16 +248,36 @@ def backward_of(fn):
     if fn in _BACKWARD:
         return _BACKWARD[fn]
     backward = getattr(fn, "backward", None)
-    if backward is None:
-        raise ValueError(
-            f"Activation {serialize(fn)!r} has no backward pass. minikeras computes gradients by "
-            "hand: give the function a `backward(x, y, dy)` attribute returning dL/dx."
-        )
+    if backward is None:  # a function of yours written with ops (or operators): the tape's
+        return _tape_backward(fn)
+    return backward
+
+
+def _tape_backward(fn):
+    """The backward of an activation that has none written by hand: its call on x recorded by
+    a gradient tape, and that tape's vector–Jacobian product given dy (as Keras differentiates
+    `Dense(1, activation=custom_fn)` with its backend's autodiff)."""
+
+    def backward(x, y, dy):
+        from minikeras.autodiff import GradientTape, Tensor
+
+        x = Tensor(np.asarray(x))
+        with GradientTape() as tape:
+            tape.watch(x)
+            out = fn(x)
+        (dx,) = tape.gradient(out, [x], output_gradients=[np.asarray(dy)])
+        return np.zeros_like(x.value) if dx is None else np.asarray(dx, dtype=x.value.dtype)
+
     return backward
 
 
 def serialize(fn) -> str:
-    """The Keras name of an activation function (its `__name__` for custom ones)."""
+    """The Keras name of an activation function: for one of yours, the name it is registered
+    under (`package>name`, as Keras writes it), else its `__name__`."""
+    from minikeras.utils import object_registration
+
+    if fn in object_registration._GLOBAL_CUSTOM_NAMES:
+        return object_registration.get_registered_name(fn)
     return getattr(fn, "__name__", str(fn))
 
 

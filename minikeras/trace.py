@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minikeras import activations
+from minikeras import activations, autodiff
 from minikeras.layers.dense import Dense
 
 # where each quantity is computed, for the reader who wants to open the file
@@ -252,13 +252,30 @@ def _watching(model):
 
         return watched_backward
 
+    def op_applied(entry, output_grads, input_grads):
+        """An op of a layer (or model) written with ops, as the tape applies its VJP."""
+        if entry.name not in autodiff.VJPS:
+            return  # a layer with its own backward: shown by its backward stage
+        stage = Stage(f"backward: {entry.name} (an op on the tape, its VJP applied)")
+        for g in output_grads:
+            stage.entries.append(Entry(f"{entry.name}: dL/d(result)", np.array(g)))
+        for i, (item, g) in enumerate(zip(entry.inputs, input_grads)):
+            if g is None or not isinstance(item, (autodiff.Tensor, autodiff.Variable)):
+                continue  # a constant: no gradient is wanted
+            what = item.path if isinstance(item, autodiff.Variable) else f"argument {i}"
+            note = f"VJPS[{entry.name!r}] (minikeras/autodiff/vjps.py)"
+            stage.entries.append(Entry(f"{entry.name}: dL/d({what})", np.array(g), note=note))
+        watched.backward.append(stage)
+
     for layer in layers:
         layer.forward = forward(layer, layer.forward)
         layer.backward_pass = backward(layer, layer.backward_pass, at_logits=False)
         layer.backward_logits = backward(layer, layer.backward_logits, at_logits=True)
+    autodiff.tape.OBSERVERS.append(op_applied)
     try:
         yield watched
     finally:
+        autodiff.tape.OBSERVERS.remove(op_applied)
         for layer in layers:
             for name in ("forward", "backward_pass", "backward_logits"):
                 vars(layer).pop(name, None)

@@ -48,6 +48,11 @@ def unbroadcast(grad, shape):
     return grad.sum(axis=ones, keepdims=True) if ones else grad
 
 
+# Functions called with (entry, output_grads, input_grads) as `gradient` applies each entry's
+# VJP: `minikeras.trace` shows a learner every op's VJP applied, one by one.
+OBSERVERS = []
+
+
 class _Entry:
     """One recorded op: its flat `inputs` (the objects read), `outputs` (the Tensors made) and
     `backward(output_grads) -> input_grads` (one gradient or None per input, flat)."""
@@ -168,7 +173,10 @@ class GradientTape:
                 np.zeros_like(out.value) if g is None else g
                 for g, out in zip(output_grads, entry.outputs)
             ]
-            for item, grad in zip(entry.inputs, entry.backward(output_grads)):
+            input_grads = entry.backward(output_grads)
+            for observe in OBSERVERS:
+                observe(entry, output_grads, input_grads)
+            for item, grad in zip(entry.inputs, input_grads):
                 if grad is not None and id(item) in self._traced:
                     _accumulate(grads, item, grad)
         if not self.persistent:
@@ -226,13 +234,14 @@ def paused():
         _recording[:] = saved
 
 
-def record(inputs, outputs, vjp, weights=()):
+def record(inputs, outputs, vjp, weights=(), name="record"):
     """Put a computation with a hand-written backward on the tape as ONE entry.
 
     `inputs`: the Tensors/arrays it read; `outputs`: what it produced (arrays or Tensors);
     `weights`: the weight arrays (Variables, or plain arrays keyed by identity) it used, which a
     tape with `watch_accessed_variables` traces as it traces accessed Variables;
-    `vjp(output_grads) -> (input_grads, weight_grads)`, lists in the orders given.
+    `vjp(output_grads) -> (input_grads, weight_grads)`, lists in the orders given; `name`
+    names the entry (a layer's: "layer dense").
 
     Returns the outputs as Tensors (a list) when a tape records any input or weight, else the
     outputs as given. Compute the outputs inside `paused()` (NumPy on a Variable would be
@@ -255,7 +264,7 @@ def record(inputs, outputs, vjp, weights=()):
         return list(input_grads)[:n_inputs] + list(weight_grads)
 
     tensors = [out if isinstance(out, Tensor) else Tensor(out) for out in outputs]
-    entry = _Entry("record", inputs + weights, tensors, backward)
+    entry = _Entry(name, inputs + weights, tensors, backward)
     for tape in tapes:
         if tape.watch_accessed_variables:
             for w in weights:

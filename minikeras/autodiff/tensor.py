@@ -30,11 +30,14 @@ def _ops():
 class Tensor:
     """An array traced by a GradientTape; `numpy()` gives the array back."""
 
-    __slots__ = ("value", "__weakref__")
+    __slots__ = ("value", "_keras_logits", "__weakref__")
     __array_priority__ = 1000  # ndarray ⊕ Tensor asks the Tensor (its reflected operator)
 
     def __init__(self, value):
         self.value = value if isinstance(value, np.ndarray) else np.asarray(value)
+        # the output of a softmax or sigmoid keeps that activation's input (a Tensor), as
+        # Keras's does (`_keras_logits`): a crossentropy given this Tensor starts from there
+        self._keras_logits = None
 
     # ------------------------------------------------------------ what the array is
     shape = property(lambda self: self.value.shape)
@@ -69,6 +72,9 @@ class Tensor:
 
     def __bool__(self):
         return bool(self.value)
+
+    def __format__(self, spec):  # f"{loss:.2f}", as a TensorFlow scalar formats
+        return format(self.value.item() if self.value.ndim == 0 else self.value, spec)
 
     def __repr__(self):
         body = np.array2string(self.value, separator=", ", prefix="Tensor(")

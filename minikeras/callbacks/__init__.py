@@ -43,6 +43,10 @@ from minikeras.callbacks.learning_rate_scheduler import LearningRateScheduler
 from minikeras.callbacks.model_checkpoint import ModelCheckpoint
 from minikeras.callbacks.monitor_callback import MonitorCallback
 from minikeras.callbacks.progbar_logger import ProgbarLogger
+from minikeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from minikeras.callbacks.remote_monitor import RemoteMonitor
+from minikeras.callbacks.swap_ema_weights import SwapEMAWeights
+from minikeras.callbacks.tensorboard import TensorBoard
 from minikeras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -57,6 +61,10 @@ __all__ = [
     "ModelCheckpoint",
     "MonitorCallback",
     "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "RemoteMonitor",
+    "SwapEMAWeights",
+    "TensorBoard",
     "TerminateOnNaN",
     "pythonify_logs",
 ]

@@ -60,6 +60,7 @@ from numba import types
 from numba.extending import overload
 
 # the runtime set-up (where the JIT cache lives, BLAS's threads) is numba_runtime.py's
+from minikeras.kernels import numba_gemm
 from minikeras.kernels.numba_runtime import (
     compiled,
     compiled_nogil,
@@ -86,8 +87,12 @@ def _code(name):
 def matmul(a, b, out):
     """out = a·b        (m, k)·(k, n) → (m, n)
 
-    Rules 1 and 3: one BLAS gemm, written straight into `out`.
+    Rules 1 and 3: one BLAS gemm, written straight into `out`, or numba_gemm.py's product
+    where its `use_numba` says it is faster.
     """
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm(a, b, out)
     return gemm(a, b, out, a.size * b.shape[1])  # m·k·n multiply-adds
 
 
@@ -96,6 +101,9 @@ def matmul_tn(a, b, out):
 
     Rules 1 and 3: `a.T` is a Fortran-ordered view; BLAS reads it with a "transpose" flag.
     """
+    k, m = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm_tn(a, b, out)
     return gemm(a.T, b, out, a.size * b.shape[1])
 
 
@@ -104,6 +112,9 @@ def matmul_nt(a, b, out):
 
     Rules 1 and 3: as `matmul_tn`, the transpose is a gemm flag.
     """
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[0]):
+        return numba_gemm.gemm_nt(a, b, out)
     return gemm(a, b.T, out, a.size * b.shape[0])
 
 
@@ -257,6 +268,9 @@ def dense_forward(x, kernel, bias, activation, z_out, y_out):
     cache) adds the bias and applies the activation, where NumPy needs three calls.
     """
     code = _code(activation)
+    if code != SOFTMAX and numba_gemm.use_numba(x, kernel, z_out, *x.shape, kernel.shape[1]):
+        y = None if y_out is z_out else y_out  # the epilogue fused into numba_gemm's tile store
+        return numba_gemm.gemm(x, kernel, z_out, bias, None if y is None else activation, y)
     matmul(x, kernel, z_out)
     if code == LINEAR and bias is None and y_out is z_out:
         return y_out

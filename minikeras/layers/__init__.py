@@ -36,6 +36,7 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.normalization import Normalization
 from minikeras.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
 from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.rescaling import Rescaling
@@ -107,6 +108,7 @@ __all__ = [
     "RNN",
     "ReLU",
     "RepeatVector",
+    "Normalization",
     "Rescaling",
     "Reshape",
     "SimpleRNN",

@@ -98,6 +98,8 @@ class Layer:
         self._input_shape_arg = input_shape  # (features, ...) without the batch axis
         self.name = name or auto_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        if isinstance(dtype, dict):  # a config's serialized DTypePolicy, as Keras accepts
+            dtype = dtype_from_config(dtype)
         self._dtype = np.dtype(dtype).name if dtype is not None else None
         self.built = False
         # the Variables add_weight made, as Keras keeps them: trainable ones, then the others
@@ -207,7 +209,8 @@ class Layer:
         shape = () if shape is None else tuple(shape)
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
-        value = np.ascontiguousarray(initializers.get(initializer)(shape, dtype=dtype), dtype)
+        # np.array, not ascontiguousarray: that one makes a scalar weight (shape ()) 1-D
+        value = np.array(initializers.get(initializer)(shape, dtype=dtype), dtype, order="C")
         if name is None:  # Keras's names: variable, variable_1, ...
             count = len(self._trainable_variables + self._non_trainable_variables)
             name = f"variable_{count}" if count else "variable"
@@ -287,6 +290,13 @@ class Layer:
     def backward_logits(self, dz):
         """The backward pass from dz = dL/d(logits), skipping the output activation."""
         raise NotImplementedError(f"Layer '{self.name}' has no output activation with logits")
+
+    def output_logits(self, training):
+        """For each output, the layer whose `logits` stand behind it (this one, when a softmax
+        or sigmoid makes its output), or None. On a GradientTape the output then carries its
+        logits, as Keras's does, and a crossentropy starts from them."""
+        has_logits = self.output_activation in ("softmax", "sigmoid")
+        return [self if has_logits and self.activity_regularizer is None else None]
 
     def is_identity(self, training):
         """True when `call` returns its input unchanged in this mode (Dropout at inference)."""

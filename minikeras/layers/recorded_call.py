@@ -34,6 +34,7 @@ import numpy as np
 from minikeras import autodiff
 from minikeras.autodiff import GradientTape, Tensor
 from minikeras.autodiff.recording import RECORDING
+from minikeras.autodiff.vjps import VJPS
 
 # ---------------------------------------------------------------------- training, inherited
 _TRAINING = [False]  # the `training` of the calls under way, innermost last
@@ -206,30 +207,91 @@ def replay(layer, dy):
 
 # ---------------------------------------------------------------------- under a user's tape
 def on_the_tape(layer, x, kwargs, mask=None):
-    """A call while a GradientTape records: a layer with its own backward is one entry."""
+    """A call while a GradientTape records: a layer with its own backward is one entry.
+
+    Its entry's outputs are the call's outputs and, behind each output made by a softmax or
+    sigmoid, that activation's input z (the output Tensor carries it as `_keras_logits`, as
+    Keras's does). A crossentropy that starts from z sends its gradient there; the entry then
+    runs the backward from the logits, with dL/dz = (that gradient) + (the activation's VJP of
+    dL/dy).
+    """
     if not layer.has_own_backward:
         with training_context(kwargs.get("training", current_training())):
             return layer.call(x, **kwargs)
     inputs = _flat(x)
+    training = kwargs.get("training", current_training())
+    # the first layer of a model skips dL/dx; here the input may come from another entry
+    needs_dx = any(_traced_now(item) for item in inputs)
+    members = [layer, *_nested_layers(layer)]
     paused = list(RECORDING)
     RECORDING.clear()  # its arithmetic is not recorded op by op
     try:
-        layer._buffers = {}  # this call's own scratch arrays, kept for its backward
+        for member in members:
+            member._buffers = {}  # this call's own scratch arrays, kept for its backward
+        previous = layer.input_gradient_needed
+        layer.input_gradient_needed = previous or needs_dx
         y = layer.call(_unwrap(x), **kwargs)
-        state = layer.get_call_state()
+        logits_layers = layer.output_logits(training)
+        states = [(member, member.get_call_state()) for member in members]
+        layer.input_gradient_needed = previous
     finally:
         RECORDING.extend(paused)
     outputs = [np.array(out) for out in _flat(y)]
+    if len(logits_layers) != len(outputs):
+        logits_layers = [None] * len(outputs)
+    with_logits = [i for i, owner in enumerate(logits_layers) if owner is not None]
+    logits = [np.array(logits_layers[i].logits) for i in with_logits]
 
     def vjp(output_grads):
-        layer.set_call_state(state)
-        dy = _regroup(y, output_grads) if isinstance(y, (list, tuple, dict)) else output_grads[0]
-        dx = layer.backward_pass(dy, mask)
+        for member, state in states:  # each layer as this call left it
+            member.set_call_state(state)
+        dys, dzs = list(output_grads[: len(outputs)]), output_grads[len(outputs) :]
+        path = [None] * len(outputs)
+        for i, dz in zip(with_logits, dzs):
+            if np.any(dz):  # a loss started from the logits: the backward starts there too
+                activation = logits_layers[i].output_activation
+                dys[i] = dz + VJPS[activation](dys[i], outputs[i], logits[with_logits.index(i)])[0]
+                path[i] = logits_layers[i]
+        layer.input_gradient_needed = previous or needs_dx
+        try:
+            dx = _backward(layer, y, dys, path, mask)
+        finally:
+            layer.input_gradient_needed = previous
         dx = _flat(dx) if isinstance(x, (list, tuple, dict)) else [dx]
         return dx, list(layer.grads)
 
-    recorded = autodiff.record(inputs, outputs, vjp, weights=layer.trainable_weights)
+    recorded = autodiff.record(
+        inputs, outputs + logits, vjp, weights=layer.trainable_weights, name=f"layer {layer.name}"
+    )
+    recorded, behind = recorded[: len(outputs)], recorded[len(outputs) :]
+    for i, z in zip(with_logits, behind):
+        recorded[i]._keras_logits = z
     return _regroup(y, recorded) if isinstance(y, (list, tuple, dict)) else recorded[0]
+
+
+def _backward(layer, y, dys, path, mask):
+    """The layer's backward from dL/d(outputs), or, where `path` names a layer, from dL/dz at
+    that layer's logits (a model's backward takes `from_logits`, a layer's `backward_logits`)."""
+    several = isinstance(y, (list, tuple, dict))
+    if all(owner is None for owner in path):
+        return layer.backward_pass(_regroup(y, dys) if several else dys[0], mask)
+    if "from_logits" in layer._backward_takes:
+        return layer.backward(dys if several else dys[0], from_logits=path if several else path[0])
+    return layer.backward_logits(dys[0])
+
+
+def _traced_now(item):
+    return any(id(item) in tape._traced for tape in RECORDING) or isinstance(item, Tensor)
+
+
+def _nested_layers(layer):
+    """Every layer inside a model (its layers' layers too): each keeps what one call left for
+    its backward, saved and put back per call, so that a model called twice on one tape (a
+    discriminator on real and on generated images) runs each call's backward on its own state."""
+    found = []
+    for sub in layer._sublayers():
+        found += [sub, *_nested_layers(sub)]
+    return found
 
 
 # ---------------------------------------------------------------------- output shapes

@@ -37,16 +37,39 @@ def serialize(layer):
     """Keras's `serialize_keras_object(layer)`: module, class name, config, build_config."""
     cls = type(layer)
     builtin = cls.__module__.startswith("minikeras.")
+    config = layer.get_config()
+    if not builtin:  # a layer of yours may put layers, regularizers... in its config
+        config = serialize_nested(config)
     entry = {
         "module": "keras.layers" if builtin else cls.__module__,
         "class_name": cls.__name__,
-        "config": layer.get_config(),
+        "config": config,
         "registered_name": None if builtin else object_registration.get_registered_name(cls),
     }
     build_config = layer.get_build_config()
     if build_config is not None:
         entry["build_config"] = build_config
     return entry
+
+
+def serialize_nested(config):
+    """The config with every object in it (a layer, a regularizer, an initializer...) in its
+    serialized form, as Keras's `serialize_dict` writes a custom layer's config: the file stays
+    JSON, and `from_config` receives dicts it can `deserialize`."""
+    from minikeras.saving.keras_objects import serialize_keras_object
+
+    def plain(value):
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, Layer) or hasattr(value, "get_config"):
+            return serialize_keras_object(value)
+        return value
+
+    return {key: plain(value) for key, value in config.items()}
 
 
 def deserialize(entry):

@@ -70,10 +70,10 @@ class CategoricalCrossentropy(Loss):
         clipped = _clip(y_pred / np.sum(y_pred, axis=-1, keepdims=True))
         return _through_renormalisation(-y_true / clipped, y_pred)  # dL/dq = −y/q
 
-    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None, mask=None):
         shape = logits.shape
         y, logits = self._targets(y_true, logits)
-        mask = self.loss_mask(y, logits)
+        mask = self._joint_mask(y, logits, mask)
         scale = self._loss_scale(sample_weight, logits.shape[:-1], logits.dtype, mask)
         losses, dlogits = _softmax_xent(y, logits, scale)
         if mask is not None:
@@ -263,15 +263,16 @@ class BinaryCrossentropy(Loss):
             return (_sigmoid(y_pred) - y_true) * scale
         return _clipped_bce_gradient(y_true, y_pred) * scale
 
-    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None, mask=None):
         shape = logits.shape
         y, logits = self._targets(y_true, logits)
         losses = np.mean(_sigmoid_xent(y, logits), axis=-1)
-        scale = self._loss_scale(sample_weight, losses.shape, logits.dtype)
+        mask = self._joint_mask(y, logits, mask)
+        scale = self._loss_scale(sample_weight, losses.shape, logits.dtype, mask)
         grad = (_sigmoid(logits) - y) * _mean_last_axis_scale(logits)
         grad *= scale[..., None]
         grad = from_last_axis(grad, self.axis)
-        return self._reduce(losses, sample_weight), grad.reshape(shape)
+        return self._reduce(losses, sample_weight, mask), grad.reshape(shape)
 
     def get_config(self):
         return {

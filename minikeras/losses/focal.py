@@ -99,15 +99,16 @@ class BinaryFocalCrossentropy(Loss):
         grad = a * (dfocal * p * (1 - p) * bce + focal * (p - y))
         return grad * _mean_last_axis_scale(z)
 
-    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None, mask=None):
         shape = logits.shape
         y, z = self._targets(y_true, logits)
         p, bce = _sigmoid(z), _sigmoid_xent(y, z)
         losses = np.mean(self._parts(y, p, bce)[0], axis=-1)
+        mask = self._joint_mask(y, z, mask)
         grad = self._logits_gradient(y, z)
-        grad *= self._loss_scale(sample_weight, losses.shape, z.dtype)[..., None]
+        grad *= self._loss_scale(sample_weight, losses.shape, z.dtype, mask)[..., None]
         grad = from_last_axis(grad, self.axis)
-        return self._reduce(losses, sample_weight), grad.reshape(shape)
+        return self._reduce(losses, sample_weight, mask), grad.reshape(shape)
 
     def get_config(self):
         return {

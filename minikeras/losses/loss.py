@@ -35,6 +35,19 @@ def _mean_last_axis_scale(y_pred):
     return y_pred.dtype.type(1.0 / y_pred.shape[-1])
 
 
+def apply_mask(sample_weight, mask, dtype):
+    """A model output's mask joined to the sample weights as Keras's metrics join it
+    (`apply_mask` with reduction "sum", keras/src/losses/loss.py): the mask as 0/1 floats,
+    times the weights (a weight per sample spreads over the mask's timesteps)."""
+    if mask is None:
+        return sample_weight
+    float_mask = np.asarray(mask, dtype=dtype)
+    if sample_weight is None:
+        return float_mask
+    float_mask, w = same_rank(float_mask, np.asarray(sample_weight, dtype=dtype))
+    return float_mask * w.reshape(w.shape + (1,) * (float_mask.ndim - w.ndim))
+
+
 def same_rank(y_true, y_pred):
     """Keras's `squeeze_or_expand_to_same_rank`: when the ranks differ by one and the longer
     array ends in an axis of size 1, a rank-1 partner gains that axis, else the longer one loses
@@ -115,6 +128,16 @@ class Loss:
         """Which per-sample losses count (a boolean array shaped like them), or None: all.
         Keras attaches such a mask to the losses of `ignore_class`; see `_weights_and_divisor`."""
         return None
+
+    def _joint_mask(self, y_true, y_pred, mask):
+        """The loss's own mask (`loss_mask`) and the model output's (`mask`, e.g. from
+        Embedding(mask_zero=True)) together: a loss counts where both keep it, as Keras joins
+        `y_pred._keras_mask` and the losses' own mask (keras/src/losses/loss.py `__call__`)."""
+        own = self.loss_mask(y_true, y_pred)
+        if mask is None:
+            return own
+        mask = np.asarray(mask, dtype=bool)
+        return mask if own is None else own & mask
 
     def _targets(self, y_true, y_pred):
         """(y_true, y_pred) with their ranks matched as Keras does, y_true prepared for `call`,
@@ -206,27 +229,42 @@ class Loss:
         return self._reduce(losses, sample_weight, self.loss_mask(y_true, y_pred))
 
     def _on_the_tape(self, y_true, y_pred, sample_weight):
+        """One entry: the loss, and its gradient times the incoming one. An output that carries
+        its softmax's or sigmoid's logits is differentiated from them, as Keras does (its
+        crossentropies look for `_keras_logits`): exact where a probability rounds to 0 or 1."""
         y_true = autodiff.unwrap(y_true)
-        value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
-        (loss,) = autodiff.record([y_pred], [np.asarray(value)], lambda g: ([g[0] * grad], []))
+        start = self.logits_of(y_pred)
+        if start is not None:
+            value, grad = self.value_and_grad_from_logits(y_true, start.value, sample_weight)
+        else:
+            start = y_pred
+            value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
+        (loss,) = autodiff.record([start], [np.asarray(value)], lambda g: ([g[0] * grad], []))
         return loss
 
-    def value_and_grad(self, y_true, y_pred, sample_weight=None):
+    def logits_of(self, y_pred):
+        """The logits Tensor `y_pred` carries when this loss starts from logits, else None."""
+        if not self.logits_activation or not isinstance(y_pred, autodiff.Tensor):
+            return None
+        return y_pred._keras_logits
+
+    def value_and_grad(self, y_true, y_pred, sample_weight=None, mask=None):
         """(reduced loss, dL/dy_pred), the gradient shaped like y_pred. A loss that writes no
-        `gradient` (a `call` made of ops) gets it from the tape."""
+        `gradient` (a `call` made of ops) gets it from the tape. `mask`: the model output's
+        mask, shaped like the per-sample losses (a masked timestep's loss counts 0)."""
         if type(self).gradient is Loss.gradient:
-            return self._value_and_grad_by_tape(y_true, y_pred, sample_weight)
+            return self._value_and_grad_by_tape(y_true, y_pred, sample_weight, mask)
         shape = y_pred.shape
         y_true, y_pred = self._targets(y_true, y_pred)
         losses = self.call(y_true, y_pred)
         grad = self.gradient(y_true, y_pred)
-        mask = self.loss_mask(y_true, y_pred)
+        mask = self._joint_mask(y_true, y_pred, mask)
         # chain rule through the reduction: each row of the gradient times wᵢ/d
         grad *= self._loss_scale(sample_weight, losses.shape, y_pred.dtype, mask)[..., None]
         grad = from_last_axis(grad, self.axis)
         return self._reduce(losses, sample_weight, mask), grad.reshape(shape)
 
-    def _value_and_grad_by_tape(self, y_true, y_pred, sample_weight=None):
+    def _value_and_grad_by_tape(self, y_true, y_pred, sample_weight=None, mask=None):
         """`call` recorded on a tape, then each per-sample loss's gradient times its weight in
         the reduced loss (wᵢ/d), in one backward pass."""
         y_pred = np.asarray(y_pred)
@@ -237,12 +275,13 @@ class Loss:
             tape.watch(traced)
             losses = self.call(y_true, traced)
         values = np.asarray(autodiff.unwrap(losses), dtype=y_pred.dtype)
-        scale = self._loss_scale(sample_weight, values.shape, y_pred.dtype)
+        mask = None if mask is None else np.asarray(mask, dtype=bool)
+        scale = self._loss_scale(sample_weight, values.shape, y_pred.dtype, mask)
         grad = tape.gradient(losses, traced, output_gradients=scale)
         grad = np.zeros_like(y_pred) if grad is None else grad
-        return self._reduce(values, sample_weight), grad
+        return self._reduce(values, sample_weight, mask), grad
 
-    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None):
+    def value_and_grad_from_logits(self, y_true, logits, sample_weight=None, mask=None):
         """(reduced loss, dL/dlogits), for losses with a `logits_activation`."""
         raise NotImplementedError(f"{type(self).__name__} cannot start from logits")
 

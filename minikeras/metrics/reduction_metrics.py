@@ -10,6 +10,7 @@ import numpy as np
 
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.metrics_utils import squeeze_or_expand_to_same_rank
+from minikeras.utils import object_registration
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
@@ -112,5 +113,33 @@ class MeanMetricWrapper(Mean):
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):
-        fn = getattr(self._fn, "__name__", self._fn)
+        """`fn` serialized as Keras 3.15 writes a function here: by its registered name (or
+        its own), with module "builtins" whatever module defines it."""
+        fn = {
+            "module": "builtins",
+            "class_name": "function",
+            "config": object_registration.get_registered_name(self._fn),
+            "registered_name": "function",
+        }
         return {**super().get_config(), "fn": fn, **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        """The function found again by name: a registered one of yours (or one in a
+        `custom_object_scope`), else minikeras's loss or metric function of that name."""
+        config = dict(config)
+        if "fn" not in config:  # a subclass that names its own function (Accuracy, ...)
+            return cls(**config)
+        fn = config.pop("fn")
+        if isinstance(fn, dict):
+            fn = fn["config"]
+        if isinstance(fn, str):
+            from minikeras import losses, metrics
+
+            name = fn
+            fn = object_registration.get_registered_object(
+                name, module_objects={**vars(losses), **vars(metrics)}
+            )
+            if not callable(fn):
+                raise ValueError(f"Could not interpret function identifier: {name}")
+        return cls(fn, **config)

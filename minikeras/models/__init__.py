@@ -1,6 +1,7 @@
 """Models: `Model` (the base) and `Sequential`; `load_model` and `model_from_json` read Keras's
 files and JSON (their code lives in `minikeras.saving`, imported when first used)."""
 
+from minikeras.models.cloning import clone_model
 from minikeras.models.functional import Functional
 from minikeras.models.model import Model
 from minikeras.models.sequential import Sequential
@@ -21,4 +22,4 @@ def model_from_json(json_string, custom_objects=None):
     return saving.model_from_json(json_string, custom_objects)
 
 
-__all__ = ["Functional", "Model", "Sequential", "load_model", "model_from_json"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]

@@ -12,6 +12,8 @@ then metrics of your own kept in the model's attributes, as Keras lists them; a 
     return {m.name: m.result() for m in self.metrics}     # this one's result is a dict
 """
 
+from minikeras.losses.loss import apply_mask
+from minikeras.metrics.reduction_metrics import MeanMetricWrapper
 from minikeras.models.arrays import Arrays, as_list
 
 
@@ -20,27 +22,45 @@ class CompileMetrics:
 
     name = "compile_metrics"
 
-    def __init__(self, entries):
+    def __init__(self, entries, keys=None):
         self.entries = entries  # [(metric, output index)], named for the logs
+        self.keys = keys  # the outputs' keys, to read labels and outputs given as a dict
 
     @property
     def metrics(self):
         return [metric for metric, _ in self.entries]
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None, masks=None):
         """compile(metrics=...) are unweighted in Keras: sample weights reach only the loss
-        and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/)."""
-        ys, preds = as_list(y_true), as_list(y_pred)
+        and `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/).
+
+        masks: each output's mask or None. Keras's metrics made of a function (accuracy, mae,
+        ...: MeanMetricWrapper) weigh a masked timestep 0; the others do not read masks."""
+        ys, preds = self._per_output(y_true), self._per_output(y_pred)
+        masks = masks or [None] * len(preds)
         for metric, i in self.entries:
+            weights = None
             if metric.weighted:
                 weights = (
                     sample_weight.arrays[i]
                     if isinstance(sample_weight, Arrays)
                     else (sample_weight)
                 )
-                metric.update_state(ys[i], preds[i], sample_weight=weights)
-            else:
+            if masks[i] is not None and isinstance(metric, MeanMetricWrapper):
+                weights = apply_mask(weights, masks[i], metric.dtype)
+            if weights is None:
                 metric.update_state(ys[i], preds[i])
+            else:
+                metric.update_state(ys[i], preds[i], sample_weight=weights)
+
+    def _per_output(self, values):
+        """One array, an Arrays, or (in a train_step of yours) a list or a dict by output key,
+        as a list in the outputs' order."""
+        if isinstance(values, dict):
+            return [values.get(key) for key in self.keys]
+        if isinstance(values, (list, tuple)) and self.keys is not None and len(self.keys) > 1:
+            return list(values)
+        return as_list(values)
 
     def result(self):
         return {metric.name: metric.result() for metric, _ in self.entries}

@@ -150,11 +150,14 @@ class Functional(Model):
             self._memory[node] = remember(layer)
             outputs = as_list(result)
             values.update(zip(node.outputs, outputs))
+            self._masks[node] = mask
+            output_masks = layer.compute_mask(x, mask)
             if len(outputs) == 1:
-                self._masks[node] = mask
-                output_mask = layer.compute_mask(x, mask)
+                output_masks = [output_masks]
+            for tensor, output_mask in zip(node.outputs, output_masks or []):
                 if output_mask is not None:
-                    masks[node.outputs[0]] = output_mask
+                    masks[tensor] = output_mask
+        self.output_masks = [masks.get(t) for t in self.outputs]
         results = [values[t] for t in self.outputs]
         return results[0] if len(results) == 1 else Arrays(results)
 
@@ -336,6 +339,8 @@ class Functional(Model):
         return arrays[0] if len(arrays) == 1 else Arrays(arrays)
 
     def prepare_data(self, x, y, sample_weight=None, class_weight=None):
+        if self.own_steps():
+            return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -456,9 +461,14 @@ class Functional(Model):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """A new model from `get_config()`'s dict (Keras's or minikeras's): make every layer,
         then replay the calls, each once the tensors it reads exist."""
+        if custom_objects:
+            from minikeras.utils import object_registration
+
+            with object_registration.custom_object_scope(custom_objects):
+                return cls.from_config(config)
         entries = config["layers"]
         created = {entry["name"]: deserialize_layer(entry) for entry in entries}
         pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}

@@ -51,6 +51,19 @@ def to_array(data, dtype, name):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+def map_arrays(structure, dtype, name):
+    """Each array of a list, tuple or dict of them made an array by `to_array` (None stays)."""
+    if isinstance(structure, dict):
+        return {
+            key: map_arrays(value, dtype, f"{name}['{key}']") for key, value in structure.items()
+        }
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(
+            map_arrays(value, dtype, f"{name}[{i}]") for i, value in enumerate(structure)
+        )
+    return None if structure is None else to_array(structure, dtype, name)
+
+
 def check_same_length(**arrays):
     """Keras's 'Data cardinality is ambiguous' error, with every size named."""
     for name, a in arrays.items():
@@ -67,17 +80,19 @@ def check_same_length(**arrays):
 
 
 def sample_weights(sample_weight, class_weight, y, n, dtype):
-    """One weight per sample, from `sample_weight` or `class_weight` {class: weight}; or None."""
+    """One weight per sample, from `sample_weight` or `class_weight` {class: weight}; or None.
+    A 2-D `sample_weight` (samples, timesteps) weighs each timestep of a sequence output, as
+    Keras takes it (a masked output's loss needs it: see `Model.output_masks`)."""
     if sample_weight is not None and class_weight is not None:
         raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
     if sample_weight is not None:
         w = to_array(sample_weight, dtype, "sample_weight")
         if w.ndim == 2 and w.shape[1] == 1:
             w = w[:, 0]
-        if w.ndim != 1 or w.shape[0] != n:
+        if w.ndim not in (1, 2) or w.shape[0] != n:
             raise ValueError(
-                f"`sample_weight` must have shape ({n},), one weight per sample; "
-                f"received shape {w.shape}."
+                f"`sample_weight` must have shape ({n},), one weight per sample, or ({n}, "
+                f"timesteps), one per timestep; received shape {w.shape}."
             )
         return w
     if class_weight is not None:

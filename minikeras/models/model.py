@@ -31,9 +31,11 @@ from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.models import inputs
 from minikeras.models import outputs as outputs_module
-from minikeras.models.arrays import Arrays, as_list
+from minikeras.models.arrays import Arrays, Structure, as_list
 from minikeras.models.compile_metrics import CompileMetrics
-from minikeras.utils import batching, rng
+from minikeras.trainers import data_adapters
+from minikeras.trainers.epoch_iterator import EpochIterator
+from minikeras.utils import batching
 
 
 class Model(Layer):
@@ -71,6 +73,10 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
+        # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
+        # per output, None where there is none: the losses and metrics read them, as Keras's
+        # read the `_keras_mask` its layers attach to the outputs
+        self.output_masks = None
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -97,6 +103,14 @@ class Model(Layer):
         """The layers that lead to output `index`, the last one first, as far as each feeds
         only the next (where the crossentropy may start from a softmax's logits)."""
         return []
+
+    def output_logits(self, training):
+        """For each output, the layer whose softmax or sigmoid makes it (its logits stand
+        behind the output on a GradientTape), or None."""
+        return [
+            outputs_module.activation_layer(self.logits_chain(i), training)
+            for i in range(len(self.output_keys))
+        ]
 
     def build(self, input_shape):
         """A subclass of Model builds by running its call once on zeros of `input_shape`
@@ -231,12 +245,17 @@ class Model(Layer):
         self.compiled = True
 
     @classmethod
-    def from_config(cls, config):
-        if cls is Model and "input_layers" in config:  # a functional model's config
-            from minikeras.models.functional import Functional
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config; `custom_objects` (name → class) finds your own layers, as
+        Keras's `Model.from_config(config, custom_objects=...)`."""
+        from minikeras.utils import object_registration
 
-            return Functional.from_config(config)
-        return super().from_config(config)
+        with object_registration.custom_object_scope(custom_objects):
+            if cls is Model and "input_layers" in config:  # a functional model's config
+                from minikeras.models.functional import Functional
+
+                return Functional.from_config(config)
+            return super().from_config(config)
 
     def _assert_compiled(self):
         if not self.compiled:
@@ -245,10 +264,18 @@ class Model(Layer):
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
 
     # ------------------------------------------------------------------ data at the edge
-    def _prepare_x(self, x, name="x"):
+    def _build_on_batch(self, x, batch_size=None):
+        """Keras builds a model on the concrete shape of the first batch a call, predict or
+        *_on_batch gives it (its summary shows that batch size); fit and evaluate build it
+        with the batch axis None."""
+        if not self.built:
+            self._prepare_x(x, concrete_batch=True, batch_size=batch_size)
+
+    def _prepare_x(self, x, name="x", concrete_batch=False, batch_size=None):
         x = inputs.to_array(x, self.dtype, name)
         if not self.built:
-            self.build((None,) + x.shape[1:])
+            batch = min(len(x), batch_size or len(x)) if concrete_batch and x.ndim else None
+            self.build((batch,) + x.shape[1:])
         expected = self.input_shape
         if x.ndim == len(expected) - 1 and all(
             e is None or e == s for e, s in zip(expected[1:], x.shape)
@@ -324,14 +351,7 @@ class Model(Layer):
         """The checks and conversions fit, evaluate and train_on_batch make at their edge:
         contiguous arrays in the model's dtype, labels fit for the loss, one weight per sample."""
         if self.own_steps():
-            if not self.compiled:
-                raise ValueError("You must call `compile()` before using the model.")
-            x = self._prepare_x(x)
-            y = None if y is None else inputs.to_array(y, self.dtype, "y")
-            w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
-            if y is not None and self.output_specs is not None:
-                self._build_metrics(y)
-            return x, y, w
+            return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
         x = self._prepare_x(x)
         if y is None:
@@ -341,6 +361,35 @@ class Model(Layer):
         y = self._prepare_y(y_array, len(x))
         w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
         self._build_metrics(y)
+        return x, y, w
+
+    def prepare_own_step_data(self, x, y, sample_weight=None, class_weight=None):
+        """`prepare_data` for a model whose class writes its own train_step or test_step: the
+        step decides what a loss and labels are (compile may have no loss, y may be absent),
+        so x and y are only made arrays, keeping the structure given (a list or dict of
+        arrays reaches the step as a list or dict), as Keras hands the data to the step."""
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model.")
+        if type(self).call is Layer.call:  # a GAN: its step calls the models it holds
+            checked = inputs.to_array(x, self.dtype, "x")
+        else:
+            checked = self._prepare_x(x)  # builds the model and checks the inputs' shapes
+        if isinstance(x, (list, tuple, dict)):
+            x = Structure(inputs.map_arrays(x, self.dtype, "x"))
+        else:
+            x = checked
+        if isinstance(y, (list, tuple, dict)):
+            y = Structure(inputs.map_arrays(y, self.dtype, "y"))
+        elif y is not None:
+            y = inputs.to_array(y, self.dtype, "y")
+        inputs.check_same_length(x=_first_array(x), y=_first_array(y))
+        labels = None if isinstance(y, Structure) else y
+        w = inputs.sample_weights(sample_weight, class_weight, labels, len(x), self.dtype)
+        if y is not None and self.output_specs is not None:  # metrics made as from compile
+            several = len(self.output_specs) > 1
+            per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
+            if len(per_output) == len(self.output_specs):
+                self._build_metrics(Arrays(per_output) if several else per_output[0])
         return x, y, w
 
     def _build_metrics(self, y):
@@ -353,7 +402,7 @@ class Model(Layer):
                 self.output_specs, y_shapes, output_shapes
             )
             if self._metric_entries:
-                self.compile_metrics = CompileMetrics(self._metric_entries)
+                self.compile_metrics = CompileMetrics(self._metric_entries, self.output_keys)
 
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
@@ -364,13 +413,16 @@ class Model(Layer):
             for i, spec in enumerate(self.output_specs)
         ]
 
-    def compute_loss_and_gradients(self, y, y_pred, sample_weight=None, training=True, path=None):
+    def compute_loss_and_gradients(
+        self, y, y_pred, sample_weight=None, training=True, path=None, logits=None
+    ):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
         gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
-        `path`, given)."""
+        `path`, given; or `logits`, the logits arrays themselves, where not None)."""
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
+        masks = self._masks_of(preds)
         # one weight array for every output, or (several outputs) one each
         weights = sample_weight.arrays if isinstance(sample_weight, Arrays) else None
         for i, spec in enumerate(self.output_specs):
@@ -379,11 +431,17 @@ class Model(Layer):
             if spec.loss is None:
                 d_outputs.append(None)
                 continue
-            if path[i] is not None:  # from the logits of the softmax or sigmoid
-                logits = path[i].logits
-                value, d = spec.loss.value_and_grad_from_logits(ys[i], logits, sample_weight)
+            if logits is not None and logits[i] is not None:  # given (an output's Tensor's)
+                value, d = spec.loss.value_and_grad_from_logits(
+                    ys[i], logits[i], sample_weight, mask=masks[i]
+                )
+            elif path[i] is not None:  # from the logits of the softmax or sigmoid
+                z = path[i].logits
+                value, d = spec.loss.value_and_grad_from_logits(
+                    ys[i], z, sample_weight, mask=masks[i]
+                )
             else:
-                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight)
+                value, d = spec.loss.value_and_grad(ys[i], preds[i], sample_weight, mask=masks[i])
             self._output_losses.append(value)  # unweighted, for the `<output>_loss` logs
             if spec.weight is not None:
                 weight = np.dtype(self.dtype).type(spec.weight)
@@ -396,22 +454,54 @@ class Model(Layer):
             total = total + np.asarray(autodiff.unwrap(term)).sum()
         return total, d_outputs
 
+    def _masks_of(self, preds):
+        """The last call's output masks, for these outputs: a mask is kept where it fits its
+        output's leading axes (predictions from another call carry no mask, as in Keras)."""
+        masks = self.output_masks or [None] * len(preds)
+        return [
+            m if m is not None and np.shape(p)[: np.ndim(m)] == np.shape(m) else None
+            for m, p in zip(masks, preds)
+        ]
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs plus the
-        weights' penalties), as a number.
+        """Keras's `compute_loss`: the total loss (the weighted losses of the outputs, the
+        weights' penalties and the `add_loss` terms), as a number.
 
         While a GradientTape records (a custom `train_step`), the loss is one entry on it: its
-        gradient with respect to each output is the loss's own, from the probabilities (the
-        outputs the tape holds), and the penalties' gradients reach the weights.
+        gradient with respect to each output is the loss's own, and the penalties' gradients
+        reach the weights. An output that carries its softmax's or sigmoid's logits (a Tensor
+        the model's call made) is differentiated from them by a crossentropy, as Keras does.
         """
+        if self.compiled and all(spec.loss is None for spec in self.output_specs):
+            if not self.losses and not self.weight_regularizers:
+                raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         if not autodiff.is_recording():
-            return self.compute_loss_and_gradients(y, y_pred, sample_weight, training)[0]
-        preds = as_list(y_pred)
+            preds, ys = self._per_output(y_pred), self._per_output(y)
+            total = self.compute_loss_and_gradients(
+                Arrays(ys) if len(ys) > 1 else ys[0],
+                Arrays(preds) if len(preds) > 1 else preds[0],
+                sample_weight,
+                training,
+            )[0]
+            self._track_output_losses()
+            return total
+        preds, ys = self._per_output(y_pred), self._per_output(y)
+        starts = [
+            spec.loss.logits_of(pred) if spec.loss is not None else None
+            for spec, pred in zip(self.output_specs, preds)
+        ]
+        logits = [None if z is None else z.value for z in starts]
+        starts = [pred if z is None else z for pred, z in zip(preds, starts)]
         plain = [autodiff.unwrap(p) for p in preds]
-        y = autodiff.unwrap(y)
-        no_logits = [None] * len(self.output_specs)
+        ys = [autodiff.unwrap(one) for one in ys]
+        no_path = [None] * len(self.output_specs)
         total, d_outputs = self.compute_loss_and_gradients(
-            y, plain if len(plain) > 1 else plain[0], sample_weight, training, path=no_logits
+            Arrays(ys) if len(ys) > 1 else ys[0],
+            Arrays(plain) if len(plain) > 1 else plain[0],
+            sample_weight,
+            training,
+            path=no_path,
+            logits=logits,
         )
         regularized = self.weight_regularizers
         penalties = [w for w, _ in regularized]
@@ -421,12 +511,31 @@ class Model(Layer):
             dx = [None if d is None else d * g for d in d_outputs]
             return dx, [r.gradient(w) * g for w, r in regularized]
 
+        self._track_output_losses()
         added = [term for term in self.losses if isinstance(term, autodiff.Tensor)]
         total = total - sum(np.asarray(term.value).sum() for term in added)
-        (loss,) = autodiff.record(preds, [np.asarray(total)], vjp, weights=penalties)
+        (loss,) = autodiff.record(starts, [np.asarray(total)], vjp, weights=penalties)
         for term in added:  # on the tape, so that their gradients reach the weights
             loss = loss + ops.sum(term)
         return loss
+
+    def _track_output_losses(self):
+        """Each output's unweighted loss into its tracker (`<output>_loss`, when several
+        outputs have a loss), as Keras's compiled loss records them each time it computes.
+        Each batch counts once: Keras weighs it by `y_pred.shape[0]` (CompileLoss.call), the
+        static batch size, which is None inside its traced steps (tf.data batches have an
+        unknown size): weight 1."""
+        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
+            tracker.update_state(value)
+
+    def _per_output(self, values):
+        """Outputs (or labels) given as one array, a list, an Arrays or a dict by output key,
+        as a list in the outputs' order."""
+        if isinstance(values, dict):
+            return [values.get(key) for key in self.output_keys]
+        if isinstance(values, (list, tuple)) and len(self.output_specs) > 1:
+            return list(values)
+        return as_list(values)
 
     def gradients_with_penalties(self, grads):
         """The weights' gradients plus each regularizer's: dL/dw += d penalty(w)/dw."""
@@ -459,6 +568,7 @@ class Model(Layer):
         """Forward, loss, backward, update; returns the logs (running means) after this batch."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
+        self._track_output_losses()
         self.optimizer.apply(grads, self.trainable_weights)
         self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
@@ -470,6 +580,7 @@ class Model(Layer):
         self.clear_losses()
         y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
+        self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -482,14 +593,12 @@ class Model(Layer):
 
         compile(metrics=...) are unweighted in Keras: sample weights reach only the loss and
         `weighted_metrics` (CompileMetrics.update_state, keras/src/trainers/compile_utils.py).
-        Each output's own loss is a plain mean over batches, every batch counting once: Keras
-        weighs it by `y_pred.shape[0]` (CompileLoss.call), the static batch size, which is None
-        inside its traced steps (tf.data batches have an unknown size): weight 1.
+        Each output's own loss is tracked where the loss is computed (`compute_loss`), as
+        Keras's CompileLoss does.
         """
-        for (tracker, _), value in zip(self._loss_trackers, self._output_losses):
-            tracker.update_state(value)
         if self.compile_metrics is not None:
-            self.compile_metrics.update_state(y, y_pred, sample_weight)
+            masks = self._masks_of(as_list(y_pred))
+            self.compile_metrics.update_state(y, y_pred, sample_weight, masks=masks)
         return self.get_metrics_result()
 
     @property
@@ -517,6 +626,15 @@ class Model(Layer):
             results = result if isinstance(result, dict) else {metric.name: result}
             logs.update({name: _as_log(value, as_floatx) for name, value in results.items()})
         return dict(sorted(logs.items()))
+
+    def _metrics_result_or(self, step_logs, logs):
+        """Keras's `_get_metrics_result_or_logs`: the metrics' results when the last step
+        returned exactly their names (a step of yours that returns {"loss": ...} without
+        updating the loss tracker reports the tracker's value, as in Keras), else `logs`."""
+        results = self.get_metrics_result()
+        if isinstance(step_logs, dict) and set(step_logs) == set(results):
+            return results
+        return logs
 
     def reset_metrics(self):
         for metric in self.metrics:
@@ -548,37 +666,53 @@ class Model(Layer):
     ):
         """Train for `epochs` passes over the data; returns the `History`.
 
-        Everything is checked before the first weight changes; if training then raises an
-        exception, every completed step is kept (as Keras).
+        `x` may be arrays (with `y`), a Python generator or a `minikeras.utils.PyDataset` of
+        batches; `steps_per_epoch` and `validation_steps` count batches as Keras does
+        (`trainers/epoch_iterator.py`). Everything that can be checked is checked before the
+        first weight changes; if training then raises an exception, every completed step is
+        kept (as Keras).
         """
-        if steps_per_epoch is not None or validation_steps is not None:
-            raise NotImplementedError(
-                "steps_per_epoch/validation_steps need a data generator, "
-                "which minikeras does not support yet"
-            )
-        batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        if steps_per_epoch is not None:
+            steps_per_epoch = inputs.positive_int(steps_per_epoch, "steps_per_epoch")
+        if validation_steps is not None:
+            validation_steps = inputs.positive_int(validation_steps, "validation_steps")
         epochs = inputs.positive_int(epochs, "epochs")
         verbose = _check_verbose(verbose)
-        if validation_data is None and validation_split:
-            if not 0 < validation_split < 1:
+        if data_adapters.is_stream(x):
+            if validation_split and validation_data is None:
                 raise ValueError(
-                    f"`validation_split` must be in (0, 1). Received: {validation_split}"
+                    "Argument `validation_split` is only supported for tensors or NumPy arrays."
+                    f"Found incompatible type in the input: {[type(x)]}"
                 )
-            x_arr = self._sliceable(x, "x")
-            y_arr = self._sliceable(y, "y")
-            sw_arr = None if sample_weight is None else np.asarray(sample_weight)
-            inputs.check_same_length(x=x_arr, y=y_arr)
-            (x, y, sample_weight), (vx, vy, vsw) = batching.train_validation_split(
-                [x_arr, y_arr, sw_arr], validation_split
+            train_data = data_adapters.stream_adapter(
+                x, y, sample_weight, class_weight, shuffle, self._prepare_batch
             )
-            validation_data = (vx, vy, vsw)
-        x, y, sample_weight = self.prepare_data(x, y, sample_weight, class_weight)
+        else:
+            if validation_data is None and validation_split:
+                if not 0 < validation_split < 1:
+                    raise ValueError(
+                        f"`validation_split` must be in (0, 1). Received: {validation_split}"
+                    )
+                x_arr = self._sliceable(x, "x")
+                y_arr = self._sliceable(y, "y")
+                sw_arr = None if sample_weight is None else np.asarray(sample_weight)
+                inputs.check_same_length(x=x_arr, y=y_arr)
+                (x, y, sample_weight), (vx, vy, vsw) = batching.train_validation_split(
+                    [x_arr, y_arr, sw_arr], validation_split
+                )
+                validation_data = (vx, vy, vsw)
+            x, y, sample_weight = self.prepare_data(x, y, sample_weight, class_weight)
+            size = data_adapters.array_batch_size(batch_size, steps_per_epoch, len(x))
+            train_data = data_adapters.ArrayAdapter(x, y, sample_weight, size, shuffle)
         val = None
         if validation_data is not None:
-            val = self._unpack_validation(validation_data)
+            val_data = self._validation_adapter(
+                validation_data, validation_batch_size or batch_size, validation_steps
+            )
+            val = EpochIterator(val_data, validation_steps)
 
-        n = len(x)
-        steps = batching.num_batches(n, batch_size)
+        epoch_iterator = EpochIterator(train_data, steps_per_epoch)
+        epoch_iterator.reset()  # as Keras: a PyDataset's on_epoch_end runs once before training
         callback_list = callbacks_module.CallbackList(
             callbacks,
             add_history=True,
@@ -586,24 +720,37 @@ class Model(Layer):
             model=self,
             verbose=verbose,
             epochs=epochs,
-            steps=steps,
+            steps=epoch_iterator.num_batches,
         )
         # An exception from here on keeps every completed step, as Keras does (each optimizer
         # update is whole: it runs after the step's gradients are all computed)
-        self._train(
-            x,
-            y,
-            sample_weight,
-            val,
-            batch_size,
-            epochs,
-            initial_epoch,
-            shuffle,
-            validation_batch_size or batch_size,
-            validation_freq,
-            callback_list,
-        )
+        try:
+            self._train(epoch_iterator, val, epochs, initial_epoch, validation_freq, callback_list)
+        finally:
+            epoch_iterator.close()
+            if val is not None:
+                val.close()
         return self.history
+
+    def _prepare_batch(self, batch):
+        """One batch of a generator or PyDataset, checked and converted as fit's arrays are."""
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        return self.prepare_data(x, y, sample_weight)
+
+    def _prepare_inputs_batch(self, batch):
+        """One batch for predict: its inputs only (labels, if any, are left out)."""
+        x, _, _ = unpack_x_y_sample_weight(batch)
+        return (self._prepare_x(x),)
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        """validation_data (a tuple of arrays, a generator or a PyDataset) as a data adapter."""
+        if data_adapters.is_stream(validation_data):
+            return data_adapters.stream_adapter(
+                validation_data, None, None, None, False, self._prepare_batch
+            )
+        vx, vy, vsw = self._unpack_validation(validation_data)
+        size = data_adapters.array_batch_size(batch_size, steps, len(vx))
+        return data_adapters.ArrayAdapter(vx, vy, vsw, size, shuffle=False)
 
     def _unpack_validation(self, validation_data):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -619,47 +766,34 @@ class Model(Layer):
         vsw = inputs.sample_weights(vsw, None, vy, len(vx), self.dtype)
         return vx, vy, vsw
 
-    def _train(
-        self,
-        x,
-        y,
-        sample_weight,
-        val,
-        batch_size,
-        epochs,
-        initial_epoch,
-        shuffle,
-        val_batch_size,
-        validation_freq,
-        callback_list,
-    ):
+    def _train(self, epoch_iterator, val, epochs, initial_epoch, validation_freq, callback_list):
         self.stop_training = False
         callback_list.on_train_begin()
         # BackupAndRestore, in on_train_begin, sets the epoch to resume from, as in Keras
         # (`self._initial_epoch or initial_epoch`); unlike Keras, it is used once, so that a later
         # fit of the same model starts from its own initial_epoch
         initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
-        n = len(x)
-        training_logs = {}
+        training_logs, logs = {}, {}
         # skip the per-batch calls when no callback overrides them (as Keras)
         batch_hooks = callback_list.has_batch_hooks("train")
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            order = batching.epoch_order(n, shuffle, rng.generator())
-            for step, (start, stop) in enumerate(batching.batch_slices(n, batch_size)):
+            for step, batch in epoch_iterator.enumerate_epoch():
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                rows = order[start:stop] if shuffle else slice(start, stop)
-                logs = self.train_step(_batch(x, y, sample_weight, rows))
-                logs = callbacks_module.pythonify_logs(logs)
+                step_logs = self.train_step(batch)
+                logs = callbacks_module.pythonify_logs(step_logs)
                 if batch_hooks:
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)  # as Keras: what the epoch's last train_step returned
+            # as Keras: what the epoch's last train_step returned, or the metrics' results
+            # when it returned their names (`_get_metrics_result_or_logs`)
+            epoch_logs = dict(self._metrics_result_or(step_logs, logs))
             if val is not None and _validate_now(epoch, validation_freq):
-                val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list)
+                val.reset()  # each validation starts a new pass, as Keras's cached iterator
+                val_logs = self._evaluate_batches(val, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
@@ -682,22 +816,41 @@ class Model(Layer):
         callbacks=None,
         return_dict=False,
     ):
-        """The loss and metrics over the data: a float, a list [loss, *metrics], or a dict."""
-        batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        """The loss and metrics over the data: a float, a list [loss, *metrics], or a dict.
+
+        `x` may be arrays (with `y`), a generator or a PyDataset; `steps` limits the batches."""
+        if steps is not None:
+            steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
-        x, y, sample_weight = self.prepare_data(x, y, sample_weight)
+        epoch_iterator = EpochIterator(
+            self._test_adapter(x, y, sample_weight, batch_size, steps), steps
+        )
+        epoch_iterator.reset()
         callback_list = callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
             model=self,
             verbose=verbose,
             epochs=1,
-            steps=batching.num_batches(len(x), batch_size),
+            steps=epoch_iterator.num_batches,
         )
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, callback_list)
+        try:
+            logs = self._evaluate_batches(epoch_iterator, callback_list)
+        finally:
+            epoch_iterator.close()
         if return_dict:
             return logs
         return self._logs_as_list(logs)
+
+    def _test_adapter(self, x, y, sample_weight, batch_size, steps):
+        """The data of evaluate as a data adapter (`trainers/data_adapters.py`)."""
+        if data_adapters.is_stream(x):
+            return data_adapters.stream_adapter(
+                x, y, sample_weight, None, False, self._prepare_batch
+            )
+        x, y, sample_weight = self.prepare_data(x, y, sample_weight)
+        size = data_adapters.array_batch_size(batch_size, steps, len(x))
+        return data_adapters.ArrayAdapter(x, y, sample_weight, size, shuffle=False)
 
     def _logs_as_list(self, logs):
         """The logs in Keras's order (`Trainer._flatten_metrics_in_order`): the metrics' names
@@ -714,42 +867,61 @@ class Model(Layer):
         values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
 
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size, callback_list):
+    def _evaluate_batches(self, epoch_iterator, callback_list):
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
         batch_hooks = callback_list.has_batch_hooks("test")  # skipped when none overrides them
-        for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
+        for step, batch in epoch_iterator.enumerate_epoch():
             if batch_hooks:
                 callback_list.on_test_batch_begin(step)
-            logs = self.test_step(_batch(x, y, sample_weight, slice(start, stop)))
-            logs = callbacks_module.pythonify_logs(logs)
+            step_logs = self.test_step(batch)
+            logs = callbacks_module.pythonify_logs(step_logs)
             if batch_hooks:
                 callback_list.on_test_batch_end(step, logs)
+        if logs:
+            logs = self._metrics_result_or(step_logs, logs)
         callback_list.on_test_end(logs)
         return logs
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for x, batch by batch (32 by default); needs no `compile`."""
-        batch_size = inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        """The model's outputs for x, batch by batch (32 by default); needs no `compile`.
+
+        `x` may be an array, a generator or a PyDataset (labels in its batches are ignored);
+        `steps` limits the batches."""
+        if steps is not None:
+            steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
-        x = self._prepare_x(x)
+        if data_adapters.is_stream(x):
+            adapter = data_adapters.stream_adapter(
+                x, None, None, None, False, self._prepare_inputs_batch
+            )
+        else:
+            self._build_on_batch(x, batch_size)
+            x = self._prepare_x(x)
+            size = data_adapters.array_batch_size(batch_size, steps, len(x))
+            adapter = data_adapters.ArrayAdapter(x, None, None, size, shuffle=False)
+        epoch_iterator = EpochIterator(adapter, steps)
         callback_list = callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
             model=self,
             verbose=verbose,
             epochs=1,
-            steps=batching.num_batches(len(x), batch_size),
+            steps=epoch_iterator.num_batches,
         )
         callback_list.on_predict_begin()
-        out = self._empty_outputs(len(x))
-        for step, (start, stop) in enumerate(batching.batch_slices(len(x), batch_size)):
-            callback_list.on_predict_batch_begin(step)
-            out[start:stop] = self.predict_step((x[start:stop],))
-            callback_list.on_predict_batch_end(step, {"outputs": out[start:stop]})
+        outputs = []
+        try:
+            for step, batch in epoch_iterator.enumerate_epoch():
+                callback_list.on_predict_batch_begin(step)
+                # a copy: a layer may reuse its output buffer at the next batch
+                outputs.append(_copy_outputs(self.predict_step(batch)))
+                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        finally:
+            epoch_iterator.close()
         callback_list.on_predict_end()
-        return out
+        return _concatenate_outputs(outputs)
 
     def _empty_outputs(self, n):
         """Where predict writes the outputs for n samples."""
@@ -757,16 +929,19 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
+        self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
         return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight)
         self.reset_metrics()
         return self._format_batch_logs(self.test_step((x, y, w)), return_dict)
 
     def predict_on_batch(self, x):
+        self._build_on_batch(x)
         return self.predict_step((self._prepare_x(x),)).copy()
 
     def _format_batch_logs(self, logs, return_dict):
@@ -781,6 +956,7 @@ class Model(Layer):
             return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
         training = kwargs.get("training")
         training = recorded_call.current_training() if training is None else bool(training)
+        self._build_on_batch(x)
         y = self.forward(self._prepare_x(x), training=training)
         return recorded_call.fresh(y)
 
@@ -794,15 +970,21 @@ class Model(Layer):
         show_trainable=False,
         layer_range=None,
     ):
-        """Print Keras's table of layers, output shapes and parameter counts.
-
-        `layer_range=("first", "last")` prints the layers from the one named first to the one
-        named last; `show_trainable` adds Keras's "Trainable" column. `line_length`,
-        `positions` and `expand_nested` are accepted and do not change the table."""
+        """Print Keras's table of layers, output shapes and parameter counts, as Keras lays
+        it out: `line_length` and `positions` (fractions of it) set the columns,
+        `expand_nested` lists a nested model's layers under it, `show_trainable` adds the
+        "Trainable" column, `layer_range=("first", "last")` (regular expressions) prints a
+        part; `print_fn` receives the whole text, ending in a newline."""
         from minikeras.models.summary import print_summary
 
         print_summary(
-            self, print_fn=print_fn, show_trainable=show_trainable, layer_range=layer_range
+            self,
+            print_fn=print_fn,
+            line_length=line_length,
+            positions=positions,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
         )
 
     def to_json(self, **kwargs):
@@ -855,13 +1037,22 @@ def unpack_x_y_sample_weight(data):
     )
 
 
-def _batch(x, y, sample_weight, rows):
-    """The batch a step receives, as Keras hands it: (x, y), or (x, y, sample_weight)."""
-    xb = x[rows]
-    yb = None if y is None else y[rows]
-    if sample_weight is None:
-        return (xb, yb) if yb is not None else (xb,)
-    return xb, yb, sample_weight[rows]
+def _copy_outputs(out):
+    if isinstance(out, Arrays):
+        return Arrays([np.array(a) for a in out.arrays])
+    return np.array(out)
+
+
+def _concatenate_outputs(outputs):
+    """The batches' outputs joined along the samples (each output apart, when several)."""
+    if isinstance(outputs[0], Arrays):
+        return Arrays([np.concatenate(parts) for parts in zip(*(o.arrays for o in outputs))])
+    return np.concatenate(outputs)
+
+
+def _first_array(data):
+    """One array of `data` (a Structure's first), to count its samples."""
+    return data.arrays()[0] if isinstance(data, Structure) else data
 
 
 def _validate_now(epoch, validation_freq):

@@ -38,6 +38,12 @@ def logits_layer(chain, loss, training):
     """
     if loss is None or not loss.logits_activation:
         return None
+    return activation_layer(chain, training)
+
+
+def activation_layer(chain, training):
+    """The layer of `chain` (last first) whose softmax or sigmoid makes the output, looking
+    through layers that pass their input on unchanged in this mode; else None."""
     for layer in chain:
         if layer.is_identity(training):
             continue

@@ -1,5 +1,6 @@
 """Sequential: a plain stack of layers, data down through it and gradients back up."""
 
+from minikeras.layers import node as node_module
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer, KerasTensor
 from minikeras.layers.layer import Layer, dtype_from_config, dtype_policy
@@ -22,6 +23,7 @@ class Sequential(Model):
         self._layers = []  # with the InputLayer first, when there is one
         self._stack = []  # the same without the InputLayer, kept by add/pop: read every step
         self._input_gradient_needed = False
+        self._symbolic = []  # (layer, its output KerasTensor) once built: see `_trace_symbolic`
         for layer in layers or []:
             self.add(layer)
 
@@ -66,7 +68,7 @@ class Sequential(Model):
         layer = self._layers.pop()
         self._stack.pop()  # the same layer: an InputLayer is never last when a layer is left
         self.built = False
-        if rebuild and self.layers:
+        if rebuild and self.layers and self.input_shape is not None:
             self.build(self.input_shape)
         return layer
 
@@ -88,6 +90,63 @@ class Sequential(Model):
         if self.layers:  # nothing below the first layer needs dL/dx: skip that product
             self.layers[0].input_gradient_needed = self._input_gradient_needed
         self.built = True
+        self._trace_symbolic()
+
+    # ------------------------------------------------------------------ as a graph
+    def _trace_symbolic(self):
+        """Call the layers on the model's Input once, symbolically, as Keras's Sequential does
+        when it builds: every layer then has an `output` tensor and the model its `inputs` and
+        `outputs`, so `Model(model.inputs, model.layers[1].output)` extracts features.
+
+        A layer keeps the node of an earlier build while the stack below it is unchanged (each
+        `add` rebuilds), so a layer of this model has one node per position it held.
+        """
+        first = self._layers[0] if self._layers else None
+        input_layer = first if isinstance(first, InputLayer) else self._input_layer_for_config()
+        x = input_layer.output
+        traced = []
+        for i, layer in enumerate(self._stack):
+            if i < len(self._symbolic) and self._symbolic[i][0] is layer and (
+                (traced[-1][1] if traced else x) is self._symbolic[i][2]
+            ):
+                traced.append(self._symbolic[i])
+            else:
+                try:
+                    y = node_module.call_symbolic(layer, x)
+                except (ValueError, TypeError, NotImplementedError):
+                    break  # a layer that cannot take a symbolic call: no graph past it
+                traced.append((layer, y, x))
+            x = traced[-1][1]
+        self._symbolic = traced
+
+    @property
+    def inputs(self):
+        """[the Input tensor] once built (Keras's `model.inputs`)."""
+        self._assert_traced("inputs")
+        first = self._layers[0]
+        input_layer = first if isinstance(first, InputLayer) else self._input_layer_for_config()
+        return [input_layer.output]
+
+    @property
+    def outputs(self):
+        """[the last layer's output tensor] once built (Keras's `model.outputs`)."""
+        self._assert_traced("outputs")
+        return [self._symbolic[-1][1]]
+
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0]
+
+    def _assert_traced(self, what):
+        if not self.built or len(self._symbolic) != len(self._stack) or not self._stack:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no defined {what} yet: it is not built. "
+                "Start it with `Input(shape)` or call it on data first."
+            )
 
     @property
     def input_gradient_needed(self):
@@ -120,6 +179,7 @@ class Sequential(Model):
             y = layer.forward(x, training=training, mask=mask)
             mask = layer.compute_mask(x, mask)
             x = y
+        self.output_masks = [mask]
         return x
 
     def backward(self, d_output, from_logits=None):
@@ -176,8 +236,13 @@ class Sequential(Model):
         return self._config_input_layer
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """A new Sequential from `get_config()`'s dict (Keras's or minikeras's)."""
+        if custom_objects:
+            from minikeras.utils import object_registration
+
+            with object_registration.custom_object_scope(custom_objects):
+                return cls.from_config(config)
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("dtype") is not None:
             model._dtype = dtype_from_config(config["dtype"])

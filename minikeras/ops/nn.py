@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import primitive, special, unwrap
+from minikeras.autodiff import Tensor, primitive, special, unwrap
 from minikeras.ops.core import convert_to_tensor, stop_gradient
 from minikeras.ops.numpy import (
     _float,
@@ -65,7 +65,16 @@ def _relu6(x):
 
 def sigmoid(x):
     """1 / (1 + e^(−x))."""
-    return primitive("sigmoid", special.sigmoid, _float(x))
+    x = _float(x)
+    return _keep_logits(primitive("sigmoid", special.sigmoid, x), x)
+
+
+def _keep_logits(output, x):
+    """A recorded output of softmax or sigmoid remembers its input, as Keras's does
+    (`_keras_logits`): a crossentropy given it starts from x, exact where p rounds to 0 or 1."""
+    if isinstance(output, Tensor) and isinstance(x, Tensor):
+        output._keras_logits = x
+    return output
 
 
 def softplus(x):
@@ -171,7 +180,8 @@ def tanh(x):
 
 def softmax(x, axis=-1):
     """e^(xᵢ) / Σⱼ e^(xⱼ) along `axis` (all axes when None)."""
-    return primitive("softmax", _softmax, _float(x), axis=_axis(axis))
+    x = _float(x)
+    return _keep_logits(primitive("softmax", _softmax, x, axis=_axis(axis)), x)
 
 
 def _axis(axis):

@@ -35,10 +35,10 @@ class Nadam(Optimizer):
         dtype = variables[0].dtype if variables else np.dtype("float32")
         self.add_variable("u_product", np.ones((), dtype=dtype))
 
-    def _update(self, grads, variables, learning_rate):
+    def _update(self, grads, variables, learning_rate, indices=None):
         # Keras updates the product once per update, before the weights (`_backend_update_step`)
         kernels.nadam_u_product(self.slots["u_product"][0], self.beta_1, self.iterations + 1)
-        super()._update(grads, variables, learning_rate)
+        super()._update(grads, variables, learning_rate, indices)
 
     def update_step(self, gradient, variable, index, learning_rate):
         kernels.nadam_update(

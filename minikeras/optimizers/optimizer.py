@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from minikeras import config
+from minikeras.autodiff import Variable
 from minikeras.optimizers.schedules import LearningRateSchedule
 from minikeras.utils.naming import auto_name, to_snake_case
 
@@ -210,6 +211,9 @@ class Optimizer:
     def build(self, variables):
         """Create the slots for these variables. Subclasses call super().build, then add_slot:
         the EMA averages and gradient accumulators come first in Keras's list."""
+        variables = list(variables)
+        self._indices = {id(v): i for i, v in enumerate(variables)}
+        self._built_with = variables  # kept alive, so that their ids stay theirs
         if self.use_ema:
             self.add_slot(variables, "average")
         if self.gradient_accumulation_steps:
@@ -248,6 +252,8 @@ class Optimizer:
             )
         if not self.built:
             self.build(variables)
+        indices = self._slot_indices(variables)
+        grads, variables, indices = _drop_missing(grads, variables, indices)
         learning_rate = float(self._current_learning_rate())  # a Python float: weak in NumPy
         steps = self.gradient_accumulation_steps
         if steps:
@@ -255,14 +261,14 @@ class Optimizer:
             if (self._iterations + 1) % steps == 0:
                 # the mean of the N gradients (Keras: (g + Σ earlier) / N), then a normal update
                 grads = [(g + a) / a.dtype.type(steps) for g, a in zip(grads, accumulators)]
-                self._update(grads, variables, learning_rate)
+                self._update(grads, variables, learning_rate, indices)
                 for a in accumulators:
                     a[...] = 0
             else:
                 for g, a in zip(grads, accumulators):
                     a += g
         else:
-            self._update(grads, variables, learning_rate)
+            self._update(grads, variables, learning_rate, indices)
         if self.use_ema:
             self._update_moving_average(variables)
             frequency = self.ema_overwrite_frequency
@@ -271,11 +277,29 @@ class Optimizer:
                 self._overwrite_with_moving_average(variables)
         self._iterations += 1
 
-    def _update(self, grads, variables, learning_rate):
+    def _slot_indices(self, variables):
+        """Each variable's place among those the optimizer was built with (its slots'), so
+        that a step may update some of them, in any order, as Keras's. A weight it was not
+        built with is refused, as Keras refuses it; plain arrays are taken by position."""
+        known = getattr(self, "_indices", None)
+        indices = []
+        for position, v in enumerate(variables):
+            index = None if known is None else known.get(id(v))
+            if index is None and isinstance(v, Variable):
+                raise ValueError(
+                    f"Unknown variable: {v!r}. This optimizer can only be called for the "
+                    "variables it was originally built with. When working with a new set of "
+                    "variables, you should recreate a new optimizer instance."
+                )
+            indices.append(position if index is None else index)
+        return indices
+
+    def _update(self, grads, variables, learning_rate, indices=None):
         """Clip, decay, then each weight's update_step (the part accumulation runs every N)."""
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(variables, learning_rate)
-        for index, (g, v) in enumerate(zip(grads, variables)):
+        indices = range(len(variables)) if indices is None else indices
+        for index, g, v in zip(indices, grads, variables):
             # the weight's plain array: a compiled update takes an ndarray ten times faster
             # than a Variable (an ndarray subclass); both are the same memory
             self.update_step(g, v.view(np.ndarray), index, learning_rate)
@@ -411,3 +435,24 @@ class Optimizer:
 
             config_["learning_rate"] = schedules.deserialize(config_["learning_rate"])
         return cls(**config_)
+
+
+def _drop_missing(grads, variables, indices):
+    """Leave out the weights whose gradient is None (the loss does not reach them), with
+    Keras's warning naming them; none at all is Keras's ValueError."""
+    kept = [i for i, g in enumerate(grads) if g is not None]
+    if len(kept) == len(grads):
+        return grads, variables, indices
+    if not kept:
+        raise ValueError("No gradients provided for any variable.")
+    missing = [
+        v.path if isinstance(v, Variable) else f"array {i}"
+        for i, (g, v) in enumerate(zip(grads, variables))
+        if g is None
+    ]
+    warnings.warn(
+        f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
+        "`model.compile()`, did you forget to provide a `loss` argument?",
+        stacklevel=3,
+    )
+    return [grads[i] for i in kept], [variables[i] for i in kept], [indices[i] for i in kept]

@@ -79,14 +79,22 @@ def layer_groups(layers, prefix="layers"):
 
 
 def _inner_groups(path, layer):
-    """The groups inside a layer's own: a model's layers under `<path>/layers`, and a wrapper's
-    layer under `<path>/layer` (Keras 3.15: `layers/time_distributed/layer/vars` holds the
-    wrapped Dense's kernel and bias, `layers/time_distributed/vars` nothing)."""
+    """The groups inside a layer's own: a model's layers under `<path>/layers`, and the layers a
+    wrapper holds under the attribute names Keras's saving walks (Keras 3.15):
+
+        layers/time_distributed/layer/vars            the wrapped Dense's kernel and bias
+        layers/lstm/cell/vars                         an RNN's weights are its cell's
+        layers/bidirectional/forward_layer/cell/vars  each side an RNN, each with its cell
+        layers/bidirectional/backward_layer/cell/vars
+
+    The wrapper's own `vars` group is written, empty."""
     if is_model(layer):
         return layer_groups(layer.layers, f"{path}/layers")
-    if is_wrapper(layer):
-        return [(f"{path}/layer", layer.layer)] + _inner_groups(f"{path}/layer", layer.layer)
-    return []
+    out = []
+    for attribute, inner in wrapped_layers(layer):
+        out.append((f"{path}/{attribute}", inner))
+        out.extend(_inner_groups(f"{path}/{attribute}", inner))
+    return out
 
 
 def is_model(layer):
@@ -95,15 +103,27 @@ def is_model(layer):
     return isinstance(layer, Model)
 
 
-def is_wrapper(layer):
+def wrapped_layers(layer):
+    """(attribute, layer) for each layer a wrapper keeps its weights in, in Keras's order."""
+    from minikeras.layers.rnn import RNN, Bidirectional
     from minikeras.layers.time_distributed import TimeDistributed
 
-    return isinstance(layer, TimeDistributed)
+    if isinstance(layer, TimeDistributed):
+        return [("layer", layer.layer)]
+    if isinstance(layer, RNN):
+        return [("cell", layer.cell)]
+    if isinstance(layer, Bidirectional):
+        return [("forward_layer", layer.forward_layer), ("backward_layer", layer.backward_layer)]
+    return []
+
+
+def is_wrapper(layer):
+    return bool(wrapped_layers(layer))
 
 
 def own_weights(layer):
     """The weights saved in a layer's own group: none for a model or a wrapper (the layers
-    inside have them)."""
+    inside have them; a stateful RNN's carried states are not saved, as in Keras)."""
     return [] if is_model(layer) or is_wrapper(layer) else layer.weights
 
 

@@ -9,7 +9,7 @@ serialized form and back (a layer, a model, a loss, a metric, an optimizer, a fu
 
 import types
 
-from minikeras import activations
+from minikeras import activations, constraints, initializers, regularizers
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
@@ -45,6 +45,12 @@ def serialize_keras_object(obj):
     registered = None if builtin else object_registration.get_registered_name(cls)
     if isinstance(obj, optimizers_module.Optimizer) and builtin:
         return optimizers_module.serialize(obj)
+    if builtin and isinstance(obj, regularizers.Regularizer):
+        return regularizers.serialize(obj)
+    if builtin and isinstance(obj, initializers.Initializer):
+        return initializers.serialize(obj)
+    if builtin and isinstance(obj, constraints.Constraint):
+        return constraints.serialize(obj)
     return {
         "module": _keras_module(obj) if builtin else cls.__module__,
         "class_name": cls.__name__,
@@ -106,6 +112,9 @@ def _deserialize(config):
         "keras.losses": losses_module.get,
         "keras.metrics": metrics_module.get,
         "keras.optimizers": optimizers_module.get,
+        "keras.regularizers": regularizers.deserialize,
+        "keras.initializers": initializers.get,
+        "keras.constraints": constraints.deserialize,
     }.get(module)
     if getter is not None:
         return getter(config)

@@ -12,6 +12,7 @@ from minikeras.utils.object_registration import (
     register_keras_serializable as register_keras_serializable,
 )
 from minikeras.utils.progbar import Progbar
+from minikeras.utils.py_dataset import PyDataset, Sequence
 from minikeras.utils.rng import set_random_seed
 
 
@@ -46,6 +47,8 @@ def plot_history(history, path=None, metrics=None):
 
 __all__ = [
     "Progbar",
+    "PyDataset",
+    "Sequence",
     "clear_session",
     "np_utils",
     "plot_history",

@@ -260,19 +260,143 @@ def test_per_output_sample_weights(keras64):
     assert_same(ours_history, theirs_history, ours, theirs)
 
 
-def test_summary_options_and_print_fn_as_keras(keras64):
-    ours, theirs = twins(keras64, mlp)
-    for model in (ours, theirs):
-        model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    ours_text, theirs_text = [], []
-    ours.summary(print_fn=ours_text.append)
-    theirs.summary(print_fn=lambda text, line_break=False: theirs_text.append(text))
-    assert ours_text[0].endswith("\n") and theirs_text[0].endswith("\n")
-    first, last = ours.layers[1].name, ours.layers[1].name
-    ranged = []
-    ours.summary(print_fn=ranged.append, layer_range=(first, last), show_trainable=True)
-    assert "Trainable" in ranged[0] and ours.layers[0].name + " (" not in ranged[0]
-    assert ours.layers[1].name + " (" in ranged[0]
+# ---------------------------------------------------------------- summary(), as Keras prints it
+def chain(lib):
+    return lib.Sequential(
+        [
+            lib.layers.Input(shape=(4,)),
+            lib.layers.Dense(5, activation="tanh", name="hidden"),
+            lib.layers.Dense(3, name="scores"),
+        ],
+        name="chain",
+    )
+
+
+def branches(lib):
+    """Two inputs, one Dense with a long name: the "Connected to" column, and cells that wrap."""
+    a = lib.layers.Input(shape=(4,), name="a")
+    b = lib.layers.Input(shape=(3,), name="b")
+    d = lib.layers.Dense(5, name="shared_dense_with_a_long_name")(a)
+    c = lib.layers.Concatenate(name="cat")([d, lib.layers.Dense(5, name="db")(b)])
+    return lib.Model([a, b], lib.layers.Dense(1, name="out")(c), name="branches")
+
+
+def nested(lib):
+    """A Sequential inside a functional model, and a frozen functional one inside a
+    Sequential (expand_nested lists their layers under them)."""
+    x = lib.layers.Input(shape=(4,), name="x")
+    inner = lib.Model(x, lib.layers.Dense(2, name="inner_out")(x), name="inner")
+    inner.trainable = False
+    i = lib.layers.Input(shape=(4,), name="i")
+    joined = lib.layers.Concatenate(name="join")([chain(lib)(i), inner(i)])
+    return lib.Model(i, lib.layers.Dense(2, name="top")(joined), name="outer")
+
+
+def nested_sequential(lib):
+    x = lib.layers.Input(shape=(4,), name="x")
+    inner = lib.Model(x, lib.layers.Dense(2, name="inner_out")(x), name="inner")
+    inner.trainable = False
+    return lib.Sequential(
+        [lib.layers.Input(shape=(4,)), inner, lib.layers.Dense(3, name="last")], name="outer"
+    )
+
+
+def wrappers(lib):
+    return lib.Sequential(
+        [
+            lib.layers.Input(shape=(5, 4)),
+            lib.layers.TimeDistributed(lib.layers.Dense(3, name="td_dense"), name="td"),
+            lib.layers.Bidirectional(lib.layers.LSTM(2, name="lstm"), name="bi"),
+        ],
+        name="wrappers",
+    )
+
+
+def built_by_a_call(lib):
+    """No Input: built on the first batch it is called on, whose size the summary shows."""
+    model = lib.Sequential(
+        [lib.layers.Dense(5, name="hidden"), lib.layers.Dense(3, name="scores")], name="called"
+    )
+    model(np.zeros((7, 4), "float32"))
+    return model
+
+
+def unbuilt(lib):
+    return lib.Sequential(
+        [lib.layers.Dense(5, name="hidden"), lib.layers.Dense(3, name="scores")], name="unbuilt"
+    )
+
+
+def trained(lib):
+    """An optimizer built by fit adds its own line (its step counter is an int64)."""
+    model = chain(lib)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.zeros((4, 4)), np.zeros((4, 3)), verbose=0)
+    return model
+
+
+SUMMARY_CASES = [
+    (chain, {}),
+    (chain, {"line_length": 60}),
+    (chain, {"line_length": 120}),  # wider than the terminal: rich cuts each line at 80
+    (chain, {"positions": [0.3, 0.6, 1.0]}),
+    (chain, {"positions": [0.2, 0.5, 0.7, 1.0]}),  # more positions than columns: the table fills
+    (chain, {"line_length": 50, "show_trainable": True}),  # the header wraps and is cut with …
+    (chain, {"positions": [10, 20, 30]}),  # absolute positions are taken as fractions, as Keras
+    (chain, {"layer_range": ["sc.*", "hid"]}),  # regular expressions, given last to first
+    (branches, {}),
+    (branches, {"line_length": 60, "show_trainable": True}),
+    (nested, {"expand_nested": True}),
+    (nested, {"expand_nested": True, "show_trainable": True, "line_length": 100}),
+    (nested_sequential, {"expand_nested": True, "show_trainable": True}),
+    (wrappers, {"expand_nested": True}),  # wrappers are not models: nothing to expand
+    (built_by_a_call, {}),
+    (unbuilt, {"show_trainable": True}),
+    (trained, {}),
+]
+
+
+@pytest.mark.parametrize(
+    "build, options",
+    SUMMARY_CASES,
+    ids=[f"{build.__name__}-{options}" for build, options in SUMMARY_CASES],
+)
+def test_summary_prints_the_text_keras_prints(keras, monkeypatch, build, options):
+    """The same model in both libraries, the same options: the same text, character for
+    character (the terminal is 80 columns, as where no terminal is found)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    ours, theirs = [], []
+    build(minikeras).summary(print_fn=ours.append, **options)
+    build(keras).summary(print_fn=lambda text, line_break=False: theirs.append(text), **options)
+    assert len(ours) == len(theirs) == 1
+    assert ours[0] == theirs[0]
+
+
+def test_summary_on_a_wide_terminal(keras, monkeypatch, capsys):
+    """The default line length is the terminal's width less 4, at most Keras's 88; print_fn
+    None prints the same text."""
+    monkeypatch.setenv("COLUMNS", "130")
+    for lib in (minikeras, keras):
+        chain(lib).summary(show_trainable=True)
+    ours, theirs = capsys.readouterr().out.split('Model: "chain"')[1:]
+    assert len(ours.splitlines()[1]) == 100  # 88 + 12 for the Trainable column
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "options, error",
+    [
+        ({"line_length": 10}, ValueError),  # columns under 4 characters
+        ({"layer_range": ["hidden"]}, ValueError),
+        ({"layer_range": ["hidden", 3]}, ValueError),
+        ({"layer_range": ["nothing", "scores"]}, ValueError),
+        ({"positions": [0.5, 1.0]}, IndexError),  # fewer positions than columns
+    ],
+)
+def test_summary_refuses_what_keras_refuses(keras, options, error):
+    for lib in (minikeras, keras):
+        with pytest.raises(error):
+            chain(lib).summary(print_fn=lambda text, line_break=False: None, **options)
 
 
 def test_load_weights_keeps_the_compiled_optimizer(keras64, tmp_path):
@@ -309,3 +433,56 @@ def test_mode_auto_reads_the_direction_from_a_renamed_metric(keras64):
         stop = lib.callbacks.EarlyStopping(monitor="val_err", patience=5)
         model.fit(x, y, epochs=2, validation_split=0.25, callbacks=[stop], verbose=0)
         assert bool(stop.monitor_op(1.0, 2.0)) and not bool(stop.monitor_op(2.0, 1.0))
+
+
+# ---------------------------------------------------------------- metric configs
+METRIC_ARGUMENTS = {  # the arguments a metric cannot be made without
+    "MeanIoU": {"num_classes": 3},
+    "OneHotMeanIoU": {"num_classes": 3},
+    "IoU": {"num_classes": 3, "target_class_ids": [0]},
+    "OneHotIoU": {"num_classes": 3, "target_class_ids": [0]},
+    "SensitivityAtSpecificity": {"specificity": 0.5},
+    "SpecificityAtSensitivity": {"sensitivity": 0.5},
+    "PrecisionAtRecall": {"recall": 0.5},
+    "RecallAtPrecision": {"precision": 0.5},
+}
+METRIC_CLASSES = sorted(
+    name
+    for name, cls in vars(minikeras.metrics).items()
+    if isinstance(cls, type) and issubclass(cls, minikeras.metrics.Metric)
+)
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_every_metric_config_is_keras_s(keras, floatx):
+    """Each metric class's get_config(), `dtype` included, made with the same arguments (its
+    default dtype, an explicit float64, a name), under either floatx."""
+    from minikeras.parity.keras_env import floatx as keras_floatx
+
+    with keras_floatx(floatx):
+        for name in METRIC_CLASSES:
+            for extra in ({}, {"dtype": "float64"}, {"name": "renamed"}):
+                args = {**METRIC_ARGUMENTS.get(name, {}), **extra}
+                ours, theirs = getattr(minikeras.metrics, name), getattr(keras.metrics, name)
+                if name == "MeanMetricWrapper":
+                    ours = ours(minikeras.losses.mean_squared_error, **args)
+                    theirs = theirs(keras.losses.mean_squared_error, **args)
+                else:
+                    ours, theirs = ours(**args), theirs(**args)
+                ours_config, theirs_config = ours.get_config(), theirs.get_config()
+                ours_config.pop("name"), theirs_config.pop("name")  # numbered in each library
+                assert ours_config == theirs_config, (name, extra)
+                if extra.get("name"):
+                    assert ours.name == theirs.name == "renamed"
+
+
+def test_a_mean_metric_wrapper_config_comes_back(keras):
+    """MeanMetricWrapper writes its function as Keras does, and each library reads the
+    other's config back to the same function."""
+    ours = minikeras.metrics.MeanMetricWrapper(minikeras.losses.mean_absolute_error, name="m")
+    theirs = keras.metrics.MeanMetricWrapper(keras.losses.mean_absolute_error, name="m")
+    assert ours.get_config() == theirs.get_config()
+    y_true, y_pred = np.array([[0.0, 1.0], [2.0, 0.5]]), np.array([[1.0, 1.0], [0.0, 0.0]])
+    again = minikeras.metrics.MeanMetricWrapper.from_config(theirs.get_config())
+    back = keras.metrics.MeanMetricWrapper.from_config(ours.get_config())
+    np.testing.assert_allclose(float(again(y_true, y_pred)), float(back(y_true, y_pred)), 1e-6)

@@ -1,0 +1,232 @@
+"""Where a model's batches come from: arrays, a Python generator or a `PyDataset`.
+
+Each adapter answers two questions the epoch loop asks (Keras's DataAdapter, in
+keras/src/trainers/data_adapters/): how many batches one pass holds (`num_batches`, None when
+unknown) and, for a new pass, an iterator of batches `(x,)`, `(x, y)` or `(x, y, sample_weight)`.
+`on_epoch_begin`/`on_epoch_end` are passed on to a PyDataset. Arrays arrive here already
+checked and converted by the model; a stream's batches are checked one by one as they come
+(`prepare`), since nothing can be read ahead of them.
+"""
+
+import itertools
+import multiprocessing
+import types
+import warnings
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+from minikeras.models import inputs
+from minikeras.utils import batching, rng
+from minikeras.utils.py_dataset import PyDataset
+
+# Keras reads this many batches of a generator before training, to learn their shapes
+# (NUM_BATCHES_FOR_TENSOR_SPEC), and replays them at the start of every later pass.
+PEEKED_BATCHES = 2
+
+
+def is_stream(x):
+    """Whether `x` hands out batches itself (a generator or a PyDataset) rather than samples."""
+    return isinstance(x, (types.GeneratorType, PyDataset))
+
+
+def stream_adapter(x, y, sample_weight, class_weight, shuffle, prepare):
+    """The adapter of a generator or PyDataset, with Keras's errors for what it cannot take
+    (keras/src/trainers/data_adapters/__init__.py `get_data_adapter`)."""
+    kind = "PyDataset" if isinstance(x, PyDataset) else "generator"
+    if y is not None:
+        _raise_unsupported("y", "the targets", kind)
+    if sample_weight is not None:
+        _raise_unsupported("sample_weights", "the sample weights", kind)
+    if kind == "PyDataset":
+        if shuffle and x.num_batches is None:
+            warnings.warn(
+                "`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+                "as an infinite PyDataset. The PyDataset is expected to already be shuffled.",
+                stacklevel=3,
+            )
+        return PyDatasetAdapter(x, class_weight, shuffle, prepare)
+    if class_weight is not None:
+        raise ValueError(
+            "Argument `class_weight` is not supported for Python generator inputs. "
+            f"Received: class_weight={class_weight}"
+        )
+    if shuffle:
+        warnings.warn(
+            "`shuffle=True` was passed, but will be ignored since the data `x` was provided as a "
+            "generator. The generator is expected to yield already-shuffled data.",
+            stacklevel=3,
+        )
+    return GeneratorAdapter(x, prepare)
+
+
+def _raise_unsupported(name, description, kind):
+    raise ValueError(
+        f"When providing `x` as a {kind}, `{name}` should not be passed. Instead, {description} "
+        f"should be included as part of the {kind}."
+    )
+
+
+class DataAdapter:
+    """A source of batches; the defaults suit data with nothing to do between epochs."""
+
+    num_batches = None
+
+    def new_pass(self):
+        """An iterator over the batches of one pass through the data."""
+        raise NotImplementedError
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+
+class ArrayAdapter(DataAdapter):
+    """Batches of arrays the model has checked (`prepare_data`): `batch_size` rows each, the
+    last one shorter, in a fresh random order at each pass when shuffling."""
+
+    def __init__(self, x, y, sample_weight, batch_size, shuffle):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.num_batches = batching.num_batches(len(x), batch_size)
+
+    def new_pass(self):
+        n = len(self.x)
+        order = batching.epoch_order(n, self.shuffle, rng.generator()) if self.shuffle else None
+        for start, stop in batching.batch_slices(n, self.batch_size):
+            rows = order[start:stop] if self.shuffle else slice(start, stop)
+            yield batch_of(self.x, self.y, self.sample_weight, rows)
+
+
+def batch_of(x, y, sample_weight, rows):
+    """The batch a step receives, as Keras hands it: (x,), (x, y), or (x, y, sample_weight)."""
+    xb = x[rows]
+    yb = None if y is None else y[rows]
+    if sample_weight is None:
+        return (xb, yb) if yb is not None else (xb,)
+    return xb, yb, sample_weight[rows]
+
+
+def array_batch_size(batch_size, steps, n):
+    """Keras's batch size for arrays: as given, else ⌈n / steps⌉ when `steps` is, else 32."""
+    if batch_size is None:
+        return -(-n // steps) if steps else 32
+    return inputs.positive_int(batch_size, "batch_size")
+
+
+class GeneratorAdapter(DataAdapter):
+    """A Python generator's batches, as they come. The generator is read once: a second pass
+    finds it exhausted, except for the first two batches, which Keras read ahead to learn the
+    shapes and replays at the start of every pass (`peek_and_restore` in
+    keras/src/trainers/data_adapters/generator_data_adapter.py); minikeras replays them too,
+    so that a finite generator trains on the same batches in both libraries."""
+
+    def __init__(self, generator, prepare):
+        self.first_batches = list(itertools.islice(generator, PEEKED_BATCHES))
+        self.generator = generator
+        self.prepare = prepare
+        if not self.first_batches:
+            raise ValueError(
+                "When passing a Python generator to a Keras model, the generator must yield at "
+                "least one batch. Received an empty generator."
+            )
+        if not isinstance(self.first_batches[0], tuple):
+            raise ValueError(
+                "When passing a Python generator to a Keras model, the generator must return a "
+                "tuple, either (input,) or (inputs, targets) or (inputs, targets, "
+                f"sample_weights). Received: {self.first_batches[0]}"
+            )
+
+    def new_pass(self):
+        for batch in itertools.chain(self.first_batches, self.generator):
+            yield self.prepare(batch)
+
+
+class PyDatasetAdapter(DataAdapter):
+    """A PyDataset's batches in index order (shuffled per pass when asked), read ahead by its
+    workers when it has several."""
+
+    def __init__(self, dataset, class_weight, shuffle, prepare):
+        self.dataset = dataset
+        self.class_weight = class_weight
+        self.shuffle = shuffle
+        self.prepare = prepare
+        workers, processes = dataset.workers, dataset.use_multiprocessing
+        self.prefetch = workers > 1 or (workers > 0 and processes)
+
+    @property
+    def num_batches(self):
+        return self.dataset.num_batches
+
+    def new_pass(self):
+        count = self.dataset.num_batches
+        if count is None:
+            indices = itertools.count()
+        elif self.shuffle:
+            indices = rng.generator().permutation(count).tolist()
+        else:
+            indices = range(count)
+        if self.prefetch:
+            batches = ordered_prefetch(
+                self.dataset.__getitem__,
+                indices,
+                self.dataset.workers,
+                self.dataset.max_queue_size,
+                self.dataset.use_multiprocessing,
+            )
+        else:
+            batches = (self.dataset[i] for i in indices)
+        for batch in batches:
+            yield self.prepare(self._standardize(batch))
+
+    def _standardize(self, batch):
+        """A batch as a tuple of 1 to 3 parts, with the class weights added (Keras's
+        `PyDatasetAdapter._standardize_batch`)."""
+        if hasattr(batch, "shape"):  # a lone array: the inputs
+            batch = (batch,)
+        if isinstance(batch, list):
+            batch = tuple(batch)
+        if not isinstance(batch, tuple) or len(batch) not in (1, 2, 3):
+            raise ValueError(
+                "PyDataset.__getitem__() must return a tuple or a dict. If a tuple, it must be "
+                "ordered either (input,) or (inputs, targets) or (inputs, targets, "
+                f"sample_weights). Received: {str(batch)[:100]}... of type {type(batch)}"
+            )
+        if self.class_weight is not None:
+            if len(batch) == 3:
+                raise ValueError(
+                    "You cannot specify `class_weight` and `sample_weight` at the same time."
+                )
+            if len(batch) == 2:
+                weights = inputs.class_weights_to_sample_weights(
+                    batch[1], self.class_weight, "float32"
+                )
+                batch = batch + (weights,)
+        return batch
+
+    def on_epoch_begin(self):
+        self.dataset.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+
+def ordered_prefetch(get, indices, workers, max_queue_size, use_processes):
+    """`get(i)` for each index, computed ahead by `workers` threads (or processes), at most
+    `max_queue_size` waiting, handed out in the order of `indices`."""
+    if use_processes:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context())
+    else:
+        pool = ThreadPoolExecutor(workers)
+    indices = iter(indices)
+    with pool:
+        pending = deque(
+            pool.submit(get, i) for i in itertools.islice(indices, max(max_queue_size, 1))
+        )
+        while pending:
+            batch = pending.popleft().result()
+            for i in itertools.islice(indices, 1):
+                pending.append(pool.submit(get, i))
+            yield batch

@@ -1,0 +1,158 @@
+"""numba_gemm.py's product against float64 NumPy, called directly (whatever MINIKERAS_MATMUL says).
+
+Tolerances. Each element is a sum of k products; computed in any order, with or without FMAs,
+its rounding error is at most γₖ·Σₚ|aᵢₚ·bₚⱼ| with γₖ ≤ k·eps (Higham, §3.1): the tile splits
+the sum into lanes and blocks, BLAS splits it otherwise, both obey it. So each element is
+compared with the float64 product of the same rounded inputs within k·eps·(|A|·|B|), and the
+fused bias adds one rounding of |z|: (k + 1)·eps·(|A|·|B| + |b|). A float64 kernel is compared
+with a float64 reference that carries the same bound: factor 2. The activation is applied to
+the z the kernel wrote, so y is compared with act(z) computed by NumPy within 4 eps·|y| (exp
+and tanh are each correctly rounded to within an ulp or two, in NumPy as in Numba's libm).
+A negative control shows the bound is tight enough to catch a wrong sum.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import kernel_arrays, matmul_shapes
+
+from minikeras.kernels import numba_gemm, numba_kernels, numpy_kernels
+
+examples = settings(max_examples=25, deadline=None)
+
+
+def f64(a):
+    return np.asarray(a, dtype=np.float64)
+
+
+def bound(k, a, b, dtype, bias=None):
+    """factor·(k + 1)·eps·(|A|·|B| + |bias|), the factor 2 for float64 (see the docstring)."""
+    factor = 2 if dtype == np.float64 else 1
+    size = abs(f64(a)) @ abs(f64(b)) + (0 if bias is None else abs(f64(bias)))
+    return factor * (k + 1) * np.finfo(dtype).eps * size + np.finfo(dtype).tiny
+
+
+def assert_within(actual, expected, limit, what):
+    error = np.abs(f64(actual) - expected)
+    assert np.isfinite(error).all(), f"{what}: an element was not written"
+    worst = np.unravel_index(np.argmax(error - limit), error.shape) if error.size else ()
+    assert error.size == 0 or error[worst] <= limit[worst], (
+        f"{what}: error {error[worst]:.3g} > bound {limit[worst]:.3g} at {worst}"
+    )
+
+
+@examples
+@given(data=st.data(), shape=matmul_shapes())
+def test_the_three_forms_match_float64(data, shape):
+    """x·W, xᵀ·dz and dz·Wᵀ, from C-ordered, Fortran-ordered and strided inputs of both
+    dtypes, on shapes from 1×1×1 to 300 (primes, powers of two and their neighbours)."""
+    m, k, n = shape
+    dtype, (a, b, at, bt) = data.draw(kernel_arrays((m, k), (k, n), (k, m), (n, k)))
+    out = np.full((m, n), np.nan, dtype)  # every element must be written
+
+    assert numba_gemm.gemm(a, b, out) is out
+    assert_within(out, f64(a) @ f64(b), bound(k, a, b, dtype), "a·b")
+    out[...] = np.nan
+    assert numba_gemm.gemm_tn(at, b, out) is out
+    assert_within(out, f64(at).T @ f64(b), bound(k, at.T, b, dtype), "aᵀ·b")
+    out[...] = np.nan
+    assert numba_gemm.gemm_nt(a, bt, out) is out
+    assert_within(out, f64(a) @ f64(bt).T, bound(k, a, bt.T, dtype), "a·bᵀ")
+
+
+@pytest.mark.parametrize("activation", numba_gemm.EPILOGUES)
+@examples
+@given(data=st.data(), shape=matmul_shapes(), use_bias=st.booleans())
+def test_the_fused_epilogue(activation, data, shape, use_bias):
+    """z = a·b + bias written with y = act(z), in the tile's store."""
+    m, k, n = shape
+    dtype, (a, b, bias) = data.draw(kernel_arrays((m, k), (k, n), (n,), scale=1.0))
+    bias = bias if use_bias else None
+    z, y = np.full((m, n), np.nan, dtype), np.full((m, n), np.nan, dtype)
+
+    assert numba_gemm.gemm(a, b, z, bias, activation, y) is y
+    expected = f64(a) @ f64(b) + (0 if bias is None else f64(bias))
+    assert_within(z, expected, bound(k, a, b, dtype, bias), "z = a·b + bias")
+    reference = numpy_kernels.activation_forward(activation, z, np.empty_like(z))
+    assert_within(y, f64(reference), 4 * np.finfo(dtype).eps * abs(f64(reference)), activation)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_k_blocks_and_edge_tiles(dtype):
+    """k beyond one cache block (KC) and n beyond one column block (NC), with m and n not
+    multiples of the 3 × 3 tile: every block boundary and thin edge tile at once."""
+    rng = np.random.default_rng(0)
+    m, k, n = 7, numba_gemm.KC + 5, numba_gemm.NC + 2
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    bias = rng.standard_normal(n).astype(dtype)
+    z, y = np.empty((m, n), dtype), np.empty((m, n), dtype)
+    numba_gemm.gemm(a, b, z, bias, "relu", y)
+    assert_within(z, f64(a) @ f64(b) + f64(bias), bound(k, a, b, dtype, bias), "z")
+    np.testing.assert_array_equal(y, np.maximum(z, 0))
+
+
+def test_empty_sums_and_nan_pass_through():
+    """k = 0 gives zeros (plus the bias), as np.matmul; a NaN input gives NaN, as BLAS (no
+    fastmath flag that assumes finite numbers)."""
+    z = np.full((2, 3), np.nan, np.float32)
+    numba_gemm.gemm(np.ones((2, 0), np.float32), np.ones((0, 3), np.float32), z)
+    np.testing.assert_array_equal(z, np.zeros((2, 3)))
+    a = np.ones((4, 20), np.float32)
+    a[1, 7] = np.nan
+    out = np.empty((4, 5), np.float32)
+    numba_gemm.gemm(a, np.ones((20, 5), np.float32), out)
+    assert np.isnan(out[1]).all() and (out[[0, 2, 3]] == 20).all()
+
+
+def test_negative_control_the_bound_catches_a_wrong_sum():
+    """A product missing its last term fails the bound: the tolerance is not vacuous."""
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((5, 64)).astype(np.float32), rng.standard_normal((64, 6))
+    b = b.astype(np.float32)
+    out = np.empty((5, 6), np.float32)
+    numba_gemm.gemm(a[:, :-1], b[:-1], out)
+    with pytest.raises(AssertionError, match="error"):
+        assert_within(out, f64(a) @ f64(b), bound(64, a, b, np.float32), "a·b")
+
+
+@pytest.mark.parametrize("choice", ["numba", "blas"])
+def test_matmul_setting_chooses_the_product(monkeypatch, choice):
+    """MINIKERAS_MATMUL=numba|blas (read at import into numba_gemm.MATMUL) sends every product
+    and fused dense forward of the compiled kernel set to one of the two."""
+    calls = []
+    monkeypatch.setattr(numba_gemm, "MATMUL", choice)
+    for name in ("_forward", "_product"):  # x·W (fused or not) and dz·Wᵀ
+        monkeypatch.setattr(numba_gemm, name, lambda *args: calls.append("numba"))
+    monkeypatch.setattr(numba_kernels, "gemm", lambda *args: calls.append("blas"))
+    x, w = np.ones((4, 3), np.float32), np.ones((3, 2), np.float32)
+    z, y, dx = (np.empty(shape, np.float32) for shape in [(4, 2), (4, 2), (4, 3)])
+    numba_kernels.matmul(x, w, z)
+    numba_kernels.matmul_nt(z, w, dx)
+    numba_kernels.dense_forward(x, w, None, "linear", z, z)
+    assert calls == [choice] * 3
+
+
+def test_other_dtypes_stay_with_blas(monkeypatch):
+    """float16 or mixed dtypes are not this kernel's: BLAS (NumPy) takes them, even when forced."""
+    monkeypatch.setattr(numba_gemm, "MATMUL", "numba")
+    a16 = np.ones((2, 2), np.float16)
+    assert not numba_gemm.use_numba(a16, a16, a16, 2, 2, 2)
+    a32, a64 = np.ones((2, 2), np.float32), np.ones((2, 2), np.float64)
+    assert not numba_gemm.use_numba(a32, a64, a64, 2, 2, 2)
+    assert numba_gemm.use_numba(a32, a32, a32, 2, 2, 2)
+
+
+def test_a_bad_setting_is_refused(tmp_path):
+    """An unknown MINIKERAS_MATMUL stops the import with the three allowed values named."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MINIKERAS_MATMUL="fast")
+    run = subprocess.run(
+        [sys.executable, "-c", "import minikeras.kernels.numba_gemm"],
+        env=env, capture_output=True, text=True,
+    )
+    assert run.returncode != 0
+    assert "MINIKERAS_MATMUL='fast'; expected one of ('auto', 'numba', 'blas')" in run.stderr
