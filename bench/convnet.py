@@ -128,8 +128,9 @@ def timed(fn, seconds):
 
 
 def conv_cases(shape, filters, with_dx, rng):
-    """{pass: (minikeras-numba call, the equivalent np.matmul)} for one 3×3 'valid' convolution
-    of an input of `shape` (batch, h, w, channels), on fresh float32 arrays; and its (m, k, n)."""
+    """{pass: (minikeras-numba call, the equivalent np.matmul products)} for one 3×3 'valid'
+    convolution of an input of `shape` (batch, h, w, channels), on fresh float32 arrays; and
+    its (m, k, n). The backward pass with dx makes two products (dW and dcols)."""
     from minikeras.kernels import numba_kernels as nb
 
     f = np.float32
@@ -146,29 +147,29 @@ def conv_cases(shape, filters, with_dx, rng):
     dcols, dx = np.empty((m, k), f), np.empty(shape, f)
     geometry = ((3, 3), (1, 1), (1, 1), (0, 0))  # window, strides, dilation, padding
     flat = cols.reshape(m, k)
-    nb.im2col(x, *geometry, cols)
-    nb.dense_forward(flat, kernel, bias, "relu", z, y)  # a realistic z for the backward pass
+    nb.conv_forward(x, kernel, bias, "relu", *geometry, cols, z, y)  # a realistic z
 
-    def forward():
-        nb.im2col(x, *geometry, cols)
-        nb.dense_forward(flat, kernel, bias, "relu", z, y)
+    def backward():
+        nb.conv_backward(
+            cols, kernel, z, y, dy, "relu", *geometry, dz, dkernel, dbias,
+            dcols if with_dx else None, dx if with_dx else None,
+        )  # fmt: skip
 
-    def input_gradient():
-        nb.matmul_nt(dz, kernel, dcols)
-        nb.col2im(dcols.reshape(cols.shape), *geometry, dx)
+    def gemm_backward():
+        np.matmul(flat.T, dz, out=dkernel)
+        if with_dx:
+            np.matmul(dz, kernel.T, out=dcols)
 
     cases = {
-        "forward: im2col, cols·W + b, relu": (forward, lambda: np.matmul(flat, kernel, out=z)),
-        "weight gradient: relu', db, colsᵀ·dz": (
-            lambda: nb.dense_backward(flat, kernel, z, y, dy, "relu", dz, dkernel, dbias, None),
-            lambda: np.matmul(flat.T, dz, out=dkernel),
+        "forward: im2col, cols·W + b, relu": (
+            lambda: nb.conv_forward(x, kernel, bias, "relu", *geometry, cols, z, y),
+            lambda: np.matmul(flat, kernel, out=z),
+        ),
+        "backward: relu', db, colsᵀ·dz" + (", dz·Wᵀ, col2im" if with_dx else ""): (
+            backward,
+            gemm_backward,
         ),
     }
-    if with_dx:
-        cases["input gradient: dz·Wᵀ, col2im"] = (
-            input_gradient,
-            lambda: np.matmul(dz, kernel.T, out=dcols),
-        )
     return cases, (m, k, filters)
 
 
@@ -180,7 +181,8 @@ def conv_kernels(seconds):
     for name, shape, filters, with_dx in CONVS:
         cases, (m, k, n) = conv_cases(shape, filters, with_dx, rng)
         for form, (ours, gemm) in cases.items():
-            flops = 2 * m * k * n
+            products = 2 if form.endswith("col2im") else 1  # the backward with dx: two
+            flops = 2 * m * k * n * products
             (t_ours, best_ours), (t_gemm, best_gemm) = timed(ours, seconds), timed(gemm, seconds)
             rows.append(
                 {

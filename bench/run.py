@@ -1,6 +1,6 @@
 """minikeras against the tools a user would pick instead, in one run on one machine.
 
-    python bench/run.py [--quick] [--only kernels,training,startup]
+    python bench/run.py [--quick] [--only kernels,training,startup,convnet]
 
 writes bench/results.json (every measurement) and bench/results.md (the tables, as ratios, with
 the targets of issue 5). Each measurement runs in a fresh process (`kernels.py`,
@@ -405,10 +405,106 @@ def report(results):
     return "\n".join(out) + "\n"
 
 
+# ----------------------------------------------------------------------------- the convnet
+# keras.io's mnist_convnet (bench/convnet.py): its own section, beside the MLP rows above
+CONVNET_FRAMEWORKS = ["minikeras-numba", "minikeras-numpy", "keras", "torch"]
+CONVNET_ROUNDS = {"minikeras-numpy": (1, 2)}  # (warm-up, timed) epochs; others: (1, 5)
+CONVNET_TARGETS = {"keras": 1.25, "torch": 1.0, "gemm": 0.8}
+
+
+def bench_convnet(quick):
+    """The convolution passes' GFLOP/s beside OpenBLAS's GEMM, then an epoch of the convnet in
+    each framework (fresh processes, as the other sections)."""
+    log("convnet kernels ...")
+    data, _ = run_json([str(HERE / "convnet.py"), "--seconds", "0.3" if quick else "1.5"])
+    results = {"kernels": data["conv_kernels"], "training": {}}
+    # and per core: one thread on both sides (less at the mercy of other jobs on the machine)
+    one = {**os.environ, "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    seconds = "0.3" if quick else "1.5"
+    data, _ = run_json([str(HERE / "convnet.py"), "--seconds", seconds], env=one)
+    results["kernels_one_thread"] = data["conv_kernels"]
+    for framework in CONVNET_FRAMEWORKS:
+        warmup, rounds = (1, 2) if quick else CONVNET_ROUNDS.get(framework, (1, 5))
+        log(f"training mnist_convnet {framework} ...")
+        before = load()
+        args = [framework, "mnist_convnet", "--warmup", str(warmup), "--rounds", str(rounds)]
+        data, _ = run_json([str(HERE / "training.py"), *args])
+        times = data["epoch_s"]
+        results["training"][framework] = {
+            "median_ms": 1e3 * statistics.median(times),
+            "min_ms": 1e3 * min(times),
+            "rounds_ms": [1e3 * t for t in times],
+            "load_before": before,
+            "load_after": load(),
+        }
+    return results
+
+
+def report_convnet(convnet):
+    """The convnet's section of results.md: epoch times, its targets, the kernels' rates."""
+    training, kernels = convnet["training"], convnet["kernels"]
+    ours = training["minikeras-numba"]
+    out = [
+        "## 5. keras.io's mnist_convnet (2048 random 28×28×1 images, batch 128, Adam)",
+        "",
+        "| framework | median ms an epoch | min ms | framework ÷ minikeras-numba | load average "
+        "before → after |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for framework, r in training.items():
+        out.append(
+            f"| {framework} | {r['median_ms']:.0f} | {r['min_ms']:.0f} "
+            f"| {r['median_ms'] / ours['median_ms']:.2f}× "
+            f"| {r['load_before']:.1f} → {r['load_after']:.1f} |"
+        )
+    out += ["", "| measure | median (best) | target | |", "|---|---:|---:|---|"]
+    for other in ("keras", "torch"):
+        ratio = training[other]["median_ms"] / ours["median_ms"]
+        best = training[other]["min_ms"] / ours["min_ms"]
+        target = CONVNET_TARGETS[other]
+        out.append(
+            f"| {other} time ÷ minikeras-numba time | {ratio:.2f}× (best epochs {best:.2f}×) "
+            f"| ≥ {target}× | {verdict(ratio >= target)} |"
+        )
+    worst = min(r["ratio"] for r in kernels)
+    per_core = min((r["ratio"] for r in convnet.get("kernels_one_thread", [])), default=worst)
+    out.append(
+        f"| convolution passes ÷ OpenBLAS GEMM rate, worst | {worst:.2f}× (default threads), "
+        f"{per_core:.2f}× (one thread each) | ≥ {CONVNET_TARGETS['gemm']}× "
+        f"| {verdict(min(worst, per_core) >= CONVNET_TARGETS['gemm'])} |"
+    )
+    out += [
+        "",
+        "Each pass of the two convolutions as minikeras-numba runs it (patches, product and "
+        "epilogue, on its threads), against `np.matmul` (OpenBLAS, its default threads) on the "
+        "same (m, k, n) product alone; GFLOP/s of the product, 2·m·k·n:",
+        "",
+        "| layer | pass | product (m, k, n) | minikeras µs | GEMM µs | minikeras GFLOP/s "
+        "| GEMM GFLOP/s | minikeras ÷ GEMM rate |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for title, rows in (
+        ("both sides on their default threads (2 here)", kernels),
+        ("one thread on each side (NUMBA_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1)",
+         convnet.get("kernels_one_thread", [])),
+    ):  # fmt: skip
+        if not rows:
+            continue
+        out.append(f"| *{title}* | | | | | | | |")
+        for r in rows:
+            out.append(
+                f"| {r['layer']} | {r['form']} | {tuple(r['gemm_shape'])} | {r['ours_us']:.0f} "
+                f"| {r['gemm_us']:.0f} | {r['ours_gflops']:.1f} | {r['gemm_gflops']:.1f} "
+                f"| {r['ratio']:.2f}× |"
+            )
+    return "\n".join(out) + "\n"
+
+
 def main(argv):
     quick = "--quick" in argv
     only = argv[argv.index("--only") + 1].split(",") if "--only" in argv else None
     sections = {"kernels": bench_kernels, "training": bench_training, "startup": bench_startup}
+    sections["convnet"] = bench_convnet
     path = HERE / "results.json"
     results = json.loads(path.read_text()) if only and path.exists() else {}
     results["machine"] = machine()
@@ -419,7 +515,10 @@ def main(argv):
     results["load_end"] = load()
     results["quick"] = quick
     path.write_text(json.dumps(results, indent=1) + "\n")
-    (HERE / "results.md").write_text(report(results))
+    text = report(results)
+    if results.get("convnet"):
+        text += "\n" + report_convnet(results["convnet"])
+    (HERE / "results.md").write_text(text)
     log(f"wrote {path} and {HERE / 'results.md'}")
 
 

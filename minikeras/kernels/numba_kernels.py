@@ -56,13 +56,21 @@ Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `benc
    nothing either way (the NumPy reference keeps them: same values, only slower).
 """
 
+import concurrent.futures
+
 import numpy as np
 from numba import types
 from numba.extending import overload
 
 # the runtime set-up (where the JIT cache lives, BLAS's threads) is numba_runtime.py's
 from minikeras.kernels import numba_gemm
-from minikeras.kernels.numba_runtime import compiled, gemm
+from minikeras.kernels.numba_runtime import (
+    compiled,
+    compiled_nogil,
+    gemm,
+    numba_threads,
+    one_blas_thread,
+)
 
 FUSED_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 _CODE = {name: code for code, name in enumerate(FUSED_ACTIVATIONS)}
@@ -246,7 +254,7 @@ def activation_backward(name, z, y, dy, out):
 
 
 # ----------------------------------------------------------------------------- dense layer
-@compiled
+@compiled_nogil
 def _bias_activation(bias, code, z_out, y_out):
     if bias is not None:
         for i in range(z_out.shape[0]):
@@ -272,7 +280,7 @@ def dense_forward(x, kernel, bias, activation, z_out, y_out):
     return _bias_activation(bias, code, z_out, y_out)
 
 
-@compiled
+@compiled_nogil
 def _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out):
     _derivative(code, z, y, dy, dz_out)
     if dbias_out is not None:  # db = Σ dz, rows added in order, dz still in cache
@@ -645,7 +653,7 @@ def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, 
 # ----------------------------------------------------------------------------- convolution
 # See numpy_kernels.py for the layout: (batch, height, width, channels), a 1-D signal being an
 # image of height 1; `window`, `strides`, `dilation` and `pad` are (rows, columns) int pairs.
-@compiled
+@compiled_nogil
 def _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols):
     n, h, w, c = x.shape
     oh, ow = cols.shape[1], cols.shape[2]
@@ -680,7 +688,7 @@ def im2col(x, window, strides, dilation, pad, cols_out):
     return _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
 
 
-@compiled
+@compiled_nogil
 def _col2im(cols, kh, kw, sh, sw, dh, dw, ph, pw, x):
     n, h, w, c = x.shape
     oh, ow = cols.shape[1], cols.shape[2]
@@ -726,27 +734,33 @@ def conv_forward(
     compiled loops can (rule 1); the copy into `cols` is one pass over memory. The epilogue
     (bias, activation) is one compiled pass (rule 2).
 
-    Threads (the rule for convolutions): the products run on ONE BLAS thread, whatever their
-    size, unlike rule 3's dense products. Measured on keras.io's mnist_convnet (an epoch of
-    2048 images, batch 128, Adam) on the shared 2-core machine, load average 7–12 (other jobs
-    running): 4.4–6.7 s an epoch with one BLAS thread against 14–72 s with two (OpenBLAS's
-    threads spin at each barrier and lose whole time slices when the other core is taken),
-    Keras 4.5–10.9 s, PyTorch 16–22 s in the same minutes. A convolution's products are long
-    (86 528 and 15 488 rows at batch 128) and narrow (32, 64 filters): no product of this
-    model is large enough for a second thread to pay when a core is not free for it.
-    Measured per pass, one thread, CPU time: see bench/results.md, section "convolution".
+    Threads (the rule for convolutions): the batch is cut into as many parts as Numba may use
+    threads (`numba.set_num_threads`; default every core) and each part runs on its own
+    thread, patches, product and epilogue; the compiled kernels release Python's lock and so
+    does NumPy's product, and BLAS runs on one thread inside each part. Unlike OpenBLAS's own
+    threads, which spin at each barrier and lose whole time slices when the other core is
+    taken, a part that waits blocks. Measured on keras.io's mnist_convnet (an epoch of 2048
+    images, batch 128, Adam) on the shared 2-core machine, load average 7–13 (other jobs
+    running, so the wall times are inflated): rule 3's two BLAS threads 14–72 s an epoch;
+    one BLAS thread and no parts 4.4–6.7 s; two parts 4.9–6.5 s, the same 1.4 s of CPU
+    time an epoch as one thread (the parts add no work, and gain nothing while the other
+    core is busy); Keras 4.5–10.9 s (2.0 s of CPU), PyTorch 16–22 s (4.6 s of CPU, its
+    threads spin too) in the same minutes. The CPU time is what a quiet machine would show.
+    Per pass, beside OpenBLAS's rate on the same product: bench/results.md, section 5.
     """
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
-    _im2col(x, kh, kw, sh, sw, dh, dw, ph, pw, cols_out)
-    cols = cols_out.reshape(z_out.shape[0], -1)
-    if numba_gemm.use_numba(cols, kernel, z_out, *cols.shape, kernel.shape[1]):
-        numba_gemm.gemm(cols, kernel, z_out)
-    else:
-        gemm(cols, kernel, z_out, 0, threads=1)
     code = _code(activation)
-    if code == LINEAR and bias is None and y_out is z_out:
-        return y_out
-    return _bias_activation(bias, code, z_out, y_out)
+    cols = cols_out.reshape(z_out.shape[0], -1)
+
+    def part(start, stop):  # images start..stop; their rows of cols, z, y
+        rows = slice(start * len(cols) // len(x), stop * len(cols) // len(x))
+        _im2col(x[start:stop], kh, kw, sh, sw, dh, dw, ph, pw, cols_out[start:stop])
+        _part_product(cols[rows], kernel, z_out[rows])
+        if not (code == LINEAR and bias is None and y_out is z_out):
+            _bias_activation(bias, code, z_out[rows], y_out[rows])
+
+    _by_parts(part, len(x))
+    return y_out
 
 
 def conv_backward(
@@ -762,26 +776,90 @@ def conv_backward(
     dcols = dz·Wᵀ                      (batch·oh·ow, filters)·(filters, kh·kw·in)
     dx = col2im(dcols)                 skipped (with dcols) when dx_out is None
 
-    dz and db in one compiled pass (rule 2); the products on one BLAS thread (`conv_forward`).
+    dz and db in one compiled pass (rule 2), the products by BLAS, each part of the batch on
+    its own thread (`conv_forward`); the parts' dW and db are added at the end (part 0's
+    first, so the sums do not depend on which thread finished first).
     """
-    code = _code(activation)
-    if not (code == LINEAR and dz_out is dy and dbias_out is None):
-        z, y = _fill_missing(z, y)
-        _derivative_and_bias_grad(z, y, dy, code, dz_out, dbias_out)
-    flat = cols.reshape(dz_out.shape[0], -1)
-    rows, patch = flat.shape
-    if numba_gemm.use_numba(flat, dz_out, dkernel_out, patch, rows, dz_out.shape[1]):
-        numba_gemm.gemm_tn(flat, dz_out, dkernel_out)
-    else:
-        gemm(flat.T, dz_out, dkernel_out, 0, threads=1)
-    if dx_out is None:
-        return None
-    if numba_gemm.use_numba(dz_out, kernel, dcols_out, rows, dz_out.shape[1], patch):
-        numba_gemm.gemm_nt(dz_out, kernel, dcols_out)
-    else:
-        gemm(dz_out, kernel.T, dcols_out, 0, threads=1)
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = window, strides, dilation, pad
-    return _col2im(dcols_out.reshape(cols.shape), kh, kw, sh, sw, dh, dw, ph, pw, dx_out)
+    code = _code(activation)
+    flat = cols.reshape(dz_out.shape[0], -1)
+    z, y = _fill_missing(z, y)
+    parts = _parts(len(cols))
+    # each part's dW and db; part 0 writes straight into the outputs
+    dkernels = [dkernel_out] + [_scratch(("dkernel", p), dkernel_out) for p in range(1, parts)]
+    dbiases = [dbias_out] + [
+        None if dbias_out is None else _scratch(("dbias", p), dbias_out) for p in range(1, parts)
+    ]
+
+    def part(start, stop, p):
+        rows = slice(start * len(flat) // len(cols), stop * len(flat) // len(cols))
+        if not (code == LINEAR and dz_out is dy and dbias_out is None):
+            _derivative_and_bias_grad(z[rows], y[rows], dy[rows], code, dz_out[rows], dbiases[p])
+        _part_product(flat[rows].T, dz_out[rows], dkernels[p])
+        if dx_out is not None:
+            _part_product(dz_out[rows], kernel.T, dcols_out[rows])
+            _col2im(
+                dcols_out[rows].reshape(cols[start:stop].shape), kh, kw, sh, sw, dh, dw, ph, pw,
+                dx_out[start:stop],
+            )  # fmt: skip
+
+    _by_parts(part, len(cols), with_index=True)
+    for p in range(1, parts):
+        dkernel_out += dkernels[p]
+        if dbias_out is not None:
+            dbias_out += dbiases[p]
+    return dx_out
+
+
+_workers = []  # the convolutions' worker threads (one executor each), started when first needed
+_scratch_arrays = {}
+
+
+def _parts(batch):
+    """How many parts a batch is cut into: Numba's thread count, at most one image each; one
+    part when numba_gemm makes the products (its packing buffers are shared, one per shape)."""
+    auto = numba_gemm.MATMUL == "auto" and numba_gemm.AUTO_NUMBA_BELOW > 0
+    if numba_gemm.MATMUL == "numba" or auto:
+        return 1
+    return max(1, min(numba_threads(), batch))
+
+
+def _part_product(a, b, out):
+    """a·b into out, for one part of a batch: BLAS, or numba_gemm where `use_numba` picks it."""
+    (m, k), n = a.shape, b.shape[1]
+    if numba_gemm.use_numba(a, b, out, m, k, n):
+        return numba_gemm.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+    return np.matmul(a, b, out=out)
+
+
+def _scratch(name, like):
+    """A reusable array shaped like `like`, one per name, shape and dtype (so a step of a
+    model allocates nothing once one has run)."""
+    key = (name, like.shape, like.dtype.str)
+    array = _scratch_arrays.get(key)
+    if array is None:
+        array = _scratch_arrays[key] = np.empty_like(like)
+    return array
+
+
+def _by_parts(part, batch, with_index=False):
+    """part(start, stop[, p]) for each part of the batch: part 0 on this thread, the others on
+    the worker threads, with BLAS on one thread; returns when every part is done."""
+    parts = _parts(batch)
+    bounds = [(p * batch // parts, (p + 1) * batch // parts) for p in range(parts)]
+    args = [(*b, p) if with_index else b for p, b in enumerate(bounds)]
+    with one_blas_thread():
+        if parts == 1:
+            part(*args[0])
+            return
+        while len(_workers) < parts - 1:
+            _workers.append(concurrent.futures.ThreadPoolExecutor(1, "minikeras-conv"))
+        futures = [worker.submit(part, *a) for worker, a in zip(_workers, args[1:])]
+        try:
+            part(*args[0])
+        finally:
+            for future in futures:
+                future.result()  # waits; re-raises a part's error
 
 
 # ----------------------------------------------------------------------------- pooling
@@ -824,7 +902,7 @@ def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
 
     Rules 6 and 7: one pass per output position, the channel loop innermost (contiguous),
     branch-free (a compare and two selects per element, so LLVM vectorises it): at
-    mnist_convnet's first pooling (128×26×26×32, 2×2) 6.3 ms → {pool_fwd} ms (one thread, CPU
+    mnist_convnet's first pooling (128×26×26×32, 2×2) 6.3 ms → 3.5 ms (one thread, CPU
     time, load average ~9) against the loop that tested `argmax < 0 or v > y` per element.
     """
     (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
@@ -847,7 +925,7 @@ def max_pool_backward(dy, argmax, dx_out):
     """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c] (overlapping windows add up).
 
     dx is seen as (batch, h·w, channels), so the flat index needs no division back into a row
-    and a column: 5.1 ms → {pool_bwd} ms at mnist_convnet's first pooling (as above).
+    and a column: 5.1 ms → 3.1 ms at mnist_convnet's first pooling (as above).
     """
     n, h, w, c = dx_out.shape
     _max_pool_backward(dy, argmax, dx_out.reshape(n, h * w, c))

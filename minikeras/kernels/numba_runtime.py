@@ -3,6 +3,7 @@ NumPy's BLAS uses for a product (rules 3 and 7 of numba_kernels.py). Kept apart 
 so that numba_kernels.py holds the kernels and their rules only.
 """
 
+import contextlib
 import ctypes
 import glob
 import os
@@ -83,6 +84,8 @@ _import_numba_arrays_without_scipy()
 # Every compiled function: cached on disk (rule 7) and with NumPy's floating-point error model
 # (rule 4): x/0 gives ±inf or nan, as in the reference, instead of raising ZeroDivisionError.
 compiled = njit(cache=True, error_model="numpy")
+# The same, releasing Python's lock while it runs: for kernels called from several threads at once
+compiled_nogil = njit(cache=True, error_model="numpy", nogil=True)
 
 # ----------------------------------------------------------------------------- BLAS threads
 SMALL_PRODUCT = 1 << 22  # m·k·n below which a product runs on one BLAS thread (rule 3)
@@ -133,5 +136,22 @@ def gemm(a, b, out, size, threads=None):
     set_threads(threads)
     try:
         return np.matmul(a, b, out=out)
+    finally:
+        set_threads(before)
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS on one thread inside the block (unless the user chose the threads), restored
+    after: for products run side by side on threads of minikeras's own (numba_kernels.py's
+    rule for convolutions), where a shared setting must not change under a running call."""
+    if _blas_threads is None:
+        yield
+        return
+    get_threads, set_threads = _blas_threads
+    before = get_threads()
+    set_threads(1)
+    try:
+        yield
     finally:
         set_threads(before)

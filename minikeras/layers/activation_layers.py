@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from minikeras import initializers
+from minikeras import constraints, initializers, regularizers
 from minikeras.layers.layer import Layer
 
 
@@ -192,14 +192,11 @@ class PReLU(Layer):
         shared_axes=None,
         **kwargs,
     ):
+        alpha_regularizer = regularizers.get(alpha_regularizer)
+        alpha_constraint = constraints.get(alpha_constraint)
         super().__init__(**kwargs)
-        for arg, value in (
-            ("alpha_regularizer", alpha_regularizer),
-            ("alpha_constraint", alpha_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(f"PReLU({arg}=...) is not supported by minikeras yet")
         self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer, self.alpha_constraint = alpha_regularizer, alpha_constraint
         if shared_axes is None:
             self.shared_axes = None
         elif not isinstance(shared_axes, (list, tuple)):
@@ -218,7 +215,13 @@ class PReLU(Layer):
         shape = list(input_shape[1:])
         for axis in self.shared_axes or ():
             shape[axis - 1] = 1
-        self.add_weight(tuple(shape), self.alpha_initializer, name="alpha")
+        self.add_weight(
+            tuple(shape),
+            self.alpha_initializer,
+            name="alpha",
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
+        )
         super().build(input_shape)
 
     def compute_mask(self, inputs, mask=None):
@@ -243,8 +246,8 @@ class PReLU(Layer):
         return {
             **super().get_config(),
             "alpha_initializer": initializers.serialize(self.alpha_initializer),
-            "alpha_regularizer": None,
-            "alpha_constraint": None,
+            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+            "alpha_constraint": constraints.serialize(self.alpha_constraint),
             "shared_axes": self.shared_axes,
         }
 

@@ -3,15 +3,11 @@ moving ones (inference), then scale by γ and shift by β."""
 
 import numpy as np
 
-from minikeras import initializers, kernels
+from minikeras import constraints, initializers, kernels, regularizers
 from minikeras.layers.layer import Layer
 
 # Keras options minikeras does not implement: accepted only at these (default) values
 _UNSUPPORTED = {
-    "beta_regularizer": None,
-    "gamma_regularizer": None,
-    "beta_constraint": None,
-    "gamma_constraint": None,
     "renorm": False,
     "renorm_clipping": None,
     "synchronized": False,
@@ -76,6 +72,10 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.renorm_momentum = renorm_momentum
         self.input_gradient_needed = True  # a model turns it off for its first layer
         if self._input_shape_arg is not None:
@@ -102,9 +102,21 @@ class BatchNormalization(Layer):
         self.compute_output_shape(input_shape)  # Keras's ValueError for an axis out of range
         shape = (input_shape[self.axis],)
         if self.scale:
-            self.add_weight(shape, self.gamma_initializer, name="gamma")
+            self.add_weight(
+                shape,
+                self.gamma_initializer,
+                name="gamma",
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
         if self.center:
-            self.add_weight(shape, self.beta_initializer, name="beta")
+            self.add_weight(
+                shape,
+                self.beta_initializer,
+                name="beta",
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
         self.add_weight(shape, self.moving_mean_initializer, name="moving_mean", trainable=False)
         self.add_weight(
             shape, self.moving_variance_initializer, name="moving_variance", trainable=False
@@ -215,10 +227,10 @@ class BatchNormalization(Layer):
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-            "beta_regularizer": None,
-            "gamma_regularizer": None,
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": False,
             "renorm": False,
             "renorm_clipping": None,

@@ -17,7 +17,7 @@ docs/convolution.md works one small example by hand.
 
 import numpy as np
 
-from minikeras import activations, initializers, kernels
+from minikeras import activations, constraints, initializers, kernels, regularizers
 from minikeras.layers import conv_utils
 from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
@@ -51,17 +51,6 @@ class BaseConv(SpatialLayer):
         # leaves no trace (not even a used-up name). Keras's checks and messages
         # (keras/src/layers/convolutional/base_conv.py), in its order.
         rank = self.rank
-        for arg, value in (
-            ("kernel_regularizer", kernel_regularizer),
-            ("bias_regularizer", bias_regularizer),
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(
-                    f"{type(self).__name__}({arg}=...) is not supported by minikeras yet"
-                )
         kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
         strides = standardize_tuple(strides, rank, "strides")
         dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
@@ -89,7 +78,13 @@ class BaseConv(SpatialLayer):
         activation = activations.get(activation)
         kernel_initializer = initializers.get(kernel_initializer)
         bias_initializer = initializers.get(bias_initializer)
-        super().__init__(**kwargs)
+        kernel_regularizer = regularizers.get(kernel_regularizer)
+        bias_regularizer = regularizers.get(bias_regularizer)
+        kernel_constraint = constraints.get(kernel_constraint)
+        bias_constraint = constraints.get(bias_constraint)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
         self.filters, self.groups = int(filters), int(groups)
         self.kernel_size, self.strides, self.dilation_rate = kernel_size, strides, dilation_rate
         self.padding, self.data_format = padding, data_format
@@ -121,7 +116,7 @@ class BaseConv(SpatialLayer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         conv_utils.check_rank_and_channels(self, input_shape, self.rank)
-        channels = input_shape[-1]
+        channels = input_shape[self.channel_axis]
         if channels % self.groups != 0:
             raise ValueError(
                 "The number of input channels must be evenly divisible by the number of groups. "
@@ -130,16 +125,29 @@ class BaseConv(SpatialLayer):
             )
         self.compute_output_shape(input_shape)  # raises if the kernel does not fit
         kernel_shape = self.kernel_size + (channels // self.groups, self.filters)
-        self.add_weight(kernel_shape, self.kernel_initializer, name="kernel")
+        self.add_weight(
+            kernel_shape,
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if self.use_bias:
-            self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.add_weight(
+                (self.filters,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
+        input_shape = self.last_shape(input_shape)
         sizes = conv_utils.spatial_output_shape(
             self, input_shape, self.kernel_size, self.strides, self.dilation_rate, "kernel shape"
         )
-        return (input_shape[0],) + sizes + (self.filters,)
+        return self.back_shape((input_shape[0],) + sizes + (self.filters,))
 
     def _geometry(self, shape):
         """(output spatial sizes, padding before) as 2-D pairs, for an input of `shape`."""
@@ -175,6 +183,7 @@ class BaseConv(SpatialLayer):
         z = cols·W + b          (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)
         y = act(z)
         """
+        x = self.channels_last(x)
         image = self.as_image(x)
         sizes, (oh, ow), pad = self._geometry(x.shape)
         batch, channels = x.shape[0], x.shape[-1]
@@ -196,16 +205,16 @@ class BaseConv(SpatialLayer):
         self.image_shape, self.window_geometry = image.shape, (window, strides, dilation, pad)
         self.input_batch_shape = x.shape
         self.output_batch_shape = (batch, *sizes, self.filters)
-        return y.reshape(self.output_batch_shape)
+        return self.channels_back(y.reshape(self.output_batch_shape))
 
     @property
     def logits(self):
         """The pre-activation z of the last call, shaped as the output."""
-        return self.z.reshape(self.output_batch_shape)
+        return self.channels_back(self.z.reshape(self.output_batch_shape))
 
     def backward(self, dy):
         """dz = dy ⊙ act'(z), then the weight and input gradients (see `backward_logits`)."""
-        dy = dy.reshape(self.y.shape)
+        dy = self.channels_last(dy).reshape(self.y.shape)
         if self._fused:
             return self._conv_backward(np.ascontiguousarray(dy, dtype=self.z.dtype), self._fused)
         dz = self.activation_backward(self.z, self.y, dy)
@@ -218,6 +227,7 @@ class BaseConv(SpatialLayer):
         dcols = dz·Wᵀ          (batch·oh·ow, filters)·(filters, kh·kw·in)
         dx = col2im(dcols)     each patch entry added back where im2col read it
         """
+        dz = self.channels_last(dz)
         dz = np.ascontiguousarray(dz, dtype=self.z.dtype).reshape(self.z.shape)
         return self._conv_backward(dz, "linear")
 
@@ -235,7 +245,7 @@ class BaseConv(SpatialLayer):
         )  # fmt: skip
         dkernel = self._group_blocks(dkernel)
         self.grads = [dkernel, dbias] if self.use_bias else [dkernel]
-        return None if dx is None else dx.reshape(self.input_batch_shape)
+        return None if dx is None else self.channels_back(dx.reshape(self.input_batch_shape))
 
     def _group_blocks(self, dfull):
         """The kernel's gradient from the full matrix's: its diagonal blocks (groups > 1)."""
@@ -253,8 +263,10 @@ class BaseConv(SpatialLayer):
 
     def get_config(self):
         # Keras 3.15's keys, in its order (tuples for the sizes, the resolved data_format)
+        config = super().get_config()
+        config.pop("activity_regularizer", None)  # Keras puts it among the others, below
         return {
-            **super().get_config(),
+            **config,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -266,11 +278,11 @@ class BaseConv(SpatialLayer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 

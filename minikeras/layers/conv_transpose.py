@@ -19,7 +19,7 @@ Its backward pass is therefore a plain convolution of the output's gradient:
 
 import numpy as np
 
-from minikeras import activations, initializers, kernels
+from minikeras import activations, constraints, initializers, kernels, regularizers
 from minikeras.layers import conv_utils
 from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
@@ -74,17 +74,6 @@ class Conv2DTranspose(SpatialLayer):
     ):
         # checked before the base class names the layer (see conv.py), Keras's messages
         # (keras/src/layers/convolutional/base_conv_transpose.py)
-        for arg, value in (
-            ("kernel_regularizer", kernel_regularizer),
-            ("bias_regularizer", bias_regularizer),
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(
-                    f"Conv2DTranspose({arg}=...) is not supported by minikeras yet"
-                )
         kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
         strides = standardize_tuple(strides, 2, "strides")
         dilation_rate = standardize_tuple(dilation_rate, 2, "dilation_rate")
@@ -111,7 +100,13 @@ class Conv2DTranspose(SpatialLayer):
         activation = activations.get(activation)
         kernel_initializer = initializers.get(kernel_initializer)
         bias_initializer = initializers.get(bias_initializer)
-        super().__init__(**kwargs)
+        kernel_regularizer = regularizers.get(kernel_regularizer)
+        bias_regularizer = regularizers.get(bias_regularizer)
+        kernel_constraint = constraints.get(kernel_constraint)
+        bias_constraint = constraints.get(bias_constraint)
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
         self.filters = int(filters)
         self.kernel_size, self.strides, self.dilation_rate = kernel_size, strides, dilation_rate
         self.padding, self.output_padding, self.data_format = padding, output_padding, data_format
@@ -141,10 +136,23 @@ class Conv2DTranspose(SpatialLayer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         conv_utils.check_rank_and_channels(self, input_shape, self.rank)
-        kernel_shape = self.kernel_size + (self.filters, input_shape[-1])  # (kh, kw, out, in)
-        self.add_weight(kernel_shape, self.kernel_initializer, name="kernel")
+        channels = input_shape[self.channel_axis]
+        kernel_shape = self.kernel_size + (self.filters, channels)  # (kh, kw, out, in)
+        self.add_weight(
+            kernel_shape,
+            self.kernel_initializer,
+            name="kernel",
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if self.use_bias:
-            self.add_weight((self.filters,), self.bias_initializer, name="bias")
+            self.add_weight(
+                (self.filters,),
+                self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         super().build(input_shape)
 
     def _output_sizes(self, input_shape):
@@ -157,13 +165,15 @@ class Conv2DTranspose(SpatialLayer):
         )
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], *self._output_sizes(input_shape), self.filters)
+        input_shape = self.last_shape(input_shape)
+        return self.back_shape((input_shape[0], *self._output_sizes(input_shape), self.filters))
 
     def call(self, x, training=False):
         """cols = x·Kᵀ          (batch·h·w, in)·(in, kh·kw·filters)
         z = col2im(cols) + b   (batch, oh, ow, filters)
         y = act(z)
         """
+        x = self.channels_last(x)
         batch, h, w, channels = x.shape
         oh, ow = self._output_sizes(x.shape)
         # the padding of the Conv2D that maps (oh, ow) back to (h, w)
@@ -190,21 +200,21 @@ class Conv2DTranspose(SpatialLayer):
             y = self.activation(z2)
         self.z, self.y, self.input_batch_shape = z2, y, x.shape
         self.output_batch_shape, self.patches_shape = z.shape, cols.shape
-        return y.reshape(z.shape)
+        return self.channels_back(y.reshape(z.shape))
 
     @property
     def logits(self):
-        return self.z.reshape(self.output_batch_shape)
+        return self.channels_back(self.z.reshape(self.output_batch_shape))
 
     def backward(self, dy):
         """dz = dy ⊙ act'(z), then the gradients of `backward_logits`."""
-        dy = np.ascontiguousarray(dy, dtype=self.z.dtype).reshape(self.z.shape)
+        dy = np.ascontiguousarray(self.channels_last(dy), dtype=self.z.dtype).reshape(self.z.shape)
         dz = self.buffer("dz", dy.shape)
         if self._fused:
             kernels.activation_backward(self._fused, self.z, self.y, dy, dz)
         else:
             dz[...] = self.activation_backward(self.z, self.y, dy)
-        return self.backward_logits(dz)
+        return self.channels_back(self._backward_from_dz(dz))
 
     def backward_logits(self, dz):
         """From dz = dL/dz:
@@ -213,6 +223,10 @@ class Conv2DTranspose(SpatialLayer):
         db = Σ dz
         dx = dcols·K           (batch·h·w, kh·kw·filters)·(kh·kw·filters, in)
         """
+        return self.channels_back(self._backward_from_dz(self.channels_last(dz)))
+
+    def _backward_from_dz(self, dz):
+        """`backward_logits` on a channels-last dz; returns dx channels-last."""
         dz = np.ascontiguousarray(dz, dtype=self.z.dtype).reshape(self.output_batch_shape)
         dcols = self.buffer("dcols", self.patches_shape)
         kernels.im2col(dz, *self.geometry, dcols)
@@ -231,8 +245,10 @@ class Conv2DTranspose(SpatialLayer):
         return dx.reshape(self.input_batch_shape)
 
     def get_config(self):
+        config = super().get_config()
+        config.pop("activity_regularizer", None)  # Keras puts it among the others, below
         return {
-            **super().get_config(),
+            **config,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -244,9 +260,9 @@ class Conv2DTranspose(SpatialLayer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

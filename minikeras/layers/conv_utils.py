@@ -50,16 +50,9 @@ def standardize_padding(value, allow_causal=False):
 
 
 def standardize_data_format(value):
-    """'channels_last' (the default). 'channels_first' is refused with a clear ValueError:
-    minikeras's kernels read (batch, ..., channels); transpose the data once instead."""
+    """'channels_last' (the default) or 'channels_first'; Keras's ValueError otherwise."""
     data_format = config.image_data_format() if value is None else str(value).lower()
-    if data_format == "channels_first":
-        raise ValueError(
-            "data_format='channels_first' is not supported by minikeras: its convolution and "
-            "pooling layers take (batch, ..., channels) inputs, data_format='channels_last'. "
-            "Transpose the data once, e.g. np.moveaxis(x, 1, -1)."
-        )
-    if data_format != "channels_last":
+    if data_format not in ("channels_first", "channels_last"):
         raise ValueError(
             "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
             f"Received: data_format={value}"
@@ -106,18 +99,18 @@ def spatial_output_shape(layer, input_shape, kernel_size, strides, dilation_rate
     return sizes
 
 
-def check_rank_and_channels(layer, shape, rank, channels=None):
+def check_rank_and_channels(layer, shape, rank, channels=None, axis=-1):
     """Keras's InputSpec for these layers: ndim = rank + 2, and for convolutions the channel
-    count the layer was built with (the spatial sizes may differ from call to call)."""
+    count (on `axis`) the layer was built with (the spatial sizes may differ between calls)."""
     if len(shape) != rank + 2:
         raise ValueError(
             f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected '
             f"ndim={rank + 2}, found ndim={len(shape)}. Full shape received: {tuple(shape)}"
         )
-    if channels is not None and shape[-1] != channels:
+    if channels is not None and shape[axis] != channels:
         raise ValueError(
-            f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected axis -1 '
-            f"of input shape to have value {channels}, but received input with shape "
+            f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected axis '
+            f"{axis} of input shape to have value {channels}, but received input with shape "
             f"{tuple(shape)}"
         )
 
@@ -125,15 +118,53 @@ def check_rank_and_channels(layer, shape, rank, channels=None):
 class SpatialLayer(Layer):
     """A layer over (batch, *spatial, channels) inputs whose spatial sizes may change between
     calls (Keras checks only the rank and the channels). 1-D layers are run as 2-D ones of
-    height 1: `as_image` adds that axis, `pair` makes (rows, columns) pairs."""
+    height 1: `as_image` adds that axis, `pair` makes (rows, columns) pairs.
+
+    data_format='channels_first' inputs (batch, channels, *spatial) are transposed to
+    channels-last on the way in and the results back on the way out (`channels_last`,
+    `channels_back`): the kernels read one layout, at the cost of two copies a call.
+    """
 
     rank = 2
     has_weights = False  # convolutions are built for a channel count; pooling takes any
+    data_format = "channels_last"
+
+    @property
+    def channel_axis(self):
+        return 1 if self.data_format == "channels_first" else -1
 
     def check_input_shape(self, shape):
         # the spatial sizes are checked in `call`, where the geometry is computed anyway
         built = self.has_weights and self.input_shape is not None
-        check_rank_and_channels(self, shape, self.rank, self.input_shape[-1] if built else None)
+        channels = self.input_shape[self.channel_axis] if built else None
+        check_rank_and_channels(self, shape, self.rank, channels, self.channel_axis)
+
+    def channels_last(self, a):
+        """`a` (an input, or a gradient shaped as the output) in the (batch, ..., channels)
+        layout the kernels read; a channels_first array is transposed (a copy)."""
+        if self.data_format != "channels_first" or a is None:
+            return a
+        return np.ascontiguousarray(np.moveaxis(a, 1, -1))
+
+    def channels_back(self, a):
+        """The inverse of `channels_last`: a result back in the layer's own layout."""
+        if self.data_format != "channels_first" or a is None:
+            return a
+        return np.ascontiguousarray(np.moveaxis(a, -1, 1))
+
+    def last_shape(self, shape):
+        """A shape in the channels-last order."""
+        shape = tuple(shape)
+        if self.data_format != "channels_first":
+            return shape
+        return (shape[0], *shape[2:], shape[1])
+
+    def back_shape(self, shape):
+        """A channels-last shape in the layer's own order."""
+        shape = tuple(shape)
+        if self.data_format != "channels_first":
+            return shape
+        return (shape[0], shape[-1], *shape[1:-1])
 
     def as_image(self, x):
         """x as (batch, height, width, channels): 1-D inputs get a height of 1."""

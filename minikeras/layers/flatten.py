@@ -2,7 +2,10 @@
 
 import math
 
+import numpy as np
+
 from minikeras.layers.layer import Layer
+from minikeras.layers.reshaping import standardize_data_format
 
 
 class Flatten(Layer):
@@ -15,6 +18,7 @@ class Flatten(Layer):
     """
 
     def __init__(self, data_format=None, **kwargs):
+        data_format = standardize_data_format(data_format)
         super().__init__(**kwargs)
         self.data_format = data_format
         if self._input_shape_arg is not None:
@@ -27,13 +31,21 @@ class Flatten(Layer):
 
     def call(self, x, training=False):
         self.x_shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        # channels_first: (batch, c, ...) is flattened in the channels-last order, as Keras
+        # does, so that weights after it mean the same in either layout
+        self.moved = self.data_format == "channels_first" and x.ndim > 2
+        if self.moved:
+            x = np.moveaxis(x, 1, -1)
+            self.moved_shape = x.shape
+        return np.reshape(x, (x.shape[0], -1))
 
     def backward(self, dy):
-        """dx = dy reshaped back to the input's shape"""
+        """dx = dy reshaped back to the input's shape (channels moved back first)"""
         self.grads = []
+        if self.moved:
+            return np.ascontiguousarray(np.moveaxis(dy.reshape(self.moved_shape), -1, 1))
         return dy.reshape(self.x_shape)
 
     def get_config(self):
         # Keras saves the resolved default, "channels_last"
-        return {**super().get_config(), "data_format": self.data_format or "channels_last"}
+        return {**super().get_config(), "data_format": self.data_format}

@@ -31,12 +31,14 @@ class BaseGlobalPooling(SpatialLayer):
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
+        channels = input_shape[self.channel_axis]
         if self.keepdims:
-            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
-        return (input_shape[0], input_shape[-1])
+            return self.back_shape((input_shape[0],) + (1,) * self.rank + (channels,))
+        return (input_shape[0], channels)
 
     def call(self, x, training=False, mask=None):
         """y = max or mean over the spatial axes (a 1-D mask keeps only its True steps)"""
+        x = self.channels_last(x)
         axes = tuple(range(1, self.rank + 1))
         self.x_shape, self.mask = x.shape, None
         if self.mode == "average":
@@ -54,7 +56,7 @@ class BaseGlobalPooling(SpatialLayer):
             # gradient is bitwise the same (tests/parity/test_conv_parity.py)
             self.max_share = hits / hits.sum(axis=axes, keepdims=True)
         self.pooled_shape = y.shape
-        return y if self.keepdims else y.reshape(x.shape[0], x.shape[-1])
+        return self.channels_back(y) if self.keepdims else y.reshape(x.shape[0], x.shape[-1])
 
     def compute_mask(self, inputs, mask=None):
         return None  # the steps axis is gone
@@ -62,13 +64,14 @@ class BaseGlobalPooling(SpatialLayer):
     def backward(self, dy, mask=None):
         """average: dx = dy / count (or dy·m / Σ m);   max: dx = dy·[x = y] / ties"""
         self.grads = []
-        dy = np.reshape(dy, self.pooled_shape)
+        dy = np.reshape(self.channels_last(dy) if self.keepdims else dy, self.pooled_shape)
         if self.mode == "average":
             if self.mask is not None:
-                return np.ascontiguousarray(dy * self.mask_share)
+                return self.channels_back(np.ascontiguousarray(dy * self.mask_share))
             count = int(np.prod(self.x_shape[1:-1]))
-            return np.ascontiguousarray(np.broadcast_to(dy / count, self.x_shape))
-        return self.max_share * dy
+            dx = np.ascontiguousarray(np.broadcast_to(dy / count, self.x_shape))
+            return self.channels_back(dx)
+        return self.channels_back(self.max_share * dy)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
@@ -110,4 +113,3 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     """(batch, height, width, channels) → (batch, channels): the mean over the image."""
 
     rank, mode = 2, "average"
-

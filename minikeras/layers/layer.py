@@ -242,10 +242,13 @@ class Layer:
             self._trainable_variables.append(variable)
         else:
             self._non_trainable_variables.append(variable)
+        # as Keras's variables, each knows its regularizer and constraint (None if none)
+        variable.regularizer = None if regularizer is None else _regularizer(regularizer)
+        variable.constraint = None if constraint is None else _constraint(constraint)
         if regularizer is not None:
-            self.weight_regularizers.append((variable, _regularizer(regularizer)))
+            self.weight_regularizers.append((variable, variable.regularizer))
         if constraint is not None:
-            self.weight_constraints.append((variable, _constraint(constraint)))
+            self.weight_constraints.append((variable, variable.constraint))
         return variable
 
     def get_weights(self):

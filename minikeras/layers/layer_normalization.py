@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from minikeras import initializers
+from minikeras import constraints, initializers, regularizers
 from minikeras.layers.layer import Layer
 
 
@@ -48,16 +48,6 @@ class LayerNormalization(Layer):
                 stacklevel=2,
             )
         super().__init__(**kwargs)
-        for arg, value in (
-            ("beta_regularizer", beta_regularizer),
-            ("gamma_regularizer", gamma_regularizer),
-            ("beta_constraint", beta_constraint),
-            ("gamma_constraint", gamma_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(
-                    f"LayerNormalization({arg}=...) is not supported by minikeras yet"
-                )
         if isinstance(axis, (list, tuple)):
             self.axis = list(axis)
         elif isinstance(axis, int):
@@ -73,6 +63,10 @@ class LayerNormalization(Layer):
         self.rms_scaling = rms_scaling
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.input_gradient_needed = True
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
@@ -93,9 +87,21 @@ class LayerNormalization(Layer):
         self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
         shape = tuple(input_shape[a] for a in self.axis)
         if self.scale or self.rms_scaling:
-            self.add_weight(shape, self.gamma_initializer, name="gamma")
+            self.add_weight(
+                shape,
+                self.gamma_initializer,
+                name="gamma",
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
         if self.center and not self.rms_scaling:
-            self.add_weight(shape, self.beta_initializer, name="beta")
+            self.add_weight(
+                shape,
+                self.beta_initializer,
+                name="beta",
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -185,8 +191,8 @@ class LayerNormalization(Layer):
             "rms_scaling": self.rms_scaling,
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": None,
-            "gamma_regularizer": None,
-            "beta_constraint": None,
-            "gamma_constraint": None,
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }

@@ -42,6 +42,10 @@ class BasePooling(SpatialLayer):
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
+        return self.back_shape(self._last_output_shape(self.last_shape(input_shape)))
+
+    def _last_output_shape(self, input_shape):
+        """The output shape for a channels-last input shape, channels-last."""
         sizes = conv_utils.spatial_output_shape(
             self, input_shape, self.pool_size, self.strides, (1,) * self.rank, "pool_size"
         )
@@ -49,7 +53,8 @@ class BasePooling(SpatialLayer):
 
     def call(self, x, training=False):
         """y[n, i, j, c] = max (or mean) of x over window (i, j)"""
-        output_shape = self.compute_output_shape(x.shape)
+        x = self.channels_last(x)
+        output_shape = self._last_output_shape(x.shape)
         pad = tuple(
             conv_utils.pad_before(n, m, k, s, 1, self.padding)
             for n, m, k, s in zip(x.shape[1:-1], output_shape[1:-1], self.pool_size, self.strides)
@@ -63,18 +68,20 @@ class BasePooling(SpatialLayer):
         else:
             kernels.average_pool_forward(image, *self.geometry, y)
         self.input_batch_shape, self.image_shape, self.pooled_shape = x.shape, image.shape, y.shape
-        return y.reshape(output_shape)
+        return self.channels_back(y.reshape(output_shape))
 
     def backward(self, dy):
         """max: dx[argmax] += dy;   average: dx[window] += dy / count"""
         self.grads = []
-        dy = np.ascontiguousarray(dy, dtype=self.dtype).reshape(self.pooled_shape)
+        dy = np.ascontiguousarray(self.channels_last(dy), dtype=self.dtype).reshape(
+            self.pooled_shape
+        )
         dx = self.buffer("dx", self.image_shape)
         if self.mode == "max":
             kernels.max_pool_backward(dy, self.argmax, dx)
         else:
             kernels.average_pool_backward(dy, *self.geometry, dx)
-        return dx.reshape(self.input_batch_shape)
+        return self.channels_back(dx.reshape(self.input_batch_shape))
 
     def get_config(self):
         return {
@@ -144,4 +151,3 @@ class AveragePooling2D(BasePooling):
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
-

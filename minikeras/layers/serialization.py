@@ -94,8 +94,6 @@ def deserialize(entry):
             )
         if "activation" in config:
             config["activation"] = _activation_name(config["activation"], config.get("name"))
-        if class_name == "Flatten" and config.get("data_format") == "channels_first":
-            raise NotImplementedError("Flatten(data_format='channels_first') is not supported")
     layer = cls.from_config(config)
     layer.build_from_config(entry.get("build_config"))
     return layer
