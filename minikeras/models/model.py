@@ -29,7 +29,7 @@ from minikeras import optimizers as optimizers_module
 from minikeras.layers import node as node_module
 from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
-from minikeras.models import inputs
+from minikeras.models import compiled_step, inputs
 from minikeras.models import outputs as outputs_module
 from minikeras.models.arrays import Arrays, as_list
 from minikeras.models.compile_metrics import CompileMetrics
@@ -643,6 +643,8 @@ class Model(Layer):
         training_logs = {}
         # skip the per-batch calls when no callback overrides them (as Keras)
         batch_hooks = callback_list.has_batch_hooks("train")
+        # a Dense stack's step runs compiled, bit-identical to train_step (compiled_step.py)
+        compiled = compiled_step.for_model(self, sample_weight)
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
@@ -651,13 +653,22 @@ class Model(Layer):
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
                 rows = order[start:stop] if shuffle else slice(start, stop)
-                logs = self.train_step(_batch(x, y, sample_weight, rows))
-                logs = callbacks_module.pythonify_logs(logs)
+                if compiled is not None and stop - start > 1:
+                    compiled.run(x[rows], y[rows])
+                    logs = None  # the metrics' results: read only when a callback asks
+                else:
+                    logs = self.train_step(_batch(x, y, sample_weight, rows))
                 if batch_hooks:
+                    logs = callbacks_module.pythonify_logs(
+                        self.get_metrics_result() if logs is None else logs
+                    )
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)  # as Keras: what the epoch's last train_step returned
+            # as Keras: what the epoch's last train_step returned
+            epoch_logs = callbacks_module.pythonify_logs(
+                self.get_metrics_result() if logs is None else logs
+            )
             if val is not None and _validate_now(epoch, validation_freq):
                 val_logs = self._evaluate_arrays(*val, val_batch_size, callback_list)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -759,6 +770,10 @@ class Model(Layer):
         """One training step on one batch; metrics restart at each call, as in Keras."""
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
+        compiled = compiled_step.for_model(self, w)
+        if compiled is not None and len(x) > 1:
+            compiled.run(x, y)
+            return self._format_batch_logs(self.get_metrics_result(), return_dict)
         return self._format_batch_logs(self.train_step((x, y, w)), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
