@@ -83,8 +83,8 @@ def supports(model):
         or spec.weight is not None
     ):
         return False
-    entries = model._metric_entries or []
-    if model._loss_trackers or len(entries) > 1:
+    entries = model._metric_entries  # made once the labels are seen (fit, train_on_batch)
+    if entries is None or model._loss_trackers or len(entries) > 1:
         return False
     if entries:
         metric, _ = entries[0]
