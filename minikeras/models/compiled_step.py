@@ -32,15 +32,36 @@ from minikeras.layers.dense import Dense
 HIDDEN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 
+_KERNELS = []  # the compiled step's module (or None where it cannot run), once looked up
+
+
 def _compiled_kernels():
     """The compiled step's module, or None where it cannot run (no NumPy OpenBLAS)."""
-    from minikeras.kernels import numba_blas
+    if not _KERNELS:
+        from minikeras.kernels import numba_blas
 
-    if not numba_blas.AVAILABLE:
-        return None
-    from minikeras.kernels import numba_dense_step
+        if numba_blas.AVAILABLE:
+            from minikeras.kernels import numba_dense_step
 
-    return numba_dense_step
+            _KERNELS.append(numba_dense_step)
+        else:
+            _KERNELS.append(None)
+    return _KERNELS[0]
+
+
+def _setup_key(model):
+    """What `supports` reads that can change between two steps: compile (optimizer, loss,
+    metrics), the kernel set, the layers and whether each trains. Equal keys, same answer."""
+    return (
+        model.optimizer,
+        model.output_specs,
+        model._metric_entries,
+        kernels.current(),
+        tuple(
+            (layer, layer.trainable, getattr(layer, "kernel", None), getattr(layer, "bias", None))
+            for layer in model.layers
+        ),
+    )
 
 
 from minikeras.kernels import numba_runtime  # noqa: E402  (numba is loaded with the kernels)
@@ -98,12 +119,44 @@ def supports(model):
 def for_model(model, sample_weight=None):
     """The model's compiled step (made once, kept on the model), or None where the
     layer-by-layer step must run. A batch of one sample always runs layer by layer."""
-    if sample_weight is not None or not supports(model):
+    if sample_weight is not None:
         return None
     step = getattr(model, "_compiled_step", None)
-    if step is None or not step.matches(model):
-        step = model._compiled_step = DenseStackStep(model)
+    key = _setup_key(model)
+    if step is not None and step.key == key:  # nothing changed since the last check
+        return step
+    if not supports(model):
+        model._compiled_step = None
+        return None
+    step = model._compiled_step = DenseStackStep(model)
+    step.key = key
     return step
+
+
+def for_batch(model, x, y, sample_weight, class_weight):
+    """`train_on_batch`'s shortcut: the compiled step when x and y are already what
+    `prepare_data` would make of them (C-contiguous arrays of the model's dtype and shapes,
+    at least 2 samples), so that nothing needs checking or converting; else None (then
+    train_on_batch checks and converts, with its messages for bad input)."""
+    step = getattr(model, "_compiled_step", None)
+    if step is None or sample_weight is not None or class_weight is not None:
+        return None
+    dtype = step.dtype
+    if not (
+        type(x) is np.ndarray
+        and type(y) is np.ndarray
+        and x.dtype == dtype
+        and y.dtype == dtype
+        and x.ndim == 2
+        and y.ndim == 2
+        and x.flags.c_contiguous
+        and y.flags.c_contiguous
+        and len(x) == len(y) > 1
+        and x.shape[1] == step.weights[0].shape[0]
+        and y.shape[1] == step.weights[-1].shape[1]
+    ):
+        return None
+    return step if step.key == _setup_key(model) else None
 
 
 class DenseStackStep:
@@ -114,7 +167,8 @@ class DenseStackStep:
         self.model = model
         layers = model.layers
         self.layers = layers
-        dtype = np.dtype(model.dtype)
+        dtype = self.dtype = np.dtype(model.dtype)
+        self.key = None  # set by for_model
         self.weights = tuple(layer.kernel.value for layer in layers)
         placeholder = np.zeros(0, dtype)  # for a layer without a bias: never read
         self.biases = tuple(
@@ -134,13 +188,6 @@ class DenseStackStep:
         self._plans = {}
         self._kernels = _compiled_kernels()
 
-    def matches(self, model):
-        """Still the same layers and weights (not after a layer was added or popped)."""
-        variables = model.trainable_weights
-        return len(variables) == len(self.variables) and all(
-            a is b for a, b in zip(variables, self.variables)
-        )
-
     def _plan(self, batch):
         """The buffers of a batch of `batch` samples, made on its first use."""
         plan = self._plans.get(batch)
@@ -157,13 +204,27 @@ class DenseStackStep:
             plan = self._plans[batch] = (zs, outs, deltas, probs, losses, row_scale)
         return plan
 
+    def _metric_states(self):
+        """The 0-d totals and counts the step adds to: the loss tracker's, then the accuracy's
+        (the tracker's again when there is no accuracy: then they are not touched)."""
+        model = self.model
+        tracker = model.loss_tracker
+        accuracy = model.compile_metrics.metrics[0] if model.compile_metrics else tracker
+        return tracker, accuracy
+
+    def reset_metrics(self):
+        """`model.reset_metrics()` for the metrics this step can have (their totals and counts
+        to 0), without walking `model.metrics`."""
+        for metric in self._metric_states():
+            metric.total.value[()] = 0
+            metric.count.value[()] = 0
+
     def run(self, x, y):
         """One training step on the batch (x, y): the compiled forward, loss, backward and
         metric counts, then the optimizer's update of every weight. Returns the batch's loss."""
         model = self.model
         zs, outs, deltas, probs, losses, row_scale = self._plan(len(x))
-        tracker = model.loss_tracker
-        accuracy = model.compile_metrics.metrics[0] if model.compile_metrics else tracker
+        tracker, accuracy = self._metric_states()
         # BLAS's threads as `kernels.matmul` would pick them for the largest product
         threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
         try:
@@ -176,4 +237,19 @@ class DenseStackStep:
         finally:
             numba_runtime.restore_blas_threads(threads_before)
         model.optimizer.apply(self.grads, self.variables)
+        self._share_gradients(model.optimizer)
         return loss
+
+    def _share_gradients(self, optimizer):
+        """Write the next steps' gradients straight into the optimizer's flat gradient
+        (flat_update.py), so that its one call reads them without a copy."""
+        buffers = optimizer.gradient_buffers(self.variables)
+        if buffers is None or buffers[0] is self.grads[0]:
+            return
+        self.grads = list(buffers)
+        parts = iter(buffers)
+        self.dweights, self.dbiases = [], []
+        for layer, bias in zip(self.layers, self.biases):
+            self.dweights.append(next(parts))
+            self.dbiases.append(next(parts) if layer.bias is not None else bias)
+        self.dweights, self.dbiases = tuple(self.dweights), tuple(self.dbiases)

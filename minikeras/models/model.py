@@ -768,6 +768,11 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
+        compiled = compiled_step.for_batch(self, x, y, sample_weight, class_weight)
+        if compiled is not None:  # x and y need no checks nor conversion: the compiled step
+            compiled.reset_metrics()
+            compiled.run(x, y)
+            return self._format_batch_logs(self.get_metrics_result(), return_dict)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
         compiled = compiled_step.for_model(self, w)

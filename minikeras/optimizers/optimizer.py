@@ -301,6 +301,12 @@ class Optimizer:
             # than a Variable (an ndarray subclass); both are the same memory
             self.update_step(g, v.view(np.ndarray), index, learning_rate)
 
+    def gradient_buffers(self, variables):
+        """Arrays shaped like `variables` that `apply` reads without a copy (views of its flat
+        gradient), once built for them; None for an optimizer that updates weight by weight."""
+        layout = self._layout
+        return layout.gradient_views if layout is not None and layout.matches(variables) else None
+
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
         self.apply(grads, variables)

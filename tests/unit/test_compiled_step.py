@@ -142,3 +142,19 @@ def test_one_call_for_every_weight_is_bit_identical_to_weight_by_weight(kernel_s
             np.testing.assert_array_equal(x, y, err_msg=f"{name} {options}")
         for x, y in zip(flat.variables, single.variables):
             np.testing.assert_array_equal(x, y, err_msg=f"{name} {options}")
+
+
+def test_train_on_batch_checks_what_the_compiled_step_cannot_take():
+    model = _tutorial_model()
+    x, y = np.ones((4, 12), "float32"), np.eye(4, dtype="float32")
+    model.train_on_batch(x, y)
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 12"):
+        model.train_on_batch(np.ones((4, 11), "float32"), y)
+    # float64 or list inputs are converted as before, to the same numbers
+    other = _tutorial_model()
+    other.train_on_batch(x, y)
+    assert model.train_on_batch(x.astype("float64"), y.tolist()) == other.train_on_batch(x, y)
+    # compiled again with a metric the step has no kernel for: the layer-by-layer step runs
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["mae"])
+    assert len(model.train_on_batch(x, y)) == 2
+    assert compiled_step.for_batch(model, x, y, None, None) is None
