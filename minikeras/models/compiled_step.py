@@ -22,6 +22,8 @@ The buffers of one batch shape (activations, deltas, gradients) are planned once
 the last, smaller batch of an epoch gets a plan of its own.
 """
 
+import os
+
 import numpy as np
 
 from minikeras import kernels
@@ -111,9 +113,28 @@ def supports(model):
         metric, _ = entries[0]
         if type(metric) is not metrics_module.CategoricalAccuracy or metric.weighted:
             return False
-    if model.optimizer is None:
+    if model.optimizer is None or not _products_on_blas(model):
         return False
     return _compiled_kernels() is not None
+
+
+def _products_on_blas(model):
+    """Whether `kernels.matmul` hands this model's products to BLAS, as the compiled step
+    does (else the two steps would not round alike): True unless a kernel set chooses another
+    product for some shape (`kernels.matmul_uses_blas(m, k, n)`, where one exists) or the
+    environment asks for one (MINIKERAS_MATMUL other than "blas")."""
+    if os.environ.get("MINIKERAS_MATMUL", "blas") != "blas":
+        return False
+    uses_blas = getattr(kernels, "matmul_uses_blas", None)
+    if uses_blas is None:
+        return True
+    batch = 32  # the choice may depend on the batch too: checked at fit's default
+    return all(
+        uses_blas(batch, layer.kernel.shape[0], layer.units)
+        and uses_blas(layer.kernel.shape[0], batch, layer.units)
+        and uses_blas(batch, layer.units, layer.kernel.shape[0])
+        for layer in model.layers
+    )
 
 
 def for_model(model, sample_weight=None):
