@@ -33,6 +33,7 @@ from minikeras.models import compiled_step, inputs
 from minikeras.models import outputs as outputs_module
 from minikeras.models.arrays import Arrays, as_list
 from minikeras.models.compile_metrics import CompileMetrics
+from minikeras.optimizers import flat_update
 from minikeras.utils import batching, rng
 
 
@@ -460,6 +461,7 @@ class Model(Layer):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
         self.optimizer.apply(grads, self.trainable_weights)
+        flat_update.share_gradient_buffers(self, self.optimizer)  # no copy from the next step on
         self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)

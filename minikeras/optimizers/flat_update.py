@@ -74,3 +74,32 @@ class FlatLayout:
             if g is not view:
                 view[...] = g
         return self.gradient
+
+
+def share_gradient_buffers(model, optimizer):
+    """Once per model and optimizer: have the model's layers write their gradients straight into
+    the optimizer's flat gradient, so that its one call reads them without a copy.
+
+    A layer writes a gradient into one of its scratch buffers (`Layer.buffer`), which it fetches
+    again at every step; putting the optimizer's view of that weight's gradient (same shape and
+    dtype) in that buffer's place changes where the next gradients land, not their values. A
+    gradient that is not one of its layer's buffers (a penalty added to it, a layer differentiated
+    by the tape) stays where it is, and is copied.
+    """
+    if getattr(model, "_gradients_shared_with", None) is optimizer:
+        return
+    model._gradients_shared_with = optimizer
+    views = optimizer.gradient_buffers(model.trainable_weights)
+    if views is None:
+        return
+    views = iter(views)
+    for layer in model.layers:
+        if not layer.trainable:
+            continue
+        for grad in layer.grads:
+            view = next(views, None)
+            if view is None or view.shape != grad.shape or view.dtype != grad.dtype:
+                continue
+            for key, buffer in layer._buffers.items():
+                if buffer is grad:
+                    layer._buffers[key] = view
