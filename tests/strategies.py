@@ -344,3 +344,34 @@ def pool_geometries(draw, rank):
         "strides": tuple(a[2] for a in axes),
         "padding": padding,
     }
+
+
+# ---------------------------------------------------------------- the compiled step
+# (tests/unit/test_compiled_step.py): parity cases reshaped into what models/compiled_step.py
+# runs, a Dense stack ending in softmax with categorical crossentropy; the rest as drawn, so its
+# fallbacks (a batch of 1, a layer of 1 unit, sample weights, label smoothing) come up too.
+COMPILED_HIDDEN_ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh")
+ALL_OPTIMIZERS = (
+    "sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
+    "lion", "lamb", "adafactor",
+)  # fmt: skip
+
+
+@st.composite
+def compiled_step_cases(draw, dtype):
+    import dataclasses
+
+    case = draw(parity_cases(dtype, components=()))
+    hidden = [
+        dict(layer, activation=draw(st.sampled_from(COMPILED_HIDDEN_ACTIVATIONS)))
+        for layer in case.layers[:-1]
+    ]
+    output = dict(case.layers[-1], activation="softmax", units=draw(st.integers(2, 10)))
+    smoothing = draw(st.sampled_from([0.0, 0.0, 0.0, 0.1]))
+    return dataclasses.replace(
+        case,
+        layers=[*hidden, output],
+        loss="categorical_crossentropy",
+        loss_args={"label_smoothing": smoothing} if smoothing else {},
+        sample_weight=draw(st.sampled_from([False, False, False, True])),
+    )

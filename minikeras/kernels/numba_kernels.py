@@ -1288,3 +1288,190 @@ def adafactor_update(w, g, r, c, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip
         *args,
     )
     return w
+
+
+# ----------------------------------------------------------------------------- every weight at once
+# An optimizer's one call per step (optimizers/flat_update.py): the weights as a tuple of flat
+# views (Numba indexes a tuple of like arrays by a loop counter), the gradient and each slot as
+# one flat array holding every weight's part in turn. Each loop below hands each weight's part to
+# the one-weight loop above, so the arithmetic is the same to the bit; what goes is the Python
+# call (~3 µs with its argument checks) per weight and slot group.
+def _part(x, start, stop):
+    """x[start:stop]; None stays None."""
+    return None if x is None else x[start:stop]
+
+
+@overload(_part)
+def _part_compiled(x, start, stop):
+    # decided while compiling, as `_flat`: the loop sees an array or None, never an optional
+    if isinstance(x, types.NoneType):
+        return lambda x, start, stop: None
+    return lambda x, start, stop: x[start:stop]
+
+
+@compiled
+def _sgd_all(weights, g, m, lr, momentum, nesterov):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _sgd(w, g[start:stop], _part(m, start, stop), lr, momentum, nesterov)
+        start = stop
+
+
+def sgd_update_all(weights, g, m, lr, momentum, nesterov):
+    """sgd_update for every weight in one call (see the section's comment)."""
+    _sgd_all(weights, g, m, float(lr), float(momentum), bool(nesterov))
+
+
+@compiled
+def _rmsprop_all(weights, g, v, m, a, lr, rho, momentum, epsilon):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _rmsprop(
+            w, g[start:stop], v[start:stop], _part(m, start, stop), _part(a, start, stop),
+            lr, rho, momentum, epsilon,
+        )  # fmt: skip
+        start = stop
+
+
+def rmsprop_update_all(weights, g, v, m, a, lr, rho, momentum, epsilon, centered):
+    """rmsprop_update for every weight in one call."""
+    a = a if centered else None
+    _rmsprop_all(weights, g, v, m, a, float(lr), float(rho), float(momentum), float(epsilon))
+
+
+@compiled
+def _adam_all(weights, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _adam(
+            w, g[start:stop], m[start:stop], v[start:stop], _part(vhat, start, stop),
+            lr, beta_1, beta_2, epsilon, step,
+        )  # fmt: skip
+        start = stop
+
+
+def adam_update_all(weights, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
+    """adam_update for every weight in one call."""
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
+    _adam_all(weights, g, m, v, vhat, *args)
+
+
+@compiled
+def _adagrad_all(weights, g, accumulator, lr, epsilon):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _adagrad(w, g[start:stop], accumulator[start:stop], lr, epsilon)
+        start = stop
+
+
+def adagrad_update_all(weights, g, accumulator, lr, epsilon):
+    """adagrad_update for every weight in one call."""
+    _adagrad_all(weights, g, accumulator, float(lr), float(epsilon))
+
+
+@compiled
+def _adadelta_all(weights, g, ag, ad, lr, rho, epsilon):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _adadelta(w, g[start:stop], ag[start:stop], ad[start:stop], lr, rho, epsilon)
+        start = stop
+
+
+def adadelta_update_all(weights, g, accumulated_grad, accumulated_delta, lr, rho, epsilon):
+    """adadelta_update for every weight in one call."""
+    args = (float(lr), float(rho), float(epsilon))
+    _adadelta_all(weights, g, accumulated_grad, accumulated_delta, *args)
+
+
+@compiled
+def _adamax_all(weights, g, m, u, lr, beta_1, beta_2, epsilon, step):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _adamax(w, g[start:stop], m[start:stop], u[start:stop], lr, beta_1, beta_2, epsilon, step)
+        start = stop
+
+
+def adamax_update_all(weights, g, m, u, lr, beta_1, beta_2, epsilon, step):
+    """adamax_update for every weight in one call."""
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
+    _adamax_all(weights, g, m, u, *args)
+
+
+@compiled
+def _nadam_all(weights, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _nadam(
+            w, g[start:stop], m[start:stop], v[start:stop],
+            lr, beta_1, beta_2, epsilon, step, u_product,
+        )  # fmt: skip
+        start = stop
+
+
+def nadam_update_all(weights, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product):
+    """nadam_update for every weight in one call."""
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step), float(u_product))
+    _nadam_all(weights, g, m, v, *args)
+
+
+@compiled
+def _ftrl_all(weights, g, n, z, lr, lr_power, l1, l2, l2_shrinkage, beta):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _ftrl(
+            w, g[start:stop], n[start:stop], z[start:stop], lr, lr_power, l1, l2, l2_shrinkage, beta
+        )
+        start = stop
+
+
+def ftrl_update_all(weights, g, accumulator, linear, lr, lr_power, l1, l2, l2_shrinkage, beta):
+    """ftrl_update for every weight in one call."""
+    args = (float(lr), float(lr_power), float(l1), float(l2), float(l2_shrinkage), float(beta))
+    _ftrl_all(weights, g, accumulator, linear, *args)
+
+
+@compiled
+def _lion_all(weights, g, m, lr, beta_1, beta_2):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _lion(w, g[start:stop], m[start:stop], lr, beta_1, beta_2)
+        start = stop
+
+
+def lion_update_all(weights, g, m, lr, beta_1, beta_2):
+    """lion_update for every weight in one call."""
+    _lion_all(weights, g, m, float(lr), float(beta_1), float(beta_2))
+
+
+@compiled
+def _lamb_all(weights, g, m, v, lr, beta_1, beta_2, epsilon, step):
+    start = 0
+    for i in range(len(weights)):
+        w = weights[i]
+        stop = start + w.size
+        _lamb(w, g[start:stop], m[start:stop], v[start:stop], lr, beta_1, beta_2, epsilon, step)
+        start = stop
+
+
+def lamb_update_all(weights, g, m, v, lr, beta_1, beta_2, epsilon, step):
+    """lamb_update for every weight in one call: its norms are still each weight's own."""
+    args = (float(lr), float(beta_1), float(beta_2), float(epsilon), float(step))
+    _lamb_all(weights, g, m, v, *args)

@@ -155,3 +155,23 @@ def one_blas_thread():
         yield
     finally:
         set_threads(before)
+
+
+def use_blas_threads(size):
+    """Rule 3 for compiled code that calls BLAS itself (numba_blas.py): set NumPy's BLAS to the
+    threads a product of `size` multiply-adds gets from `gemm`. Returns the setting to put back
+    with `restore_blas_threads` (None when nothing changed)."""
+    if _blas_threads is None:
+        return None
+    get_threads, set_threads = _blas_threads
+    threads = 1 if size < SMALL_PRODUCT else numba_threads()
+    before = get_threads()
+    if threads == before:
+        return None
+    set_threads(threads)
+    return before
+
+
+def restore_blas_threads(before):
+    if before is not None:
+        _blas_threads[1](before)

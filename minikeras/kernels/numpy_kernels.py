@@ -632,3 +632,58 @@ def adafactor_update(w, g, r, c, v, lr, beta_2_decay, epsilon_1, epsilon_2, clip
     u_hat = u / max(dtype(1), np.sqrt(np.mean(u * u)) / clip_threshold)
     w -= alpha * u_hat
     return w
+
+
+# ----------------------------------------------------------------------------- every weight at once
+# An optimizer's update of every weight in one call (optimizers/flat_update.py): `weights` is a
+# tuple of flat views of the weights; `g` and each slot are one flat array holding every
+# weight's part in turn (None stays None). Each weight is updated on its part, by the rule above.
+def _each_weight(update, weights, flat, *scalars):
+    start = 0
+    for w in weights:
+        stop = start + w.size
+        update(w, *[None if a is None else a[start:stop] for a in flat], *scalars)
+        start = stop
+
+
+def sgd_update_all(weights, g, m, lr, momentum, nesterov):
+    _each_weight(sgd_update, weights, (g, m), lr, momentum, nesterov)
+
+
+def rmsprop_update_all(weights, g, v, m, a, lr, rho, momentum, epsilon, centered):
+    _each_weight(rmsprop_update, weights, (g, v, m, a), lr, rho, momentum, epsilon, centered)
+
+
+def adam_update_all(weights, g, m, v, vhat, lr, beta_1, beta_2, epsilon, step):
+    _each_weight(adam_update, weights, (g, m, v, vhat), lr, beta_1, beta_2, epsilon, step)
+
+
+def adagrad_update_all(weights, g, accumulator, lr, epsilon):
+    _each_weight(adagrad_update, weights, (g, accumulator), lr, epsilon)
+
+
+def adadelta_update_all(weights, g, accumulated_grad, accumulated_delta, lr, rho, epsilon):
+    flat = (g, accumulated_grad, accumulated_delta)
+    _each_weight(adadelta_update, weights, flat, lr, rho, epsilon)
+
+
+def adamax_update_all(weights, g, m, u, lr, beta_1, beta_2, epsilon, step):
+    _each_weight(adamax_update, weights, (g, m, u), lr, beta_1, beta_2, epsilon, step)
+
+
+def nadam_update_all(weights, g, m, v, lr, beta_1, beta_2, epsilon, step, u_product):
+    scalars = (lr, beta_1, beta_2, epsilon, step, u_product)
+    _each_weight(nadam_update, weights, (g, m, v), *scalars)
+
+
+def ftrl_update_all(weights, g, accumulator, linear, lr, lr_power, l1, l2, l2_shrinkage, beta):
+    scalars = (lr, lr_power, l1, l2, l2_shrinkage, beta)
+    _each_weight(ftrl_update, weights, (g, accumulator, linear), *scalars)
+
+
+def lion_update_all(weights, g, m, lr, beta_1, beta_2):
+    _each_weight(lion_update, weights, (g, m), lr, beta_1, beta_2)
+
+
+def lamb_update_all(weights, g, m, v, lr, beta_1, beta_2, epsilon, step):
+    _each_weight(lamb_update, weights, (g, m, v), lr, beta_1, beta_2, epsilon, step)

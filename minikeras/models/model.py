@@ -31,10 +31,11 @@ from minikeras import optimizers as optimizers_module
 from minikeras.layers import node as node_module
 from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
-from minikeras.models import inputs
+from minikeras.models import compiled_step, inputs
 from minikeras.models import outputs as outputs_module
 from minikeras.models.arrays import Arrays, Structure, as_list
 from minikeras.models.compile_metrics import CompileMetrics
+from minikeras.optimizers import flat_update
 from minikeras.trainers import data_adapters
 from minikeras.trainers.epoch_iterator import EpochIterator
 from minikeras.utils import batching
@@ -626,6 +627,7 @@ class Model(Layer):
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
         self._track_output_losses()
         self.optimizer.apply(grads, self.trainable_weights)
+        flat_update.share_gradient_buffers(self, self.optimizer)  # no copy from the next step on
         self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -842,21 +844,32 @@ class Model(Layer):
         training_logs, logs = {}, {}
         # skip the per-batch calls when no callback overrides them (as Keras)
         batch_hooks = callback_list.has_batch_hooks("train")
+        # a Dense stack's step runs compiled, bit-identical to train_step (compiled_step.py)
+        compiled = compiled_step.for_model(self)  # a batch with sample weights runs train_step
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             for step, batch in epoch_iterator.enumerate_epoch():
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                step_logs = self.train_step(batch)
-                logs = callbacks_module.pythonify_logs(step_logs)
+                if compiled is not None and len(batch) == 2 and compiled.takes(*batch):
+                    compiled.run(*batch)
+                    step_logs = logs = None  # the metrics' results: read when asked
+                else:
+                    step_logs = logs = self.train_step(batch)
                 if batch_hooks:
+                    logs = callbacks_module.pythonify_logs(
+                        self.get_metrics_result() if logs is None else logs
+                    )
                     callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             # as Keras: what the epoch's last train_step returned, or the metrics' results
             # when it returned their names (`_get_metrics_result_or_logs`)
-            epoch_logs = dict(self._metrics_result_or(step_logs, logs))
+            last = self.get_metrics_result() if step_logs is None else step_logs
+            epoch_logs = dict(
+                self._metrics_result_or(last, callbacks_module.pythonify_logs(last))
+            )
             if val is not None and _validate_now(epoch, validation_freq):
                 val.reset()  # each validation starts a new pass, as Keras's cached iterator
                 val_logs = self._evaluate_batches(val, callback_list)
@@ -995,9 +1008,18 @@ class Model(Layer):
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; metrics restart at each call, as in Keras."""
+        compiled = compiled_step.for_batch(self, x, y, sample_weight, class_weight)
+        if compiled is not None:  # x and y need no checks nor conversion: the compiled step
+            compiled.reset_metrics()
+            compiled.run(x, y)
+            return self._format_batch_logs(self.get_metrics_result(), return_dict)
         self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
+        compiled = compiled_step.for_model(self, w)
+        if compiled is not None and compiled.takes(x, y):
+            compiled.run(x, y)
+            return self._format_batch_logs(self.get_metrics_result(), return_dict)
         # the data as fit hands a batch to a step
         logs = self.train_step(data_adapters.batch_of(x, y, w, slice(None)))
         return self._format_batch_logs(logs, return_dict)

@@ -37,5 +37,16 @@ class Adadelta(Optimizer):
             self.epsilon,
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        kernels.adadelta_update_all(
+            weights,
+            gradient,
+            self._layout.slots["accumulated_grad"],
+            self._layout.slots["accumulated_delta_var"],
+            learning_rate,
+            self.rho,
+            self.epsilon,
+        )
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -36,6 +36,10 @@ class Adagrad(Optimizer):
         accumulator = self.slots["accumulator"][index]
         kernels.adagrad_update(variable, gradient, accumulator, learning_rate, self.epsilon)
 
+    def update_all(self, weights, gradient, learning_rate):
+        accumulator = self._layout.slots["accumulator"]
+        kernels.adagrad_update_all(weights, gradient, accumulator, learning_rate, self.epsilon)
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -56,6 +56,21 @@ class Adam(Optimizer):
             self.iterations + 1,
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        slots = self._layout.slots
+        kernels.adam_update_all(
+            weights,
+            gradient,
+            slots["momentum"],
+            slots["velocity"],
+            slots.get("velocity_hat"),
+            learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            self.iterations + 1,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -41,6 +41,19 @@ class Adamax(Optimizer):
             self.iterations + 1,
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        kernels.adamax_update_all(
+            weights,
+            gradient,
+            self._layout.slots["momentum"],
+            self._layout.slots["norm"],
+            learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            self.iterations + 1,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

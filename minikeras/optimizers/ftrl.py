@@ -72,6 +72,20 @@ class Ftrl(Optimizer):
             self.beta,
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        kernels.ftrl_update_all(
+            weights,
+            gradient,
+            self._layout.slots["accumulator"],
+            self._layout.slots["linear"],
+            learning_rate,
+            self.learning_rate_power,
+            self.l1_regularization_strength,
+            self.l2_regularization_strength,
+            self.l2_shrinkage_regularization_strength,
+            self.beta,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -43,6 +43,19 @@ class Lamb(Optimizer):
             self.iterations + 1,
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        kernels.lamb_update_all(
+            weights,
+            gradient,
+            self._layout.slots["momentum"],
+            self._layout.slots["velocity"],
+            learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            self.iterations + 1,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

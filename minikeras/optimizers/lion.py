@@ -33,5 +33,9 @@ class Lion(Optimizer):
         m = self.slots["momentum"][index]
         kernels.lion_update(variable, gradient, m, learning_rate, self.beta_1, self.beta_2)
 
+    def update_all(self, weights, gradient, learning_rate):
+        m = self._layout.slots["momentum"]
+        kernels.lion_update_all(weights, gradient, m, learning_rate, self.beta_1, self.beta_2)
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

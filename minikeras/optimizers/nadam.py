@@ -54,6 +54,20 @@ class Nadam(Optimizer):
             float(self.slots["u_product"][0]),
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        kernels.nadam_update_all(
+            weights,
+            gradient,
+            self._layout.slots["momentum"],
+            self._layout.slots["velocity"],
+            learning_rate,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            self.iterations + 1,
+            float(self.slots["u_product"][0]),
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

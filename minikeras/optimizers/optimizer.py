@@ -10,7 +10,9 @@ changes one weight in place. One call of `apply(grads, variables)` does, in Kera
         below runs; on the other calls the gradient is only added to its accumulator
     g ← clip(g)                                        clipnorm, global_clipnorm or clipvalue
     w ← w − w·wd·lr                                    weight_decay, decoupled from the gradient
-    update_step(g, w, ...)                             the optimizer's own rule, weight by weight
+    update_step(g, w, ...)                             the optimizer's own rule, weight by weight,
+        or update_all(...): the same rule over every weight in one compiled call, for the
+        optimizers that have one (slots and gradient laid out flat: flat_update.py)
     use_ema:  a ← μ·a + (1 − μ)·w  (a ← w on the first step); every `ema_overwrite_frequency`
         steps w ← a
     iterations ← iterations + 1
@@ -22,6 +24,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Variable
+from minikeras.optimizers.flat_update import FlatLayout
 from minikeras.optimizers.schedules import LearningRateSchedule
 from minikeras.utils.naming import auto_name, to_snake_case
 
@@ -115,6 +118,7 @@ class Optimizer:
         self.slot_names = []  # e.g. ["velocity", "momentum"], in Keras's order
         self.slots = {}  # name → list of arrays, one per trainable weight
         self._slot_variables = []  # every slot array, in the order Keras lists its variables
+        self._layout = None  # a FlatLayout once built, for an optimizer with `update_all`
 
     # ------------------------------------------------------------------ the step counter
     @property
@@ -194,9 +198,20 @@ class Optimizer:
         for n in names:
             self.slot_names.append(n)
             self.slots[n] = []
-        for v in variables:
+        layout = self._layout
+        if layout is not None and not layout.matches(variables):
+            layout = None
+        if layout is not None:  # each group one flat array; the weights get views of their part
+            views = {
+                n: layout.add_slot(n, keras_constant(value, layout.dtype))
+                for n, value in zip(names, initial)
+            }
+        for i, v in enumerate(variables):
             for n, value in zip(names, initial):
-                array = np.full_like(v, keras_constant(value, v.dtype))
+                if layout is not None:
+                    array = views[n][i]
+                else:
+                    array = np.full_like(v, keras_constant(value, v.dtype))
                 self.slots[n].append(array)
                 self._slot_variables.append(array)
         return self.slots[name] if isinstance(name, str) else [self.slots[n] for n in names]
@@ -214,6 +229,8 @@ class Optimizer:
         variables = list(variables)
         self._indices = {id(v): i for i, v in enumerate(variables)}
         self._built_with = variables  # kept alive, so that their ids stay theirs
+        if type(self).update_all is not Optimizer.update_all and FlatLayout.fits(variables):
+            self._layout = FlatLayout(variables)
         if self.use_ema:
             self.add_slot(variables, "average")
         if self.gradient_accumulation_steps:
@@ -298,17 +315,33 @@ class Optimizer:
         """Clip, decay, then each weight's update_step (the part accumulation runs every N)."""
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(variables, learning_rate)
+        layout = self._layout
+        if layout is not None and layout.matches(variables):  # every weight in one call
+            self.update_all(layout.weights, layout.gather(grads), learning_rate)
+            return
         indices = range(len(variables)) if indices is None else indices
         for index, g, v in zip(indices, grads, variables):
             # the weight's plain array: a compiled update takes an ndarray ten times faster
             # than a Variable (an ndarray subclass); both are the same memory
             self.update_step(g, v.view(np.ndarray), index, learning_rate)
 
+    def gradient_buffers(self, variables):
+        """Arrays shaped like `variables` that `apply` reads without a copy (views of its flat
+        gradient), once built for them; None for an optimizer that updates weight by weight."""
+        layout = self._layout
+        return layout.gradient_views if layout is not None and layout.matches(variables) else None
+
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
         self.apply(grads, variables)
 
     def update_step(self, gradient, variable, index, learning_rate):
+        raise NotImplementedError
+
+    def update_all(self, weights, gradient, learning_rate):
+        """`update_step` for every weight at once: `weights` their flat views, `gradient` and
+        the slots (`self._layout.slots`) flat (flat_update.py). Optional: an optimizer without
+        it updates weight by weight."""
         raise NotImplementedError
 
     def _apply_weight_decay(self, variables, learning_rate):
@@ -399,6 +432,7 @@ class Optimizer:
         if not state["built"]:  # built during the failed fit: back to no slots at all
             self.built = False
             self.slot_names, self.slots, self._slot_variables = [], {}, []
+            self._layout = None
             return
         for target, value in zip(self._slot_variables, state["values"]):
             target[...] = value

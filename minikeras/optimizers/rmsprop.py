@@ -58,6 +58,21 @@ class RMSprop(Optimizer):
             self.centered,
         )
 
+    def update_all(self, weights, gradient, learning_rate):
+        slots = self._layout.slots
+        kernels.rmsprop_update_all(
+            weights,
+            gradient,
+            slots["velocity"],
+            slots.get("momentum"),
+            slots.get("average_gradient"),
+            learning_rate,
+            self.rho,
+            self.momentum,
+            self.epsilon,
+            self.centered,
+        )
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -33,5 +33,10 @@ class SGD(Optimizer):
         momentum = keras_constant(self.momentum, variable.dtype)  # μ as Keras casts it
         kernels.sgd_update(variable, gradient, m, learning_rate, momentum, self.nesterov)
 
+    def update_all(self, weights, gradient, learning_rate):
+        m = self._layout.slots["momentum"] if self.momentum != 0 else None
+        momentum = keras_constant(self.momentum, gradient.dtype)
+        kernels.sgd_update_all(weights, gradient, m, learning_rate, momentum, self.nesterov)
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,0 +1,282 @@
+"""The compiled training step: forward, loss, backward and metric counts of a stack of Dense
+layers in one compiled call (kernels/numba_dense_step.py), then the optimizer's update.
+
+`Model.train_step` runs a step layer by layer: each layer's call, the loss object, each layer's
+backward, the optimizer, the metrics; about half of a small model's step is the Python between
+the kernels. For the models whose every piece has a compiled kernel, this module runs the same
+arithmetic without that Python, with bit-identical results (a test compares both on random
+models), and `fit` and `train_on_batch` use it by default. It applies (`supports`) to:
+
+    a Sequential of Dense layers (built-in activations; softmax on the last one)
+    loss 'categorical_crossentropy' (Keras takes it from the softmax's logits inside fit)
+    metrics: none, or 'accuracy' (categorical)
+    no sample or class weights, no regularizers, constraints or activity penalties
+    the "numba" kernel set, with NumPy's OpenBLAS (the compiled code calls it directly)
+    every product a matrix product: batch, inputs and units all at least 2 (NumPy's matmul
+    takes other routes for a dimension of 1, which the compiled step would not round alike)
+
+Anything else (any other layer, loss or metric, a custom train_step, callbacks with batch
+hooks are fine: they are the loop's business) runs the layer-by-layer step, unchanged.
+
+The buffers of one batch shape (activations, deltas, gradients) are planned once and reused;
+the last, smaller batch of an epoch gets a plan of its own.
+"""
+
+import numpy as np
+
+from minikeras import kernels
+from minikeras import losses as losses_module
+from minikeras import metrics as metrics_module
+from minikeras.layers.dense import Dense
+
+HIDDEN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+
+
+_KERNELS = []  # the compiled step's module (or None where it cannot run), once looked up
+
+
+def _compiled_kernels():
+    """The compiled step's module, or None where it cannot run (no NumPy OpenBLAS)."""
+    if not _KERNELS:
+        from minikeras.kernels import numba_blas
+
+        if numba_blas.AVAILABLE:
+            from minikeras.kernels import numba_dense_step
+
+            _KERNELS.append(numba_dense_step)
+        else:
+            _KERNELS.append(None)
+    return _KERNELS[0]
+
+
+def _setup_key(model):
+    """What `supports` reads that can change between two steps: compile (optimizer, loss,
+    metrics), the kernel set, the layers and whether each trains. Equal keys, same answer."""
+    return (
+        model.optimizer,
+        model.output_specs,
+        model._metric_entries,
+        kernels.current(),
+        tuple(
+            (layer, layer.trainable, getattr(layer, "kernel", None), getattr(layer, "bias", None))
+            for layer in model.layers
+        ),
+    )
+
+
+from minikeras.kernels import numba_runtime  # noqa: E402  (numba is loaded with the kernels)
+
+
+def supports(model):
+    """Whether `model`'s training step can run compiled (see the module's docstring). Checked
+    once per fit (and per train_on_batch), in a few attribute reads."""
+    from minikeras.models.sequential import Sequential
+
+    if type(model) is not Sequential or kernels.current() != "numba" or not model.compiled:
+        return False
+    layers = model.layers
+    if not layers or len(model.input_shape) != 2 or model.input_shape[1] is None:
+        return False
+    if model.input_shape[1] < 2 or model.dtype not in ("float32", "float64"):
+        return False
+    for i, layer in enumerate(layers):
+        last = i == len(layers) - 1
+        if (
+            type(layer) is not Dense
+            or not layer.trainable
+            or layer.units < 2
+            or layer.dtype != model.dtype
+            or layer.weight_regularizers
+            or layer.weight_constraints
+            or layer.activity_regularizer is not None
+            or layer._fused != ("softmax" if last else layer._fused)
+            or (not last and layer._fused not in HIDDEN_ACTIVATIONS)
+        ):
+            return False
+    (spec,) = model.output_specs
+    loss = spec.loss
+    if (
+        type(loss) is not losses_module.CategoricalCrossentropy
+        or loss.from_logits
+        or loss.label_smoothing
+        or loss.axis != -1
+        or loss.reduction != "sum_over_batch_size"
+        or spec.weight is not None
+    ):
+        return False
+    entries = model._metric_entries  # made once the labels are seen (fit, train_on_batch)
+    if entries is None or model._loss_trackers or len(entries) > 1:
+        return False
+    if entries:
+        metric, _ = entries[0]
+        if type(metric) is not metrics_module.CategoricalAccuracy or metric.weighted:
+            return False
+    if model.optimizer is None or not _products_on_blas(model):
+        return False
+    return _compiled_kernels() is not None
+
+
+def _products_on_blas(model):
+    """Whether `kernels.matmul` hands this model's products to BLAS, as the compiled step
+    does (else the two steps would not round alike): True unless a kernel set chooses another
+    product for some shape (`kernels.matmul_uses_blas(m, k, n)`, where one exists) or the
+    environment asks for numba_gemm.py's (MINIKERAS_MATMUL=numba, or "auto" where it would
+    choose it for some shape)."""
+    from minikeras.kernels import numba_gemm
+
+    if numba_gemm.MATMUL == "numba" or numba_gemm.AUTO_NUMBA_BELOW > 0:
+        return False
+    uses_blas = getattr(kernels, "matmul_uses_blas", None)
+    if uses_blas is None:
+        return True
+    batch = 32  # the choice may depend on the batch too: checked at fit's default
+    return all(
+        uses_blas(batch, layer.kernel.shape[0], layer.units)
+        and uses_blas(layer.kernel.shape[0], batch, layer.units)
+        and uses_blas(batch, layer.units, layer.kernel.shape[0])
+        for layer in model.layers
+    )
+
+
+def for_model(model, sample_weight=None):
+    """The model's compiled step (made once, kept on the model), or None where the
+    layer-by-layer step must run. A batch of one sample always runs layer by layer."""
+    if sample_weight is not None:
+        return None
+    step = getattr(model, "_compiled_step", None)
+    key = _setup_key(model)
+    if step is not None and step.key == key:  # nothing changed since the last check
+        return step
+    if not supports(model):
+        model._compiled_step = None
+        return None
+    step = model._compiled_step = DenseStackStep(model)
+    step.key = key
+    return step
+
+
+def for_batch(model, x, y, sample_weight, class_weight):
+    """`train_on_batch`'s shortcut: the compiled step when x and y are already what
+    `prepare_data` would make of them (C-contiguous arrays of the model's dtype and shapes,
+    at least 2 samples), so that nothing needs checking or converting; else None (then
+    train_on_batch checks and converts, with its messages for bad input)."""
+    step = getattr(model, "_compiled_step", None)
+    if step is None or sample_weight is not None or class_weight is not None:
+        return None
+    if not step.takes(x, y):
+        return None
+    return step if step.key == _setup_key(model) else None
+
+
+class DenseStackStep:
+    """The compiled step of one model: its weights (the layers' own arrays), and one plan of
+    buffers per batch size."""
+
+    def __init__(self, model):
+        self.model = model
+        layers = model.layers
+        self.layers = layers
+        dtype = self.dtype = np.dtype(model.dtype)
+        self.key = None  # set by for_model
+        self.weights = tuple(layer.kernel.value for layer in layers)
+        placeholder = np.zeros(0, dtype)  # for a layer without a bias: never read
+        self.biases = tuple(
+            placeholder if layer.bias is None else layer.bias.value for layer in layers
+        )
+        self.has_bias = np.array([layer.bias is not None for layer in layers], np.bool_)
+        codes = [kernels.FUSED_ACTIVATIONS.index(layer._fused) for layer in layers]
+        self.codes = np.array(codes, np.int64)  # the kernels' activation codes
+        # the gradients, in trainable_weights order (kernel, bias, next kernel, ...)
+        self.dweights = tuple(np.empty_like(w) for w in self.weights)
+        self.dbiases = tuple(np.empty_like(b) for b in self.biases)
+        self.grads = []
+        for layer, dw, db in zip(layers, self.dweights, self.dbiases):
+            self.grads += [dw, db] if layer.bias is not None else [dw]
+        self.variables = model.trainable_weights
+        self.largest_product = max(w.size for w in self.weights)  # times the batch size
+        self._plans = {}
+        self._kernels = _compiled_kernels()
+
+    def takes(self, x, y):
+        """Whether (x, y) is a batch this step can run as it is: C-contiguous 2-D arrays of the
+        model's dtype and shapes, at least 2 samples (nothing to check or convert)."""
+        dtype = self.dtype
+        return (
+            type(x) is np.ndarray
+            and type(y) is np.ndarray
+            and x.dtype == dtype
+            and y.dtype == dtype
+            and x.ndim == 2
+            and y.ndim == 2
+            and x.flags.c_contiguous
+            and y.flags.c_contiguous
+            and len(x) == len(y) > 1
+            and x.shape[1] == self.weights[0].shape[0]
+            and y.shape[1] == self.weights[-1].shape[1]
+        )
+
+    def _plan(self, batch):
+        """The buffers of a batch of `batch` samples, made on its first use."""
+        plan = self._plans.get(batch)
+        if plan is None:
+            dtype = self.weights[0].dtype
+            units = [w.shape[1] for w in self.weights]
+            zs = tuple(np.empty((batch, u), dtype) for u in units)
+            outs = tuple(np.empty((batch, u), dtype) for u in units)
+            deltas = tuple(np.empty((batch, u), dtype) for u in units)
+            probs = np.empty((batch, units[-1]), dtype)
+            losses = np.empty(batch, dtype)
+            # each sample's weight in the mean, 1/N, computed as the loss computes it (w / N)
+            row_scale = np.ones(batch, dtype) / float(batch)
+            plan = self._plans[batch] = (zs, outs, deltas, probs, losses, row_scale)
+        return plan
+
+    def _metric_states(self):
+        """The 0-d totals and counts the step adds to: the loss tracker's, then the accuracy's
+        (the tracker's again when there is no accuracy: then they are not touched)."""
+        model = self.model
+        tracker = model.loss_tracker
+        accuracy = model.compile_metrics.metrics[0] if model.compile_metrics else tracker
+        return tracker, accuracy
+
+    def reset_metrics(self):
+        """`model.reset_metrics()` for the metrics this step can have (their totals and counts
+        to 0), without walking `model.metrics`."""
+        for metric in self._metric_states():
+            metric.total.value[()] = 0
+            metric.count.value[()] = 0
+
+    def run(self, x, y):
+        """One training step on the batch (x, y): the compiled forward, loss, backward and
+        metric counts, then the optimizer's update of every weight. Returns the batch's loss."""
+        model = self.model
+        zs, outs, deltas, probs, losses, row_scale = self._plan(len(x))
+        tracker, accuracy = self._metric_states()
+        # BLAS's threads as `kernels.matmul` would pick them for the largest product
+        threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
+        try:
+            loss = self._kernels.dense_softmax_step(
+                x, y, self.weights, self.biases, self.has_bias, self.codes, zs, outs, deltas,
+                self.dweights, self.dbiases, probs, losses, row_scale,
+                tracker.total.value, tracker.count.value, accuracy is not tracker,
+                accuracy.total.value, accuracy.count.value,
+            )  # fmt: skip
+        finally:
+            numba_runtime.restore_blas_threads(threads_before)
+        model.optimizer.apply(self.grads, self.variables)
+        self._share_gradients(model.optimizer)
+        return loss
+
+    def _share_gradients(self, optimizer):
+        """Write the next steps' gradients straight into the optimizer's flat gradient
+        (flat_update.py), so that its one call reads them without a copy."""
+        buffers = optimizer.gradient_buffers(self.variables)
+        if buffers is None or buffers[0] is self.grads[0]:
+            return
+        self.grads = list(buffers)
+        parts = iter(buffers)
+        self.dweights, self.dbiases = [], []
+        for layer, bias in zip(self.layers, self.biases):
+            self.dweights.append(next(parts))
+            self.dbiases.append(next(parts) if layer.bias is not None else bias)
+        self.dweights, self.dbiases = tuple(self.dweights), tuple(self.dbiases)

@@ -1,0 +1,160 @@
+"""The compiled training step (models/compiled_step.py) against the layer-by-layer step it
+replaces: the same weights, History and metrics to the last bit, on random models; and the one
+optimizer call for every weight (optimizers/flat_update.py) against the weight-by-weight update,
+for every optimizer and its options.
+
+Bit-identical, not close: both paths run the same arithmetic in the same order (the compiled
+step calls the same kernels, BLAS with NumPy's arguments, NumPy's summation order), so any
+difference is a bug, and the tolerance is zero.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minikeras
+from minikeras import Input, Sequential, optimizers
+from minikeras.layers import Dense
+from minikeras.models import compiled_step
+from minikeras.parity import cases
+from tests import strategies
+
+
+def _layer_by_layer(monkeypatch):
+    """From here on, every step runs layer by layer."""
+    monkeypatch.setattr(compiled_step, "for_model", lambda *args, **kwargs: None)
+
+
+def _fit(case, data, model):
+    minikeras.utils.set_random_seed(case.seed)  # the same shuffles for both models
+    return model.fit(
+        data["x"],
+        data["y"],
+        batch_size=case.batch_size,
+        epochs=case.epochs,
+        verbose=0,
+        sample_weight=data["sample_weight"],
+        validation_split=case.validation_split,
+        validation_data=data["validation_data"],
+    ).history
+
+
+@settings(max_examples=12, deadline=None)
+@given(case=strategies.compiled_step_cases("float32"), float64=st.booleans())
+def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
+    dtype = "float64" if float64 else "float32"
+    case = cases.Case.from_json(case.to_json().replace('"float32"', f'"{dtype}"'))
+    minikeras.config.set_floatx(dtype)
+    compiled, data = cases.build(case)
+    reference, _ = cases.build(case)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        runs = []
+        run = compiled_step.DenseStackStep.run
+
+        def counted(self, x, y):
+            runs.append(len(x))
+            return run(self, x, y)
+
+        monkeypatch.setattr(compiled_step.DenseStackStep, "run", counted)
+        history = _fit(case, data, compiled)
+        _layer_by_layer(monkeypatch)
+        expected = _fit(case, data, reference)
+    assert history == expected
+    for ours, theirs in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(
+        compiled.predict(data["x"], verbose=0), reference.predict(data["x"], verbose=0)
+    )
+    smallest = min([case.input_dim] + [layer["units"] for layer in case.layers])
+    usable = not case.sample_weight and not case.loss_args and smallest >= 2
+    assert bool(runs) == (usable and case.n * (1 - case.validation_split) >= 2)
+
+
+def _tutorial_model(optimizer="rmsprop"):
+    minikeras.utils.set_random_seed(3)
+    model = Sequential([Input((12,)), Dense(8, activation="relu"), Dense(4, activation="softmax")])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_the_tutorial_model_takes_the_compiled_step():
+    x, y = np.ones((4, 12), "float32"), np.eye(4, dtype="float32")
+    model = _tutorial_model()
+    model.train_on_batch(x, y)  # the metrics are made once labels are seen
+    assert compiled_step.supports(model)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["mae"])
+    model.train_on_batch(x, y)
+    assert not compiled_step.supports(model)  # a metric it has no kernel for
+    model = Sequential([Input((12,)), Dense(8, activation="elu"), Dense(4, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    model.train_on_batch(x, y)
+    assert not compiled_step.supports(model)  # an activation it has no kernel for
+
+
+def test_train_on_batch_is_bit_identical_to_the_layer_by_layer_step(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.random((5, 20, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (5, 20))]
+    compiled, reference = _tutorial_model(), _tutorial_model()
+    ours = [compiled.train_on_batch(xb, yb) for xb, yb in zip(x, y)]
+    _layer_by_layer(monkeypatch)
+    theirs = [reference.train_on_batch(xb, yb) for xb, yb in zip(x, y)]
+    assert ours == theirs
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+OPTIONS = [
+    {},
+    {"clipnorm": 0.05},
+    {"global_clipnorm": 0.05},
+    {"clipvalue": 0.01},
+    {"weight_decay": 0.05},
+    {"use_ema": True, "ema_overwrite_frequency": 2},
+    {"gradient_accumulation_steps": 2},
+]
+EXTRA = {"sgd": {"momentum": 0.9, "nesterov": True}, "rmsprop": {"momentum": 0.5, "centered": True}}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", strategies.ALL_OPTIMIZERS)
+def test_one_call_for_every_weight_is_bit_identical_to_weight_by_weight(kernel_set, name, dtype):
+    rng = np.random.default_rng(1)
+    shapes = [(5, 3), (3,), (2, 3, 4), (1,)]
+    for options in OPTIONS:
+        config = {"learning_rate": 0.01, **EXTRA.get(name, {}), **options}
+        cls = optimizers.Lamb if name == "lamb" else type(optimizers.get(name))
+        flat, single = cls.from_config(config), cls.from_config(config)
+        start = [np.array(rng.standard_normal(s), dtype) for s in shapes]
+        a = [minikeras.autodiff.Variable(w) for w in start]
+        b = [minikeras.autodiff.Variable(w) for w in start]
+        for step in range(4):
+            grads = [np.array(rng.standard_normal(s), dtype) for s in shapes]
+            flat.apply(grads, a)
+            if step == 0:
+                single._layout = None  # built by its first apply below: weight by weight
+                single.build(b)
+                single._layout = None
+            single.apply(grads, b)
+        assert (flat._layout is not None) == (name != "adafactor")
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y, err_msg=f"{name} {options}")
+        for x, y in zip(flat.variables, single.variables):
+            np.testing.assert_array_equal(x, y, err_msg=f"{name} {options}")
+
+
+def test_train_on_batch_checks_what_the_compiled_step_cannot_take():
+    model = _tutorial_model()
+    x, y = np.ones((4, 12), "float32"), np.eye(4, dtype="float32")
+    model.train_on_batch(x, y)
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 12"):
+        model.train_on_batch(np.ones((4, 11), "float32"), y)
+    # float64 or list inputs are converted as before, to the same numbers
+    other = _tutorial_model()
+    other.train_on_batch(x, y)
+    assert model.train_on_batch(x.astype("float64"), y.tolist()) == other.train_on_batch(x, y)
+    # compiled again with a metric the step has no kernel for: the layer-by-layer step runs
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["mae"])
+    assert len(model.train_on_batch(x, y)) == 2
+    assert compiled_step.for_batch(model, x, y, None, None) is None
