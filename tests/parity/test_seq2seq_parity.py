@@ -61,6 +61,10 @@ def test_fit_matches_keras(keras, build):
     mk.config.set_floatx("float64")
     keras.config.set_floatx("float64")
     keras.config.set_dtype_policy("float64")  # tests/conftest.py puts float32 back after
+    # the configs name layers by per-process counters: both start from zero here, so that
+    # the names agree whatever other tests made before
+    mk.utils.clear_session()
+    keras.backend.clear_session()
     ours, theirs = build(mk), build(keras)
     decoder_calls = [
         json.loads(json.dumps(model.get_config()["layers"][-2]["inbound_nodes"]))

@@ -9,7 +9,10 @@ from minikeras.layers import LSTM, Dense, Input
 
 
 def test_an_lstm_step_beside_keras_s(keras):
-    model = Sequential([Input(shape=(3, 2)), LSTM(2), Dense(2, activation="softmax")])
+    # named layers: the entries are named after them, whatever layers other tests made before
+    model = Sequential(
+        [Input(shape=(3, 2)), LSTM(2, name="lstm"), Dense(2, activation="softmax", name="dense")]
+    )
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     x = np.random.default_rng(0).normal(size=(4, 3, 2)).astype("float32")
     record = trace.step(model, x, np.eye(2)[[0, 1, 1, 0]], keras=True, print_fn=lambda s: None)

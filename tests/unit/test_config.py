@@ -40,11 +40,12 @@ def test_dtype_policy_sets_the_dtype_of_new_layers():
         config.set_dtype_policy("mixed_float16")
 
 
-def test_channels_first_is_refused_by_image_layers_with_a_clear_message():
+def test_image_data_format_is_the_default_data_format_of_image_layers():
     config.set_image_data_format("channels_first")
     assert config.image_data_format() == "channels_first"
-    with pytest.raises(ValueError, match="channels_first"):
-        minikeras.layers.Conv2D(2, 3)
+    assert minikeras.layers.Conv2D(2, 3).data_format == "channels_first"
+    assert minikeras.layers.MaxPooling2D().data_format == "channels_first"
+    assert minikeras.layers.Conv2D(2, 3, data_format="channels_last").data_format == "channels_last"
 
 
 def test_max_epochs_and_max_steps_per_epoch_cap_fit():
