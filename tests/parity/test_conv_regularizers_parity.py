@@ -37,8 +37,14 @@ def floatx(keras, dtype):
 
 
 def penalties(K):
-    """Weight regularizers and constraints for a layer's kernel (or gamma) and bias (beta)."""
+    """Weight regularizers and constraints for a layer's kernel (or gamma) and bias (beta).
+
+    Biases start at 0.05, not 0: at 0, L1's gradient sign(b) and NonNeg meet at their kink, so a
+    bias whose data gradient is small (the Conv2D's, before BatchNormalization) would step by the
+    sign of rounding noise (float32: 3e-4 apart from Keras once, measured), not by the
+    arithmetic this test compares."""
     return dict(
+        bias_initializer=K.initializers.Constant(0.05),
         kernel_regularizer=K.regularizers.L2(0.02),
         bias_regularizer=K.regularizers.L1(0.01),
         activity_regularizer=K.regularizers.L2(0.001),
@@ -49,6 +55,7 @@ def penalties(K):
 
 def normalization(K):
     return dict(
+        beta_initializer=K.initializers.Constant(0.05),  # off L1's kink (see `penalties`)
         gamma_regularizer=K.regularizers.L2(0.03),
         beta_regularizer=K.regularizers.L1L2(0.01, 0.02),
         gamma_constraint=K.constraints.MinMaxNorm(0.5, 1.5),
