@@ -846,6 +846,7 @@ class Model(Layer):
         batch_hooks = callback_list.has_batch_hooks("train")
         # a Dense stack's step runs compiled, bit-identical to train_step (compiled_step.py)
         compiled = compiled_step.for_model(self)  # a batch with sample weights runs train_step
+        checked = compiled is not None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
@@ -857,6 +858,8 @@ class Model(Layer):
                     step_logs = logs = None  # the metrics' results: read when asked
                 else:
                     step_logs = logs = self.train_step(batch)
+                    if compiled is None and not checked:  # metrics exist after a first step
+                        compiled, checked = compiled_step.for_model(self), True
                 if batch_hooks:
                     logs = callbacks_module.pythonify_logs(
                         self.get_metrics_result() if logs is None else logs
