@@ -58,7 +58,7 @@ def _setup_key(model):
         model._metric_entries,
         kernels.current(),
         tuple(
-            (layer, layer.trainable, getattr(layer, "kernel", None), getattr(layer, "bias", None))
+            (layer, layer.trainable, tuple(map(id, layer.weights)))  # weights swapped or added
             for layer in model.layers
         ),
     )

@@ -598,7 +598,7 @@ def _fill(dys, node):
 def _added_losses(layer):
     """Whether the layer's recorded call added loss terms (add_loss): its backward must run
     even when no gradient reaches its output (`LogisticEndpoint`, compiled without a loss)."""
-    recorded = getattr(layer, "_call_tape", None)
+    recorded = layer._call_tape  # declared by Layer
     return recorded is not None and bool(recorded.losses)
 
 
