@@ -14,6 +14,7 @@ kernels get the same treatment, one rounding per operation (spelled out in each 
 """
 
 import inspect
+import json
 import os
 import pathlib
 import shutil
@@ -21,7 +22,6 @@ import subprocess
 import sys
 import textwrap
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -472,17 +472,34 @@ def test_both_sets_implement_the_contract(name):
         assert a == b
 
 
-def test_compiled_kernels_options():
-    """Rules 4 and 6 of numba_kernels: no fastmath (it would reorder float32 sums away from
-    Keras's), NumPy's error model (x/0 → inf, vectorisable), cached on disk."""
-    if numba.config.DISABLE_JIT:
-        pytest.skip("NUMBA_DISABLE_JIT=1: plain Python functions, nothing compiled")
-    dispatchers = [f for f in vars(numba_kernels).values() if hasattr(f, "targetoptions")]
-    assert len(dispatchers) >= 10
-    for f in dispatchers:
-        assert not f.targetoptions.get("fastmath"), f.py_func.__name__
-        assert f.targetoptions.get("error_model") == "numpy", f.py_func.__name__
-        assert type(f._cache).__name__ == "FunctionCache", f.py_func.__name__  # cache=True
+@pytest.mark.parametrize("disable_jit", ["0", "1"])
+def test_compiled_kernels_options(tmp_path, disable_jit):
+    """Rules 4 and 7 of numba_kernels: no fastmath (it would reorder float32 sums away from
+    Keras's), NumPy's error model (x/0 → inf, vectorisable), cached on disk. Under
+    NUMBA_DISABLE_JIT=1 the same names are the plain Python functions, nothing compiled. Each
+    setting in a fresh process, since Numba reads it once, at import."""
+    code = """
+        import json, types
+        from minikeras.kernels import numba_kernels as K
+        print(json.dumps({
+            name: [f.targetoptions.get("fastmath"), f.targetoptions.get("error_model"),
+                   type(f._cache).__name__] if hasattr(f, "targetoptions") else type(f).__name__
+            for name, f in vars(K).items()
+            if hasattr(f, "targetoptions") or (isinstance(f, types.FunctionType)
+                                               and f.__module__ == K.__name__)
+        }))
+    """
+    found = json.loads(run_python(code, clean_env(NUMBA_DISABLE_JIT=disable_jit), tmp_path))
+    compiled = {name: options for name, options in found.items() if options != "function"}
+    if disable_jit == "1":
+        assert compiled == {}
+        assert {"bias_grad", "rmsprop_update", "adam_update"} <= set(found)
+    else:
+        assert len(compiled) >= 10
+        for name, (fastmath, error_model, cache) in compiled.items():
+            assert not fastmath, name
+            assert error_model == "numpy", name
+            assert cache == "FunctionCache", name  # cache=True
 
 
 # ----------------------------------------------------------------------------- JIT cache, no-JIT
@@ -578,10 +595,15 @@ def test_kernels_run_without_jit(tmp_path):
 
 def test_blas_threads_follow_the_product_size(monkeypatch):
     """Rule 3: one BLAS thread for a small product, Numba's thread count for a large one, and
-    BLAS's own setting back afterwards."""
+    BLAS's own setting back afterwards. The rule is on when the user set no thread count: the
+    environment is cleared of both variables and NumPy's BLAS looked for again, as at import."""
     import threadpoolctl  # comes with scikit-learn, in the test extra: missing is a failure
-    if numba_runtime._blas_threads is None:
-        pytest.skip("not NumPy's OpenBLAS, or OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set")
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    found = numba_runtime._find_blas_threads()
+    assert found is not None, "NumPy's wheel bundles OpenBLAS (numpy.libs/*openblas*)"
+    monkeypatch.setattr(numba_runtime, "_blas_threads", found)
     seen = []
     real_matmul = np.matmul
 
@@ -592,7 +614,7 @@ def test_blas_threads_follow_the_product_size(monkeypatch):
 
     monkeypatch.setattr(numba_runtime.np, "matmul", spy)
     monkeypatch.setattr(numba_gemm, "MATMUL", "blas")  # this rule is BLAS's, whatever the setting
-    get_threads, set_threads = numba_runtime._blas_threads
+    get_threads, set_threads = found
     f = np.float32
     small = [np.ones((32, 64), f), np.ones((64, 10), f), np.empty((32, 10), f)]
     large = [np.ones((128, 784), f), np.ones((784, 512), f), np.empty((128, 512), f)]
@@ -606,6 +628,40 @@ def test_blas_threads_follow_the_product_size(monkeypatch):
     finally:
         set_threads(before)
     assert (small[2] == 64).all() and (large[2] == 784).all()
+
+
+@pytest.mark.parametrize("variable", ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
+def test_blas_threads_set_by_the_user_stand(tmp_path, variable):
+    """Rule 3's last word: with OPENBLAS_NUM_THREADS or OMP_NUM_THREADS set, minikeras never
+    changes BLAS's threads, for a small product as for a large one (in a fresh process, since
+    OpenBLAS and numba_runtime read the variable once, at import)."""
+    code = """
+        import numpy as np, threadpoolctl
+        from minikeras.kernels import numba_gemm, numba_kernels, numba_runtime
+        numba_gemm.MATMUL = "blas"
+        seen, real_matmul = [], np.matmul
+
+        def spy(a, b, out):
+            infos = threadpoolctl.threadpool_info()
+            seen.append([i["num_threads"] for i in infos if "numpy" in i["filepath"]][0])
+            return real_matmul(a, b, out=out)
+
+        np.matmul = spy
+        f = np.float32
+        numba_kernels.matmul(np.ones((32, 64), f), np.ones((64, 10), f), np.empty((32, 10), f))
+        numba_kernels.matmul(np.ones((128, 784), f), np.ones((784, 512), f),
+                             np.empty((128, 512), f))
+        with numba_runtime.one_blas_thread():
+            numba_kernels.matmul(np.ones((32, 64), f), np.ones((64, 10), f),
+                                 np.empty((32, 10), f))
+        print(numba_runtime._blas_threads, numba_runtime.use_blas_threads(1 << 30), *seen)
+    """
+    env = clean_env()
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    env.pop("OMP_NUM_THREADS", None)
+    env[variable] = "2"  # only this one set
+    # the small product (rule: 1 thread), the large one, one inside one_blas_thread: all at 2
+    assert run_python(code, env, tmp_path).split() == ["None", "None", "2", "2", "2"]
 
 
 @pytest.mark.parametrize("batch", [32, 256])
