@@ -72,8 +72,24 @@ def weight_labels(model):
         if isinstance(layer, Model):  # a model used as a layer
             labels += [f"{layer.name}/{label}" for label in weight_labels(layer)]
             continue
-        labels += [f"{layer.name}/{w.name}" for w in layer.trainable_weights]
+        names = _weight_names(layer)
+        labels += [f"{layer.name}/{names[id(w)]}" for w in layer.trainable_weights]
     return labels
+
+
+def _weight_names(layer):
+    """{id(weight): name} for every weight of the layer. A weight of one of several sublayers
+    (a Bidirectional's two sides, a layer of yours holding two Dense) is named through that
+    sublayer, as in Keras's weight paths ('forward_lstm/kernel', 'backward_lstm/kernel'), so
+    that no two weights share a name; a single sublayer (an RNN's cell) adds nothing."""
+    sublayers = layer._sublayers()
+    names = {}
+    for sub in sublayers:
+        for key, name in _weight_names(sub).items():
+            names.setdefault(key, f"{sub.name}/{name}" if len(sublayers) > 1 else name)
+    for w in layer._trainable_variables + layer._non_trainable_variables:
+        names[id(w)] = w.name
+    return names
 
 
 def check_gradients(

@@ -107,3 +107,28 @@ def test_a_single_layer_can_be_checked():
     x, y = data(classes=3)
     worst = testing.check_gradients(Scale(), x, y * 2 - 1, verbose=False)
     assert worst["scale/w"] < 1e-6
+
+
+class TwoDense(Layer):
+    """A learner's layer made of two Dense layers (the tape differentiates its call)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first = Dense(2, activation="tanh", name="first")
+        self.second = Dense(2, name="second")
+
+    def call(self, x):
+        return self.second(self.first(x))
+
+
+def test_weights_of_several_sublayers_are_named_through_them():
+    """As Keras's weight paths (two_dense/first/kernel): the two kernels keep apart."""
+    x, y = data(classes=2)
+    model = mk.Sequential([Input(shape=(3,)), TwoDense(name="two_dense")])
+    worst = testing.check_gradients(model, x, y, loss="mse", tolerance=1e-6, verbose=False)
+    assert list(worst) == [
+        "two_dense/first/kernel",
+        "two_dense/first/bias",
+        "two_dense/second/kernel",
+        "two_dense/second/bias",
+    ]

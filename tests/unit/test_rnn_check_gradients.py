@@ -40,8 +40,19 @@ def test_backward_through_time_matches_central_differences(name):
     )
     model.compile(loss="sparse_categorical_crossentropy")
     worst = testing.check_gradients(model, x, y, tolerance=1e-6, verbose=False)
-    # every weight was compared (a Bidirectional's two sides share their rows' names
-    # "bidirectional/kernel", ...: the table keeps one row per name)
-    sides = 2 if name.startswith("Bidirectional") else 1
-    assert len(worst) == len(model.weights) - (sides - 1) * 3
+    assert len(worst) == len(model.weights)  # every weight was compared, under its own name
     assert max(worst.values()) < 1e-6
+
+
+def test_a_bidirectional_sides_are_named_as_in_keras_weight_paths():
+    """Keras's paths: bidirectional/forward_lstm/lstm_cell/kernel, .../backward_lstm/...; the
+    report names each side's weights after it (the cell, one level below, adds nothing)."""
+    sides = layers.Bidirectional(layers.LSTM(2, name="lstm"), name="bidirectional")
+    model = mk.Sequential([mk.Input(shape=(4, 2)), sides])
+    model.compile(loss="mse")
+    worst = testing.check_gradients(model, np.ones((2, 4, 2)), np.ones((2, 4)), verbose=False)
+    assert list(worst) == [
+        f"bidirectional/{side}_lstm/{weight}"
+        for side in ("forward", "backward")
+        for weight in ("kernel", "recurrent_kernel", "bias")
+    ]
