@@ -58,8 +58,9 @@ class Sequential(Model):
         if not isinstance(layer, InputLayer):
             self._stack.append(layer)
         self.built = False
-        if rebuild and isinstance(self._layers[0], InputLayer):
-            self.build(self._layers[0].batch_shape)
+        input_layer = self._input_layer()
+        if rebuild and input_layer is not None:
+            self.build(input_layer.batch_shape)
 
     def pop(self, rebuild=True):
         """Remove the last layer and return it. A built model is built again on its input
@@ -75,12 +76,21 @@ class Sequential(Model):
         return layer
 
     def build(self, input_shape=None):
-        """Build every layer in turn, each from the previous one's output shape."""
+        """Build every layer in turn, each from the previous one's output shape.
+
+        The model's InputLayer (given, or made by its first build) fixes the input shape: a
+        build with another raises, as in Keras, and `add`/`pop` build again on it."""
+        input_layer = self._input_layer()
         if input_shape is None:
-            if not self._layers or not isinstance(self._layers[0], InputLayer):
+            if input_layer is None:
                 raise ValueError("You must provide an `input_shape` argument.")
-            input_shape = self._layers[0].batch_shape
+            input_shape = input_layer.batch_shape
         shape = tuple(input_shape)
+        if input_layer is not None and tuple(input_layer.batch_shape) != shape:
+            raise ValueError(
+                f"Sequential model '{self.name}' has already been configured to use input shape "
+                f"{tuple(input_layer.batch_shape)}. You cannot build it with input_shape {shape}"
+            )
         self.input_shape = shape
         for layer in self.layers:
             if not layer.built:
@@ -232,6 +242,12 @@ class Sequential(Model):
         if self.built:
             config["build_input_shape"] = tuple(self.input_shape)
         return config
+
+    def _input_layer(self):
+        """The InputLayer given first, or the one the first build made; None before either."""
+        if self._layers and isinstance(self._layers[0], InputLayer):
+            return self._layers[0]
+        return getattr(self, "_config_input_layer", None)
 
     def _input_layer_for_config(self):
         # named once, so that every config of this model shows the same 'input_layer_N'
