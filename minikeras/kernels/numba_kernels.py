@@ -4,7 +4,7 @@ Read `numpy_kernels.py` first: every function here has the same name, arguments 
 (C-contiguous float arrays, results written into `out` arrays, None meaning "skip", scalars given
 as Python floats and used in the arrays' dtype). The tests run both sets against float64 NumPy.
 
-Optimisation rules, chosen by measurement on the 2-core AVX-512 machine of `bench/README.md`:
+Optimisation rules, chosen by measurement on the 2-core AMD EPYC (Zen 3, AVX2) of `bench/README.md`:
 
 1. Matrix products go to BLAS: `np.matmul(a, b, out=out)`, NumPy's OpenBLAS, with `a.T`/`b.T`
    as views (OpenBLAS takes the transpose as a flag, no copy). Hand-written register-blocked
