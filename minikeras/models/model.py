@@ -49,7 +49,8 @@ class Model(Layer):
         # (keras/src/models/model.py `Model.__new__`). A subclass of Model given (inputs,
         # outputs) keeps its own methods (a custom train_step) on top of Functional's, as Keras
         # does by injecting Functional into its bases.
-        from minikeras.models.functional import Functional
+        from minikeras.models.functional import Functional  # (both modules import this one)
+        from minikeras.models.sequential import Sequential
 
         functional = (
             len(args) == 2
@@ -58,7 +59,7 @@ class Model(Layer):
         )
         if functional and cls is Model:
             return super().__new__(Functional)
-        if functional and not issubclass(cls, Functional) and cls.__name__ != "Sequential":
+        if functional and not issubclass(cls, (Functional, Sequential)):
             return super().__new__(_with_functional(cls, Functional))
         return super().__new__(cls)
 
@@ -80,6 +81,10 @@ class Model(Layer):
         # per output, None where there is none: the losses and metrics read them, as Keras's
         # read the `_keras_mask` its layers attach to the outputs
         self.output_masks = None
+        self._deferred_compile_error = None  # a loss dict compile accepts and fit refuses
+        # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
+        # (functional.py): none for a Sequential or a subclass of Model
+        self._outputs_struct, self._all_nodes = None, []
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -234,7 +239,7 @@ class Model(Layer):
         deferred, loss_for_specs = None, loss
         if isinstance(loss, dict) and "class_name" not in loss:
             keys = list(self.output_keys)
-            if isinstance(getattr(self, "_outputs_struct", None), dict) and set(loss) <= set(keys):
+            if isinstance(self._outputs_struct, dict) and set(loss) <= set(keys):
                 # outputs given as a dict: an output the loss dict leaves out has no loss
                 loss_for_specs = {key: loss.get(key) for key in keys}
             elif set(loss) != set(keys):
@@ -285,7 +290,7 @@ class Model(Layer):
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
-        if getattr(self, "_deferred_compile_error", None) is not None:
+        if self._deferred_compile_error is not None:
             raise self._deferred_compile_error
 
     def has_compiled_loss(self):

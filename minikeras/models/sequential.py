@@ -24,6 +24,7 @@ class Sequential(Model):
         self._stack = []  # the same without the InputLayer, kept by add/pop: read every step
         self._input_gradient_needed = False
         self._symbolic = []  # (layer, its output KerasTensor) once built: see `_trace_symbolic`
+        self._config_input_layer = None  # the InputLayer the first build makes, without Input
         for layer in layers or []:
             self.add(layer)
 
@@ -247,11 +248,11 @@ class Sequential(Model):
         """The InputLayer given first, or the one the first build made; None before either."""
         if self._layers and isinstance(self._layers[0], InputLayer):
             return self._layers[0]
-        return getattr(self, "_config_input_layer", None)
+        return self._config_input_layer
 
     def _input_layer_for_config(self):
         # named once, so that every config of this model shows the same 'input_layer_N'
-        if getattr(self, "_config_input_layer", None) is None:
+        if self._config_input_layer is None:
             self._config_input_layer = InputLayer(batch_shape=self.input_shape, dtype=self.dtype)
         return self._config_input_layer
 

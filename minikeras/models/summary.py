@@ -150,7 +150,7 @@ def _is_graph(model):
     """Whether Keras prints the "Connected to" column: for a functional model whose nodes do
     not make one chain (keras/src/utils/summary_utils.py `print_summary`): two nodes at one
     depth, a node reading several tensors, or a layer called more than once."""
-    nodes = getattr(model, "_all_nodes", None)
+    nodes = model._all_nodes  # a functional model's; none for the others
     if not nodes:
         return False
     node_depth, _ = graph.node_depths(nodes)

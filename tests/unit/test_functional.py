@@ -119,6 +119,11 @@ def test_model_dispatch_leaves_sequential_and_subclasses_alone():
             return [self.dense]
 
     assert type(Tiny()) is Tiny
+
+    class Stack(Sequential):  # (layers, trainable): two arguments, still not (inputs, outputs)
+        pass
+
+    assert type(Stack([Input((2,)), Dense(1)], True)) is Stack
     x = Input((2,))
     assert type(Model(inputs=x, outputs=Dense(1)(x))) is Functional
     assert type(Model(x, outputs=Dense(1)(x))) is Functional
