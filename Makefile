@@ -27,6 +27,7 @@ demo: install
 
 lint: install-test
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # the whole suite with the compiled kernels (the default), then again with the NumPy reference
 # kernels what depends on them: tests/unit (layers, kernels, optimizers, models, the tape),
@@ -35,6 +36,7 @@ lint: install-test
 # Two workers (one per core), each taking whole test files, in their order
 test: install-test docs
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	MINIKERAS_KERNELS=numba $(PY) -m pytest -q -n 2 --dist loadfile
 	MINIKERAS_KERNELS=numpy $(PY) -m pytest -q -n 2 --dist loadfile tests/unit
 	MINIKERAS_MATMUL=numba $(PY) -m pytest -q -n 2 --dist loadfile $(MATMUL_TESTS)

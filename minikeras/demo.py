@@ -12,8 +12,9 @@ def run(epochs=1, verbose="auto", seed=None):
     rng = np.random.default_rng(seed)
     data = rng.random((1000, 784))
     labels = to_categorical(rng.integers(10, size=(1000, 1)), 10)
-    model = Sequential([Input(shape=(784,)), Dense(64, activation="relu"),
-                        Dense(10, activation="softmax")])
+    model = Sequential(
+        [Input(shape=(784,)), Dense(64, activation="relu"), Dense(10, activation="softmax")]
+    )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     model.summary()
     return model.fit(data, labels, epochs=epochs, verbose=verbose)

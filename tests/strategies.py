@@ -287,6 +287,7 @@ def ids_and_vocabulary(draw, max_vocabulary=6):
     ids = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, input_dim - 1)))
     return ids, input_dim
 
+
 # ---------------------------------------------------------------- convolution and pooling
 # (tests/unit/test_conv.py, tests/parity/test_conv_parity.py): input size, kernel, stride,
 # dilation and padding drawn together so that the window always fits ('valid' needs

@@ -57,9 +57,11 @@ class OpLayer(Layer):
         grads = VJPS[self.op_name](dy, self.y, *self.values, **self.static)
         dx = [None] * self.n_inputs
         for item, value, grad in zip(self.template, self.values, grads):
-            pairs = zip(item, value, grad or [None] * len(item)) if isinstance(item, list) else [
-                (item, value, grad)
-            ]
+            pairs = (
+                zip(item, value, grad or [None] * len(item))
+                if isinstance(item, list)
+                else [(item, value, grad)]
+            )
             for (kind, k), v, g in pairs:
                 if kind == "tensor" and g is not None:
                     g = unbroadcast(np.asarray(g), np.shape(v)).astype(np.asarray(v).dtype)

@@ -875,9 +875,7 @@ class Model(Layer):
             # as Keras: what the epoch's last train_step returned, or the metrics' results
             # when it returned their names (`_get_metrics_result_or_logs`)
             last = self.get_metrics_result() if step_logs is None else step_logs
-            epoch_logs = dict(
-                self._metrics_result_or(last, callbacks_module.pythonify_logs(last))
-            )
+            epoch_logs = dict(self._metrics_result_or(last, callbacks_module.pythonify_logs(last)))
             if val is not None and _validate_now(epoch, validation_freq):
                 val.reset()  # each validation starts a new pass, as Keras's cached iterator
                 val_logs = self._evaluate_batches(val, callback_list)

@@ -5,7 +5,6 @@ Without Keras these tests are skipped, except when MINIKERAS_REQUIRE_KERAS=1 (CI
 missing Keras is a failure, never a silent skip.
 """
 
-
 import pytest
 from needs import missing
 

@@ -502,9 +502,7 @@ def test_an_input_never_used_is_accepted_as_keras_accepts_it(keras):
     assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
     theirs.set_weights(ours.get_weights())
     x = [np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")]
-    np.testing.assert_allclose(
-        ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-6
-    )
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-6)
 
 
 def test_a_cycle():
