@@ -15,6 +15,7 @@ array([[0.6, 0.1],
 import numpy as np
 
 from minikeras import config
+from minikeras.utils import identifiers
 
 
 def _norms(w, axis):
@@ -125,36 +126,14 @@ ALL_OBJECTS = {
 
 
 def serialize(constraint):
-    if constraint is None:  # as Keras: nothing to describe
-        return None
-    return {
-        "module": "keras.constraints",
-        "class_name": type(constraint).__name__,
-        "config": constraint.get_config(),
-        "registered_name": None,
-    }
+    return identifiers.serialize(constraint, "keras.constraints")
 
 
 def deserialize(config, custom_objects=None):
     """A constraint from `serialize`'s dict or a name."""
-    objects = {**ALL_OBJECTS, **(custom_objects or {})}
-    if isinstance(config, str):
-        return get(objects.get(config, config))
-    cls = objects.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Could not interpret constraint identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+    return identifiers.deserialize(config, ALL_OBJECTS, "constraint", custom_objects)
 
 
 def get(identifier):
     """None, a name ('max_norm'), a config dict, a class, an instance or any callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    obj = ALL_OBJECTS.get(identifier) if isinstance(identifier, str) else identifier
-    if isinstance(obj, type):
-        return obj()
-    if callable(obj):
-        return obj
-    raise ValueError(f"Could not interpret constraint identifier: {identifier}")
+    return identifiers.get(identifier, ALL_OBJECTS, "constraint")

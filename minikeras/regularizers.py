@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from minikeras import config
+from minikeras.utils import identifiers
 
 
 def validate_float_arg(value, name):
@@ -212,36 +213,14 @@ ALL_OBJECTS = {
 
 
 def serialize(regularizer):
-    if regularizer is None:  # as Keras: nothing to describe
-        return None
-    return {
-        "module": "keras.regularizers",
-        "class_name": type(regularizer).__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None,
-    }
+    return identifiers.serialize(regularizer, "keras.regularizers")
 
 
 def deserialize(config, custom_objects=None):
     """A regularizer from `serialize`'s dict or a name."""
-    objects = {**ALL_OBJECTS, **(custom_objects or {})}
-    if isinstance(config, str):
-        return get(objects.get(config, config))
-    cls = objects.get(config.get("class_name"))
-    if cls is None:
-        raise ValueError(f"Could not interpret regularizer identifier: {config}")
-    return cls.from_config(config.get("config", {}))
+    return identifiers.deserialize(config, ALL_OBJECTS, "regularizer", custom_objects)
 
 
 def get(identifier):
     """None, a name ('l2'), a config dict, a class, an instance or any callable, as Keras."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    obj = ALL_OBJECTS.get(identifier) if isinstance(identifier, str) else identifier
-    if isinstance(obj, type):
-        return obj()
-    if callable(obj):
-        return obj
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
+    return identifiers.get(identifier, ALL_OBJECTS, "regularizer")
