@@ -16,27 +16,19 @@ import warnings
 import numpy as np
 
 import minikeras
+from minikeras.parity import keras_env
 from minikeras.parity.compare import differences, tolerance
 
 
 @contextlib.contextmanager
 def floatx(keras, dtype):
-    """`dtype` as the default float type of both libraries, and fresh layer names on both (for
-    whole models; `twins` passes the dtype to each layer instead: a Keras session reset costs
-    about a second)."""
-    saved = keras.config.floatx(), minikeras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx(dtype)
-    minikeras.config.set_floatx(dtype)
-    keras.utils.clear_session()
-    minikeras.utils.clear_session()
-    try:
+    """`dtype` as the default float type of both libraries (and Keras's dtype policy, all
+    restored after: keras_env.floatx), and fresh layer names on both (for whole models; `twins`
+    passes the dtype to each layer instead: a Keras session reset costs about a second)."""
+    with keras_env.floatx(dtype):
+        keras.utils.clear_session()
+        minikeras.utils.clear_session()
         yield
-    finally:
-        keras.config.set_floatx(saved[0])
-        minikeras.config.set_floatx(saved[1])
-        # the session reset made a global dtype policy of `dtype`; restoring floatx alone
-        # would leave later Keras layers in `dtype`
-        keras.config.set_dtype_policy(saved[2])
 
 
 def rel(ours, theirs):

@@ -5,25 +5,12 @@ k gradients, and every weight and every optimizer variable (in Keras's `optimize
 order, which is also the order of the file) is returned for comparison.
 """
 
-import contextlib
-
 import numpy as np
 
 import minikeras as mk
+from minikeras.parity.keras_env import floatx
 
 SHAPES = ((3, 4), (4,))  # a kernel and a bias: both factored and unfactored Adafactor paths
-
-
-@contextlib.contextmanager
-def floatx(keras, dtype):
-    old_mk, old_keras = mk.config.floatx(), keras.config.floatx()
-    mk.config.set_floatx(dtype)
-    keras.config.set_floatx(dtype)
-    try:
-        yield
-    finally:
-        mk.config.set_floatx(old_mk)
-        keras.config.set_floatx(old_keras)
 
 
 def _arguments(module, kwargs):
@@ -45,7 +32,7 @@ def data(dtype, steps, seed=0, shapes=SHAPES):
 def run_both(keras, class_name, kwargs, dtype, steps=5, seed=0, shapes=SHAPES):
     """(our weights, Keras's weights, our variables, Keras's variables) after `steps` updates."""
     weights, grads = data(dtype, steps, seed, shapes)
-    with floatx(keras, dtype):
+    with floatx(dtype):
         ours = getattr(mk.optimizers, class_name)(**_arguments(mk, kwargs))
         theirs = getattr(keras.optimizers, class_name)(**_arguments(keras, kwargs))
         our_weights = [w.copy() for w in weights]

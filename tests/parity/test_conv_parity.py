@@ -17,7 +17,6 @@ The `keras` fixture (tests/conftest.py) skips these tests without Keras, and fai
 MINIKERAS_REQUIRE_KERAS=1.
 """
 
-import contextlib
 import json
 
 import numpy as np
@@ -25,32 +24,12 @@ import pytest
 import strategies as sts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from layer_twins import floatx, rel
 
 import minikeras
-from minikeras.parity.compare import differences, tolerance
+from minikeras.parity.compare import tolerance
 
 rng = np.random.default_rng(7)
-
-
-@contextlib.contextmanager
-def floatx(keras, dtype):
-    """`dtype` as the default float type of both libraries, and fresh layer names on both."""
-    saved = keras.config.floatx(), minikeras.config.floatx()
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)
-    minikeras.config.set_floatx(dtype)
-    keras.utils.clear_session()
-    minikeras.utils.clear_session()
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(saved[0])
-        keras.config.set_dtype_policy(saved[0])
-        minikeras.config.set_floatx(saved[1])
-
-
-def rel(ours, theirs):
-    return differences(ours, theirs)[1]
 
 
 def keras_twin(keras, layer, input_shape):

@@ -10,30 +10,12 @@ clip or a norm of the same size; so the layers' own bounds (test_conv_parity.py)
 float32: the parity suite's 1e-5 plus 1e-6 a step (`tolerance`).
 """
 
-import contextlib
-
 import numpy as np
 import pytest
+from layer_twins import floatx
 
 import minikeras
 from minikeras.parity.compare import differences, tolerance
-
-
-@contextlib.contextmanager
-def floatx(keras, dtype):
-    """`dtype` as the default float type of both libraries, and fresh layer names on both."""
-    saved = keras.config.floatx(), minikeras.config.floatx()
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)
-    minikeras.config.set_floatx(dtype)
-    keras.utils.clear_session()
-    minikeras.utils.clear_session()
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(saved[0])
-        keras.config.set_dtype_policy(saved[0])
-        minikeras.config.set_floatx(saved[1])
 
 
 def penalties(K):

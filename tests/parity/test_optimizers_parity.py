@@ -21,9 +21,10 @@ import copy
 
 import numpy as np
 import pytest
-from optimizer_pairs import floatx, run_both
+from optimizer_pairs import run_both
 
 import minikeras as mk
+from minikeras.parity.keras_env import floatx
 
 CASES = [
     ("Adagrad", {"learning_rate": 0.1}),
@@ -371,14 +372,10 @@ def test_fit_history_as_keras(keras, config, dtype):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 4)).astype(dtype)
     y = rng.normal(size=(40, 2)).astype(dtype)
-    with floatx(keras, dtype):
-        keras.config.set_dtype_policy(dtype)
-        try:
-            model, twin = _model_and_twin(keras, config, dtype)
-            ours = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-            theirs = twin.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-        finally:
-            keras.config.set_dtype_policy(keras.config.floatx())
+    with floatx(dtype):  # Keras's dtype policy too
+        model, twin = _model_and_twin(keras, config, dtype)
+        ours = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        theirs = twin.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     tol = TOLERANCE[dtype]
     np.testing.assert_allclose(ours.history["loss"], theirs.history["loss"], rtol=tol)
     for a, b in zip(model.get_weights(), twin.get_weights(), strict=True):

@@ -13,35 +13,17 @@ Differences are normwise (max|a − b| / max(‖a‖∞, ‖b‖∞)), held to t
   through σ and tanh (derivatives ≤ 1), stays well below 1e-5 (measured ~1e-7).
 """
 
-import contextlib
 import json
 
 import numpy as np
 import pytest
+from layer_twins import floatx, rel
 
 import minikeras
 from minikeras import layers
-from minikeras.parity.compare import differences, tolerance
+from minikeras.parity.compare import tolerance
 
 BATCH, STEPS, FEATURES = 3, 5, 4
-
-
-@contextlib.contextmanager
-def floatx(keras, dtype):
-    saved = keras.config.floatx(), minikeras.config.floatx()
-    keras.config.set_floatx(dtype)
-    minikeras.config.set_floatx(dtype)
-    keras.utils.clear_session()
-    minikeras.utils.clear_session()
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(saved[0])
-        minikeras.config.set_floatx(saved[1])
-
-
-def rel(ours, theirs):
-    return differences(ours, theirs)[1]
 
 
 def as_list(value):

@@ -17,34 +17,14 @@ The `keras` fixture (tests/conftest.py) skips these tests without Keras, and fai
 MINIKERAS_REQUIRE_KERAS=1.
 """
 
-import contextlib
 import json
 
 import numpy as np
 import pytest
+from layer_twins import floatx, rel
 
 import minikeras
-from minikeras.parity.compare import differences, tolerance
-
-
-@contextlib.contextmanager
-def floatx(keras, dtype):
-    """`dtype` as the default float type of both libraries, and fresh layer names on both."""
-    saved = keras.config.floatx(), minikeras.config.floatx()
-    keras.config.set_floatx(dtype)
-    minikeras.config.set_floatx(dtype)
-    keras.utils.clear_session()
-    minikeras.utils.clear_session()
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(saved[0])
-        minikeras.config.set_floatx(saved[1])
-
-
-def rel(ours, theirs):
-    """The normwise relative difference of two arrays (0 when both are 0)."""
-    return differences(ours, theirs)[1]
+from minikeras.parity.compare import tolerance
 
 
 def as_json(value):
