@@ -1,10 +1,10 @@
 """Adam: momentum on the gradient and on its square, with bias correction."""
 
 from minikeras import kernels
-from minikeras.optimizers.optimizer import Optimizer
+from minikeras.optimizers.moments import MomentsOptimizer
 
 
-class Adam(Optimizer):
+class Adam(MomentsOptimizer):
     """Adam, as Keras, at step t (1 for the first update):
 
     α = lr·√(1 − β₂ᵗ) / (1 − β₁ᵗ)                 the bias correction, folded into the step size
@@ -27,10 +27,7 @@ class Adam(Optimizer):
         name=None,
         **kwargs,
     ):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
         self.amsgrad = amsgrad
 
     def build(self, variables):
@@ -72,10 +69,4 @@ class Adam(Optimizer):
         )
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
+        return {**super().get_config(), "amsgrad": self.amsgrad}

@@ -1,10 +1,10 @@
 """Adamax: Adam with the infinity norm of the gradients in place of their RMS."""
 
 from minikeras import kernels
-from minikeras.optimizers.optimizer import Optimizer
+from minikeras.optimizers.moments import MomentsOptimizer
 
 
-class Adamax(Optimizer):
+class Adamax(MomentsOptimizer):
     """Adamax, as Keras, at step t (1 for the first update):
 
     m ← m + (g − m)·(1 − β₁)
@@ -15,14 +15,6 @@ class Adamax(Optimizer):
     >>> Adamax().get_config()["beta_2"]
     0.999
     """
-
-    def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
-    ):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
 
     def build(self, variables):
         super().build(variables)
@@ -53,11 +45,3 @@ class Adamax(Optimizer):
             self.epsilon,
             self.iterations + 1,
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }

@@ -1,10 +1,10 @@
 """LAMB: Adam's direction, rescaled for each weight by the ratio of its norm to the step's."""
 
 from minikeras import kernels
-from minikeras.optimizers.optimizer import Optimizer
+from minikeras.optimizers.moments import MomentsOptimizer
 
 
-class Lamb(Optimizer):
+class Lamb(MomentsOptimizer):
     """LAMB, as Keras, at step t (1 for the first update):
 
     m ← m + (g − m)·(1 − β₁);   v ← v + (g² − v)·(1 − β₂)
@@ -17,14 +17,6 @@ class Lamb(Optimizer):
     >>> Lamb().get_config()["epsilon"]
     1e-07
     """
-
-    def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
-    ):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
 
     def build(self, variables):
         super().build(variables)
@@ -55,11 +47,3 @@ class Lamb(Optimizer):
             self.epsilon,
             self.iterations + 1,
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }

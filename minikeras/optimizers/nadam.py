@@ -3,10 +3,10 @@
 import numpy as np
 
 from minikeras import kernels
-from minikeras.optimizers.optimizer import Optimizer
+from minikeras.optimizers.moments import MomentsOptimizer
 
 
-class Nadam(Optimizer):
+class Nadam(MomentsOptimizer):
     """Nadam, as Keras, at step t (1 for the first update), with a momentum schedule
     μₜ = β₁·(1 − ½·0.96ᵗ) and its running product Πμ (one extra variable, `u_product`):
 
@@ -19,14 +19,6 @@ class Nadam(Optimizer):
     >>> Nadam().get_config()["beta_1"]
     0.9
     """
-
-    def __init__(
-        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs
-    ):
-        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
 
     def build(self, variables):
         super().build(variables)
@@ -67,11 +59,3 @@ class Nadam(Optimizer):
             self.iterations + 1,
             float(self.slots["u_product"][0]),
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
