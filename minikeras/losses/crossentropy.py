@@ -48,13 +48,7 @@ class CategoricalCrossentropy(Loss):
         self.axis = axis
 
     def prepare_targets(self, y_true, y_pred):
-        y = np.asarray(y_true, dtype=y_pred.dtype)
-        check_same_shape(y, y_pred)
-        if self.label_smoothing:
-            # y ← y·(1 − s) + s/C: every class keeps a little probability mass. C is the size of
-            # the last axis even when `axis` names another one, as in Keras.
-            y = y * (1 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
-        return y
+        return smoothed_labels(y_true, y_pred, self.label_smoothing)
 
     def call(self, y_true, y_pred):
         if self.from_logits:
@@ -88,6 +82,26 @@ class CategoricalCrossentropy(Loss):
             "label_smoothing": self.label_smoothing,
             "axis": self.axis,
         }
+
+
+def smoothed_labels(y_true, y_pred, label_smoothing):
+    """y_true in y_pred's dtype (and shape, checked), smoothed over the C classes:
+    y ← y·(1 − s) + s/C, so every class keeps a little probability mass. C is the size of the
+    last axis even when a loss's `axis` names another one, as in Keras."""
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    check_same_shape(y, y_pred)
+    if label_smoothing:
+        y = y * (1 - label_smoothing) + label_smoothing / y_pred.shape[-1]
+    return y
+
+
+def smoothed_binary_labels(y_true, y_pred, label_smoothing):
+    """y_true in y_pred's dtype (and shape, checked), smoothed toward 0.5: y ← y·(1 − s) + s/2."""
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    check_same_shape(y, y_pred)
+    if label_smoothing:
+        y = y * (1 - label_smoothing) + 0.5 * label_smoothing
+    return y
 
 
 def _through_renormalisation(g, p):
@@ -243,12 +257,7 @@ class BinaryCrossentropy(Loss):
         self.axis = axis
 
     def prepare_targets(self, y_true, y_pred):
-        y = np.asarray(y_true, dtype=y_pred.dtype)
-        check_same_shape(y, y_pred)
-        if self.label_smoothing:
-            # y ← y·(1 − s) + s/2: pulls the labels toward 0.5
-            y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
-        return y
+        return smoothed_binary_labels(y_true, y_pred, self.label_smoothing)
 
     def call(self, y_true, y_pred):
         if self.from_logits:

@@ -9,12 +9,13 @@ from minikeras.losses.crossentropy import (
     _sigmoid,
     _sigmoid_xent,
     _through_renormalisation,
+    smoothed_binary_labels,
+    smoothed_labels,
 )
 from minikeras.losses.loss import (
     Loss,
     _clip,
     _mean_last_axis_scale,
-    check_same_shape,
     from_last_axis,
 )
 
@@ -59,11 +60,7 @@ class BinaryFocalCrossentropy(Loss):
         return None if self.from_logits else "sigmoid"
 
     def prepare_targets(self, y_true, y_pred):
-        y = np.asarray(y_true, dtype=y_pred.dtype)
-        check_same_shape(y, y_pred)
-        if self.label_smoothing:
-            y = y * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
-        return y
+        return smoothed_binary_labels(y_true, y_pred, self.label_smoothing)
 
     def _balance(self, y):
         if not self.apply_class_balancing:
@@ -156,12 +153,7 @@ class CategoricalFocalCrossentropy(Loss):
         self.axis = axis
 
     def prepare_targets(self, y_true, y_pred):
-        y = np.asarray(y_true, dtype=y_pred.dtype)
-        check_same_shape(y, y_pred)
-        if self.label_smoothing:
-            # C is the last axis's size, whatever `axis` is, as in Keras
-            y = y * (1 - self.label_smoothing) + self.label_smoothing / y_pred.shape[-1]
-        return y
+        return smoothed_labels(y_true, y_pred, self.label_smoothing)
 
     def _alpha(self, dtype):
         # a list of alphas becomes a float32 tensor in Keras before it multiplies: same rounding
