@@ -87,16 +87,8 @@ class Conv2DTranspose(SpatialLayer):
                     )
         padding = conv_utils.standardize_padding(padding)
         data_format = conv_utils.standardize_data_format(data_format)
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
-            raise ValueError(
-                "Invalid value for argument `filters`. Expected a strictly positive value. "
-                f"Received filters={filters}."
-            )
-        if max(strides) > 1 and max(dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={strides} and dilation_rate={dilation_rate}"
-            )
+        conv_utils.check_filters(filters)
+        conv_utils.check_strides_and_dilation(strides, dilation_rate)
         activation = activations.get(activation)
         kernel_initializer = initializers.get(kernel_initializer)
         bias_initializer = initializers.get(bias_initializer)

@@ -60,6 +60,24 @@ def standardize_data_format(value):
     return data_format
 
 
+def check_filters(filters):
+    """A convolution's `filters`: a strictly positive integer (Keras's check and message)."""
+    if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters <= 0:
+        raise ValueError(
+            "Invalid value for argument `filters`. Expected a strictly positive value. "
+            f"Received filters={filters}."
+        )
+
+
+def check_strides_and_dilation(strides, dilation_rate):
+    """Strides and dilation both above 1 are refused, as Keras refuses them."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={strides} and dilation_rate={dilation_rate}"
+        )
+
+
 def output_size(size, kernel, stride, dilation, padding):
     """The output length along one axis (see the module docstring); None stays None."""
     if size is None:
