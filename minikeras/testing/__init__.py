@@ -10,7 +10,16 @@ from minikeras.testing.gradient_check import (
     numerical_gradient,
     weight_labels,
 )
-from minikeras.testing.test_case import TestCase
+from minikeras.testing.test_case import (
+    TestCase,
+    jax_uses_gpu,
+    jax_uses_tpu,
+    tensorflow_uses_gpu,
+    tensorflow_uses_tpu,
+    torch_uses_gpu,
+    uses_gpu,
+    uses_tpu,
+)
 
 __all__ = [
     "EPSILON",
@@ -20,4 +29,11 @@ __all__ = [
     "loss_and_gradients",
     "numerical_gradient",
     "weight_labels",
+    "jax_uses_gpu",
+    "jax_uses_tpu",
+    "tensorflow_uses_gpu",
+    "tensorflow_uses_tpu",
+    "torch_uses_gpu",
+    "uses_gpu",
+    "uses_tpu",
 ]

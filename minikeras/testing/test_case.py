@@ -557,3 +557,16 @@ def _shape_matches(expected, x):
     return len(shape) == len(expected) and all(
         e is None or e == d for e, d in zip(expected, shape)
     )
+
+
+# ------------------------------------------------------------ devices (Keras's tests ask)
+# minikeras runs on the CPU only: Keras's tests that branch on an accelerator take the CPU path.
+def uses_gpu():
+    return False
+
+
+def uses_tpu():
+    return False
+
+
+jax_uses_gpu = jax_uses_tpu = tensorflow_uses_gpu = tensorflow_uses_tpu = torch_uses_gpu = uses_gpu
