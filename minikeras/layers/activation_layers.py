@@ -16,6 +16,7 @@ class _ElementwiseLayer(Layer):
     """A layer without weights that keeps its input's shape (Keras builds these at once)."""
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    builds_at_init = True
     supports_masking = True
 
     def __init__(self, **kwargs):

@@ -17,6 +17,7 @@ from minikeras.layers.conv_utils import SpatialLayer
 
 class BaseGlobalPooling(SpatialLayer):
     has_build_config = False  # no weights: Keras saves no build_config
+    builds_at_init = True
     mode = "max"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):

@@ -83,7 +83,7 @@ class Sequential(Model):
         shape = tuple(input_shape)
         self.input_shape = shape
         for layer in self.layers:
-            if not layer.built:
+            if not layer._built:  # a layer built at init still records its shapes
                 layer.build(shape)
             else:
                 layer.check_input_shape((1,) + tuple(d or 1 for d in shape[1:]))

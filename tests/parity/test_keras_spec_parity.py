@@ -1,0 +1,126 @@
+"""What Keras's own unit tests ask of the API around layers, compared with Keras itself:
+which layers are built once made, `minikeras.backend`'s dtype helpers, dtype policies.
+
+These compare names, flags and dtypes (no arithmetic): equality, no tolerance.
+"""
+
+import numpy as np
+import pytest
+
+import minikeras
+from minikeras import backend, dtype_policies
+from minikeras import layers as mk_layers
+
+# (class name, constructor arguments): layers without weights are built once made in Keras
+# (its `_build_at_init`); the others are built by their first call
+LAYERS = [
+    ("Dropout", {"rate": 0.5}),
+    ("SpatialDropout1D", {"rate": 0.5}),
+    ("Activation", {"activation": "relu"}),
+    ("ReLU", {}),
+    ("Softmax", {}),
+    ("LeakyReLU", {}),
+    ("ELU", {}),
+    ("Masking", {}),
+    ("MaxPooling2D", {}),
+    ("AveragePooling1D", {"pool_size": 2}),
+    ("GlobalMaxPooling2D", {}),
+    ("GlobalAveragePooling1D", {}),
+    ("Reshape", {"target_shape": (2,)}),
+    ("Flatten", {}),
+    ("Permute", {"dims": (1,)}),
+    ("RepeatVector", {"n": 2}),
+    ("PReLU", {}),
+    ("Dense", {"units": 2}),
+    ("Embedding", {"input_dim": 3, "output_dim": 2}),
+    ("Add", {}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", LAYERS, ids=[name for name, _ in LAYERS])
+def test_built_once_made_as_keras(keras, name, kwargs):
+    ours = getattr(mk_layers, name)(**kwargs)
+    theirs = getattr(keras.layers, name)(**kwargs)
+    assert ours.built == theirs.built
+
+
+def test_a_layer_of_yours_with_a_build_is_not_built_once_made(keras):
+    """Keras's rule (and its test): a subclass that writes `build` waits for its first call."""
+
+    def subclass(base):
+        class WithBuild(base):
+            def build(self, input_shape):
+                super().build(input_shape)
+
+        return WithBuild(0.5)
+
+    assert subclass(mk_layers.Dropout).built == subclass(keras.layers.Dropout).built == False  # noqa: E712
+
+
+def test_a_layer_built_once_made_still_records_its_shapes():
+    """Its first call (or a model's build) gives it input and output shapes, as before."""
+    model = minikeras.Sequential(
+        [mk_layers.Input(shape=(4, 3)), mk_layers.MaxPooling1D(2), mk_layers.Dropout(0.5)]
+    )
+    assert [layer.output_shape for layer in model.layers] == [(None, 2, 3), (None, 2, 3)]
+
+
+DTYPES = [None, float, bool, "float16", "float64", np.float32, np.dtype("int8"), "uint16",
+          "bfloat16", "bool", "int64"]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_standardize_dtype_as_keras(keras, dtype):
+    theirs = keras.backend.standardize_dtype(dtype)
+    assert backend.standardize_dtype(dtype) == theirs
+    assert backend.is_float_dtype(dtype) == keras.backend.is_float_dtype(dtype)
+    assert backend.is_int_dtype(dtype) == keras.backend.is_int_dtype(dtype)
+
+
+def test_python_int_is_int32_as_on_keras_numpy_backend():
+    """Keras maps `int` by its backend: int64 on TensorFlow, int32 on NumPy, JAX and torch.
+    minikeras's arrays are NumPy's and its ops give int32 (as Keras's ops do), so int32."""
+    assert backend.backend() == "numpy"
+    assert backend.standardize_dtype(int) == "int32"
+
+
+def test_invalid_dtypes_and_shapes_raise_as_keras(keras):
+    for bad in ("foo", "float"):
+        with pytest.raises(ValueError) as ours:
+            backend.standardize_dtype(bad)
+        with pytest.raises(ValueError) as theirs:
+            keras.backend.standardize_dtype(bad)
+        assert str(ours.value) == str(theirs.value)
+    from keras.src.backend import standardize_shape
+
+    for bad in ([-1, 3], [1.5, 3], 3, None):
+        with pytest.raises(ValueError) as ours:
+            backend.standardize_shape(bad)
+        with pytest.raises(ValueError) as theirs:
+            standardize_shape(bad)
+        assert str(ours.value) == str(theirs.value)
+    assert backend.standardize_shape([None, np.int64(3)]) == standardize_shape([None, 3])
+
+
+@pytest.mark.parametrize(
+    "dtypes",
+    [("int32", "float32"), ("int8", "uint8"), ("float16", "bfloat16"), ("int32", float),
+     (float,), ("bool", "int16"), ("uint32", "int32")],  # fmt: skip
+    ids=str,
+)
+def test_result_type_as_keras(keras, dtypes):
+    assert backend.result_type(*dtypes) == keras.backend.result_type(*dtypes)
+
+
+def test_dtype_policies_as_keras(keras):
+    import keras.src.dtype_policies as keras_policies
+
+    for name in ("float32", "float64"):
+        ours, theirs = dtype_policies.get(name), keras_policies.get(name)
+        assert repr(ours) == repr(theirs)
+        assert dtype_policies.serialize(ours) == keras_policies.serialize(theirs)
+        assert dtype_policies.deserialize(keras_policies.serialize(theirs)) == ours
+    dense = mk_layers.Dense(2, dtype="float64")
+    assert repr(dense.dtype_policy) == repr(keras.layers.Dense(2, dtype="float64").dtype_policy)
+    assert dense.compute_dtype == dense.variable_dtype == "float64"
+    assert dtype_policies.dtype_policy.dtype_policy() == dtype_policies.get(None)
