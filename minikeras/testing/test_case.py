@@ -215,9 +215,7 @@ class TestCase(_Base):
         if expected_output is not None and input_data is None:
             raise ValueError("In order to use expected_output, input_data must be provided.")
         if expected_mask_shape is not None and supports_masking is not True:
-            raise ValueError(
-                "In order to use expected_mask_shape, supports_masking must be True."
-            )
+            raise ValueError("In order to use expected_mask_shape, supports_masking must be True.")
         for asked, what in (
             (input_sparse or expected_output_sparse, "sparse"),
             (input_ragged or expected_output_ragged, "ragged"),
@@ -554,9 +552,7 @@ def _map_up_to(fn, expected, output):
 
 def _shape_matches(expected, x):
     shape = tuple(x.shape)
-    return len(shape) == len(expected) and all(
-        e is None or e == d for e, d in zip(expected, shape)
-    )
+    return len(shape) == len(expected) and all(e is None or e == d for e, d in zip(expected, shape))
 
 
 # ------------------------------------------------------------ devices (Keras's tests ask)

@@ -104,8 +104,15 @@ def test_invalid_dtypes_and_shapes_raise_as_keras(keras):
 
 @pytest.mark.parametrize(
     "dtypes",
-    [("int32", "float32"), ("int8", "uint8"), ("float16", "bfloat16"), ("int32", float),
-     (float,), ("bool", "int16"), ("uint32", "int32")],  # fmt: skip
+    [
+        ("int32", "float32"),
+        ("int8", "uint8"),
+        ("float16", "bfloat16"),
+        ("int32", float),
+        (float,),
+        ("bool", "int16"),
+        ("uint32", "int32"),
+    ],  # fmt: skip
     ids=str,
 )
 def test_result_type_as_keras(keras, dtypes):
