@@ -492,6 +492,18 @@ class Layer:
             return node_module.call_symbolic(self, node_module.CallArguments(args))
         if node_module.is_symbolic(x):
             return node_module.call_symbolic(self, x)
+        if rest:
+            # positional arguments after the input go to `call`'s parameters in order, as
+            # Keras binds them: `layer(x, mask)` passes a mask to call(inputs, mask=None)
+            names = self._call_positional[1:]
+            if len(rest) > len(names):
+                raise TypeError(
+                    f"{type(self).__name__}.call() takes {len(names) + 1} positional arguments "
+                    f"but {len(rest) + 1} were given"
+                )
+            bound = dict(zip(names, rest))
+            kwargs.update({k: bound.pop(k) for k in ("training", "mask") if k in bound})
+            rest = tuple(bound.values())
         training = kwargs.pop("training", None)
         training = recorded_call.current_training() if training is None else bool(training)
         mask = kwargs.pop("mask", None)

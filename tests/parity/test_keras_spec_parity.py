@@ -131,3 +131,22 @@ def test_dtype_policies_as_keras(keras):
     assert repr(dense.dtype_policy) == repr(keras.layers.Dense(2, dtype="float64").dtype_policy)
     assert dense.compute_dtype == dense.variable_dtype == "float64"
     assert dtype_policies.dtype_policy.dtype_policy() == dtype_policies.get(None)
+
+
+@pytest.mark.parametrize("name", ["GlobalAveragePooling1D", "Softmax"])
+def test_a_mask_given_by_position_as_keras(keras, name):
+    """`layer(x, mask)`: Keras binds the second argument to call(inputs, mask=None); minikeras
+    used to drop it. Same float32 arithmetic on both sides: 1e-6."""
+    x = np.arange(24, dtype="float32").reshape((2, 3, 4)) / 10
+    mask = np.array([[1, 1, 0], [0, 1, 0]], dtype="int32")
+    if name == "Softmax":
+        mask = np.ones((2, 3, 4), "int32") * mask[:, :, None]
+        mask[:, :, 0] = 1  # no row fully masked
+    ours = getattr(mk_layers, name)()(x, mask)
+    theirs = keras.ops.convert_to_numpy(getattr(keras.layers, name)()(x, mask))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_too_many_positional_arguments_raise():
+    with pytest.raises(TypeError, match="positional arguments"):
+        mk_layers.GlobalAveragePooling1D()(np.zeros((1, 2, 3)), None, True)
