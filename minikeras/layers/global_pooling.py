@@ -37,7 +37,7 @@ class BaseGlobalPooling(SpatialLayer):
             return self.back_shape((input_shape[0],) + (1,) * self.rank + (channels,))
         return (input_shape[0], channels)
 
-    def call(self, x, mask=None):  # Keras's order: `layer(x, mask)` passes the mask
+    def call(self, x, mask=None, training=False):  # Keras's order: layer(x, mask) passes a mask
         """y = max or mean over the spatial axes (a 1-D mask keeps only its True steps)"""
         x = self.channels_last(x)
         axes = tuple(range(1, self.rank + 1))
