@@ -150,3 +150,28 @@ def test_a_mask_given_by_position_as_keras(keras, name):
 def test_too_many_positional_arguments_raise():
     with pytest.raises(TypeError, match="positional arguments"):
         mk_layers.GlobalAveragePooling1D()(np.zeros((1, 2, 3)), None, True)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs", [("Add", {}), ("Maximum", {}), ("Concatenate", {"axis": 1})]
+)
+def test_merge_masks_as_keras(keras, name, kwargs):
+    """Merge layers support masking: the OR of the masks (Concatenate: side by side)."""
+    ours, theirs = getattr(mk_layers, name)(**kwargs), getattr(keras.layers, name)(**kwargs)
+    x = [np.ones((2, 3, 2), "float32"), np.ones((2, 3, 2), "float32")]
+    assert ours.supports_masking == theirs.supports_masking
+    m1 = np.array([[1, 0, 0], [0, 1, 1]], bool)
+    m2 = np.array([[0, 0, 1], [0, 1, 0]], bool)
+    for mask in ([None, None], [m1, None], [m1, m2]):
+        expected = theirs.compute_mask(x, mask)
+        found = ours.compute_mask(x, mask)
+        if expected is None:
+            assert found is None
+        else:
+            np.testing.assert_array_equal(found, keras.ops.convert_to_numpy(expected))
+    for bad_inputs, bad_mask in ((x, x[0]), (x[0], [None, None]), (x, [None])):
+        with pytest.raises(ValueError) as error:
+            ours.compute_mask(bad_inputs, bad_mask)
+        with pytest.raises(ValueError) as keras_error:
+            theirs.compute_mask(bad_inputs, bad_mask)
+        assert str(error.value).split(".")[0] == str(keras_error.value).split(".")[0]
