@@ -175,3 +175,22 @@ def test_merge_masks_as_keras(keras, name, kwargs):
         with pytest.raises(ValueError) as keras_error:
             theirs.compute_mask(bad_inputs, bad_mask)
         assert str(error.value).split(".")[0] == str(keras_error.value).split(".")[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"threshold": 5.0},
+        {"threshold": 5.0, "max_value": 5.0},
+        {"negative_slope": 0.5, "max_value": 5.0, "threshold": 5.0},
+        {"negative_slope": 0.5, "threshold": -1.0},
+        {"max_value": 6.0},
+    ],
+    ids=str,
+)
+def test_relu_options_as_keras(keras, kwargs):
+    """activations.relu keeps x only strictly above the threshold (x = threshold gives 0), as
+    Keras; it kept x there. Exact: the same few float64 operations on both sides."""
+    x = np.array([-10.0, -5.0, -0.5, 0.0, 2.5, 5.0, 10.0])
+    expected = keras.ops.convert_to_numpy(keras.activations.relu(x, **kwargs))
+    np.testing.assert_allclose(minikeras.activations.relu(x, **kwargs), expected, rtol=1e-15)
