@@ -218,3 +218,23 @@ def test_exclude_from_weight_decay_by_name_as_keras(keras, name):
     theirs = run(keras, keras.Variable)
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-6, atol=1e-6)
     assert not np.allclose(ours[0][1], ours[1][1])  # the exclusion changed something
+
+
+def test_test_utils_as_keras(keras):
+    """named_product names and orders cases as Keras's; get_test_data splits as Keras's does
+    (per class: train_samples // num_classes in training, the rest in test)."""
+    from keras.src.testing import test_utils as keras_utils
+
+    from minikeras.testing import test_utils
+
+    cases = [{"testcase_name": "neg", "x": -1}, {"testcase_name": "pos", "x": 1}]
+    kwargs = {"numeral_type": [float, int], "units": [1, 2]}
+    ours = test_utils.named_product(cases, **kwargs)
+    assert ours == keras_utils.named_product(cases, **kwargs)
+    assert test_utils.named_product(**kwargs) == keras_utils.named_product(**kwargs)
+
+    (x, y), (x_test, y_test) = test_utils.get_test_data(100, 50, (4, 2), 3, random_seed=1)
+    (kx, ky), (kx_test, ky_test) = keras_utils.get_test_data(100, 50, (4, 2), 3, random_seed=1)
+    assert (x.shape, x_test.shape, x.dtype) == (kx.shape, kx_test.shape, kx.dtype)
+    np.testing.assert_array_equal(np.bincount(y), np.bincount(ky))
+    np.testing.assert_array_equal(np.bincount(y_test), np.bincount(ky_test))
