@@ -273,6 +273,29 @@ class Layer:
             self.weight_constraints.append((variable, variable.constraint))
         return variable
 
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
+        """`add_weight` under Keras's other name (shape and initializer first, both required)."""
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
+        )
+
     def get_weights(self):
         """Copies of the weights (plain arrays), in Keras's order."""
         return [np.array(w) for w in self.weights]

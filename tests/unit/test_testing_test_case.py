@@ -163,3 +163,11 @@ def test_a_loss_that_writes_only_call_dunder_trains():
     model.fit(x, np.zeros((2, 1)), batch_size=2, verbose=0)
     # d(Σ x·w)/dw = Σ_batch x = [4, 6]; SGD's learning rate 0.01
     np.testing.assert_allclose(model.get_weights()[0], kernel - 0.01 * np.array([[4.0], [6.0]]))
+
+
+def test_add_variable_is_add_weight():
+    """Keras's alias (its callback tests call it on a model); minikeras had none."""
+    layer = layers.Dense(2)
+    v = layer.add_variable((3,), "ones", trainable=False, name="counter")
+    assert v.name == "counter" and not v.trainable and layer.non_trainable_weights[0] is v
+    np.testing.assert_array_equal(v, np.ones(3, "float32"))
