@@ -269,3 +269,43 @@ def test_initializers_get_as_keras(keras):
     with pytest.raises(ValueError) as keras_error:
         theirs((3, 2))
     assert str(error.value) == str(keras_error.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"shape": (2, 3), "batch_shape": (2, 3)},
+        {"batch_size": 4, "batch_shape": (2, 3)},
+        {"shape": None, "batch_shape": None},
+        {"shape": (2, 3), "input_tensor": np.zeros((2, 3))},
+    ],
+    ids=["shape-and-batch_shape", "batch_size-and-batch_shape", "no-shape", "array-tensor"],
+)
+def test_input_layer_arguments_checked_as_keras(keras, kwargs):
+    """InputLayer's argument checks, with Keras's messages (minikeras took the first two
+    silently). Compared up to "Received", where the reprs of the arguments differ."""
+    with pytest.raises(ValueError) as error:
+        mk_layers.InputLayer(**kwargs)
+    with pytest.raises(ValueError) as keras_error:
+        keras.layers.InputLayer(**kwargs)
+    ours, theirs = str(error.value), str(keras_error.value)
+    assert ours.split(" Received")[0] == theirs.split(" Received")[0]
+
+
+def test_input_layer_refuses_sparse_and_ragged():
+    """As Keras's NumPy backend does (keras/src/layers/core/input_layer.py): minikeras's
+    arrays are dense. `ragged` was an unknown keyword before."""
+    for flag in ("sparse", "ragged"):
+        with pytest.raises(ValueError, match=f"`{flag}=True` is not supported with the numpy"):
+            mk_layers.InputLayer(shape=(3,), **{flag: True})
+    assert (
+        mk_layers.InputLayer(shape=(3,), ragged=False, sparse=False).get_config()["ragged"] is False
+    )
+
+
+def test_input_layer_takes_a_keras_tensor():
+    tensor = backend.KerasTensor((None, 3), dtype="float32")
+    layer = mk_layers.InputLayer(input_tensor=tensor)
+    assert layer.batch_shape == (None, 3) and layer.output is tensor
+    with pytest.raises(ValueError, match="incompatible `shape`"):
+        mk_layers.InputLayer(shape=(4,), input_tensor=tensor)
