@@ -309,3 +309,22 @@ def test_input_layer_takes_a_keras_tensor():
     assert layer.batch_shape == (None, 3) and layer.output is tensor
     with pytest.raises(ValueError, match="incompatible `shape`"):
         mk_layers.InputLayer(shape=(4,), input_tensor=tensor)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_use_cudnn_as_keras(keras, name):
+    """LSTM and GRU take Keras's `use_cudnn` (it was an unknown keyword): "auto" and False run,
+    True fails at the first call as Keras's does without cuDNN, anything else at once."""
+    x = np.ones((1, 3, 2), "float32")
+    for value in ("auto", False):
+        layer = getattr(mk_layers, name)(2, use_cudnn=value)
+        assert layer.use_cudnn == value and layer(x).shape == (1, 2)
+        assert "use_cudnn" not in layer.get_config()
+        assert "use_cudnn" not in getattr(keras.layers, name)(2).get_config()
+    with pytest.raises(ValueError, match="use_cudnn=True was specified"):
+        getattr(mk_layers, name)(2, use_cudnn=True)(x)
+    with pytest.raises(ValueError) as error:
+        getattr(mk_layers, name)(2, use_cudnn="yes")
+    with pytest.raises(ValueError) as keras_error:
+        getattr(keras.layers, name)(2, use_cudnn="yes")
+    assert str(error.value) == str(keras_error.value)
