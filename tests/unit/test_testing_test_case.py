@@ -171,3 +171,15 @@ def test_add_variable_is_add_weight():
     v = layer.add_variable((3,), "ones", trainable=False, name="counter")
     assert v.name == "counter" and not v.trainable and layer.non_trainable_weights[0] is v
     np.testing.assert_array_equal(v, np.ones(3, "float32"))
+
+
+def test_lambda_from_config_takes_safe_mode():
+    """Keras's signature, from_config(config, custom_objects=None, safe_mode=None), which its
+    tests call (minikeras's took only the config); the scope ends with the call."""
+    config = layers.Lambda(lambda x: x * 2).get_config()
+    with pytest.raises(ValueError, match="arbitrary code execution"):
+        layers.Lambda.from_config(config)
+    revived = layers.Lambda.from_config(config, safe_mode=False)
+    np.testing.assert_array_equal(revived(np.ones((1, 2))), [[2.0, 2.0]])
+    with pytest.raises(ValueError, match="arbitrary code execution"):
+        layers.Lambda.from_config(config)
