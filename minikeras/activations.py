@@ -34,9 +34,13 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """f(x) = max(x, 0); with Keras's options: slope below `threshold`, cap at `max_value`."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return np.maximum(x, 0)
-    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    # Keras's order (activations.ReLU.static_call): x kept only strictly above the threshold
+    # (x = threshold gives 0), clipped to [0, max_value], minus negative_slope·max(threshold − x, 0)
+    y = np.where(x > threshold, x, 0) if threshold != 0 else np.maximum(x, 0)
     if max_value is not None:
-        y = np.minimum(y, max_value)
+        y = np.clip(y, 0, max_value)
+    if negative_slope != 0:
+        y = y - negative_slope * np.maximum(threshold - x, 0)
     return y.astype(np.asarray(x).dtype, copy=False)
 
 

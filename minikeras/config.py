@@ -88,6 +88,18 @@ class DTypePolicy:
     def variable_dtype(self):
         return self.name
 
+    def get_config(self):
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    __hash__ = None  # equal policies need not be one object; never a dict key
+
     def __repr__(self):
         return f'<DTypePolicy "{self.name}">'
 

@@ -288,6 +288,7 @@ ALL_INITIALIZERS = {
     "orthogonal": Orthogonal,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_INITIALIZERS.values()}
+_BY_CLASS_NAME["OrthogonalInitializer"] = Orthogonal  # Keras's older class name, still read
 # Keras's short names (Embedding's default is "uniform")
 ALIASES = {"normal": "random_normal", "one": "ones", "uniform": "random_uniform", "zero": "zeros"}
 
@@ -312,9 +313,28 @@ def get(identifier):
         if cls is None:
             raise ValueError(f"Unknown initializer class: {identifier['class_name']!r}")
         return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, (np.ndarray, np.generic)):
+        return _from_values(np.asarray(identifier))
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()  # a class, as Keras: an instance with its defaults
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+def _from_values(values):
+    """An initializer that gives these values (in the dtype asked), as Keras's `get` makes of
+    an array; ValueError for any other shape."""
+
+    def initialize_fn(shape, dtype=None):
+        if tuple(shape) != values.shape:
+            raise ValueError(
+                f"Expected `shape` to be {values.shape} for direct tensor as initializer. "
+                f"Received shape={shape}"
+            )
+        return values.astype(_dtype(dtype))
+
+    return initialize_fn
 
 
 def serialize(initializer):

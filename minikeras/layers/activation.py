@@ -14,6 +14,7 @@ class Activation(Layer):
     """
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    builds_at_init = True
     supports_masking = True
 
     def __init__(self, activation, **kwargs):

@@ -16,6 +16,7 @@ class _ElementwiseLayer(Layer):
     """A layer without weights that keeps its input's shape (Keras builds these at once)."""
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    builds_at_init = True
     supports_masking = True
 
     def __init__(self, **kwargs):
@@ -279,7 +280,7 @@ class Softmax(_ElementwiseLayer):
         # works from those logits along the last axis, whatever `axis` was (checked in Keras)
         return "softmax" if len(self._axes) == 1 else None
 
-    def call(self, x, training=False, mask=None):
+    def call(self, x, mask=None, training=False):  # Keras's order: layer(x, mask) passes a mask
         """y = exp(x − max) / Σ exp(x − max) over the axes; masked entries give 0 (Keras
         replaces them by a large negative number before, and by 0 after)."""
         self.x = x

@@ -49,6 +49,7 @@ class Dropout(Layer):
     """
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    builds_at_init = True
     supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):

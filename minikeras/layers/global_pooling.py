@@ -17,6 +17,7 @@ from minikeras.layers.conv_utils import SpatialLayer
 
 class BaseGlobalPooling(SpatialLayer):
     has_build_config = False  # no weights: Keras saves no build_config
+    builds_at_init = True
     mode = "max"
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -36,7 +37,7 @@ class BaseGlobalPooling(SpatialLayer):
             return self.back_shape((input_shape[0],) + (1,) * self.rank + (channels,))
         return (input_shape[0], channels)
 
-    def call(self, x, training=False, mask=None):
+    def call(self, x, mask=None, training=False):  # Keras's order: layer(x, mask) passes a mask
         """y = max or mean over the spatial axes (a 1-D mask keeps only its True steps)"""
         x = self.channels_last(x)
         axes = tuple(range(1, self.rank + 1))

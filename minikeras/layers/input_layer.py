@@ -1,5 +1,7 @@
 """Input and InputLayer: declare the shape of the data a model receives."""
 
+import warnings
+
 import numpy as np
 
 from minikeras.layers.layer import Layer, accept_keras_options, dtype_from_config
@@ -18,22 +20,45 @@ class InputLayer(Layer):
         batch_shape=None,
         name=None,
         input_tensor=None,
+        ragged=None,
+        optional=False,
         **kwargs,
     ):
-        # Keras 2 spelling, still found in saved configs
-        batch_shape = batch_shape or kwargs.pop("batch_input_shape", None)
-        kwargs.pop("input_shape", None)
+        # Keras 2 spellings, still found in saved configs
+        if "input_shape" in kwargs:
+            warnings.warn(
+                "Argument `input_shape` is deprecated. Use `shape` instead.", stacklevel=2
+            )
+            shape = kwargs.pop("input_shape")
+        batch_shape = kwargs.pop("batch_input_shape", None) or batch_shape
         super().__init__(dtype=dtype, name=name, **kwargs)
-        if shape is None and batch_shape is None:
-            raise ValueError("You must pass a `shape` argument.")
-        if batch_shape is None:
-            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-            batch_shape = (batch_size,) + shape
+        if input_tensor is not None:
+            batch_shape = _check_input_tensor(input_tensor, shape, batch_size, batch_shape, dtype)
+            self._dtype = input_tensor.dtype
+        else:  # Keras's checks, in its order and words
+            if shape is not None and batch_shape is not None:
+                raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time.")
+            if batch_size is not None and batch_shape is not None:
+                raise ValueError(
+                    "You cannot pass both `batch_size` and `batch_shape` at the same time."
+                )
+            if shape is None and batch_shape is None:
+                raise ValueError("You must pass a `shape` argument.")
+            if batch_shape is None:
+                shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+                batch_shape = (batch_size,) + shape
+        for flag, value in (("sparse", sparse), ("ragged", ragged)):
+            if value:  # as Keras's NumPy backend: minikeras's arrays are dense NumPy arrays
+                raise ValueError(f"`{flag}=True` is not supported with the numpy backend")
         self.batch_shape = tuple(batch_shape)
-        self.sparse = bool(sparse)
+        self.sparse = self.ragged = False
+        self.optional = bool(optional)
+        if self.optional:
+            raise NotImplementedError("InputLayer(optional=True) is not supported by minikeras")
         # the tensor Input() returns (`self.output`), made by node 0 of this layer, which has no
         # inputs
-        Node(self, inputs=[], outputs=[KerasTensor(self.batch_shape, self.dtype, self.name)])
+        tensor = input_tensor or KerasTensor(self.batch_shape, self.dtype, self.name)
+        Node(self, inputs=[], outputs=[tensor])
         self.build(self.batch_shape)
 
     def call(self, x, training=False):
@@ -51,9 +76,9 @@ class InputLayer(Layer):
             "batch_shape": tuple(self.batch_shape),
             "dtype": self.dtype,
             "sparse": self.sparse,
-            "ragged": False,
+            "ragged": self.ragged,
             "name": self.name,
-            "optional": False,
+            "optional": self.optional,
         }
 
     @classmethod
@@ -62,6 +87,29 @@ class InputLayer(Layer):
         if "dtype" in config_:
             config_["dtype"] = dtype_from_config(config_["dtype"])
         return cls(**config_)
+
+
+def _check_input_tensor(tensor, shape, batch_size, batch_shape, dtype):
+    """The batch shape an `input_tensor` gives, after Keras's checks that the other
+    arguments agree with it."""
+    if not isinstance(tensor, KerasTensor):
+        raise ValueError(
+            "Argument `input_tensor` must be a KerasTensor. "
+            f"Received invalid type: input_tensor={tensor} (of type {type(tensor)})"
+        )
+    conflicts = (
+        ("batch_size", batch_size is not None and tensor.shape[:1] != (batch_size,)),
+        ("shape", shape is not None and tuple(shape) != tensor.shape[1:]),
+        ("batch_shape", batch_shape is not None and tuple(batch_shape) != tensor.shape),
+        ("dtype", dtype is not None and tensor.dtype != dtype),
+    )
+    for argument, conflict in conflicts:
+        if conflict:
+            raise ValueError(
+                "When providing the `input_tensor` argument, you cannot provide an "
+                f"incompatible `{argument}` argument."
+            )
+    return tensor.shape
 
 
 def Input(

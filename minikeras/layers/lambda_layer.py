@@ -73,11 +73,17 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Keras's signature: `safe_mode=False` allows a Python lambda's code to be rebuilt
+        (None follows the loading function's setting, safe by default)."""
         config = dict(config)
-        for key in ("function", "output_shape", "mask"):
-            if isinstance(config.get(key), dict):
-                config[key] = _function_from_config(config[key])
+        with (
+            object_registration.custom_object_scope(custom_objects),
+            object_registration.safe_mode_scope(safe_mode),
+        ):
+            for key in ("function", "output_shape", "mask"):
+                if isinstance(config.get(key), dict):
+                    config[key] = _function_from_config(config[key])
         config.pop("dtype", None)
         return cls(**config)
 

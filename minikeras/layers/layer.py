@@ -75,6 +75,7 @@ class Layer:
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         # minikeras's own layers keep no sublayers in attributes (models list theirs)
         cls._builtin = cls.__module__.startswith("minikeras.")
+        cls._built_at_init = _builds_at_init(cls)
 
     def __init__(self, trainable=True, dtype=None, name=None, activity_regularizer=None, **kwargs):
         unknown = set(kwargs) - set(_LAYER_KWARGS)
@@ -119,11 +120,32 @@ class Layer:
         self.output_shape = None
         self._inbound_nodes = []  # one Node per call on symbolic tensors (Functional API)
 
+    # A layer without weights (Dropout, pooling) counts as built as soon as it is made, as
+    # Keras's `_build_at_init` marks it; the shapes of its first call are still recorded then
+    # (`_built` says whether that happened). A subclass that writes its own `build` is not.
+    builds_at_init = False
+
+    @property
+    def built(self):
+        return self._built or self._built_at_init
+
+    @built.setter
+    def built(self, value):
+        self._built = bool(value)
+
     # ------------------------------------------------------------------ weights
     @property
     def dtype(self):
         """The float type of this layer's weights and computations."""
         return self._dtype or config.dtype_policy().name
+
+    @property
+    def dtype_policy(self):
+        """The layer's DTypePolicy (its one dtype: minikeras has no mixed precision)."""
+        return config.DTypePolicy(self.dtype)
+
+    # Keras's two dtypes of a layer; one and the same here
+    compute_dtype = variable_dtype = dtype
 
     @property
     def trainable(self):
@@ -251,6 +273,29 @@ class Layer:
             self.weight_constraints.append((variable, variable.constraint))
         return variable
 
+    def add_variable(
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ):
+        """`add_weight` under Keras's other name (shape and initializer first, both required)."""
+        return self.add_weight(
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            autocast=autocast,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
+        )
+
     def get_weights(self):
         """Copies of the weights (plain arrays), in Keras's order."""
         return [np.array(w) for w in self.weights]
@@ -286,7 +331,7 @@ class Layer:
     def build_once(self, input_shape):
         """`build` on the first call, as Keras's `_maybe_build`: a `build` of yours need not
         call super().build; the layer counts as built after it."""
-        if not self.built:
+        if not self._built:
             self.build(input_shape)
             self.built = True
 
@@ -470,6 +515,18 @@ class Layer:
             return node_module.call_symbolic(self, node_module.CallArguments(args))
         if node_module.is_symbolic(x):
             return node_module.call_symbolic(self, x)
+        if rest:
+            # positional arguments after the input go to `call`'s parameters in order, as
+            # Keras binds them: `layer(x, mask)` passes a mask to call(inputs, mask=None)
+            names = self._call_positional[1:]
+            if len(rest) > len(names):
+                raise TypeError(
+                    f"{type(self).__name__}.call() takes {len(names) + 1} positional arguments "
+                    f"but {len(rest) + 1} were given"
+                )
+            bound = dict(zip(names, rest))
+            kwargs.update({k: bound.pop(k) for k in ("training", "mask") if k in bound})
+            rest = tuple(bound.values())
         training = kwargs.pop("training", None)
         training = recorded_call.current_training() if training is None else bool(training)
         mask = kwargs.pop("mask", None)
@@ -602,6 +659,18 @@ def dtype_from_config(value):
     return value
 
 
+def _builds_at_init(cls):
+    """Whether `cls` is built once made: the nearest class (up its MRO) that says
+    `builds_at_init` or writes a `build` decides; a `build` of a subclass of yours says no,
+    as Keras's test (`ModifiedBuildLayer`) expects."""
+    for klass in cls.__mro__:
+        if "builds_at_init" in vars(klass):
+            return vars(klass)["builds_at_init"]
+        if "build" in vars(klass):
+            return False
+    return False
+
+
 def _parameters(function):
     """The names of a function's parameters; "training" and "mask" also when it takes **kwargs."""
     parameters = inspect.signature(function).parameters
@@ -650,3 +719,4 @@ Layer._call_positional = _positional(Layer.call)
 Layer._backward_takes = _parameters(Layer.backward)
 Layer.has_own_backward = False
 Layer._builtin = False
+Layer._built_at_init = False

@@ -17,6 +17,7 @@ class Masking(Layer):
     """
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    builds_at_init = True
     supports_masking = True
 
     def __init__(self, mask_value=0.0, **kwargs):

@@ -85,6 +85,17 @@ class Merge(Layer):
     def merge_backward(self, dy):
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ masks
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: a step is kept where any input keeps it (the OR of the masks); no
+        mask if an input has none."""
+        mask = _check_masks(inputs, mask)
+        if mask is None or any(m is None for m in mask):
+            return None
+        return np.logical_or.reduce([np.asarray(m, dtype=bool) for m in mask])
+
 
 class Add(Merge):
     """y = x₁ + x₂ + ...  (the residual connection's merge)
@@ -282,6 +293,23 @@ class Concatenate(Merge):
         # slices along the last axis are strided views: copies, so the kernels get contiguous rows
         return [np.ascontiguousarray(part) for part in np.split(dy, cuts, axis=self.axis)]
 
+    def compute_mask(self, inputs, mask=None):
+        """The masks side by side along `axis` (all True for an input without one; a mask of
+        one axis less than its input stretched over the last axis), then any over the last
+        axis, as Keras's Concatenate."""
+        mask = _check_masks(inputs, mask)
+        if mask is None or all(m is None for m in mask):
+            return None
+        if any(isinstance(x, node_module.KerasTensor) for x in inputs):
+            shape = self.compute_output_shape([x.shape for x in inputs])[:-1]
+            return node_module.KerasTensor(shape, dtype="bool")
+        masks = []
+        for x, m in zip(inputs, mask):
+            x_shape = np.shape(x)
+            m = np.ones(x_shape, bool) if m is None else np.asarray(m, dtype=bool)
+            masks.append(np.broadcast_to(m[..., None], x_shape) if m.ndim < len(x_shape) else m)
+        return np.any(np.concatenate(masks, axis=self.axis), axis=-1)
+
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
 
@@ -291,6 +319,23 @@ MERGE_LAYERS = (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 
 
 # ---------------------------------------------------------------------- helpers
+def _check_masks(inputs, mask):
+    """`mask` as a list beside the list `inputs` (Keras's checks and messages), or None."""
+    if mask is None:
+        return None
+    if not isinstance(mask, (tuple, list)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (tuple, list)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(
+            "The lists `inputs` and `mask` should have the same length. "
+            f"Received: inputs={inputs} of length {len(inputs)}, and "
+            f"mask={mask} of length {len(mask)}"
+        )
+    return list(mask)
+
+
 def _check_list(input_shape):
     """ValueError unless a merge is called on a list of shapes with one batch size."""
     if not isinstance(input_shape, (list, tuple)) or not all(

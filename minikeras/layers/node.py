@@ -186,10 +186,10 @@ def call_symbolic(layer, inputs, **kwargs):
     kwargs: tensors given by keyword (`initial_state=`), recorded as the node's inputs too."""
     shape = shapes_of(inputs)
     spread = isinstance(inputs, CallArguments)
-    if not layer.built and (spread or not layer._builtin):
+    if not layer._built and (spread or not layer._builtin):
         # a layer of yours is probed below, with its mask if it reads one: not here too
         layer.build_for_arguments(shape if spread else [shape])
-    elif not layer.built:
+    elif not layer._built:  # (a layer built at init too: it records its shapes)
         layer.build(shape)
     elif not spread:
         layer.check_input_shape(shape)

@@ -19,6 +19,7 @@ class BasePooling(SpatialLayer):
     """What the four pooling layers share; `rank` spatial axes, `mode` "max" or "average"."""
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
+    builds_at_init = True
     mode = "max"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):

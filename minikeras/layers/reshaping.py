@@ -72,6 +72,7 @@ class Reshape(Layer):
     """
 
     has_build_config = False  # Keras marks it built at once and saves no build_config
+    builds_at_init = True
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)

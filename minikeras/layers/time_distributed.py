@@ -56,7 +56,7 @@ class TimeDistributed(Layer):
         return (input_shape[0], *input_shape[2:])
 
     def build(self, input_shape):
-        if not self.layer.built:
+        if not self.layer._built:  # (built at init or not: its shapes)
             self.layer.build(self._child_input_shape(input_shape))
         super().build(input_shape)
 

@@ -94,7 +94,7 @@ class Sequential(Model):
             )
         self.input_shape = shape
         for layer in self.layers:
-            if not layer.built:
+            if not layer._built:  # a layer built at init still records its shapes
                 layer.build(shape)
             else:
                 layer.check_input_shape((1,) + tuple(d or 1 for d in shape[1:]))

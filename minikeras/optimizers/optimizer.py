@@ -18,6 +18,7 @@ changes one weight in place. One call of `apply(grads, variables)` does, in Kera
     iterations ← iterations + 1
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -351,27 +352,27 @@ class Optimizer:
         if self.weight_decay is None:
             return
         excluded = getattr(self, "_excluded_from_weight_decay", ())
+        pattern = getattr(self, "_excluded_from_weight_decay_pattern", None)
         for v in variables:
             if id(v) in excluded:
+                continue
+            if pattern is not None and re.search(pattern, getattr(v, "name", None) or ""):
                 continue
             wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
             v -= v * wd * v.dtype.type(learning_rate)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Leave these weights (arrays, e.g. `model.layers[0].bias`) out of the weight decay.
-        Call before the optimizer is built. Keras's `var_names` matches variable names, which
-        minikeras's weight arrays do not carry: pass the arrays."""
+        """Leave these weights out of the weight decay: the arrays of `var_list` (e.g.
+        `model.layers[0].bias`), and every weight whose name contains one of `var_names` (a
+        regular-expression search, as Keras: "bias" matches every bias). Call before the
+        optimizer is built."""
         if self.built:
             raise ValueError(
                 "`exclude_from_weight_decay()` can only be configured before the optimizer is "
                 "built."
             )
-        if var_names:
-            raise NotImplementedError(
-                "exclude_from_weight_decay(var_names=...) is not supported by minikeras; pass "
-                "the weight arrays as var_list"
-            )
         self._excluded_from_weight_decay = {id(v) for v in var_list or ()}
+        self._excluded_from_weight_decay_pattern = "|".join(var_names) if var_names else None
 
     def _clip_gradients(self, grads):
         """clipnorm: g ← g·c/max(‖g‖, c) per weight; global_clipnorm: the same with the norm over

@@ -16,6 +16,7 @@ from minikeras import optimizers as optimizers_module
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
+from minikeras.optimizers import schedules
 from minikeras.utils import object_registration
 
 
@@ -51,6 +52,8 @@ def serialize_keras_object(obj):
         return initializers.serialize(obj)
     if builtin and isinstance(obj, constraints.Constraint):
         return constraints.serialize(obj)
+    if builtin and isinstance(obj, schedules.LearningRateSchedule):
+        return schedules.serialize(obj)
     return {
         "module": _keras_module(obj) if builtin else cls.__module__,
         "class_name": cls.__name__,
@@ -115,6 +118,7 @@ def _deserialize(config):
         "keras.regularizers": regularizers.deserialize,
         "keras.initializers": initializers.get,
         "keras.constraints": constraints.deserialize,
+        "keras.optimizers.schedules": schedules.deserialize,
     }.get(module)
     if getter is not None:
         return getter(config)

@@ -67,3 +67,27 @@ class RecurrentLayer(RNN):
     @classmethod
     def from_config(cls, config_):
         return RNN.__bases__[0].from_config.__func__(cls, config_)
+
+
+class CuDNNArgument:
+    """Keras's `use_cudnn` of LSTM and GRU: "auto" and False run minikeras's own loop (there is
+    no cuDNN here); True fails at the first call, as Keras's does where cuDNN cannot run."""
+
+    def __init__(self, units, use_cudnn="auto", **kwargs):
+        if use_cudnn not in ("auto", True, False):  # Keras's message, typo included
+            raise ValueError(
+                "Invalid valid received for argument `use_cudnn`. "
+                "Expected one of {'auto', True, False}. "
+                f"Received: use_cudnn={use_cudnn}"
+            )
+        super().__init__(units, **kwargs)
+        self.use_cudnn = use_cudnn  # not in the config, as in Keras
+
+    def build(self, input_shape):
+        if self.use_cudnn is True:
+            raise ValueError(
+                "use_cudnn=True was specified, but cuDNN is not supported for this layer "
+                "configuration with this backend. Pass use_cudnn='auto' to fallback to a "
+                "non-cuDNN implementation."
+            )
+        super().build(input_shape)

@@ -1,0 +1,186 @@
+"""Keras's `keras.backend`: the global settings and the dtype helpers, for minikeras's one backend.
+
+`backend()` returns "numpy": every tensor minikeras hands out is a NumPy array (a `Variable` is
+an ndarray too), and code written for Keras asks this name to know which array type to expect
+(Keras's own tests do: "numpy" is Keras's NumPy backend, whose tensors are ndarrays too).
+Unlike Keras's NumPy backend, minikeras trains: gradients are written by hand beside each
+layer, or recorded by `minikeras.GradientTape`.
+
+>>> from minikeras import backend
+>>> backend.backend(), backend.floatx(), backend.standardize_dtype(int)
+('numpy', 'float32', 'int32')
+>>> backend.result_type("int32", "float16")
+'float16'
+"""
+
+import numpy as np
+
+from minikeras import config
+from minikeras.autodiff import Variable
+from minikeras.layers.node import KerasTensor
+from minikeras.ops import convert_to_numpy, convert_to_tensor, is_tensor, shape
+from minikeras.ops import dtypes as _dtypes
+from minikeras.utils.naming import clear_session as _clear_names
+
+backend = config.backend
+floatx = config.floatx
+set_floatx = config.set_floatx
+epsilon = config.epsilon
+set_epsilon = config.set_epsilon
+image_data_format = config.image_data_format
+set_image_data_format = config.set_image_data_format
+
+# The dtype names Keras knows (keras/src/backend/common/dtypes.py): a name outside them is a
+# ValueError, as in Keras, whatever NumPy would make of it.
+ALLOWED_DTYPES = (
+    "float16",
+    "float32",
+    "float64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bfloat16",
+    "bool",
+    "string",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "complex64",
+    "complex128",
+)
+# Python's types, as Keras's NumPy backend maps them (its TensorFlow backend says int64 for int)
+_PYTHON_DTYPES = {bool: "bool", int: "int32", float: "float32", str: "string", "int": "int32"}
+
+SUPPORTS_SPARSE_TENSORS = False
+SUPPORTS_RAGGED_TENSORS = False
+
+
+def clear_session(free_memory=True):
+    """Forget every layer name handed out (the next Dense is 'dense' again), as Keras's
+    `clear_session`; `free_memory` runs Python's garbage collector, as Keras's does."""
+    _clear_names()
+    if free_memory:
+        import gc
+
+        gc.collect()
+
+
+def standardize_dtype(dtype):
+    """The dtype's Keras name ("float32") from a name, a NumPy dtype or type, or a Python type;
+    None is `floatx()`. ValueError "Invalid dtype: ..." for anything else, as Keras."""
+    if dtype is None:
+        return config.floatx()
+    if isinstance(dtype, str) or dtype in _PYTHON_DTYPES:
+        name = _PYTHON_DTYPES.get(dtype, dtype)
+    else:
+        name = getattr(dtype, "name", None) or getattr(dtype, "__name__", None)
+        if name is None:
+            try:
+                name = _dtypes.dtype_name(dtype)
+            except TypeError:
+                name = str(dtype)
+        name = {"str_": "string", "bool_": "bool"}.get(name, name)
+    if name not in ALLOWED_DTYPES:
+        raise ValueError(f"Invalid dtype: {name}")
+    return name
+
+
+def is_float_dtype(dtype):
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("float") or dtype.startswith("bfloat")
+
+
+def is_int_dtype(dtype):
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("int") or dtype.startswith("uint")
+
+
+def result_type(*dtypes):
+    """The dtype Keras gives an op on operands of these dtypes (JAX's promotion lattice, not
+    NumPy's: int32 with float32 is float32). Python types are weak (`float` takes the others')."""
+    return _dtypes.result_type(*(_dtypes_node(d) for d in dtypes))
+
+
+def _dtypes_node(dtype):
+    if dtype in (int, float, bool) or not isinstance(dtype, str):
+        return dtype
+    return np.dtype(standardize_dtype(dtype))
+
+
+def standardize_shape(shape):
+    """A tuple of ints and Nones, as Keras checks a shape: ValueError for a negative, float or
+    string dimension, or for something that is not a sequence."""
+    if shape is None:
+        raise ValueError("Undefined shapes are not supported.")
+    if not hasattr(shape, "__iter__"):
+        raise ValueError(f"Cannot convert '{shape}' to a shape.")
+    result = []
+    for d in shape:
+        if d is None:
+            result.append(None)
+            continue
+        if isinstance(d, (str, float)):
+            raise ValueError(
+                f"Cannot convert '{shape}' to a shape. "
+                f"Found invalid dimension '{d}' of type '{type(d)}'. "
+            )
+        d = int(d)
+        if d < 0:
+            raise ValueError(
+                f"Cannot convert '{shape}' to a shape. Negative dimensions are not allowed."
+            )
+        result.append(d)
+    return tuple(result)
+
+
+def is_keras_tensor(x):
+    """Whether `x` is a symbolic tensor (`Input(shape=...)` and what layers make of it)."""
+    return isinstance(x, KerasTensor)
+
+
+def get_keras_mask(x):
+    """The mask a layer attached to `x` (a KerasTensor's `_keras_mask`), or None."""
+    return getattr(x, "_keras_mask", None)
+
+
+def set_keras_mask(x, mask):
+    """Attach `mask` to `x` (a KerasTensor or minikeras Tensor; a NumPy array cannot hold one)."""
+    if isinstance(x, np.ndarray) and not isinstance(x, Variable):
+        raise TypeError(
+            "A NumPy array cannot carry a mask; pass the mask to the layer (`mask=`) instead. "
+            f"Received: x of type {type(x).__name__}"
+        )
+    x._keras_mask = mask
+
+
+__all__ = [
+    "ALLOWED_DTYPES",
+    "KerasTensor",
+    "SUPPORTS_RAGGED_TENSORS",
+    "SUPPORTS_SPARSE_TENSORS",
+    "Variable",
+    "backend",
+    "clear_session",
+    "convert_to_numpy",
+    "convert_to_tensor",
+    "epsilon",
+    "floatx",
+    "get_keras_mask",
+    "image_data_format",
+    "is_float_dtype",
+    "is_int_dtype",
+    "is_keras_tensor",
+    "is_tensor",
+    "result_type",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
+    "set_keras_mask",
+    "shape",
+    "standardize_dtype",
+    "standardize_shape",
+]
