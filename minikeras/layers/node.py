@@ -14,6 +14,7 @@ shared layer) has two nodes, `layer._inbound_nodes[0]` and `[1]`: one set of wei
 """
 
 from minikeras import config
+from minikeras.layers.name_scope import layer_scope
 from minikeras.utils.naming import auto_name
 
 
@@ -190,7 +191,8 @@ def call_symbolic(layer, inputs, **kwargs):
         # a layer of yours is probed below, with its mask if it reads one: not here too
         layer.build_for_arguments(shape if spread else [shape])
     elif not layer.built:
-        layer.build(shape)
+        with layer_scope(layer):
+            layer.build(shape)
     elif not spread:
         layer.check_input_shape(shape)
     from minikeras.layers import recorded_call

@@ -214,6 +214,8 @@ class Functional(Model):
             return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
         training = kwargs.get("training")
         training = recorded_call.current_training() if training is None else bool(training)
+        if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
+            self.clear_losses()
         return self._pack_outputs(as_list(self.call(self._prepare_x(x), training)), copy=True)
 
     def compute_output_shape(self, input_shape):
