@@ -75,10 +75,12 @@ class KerasTensor:
         return _ops().multiply(other, self)
 
     def __truediv__(self, other):
-        return _ops().divide(self, other)
+        with _true_divide():  # Keras's `/` is its TrueDivide op
+            return _ops().divide(self, other)
 
     def __rtruediv__(self, other):
-        return _ops().divide(other, self)
+        with _true_divide():
+            return _ops().divide(other, self)
 
     def __matmul__(self, other):
         return _ops().matmul(self, other)
@@ -97,6 +99,12 @@ class KerasTensor:
 
     def __getitem__(self, index):
         return _ops().get_item(self, index)
+
+
+def _true_divide():
+    from minikeras.layers.op_layer import spelled_as  # (op_layer imports this module)
+
+    return spelled_as("true_divide")
 
 
 def _ops():

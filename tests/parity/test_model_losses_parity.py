@@ -152,7 +152,8 @@ def test_losses_are_cleared_at_each_outer_call_and_kept_within_one(float64, tf):
         layer(lib.Input(shape=(3,)))  # a symbolic call leaves no terms
         seen.append(len(layer.losses))
         model = lib.Sequential([lib.Input(shape=(3,)), Twice()])
-        model.predict(np.ones((4, 3)), verbose=0)
+        model(np.ones((4, 3)))
+        model(np.ones((4, 3)))  # Keras's eager call (its predict's terms are graph tensors)
         seen.append([float(t) for t in model.losses])
         counts.append(seen)
     ours, theirs = counts
@@ -183,3 +184,78 @@ def test_a_custom_layer_with_an_activity_regularizer_adds_its_penalty(float64, t
     (our_term, our_grad), (their_term, their_grad) = results
     np.testing.assert_allclose(our_term, their_term, rtol=RTOL)
     np.testing.assert_allclose(our_grad, np.asarray(their_grad), rtol=RTOL)
+
+
+# ------------------------------------------------------------------ weights' paths
+def path_cases(lib):
+    """Models of every kind, each built as a user builds it; {case: [weight paths]}."""
+    layers = lib.layers
+
+    class Block(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = layers.Dense(2, name="inner")
+
+        def call(self, x):
+            return self.dense(x)
+
+    class BuildsItsLayer(layers.Layer):
+        def build(self, input_shape):
+            self.dense = layers.Dense(2, name="made_in_build")
+            self.dense.build(input_shape)
+            self.scale = self.add_weight(shape=(2,), name="scale")
+
+        def call(self, x):
+            return self.dense(x) * self.scale
+
+    class Subclassed(lib.Model):
+        def __init__(self):
+            super().__init__(name="subclassed")
+            self.block = Block(name="block")
+            self.builds = BuildsItsLayer(name="builds")
+            self.out = layers.Dense(1, name="out")
+
+        def call(self, x):
+            return self.out(self.builds(self.block(x)))
+
+    found = {}
+    sequential = lib.Sequential(
+        [lib.Input(shape=(3,)), layers.Dense(2, name="a")], name="seq_with_input"
+    )
+    found["sequential"] = sequential
+    lazy = lib.Sequential([layers.Dense(2, name="b")], name="seq_lazy")
+    lazy.predict(np.zeros((2, 3)), verbose=0)
+    found["sequential built by predict"] = lazy
+    inputs = lib.Input(shape=(3,))
+    functional = lib.Model(inputs, Block(name="block_f")(layers.Dense(3, name="c")(inputs)))
+    found["functional"] = functional
+    found["functional in a sequential"] = lib.Sequential(
+        [lib.Input(shape=(3,)), functional, layers.Dense(4, name="d")], name="outer"
+    )
+    subclassed = Subclassed()
+    subclassed(np.zeros((1, 3)))
+    found["subclassed"] = subclassed
+    prebuilt = layers.Dense(2, name="prebuilt")
+    prebuilt.build((None, 3))
+    found["built before its model"] = lib.Sequential(
+        [lib.Input(shape=(3,)), prebuilt], name="seq_prebuilt"
+    )
+    return {case: [w.path for w in model.weights] for case, model in found.items()}
+
+
+def test_weight_paths_name_the_layers_they_were_made_in_as_keras(keras):
+    ours, theirs = path_cases(minikeras), path_cases(keras)
+    assert ours == theirs
+    assert theirs["subclassed"][0] == "subclassed/block/inner/kernel"  # the case is not empty
+
+
+def test_paths_leave_the_weight_names_in_files_alone(tmp_path):
+    """Files name weights by layer (`layers/dense/vars/0`), never by path: a model whose
+    paths differ from its layer names saves and loads its weights unchanged."""
+    model = minikeras.Sequential([minikeras.Input(shape=(3,)), minikeras.layers.Dense(2)])
+    assert model.weights[0].path.startswith(model.name + "/")
+    model.save_weights(tmp_path / "w.weights.h5")
+    twin = minikeras.Sequential([minikeras.Input(shape=(3,)), minikeras.layers.Dense(2)])
+    twin.load_weights(tmp_path / "w.weights.h5")
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
