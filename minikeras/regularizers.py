@@ -212,6 +212,31 @@ ALL_OBJECTS = {
 }
 
 
+def penalty(regularizer, weight):
+    """`regularizer(weight)`, the penalty `layer.losses` lists. While a GradientTape records,
+    it is one entry on the tape whose backward is the regularizer's hand-written `gradient`, so
+    that `tape.gradient(loss + sum(model.losses), w)` counts it (and `tape.gradient(loss, w)`
+    does not), as TensorFlow differentiates Keras's penalty. A regularizer of yours without a
+    `gradient` is simply called: its ops record themselves."""
+    from minikeras import autodiff  # (the tape imports nothing of the layers' tools)
+
+    has_gradient = isinstance(regularizer, Regularizer) and (
+        type(regularizer).gradient is not Regularizer.gradient
+    )
+    if isinstance(regularizer, L1L2) and regularizer.l1 == regularizer.l2 == 0.0:
+        has_gradient = False  # Keras's L1L2() is then a constant 0: TF's gradient is None
+    if not (has_gradient and autodiff.is_recording()):
+        return regularizer(weight)
+    with autodiff.paused():
+        value = np.asarray(regularizer(weight.view(np.ndarray)))
+
+    def vjp(output_grads):  # d(g·penalty)/dw = g·penalty'(w)
+        return [], [output_grads[0] * regularizer.gradient(weight.view(np.ndarray))]
+
+    (tensor,) = autodiff.record([], [value], vjp, weights=[weight], name="regularizer")
+    return tensor
+
+
 def serialize(regularizer):
     return identifiers.serialize(regularizer, "keras.regularizers")
 

@@ -26,8 +26,6 @@ from minikeras.utils import object_registration
 class Lambda(Layer):
     """y = function(x, **arguments)."""
 
-    has_build_config = False
-
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
@@ -40,7 +38,17 @@ class Lambda(Layer):
         self.mask = mask
         self.arguments = dict(arguments or {})
         self.supports_masking = mask is not None
+        self._built_shape = None  # the first call's input shape: the build_config Keras writes
+
+    def build(self, input_shape):
+        """Nothing to make: as Keras, a Lambda counts as built at its first call, and keeps
+        that input's shape only for its build_config (a later call may have another)."""
+        self._built_shape = input_shape
         self.built = True
+
+    def get_build_config(self):
+        shape = self._built_shape
+        return None if shape is None else {"input_shape": tuple(shape)}
 
     def call(self, inputs, mask=None, training=None):
         return self.function(inputs, **self.arguments)
@@ -91,7 +99,8 @@ class Lambda(Layer):
 def _function_config(fn):
     """Keras's form: a lambda's bytecode (base64 of marshal), else the function by name."""
     if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
-        code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+        # base64 in lines of 76 characters, as Keras's `func_dump` writes it (codecs' base64)
+        code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
         closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
         return {
             "class_name": "__lambda__",

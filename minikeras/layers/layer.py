@@ -49,6 +49,7 @@ from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
 from minikeras.layers import node as node_module
 from minikeras.layers import recorded_call
+from minikeras.layers.name_scope import layer_scope, weight_path
 from minikeras.utils.naming import auto_name, to_snake_case
 
 _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
@@ -119,6 +120,7 @@ class Layer:
         self.input_shape = None  # (None, features, ...) once built
         self.output_shape = None
         self._inbound_nodes = []  # one Node per call on symbolic tensors (Functional API)
+        self._parent_path = None  # where the layer lives, fixed by its first build or call
 
     # A layer without weights (Dropout, pooling) counts as built as soon as it is made, as
     # Keras's `_build_at_init` marks it; the shapes of its first call are still recorded then
@@ -258,7 +260,8 @@ class Layer:
         if name is None:  # Keras's names: variable, variable_1, ...
             count = len(self._trainable_variables + self._non_trainable_variables)
             name = f"variable_{count}" if count else "variable"
-        variable = Variable.wrap(value, trainable=trainable, name=name, path=f"{self.name}/{name}")
+        path = weight_path(self, name)  # `parent/child/kernel`, as Keras's `variable.path`
+        variable = Variable.wrap(value, trainable=trainable, name=name, path=path)
         if trainable:
             variable.trainable = self._trainable
             self._trainable_variables.append(variable)
@@ -332,7 +335,8 @@ class Layer:
         """`build` on the first call, as Keras's `_maybe_build`: a `build` of yours need not
         call super().build; the layer counts as built after it."""
         if not self._built:
-            self.build(input_shape)
+            with layer_scope(self):
+                self.build(input_shape)
             self.built = True
 
     def build_for_arguments(self, shapes):
@@ -412,14 +416,16 @@ class Layer:
 
     @property
     def losses(self):
-        """As Keras's `layer.losses`: the add_loss terms of the last call, then the penalty of
-        each trainable weight's regularizer (this layer's and its sublayers')."""
-        trainable = {id(w) for w in self.trainable_weights}
+        """As Keras's `layer.losses`: the add_loss terms since the last outer call, then the
+        penalty of each trainable weight's regularizer, in `trainable_weights` order (Keras's
+        `_get_regularization_losses`). Under a GradientTape both are values on the tape: the
+        gradient counts them only where the target sums them in (`loss + sum(model.losses)`)."""
+        from minikeras.regularizers import penalty  # (regularizers import the layers' tools)
+
         penalties = [
-            regularizer(weight)
-            for layer in [self, *self._nested_layers()]
-            for weight, regularizer in vars(layer).get("weight_regularizers", [])
-            if id(weight) in trainable
+            penalty(w.regularizer, w)
+            for w in self.trainable_weights
+            if getattr(w, "regularizer", None) is not None  # a Variable made outside add_weight
         ]
         return self.added_losses() + penalties
 
@@ -431,7 +437,8 @@ class Layer:
         return found
 
     def clear_losses(self):
-        """Forget the added terms (done before each call of a model, as Keras does)."""
+        """Forget the added terms, this layer's and its sublayers' (Keras's `_clear_losses`:
+        at each outer call, and before each step of a model)."""
         self._losses = []
         for layer in self._sublayers():
             layer.clear_losses()
@@ -455,23 +462,28 @@ class Layer:
             if self.activity_regularizer is not None:
                 self._penalize_activity(y)
             return y
-        self._losses = []  # add_loss terms count for the call that adds them
-        with recorded_call.training_context(training):  # sublayers called without `training`
+        with recorded_call.training_context(training), layer_scope(self):
+            # sublayers called without `training` take this call's; sublayers built here are
+            # this layer's (their weights' paths)
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
             self._call_tape = None  # no earlier call's record outlives this call
-            return recorded_call.run_call(self, x, kwargs)
+            y = recorded_call.run_call(self, x, kwargs)
+            recorded_call.penalize_activity(self, y)
+            return y
 
     def _penalize_activity(self, y):
         """add_loss(penalty(y) / batch size), as Keras; its gradient joins dL/dy in backward."""
         self._activity_output = y
-        self._losses = [self.activity_regularizer(y) / len(y)]
+        self._activity_loss = self.activity_regularizer(y) / len(y)
+        self._losses.append(self._activity_loss)
 
     def backward_pass(self, dy, mask=None):
         """`backward` with the mask when it declares one: what a model runs for each layer."""
         if self.activity_regularizer is not None:  # d(penalty(y)/N)/dy joins the loss's
             y = self._activity_output
-            dy = dy + self.activity_regularizer.gradient(y) / len(y)
+            seed = recorded_call.loss_seed(self._activity_loss)  # 1 in fit's own step
+            dy = dy + seed * self.activity_regularizer.gradient(y) / len(y)
         if mask is not None and "mask" in self._backward_takes:
             return self.backward(dy, mask=mask)
         return self.backward(dy)
@@ -527,6 +539,8 @@ class Layer:
             bound = dict(zip(names, rest))
             kwargs.update({k: bound.pop(k) for k in ("training", "mask") if k in bound})
             rest = tuple(bound.values())
+        if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
+            self.clear_losses()
         training = kwargs.pop("training", None)
         training = recorded_call.current_training() if training is None else bool(training)
         mask = kwargs.pop("mask", None)

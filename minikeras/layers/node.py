@@ -14,6 +14,7 @@ shared layer) has two nodes, `layer._inbound_nodes[0]` and `[1]`: one set of wei
 """
 
 from minikeras import config
+from minikeras.layers.name_scope import layer_scope
 from minikeras.utils.naming import auto_name
 
 
@@ -74,10 +75,12 @@ class KerasTensor:
         return _ops().multiply(other, self)
 
     def __truediv__(self, other):
-        return _ops().divide(self, other)
+        with _true_divide():  # Keras's `/` is its TrueDivide op
+            return _ops().divide(self, other)
 
     def __rtruediv__(self, other):
-        return _ops().divide(other, self)
+        with _true_divide():
+            return _ops().divide(other, self)
 
     def __matmul__(self, other):
         return _ops().matmul(self, other)
@@ -96,6 +99,12 @@ class KerasTensor:
 
     def __getitem__(self, index):
         return _ops().get_item(self, index)
+
+
+def _true_divide():
+    from minikeras.layers.op_layer import spelled_as  # (op_layer imports this module)
+
+    return spelled_as("true_divide")
 
 
 def _ops():
@@ -190,7 +199,8 @@ def call_symbolic(layer, inputs, **kwargs):
         # a layer of yours is probed below, with its mask if it reads one: not here too
         layer.build_for_arguments(shape if spread else [shape])
     elif not layer._built:  # (a layer built at init too: it records its shapes)
-        layer.build(shape)
+        with layer_scope(layer):
+            layer.build(shape)
     elif not spread:
         layer.check_input_shape(shape)
     from minikeras.layers import recorded_call

@@ -13,9 +13,12 @@ on arrays, its `backward` is the op's vector–Jacobian product from the tape's 
 ((None, 3), 'OpLayer')
 """
 
+import contextlib
+
 import numpy as np
 
 from minikeras.autodiff import VJPS, unbroadcast
+from minikeras.layers import op_config
 from minikeras.layers.layer import Layer
 from minikeras.layers.node import KerasTensor, call_symbolic
 from minikeras.utils.naming import auto_name
@@ -28,7 +31,11 @@ class OpLayer(Layer):
     has_build_config = False
 
     def __init__(self, op_name, forward, args, static, **kwargs):
-        super().__init__(name=kwargs.pop("name", None) or auto_name(op_name), **kwargs)
+        spelling = _SPELLING[-1] if _SPELLING else None
+        name = kwargs.pop("name", None) or auto_name(spelling or op_name)
+        super().__init__(name=name, **kwargs)
+        # Keras's class for the op where the op's name does not give it (`x / y`: TrueDivide)
+        self.keras_class = None if spelling is None else op_config.keras_class(spelling)
         self.op_name, self.forward_fn, self.static = op_name, forward, dict(static)
         # each argument: ("tensor", k) for the node's k-th input, or ("value", constant);
         # a list argument (concatenate) is a list of those
@@ -92,10 +99,9 @@ class OpLayer(Layer):
         return (batch,) + y.shape[1:] if y.ndim else ()
 
     def get_config(self):
-        raise NotImplementedError(
-            f"A model with the op {self.op_name!r} on symbolic tensors cannot be saved as a "
-            "config by minikeras yet: wrap the op in a layer of yours (with get_config)"
-        )
+        """Keras's Operation config: the op's name and its options (op_config.py writes the
+        whole entry of a Functional's config)."""
+        return op_config.entry(self)["config"]
 
 
 def _template(arg, layer):
@@ -106,6 +112,20 @@ def _template(arg, layer):
         layer._tensors = getattr(layer, "_tensors", []) + [arg]
         return ("tensor", layer._count - 1)
     return ("value", arg)
+
+
+_SPELLING = []  # the Keras spelling of the op being made, where it is not its name
+
+
+@contextlib.contextmanager
+def spelled_as(keras_name):
+    """The op made inside this block is Keras's `keras_name` op (its name and class): Keras's
+    `x / y` is its true_divide, `ops.divide` its divide; minikeras has one divide for both."""
+    _SPELLING.append(keras_name)
+    try:
+        yield
+    finally:
+        _SPELLING.pop()
 
 
 def call_op_symbolic(name, forward, args, static):

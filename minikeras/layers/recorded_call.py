@@ -35,6 +35,7 @@ from minikeras import autodiff
 from minikeras.autodiff import GradientTape, Tensor
 from minikeras.autodiff.recording import RECORDING
 from minikeras.autodiff.vjps import VJPS
+from minikeras.layers.name_scope import layer_scope
 from minikeras.layers.node import CallArguments
 
 # ---------------------------------------------------------------------- training, inherited
@@ -78,6 +79,36 @@ def run_call(layer, x, kwargs):
     if isinstance(x, CallArguments):
         return layer.call(*x, **kwargs)
     return layer.call(x, **kwargs)
+
+
+def penalize_activity(layer, y):
+    """Keras's activity penalty after a call: add_loss(regularizer(y) / batch size). A layer
+    with its own backward adds the penalty's gradient there (`Layer.backward_pass`); for one
+    without, the penalty is ops on y, which the tape differentiates."""
+    if layer.activity_regularizer is None:
+        return
+    if layer.has_own_backward:
+        layer._penalize_activity(_unwrap(y))
+    else:
+        layer.add_loss(layer.activity_regularizer(y) / len(y))
+
+
+def in_a_call():
+    """Whether a layer's call is under way: a layer called now is an inner call, which keeps
+    the losses added so far (Keras clears them only at the outer call)."""
+    return len(_TRAINING) > 1
+
+
+# ---------------------------------------------------------------------- add_loss terms' seeds
+# While a model's backward runs for an entry of a user's GradientTape, d(target)/d(term) of
+# each add_loss term of that call, by the term's id: 0 when the target left it out (Keras's
+# `model.losses` are values the user sums in). Absent (fit's own step): 1, as fit sums them all.
+_LOSS_SEEDS = {}
+
+
+def loss_seed(term):
+    """d(target)/d(term) for an add_loss term: 1 unless a user's tape says otherwise."""
+    return _LOSS_SEEDS.get(id(term), 1)
 
 
 # ---------------------------------------------------------------------- small helpers
@@ -159,12 +190,17 @@ class CallTape:
 
 def record_call(layer, x, kwargs):
     """Run `layer.call` on Tensors under a tape of its own; return plain arrays."""
-    tape = GradientTape()
+    # persistent: a user's persistent tape may ask for the entry that holds this call twice
+    tape = GradientTape(persistent=True)
     inputs = _wrap(x)
+    before = {id(loss) for loss in layer.added_losses()}  # an earlier call's (a shared layer)
     with tape:
         tape.watch(_flat(inputs))
         outputs = run_call(layer, inputs, kwargs)
-    losses = [loss for loss in layer.added_losses() if isinstance(loss, Tensor)]
+        penalize_activity(layer, outputs)
+    losses = [
+        loss for loss in layer.added_losses() if isinstance(loss, Tensor) and id(loss) not in before
+    ]
     layer._call_tape = CallTape(tape, inputs, outputs, losses)
     return _unwrap(outputs)
 
@@ -218,7 +254,12 @@ def replay(layer, dy, starts=None):
     if starts is not None:
         outputs = [out if z is None else z for out, z in zip(outputs, starts)]
     traced = [(out, d) for out, d in zip(outputs, seeds) if isinstance(out, Tensor)]
-    traced += [(loss, np.ones_like(loss.value)) for loss in recorded.losses]  # d(Σ terms) = 1
+    for loss in recorded.losses:  # d(Σ terms)/d(term): 1 in fit, what a user's tape says
+        seed = _LOSS_SEEDS.get(id(loss))
+        if seed is None:
+            traced.append((loss, np.ones_like(loss.value)))
+        elif np.any(seed):  # a target that left the term out sends it nothing
+            traced.append((loss, np.asarray(seed, loss.value.dtype)))
     if not traced:  # the output does not depend on anything recorded
         layer.grads = [np.zeros_like(w.value) for w in weights]
         return _regroup(recorded.inputs, [None] * len(inputs))
@@ -247,8 +288,11 @@ def on_the_tape(layer, x, kwargs, mask=None):
     """
     if not layer.has_own_backward:
         with training_context(kwargs.get("training", current_training())):
-            return run_call(layer, x, kwargs)
+            y = run_call(layer, x, kwargs)
+            penalize_activity(layer, y)
+            return y
     inputs = _flat(x)
+    before = {id(term) for term in layer.added_losses()}  # an earlier call's (a shared layer)
     training = kwargs.get("training", current_training())
     # the first layer of a model skips dL/dx; here the input may come from another entry
     needs_dx = any(_traced_now(item) for item in inputs)
@@ -265,6 +309,10 @@ def on_the_tape(layer, x, kwargs, mask=None):
 
         packed = isinstance(y, Arrays)  # a functional model's several outputs
         y = y.arrays if packed else y
+        penalize_activity(layer, y)
+        # the add_loss terms of this call (its layers' activity penalties too): outputs of
+        # its entry, so that `model.losses` are values on the user's tape
+        terms = [term for term in layer.added_losses() if id(term) not in before]
         logits_layers = layer.output_logits(training)
         states = [(member, member.get_call_state()) for member in members]
         layer.input_gradient_needed = previous
@@ -279,7 +327,10 @@ def on_the_tape(layer, x, kwargs, mask=None):
     def vjp(output_grads):
         for member, state in states:  # each layer as this call left it
             member.set_call_state(state)
-        dys, dzs = list(output_grads[: len(outputs)]), output_grads[len(outputs) :]
+        n_ends = len(outputs) + len(logits)
+        dys, dzs = list(output_grads[: len(outputs)]), output_grads[len(outputs) : n_ends]
+        # each term's gradient from the target: its seed in the layers' backward passes
+        seeds = {id(term): g for term, g in zip(terms, output_grads[n_ends:])}
         path = [None] * len(outputs)
         for i, dz in zip(with_logits, dzs):
             if np.any(dz):  # a loss started from the logits: the backward starts there too
@@ -287,24 +338,44 @@ def on_the_tape(layer, x, kwargs, mask=None):
                 dys[i] = dz + VJPS[activation](dys[i], outputs[i], logits[with_logits.index(i)])[0]
                 path[i] = logits_layers[i]
         layer.input_gradient_needed = previous or needs_dx
+        _LOSS_SEEDS.update(seeds)
         try:
             dx = _backward(layer, y, dys, path, mask)
         finally:
             layer.input_gradient_needed = previous
+            for key in seeds:
+                del _LOSS_SEEDS[key]
         dx = _flat(dx) if isinstance(x, (list, tuple, dict)) else [dx]
         # copies: a layer writes its gradients into scratch arrays that its next backward
         # (a persistent tape asked again) would overwrite
         return [None if d is None else np.array(d) for d in dx], [np.array(g) for g in layer.grads]
 
+    values = [np.asarray(autodiff.unwrap(term)) for term in terms]
     recorded = autodiff.record(
-        inputs, outputs + logits, vjp, weights=layer.trainable_weights, name=f"layer {layer.name}"
+        inputs,
+        outputs + logits + values,
+        vjp,
+        weights=layer.trainable_weights,
+        name=f"layer {layer.name}",
     )
+    if len(recorded) > len(outputs) + len(logits):  # on a tape: the terms, as its Tensors
+        _terms_on_the_tape(states, terms, recorded[len(outputs) + len(logits) :])
+    recorded = recorded[: len(outputs) + len(logits)]
     recorded, behind = recorded[: len(outputs)], recorded[len(outputs) :]
     for i, z in zip(with_logits, behind):
         recorded[i]._keras_logits = z
     if packed:  # in the structure the model's outputs were given in (a list, a dict)
         return layer._pack_outputs(recorded)
     return _regroup(y, recorded) if isinstance(y, (list, tuple, dict)) else recorded[0]
+
+
+def _terms_on_the_tape(states, terms, tensors):
+    """Each member's add_loss terms replaced by the entry's Tensors of them (kept so by the
+    states its backward puts back): `model.losses` read under the tape are on it."""
+    on_tape = {id(term): tensor for term, tensor in zip(terms, tensors)}
+    for member, state in states:
+        member._losses = [on_tape.get(id(term), term) for term in member._losses]
+        state["_losses"] = member._losses
 
 
 def _backward(layer, y, dys, path, mask):
@@ -373,6 +444,7 @@ def probe_output_shape(layer, input_shape, spread=False, mask_shape=None):
     if mask_shape is not None:
         kwargs["mask"] = np.ones([1 if d is None else d for d in mask_shape], bool)
     arguments = CallArguments(zeros(s) for s in input_shape) if spread else zeros(input_shape)
-    with training_context(False):
+    with training_context(False), layer_scope(layer):  # its sublayers built here are its own
         y = run_call(layer, arguments, kwargs)
+    layer.clear_losses()  # a call on stand-ins adds no loss, as Keras's symbolic call adds none
     return symbolic(_unwrap(y))

@@ -28,10 +28,11 @@ import numpy as np
 
 from minikeras import autodiff
 from minikeras.layers import node as node_module
-from minikeras.layers import recorded_call
+from minikeras.layers import op_config, recorded_call
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer
 from minikeras.layers.layer import Layer
+from minikeras.layers.op_layer import OpLayer
 from minikeras.models import graph
 from minikeras.models import inputs as input_checks
 from minikeras.models.arrays import Arrays, as_list
@@ -214,6 +215,8 @@ class Functional(Model):
             return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
         training = kwargs.get("training")
         training = recorded_call.current_training() if training is None else bool(training)
+        if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
+            self.clear_losses()
         return self._pack_outputs(as_list(self.call(self._prepare_x(x), training)), copy=True)
 
     def compute_output_shape(self, input_shape):
@@ -440,11 +443,16 @@ class Functional(Model):
 
         entries = []
         for layer in self.layers:
-            entry = serialize_layer(layer)
+            is_op = isinstance(layer, OpLayer)  # written as Keras writes its Operations
+            entry = op_config.entry(layer) if is_op else serialize_layer(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
                 {
-                    "args": _call_args(node, tensor_config),
+                    "args": (
+                        op_config.call_args(layer, tensor_config)
+                        if is_op
+                        else _call_args(node, tensor_config)
+                    ),
                     "kwargs": (
                         {"mask": None}
                         if isinstance(layer, Model)
@@ -473,7 +481,14 @@ class Functional(Model):
             with object_registration.custom_object_scope(custom_objects):
                 return cls.from_config(config)
         entries = config["layers"]
-        created = {entry["name"]: deserialize_layer(entry) for entry in entries}
+        created = {  # an op (`x + y`) as a maker of op nodes, a layer as itself
+            entry["name"]: (
+                op_config.OpCall(entry)
+                if op_config.is_op_entry(entry)
+                else deserialize_layer(entry)
+            )
+            for entry in entries
+        }
         pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}
 
         def tensor(history):
@@ -488,7 +503,9 @@ class Functional(Model):
                 return tensor(arg["config"]["keras_history"])
             if isinstance(arg, (list, tuple)) and len(arg) == 3 and isinstance(arg[0], str):
                 return tensor(arg)  # Keras 2's [layer name, node index, tensor index]
-            return [resolve(a) for a in arg]
+            if isinstance(arg, (list, tuple)):
+                return [resolve(a) for a in arg]
+            return arg  # a constant an op is called with (`x * 2.0`, a slice of `x[:, 0]`)
 
         while any(pending.values()):
             progress = False

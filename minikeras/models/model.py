@@ -31,6 +31,7 @@ from minikeras import optimizers as optimizers_module
 from minikeras.layers import node as node_module
 from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
+from minikeras.layers.name_scope import layer_scope
 from minikeras.models import compiled_step, inputs
 from minikeras.models import outputs as outputs_module
 from minikeras.models.arrays import Arrays, Structure, as_list
@@ -125,7 +126,8 @@ class Model(Layer):
         (its layers create their weights on their first call), as Keras builds it by a
         symbolic call; that also gives the output shape."""
         self.input_shape = tuple(input_shape)
-        self.output_shape = recorded_call.probe_output_shape(self, input_shape)
+        with layer_scope(self):  # its layers are built inside: `my_model/dense/kernel`
+            self.output_shape = recorded_call.probe_output_shape(self, input_shape)
         self.built = True
 
     def backward(self, dy, from_logits=None):
@@ -653,6 +655,7 @@ class Model(Layer):
 
     def predict_step(self, data):
         x, _, _ = unpack_x_y_sample_weight(data)
+        self.clear_losses()  # each batch an outer call, as Keras's
         return self.forward(x, training=False)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
@@ -1054,6 +1057,8 @@ class Model(Layer):
         training = kwargs.get("training")
         training = recorded_call.current_training() if training is None else bool(training)
         self._build_on_batch(x)
+        if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
+            self.clear_losses()
         y = self.forward(self._prepare_x(x), training=training)
         return recorded_call.fresh(y)
 

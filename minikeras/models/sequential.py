@@ -4,6 +4,7 @@ from minikeras.layers import node as node_module
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer, KerasTensor
 from minikeras.layers.layer import Layer, dtype_from_config, dtype_policy
+from minikeras.layers.name_scope import layer_scope
 from minikeras.models.model import Model
 
 
@@ -95,7 +96,8 @@ class Sequential(Model):
         self.input_shape = shape
         for layer in self.layers:
             if not layer._built:  # a layer built at init still records its shapes
-                layer.build(shape)
+                with layer_scope(self), layer_scope(layer):  # `sequential/dense/kernel`
+                    layer.build(shape)
             else:
                 layer.check_input_shape((1,) + tuple(d or 1 for d in shape[1:]))
             shape = layer.compute_output_shape(shape)

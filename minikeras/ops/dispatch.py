@@ -66,10 +66,20 @@ def function_to_op(func, args, kwargs):
     ops = _ops()
     name = _FUNCTION_NAMES.get(func.__name__, func.__name__)
     if hasattr(ops, name) and callable(getattr(ops, name)):
+        if "dtype" in kwargs and _same_dtype(kwargs["dtype"], args):
+            # np.sum(t, dtype=t.dtype) is np.sum(t) (a regularizer's sum keeps its dtype so)
+            kwargs = {k: v for k, v in kwargs.items() if k != "dtype"}
         kwargs = {_KEYWORDS.get(k, k): v for k, v in kwargs.items()}
         return getattr(ops, name)(*args, **kwargs)
     result = func(*_unwrap_nested(args), **_unwrap_nested(kwargs))
     return _checked(f"np.{func.__name__}", args, result)
+
+
+def _same_dtype(dtype, args):
+    first = args[0] if args else None
+    if not isinstance(first, (Tensor, np.ndarray)):
+        return False
+    return dtype is None or np.dtype(dtype) == unwrap(first).dtype
 
 
 def _unwrap_nested(value):

@@ -63,9 +63,13 @@ def layer_groups(layers, prefix="layers"):
     """(group path, layer) for each layer: layers/dense, layers/dense_1, layers/dropout, ...
     A layer that is itself a model is followed by its own layers, under `<its path>/layers`;
     its own group holds no weights (see `own_weights`)."""
+    from minikeras.layers.op_layer import OpLayer
+
     used = {}
     out = []
     for layer in layers:
+        if isinstance(layer, OpLayer):  # an op (`x + y`) is no layer in Keras: no group
+            continue
         base = to_snake_case(type(layer).__name__)
         if base in used:
             used[base] += 1
