@@ -729,7 +729,8 @@ class Model(Layer):
         """Train for `epochs` passes over the data; returns the `History`.
 
         `x` may be arrays (with `y`), or batches from a Python generator, a
-        `minikeras.utils.PyDataset`, a `tf.data.Dataset` or a torch `DataLoader`; `steps_per_epoch` and `validation_steps` count batches as Keras does
+        `minikeras.utils.PyDataset`, a `tf.data.Dataset` or a torch `DataLoader`;
+        `steps_per_epoch` and `validation_steps` count batches as Keras does
         (`trainers/epoch_iterator.py`). Everything that can be checked is checked before the
         first weight changes; if training then raises an exception, every completed step is
         kept (as Keras).
