@@ -63,7 +63,26 @@ from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
 
+# Keras's other names for the same classes (files name the class itself, as Keras's do)
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution2DTranspose = Conv2DTranspose
+
 __all__ = [
+    "AvgPool1D",
+    "AvgPool2D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "MaxPool1D",
+    "MaxPool2D",
     "Activation",
     "Add",
     "Average",
