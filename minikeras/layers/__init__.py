@@ -4,7 +4,7 @@ from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D
-from minikeras.layers.conv_transpose import Conv2DTranspose
+from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
@@ -69,13 +69,14 @@ MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 Convolution1D, Convolution2D = Conv1D, Conv2D
-Convolution2DTranspose = Conv2DTranspose
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 
 __all__ = [
     "AvgPool1D",
     "AvgPool2D",
     "Convolution1D",
     "Convolution2D",
+    "Convolution1DTranspose",
     "Convolution2DTranspose",
     "GlobalAvgPool1D",
     "GlobalAvgPool2D",
@@ -92,6 +93,7 @@ __all__ = [
     "Bidirectional",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
     "Conv2DTranspose",
     "Cropping1D",
