@@ -7,6 +7,7 @@ from minikeras.config import (
 )
 from minikeras.utils import np_utils
 from minikeras.utils.data_utils import normalize, pack_x_y_sample_weight
+from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.naming import clear_session
 from minikeras.utils.numerical_utils import to_categorical
 from minikeras.utils.object_registration import CustomObjectScope as CustomObjectScope
@@ -105,6 +106,7 @@ __all__ = [
     "np_utils",
     "pad_sequences",
     "plot_history",
+    "plot_model",
     "set_random_seed",
     "to_categorical",
 ]

@@ -145,3 +145,25 @@ def test_utils_helpers_as_in_keras(keras):
         assert not lib.utils.is_interactive_logging_enabled()
         lib.utils.enable_interactive_logging()
         assert lib.utils.is_interactive_logging_enabled()
+
+
+def test_plot_model_without_pydot_answers_as_keras(keras, monkeypatch):
+    """Without pydot Keras raises its ImportError (in a notebook it prints the message
+    instead), and so does minikeras. pydot is made unimportable for both."""
+    import sys
+
+    from keras.src.utils import model_visualization
+
+    monkeypatch.setitem(sys.modules, "pydot", None)
+    monkeypatch.setattr(model_visualization, "pydot", None)
+    messages = []
+    for lib in (minikeras, keras):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)])
+        with pytest.raises(ImportError) as error:
+            lib.utils.plot_model(model, show_shapes=True)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+    monkeypatch.setitem(sys.modules, "IPython.core.magics.namespace", object())
+    for lib in (minikeras, keras):
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2)])
+        assert lib.utils.plot_model(model) is None
