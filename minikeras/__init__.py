@@ -20,21 +20,42 @@ from minikeras import (
     models,
     ops,
     optimizers,
+    preprocessing,
     random,
     regularizers,
     saving,
     utils,
 )
 from minikeras.autodiff import GradientTape, Variable
-from minikeras.layers import Input, Layer
+from minikeras.initializers import Initializer
+from minikeras.layers import Input, KerasTensor, Layer
+from minikeras.losses import Loss
+from minikeras.metrics import Metric
 from minikeras.models import Model, Sequential
+from minikeras.optimizers import Optimizer
+from minikeras.regularizers import Regularizer
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """minikeras's version (Keras's `keras.version()`)."""
+    return __version__
+
+
 __all__ = [
     "GradientTape",
+    "Initializer",
     "Input",
+    "KerasTensor",
     "Layer",
+    "Loss",
+    "Metric",
+    "Optimizer",
+    "Regularizer",
+    "backend",
+    "preprocessing",
+    "version",
     "Variable",
     "autodiff",
     "backend",

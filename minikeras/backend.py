@@ -21,6 +21,7 @@ from minikeras.layers.node import KerasTensor
 from minikeras.ops import convert_to_numpy, convert_to_tensor, is_tensor, shape
 from minikeras.ops import dtypes as _dtypes
 from minikeras.utils.naming import clear_session as _clear_names
+from minikeras.utils.naming import get_uid
 
 backend = config.backend
 floatx = config.floatx
@@ -170,6 +171,7 @@ __all__ = [
     "epsilon",
     "floatx",
     "get_keras_mask",
+    "get_uid",
     "image_data_format",
     "is_float_dtype",
     "is_int_dtype",

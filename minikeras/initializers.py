@@ -289,6 +289,14 @@ ALL_INITIALIZERS = {
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_INITIALIZERS.values()}
 _BY_CLASS_NAME["OrthogonalInitializer"] = Orthogonal  # Keras's older class name, still read
+# Keras exports each class under its short name too: `initializers.glorot_uniform(seed=1)`
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal = VarianceScaling, Orthogonal
+glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
+he_uniform, he_normal = HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+OrthogonalInitializer = Orthogonal  # (Keras's older class name)
 # Keras's short names (Embedding's default is "uniform")
 ALIASES = {"normal": "random_normal", "one": "ones", "uniform": "random_uniform", "zero": "zeros"}
 
@@ -348,3 +356,10 @@ def serialize(initializer):
         "config": config_,
         "registered_name": None,
     }
+
+
+def deserialize(config, custom_objects=None):
+    """An initializer from its `serialize` dict (Keras's `initializers.deserialize`)."""
+    if custom_objects and config.get("class_name") in custom_objects:
+        return custom_objects[config["class_name"]].from_config(config.get("config", {}))
+    return get(config)

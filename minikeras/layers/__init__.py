@@ -4,7 +4,7 @@ from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D
-from minikeras.layers.conv_transpose import Conv2DTranspose
+from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minikeras.layers.dense import Dense
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
@@ -63,7 +63,27 @@ from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
 from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
 
+# Keras's other names for the same classes (files name the class itself, as Keras's do)
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+
 __all__ = [
+    "AvgPool1D",
+    "AvgPool2D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution1DTranspose",
+    "Convolution2DTranspose",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "MaxPool1D",
+    "MaxPool2D",
     "Activation",
     "Add",
     "Average",
@@ -73,6 +93,7 @@ __all__ = [
     "Bidirectional",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
     "Conv2DTranspose",
     "Cropping1D",

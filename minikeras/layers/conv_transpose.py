@@ -1,4 +1,5 @@
-"""Conv2DTranspose: the input gradient of a Conv2D, used as a forward pass.
+"""Conv2DTranspose and Conv1DTranspose: the input gradient of a convolution, used as a
+forward pass (a 1-D layer runs as a 2-D one of height 1).
 
 A Conv2D maps a large image to a small one; its input gradient `col2im(dz·Wᵀ)` maps the small
 one back to the large one's shape. Conv2DTranspose is exactly that map, with its own kernel
@@ -39,17 +40,9 @@ def transpose_output_size(size, kernel, stride, dilation, padding, output_paddin
     return (size - 1) * stride + span % 2 + output_padding
 
 
-class Conv2DTranspose(SpatialLayer):
-    """Transposed 2-D convolution ("deconvolution"); kernel (kh, kw, filters, in).
+class BaseConvTranspose(SpatialLayer):
+    """What Conv1DTranspose and Conv2DTranspose share; `rank` is the number of spatial axes."""
 
-    >>> import numpy as np
-    >>> from minikeras.layers import Conv2DTranspose
-    >>> layer = Conv2DTranspose(3, 3, strides=2, padding="same")
-    >>> layer(np.ones((1, 4, 4, 2))).shape, layer.kernel.shape
-    ((1, 8, 8, 3), (3, 3, 3, 2))
-    """
-
-    rank = 2
     has_weights = True
 
     def __init__(
@@ -74,11 +67,14 @@ class Conv2DTranspose(SpatialLayer):
     ):
         # checked before the base class names the layer (see conv.py), Keras's messages
         # (keras/src/layers/convolutional/base_conv_transpose.py)
-        kernel_size = standardize_tuple(kernel_size, 2, "kernel_size")
-        strides = standardize_tuple(strides, 2, "strides")
-        dilation_rate = standardize_tuple(dilation_rate, 2, "dilation_rate")
+        rank = self.rank
+        kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
+        strides = standardize_tuple(strides, rank, "strides")
+        dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
         if output_padding is not None:
-            output_padding = standardize_tuple(output_padding, 2, "output_padding", allow_zero=True)
+            output_padding = standardize_tuple(
+                output_padding, rank, "output_padding", allow_zero=True
+            )
             for p, s in zip(output_padding, strides):
                 if p >= s:
                     raise ValueError(
@@ -130,6 +126,7 @@ class Conv2DTranspose(SpatialLayer):
         conv_utils.check_rank_and_channels(self, input_shape, self.rank)
         channels = input_shape[self.channel_axis]
         kernel_shape = self.kernel_size + (self.filters, channels)  # (kh, kw, out, in)
+        # (a 1-D layer's (k, out, in) is the same array as the (1, k, out, in) of height 1)
         self.add_weight(
             kernel_shape,
             self.kernel_initializer,
@@ -148,7 +145,7 @@ class Conv2DTranspose(SpatialLayer):
         super().build(input_shape)
 
     def _output_sizes(self, input_shape):
-        padding = self.output_padding or (None, None)
+        padding = self.output_padding or (None,) * self.rank
         return tuple(
             transpose_output_size(n, k, s, d, self.padding, p)
             for n, k, s, d, p in zip(
@@ -166,21 +163,23 @@ class Conv2DTranspose(SpatialLayer):
         y = act(z)
         """
         x = self.channels_last(x)
+        sizes = self._output_sizes(x.shape)
+        input_shape, x = x.shape, self.as_image(x)
         batch, h, w, channels = x.shape
-        oh, ow = self._output_sizes(x.shape)
+        oh, ow = self.pair(sizes)
+        window, strides = self.pair(self.kernel_size), self.pair(self.strides)
+        dilation = self.pair(self.dilation_rate)
         # the padding of the Conv2D that maps (oh, ow) back to (h, w)
         pad = tuple(
             conv_utils.pad_before(big, small, k, s, d, self.padding)
-            for big, small, k, s, d in zip(
-                (oh, ow), (h, w), self.kernel_size, self.strides, self.dilation_rate
-            )
+            for big, small, k, s, d in zip((oh, ow), (h, w), window, strides, dilation)
         )
         self.x = x.reshape(batch * h * w, channels)
         self.matrix_kernel = self.kernel.reshape(-1, channels)  # (kh·kw·filters, in)
-        cols = self.buffer("cols", (batch, h, w, *self.kernel_size, self.filters))
+        cols = self.buffer("cols", (batch, h, w, *window, self.filters))
         kernels.matmul_nt(self.x, self.matrix_kernel, cols.reshape(batch * h * w, -1))
         z = self.buffer("z", (batch, oh, ow, self.filters))
-        self.geometry = (self.kernel_size, self.strides, self.dilation_rate, pad)
+        self.geometry = (window, strides, dilation, pad)
         kernels.col2im(cols, *self.geometry, z)
         if self.use_bias:
             z += self.bias
@@ -190,13 +189,14 @@ class Conv2DTranspose(SpatialLayer):
             kernels.activation_forward(self._fused, z2, y)
         else:
             y = self.activation(z2)
-        self.z, self.y, self.input_batch_shape = z2, y, x.shape
+        self.z, self.y, self.input_batch_shape = z2, y, input_shape
         self.output_batch_shape, self.patches_shape = z.shape, cols.shape
-        return self.channels_back(y.reshape(z.shape))
+        self.output_layer_shape = (batch, *sizes, self.filters)  # without a 1-D layer's height
+        return self.channels_back(y.reshape(self.output_layer_shape))
 
     @property
     def logits(self):
-        return self.channels_back(self.z.reshape(self.output_batch_shape))
+        return self.channels_back(self.z.reshape(self.output_layer_shape))
 
     def backward(self, dy):
         """dz = dy ⊙ act'(z), then the gradients of `backward_logits`."""
@@ -258,3 +258,69 @@ class Conv2DTranspose(SpatialLayer):
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         }
+
+
+class Conv1DTranspose(BaseConvTranspose):
+    """Transposed 1-D convolution over (batch, steps, channels); kernel (k, filters, in).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv1DTranspose
+    >>> layer = Conv1DTranspose(3, 5, strides=2, padding="same")
+    >>> layer(np.ones((1, 4, 2))).shape, layer.kernel.shape
+    ((1, 8, 3), (5, 3, 2))
+    """
+
+    rank = 1
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
+
+
+class Conv2DTranspose(BaseConvTranspose):
+    """Transposed 2-D convolution ("deconvolution"); kernel (kh, kw, filters, in).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv2DTranspose
+    >>> layer = Conv2DTranspose(3, 3, strides=2, padding="same")
+    >>> layer(np.ones((1, 4, 4, 2))).shape, layer.kernel.shape
+    ((1, 8, 8, 3), (3, 3, 3, 2))
+    """
+
+    rank = 2

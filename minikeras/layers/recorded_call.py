@@ -304,7 +304,11 @@ def on_the_tape(layer, x, kwargs, mask=None):
             member._buffers = {}  # this call's own scratch arrays, kept for its backward
         previous = layer.input_gradient_needed
         layer.input_gradient_needed = previous or needs_dx
-        y = run_call(layer, _unwrap(x), kwargs)
+        # the tape may ask for this entry's backward even when the call is not a training
+        # one (keras.io's VAE calls its encoder without training=True): sublayers without a
+        # backward of their own must record their calls for it
+        with backward_follows():
+            y = run_call(layer, _unwrap(x), kwargs)
         from minikeras.models.arrays import Arrays  # (models import this module)
 
         packed = isinstance(y, Arrays)  # a functional model's several outputs

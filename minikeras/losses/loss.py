@@ -239,7 +239,13 @@ class Loss:
         else:
             start = y_pred
             value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
-        (loss,) = autodiff.record([start], [np.asarray(value)], lambda g: ([g[0] * grad], []))
+        def vjp(g):
+            g = np.asarray(g[0])
+            if g.ndim < grad.ndim:  # reduction="none": one loss per row, each row's gradient
+                g = np.expand_dims(g, self.axis)
+            return [g * grad], []
+
+        (loss,) = autodiff.record([start], [np.asarray(value)], vjp)
         return loss
 
     def logits_of(self, y_pred):

@@ -14,6 +14,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return saving.load_model(filepath, custom_objects, compile, safe_mode)
 
 
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Write `model` to a `.keras` file (`minikeras.saving.save_model`, as Keras's
+    `keras.models.save_model`)."""
+    from minikeras import saving
+
+    saving.save_model(model, filepath, overwrite, zipped, **kwargs)
+
+
 def model_from_json(json_string, custom_objects=None):
     """A model from `model.to_json()`'s text (Keras's or minikeras's), compiled when the JSON
     holds a compile config, as Keras's `model_from_json` does."""
@@ -22,4 +30,12 @@ def model_from_json(json_string, custom_objects=None):
     return saving.model_from_json(json_string, custom_objects)
 
 
-__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+__all__ = [
+    "Functional",
+    "Model",
+    "Sequential",
+    "clone_model",
+    "load_model",
+    "model_from_json",
+    "save_model",
+]

@@ -47,24 +47,30 @@ class Model(Layer):
 
     def __new__(cls, *args, **kwargs):
         # Model(inputs, outputs) is a graph of layers: Keras hands it to its Functional class
-        # (keras/src/models/model.py `Model.__new__`). A subclass of Model given (inputs,
-        # outputs) keeps its own methods (a custom train_step) on top of Functional's, as Keras
-        # does by injecting Functional into its bases.
-        from minikeras.models.functional import Functional  # (both modules import this one)
-        from minikeras.models.sequential import Sequential
+        # (keras/src/models/model.py `Model.__new__`). Only Model itself: a subclass is told
+        # by what its __init__ passes on to Model.__init__, not by its own arguments (a
+        # VAE(encoder, decoder) is no graph).
+        from minikeras.models.functional import Functional
 
-        functional = (
-            len(args) == 2
-            or (len(args) == 1 and "outputs" in kwargs)
-            or ("inputs" in kwargs and "outputs" in kwargs)
-        )
-        if functional and cls is Model:
+        if cls is Model and functional_init_arguments(args, kwargs):
             return super().__new__(Functional)
-        if functional and not issubclass(cls, (Functional, Sequential)):
-            return super().__new__(_with_functional(cls, Functional))
         return super().__new__(cls)
 
-    def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+    def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
+        from minikeras.models.functional import Functional
+
+        if functional_init_arguments(args, kwargs) and not isinstance(self, Functional):
+            # A subclass of Model whose __init__ passes (inputs, outputs) on keeps its own
+            # methods (a custom train_step) on top of Functional's, as Keras does by
+            # injecting Functional into its bases (`inject_functional_model_class`)
+            self.__class__ = _with_functional(type(self), Functional)
+            Functional.__init__(self, *args, name=name, trainable=trainable, dtype=dtype, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}: Model.__init__ takes (inputs, outputs) or keyword "
+                f"arguments only; received {len(args)} positional arguments."
+            )
         super().__init__(trainable=trainable, dtype=dtype, name=name, **kwargs)
         self.optimizer = None
         self.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
@@ -736,8 +742,9 @@ class Model(Layer):
     ):
         """Train for `epochs` passes over the data; returns the `History`.
 
-        `x` may be arrays (with `y`), a Python generator or a `minikeras.utils.PyDataset` of
-        batches; `steps_per_epoch` and `validation_steps` count batches as Keras does
+        `x` may be arrays (with `y`), or batches from a Python generator, a
+        `minikeras.utils.PyDataset`, a `tf.data.Dataset` or a torch `DataLoader`;
+        `steps_per_epoch` and `validation_steps` count batches as Keras does
         (`trainers/epoch_iterator.py`). Everything that can be checked is checked before the
         first weight changes; if training then raises an exception, every completed step is
         kept (as Keras).
@@ -1165,6 +1172,15 @@ def _validate_now(epoch, validation_freq):
 
 
 _FUNCTIONAL_SUBCLASSES = {}
+
+
+def functional_init_arguments(args, kwargs):
+    """Whether a Model's arguments are (inputs, outputs), by position or by name."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
 
 
 def _with_functional(cls, functional):

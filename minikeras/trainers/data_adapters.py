@@ -1,4 +1,5 @@
-"""Where a model's batches come from: arrays, a Python generator or a `PyDataset`.
+"""Where a model's batches come from: arrays, a Python generator, a `PyDataset`, a
+`tf.data.Dataset` or a torch `DataLoader`.
 
 Each adapter answers two questions the epoch loop asks (Keras's DataAdapter, in
 keras/src/trainers/data_adapters/): how many batches one pass holds (`num_batches`, None when
@@ -15,6 +16,8 @@ import warnings
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+import numpy as np
+
 from minikeras.models import inputs
 from minikeras.utils import batching, rng
 from minikeras.utils.py_dataset import PyDataset
@@ -25,14 +28,45 @@ PEEKED_BATCHES = 2
 
 
 def is_stream(x):
-    """Whether `x` hands out batches itself (a generator or a PyDataset) rather than samples."""
-    return isinstance(x, (types.GeneratorType, PyDataset))
+    """Whether `x` hands out batches itself (a generator, a PyDataset, a tf.data.Dataset or a
+    torch DataLoader) rather than samples."""
+    return (
+        isinstance(x, (types.GeneratorType, PyDataset))
+        or is_tf_dataset(x)
+        or is_torch_dataloader(x)
+    )
+
+
+def _has_parent_class(x, names, module):
+    """Whether a class in `type(x)`'s MRO is named one of `names` and lives in `module`. Keras
+    recognises TensorFlow's and torch's datasets by name too, so that neither library is
+    imported to ask (`is_tf_dataset` in keras/src/trainers/data_adapters/__init__.py)."""
+    return any(
+        parent.__name__ in names and module in str(parent.__module__)
+        for parent in type(x).__mro__
+    )
+
+
+def is_tf_dataset(x):
+    return _has_parent_class(x, ("DatasetV2",), "tensorflow.python.")
+
+
+def is_torch_dataloader(x):
+    return _has_parent_class(x, ("DataLoader",), "torch.utils.data")
 
 
 def stream_adapter(x, y, sample_weight, class_weight, shuffle, prepare):
-    """The adapter of a generator or PyDataset, with Keras's errors for what it cannot take
-    (keras/src/trainers/data_adapters/__init__.py `get_data_adapter`)."""
-    kind = "PyDataset" if isinstance(x, PyDataset) else "generator"
+    """The adapter of a generator, PyDataset, tf.data.Dataset or torch DataLoader, with Keras's
+    errors and warnings for what it cannot take (`get_data_adapter` in
+    keras/src/trainers/data_adapters/__init__.py)."""
+    if isinstance(x, PyDataset):
+        kind = "PyDataset"
+    elif is_tf_dataset(x):
+        kind = "tf.data.Dataset"
+    elif is_torch_dataloader(x):
+        kind = "torch DataLoader"
+    else:
+        kind = "generator"
     if y is not None:
         _raise_unsupported("y", "the targets", kind)
     if sample_weight is not None:
@@ -45,6 +79,31 @@ def stream_adapter(x, y, sample_weight, class_weight, shuffle, prepare):
                 stacklevel=3,
             )
         return PyDatasetAdapter(x, class_weight, shuffle, prepare)
+    if kind == "tf.data.Dataset":
+        if shuffle:
+            warnings.warn(
+                "`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+                "as a tf.data.Dataset. The Dataset is expected to already be shuffled (via "
+                "`.shuffle(buffer_size)`).",
+                stacklevel=3,
+            )
+        return IterableAdapter(x, tf_dataset_num_batches(x), class_weight, prepare)
+    if kind == "torch DataLoader":
+        if class_weight is not None:
+            raise ValueError(
+                "Argument `class_weight` is not supported for torch DataLoader inputs. You can "
+                "modify your `__getitem__ ` method to return input tensor, label and "
+                f"class_weight. Received: class_weight={class_weight}"
+            )
+        if shuffle:
+            warnings.warn(
+                "`shuffle=True` was passed, but will be ignored since the data `x` was provided "
+                "as a torch DataLoader. The DataLoader is expected to already be shuffled.",
+                stacklevel=3,
+            )
+        # a DataLoader knows its number of batches only when its dataset has a length
+        count = len(x) if hasattr(x.dataset, "__len__") else None
+        return IterableAdapter(x, count, None, prepare)
     if class_weight is not None:
         raise ValueError(
             "Argument `class_weight` is not supported for Python generator inputs. "
@@ -144,6 +203,46 @@ class GeneratorAdapter(DataAdapter):
     def new_pass(self):
         for batch in itertools.chain(self.first_batches, self.generator):
             yield self.prepare(batch)
+
+
+def tf_dataset_num_batches(dataset):
+    """A tf.data.Dataset's number of batches, or None when it is infinite or unknown (its
+    cardinality is then negative)."""
+    count = int(dataset.cardinality())
+    return None if count < 0 else count
+
+
+class IterableAdapter(DataAdapter):
+    """A dataset that can be iterated again at each pass (a tf.data.Dataset, a torch
+    DataLoader): its own order and batches, each tensor read as a NumPy array."""
+
+    def __init__(self, dataset, num_batches, class_weight, prepare):
+        self.dataset = dataset
+        self.num_batches = num_batches
+        self.class_weight = class_weight
+        self.prepare = prepare
+
+    def new_pass(self):
+        for batch in self.dataset:
+            batch = as_numpy(batch)
+            if isinstance(batch, list):
+                batch = tuple(batch)
+            if self.class_weight is not None and isinstance(batch, tuple) and len(batch) == 2:
+                weights = inputs.class_weights_to_sample_weights(
+                    batch[1], self.class_weight, "float32"
+                )
+                batch = batch + (weights,)
+            yield self.prepare(batch if isinstance(batch, tuple) else (batch,))
+
+
+def as_numpy(structure):
+    """Each tensor of a tuple, list or dict of them as a NumPy array (a tensor of TensorFlow
+    or torch converts itself through `__array__`)."""
+    if isinstance(structure, dict):
+        return {key: as_numpy(value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(as_numpy(value) for value in structure)
+    return None if structure is None else np.asarray(structure)
 
 
 class PyDatasetAdapter(DataAdapter):

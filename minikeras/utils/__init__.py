@@ -1,6 +1,13 @@
 """Utilities with Keras's names."""
 
+from minikeras.config import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from minikeras.utils import np_utils
+from minikeras.utils.data_utils import normalize, pack_x_y_sample_weight
+from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.naming import clear_session
 from minikeras.utils.numerical_utils import to_categorical
 from minikeras.utils.object_registration import CustomObjectScope as CustomObjectScope
@@ -15,6 +22,41 @@ from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset, Sequence
 from minikeras.utils.rng import set_random_seed
 from minikeras.utils.sequence_utils import pad_sequences
+
+
+def unpack_x_y_sample_weight(data):
+    """(x, y, sample_weight) of a batch: `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
+    from minikeras.models.model import unpack_x_y_sample_weight as unpack
+
+    return unpack(data)
+
+
+def serialize_keras_object(obj):
+    """The dict Keras's files hold for `obj` (`minikeras.saving.serialize_keras_object`)."""
+    from minikeras import saving
+
+    return saving.serialize_keras_object(obj)
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
+    """The object a `serialize_keras_object` dict describes."""
+    from minikeras import saving
+
+    return saving.deserialize_keras_object(config, custom_objects, safe_mode, **kwargs)
+
+
+def is_keras_tensor(x):
+    """Whether `x` is a symbolic tensor of a functional model."""
+    from minikeras.backend import is_keras_tensor as check
+
+    return check(x)
+
+
+def standardize_dtype(dtype):
+    """A dtype's Keras name ('float32', 'int64', ...); None is `floatx()`."""
+    from minikeras.backend import standardize_dtype as standardize
+
+    return standardize(dtype)
 
 
 def plot_history(history, path=None, metrics=None):
@@ -51,9 +93,20 @@ __all__ = [
     "PyDataset",
     "Sequence",
     "clear_session",
+    "deserialize_keras_object",
+    "disable_interactive_logging",
+    "enable_interactive_logging",
+    "is_interactive_logging_enabled",
+    "is_keras_tensor",
+    "normalize",
+    "pack_x_y_sample_weight",
+    "serialize_keras_object",
+    "standardize_dtype",
+    "unpack_x_y_sample_weight",
     "np_utils",
     "pad_sequences",
     "plot_history",
+    "plot_model",
     "set_random_seed",
     "to_categorical",
 ]

@@ -20,6 +20,14 @@ def auto_name(prefix: str) -> str:
     return prefix if uid == 0 else f"{prefix}_{uid}"
 
 
+def get_uid(prefix: str = "") -> int:
+    """Count one more use of `prefix` and return the count (1 the first time). It shares the
+    automatic names' counters, as Keras's does: after `get_uid("dense")` a new Dense is
+    'dense_1'."""
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
 def clear_session() -> None:
     """Forget every name handed out, so the next Dense is 'dense' again."""
     _uids.clear()

@@ -28,6 +28,7 @@ CASES = [
     ("Conv2D", dict(filters=4, kernel_size=(3, 2), strides=2, padding="same"), (2, 2, 7, 8)),
     ("Conv1D", dict(filters=3, kernel_size=3, dilation_rate=2), (2, 2, 9)),
     ("Conv2DTranspose", dict(filters=2, kernel_size=3, strides=2), (2, 3, 4, 5)),
+    ("Conv1DTranspose", dict(filters=2, kernel_size=3, strides=2), (2, 3, 5)),
     ("MaxPooling2D", dict(pool_size=2, padding="same"), (2, 3, 5, 5)),
     ("MaxPooling1D", dict(pool_size=2), (2, 3, 7)),
     ("AveragePooling2D", dict(pool_size=(2, 3), strides=1), (2, 2, 5, 6)),

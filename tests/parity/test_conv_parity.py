@@ -132,6 +132,17 @@ LAYER_CASES = [
         dict(filters=4, kernel_size=4, strides=2, padding="same", use_bias=False),
         (2, 3, 4, 3),
     ),
+    (
+        "Conv1DTranspose",
+        dict(filters=3, kernel_size=5, strides=2, padding="same", activation="relu"),
+        (2, 6, 2),
+    ),
+    # (not dilated: TensorFlow's CPU kernel refuses a dilated Conv1DTranspose)
+    (
+        "Conv1DTranspose",
+        dict(filters=2, kernel_size=3, strides=3, output_padding=1, use_bias=False),
+        (2, 4, 3),
+    ),
     ("MaxPooling2D", dict(pool_size=3, strides=2, padding="same"), (2, 8, 7, 3)),
     ("MaxPooling2D", dict(pool_size=(2, 3)), (2, 7, 8, 3)),
     ("MaxPooling1D", dict(pool_size=3, strides=2), (2, 8, 3)),

@@ -202,3 +202,77 @@ def test_add_loss_lambda_and_ops_on_symbolic_tensors_train_as_in_keras(float64, 
     np.testing.assert_allclose(ours_history["loss"], theirs_history["loss"], rtol=RTOL)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-12)
+
+
+def two_part_model(lib, tape_class, ops_module):
+    """keras.io's VAE example in small: a subclass built from two models given positionally
+    (not a graph's inputs and outputs), trained by its own train_step, which calls them on the
+    tape without training=True. Its sampling layer (made of ops) draws a fixed 0.5 instead of
+    a normal sample, so that no random draw separates the two libraries."""
+
+    class Sampling(lib.layers.Layer):
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            return z_mean + ops_module.exp(0.5 * z_log_var) * 0.5
+
+    class VAE(lib.Model):
+        def __init__(self, encoder, decoder, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder = encoder
+            self.decoder = decoder
+            self.total_loss_tracker = lib.metrics.Mean(name="total_loss")
+            self.kl_loss_tracker = lib.metrics.Mean(name="kl_loss")
+
+        @property
+        def metrics(self):
+            return [self.total_loss_tracker, self.kl_loss_tracker]
+
+        def train_step(self, data):
+            with tape_class() as tape:
+                z_mean, z_log_var, z = self.encoder(data)
+                reconstruction = self.decoder(z)
+                reconstruction_loss = ops_module.mean(
+                    lib.losses.binary_crossentropy(data, reconstruction)
+                )
+                kl = -0.5 * (1 + z_log_var - ops_module.square(z_mean) - ops_module.exp(z_log_var))
+                kl_loss = ops_module.mean(ops_module.sum(kl, axis=1))
+                total_loss = reconstruction_loss + kl_loss
+            grads = tape.gradient(total_loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            self.total_loss_tracker.update_state(total_loss)
+            self.kl_loss_tracker.update_state(kl_loss)
+            return {
+                "loss": self.total_loss_tracker.result(),
+                "kl_loss": self.kl_loss_tracker.result(),
+            }
+
+    inputs = lib.Input((6,))
+    hidden = lib.layers.Dense(4, activation="relu")(inputs)
+    z_mean, z_log_var = lib.layers.Dense(2)(hidden), lib.layers.Dense(2)(hidden)
+    z = Sampling()([z_mean, z_log_var])
+    encoder = lib.Model(inputs, [z_mean, z_log_var, z], name="encoder")
+    latent = lib.Input((2,))
+    decoder = lib.Model(latent, lib.layers.Dense(6, activation="sigmoid")(latent), name="decoder")
+    return VAE(encoder, decoder)
+
+
+def test_the_vae_example_trains_as_in_keras(float64):
+    import tensorflow as tf
+
+    keras = float64
+    ours = two_part_model(minikeras, minikeras.GradientTape, ops)
+    theirs = two_part_model(keras, tf.GradientTape, keras.ops)
+    assert not isinstance(ours, minikeras.models.Functional)
+    assert not isinstance(theirs, keras.src.models.functional.Functional)
+    theirs.encoder.set_weights(ours.encoder.get_weights())
+    theirs.decoder.set_weights(ours.decoder.get_weights())
+    x = np.random.default_rng(3).uniform(size=(16, 6))
+    histories = []
+    for model, lib in ((ours, minikeras), (theirs, keras)):
+        model.compile(optimizer=lib.optimizers.Adam(learning_rate=0.01))
+        histories.append(model.fit(x, epochs=2, batch_size=8, shuffle=False, verbose=0).history)
+    assert sorted(histories[0]) == sorted(histories[1]) == ["kl_loss", "loss"]
+    for key in histories[1]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=RTOL)
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-12)

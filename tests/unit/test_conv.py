@@ -24,6 +24,7 @@ from minikeras.layers import (
     AveragePooling1D,
     AveragePooling2D,
     Conv1D,
+    Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
     Dense,
@@ -340,6 +341,17 @@ TRANSPOSE_CASES = [
 @pytest.mark.parametrize("name, shape, args", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
 def test_conv_transpose_backward(kernel_set, float64, name, shape, args):
     run_backward_check(Conv2DTranspose(**args), shape)
+
+
+@pytest.mark.parametrize(
+    "shape, args",
+    [
+        ((2, 4, 2), dict(filters=3, kernel_size=3, strides=2, padding="same", activation="tanh")),
+        ((1, 3, 2), dict(filters=2, kernel_size=2, dilation_rate=2)),
+    ],
+)
+def test_conv1d_transpose_backward(kernel_set, float64, shape, args):
+    run_backward_check(Conv1DTranspose(**args), shape)
 
 
 @pytest.mark.parametrize("name, shape, args", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
