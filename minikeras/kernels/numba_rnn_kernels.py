@@ -45,10 +45,18 @@ numba_kernels.py); on a loaded machine those threads lose their time slices and 
 5× longer than on one thread. The per-step products h·U (b rows) stay on one thread.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
-from minikeras.kernels.numba_runtime import compiled
+from minikeras.kernels import numba_blas, numba_gemm
+from minikeras.kernels.numba_runtime import (
+    compiled,
+    gemm,
+    restore_blas_threads,
+    use_blas_threads,
+)
 
 RNN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 _CODE = {name: code for code, name in enumerate(RNN_ACTIVATIONS)}
@@ -63,6 +71,14 @@ def _code(name):
 
 
 @njit(inline="always", error_model="numpy")
+def _tanh(v):
+    """tanh(v) = −expm1(−2|v|) / (2 + expm1(−2|v|)), with v's sign (rule 4)."""
+    e = math.expm1(-2 * abs(v))
+    t = -e / (2 + e)
+    return t if v >= 0 else -t
+
+
+@njit(inline="always", error_model="numpy")
 def _act(code, v):
     one = v * 0 + 1  # 1 in v's own type: float32 stays float32
     if code == LINEAR:
@@ -72,7 +88,7 @@ def _act(code, v):
     if code == SIGMOID:
         e = np.exp(-abs(v))
         return one / (one + e) if v >= 0 else e / (one + e)
-    return np.tanh(v)
+    return _tanh(v)
 
 
 @njit(inline="always", error_model="numpy")
@@ -253,3 +269,114 @@ def gru_reset_backward(d_rh, gates, h_in, recurrent_activation, dxw_out, dhu_out
     """See numpy_rnn_kernels.gru_reset_backward."""
     _gru_reset_backward(d_rh, gates, h_in, _code(recurrent_activation), dxw_out, dhu_out, dh_in_out)
     return dh_in_out
+
+
+# ----------------------------------------------------------------------------- a whole LSTM
+if numba_blas.AVAILABLE:
+
+    @compiled
+    def _lstm_sequence(xw, u_kernel, h0, c0, act, rec, gates, c, act_c, h):
+        steps, batch, width = xw.shape
+        for t in range(steps):
+            h_prev = h0 if t == 0 else h[t - 1]
+            c_prev = c0 if t == 0 else c[t - 1]
+            z = gates[t]
+            numba_blas.gemm_nn(h_prev, u_kernel, z)  # h_{t−1}·U   (b, u)·(u, 4u)
+            for n in range(batch):
+                for j in range(width):
+                    z[n, j] += xw[t, n, j]
+            _lstm_forward(z, c_prev, act, rec, z, c[t], act_c[t], h[t])
+
+    @compiled
+    def _lstm_sequence_backward(gates, c, act_c, c0, u_kernel, dh_seq, dh, dc, act, rec, dz):
+        steps, batch, units = c.shape
+        dc_prev = np.empty_like(dc)
+        for t in range(steps - 1, -1, -1):
+            if dh_seq is not None:
+                for n in range(batch):
+                    for j in range(units):
+                        dh[n, j] += dh_seq[t, n, j]
+            c_prev = c0 if t == 0 else c[t - 1]
+            _lstm_backward(gates[t], c_prev, act_c[t], dh, dc, act, rec, dz[t], dc_prev)
+            dc[:] = dc_prev
+            numba_blas.gemm_nt(dz[t], u_kernel, dh)  # dz_t·Uᵀ   (b, 4u)·(4u, u)
+
+
+def _loop_compiled(h0, u_kernel):
+    """The whole loop compiles where BLAS can be called from compiled code and every dimension
+    of the per-step product is at least 2 (numba_blas.py's condition for np.matmul's result)."""
+    return numba_blas.AVAILABLE and min(h0.shape) >= 2 and u_kernel.flags.c_contiguous
+
+
+def lstm_sequence_forward(
+    xw, recurrent_kernel, h0, c0, activation, recurrent_activation, gates_out, c_out, act_c_out,
+    h_out,
+):  # fmt: skip
+    """See numpy_rnn_kernels.lstm_sequence_forward: every step, products and gates, in one call."""
+    act, rec = _code(activation), _code(recurrent_activation)
+    steps, batch, width = xw.shape
+    if not _loop_compiled(h0, recurrent_kernel):
+        h_prev, c_prev = h0, c0
+        for t in range(steps):
+            z = sequence_matmul(h_prev, recurrent_kernel, gates_out[t])
+            z += xw[t]
+            _lstm_forward(z, c_prev, act, rec, z, c_out[t], act_c_out[t], h_out[t])
+            h_prev, c_prev = h_out[t], c_out[t]
+        return h_out
+    before = use_blas_threads(batch * width)  # one thread: (b, u)·(u, 4u) is a small product
+    try:
+        _lstm_sequence(xw, recurrent_kernel, h0, c0, act, rec, gates_out, c_out, act_c_out, h_out)
+    finally:
+        restore_blas_threads(before)
+    return h_out
+
+
+def lstm_sequence_backward(
+    gates, c, act_c, c0, recurrent_kernel, dh_seq, dh, dc, activation, recurrent_activation,
+    dz_out,
+):  # fmt: skip
+    """See numpy_rnn_kernels.lstm_sequence_backward: every step backward in one call."""
+    act, rec = _code(activation), _code(recurrent_activation)
+    if not _loop_compiled(dh, recurrent_kernel):
+        dc_prev = np.empty_like(dc)
+        for t in reversed(range(len(gates))):
+            if dh_seq is not None:
+                dh += dh_seq[t]
+            c_prev = c0 if t == 0 else c[t - 1]
+            _lstm_backward(gates[t], c_prev, act_c[t], dh, dc, act, rec, dz_out[t], dc_prev)
+            dc[...] = dc_prev
+            sequence_matmul_nt(dz_out[t], recurrent_kernel, dh)
+        return dz_out
+    before = use_blas_threads(dh.size * recurrent_kernel.shape[1])
+    try:
+        _lstm_sequence_backward(
+            gates, c, act_c, c0, recurrent_kernel, dh_seq, dh, dc, act, rec, dz_out
+        )
+    finally:
+        restore_blas_threads(before)
+    return dz_out
+
+
+# ----------------------------------------------------------------------------- products
+def sequence_matmul(a, b, out):
+    """out = a·b     (m, k)·(k, n), on one BLAS thread (the rule at the top of this module)."""
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm(a, b, out)
+    return gemm(a, b, out, a.size * b.shape[1], threads=1)
+
+
+def sequence_matmul_tn(a, b, out):
+    """out = aᵀ·b     (k, m)ᵀ·(k, n), on one BLAS thread; a weight gradient."""
+    k, m = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm_tn(a, b, out)
+    return gemm(a.T, b, out, a.size * b.shape[1], threads=1)
+
+
+def sequence_matmul_nt(a, b, out):
+    """out = a·bᵀ     (m, k)·(n, k)ᵀ, on one BLAS thread; an input gradient."""
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[0]):
+        return numba_gemm.gemm_nt(a, b, out)
+    return gemm(a, b.T, out, a.size * b.shape[0], threads=1)
