@@ -422,11 +422,15 @@ class Layer:
         self._activity_output = y
         self._losses = [self.activity_regularizer(y) / len(y)]
 
+    def _activity_gradient(self, dy):
+        """dy + d(penalty(y)/N)/dy, for the output y that `_penalize_activity` kept."""
+        y = self._activity_output
+        return dy + self.activity_regularizer.gradient(y) / len(y)
+
     def backward_pass(self, dy, mask=None):
         """`backward` with the mask when it declares one: what a model runs for each layer."""
         if self.activity_regularizer is not None:  # d(penalty(y)/N)/dy joins the loss's
-            y = self._activity_output
-            dy = dy + self.activity_regularizer.gradient(y) / len(y)
+            dy = self._activity_gradient(dy)
         if mask is not None and "mask" in self._backward_takes:
             return self.backward(dy, mask=mask)
         return self.backward(dy)

@@ -50,11 +50,6 @@ class RNN(Layer):
                 f"GRUCell). Received: cell={cell}"
             )
         super().__init__(**kwargs)
-        if self.activity_regularizer is not None and return_state:
-            raise NotImplementedError(
-                f"{type(self).__name__}(activity_regularizer=..., return_state=True) is not "
-                "supported by minikeras (the penalty of several outputs)"
-            )
         self.cell = cell
         self.return_sequences = return_sequences
         self.return_state = return_state
@@ -147,6 +142,23 @@ class RNN(Layer):
                 f"-1 of input shape to have value {features}, but received input with shape "
                 f"{tuple(shape)}"
             )
+
+    # with return_state, Keras penalises every output of the call (its `tree.flatten(outputs)`
+    # in Layer.__call__): the output and each state, each penalty divided by its own batch size
+    def _penalize_activity(self, y):
+        outputs = y if isinstance(y, list) else [y]
+        self._activity_output = outputs
+        self._losses = [self.activity_regularizer(o) / len(o) for o in outputs]
+
+    def _activity_gradient(self, dy):
+        """dL/d(each output) + d(penalty(output)/N)/d(output); a missing gradient is zeros."""
+        outputs = self._activity_output
+        dys = getattr(dy, "arrays", dy) if len(outputs) > 1 else [dy]
+        penalized = [
+            self.activity_regularizer.gradient(o) / len(o) + (0 if d is None else d)
+            for d, o in zip(dys, outputs)
+        ]
+        return penalized if len(outputs) > 1 else penalized[0]
 
     def reset_state(self):
         """Zero the carried states of a stateful layer."""
