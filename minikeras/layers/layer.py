@@ -549,11 +549,19 @@ class Layer:
         )
         if "dtype" in config_:
             config_["dtype"] = dtype_from_config(config_["dtype"])
-        if batch_input_shape is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                return cls(input_shape=tuple(batch_input_shape[1:]), **config_)
-        return cls(**config_)
+        # Keras (Operation.from_config) reports any error of the constructor as a TypeError
+        # that names the class and the config
+        try:
+            if batch_input_shape is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    return cls(input_shape=tuple(batch_input_shape[1:]), **config_)
+            return cls(**config_)
+        except Exception as error:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config_}.\n\n"
+                f"Exception encountered: {error}"
+            ) from error
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -12,7 +12,7 @@ import numpy as np
 
 from minikeras import initializers, kernels
 from minikeras.layers.rnn.cell import RecurrentCell
-from minikeras.layers.rnn.recurrent_layer import RecurrentLayer
+from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer, RecurrentLayer
 
 
 class LSTMCell(RecurrentCell):
@@ -146,7 +146,7 @@ class LSTMCell(RecurrentCell):
         return config
 
 
-class LSTM(RecurrentLayer):
+class LSTM(GatedRecurrentLayer):
     """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997), Keras's arguments.
 
     >>> import numpy as np
