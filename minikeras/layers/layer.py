@@ -543,25 +543,30 @@ class Layer:
 
     @classmethod
     def from_config(cls, config_):
+        # Keras (Operation.from_config) reports any error of the constructor as a TypeError
+        # that names the class and the config; its recurrent layers and wrappers build
+        # directly, with the constructor's own error (they call `_from_config`)
+        try:
+            return cls._from_config(config_)
+        except Exception as error:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config_}.\n\n"
+                f"Exception encountered: {error}"
+            ) from error
+
+    @classmethod
+    def _from_config(cls, config_):
         config_ = accept_keras_options(cls, config_)
         batch_input_shape = config_.pop("batch_input_shape", None) or config_.pop(
             "batch_shape", None
         )
         if "dtype" in config_:
             config_["dtype"] = dtype_from_config(config_["dtype"])
-        # Keras (Operation.from_config) reports any error of the constructor as a TypeError
-        # that names the class and the config
-        try:
-            if batch_input_shape is not None:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    return cls(input_shape=tuple(batch_input_shape[1:]), **config_)
-            return cls(**config_)
-        except Exception as error:
-            raise TypeError(
-                f"Error when deserializing class '{cls.__name__}' using config={config_}.\n\n"
-                f"Exception encountered: {error}"
-            ) from error
+        if batch_input_shape is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return cls(input_shape=tuple(batch_input_shape[1:]), **config_)
+        return cls(**config_)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -63,3 +63,11 @@ def test_embedding_dimensions_from_config_raise_a_type_error(argument):
         Embedding(**config)
     with pytest.raises(TypeError, match=f"`{argument}` must be a positive integer"):
         Embedding.from_config(config)
+
+
+def test_recurrent_layers_build_from_config_without_the_type_error():
+    """Keras's LSTM, GRU, SimpleRNN, RNN and wrappers build in their own from_config, so their
+    constructor's error comes out as it is (ValueError), not as Layer.from_config's TypeError."""
+    for layer_class in (LSTM, GRU, SimpleRNN):
+        with pytest.raises(ValueError, match="expected a positive integer"):
+            layer_class.from_config({"units": -1})

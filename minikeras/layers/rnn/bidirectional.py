@@ -285,7 +285,7 @@ class Bidirectional(Layer):
         config_["layer"] = deserialize(config_["layer"])
         if config_.get("backward_layer") is not None:
             config_["backward_layer"] = deserialize(config_["backward_layer"])
-        return super().from_config.__func__(cls, config_)
+        return cls._from_config(config_)
 
 
 def _as_list(states):

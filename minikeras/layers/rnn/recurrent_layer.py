@@ -66,7 +66,7 @@ class RecurrentLayer(RNN):
 
     @classmethod
     def from_config(cls, config_):
-        return RNN.__bases__[0].from_config.__func__(cls, config_)
+        return cls._from_config(config_)
 
 
 class GatedRecurrentLayer(RecurrentLayer):

@@ -337,7 +337,7 @@ class RNN(Layer):
 
         config_ = dict(config_)
         cell = deserialize(config_.pop("cell"))
-        return super().from_config.__func__(cls, {**config_, "cell": cell})
+        return cls._from_config({**config_, "cell": cell})
 
 
 def _as_list(states):
