@@ -1,6 +1,6 @@
 """Learning to add: a sequence-to-sequence model reads "535+61 " as characters and writes "596 ".
 
-    python examples/addition_rnn.py              # 50,000 questions, 30 epochs (keras.io's)
+    python examples/addition_rnn.py              # 50,000 questions, 10 epochs: ≥ 0.9
     python examples/addition_rnn.py --samples 2000 --epochs 1     # a quick look
 
 The model of keras.io's addition_rnn example (an LSTM encoder, RepeatVector, an LSTM decoder, a
@@ -14,10 +14,12 @@ a Dense applied to a 3-D input (every step at once), trained with categorical cr
 averaged over steps and questions. `accuracy` is per character.
 
 The run checks that the per-character validation accuracy reaches 0.9 (`--target`) and exits
-with an error otherwise. Measured so far on the 2-core development machine while it was shared
-(load average 12–17, so every product waited for a core): 30,000 questions, validation accuracy
-0.36 after the first epoch and 0.47 after the second, 100–170 s an epoch at that load; an epoch
-of the default 45,000 training questions is 1,407 steps of batch 32.
+with an error otherwise. Measured with the defaults (50,000 questions: 45,000 to train, 1,407
+steps of batch 32 an epoch, 5,000 to validate; Adam), validation accuracy after each epoch:
+0.41, 0.52, 0.63, 0.69, 0.73, 0.76, 0.88, 0.94; so 0.9 is passed at epoch 8, and the default 10
+epochs leave a margin. An epoch costs 19.6 s of CPU time here against Keras-TF's 41.4 s at the
+same settings (one process each, load average 13 on the shared 2-core machine, where the wall
+clock showed 71 s and 93 s); 10 epochs are about 3½ minutes of one core.
 """
 
 import argparse
@@ -66,7 +68,7 @@ def questions(count, rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=50000)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--target", type=float, default=0.9, help="validation accuracy to reach")
     args = parser.parse_args(argv)
 

@@ -65,6 +65,11 @@ RNN_CONTRACT = (
     "gru_candidate_forward",
     "gru_step_backward",
     "gru_reset_backward",
+    "lstm_sequence_forward",
+    "lstm_sequence_backward",
+    "sequence_matmul",
+    "sequence_matmul_tn",
+    "sequence_matmul_nt",
 )
 # Every name, bound statically to the readable reference (go-to-definition on
 # `kernels.dense_forward` lands there); `use` rebinds them all to the chosen set.
@@ -120,8 +125,13 @@ from minikeras.kernels.numpy_rnn_kernels import (  # noqa: E402
     gru_gates_forward,
     gru_reset_backward,
     gru_step_backward,
+    lstm_sequence_backward,
+    lstm_sequence_forward,
     lstm_step_backward,
     lstm_step_forward,
+    sequence_matmul,
+    sequence_matmul_nt,
+    sequence_matmul_tn,
 )
 
 NAMES = ("numba", "numpy")

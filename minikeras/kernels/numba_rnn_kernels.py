@@ -1,54 +1,74 @@
-"""The recurrent step kernels compiled: the contract of `numpy_rnn_kernels.py`, as Numba loops.
+"""The recurrent kernels compiled: the contract of `numpy_rnn_kernels.py`, as Numba loops.
 
 Read `numpy_rnn_kernels.py` first: same names, arguments and meaning. The rules of
 `numba_kernels.py` hold (no fastmath, NumPy's error model, cached, products left to BLAS); here:
 
 1. One compiled pass per step for the gate arithmetic: an LSTM step's elementwise part is ~15
    NumPy calls (slices, activations, products), each ~1 µs of dispatch at batch 32, against one
-   call here. The products h·U stay in BLAS (`kernels.matmul`), called from the layer's loop.
-2. The sequence loop itself stays in Python: each step needs one BLAS product, and Numba calling
-   BLAS means SciPy's second OpenBLAS (see rule 1 of `numba_kernels.py`).
-3. The activation is picked by a small integer inside an always-inlined helper; the branch is
-   the same for every element, so the CPU predicts it.
+   call here. The activation is picked by a small integer inside an always-inlined helper; the
+   branch is the same for every element, so the CPU predicts it.
+2. An LSTM's whole sequence is one compiled call (`lstm_sequence_forward`, `_backward`): the
+   loop over steps, the product h_{t−1}·U of each step (NumPy's own OpenBLAS, called from
+   compiled code through numba_blas.py) and the gates. Run from Python, each step cost a
+   dozen Python calls around its two kernels (the layer's step, the dropout helper, the
+   product's thread setting). The recurrent kernel's gradient leaves the loop altogether:
+   dU = Σ_t h_{t−1}ᵀ·dz_t is one product over the T·b rows, made by the layer afterwards.
+   Masked sequences and recurrent dropout (masks inside the product) keep the step loop.
+3. Threads: every product of the recurrent layers runs on one BLAS thread (`sequence_matmul`),
+   the per-step ones and the whole-sequence ones (x·W before the loop, dW and dx after it, over
+   T·b rows). At the text classifier's shapes, measured with CPU time (best of 5 × 100 calls,
+   float32, load average 11 on 2 cores):
 
-Measured (2 cores shared with other work, load average ~14, float32, best of 5 × 300 calls;
-absolute times are inflated by the load, the ratios are what to read):
+       product                  one BLAS thread    two BLAS threads    two parts, one thread each
+       x·W  (1024, 64)·(64, 256)      588 µs            7,686 µs            830 µs
+       dz·Wᵀ (1024, 256)·(256, 64)    541 µs            3,503 µs            559 µs
+       xᵀ·dz (64, 1024)·(1024, 256)   501 µs            8,259 µs            753 µs
 
-    one LSTM step       batch 32, u 8           batch 32, u 64
-    forward   numpy     345 µs                  681 µs
-              numba     120 µs (2.9× faster)    966 µs (1.4× slower)
-    backward  numpy     234 µs                  295 µs
-              numba       4 µs (57× faster)      60 µs (4.9× faster)
+   Two BLAS threads spin at each barrier and lose whole time slices when the other core is
+   busy (rule 3 of numba_kernels.py). Parts on worker threads, as the convolutions do, cost no
+   more CPU at best and gained nothing reliable in wall time (0.5–3× either way with the load):
+   these products are ~15% of a step, against 85% for the sequential loop, which no part can
+   share. So: one thread, and no parts.
+4. tanh(v) is written through expm1 (`_tanh`): libm's tanh is scalar and ~2× slower than its
+   expm1 here (no SVML for Numba to vectorise either), and expm1 keeps the small-|v| digits that
+   1 − 2/(e^{2v} + 1) would cancel away (within 2 ulp of np.tanh in float64, 0.5 in float32).
 
-    LSTM layer, forward + backward, batch 32, 8 steps, 8 features:
-              u 8: numpy set 7.5 ms, numba set 3.9 ms;  u 64: 216 ms against 15 ms (the NumPy
-              set's products use BLAS's default two threads, which lose time slices under load:
-              rule 3 of numba_kernels.py, which the numba set's products follow)
+Where a stacked-LSTM training step goes now (3 × LSTM(32), 8 steps, batch 64, RMSprop; CPU
+time per step, best of 5 epochs, load average 13 on 2 cores, so every figure is inflated):
+10.4 ms in all; the forward loops 4.5 (their gates' exp, expm1: 34 ns per tanh, 9 per sigmoid
+under this load, the products ~0.3), the backward loops 1.1, the whole-sequence products 1.7,
+Dense, loss and RMSprop 0.3, Python around them 2.8. The text classifier's step (32 steps of
+Embedding(1000, 64) → LSTM(64), batch 32): 12.1 ms, the forward loop 5.4 of it.
 
-The rule drawn from it: the backward step (no transcendental function, ~15 elementwise
-operations) always pays. The forward step pays at small widths, where NumPy's per-call dispatch
-dominates; at u 64 it is bound by exp and tanh, which NumPy evaluates with SIMD routines and
-Numba calls one scalar libm function per element for, so there it is a little slower. It is
-kept compiled for one contract and because the layer's time goes to the products either way.
+Whole epochs (float32, CPU seconds of this process, best of 5 epochs in each of 3 processes, A
+and B alternated, load average 13–15 on 2 cores; wall time in brackets, inflated by the load):
 
-Whole models (`make bench`'s sequence rows, float32, one machine shared by other jobs at load
-average 12–21 on 2 cores, so the ratios are what to read; median seconds per epoch):
-
-    stacked LSTM (3 × LSTM(32), 8 steps, 1024 samples, batch 64):
-        numba set 1.5   NumPy set 10.3   Keras-TF 2.9   PyTorch eager 52 (its threads, loaded)
+    stacked LSTM (3 × LSTM(32), 8 steps, 16 features, 1024 samples, batch 64, RMSprop):
+        before (step loop in Python)   0.170–0.224 s   (0.59–0.80 s)
+        now                            0.127–0.165 s   (0.40–0.55 s)
+        Keras-TF                       0.291–0.371 s   (1.00–1.09 s; its CPU counts its threads)
+        PyTorch eager (nn.LSTM)        1.1 s           (2.9 s; its two threads spin under load)
     text classifier (Embedding(1000, 64), LSTM(64), 32 steps, 1024 samples, batch 32):
-        numba set 14    NumPy set 133    Keras-TF 3.6;  numba set with OPENBLAS_NUM_THREADS=1: 2.6
-
-The text classifier's time is the whole-sequence products (x·W before the loop, dW and dx after
-it: T·b = 1024 rows), which pass `SMALL_PRODUCT` and so run on two BLAS threads (rule 3 of
-numba_kernels.py); on a loaded machine those threads lose their time slices and the epoch takes
-5× longer than on one thread. The per-step products h·U (b rows) stay on one thread.
+        before                         2.12 s          (7.4–9.7 s)
+        now                            0.45–0.46 s     (3.2–3.3 s)
+        Keras-TF                       0.63–0.84 s     (1.8–3.2 s)
+    (best of 3 epochs, 2 processes each, load average 15–16.) Under such a load the wall clock
+    measures each process's share of the cores more than its work: Keras's several threads get
+    more of them than minikeras's one. The text classifier is short of 2× Keras's CPU time by
+    its forward loop (tanh and sigmoid of 4u numbers a step, 45% of the step).
 """
+import math
 
 import numpy as np
 from numba import njit
 
-from minikeras.kernels.numba_runtime import compiled
+from minikeras.kernels import numba_blas, numba_gemm
+from minikeras.kernels.numba_runtime import (
+    compiled,
+    gemm,
+    restore_blas_threads,
+    use_blas_threads,
+)
 
 RNN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 _CODE = {name: code for code, name in enumerate(RNN_ACTIVATIONS)}
@@ -63,6 +83,14 @@ def _code(name):
 
 
 @njit(inline="always", error_model="numpy")
+def _tanh(v):
+    """tanh(v) = −expm1(−2|v|) / (2 + expm1(−2|v|)), with v's sign (rule 4)."""
+    e = math.expm1(-2 * abs(v))
+    t = -e / (2 + e)
+    return t if v >= 0 else -t
+
+
+@njit(inline="always", error_model="numpy")
 def _act(code, v):
     one = v * 0 + 1  # 1 in v's own type: float32 stays float32
     if code == LINEAR:
@@ -72,7 +100,7 @@ def _act(code, v):
     if code == SIGMOID:
         e = np.exp(-abs(v))
         return one / (one + e) if v >= 0 else e / (one + e)
-    return np.tanh(v)
+    return _tanh(v)
 
 
 @njit(inline="always", error_model="numpy")
@@ -253,3 +281,114 @@ def gru_reset_backward(d_rh, gates, h_in, recurrent_activation, dxw_out, dhu_out
     """See numpy_rnn_kernels.gru_reset_backward."""
     _gru_reset_backward(d_rh, gates, h_in, _code(recurrent_activation), dxw_out, dhu_out, dh_in_out)
     return dh_in_out
+
+
+# ----------------------------------------------------------------------------- a whole LSTM
+if numba_blas.AVAILABLE:
+
+    @compiled
+    def _lstm_sequence(xw, u_kernel, h0, c0, act, rec, gates, c, act_c, h):
+        steps, batch, width = xw.shape
+        for t in range(steps):
+            h_prev = h0 if t == 0 else h[t - 1]
+            c_prev = c0 if t == 0 else c[t - 1]
+            z = gates[t]
+            numba_blas.gemm_nn(h_prev, u_kernel, z)  # h_{t−1}·U   (b, u)·(u, 4u)
+            for n in range(batch):
+                for j in range(width):
+                    z[n, j] += xw[t, n, j]
+            _lstm_forward(z, c_prev, act, rec, z, c[t], act_c[t], h[t])
+
+    @compiled
+    def _lstm_sequence_backward(gates, c, act_c, c0, u_kernel, dh_seq, dh, dc, act, rec, dz):
+        steps, batch, units = c.shape
+        dc_prev = np.empty_like(dc)
+        for t in range(steps - 1, -1, -1):
+            if dh_seq is not None:
+                for n in range(batch):
+                    for j in range(units):
+                        dh[n, j] += dh_seq[t, n, j]
+            c_prev = c0 if t == 0 else c[t - 1]
+            _lstm_backward(gates[t], c_prev, act_c[t], dh, dc, act, rec, dz[t], dc_prev)
+            dc[:] = dc_prev
+            numba_blas.gemm_nt(dz[t], u_kernel, dh)  # dz_t·Uᵀ   (b, 4u)·(4u, u)
+
+
+def _loop_compiled(h0, u_kernel):
+    """The whole loop compiles where BLAS can be called from compiled code and every dimension
+    of the per-step product is at least 2 (numba_blas.py's condition for np.matmul's result)."""
+    return numba_blas.AVAILABLE and min(h0.shape) >= 2 and u_kernel.flags.c_contiguous
+
+
+def lstm_sequence_forward(
+    xw, recurrent_kernel, h0, c0, activation, recurrent_activation, gates_out, c_out, act_c_out,
+    h_out,
+):  # fmt: skip
+    """See numpy_rnn_kernels.lstm_sequence_forward: every step, products and gates, in one call."""
+    act, rec = _code(activation), _code(recurrent_activation)
+    steps, batch, width = xw.shape
+    if not _loop_compiled(h0, recurrent_kernel):
+        h_prev, c_prev = h0, c0
+        for t in range(steps):
+            z = sequence_matmul(h_prev, recurrent_kernel, gates_out[t])
+            z += xw[t]
+            _lstm_forward(z, c_prev, act, rec, z, c_out[t], act_c_out[t], h_out[t])
+            h_prev, c_prev = h_out[t], c_out[t]
+        return h_out
+    before = use_blas_threads(batch * width)  # one thread: (b, u)·(u, 4u) is a small product
+    try:
+        _lstm_sequence(xw, recurrent_kernel, h0, c0, act, rec, gates_out, c_out, act_c_out, h_out)
+    finally:
+        restore_blas_threads(before)
+    return h_out
+
+
+def lstm_sequence_backward(
+    gates, c, act_c, c0, recurrent_kernel, dh_seq, dh, dc, activation, recurrent_activation,
+    dz_out,
+):  # fmt: skip
+    """See numpy_rnn_kernels.lstm_sequence_backward: every step backward in one call."""
+    act, rec = _code(activation), _code(recurrent_activation)
+    if not _loop_compiled(dh, recurrent_kernel):
+        dc_prev = np.empty_like(dc)
+        for t in reversed(range(len(gates))):
+            if dh_seq is not None:
+                dh += dh_seq[t]
+            c_prev = c0 if t == 0 else c[t - 1]
+            _lstm_backward(gates[t], c_prev, act_c[t], dh, dc, act, rec, dz_out[t], dc_prev)
+            dc[...] = dc_prev
+            sequence_matmul_nt(dz_out[t], recurrent_kernel, dh)
+        return dz_out
+    before = use_blas_threads(dh.size * recurrent_kernel.shape[1])
+    try:
+        _lstm_sequence_backward(
+            gates, c, act_c, c0, recurrent_kernel, dh_seq, dh, dc, act, rec, dz_out
+        )
+    finally:
+        restore_blas_threads(before)
+    return dz_out
+
+
+# ----------------------------------------------------------------------------- products
+def sequence_matmul(a, b, out):
+    """out = a·b     (m, k)·(k, n), on one BLAS thread (the rule at the top of this module)."""
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm(a, b, out)
+    return gemm(a, b, out, a.size * b.shape[1], threads=1)
+
+
+def sequence_matmul_tn(a, b, out):
+    """out = aᵀ·b     (k, m)ᵀ·(k, n), on one BLAS thread; a weight gradient."""
+    k, m = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[1]):
+        return numba_gemm.gemm_tn(a, b, out)
+    return gemm(a.T, b, out, a.size * b.shape[1], threads=1)
+
+
+def sequence_matmul_nt(a, b, out):
+    """out = a·bᵀ     (m, k)·(n, k)ᵀ, on one BLAS thread; an input gradient."""
+    m, k = a.shape
+    if numba_gemm.use_numba(a, b, out, m, k, b.shape[0]):
+        return numba_gemm.gemm_nt(a, b, out)
+    return gemm(a, b.T, out, a.size * b.shape[0], threads=1)

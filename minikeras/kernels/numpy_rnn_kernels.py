@@ -167,3 +167,72 @@ def gru_reset_backward(d_rh, gates, h_in, recurrent_activation, dxw_out, dhu_out
     dhu_out[:, u : 2 * u] = dr_pre
     dh_in_out[...] = d_rh * r
     return dh_in_out
+
+
+# ----------------------------------------------------------------------------- a whole LSTM
+def lstm_sequence_forward(
+    xw, recurrent_kernel, h0, c0, activation, recurrent_activation, gates_out, c_out, act_c_out,
+    h_out,
+):  # fmt: skip
+    """Every step of an LSTM once the input product is done, for t = 0 .. T−1:
+
+    z_t = xw_t + h_{t−1}·U                 (b, u)·(u, 4u) → (b, 4u)
+    gates_t, c_t, act(c_t), h_t = lstm_step_forward(z_t, c_{t−1})
+
+    xw (T, b, 4u) = x·W + b in processing order; h0, c0 (b, u) the initial states. Writes
+    gates_out (T, b, 4u) and c_out, act_c_out, h_out (T, b, u): h_out[t] is the output of step t.
+    """
+    h_prev, c_prev = h0, c0
+    for t in range(len(xw)):
+        z = h_prev @ recurrent_kernel + xw[t]  # (b, u)·(u, 4u)
+        lstm_step_forward(
+            z, c_prev, activation, recurrent_activation, gates_out[t], c_out[t], act_c_out[t],
+            h_out[t],
+        )  # fmt: skip
+        h_prev, c_prev = h_out[t], c_out[t]
+    return h_out
+
+
+def lstm_sequence_backward(
+    gates, c, act_c, c0, recurrent_kernel, dh_seq, dh, dc, activation, recurrent_activation,
+    dz_out,
+):  # fmt: skip
+    """Backpropagation through every step of `lstm_sequence_forward`, for t = T−1 .. 0:
+
+    dh += dh_seq_t                     (b, u)  the output's own gradient joins the carried one
+    dz_t, dc = lstm_step_backward(gates_t, c_{t−1}, act(c_t), dh, dc)
+    dh = dz_t·Uᵀ                       (b, 4u)·(4u, u)  the gradient of h_{t−1}
+
+    dh_seq (T, b, u) is dL/d(output of each step), or None when only the last output was used;
+    dh, dc (b, u) enter as the gradients of the last step's states and leave as those of h0 and
+    c0 (updated in place). Writes dz_out (T, b, 4u). The recurrent kernel's gradient needs no
+    loop: dU = Σ_t h_{t−1}ᵀ·dz_t is one product over the T·b rows, done by the caller.
+    """
+    dc_prev = np.empty_like(dc)
+    for t in reversed(range(len(gates))):
+        if dh_seq is not None:
+            dh += dh_seq[t]
+        c_prev = c0 if t == 0 else c[t - 1]
+        lstm_step_backward(
+            gates[t], c_prev, act_c[t], dh, dc, activation, recurrent_activation, dz_out[t],
+            dc_prev,
+        )  # fmt: skip
+        dc[...] = dc_prev
+        dh[...] = dz_out[t] @ recurrent_kernel.T  # (b, 4u)·(4u, u)
+    return dz_out
+
+
+# ----------------------------------------------------------------------------- products
+def sequence_matmul(a, b, out):
+    """out = a·b for the recurrent layers' products     (m, k)·(k, n); NumPy's BLAS as it is set."""
+    return np.matmul(a, b, out=out)
+
+
+def sequence_matmul_tn(a, b, out):
+    """out = aᵀ·b     (k, m)ᵀ·(k, n); a weight gradient."""
+    return np.matmul(a.T, b, out=out)
+
+
+def sequence_matmul_nt(a, b, out):
+    """out = a·bᵀ     (m, k)·(n, k)ᵀ; an input gradient."""
+    return np.matmul(a, b.T, out=out)

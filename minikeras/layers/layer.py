@@ -478,12 +478,16 @@ class Layer:
         self._activity_loss = self.activity_regularizer(y) / len(y)
         self._losses.append(self._activity_loss)
 
+    def _activity_gradient(self, dy):
+        """dy + d(penalty(y)/N)/dy, for the output y that `_penalize_activity` kept."""
+        y = self._activity_output
+        seed = recorded_call.loss_seed(self._activity_loss)  # 1 in fit's own step
+        return dy + seed * self.activity_regularizer.gradient(y) / len(y)
+
     def backward_pass(self, dy, mask=None):
         """`backward` with the mask when it declares one: what a model runs for each layer."""
         if self.activity_regularizer is not None:  # d(penalty(y)/N)/dy joins the loss's
-            y = self._activity_output
-            seed = recorded_call.loss_seed(self._activity_loss)  # 1 in fit's own step
-            dy = dy + seed * self.activity_regularizer.gradient(y) / len(y)
+            dy = self._activity_gradient(dy)
         if mask is not None and "mask" in self._backward_takes:
             return self.backward(dy, mask=mask)
         return self.backward(dy)
@@ -610,6 +614,19 @@ class Layer:
 
     @classmethod
     def from_config(cls, config_):
+        # Keras (Operation.from_config) reports any error of the constructor as a TypeError
+        # that names the class and the config; its recurrent layers and wrappers build
+        # directly, with the constructor's own error (they call `_from_config`)
+        try:
+            return cls._from_config(config_)
+        except Exception as error:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config_}.\n\n"
+                f"Exception encountered: {error}"
+            ) from error
+
+    @classmethod
+    def _from_config(cls, config_):
         config_ = accept_keras_options(cls, config_)
         batch_input_shape = config_.pop("batch_input_shape", None) or config_.pop(
             "batch_shape", None

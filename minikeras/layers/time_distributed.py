@@ -131,4 +131,4 @@ class TimeDistributed(Layer):
 
         config_ = dict(config_)
         layer = serialization.deserialize(config_.pop("layer"))
-        return super().from_config({**config_, "layer": layer})
+        return cls._from_config({**config_, "layer": layer})

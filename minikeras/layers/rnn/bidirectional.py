@@ -12,6 +12,7 @@ import numpy as np
 
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
+from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer
 from minikeras.layers.rnn.rnn import RNN
 
 MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -70,6 +71,8 @@ class Bidirectional(Layer):
                 layer, f"backward_{_strip(layer.name, 'backward_')}", not layer.go_backwards
             )
         self.backward_layer = backward_layer
+        if isinstance(layer, GatedRecurrentLayer):  # Keras: kept, though not in the config
+            self.forward_layer.use_cudnn = self.backward_layer.use_cudnn = layer.use_cudnn
         if self.forward_layer.go_backwards == self.backward_layer.go_backwards:
             raise ValueError(
                 "Forward layer and backward layer should have different `go_backwards` value. "
@@ -282,7 +285,7 @@ class Bidirectional(Layer):
         config_["layer"] = deserialize(config_["layer"])
         if config_.get("backward_layer") is not None:
             config_["backward_layer"] = deserialize(config_["backward_layer"])
-        return super().from_config.__func__(cls, config_)
+        return cls._from_config(config_)
 
 
 def _as_list(states):

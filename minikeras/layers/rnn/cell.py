@@ -182,6 +182,16 @@ class RecurrentCell(Layer):
     def _allocate(self, steps, batch):
         raise NotImplementedError
 
+    def run(self, states):
+        """Every step in one kernel call, where the cell has such a kernel: returns the outputs
+        (T, b, u) and the last states, or None, and the layer then calls `step` step by step."""
+        return None
+
+    def run_backward(self, dh_seq, d_states):
+        """Backward through every step of `run`: dh_seq (T, b, u) = dL/d(each output), or None
+        when only the last is used; d_states = dL/d(last states). Returns dL/d(initial states)."""
+        raise NotImplementedError
+
     def recurrent_product(self, h, first=0, count=None):
         """h·U for the gate blocks first .. first+count of U (all by default), each block with
         its own recurrent dropout mask in training        (b, u)·(u, count·u)"""

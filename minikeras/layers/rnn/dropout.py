@@ -20,9 +20,9 @@ def draw_masks(rng, rate, count, shape, dtype):
 
 
 def _matmul(a, w):
-    """a·w through the kernels (BLAS)     (rows, k)·(k, n) → (rows, n)"""
+    """a·w through the kernels (BLAS, on the recurrent layers' threads)     (rows, k)·(k, n)"""
     a = np.ascontiguousarray(a)
-    return kernels.matmul(a, w, np.empty((a.shape[0], w.shape[1]), dtype=a.dtype))
+    return kernels.sequence_matmul(a, w, np.empty((a.shape[0], w.shape[1]), dtype=a.dtype))
 
 
 def gate_matmul(a, w, masks, gates):
@@ -45,12 +45,12 @@ def gate_matmul(a, w, masks, gates):
 
 def _matmul_tn(a, b):
     """aᵀ·b through the kernels     (rows, k)ᵀ·(rows, n) → (k, n)"""
-    return kernels.matmul_tn(a, b, np.empty((a.shape[1], b.shape[1]), dtype=a.dtype))
+    return kernels.sequence_matmul_tn(a, b, np.empty((a.shape[1], b.shape[1]), dtype=a.dtype))
 
 
 def _matmul_nt(a, w):
     """a·wᵀ through the kernels     (rows, n)·(k, n)ᵀ → (rows, k)"""
-    return kernels.matmul_nt(a, w, np.empty((a.shape[0], w.shape[0]), dtype=a.dtype))
+    return kernels.sequence_matmul_nt(a, w, np.empty((a.shape[0], w.shape[0]), dtype=a.dtype))
 
 
 def gate_matmul_backward(a, w, masks, dout, dw, gates, need_da=True):

@@ -13,7 +13,7 @@ import numpy as np
 
 from minikeras import kernels
 from minikeras.layers.rnn.cell import RecurrentCell
-from minikeras.layers.rnn.recurrent_layer import CuDNNArgument, RecurrentLayer
+from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer, RecurrentLayer
 
 
 class GRUCell(RecurrentCell):
@@ -104,7 +104,7 @@ class GRUCell(RecurrentCell):
         return config
 
 
-class GRU(CuDNNArgument, RecurrentLayer):
+class GRU(GatedRecurrentLayer):
     """Gated Recurrent Unit (Cho et al., 2014), Keras's arguments and `reset_after` variants.
 
     >>> import numpy as np

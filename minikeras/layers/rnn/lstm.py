@@ -12,7 +12,7 @@ import numpy as np
 
 from minikeras import initializers, kernels
 from minikeras.layers.rnn.cell import RecurrentCell
-from minikeras.layers.rnn.recurrent_layer import CuDNNArgument, RecurrentLayer
+from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer, RecurrentLayer
 
 
 class LSTMCell(RecurrentCell):
@@ -94,13 +94,59 @@ class LSTMCell(RecurrentCell):
         dh_prev = self.recurrent_backward(self.h_prev[t], dz, self.rmasks)
         return [dh_prev, dc_prev]
 
+    def run(self, states):
+        """All T steps in one kernel (kernels.lstm_sequence_forward), without recurrent dropout
+        (its masks sit inside the product h·U, which `step` makes)."""
+        if self.recurrent_masks is not None:
+            return None
+        steps, batch, _ = self.xw.shape
+        # h_{t−1} of every step in one array, [h0, h_0, .., h_{T−1}]: dU is then one product
+        self.hs = np.empty((steps + 1, batch, self.units), dtype=self.xw.dtype)
+        self.hs[0] = states[0]
+        self.c0 = np.ascontiguousarray(states[1], dtype=self.xw.dtype)
+        kernels.lstm_sequence_forward(
+            self.xw,
+            self.recurrent_kernel,
+            self.hs[0],
+            self.c0,
+            self.act_name,
+            self.rec_act_name,
+            self.gates,
+            self.c,
+            self.act_c,
+            self.hs[1:],
+        )
+        return self.hs[1:], [self.hs[-1], self.c[-1]]
+
+    def run_backward(self, dh_seq, d_states):
+        """dz of every step (into dxw) in one kernel; dU = Σ_t h_{t−1}ᵀ·dz_t in one product
+        (u, T·b)·(T·b, 4u). Returns [dh0, dc0]."""
+        dh, dc = (np.array(d, dtype=self.xw.dtype) for d in d_states)  # updated in place
+        kernels.lstm_sequence_backward(
+            self.gates,
+            self.c,
+            self.act_c,
+            self.c0,
+            self.recurrent_kernel,
+            dh_seq,
+            dh,
+            dc,
+            self.act_name,
+            self.rec_act_name,
+            self.dxw,
+        )
+        steps, batch, units = self.c.shape
+        h_prev = self.hs[:-1].reshape(steps * batch, units)
+        kernels.sequence_matmul_tn(h_prev, self.dxw.reshape(steps * batch, -1), self.drecurrent)
+        return [dh, dc]
+
     def get_config(self):
         config = super().get_config()
         config["unit_forget_bias"] = self.unit_forget_bias
         return config
 
 
-class LSTM(CuDNNArgument, RecurrentLayer):
+class LSTM(GatedRecurrentLayer):
     """Long Short-Term Memory layer (Hochreiter & Schmidhuber, 1997), Keras's arguments.
 
     >>> import numpy as np

@@ -66,28 +66,29 @@ class RecurrentLayer(RNN):
 
     @classmethod
     def from_config(cls, config_):
-        return RNN.__bases__[0].from_config.__func__(cls, config_)
+        return cls._from_config(config_)
 
 
-class CuDNNArgument:
-    """Keras's `use_cudnn` of LSTM and GRU: "auto" and False run minikeras's own loop (there is
-    no cuDNN here); True fails at the first call, as Keras's does where cuDNN cannot run."""
+class GatedRecurrentLayer(RecurrentLayer):
+    """Base of LSTM and GRU: Keras's `use_cudnn` argument besides the others. It is kept as an
+    attribute and left out of the config, as Keras does; with no cuDNN here, True raises at the
+    call, as Keras's CPU backend does, and "auto" or False run the usual loop."""
 
     def __init__(self, units, use_cudnn="auto", **kwargs):
-        if use_cudnn not in ("auto", True, False):  # Keras's message, typo included
+        if use_cudnn not in ("auto", True, False):
             raise ValueError(
                 "Invalid valid received for argument `use_cudnn`. "
                 "Expected one of {'auto', True, False}. "
                 f"Received: use_cudnn={use_cudnn}"
             )
         super().__init__(units, **kwargs)
-        self.use_cudnn = use_cudnn  # not in the config, as in Keras
+        self.use_cudnn = use_cudnn
 
-    def build(self, input_shape):
+    def call(self, x, training=False, mask=None, initial_state=None):
         if self.use_cudnn is True:
             raise ValueError(
                 "use_cudnn=True was specified, but cuDNN is not supported for this layer "
                 "configuration with this backend. Pass use_cudnn='auto' to fallback to a "
                 "non-cuDNN implementation."
             )
-        super().build(input_shape)
+        return super().call(x, training=training, mask=mask, initial_state=initial_state)

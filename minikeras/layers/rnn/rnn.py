@@ -50,11 +50,6 @@ class RNN(Layer):
                 f"GRUCell). Received: cell={cell}"
             )
         super().__init__(**kwargs)
-        if self.activity_regularizer is not None and return_state:
-            raise NotImplementedError(
-                f"{type(self).__name__}(activity_regularizer=..., return_state=True) is not "
-                "supported by minikeras (the penalty of several outputs)"
-            )
         self.cell = cell
         self.return_sequences = return_sequences
         self.return_state = return_state
@@ -148,6 +143,23 @@ class RNN(Layer):
                 f"{tuple(shape)}"
             )
 
+    # with return_state, Keras penalises every output of the call (its `tree.flatten(outputs)`
+    # in Layer.__call__): the output and each state, each penalty divided by its own batch size
+    def _penalize_activity(self, y):
+        outputs = y if isinstance(y, list) else [y]
+        self._activity_output = outputs
+        self._losses = [self.activity_regularizer(o) / len(o) for o in outputs]
+
+    def _activity_gradient(self, dy):
+        """dL/d(each output) + d(penalty(output)/N)/d(output); a missing gradient is zeros."""
+        outputs = self._activity_output
+        dys = getattr(dy, "arrays", dy) if len(outputs) > 1 else [dy]
+        penalized = [
+            self.activity_regularizer.gradient(o) / len(o) + (0 if d is None else d)
+            for d, o in zip(dys, outputs)
+        ]
+        return penalized if len(outputs) > 1 else penalized[0]
+
     def reset_state(self):
         """Zero the carried states of a stateful layer."""
         if self.states is not None:
@@ -205,6 +217,28 @@ class RNN(Layer):
             mask = np.asarray(mask, dtype=bool)[:, order]
             self.time_mask = np.ascontiguousarray(mask.T[:, :, None], dtype=self.dtype)
         self.cell.begin(xs, training=training)
+        # without a mask, a cell with a whole-sequence kernel runs every step in one call
+        ran = None if self.time_mask is not None else self.cell.run(states)
+        self.ran_whole_sequence = ran is not None
+        if ran is not None:
+            outputs, states = ran
+        else:
+            outputs, states = self._step_by_step(states, steps, batch)
+        self.steps, self.batch = steps, batch
+        if self.stateful:
+            for carried, state in zip(self.states, states):
+                carried[...] = state
+        if self.return_sequences:
+            output = outputs.transpose(1, 0, 2)  # (b, T, u), in processing order as Keras
+        else:
+            output = outputs[-1]
+        output = np.ascontiguousarray(output)
+        if self.return_state:
+            return [output] + [np.array(s) for s in states]
+        return output
+
+    def _step_by_step(self, states, steps, batch):
+        """The loop along time, one `cell.step` per step; returns outputs (T, b, u), states."""
         units = self.cell.units
         outputs = np.empty((steps, batch, units), dtype=self.dtype)
         previous = np.zeros((batch, units), dtype=self.dtype)
@@ -219,18 +253,7 @@ class RNN(Layer):
                 kept = 0 if self.zero_output_for_mask else (1 - m) * previous
                 previous = m * new[0] + kept
             outputs[t] = previous
-        self.steps, self.batch = steps, batch
-        if self.stateful:
-            for carried, state in zip(self.states, states):
-                carried[...] = state
-        if self.return_sequences:
-            output = outputs.transpose(1, 0, 2)  # (b, T, u), in processing order as Keras
-        else:
-            output = outputs[-1]
-        output = np.ascontiguousarray(output)
-        if self.return_state:
-            return [output] + [np.array(s) for s in states]
-        return output
+        return outputs, states
 
     # ------------------------------------------------------------------ backward
     def backward(self, dy, mask=None):
@@ -247,9 +270,30 @@ class RNN(Layer):
         if dy is None:
             dy = np.zeros((batch, steps, units) if self.return_sequences else (batch, units))
         dy = np.asarray(dy, dtype=self.dtype)
+        ds = [zeros if d is None else np.asarray(d, dtype=self.dtype) for d in d_states_out]
+        if self.ran_whole_sequence:
+            dh_seq = None
+            if self.return_sequences:
+                dh_seq = np.ascontiguousarray(dy.transpose(1, 0, 2))  # (T, b, u)
+            d_last = ds[0] if self.return_sequences else ds[0] + dy
+            ds = self.cell.run_backward(dh_seq, [d_last] + ds[1:])
+        else:
+            ds = self._step_by_step_backward(dy, ds, steps, batch, units)
+        dxs = self.cell.end_backward(need_dx=self.input_gradient_needed or self.had_initial_state)
+        self.grads = self.cell.grads
+        dx = None
+        if dxs is not None:
+            order = slice(None, None, -1) if self.go_backwards else slice(None)
+            dx = np.ascontiguousarray(dxs.transpose(1, 0, 2)[:, order])
+        if self.had_initial_state:
+            return [dx] + [np.ascontiguousarray(d) for d in ds]
+        return dx
+
+    def _step_by_step_backward(self, dy, ds, steps, batch, units):
+        """The loop back along time, one `cell.step_backward` per step; returns dL/d(states_0)."""
         if self.return_sequences:
             d_outputs = dy.transpose(1, 0, 2)  # (T, b, u)
-        ds = [zeros if d is None else np.asarray(d, dtype=self.dtype) for d in d_states_out]
+        zeros = np.zeros((batch, units), dtype=self.dtype)
         carried = zeros  # dL/dy_t reaching a step through later masked steps' repeated output
         for t in reversed(range(steps)):
             if self.return_sequences:
@@ -266,15 +310,7 @@ class RNN(Layer):
                 through_cell = self.cell.step_backward(t, d_new)
                 ds = [c + (1 - m) * d for c, d in zip(through_cell, ds)]
                 carried = zeros if self.zero_output_for_mask else (1 - m) * gy
-        dxs = self.cell.end_backward(need_dx=self.input_gradient_needed or self.had_initial_state)
-        self.grads = self.cell.grads
-        dx = None
-        if dxs is not None:
-            order = slice(None, None, -1) if self.go_backwards else slice(None)
-            dx = np.ascontiguousarray(dxs.transpose(1, 0, 2)[:, order])
-        if self.had_initial_state:
-            return [dx] + [np.ascontiguousarray(d) for d in ds]
-        return dx
+        return ds
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -301,7 +337,7 @@ class RNN(Layer):
 
         config_ = dict(config_)
         cell = deserialize(config_.pop("cell"))
-        return super().from_config.__func__(cls, {**config_, "cell": cell})
+        return cls._from_config({**config_, "cell": cell})
 
 
 def _as_list(states):
