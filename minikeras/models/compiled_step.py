@@ -196,6 +196,7 @@ class DenseStackStep:
         self.largest_product = max(w.size for w in self.weights)  # times the batch size
         self._plans = {}
         self._kernels = _compiled_kernels()
+        self._share_gradients(model.optimizer)  # fit builds the optimizer before its first step
 
     def takes(self, x, y):
         """Whether (x, y) is a batch this step can run as it is: C-contiguous 2-D arrays of the

@@ -8,6 +8,8 @@ step calls the same kernels, BLAS with NumPy's arguments, NumPy's summation orde
 difference is a bug, and the tolerance is zero.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -70,11 +72,11 @@ def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
     # the compiled step is the Numba kernel set's: with the NumPy reference, never taken
     numba = minikeras.kernels.current() == "numba"
     usable = numba and not case.sample_weight and not case.loss_args and smallest >= 2
-    # fit looks for the compiled step once its metrics exist, after its first step
+    # from the first step on: a one-step fit takes it too (a batch of one sample never does)
     train = int(case.n * (1 - case.validation_split))
-    steps = -(-train // case.batch_size) * case.epochs
-    if steps > 1:
-        assert bool(runs) == (usable and train >= 2)
+    assert bool(runs) == (usable and train >= 2 and case.batch_size >= 2)
+    if runs:
+        assert runs[0] == min(case.batch_size, train)
 
 
 def _tutorial_model(optimizer="rmsprop"):
@@ -108,6 +110,47 @@ def test_train_on_batch_is_bit_identical_to_the_layer_by_layer_step(monkeypatch)
     _layer_by_layer(monkeypatch)
     theirs = [reference.train_on_batch(xb, yb) for xb, yb in zip(x, y)]
     assert ours == theirs
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+
+class _Batches(minikeras.utils.PyDataset):
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+@pytest.mark.parametrize("stream", ["generator", "PyDataset"])
+def test_a_stream_takes_the_compiled_step_from_its_first_batch(monkeypatch, stream):
+    rng = np.random.default_rng(2)
+    x = rng.random((3, 16, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (3, 16))]
+
+    def data():  # three batches an epoch
+        return (b for b in itertools.cycle(zip(x, y))) if stream == "generator" else _Batches(x, y)
+
+    runs = []
+    run = compiled_step.DenseStackStep.run
+
+    def counted(self, xb, yb):
+        runs.append(len(xb))
+        return run(self, xb, yb)
+
+    compiled, reference = _tutorial_model(), _tutorial_model()
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run", counted)
+    history = compiled.fit(data(), epochs=2, steps_per_epoch=3, verbose=0, shuffle=False).history
+    # its metrics are made from its first batch, and the step is looked up before that step
+    assert runs == ([16] * 6 if compiled_step.supports(compiled) else [])
+    _layer_by_layer(monkeypatch)
+    expected = reference.fit(data(), epochs=2, steps_per_epoch=3, verbose=0, shuffle=False)
+    assert history == expected.history
     for a, b in zip(compiled.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
 
