@@ -92,9 +92,12 @@ def test_the_tutorial_model_takes_the_compiled_step():
     model.train_on_batch(x, y)  # the metrics are made once labels are seen
     # the compiled step is the Numba kernel set's: with the NumPy reference, never taken
     assert compiled_step.supports(model) == (minikeras.kernels.current() == "numba")
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["mae"])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["mape"])
     model.train_on_batch(x, y)
     assert not compiled_step.supports(model)  # a metric it has no kernel for
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.train_on_batch(x, y)
+    assert not compiled_step.supports(model)  # a crossentropy that is not from its logits
     model = Sequential([Input((12,)), Dense(8, activation="elu"), Dense(4, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
     model.train_on_batch(x, y)
@@ -113,6 +116,45 @@ def test_train_on_batch_is_bit_identical_to_the_layer_by_layer_step(monkeypatch)
     for a, b in zip(compiled.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
 
+
+@pytest.mark.parametrize(
+    "activation, loss, metrics",
+    [
+        ("sigmoid", "binary_crossentropy", ["accuracy", "binary_accuracy", "mae", "mse"]),
+        ("linear", "mean_squared_error", ["mae", "mse"]),
+        ("softmax", "mean_squared_error", ["accuracy"]),
+        ("relu", "mean_squared_error", []),
+        ("tanh", "mse", lambda: [minikeras.metrics.BinaryAccuracy(threshold=0.3)]),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
+    monkeypatch, activation, loss, metrics, dtype
+):
+    """Rows of 13 outputs (a mean over more than 8 entries: NumPy's pairwise order) and
+    batches of 150 (a loss summed over more than 128: its blocks), then a ragged batch."""
+    minikeras.config.set_floatx(dtype)
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-2, 2, (320, 6)).astype(dtype)
+    y = (rng.random((320, 13)) > 0.5).astype(dtype)
+
+    def fit():
+        minikeras.utils.set_random_seed(5)
+        model = Sequential([Input((6,)), Dense(9, "tanh"), Dense(13, activation=activation)])
+        # a metric object made after set_floatx, in the model's dtype
+        model.compile(
+            optimizer="adam", loss=loss, metrics=metrics() if callable(metrics) else metrics
+        )
+        history = model.fit(x, y, batch_size=150, epochs=2, verbose=0).history
+        return model, history
+
+    compiled, history = fit()
+    assert (compiled._compiled_step is not None) == (minikeras.kernels.current() == "numba")
+    _layer_by_layer(monkeypatch)
+    reference, expected = fit()
+    assert history == expected
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 class _Batches(minikeras.utils.PyDataset):
@@ -205,6 +247,6 @@ def test_train_on_batch_checks_what_the_compiled_step_cannot_take():
     other.train_on_batch(x, y)
     assert model.train_on_batch(x.astype("float64"), y.tolist()) == other.train_on_batch(x, y)
     # compiled again with a metric the step has no kernel for: the layer-by-layer step runs
-    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["mae"])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["mape"])
     assert len(model.train_on_batch(x, y)) == 2
     assert compiled_step.for_batch(model, x, y, None, None) is None
