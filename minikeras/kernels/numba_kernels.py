@@ -379,6 +379,7 @@ def sigmoid_crossentropy(logits, y_true, row_scale, losses_out, dlogits_out):
         losses_out[i] = total / t(n)
     return losses_out
 
+
 # ----------------------------------------------------------------------------- embeddings
 @compiled
 def embedding_backward(ids, dy, out):
@@ -400,8 +401,10 @@ def embedding_backward(ids, dy, out):
 # ----------------------------------------------------------------------------- optimizers
 @compiled
 def _flush(x, tiny):
-    """x, or 0 when |x| is below the smallest normal float (rule 8)."""
-    return x if abs(x) >= tiny else x * 0
+    """x, or 0 when |x| is below the smallest normal float (rule 8). The zero is x·(x − x),
+    ±0 in x's own type: `x * 0` would be a float64 for a float32 x (Numba types an integer
+    literal as int64), and so would everything computed from it (rule 5)."""
+    return x if abs(x) >= tiny else x * (x - x)
 
 
 # Each update is one pass over the flattened weight (a view: the arrays are C-contiguous) that
