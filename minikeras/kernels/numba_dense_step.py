@@ -36,9 +36,12 @@ from minikeras.kernels.numba_blas import gemm_nn, gemm_nt, gemm_tn
 from minikeras.kernels.numba_kernels import (
     LINEAR,
     _activate,
+    _adam_all,
     _bias_activation,
     _derivative,
     _derivative_and_bias_grad,
+    _rmsprop_all,
+    _sgd_all,
     sigmoid_crossentropy,
     softmax_crossentropy,
 )
@@ -241,3 +244,47 @@ def dense_step(
             totals[k][()] = totals[k][()] + pairwise_sum(values, batch)
         counts[k][()] = counts[k][()] + m(batch)
     return loss
+
+
+# ----------------------------------------------------------------------------- a whole epoch
+# The full batches of an epoch in one call: each batch's rows gathered in the epoch's order,
+# `dense_step` on them, then the optimizer's one update of every weight (its `update_all`
+# kernel, with the same arguments its Python wrapper passes). One function per optimizer rule:
+# each update takes its own slots and scalars. `step_args` are dense_step's arguments after
+# (x, y); the gradients they hold are the optimizer's flat gradient (flat_update.py).
+
+
+@compiled
+def _gather(x, y, order, start, xb, yb):
+    """xb, yb = the rows order[start : start + len(xb)] of x and y (x[rows], y[rows])."""
+    for i in range(xb.shape[0]):
+        row = order[start + i]
+        for j in range(x.shape[1]):
+            xb[i, j] = x[row, j]
+        for j in range(y.shape[1]):
+            yb[i, j] = y[row, j]
+
+
+@compiled
+def sgd_epoch(x, y, order, xb, yb, step_args, weights, g, m, lr, momentum, nesterov):
+    for b in range(len(x) // len(xb)):
+        _gather(x, y, order, b * len(xb), xb, yb)
+        dense_step(xb, yb, *step_args)
+        _sgd_all(weights, g, m, lr, momentum, nesterov)
+
+
+@compiled
+def rmsprop_epoch(x, y, order, xb, yb, step_args, weights, g, v, m, a, lr, rho, momentum, eps):
+    for b in range(len(x) // len(xb)):
+        _gather(x, y, order, b * len(xb), xb, yb)
+        dense_step(xb, yb, *step_args)
+        _rmsprop_all(weights, g, v, m, a, lr, rho, momentum, eps)
+
+
+@compiled
+def adam_epoch(x, y, order, xb, yb, step_args, weights, g, m, v, vhat, lr, b1, b2, eps, step):
+    """`step`: the update's t of the first batch (iterations + 1), one more at each batch."""
+    for b in range(len(x) // len(xb)):
+        _gather(x, y, order, b * len(xb), xb, yb)
+        dense_step(xb, yb, *step_args)
+        _adam_all(weights, g, m, v, vhat, lr, b1, b2, eps, step + b)

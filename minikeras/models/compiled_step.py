@@ -32,6 +32,7 @@ from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras.layers.dense import Dense
 from minikeras.models import outputs as outputs_module
+from minikeras.optimizers.optimizer import keras_constant
 
 HIDDEN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ("softmax",)  # the kernels' (FUSED_ACTIVATIONS)
@@ -201,6 +202,47 @@ def for_model(model, sample_weight=None):
     return step
 
 
+def _epoch_update(optimizer, variables):
+    """(the epoch kernel of the optimizer's rule, the arguments of its update after the step's),
+    or None where the update is more than its `update_all` call (clipping, weight decay, EMA,
+    accumulation, a learning-rate schedule, no flat layout) or the rule has no epoch kernel.
+    The arguments are those its `update_all` hands the kernel, with the learning rate and the
+    hyper-parameters as the Python floats its wrapper makes of them."""
+    from minikeras import optimizers
+
+    o = optimizer
+    layout = o._layout
+    if (
+        type(o) not in (optimizers.SGD, optimizers.RMSprop, optimizers.Adam)
+        or o.clipnorm
+        or o.clipvalue
+        or o.global_clipnorm
+        or o.weight_decay is not None
+        or o.use_ema
+        or o.gradient_accumulation_steps
+        or callable(o._learning_rate)
+        or layout is None
+        or not layout.matches(variables)
+    ):
+        return None
+    kernels_module = _compiled_kernels()
+    flat = (layout.weights, layout.gradient)
+    lr = float(o._current_learning_rate())
+    slots = layout.slots
+    if type(o) is optimizers.SGD:
+        momentum = float(keras_constant(o.momentum, layout.gradient.dtype))
+        m = slots["momentum"] if o.momentum != 0 else None
+        return kernels_module.sgd_epoch, (*flat, m, lr, momentum, bool(o.nesterov))
+    if type(o) is optimizers.RMSprop:
+        v, m, a = slots["velocity"], slots.get("momentum"), slots.get("average_gradient")
+        a = a if o.centered else None
+        hyper = (float(o.rho), float(o.momentum), float(o.epsilon))
+        return kernels_module.rmsprop_epoch, (*flat, v, m, a, lr, *hyper)
+    m, v, vhat = slots["momentum"], slots["velocity"], slots.get("velocity_hat")
+    hyper = (float(o.beta_1), float(o.beta_2), float(o.epsilon), float(o.iterations + 1))
+    return kernels_module.adam_epoch, (*flat, m, v, vhat, lr, *hyper)
+
+
 def for_batch(model, x, y, sample_weight, class_weight):
     """`train_on_batch`'s shortcut: the compiled step when x and y are already what
     `prepare_data` would make of them (C-contiguous arrays of the model's dtype and shapes,
@@ -319,6 +361,49 @@ class DenseStackStep:
         model.optimizer.apply(self.grads, self.variables)
         self._share_gradients(model.optimizer)
         return loss
+
+    # ------------------------------------------------------------------ a whole epoch
+    def runs_full_batches(self, adapter):
+        """Whether `run_full_batches` applies to an epoch over this ArrayAdapter: unweighted
+        arrays this step takes, at least one full batch of 2 or more samples, the gradients
+        landing where the optimizer's update reads them, and an update that is its
+        `update_all` call alone (`_epoch_update`)."""
+        x, y, batch = adapter.x, adapter.y, adapter.batch_size
+        optimizer = self.model.optimizer
+        return (
+            adapter.sample_weight is None
+            and 2 <= batch <= len(x)
+            and self.takes(x[:2], y[:2])
+            and self.grads[0] is (optimizer.gradient_buffers(self.variables) or [None])[0]
+            and _epoch_update(optimizer, self.variables) is not None
+        )
+
+    def run_full_batches(self, adapter, order):
+        """The full batches of one epoch over the adapter's arrays, in one compiled call
+        (numba_dense_step.py's `*_epoch`): the same steps, in the same order, as `run` on each
+        batch, without the Python between them. `order`: the epoch's sample order (None: in
+        order). Returns how many batches ran; the last, shorter one is the caller's."""
+        x, y, batch = adapter.x, adapter.y, adapter.batch_size
+        full = len(x) // batch
+        epoch, args = _epoch_update(self.model.optimizer, self.variables)
+        order = np.arange(len(x)) if order is None else order
+        zs, outs, deltas, probs, losses, row_scale, row, values = self._plan(batch)
+        xb = np.empty((batch, x.shape[1]), self.dtype)  # each batch's rows, gathered
+        yb = np.empty((batch, y.shape[1]), self.dtype)
+        tracker = self.tracker
+        step_args = (
+            self.weights, self.biases, self.has_bias, self.codes, self.loss_code, zs, outs,
+            deltas, self.dweights, self.dbiases, probs, losses, row_scale, row,
+            tracker.total.value, tracker.count.value, self.metric_codes, self.thresholds,
+            self.totals, self.counts, values,
+        )  # fmt: skip
+        threads_before = numba_runtime.use_blas_threads(batch * self.largest_product)
+        try:
+            epoch(x, y, order, xb, yb, step_args, *args)
+        finally:
+            numba_runtime.restore_blas_threads(threads_before)
+        self.model.optimizer._iterations += full
+        return full
 
     def _share_gradients(self, optimizer):
         """Write the next steps' gradients straight into the optimizer's flat gradient

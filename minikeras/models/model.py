@@ -849,10 +849,24 @@ class Model(Layer):
         # arrays' metrics exist by now (prepare_data), a stream's once its first batch is read
         compiled = compiled_step.for_model(self)  # a batch with sample weights runs train_step
         checked = self._metric_entries is not None
+        # arrays in memory and nothing that looks at each batch: an epoch's full batches run
+        # in one compiled call (compiled_step.py), its last, shorter batch as any other
+        adapter = epoch_iterator.adapter
+        whole_epochs = (
+            not batch_hooks
+            and epoch_iterator.steps_per_epoch is None
+            and type(adapter) is data_adapters.ArrayAdapter
+        )
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            for step, batch in epoch_iterator.enumerate_epoch():
+            batches = None
+            if whole_epochs and compiled is not None and compiled.runs_full_batches(adapter):
+                order = adapter.epoch_order()
+                done = compiled.run_full_batches(adapter, order)
+                batches = enumerate(adapter.batches(order, first=done), start=done)
+                step_logs = None
+            for step, batch in epoch_iterator.enumerate_epoch() if batches is None else batches:
                 if not checked and self._metric_entries is not None:  # before its first step
                     compiled, checked = compiled_step.for_model(self), True
                 if batch_hooks:
