@@ -165,6 +165,52 @@ def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+        optimizers.RMSprop(momentum=0.5, centered=True),
+        optimizers.Adam(learning_rate=0.01, amsgrad=True),
+    ],
+    ids=["sgd", "rmsprop", "adam"],
+)
+def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(monkeypatch, optimizer):
+    """Shuffled epochs of 4 full batches and a shorter one: the full ones in one compiled call
+    per epoch (Adam's t counted on across them and the epochs), the last as any batch."""
+    rng = np.random.default_rng(6)
+    x = rng.random((70, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 70)]
+    calls = []
+    full_batches = compiled_step.DenseStackStep.run_full_batches
+
+    def counted(self, adapter, order):
+        calls.append(full_batches(self, adapter, order))
+        return calls[-1]
+
+    def fit(callbacks=()):
+        model = _tutorial_model(type(optimizer).from_config(optimizer.get_config()))
+        minikeras.utils.set_random_seed(7)  # the same shuffles
+        history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=list(callbacks))
+        return model, history.history
+
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted)
+    compiled, history = fit()
+    assert calls == ([4, 4, 4] if minikeras.kernels.current() == "numba" else [])
+    # a callback that looks at each batch: batch by batch, the same numbers
+    looks = minikeras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None)
+    stepwise, stepwise_history = fit([looks])
+    assert len(calls) == (3 if minikeras.kernels.current() == "numba" else 0)
+    _layer_by_layer(monkeypatch)
+    reference, expected = fit()
+    assert history == stepwise_history == expected
+    assert compiled.optimizer.iterations == reference.optimizer.iterations == 15
+    for a, b, c in zip(compiled.get_weights(), stepwise.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
+    for a, b in zip(compiled.optimizer.variables, reference.optimizer.variables):
+        np.testing.assert_array_equal(a, b)
+
+
 class _Batches(minikeras.utils.PyDataset):
     def __init__(self, x, y):
         super().__init__()
