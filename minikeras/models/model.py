@@ -861,7 +861,13 @@ class Model(Layer):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             batches = None
-            if whole_epochs and compiled is not None and compiled.runs_full_batches(adapter):
+            # (a stop asked for at on_epoch_begin still lets one batch run, as the loop below)
+            if (
+                whole_epochs
+                and compiled is not None
+                and not self.stop_training
+                and compiled.runs_full_batches(adapter)
+            ):
                 order = adapter.epoch_order()
                 done = compiled.run_full_batches(adapter, order)
                 batches = enumerate(adapter.batches(order, first=done), start=done)

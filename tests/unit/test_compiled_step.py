@@ -131,16 +131,16 @@ def test_train_on_batch_is_bit_identical_to_the_layer_by_layer_step(monkeypatch)
         ("sigmoid", "binary_crossentropy", ["accuracy", "binary_accuracy", "mae", "mse"]),
         ("linear", "mean_squared_error", ["mae", "mse"]),
         ("softmax", "mean_squared_error", ["accuracy"]),
-        ("relu", "mean_squared_error", []),
         ("tanh", "mse", lambda: [minikeras.metrics.BinaryAccuracy(threshold=0.3)]),
     ],
 )
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
-    monkeypatch, activation, loss, metrics, dtype
+    monkeypatch, activation, loss, metrics, dtype="float64"
 ):
     """Rows of 13 outputs (a mean over more than 8 entries: NumPy's pairwise order) and
-    batches of 150 (a loss summed over more than 128: its blocks), then a ragged batch."""
+    batches of 150 (a loss summed over more than 128: its blocks), then a ragged batch. In
+    float64 (float32 too in the random models above): each combination of metrics is one more
+    compiled specialisation, a few seconds of compiling on a cold cache."""
     minikeras.config.set_floatx(dtype)
     rng = np.random.default_rng(4)
     x = rng.uniform(-2, 2, (320, 6)).astype(dtype)
