@@ -349,9 +349,16 @@ def pool_geometries(draw, rank):
 
 # ---------------------------------------------------------------- the compiled step
 # (tests/unit/test_compiled_step.py): parity cases reshaped into what models/compiled_step.py
-# runs, a Dense stack ending in softmax with categorical crossentropy; the rest as drawn, so its
+# runs, a Dense stack ending in one of its losses (categorical crossentropy after a softmax,
+# binary after a sigmoid, mean squared error after any activation); the rest as drawn, so its
 # fallbacks (a batch of 1, a layer of 1 unit, sample weights, label smoothing) come up too.
 COMPILED_HIDDEN_ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh")
+# the compiled step's losses, each with its output activation (None: any the kernels have)
+COMPILED_LOSSES = (
+    ("categorical_crossentropy", "softmax"),
+    ("binary_crossentropy", "sigmoid"),
+    ("mean_squared_error", None),
+)
 ALL_OPTIMIZERS = (
     "sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl",
     "lion", "lamb", "adafactor",
@@ -367,12 +374,14 @@ def compiled_step_cases(draw, dtype):
         dict(layer, activation=draw(st.sampled_from(COMPILED_HIDDEN_ACTIVATIONS)))
         for layer in case.layers[:-1]
     ]
-    output = dict(case.layers[-1], activation="softmax", units=draw(st.integers(2, 10)))
-    smoothing = draw(st.sampled_from([0.0, 0.0, 0.0, 0.1]))
+    loss, activation = draw(st.sampled_from(COMPILED_LOSSES))
+    activation = activation or draw(st.sampled_from(COMPILED_HIDDEN_ACTIVATIONS + ("softmax",)))
+    output = dict(case.layers[-1], activation=activation, units=draw(st.integers(2, 10)))
+    smoothing = 0.0 if loss == "mean_squared_error" else draw(st.sampled_from([0.0] * 3 + [0.1]))
     return dataclasses.replace(
         case,
         layers=[*hidden, output],
-        loss="categorical_crossentropy",
+        loss=loss,
         loss_args={"label_smoothing": smoothing} if smoothing else {},
         sample_weight=draw(st.sampled_from([False, False, False, True])),
     )

@@ -21,6 +21,7 @@ CONTRACT = (
     "dense_forward",
     "dense_backward",
     "softmax_crossentropy",
+    "sigmoid_crossentropy",
     "embedding_backward",
     "sgd_update",
     "rmsprop_update",

@@ -351,6 +351,35 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     return losses_out
 
 
+
+@compiled
+def sigmoid_crossentropy(logits, y_true, row_scale, losses_out, dlogits_out):
+    """Binary crossentropy computed from the logits z (what Keras does after a sigmoid in fit),
+    the mean over the C entries of each row:
+
+    lossᵢ = meanⱼ max(zᵢⱼ, 0) − zᵢⱼ·yᵢⱼ + log(1 + e^(−|zᵢⱼ|))    (= −y·log σ − (1 − y)·log(1 − σ))
+    dzᵢⱼ = (σ(zᵢⱼ) − yᵢⱼ) · (1/C) · row_scaleᵢ                   never overflows: e^(−|z|) ≤ 1
+    σ(z) as `_activate` computes it. Rule 6: one pass over each row, e^(−|z|) shared by the
+    loss and the gradient; the row's terms summed in order.
+    """
+    t = logits.dtype.type
+    zero, one = t(0), t(1)
+    n = logits.shape[1]
+    inv_c = t(1.0 / n)  # 1/C rounded once, as the loss's `_mean_last_axis_scale`
+    for i in range(logits.shape[0]):
+        scale = row_scale[i]
+        total = zero
+        for j in range(n):
+            z = logits[i, j]
+            y = y_true[i, j]
+            e = np.exp(-abs(z))
+            total += (max(z, zero) - z * y) + np.log1p(e)
+            sigmoid = one / (one + e) if z >= zero else e / (one + e)
+            dlogits_out[i, j] = (sigmoid - y) * inv_c * scale
+        losses_out[i] = total / t(n)
+    return losses_out
+
+
 # ----------------------------------------------------------------------------- embeddings
 @compiled
 def embedding_backward(ids, dy, out):
@@ -372,8 +401,10 @@ def embedding_backward(ids, dy, out):
 # ----------------------------------------------------------------------------- optimizers
 @compiled
 def _flush(x, tiny):
-    """x, or 0 when |x| is below the smallest normal float (rule 8)."""
-    return x if abs(x) >= tiny else x * 0
+    """x, or 0 when |x| is below the smallest normal float (rule 8). The zero is x·(x − x),
+    ±0 in x's own type: `x * 0` would be a float64 for a float32 x (Numba types an integer
+    literal as int64), and so would everything computed from it (rule 5)."""
+    return x if abs(x) >= tiny else x * (x - x)
 
 
 # Each update is one pass over the flattened weight (a view: the arrays are C-contiguous) that

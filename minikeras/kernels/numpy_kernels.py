@@ -146,6 +146,22 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     return losses_out
 
 
+
+def sigmoid_crossentropy(logits, y_true, row_scale, losses_out, dlogits_out):
+    """Binary crossentropy computed from the logits z (what Keras does after a sigmoid in fit),
+    the mean over the C entries of each row:
+
+    lossᵢ = meanⱼ max(zᵢⱼ, 0) − zᵢⱼ·yᵢⱼ + log(1 + e^(−|zᵢⱼ|))    (= −y·log σ − (1 − y)·log(1 − σ))
+    dzᵢⱼ = (σ(zᵢⱼ) − yᵢⱼ) · (1/C) · row_scaleᵢ                   never overflows: e^(−|z|) ≤ 1
+    """
+    e = np.exp(-np.abs(logits))
+    terms = np.maximum(logits, 0) - logits * y_true + np.log1p(e)
+    np.mean(terms, axis=-1, out=losses_out)
+    sigmoid = np.where(logits >= 0, 1 / (1 + e), e / (1 + e))
+    inv_c = logits.dtype.type(1.0 / logits.shape[1])
+    np.multiply((sigmoid - y_true) * inv_c, row_scale[:, None], out=dlogits_out)
+    return losses_out
+
 # ----------------------------------------------------------------------------- embeddings
 def embedding_backward(ids, dy, out):
     """out = 0, then out[ids[p]] += dy[p] for every position p, in order   (rows, dim)

@@ -275,11 +275,9 @@ class BinaryCrossentropy(Loss):
     def value_and_grad_from_logits(self, y_true, logits, sample_weight=None, mask=None):
         shape = logits.shape
         y, logits = self._targets(y_true, logits)
-        losses = np.mean(_sigmoid_xent(y, logits), axis=-1)
         mask = self._joint_mask(y, logits, mask)
-        scale = self._loss_scale(sample_weight, losses.shape, logits.dtype, mask)
-        grad = (_sigmoid(logits) - y) * _mean_last_axis_scale(logits)
-        grad *= scale[..., None]
+        scale = self._loss_scale(sample_weight, logits.shape[:-1], logits.dtype, mask)
+        losses, grad = _sigmoid_xent_kernel(y, logits, scale)  # grad: (σ(z) − y)/C · scale
         grad = from_last_axis(grad, self.axis)
         return self._reduce(losses, sample_weight, mask), grad.reshape(shape)
 
@@ -290,6 +288,24 @@ class BinaryCrossentropy(Loss):
             "label_smoothing": self.label_smoothing,
             "axis": self.axis,
         }
+
+
+def _sigmoid_xent_kernel(y, logits, row_scale):
+    """Per-sample binary crossentropy from logits (the mean over the last axis) and its
+    gradient (σ(z) − y)/C · row_scale, via the kernel (the compiled training step calls the
+    same one). Any leading axes are flattened into rows."""
+    shape = logits.shape
+    rows = math.prod(shape[:-1])
+    dlogits = np.empty((rows, shape[-1]), logits.dtype)
+    losses = np.empty(rows, logits.dtype)
+    kernels.sigmoid_crossentropy(
+        np.ascontiguousarray(logits).reshape(rows, shape[-1]),
+        np.ascontiguousarray(y, dtype=logits.dtype).reshape(rows, shape[-1]),
+        np.ascontiguousarray(row_scale, dtype=logits.dtype).reshape(rows),
+        losses,
+        dlogits,
+    )
+    return losses.reshape(shape[:-1]), dlogits.reshape(shape)
 
 
 def _clipped_bce(y, p):

@@ -7,16 +7,19 @@ the kernels. For the models whose every piece has a compiled kernel, this module
 arithmetic without that Python, with bit-identical results (a test compares both on random
 models), and `fit` and `train_on_batch` use it by default. It applies (`supports`) to:
 
-    a Sequential of Dense layers (built-in activations; softmax on the last one)
-    loss 'categorical_crossentropy' (Keras takes it from the softmax's logits inside fit)
-    metrics: none, or 'accuracy' (categorical)
+    a Sequential of Dense layers (built-in activations)
+    one of these losses, with its defaults (no label smoothing, the mean over the batch):
+        'categorical_crossentropy' after a softmax  (from its logits, as Keras inside fit)
+        'binary_crossentropy' after a sigmoid       (from its logits, as Keras inside fit)
+        'mean_squared_error' after any activation the kernels have
+    metrics: any of 'accuracy' (categorical or binary), 'binary_accuracy', 'mae', 'mse'
     no sample or class weights, no regularizers, constraints or activity penalties
     the "numba" kernel set, with NumPy's OpenBLAS (the compiled code calls it directly)
     every product a matrix product: batch, inputs and units all at least 2 (NumPy's matmul
     takes other routes for a dimension of 1, which the compiled step would not round alike)
 
-Anything else (any other layer, loss or metric, a custom train_step, callbacks with batch
-hooks are fine: they are the loop's business) runs the layer-by-layer step, unchanged.
+Anything else (any other layer, loss or metric, a custom train_step) runs the layer-by-layer
+step, unchanged; callbacks with batch hooks are fine: they are the loop's business.
 
 The buffers of one batch shape (activations, deltas, gradients) are planned once and reused;
 the last, smaller batch of an epoch gets a plan of its own.
@@ -28,8 +31,11 @@ from minikeras import kernels
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras.layers.dense import Dense
+from minikeras.models import outputs as outputs_module
+from minikeras.optimizers.optimizer import keras_constant
 
 HIDDEN_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ("softmax",)  # the kernels' (FUSED_ACTIVATIONS)
 
 
 _KERNELS = []  # the compiled step's module (or None where it cannot run), once looked up
@@ -89,31 +95,72 @@ def supports(model):
             or layer.weight_regularizers
             or layer.weight_constraints
             or layer.activity_regularizer is not None
-            or layer._fused != ("softmax" if last else layer._fused)
-            or (not last and layer._fused not in HIDDEN_ACTIVATIONS)
+            or layer._fused not in (OUTPUT_ACTIVATIONS if last else HIDDEN_ACTIVATIONS)
         ):
             return False
-    (spec,) = model.output_specs
-    loss = spec.loss
-    if (
-        type(loss) is not losses_module.CategoricalCrossentropy
-        or loss.from_logits
-        or loss.label_smoothing
-        or loss.axis != -1
-        or loss.reduction != "sum_over_batch_size"
-        or spec.weight is not None
-    ):
+    if _loss_code(model) is None or _metric_codes(model) is None:
         return False
-    entries = model._metric_entries  # made once the labels are seen (fit, train_on_batch)
-    if entries is None or model._loss_trackers or len(entries) > 1:
-        return False
-    if entries:
-        metric, _ = entries[0]
-        if type(metric) is not metrics_module.CategoricalAccuracy or metric.weighted:
-            return False
     if model.optimizer is None or not _products_on_blas(model):
         return False
     return _compiled_kernels() is not None
+
+
+def _loss_code(model):
+    """The name of the model's loss in the compiled step (numba_dense_step.LOSSES), or None
+    when the step has no kernel for it."""
+    (spec,) = model.output_specs
+    loss = spec.loss
+    if (
+        spec.weight is not None
+        or loss is None
+        or loss.reduction != "sum_over_batch_size"
+        or outputs_module.loss_dtype(loss) != model.dtype
+    ):
+        return None
+    output = model.layers[-1]._fused
+    if type(loss) is losses_module.MeanSquaredError:
+        return "mean_squared_error"
+    crossentropies = {
+        losses_module.CategoricalCrossentropy: ("softmax", "softmax_crossentropy"),
+        losses_module.BinaryCrossentropy: ("sigmoid", "sigmoid_crossentropy"),
+    }
+    activation, code = crossentropies.get(type(loss), (None, None))
+    if (
+        code is None
+        or output != activation
+        or loss.from_logits
+        or loss.label_smoothing
+        or loss.axis != -1
+        # from the logits exactly where the layer-by-layer step takes them (Keras's rule)
+        or outputs_module.logits_layer(model.logits_chain(0), loss, True) is not model.layers[-1]
+    ):
+        return None
+    return code
+
+
+def _metric_codes(model):
+    """The names of the model's metrics in the compiled step (numba_dense_step.METRICS), and
+    their thresholds; None when the step has no kernel for one of them. The metrics are made
+    once the labels are seen (fit, train_on_batch): before that, None."""
+    entries = model._metric_entries
+    if entries is None or model._loss_trackers:
+        return None
+    codes, thresholds = [], []
+    for metric, _ in entries:
+        code = _METRIC_NAMES.get(type(metric))
+        if code is None or metric.weighted or metric.dtype != model.dtype:
+            return None
+        codes.append(code)
+        thresholds.append(getattr(metric, "threshold", 0.5))
+    return codes, thresholds
+
+
+_METRIC_NAMES = {
+    metrics_module.CategoricalAccuracy: "categorical_accuracy",
+    metrics_module.BinaryAccuracy: "binary_accuracy",
+    metrics_module.MeanAbsoluteError: "mean_absolute_error",
+    metrics_module.MeanSquaredError: "mean_squared_error",
+}
 
 
 def _products_on_blas(model):
@@ -153,6 +200,47 @@ def for_model(model, sample_weight=None):
     step = model._compiled_step = DenseStackStep(model)
     step.key = key
     return step
+
+
+def _epoch_update(optimizer, variables):
+    """(the epoch kernel of the optimizer's rule, the arguments of its update after the step's),
+    or None where the update is more than its `update_all` call (clipping, weight decay, EMA,
+    accumulation, a learning-rate schedule, no flat layout) or the rule has no epoch kernel.
+    The arguments are those its `update_all` hands the kernel, with the learning rate and the
+    hyper-parameters as the Python floats its wrapper makes of them."""
+    from minikeras import optimizers
+
+    o = optimizer
+    layout = o._layout
+    if (
+        type(o) not in (optimizers.SGD, optimizers.RMSprop, optimizers.Adam)
+        or o.clipnorm
+        or o.clipvalue
+        or o.global_clipnorm
+        or o.weight_decay is not None
+        or o.use_ema
+        or o.gradient_accumulation_steps
+        or callable(o._learning_rate)
+        or layout is None
+        or not layout.matches(variables)
+    ):
+        return None
+    kernels_module = _compiled_kernels()
+    flat = (layout.weights, layout.gradient)
+    lr = float(o._current_learning_rate())
+    slots = layout.slots
+    if type(o) is optimizers.SGD:
+        momentum = float(keras_constant(o.momentum, layout.gradient.dtype))
+        m = slots["momentum"] if o.momentum != 0 else None
+        return kernels_module.sgd_epoch, (*flat, m, lr, momentum, bool(o.nesterov))
+    if type(o) is optimizers.RMSprop:
+        v, m, a = slots["velocity"], slots.get("momentum"), slots.get("average_gradient")
+        a = a if o.centered else None
+        hyper = (float(o.rho), float(o.momentum), float(o.epsilon))
+        return kernels_module.rmsprop_epoch, (*flat, v, m, a, lr, *hyper)
+    m, v, vhat = slots["momentum"], slots["velocity"], slots.get("velocity_hat")
+    hyper = (float(o.beta_1), float(o.beta_2), float(o.epsilon), float(o.iterations + 1))
+    return kernels_module.adam_epoch, (*flat, m, v, vhat, lr, *hyper)
 
 
 def for_batch(model, x, y, sample_weight, class_weight):
@@ -195,7 +283,19 @@ class DenseStackStep:
         self.variables = model.trainable_weights
         self.largest_product = max(w.size for w in self.weights)  # times the batch size
         self._plans = {}
-        self._kernels = _compiled_kernels()
+        kernels_module = self._kernels = _compiled_kernels()
+        self.loss_code = kernels_module.LOSSES.index(_loss_code(model))
+        names, thresholds = _metric_codes(model)
+        self.metric_codes = np.array([kernels_module.METRICS.index(n) for n in names], np.int64)
+        self.thresholds = np.array(thresholds, np.float64)
+        # the 0-d totals and counts the step adds to: the loss tracker's, then each metric's
+        # (with no metric, the tracker's stand in for their type: never touched)
+        self.tracker = model.loss_tracker
+        metrics = [metric for metric, _ in model._metric_entries] or [self.tracker]
+        self.totals = tuple(metric.total.value for metric in metrics)
+        self.counts = tuple(metric.count.value for metric in metrics)
+        self.metrics = [self.tracker] + [metric for metric, _ in model._metric_entries]
+        self._share_gradients(model.optimizer)  # fit builds the optimizer before its first step
 
     def takes(self, x, y):
         """Whether (x, y) is a batch this step can run as it is: C-contiguous 2-D arrays of the
@@ -228,21 +328,16 @@ class DenseStackStep:
             losses = np.empty(batch, dtype)
             # each sample's weight in the mean, 1/N, computed as the loss computes it (w / N)
             row_scale = np.ones(batch, dtype) / float(batch)
-            plan = self._plans[batch] = (zs, outs, deltas, probs, losses, row_scale)
+            row = np.empty(units[-1], dtype)  # one output row, for its means in NumPy's order
+            values = np.empty(batch, dtype)  # one metric's per-sample values
+            plan = (zs, outs, deltas, probs, losses, row_scale, row, values)
+            self._plans[batch] = plan
         return plan
-
-    def _metric_states(self):
-        """The 0-d totals and counts the step adds to: the loss tracker's, then the accuracy's
-        (the tracker's again when there is no accuracy: then they are not touched)."""
-        model = self.model
-        tracker = model.loss_tracker
-        accuracy = model.compile_metrics.metrics[0] if model.compile_metrics else tracker
-        return tracker, accuracy
 
     def reset_metrics(self):
         """`model.reset_metrics()` for the metrics this step can have (their totals and counts
         to 0), without walking `model.metrics`."""
-        for metric in self._metric_states():
+        for metric in self.metrics:
             metric.total.value[()] = 0
             metric.count.value[()] = 0
 
@@ -250,22 +345,65 @@ class DenseStackStep:
         """One training step on the batch (x, y): the compiled forward, loss, backward and
         metric counts, then the optimizer's update of every weight. Returns the batch's loss."""
         model = self.model
-        zs, outs, deltas, probs, losses, row_scale = self._plan(len(x))
-        tracker, accuracy = self._metric_states()
+        zs, outs, deltas, probs, losses, row_scale, row, values = self._plan(len(x))
+        tracker = self.tracker
         # BLAS's threads as `kernels.matmul` would pick them for the largest product
         threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
         try:
-            loss = self._kernels.dense_softmax_step(
-                x, y, self.weights, self.biases, self.has_bias, self.codes, zs, outs, deltas,
-                self.dweights, self.dbiases, probs, losses, row_scale,
-                tracker.total.value, tracker.count.value, accuracy is not tracker,
-                accuracy.total.value, accuracy.count.value,
+            loss = self._kernels.dense_step(
+                x, y, self.weights, self.biases, self.has_bias, self.codes, self.loss_code, zs,
+                outs, deltas, self.dweights, self.dbiases, probs, losses, row_scale, row,
+                tracker.total.value, tracker.count.value, self.metric_codes, self.thresholds,
+                self.totals, self.counts, values,
             )  # fmt: skip
         finally:
             numba_runtime.restore_blas_threads(threads_before)
         model.optimizer.apply(self.grads, self.variables)
         self._share_gradients(model.optimizer)
         return loss
+
+    # ------------------------------------------------------------------ a whole epoch
+    def runs_full_batches(self, adapter):
+        """Whether `run_full_batches` applies to an epoch over this ArrayAdapter: unweighted
+        arrays this step takes, at least one full batch of 2 or more samples, the gradients
+        landing where the optimizer's update reads them, and an update that is its
+        `update_all` call alone (`_epoch_update`)."""
+        x, y, batch = adapter.x, adapter.y, adapter.batch_size
+        optimizer = self.model.optimizer
+        return (
+            adapter.sample_weight is None
+            and 2 <= batch <= len(x)
+            and self.takes(x[:2], y[:2])
+            and self.grads[0] is (optimizer.gradient_buffers(self.variables) or [None])[0]
+            and _epoch_update(optimizer, self.variables) is not None
+        )
+
+    def run_full_batches(self, adapter, order):
+        """The full batches of one epoch over the adapter's arrays, in one compiled call
+        (numba_dense_step.py's `*_epoch`): the same steps, in the same order, as `run` on each
+        batch, without the Python between them. `order`: the epoch's sample order (None: in
+        order). Returns how many batches ran; the last, shorter one is the caller's."""
+        x, y, batch = adapter.x, adapter.y, adapter.batch_size
+        full = len(x) // batch
+        epoch, args = _epoch_update(self.model.optimizer, self.variables)
+        order = np.arange(len(x)) if order is None else order
+        zs, outs, deltas, probs, losses, row_scale, row, values = self._plan(batch)
+        xb = np.empty((batch, x.shape[1]), self.dtype)  # each batch's rows, gathered
+        yb = np.empty((batch, y.shape[1]), self.dtype)
+        tracker = self.tracker
+        step_args = (
+            self.weights, self.biases, self.has_bias, self.codes, self.loss_code, zs, outs,
+            deltas, self.dweights, self.dbiases, probs, losses, row_scale, row,
+            tracker.total.value, tracker.count.value, self.metric_codes, self.thresholds,
+            self.totals, self.counts, values,
+        )  # fmt: skip
+        threads_before = numba_runtime.use_blas_threads(batch * self.largest_product)
+        try:
+            epoch(x, y, order, xb, yb, step_args, *args)
+        finally:
+            numba_runtime.restore_blas_threads(threads_before)
+        self.model.optimizer._iterations += full
+        return full
 
     def _share_gradients(self, optimizer):
         """Write the next steps' gradients straight into the optimizer's flat gradient

@@ -859,22 +859,45 @@ class Model(Layer):
         training_logs, logs = {}, {}
         # skip the per-batch calls when no callback overrides them (as Keras)
         batch_hooks = callback_list.has_batch_hooks("train")
-        # a Dense stack's step runs compiled, bit-identical to train_step (compiled_step.py)
+        self._build_optimizer()
+        # a Dense stack's step runs compiled, bit-identical to train_step (compiled_step.py);
+        # arrays' metrics exist by now (prepare_data), a stream's once its first batch is read
         compiled = compiled_step.for_model(self)  # a batch with sample weights runs train_step
-        checked = compiled is not None
+        checked = self._metric_entries is not None
+        # arrays in memory and nothing that looks at each batch: an epoch's full batches run
+        # in one compiled call (compiled_step.py), its last, shorter batch as any other
+        adapter = epoch_iterator.adapter
+        whole_epochs = (
+            not batch_hooks
+            and epoch_iterator.steps_per_epoch is None
+            and type(adapter) is data_adapters.ArrayAdapter
+        )
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            for step, batch in epoch_iterator.enumerate_epoch():
+            batches = None
+            # (a stop asked for at on_epoch_begin still lets one batch run, as the loop below)
+            if (
+                whole_epochs
+                and compiled is not None
+                and not self.stop_training
+                and compiled.runs_full_batches(adapter)
+            ):
+                order = adapter.epoch_order()
+                done = compiled.run_full_batches(adapter, order)
+                batches = enumerate(adapter.batches(order, first=done), start=done)
+                step_logs = None
+            for step, batch in epoch_iterator.enumerate_epoch() if batches is None else batches:
+                if not checked and self._metric_entries is not None:  # before its first step
+                    compiled, checked = compiled_step.for_model(self), True
                 if batch_hooks:
                     callback_list.on_train_batch_begin(step)
-                if compiled is not None and len(batch) == 2 and compiled.takes(*batch):
-                    compiled.run(*batch)
+                # arrays' batches are (x, y) when unweighted, a stream's (x, y, None)
+                if compiled is not None and _unweighted(batch) and compiled.takes(*batch[:2]):
+                    compiled.run(*batch[:2])
                     step_logs = logs = None  # the metrics' results: read when asked
                 else:
                     step_logs = logs = self.train_step(batch)
-                    if compiled is None and not checked:  # metrics exist after a first step
-                        compiled, checked = compiled_step.for_model(self), True
                 if batch_hooks:
                     logs = callbacks_module.pythonify_logs(
                         self.get_metrics_result() if logs is None else logs
@@ -898,6 +921,17 @@ class Model(Layer):
             # EMA weights replace the trained ones at the end, as Keras's fit does
             self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs=training_logs)
+
+    def _build_optimizer(self):
+        """Build the optimizer for the trainable weights before the first step, as Keras's fit
+        does (`Trainer._symbolic_build`), rather than in that step's update: the same slots, and
+        the compiled step writes its gradients into the optimizer's flat gradient from step 1.
+        A model that writes its own train_step decides itself what its optimizer updates."""
+        optimizer = self.optimizer
+        if optimizer is None or optimizer.built or not self.built or self.own_steps():
+            return
+        if self.trainable_weights:
+            optimizer.build(self.trainable_weights)
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(
@@ -1162,6 +1196,11 @@ def _concatenate_outputs(outputs):
 def _first_array(data):
     """One array of `data` (a Structure's first), to count its samples."""
     return data.arrays()[0] if isinstance(data, Structure) else data
+
+
+def _unweighted(batch):
+    """Whether a batch is (x, y) or (x, y, None): labels and no sample weights."""
+    return len(batch) == 2 or (len(batch) == 3 and batch[2] is None)
 
 
 def _validate_now(epoch, validation_freq):

@@ -152,10 +152,20 @@ class ArrayAdapter(DataAdapter):
         self.num_batches = batching.num_batches(len(x), batch_size)
 
     def new_pass(self):
-        n = len(self.x)
-        order = batching.epoch_order(n, self.shuffle, rng.generator()) if self.shuffle else None
-        for start, stop in batching.batch_slices(n, self.batch_size):
-            rows = order[start:stop] if self.shuffle else slice(start, stop)
+        yield from self.batches(self.epoch_order())
+
+    def epoch_order(self):
+        """The sample order of a new pass: a fresh permutation when shuffling, else None (in
+        order). `new_pass` draws it when its first batch is asked for."""
+        if not self.shuffle:
+            return None
+        return batching.epoch_order(len(self.x), self.shuffle, rng.generator())
+
+    def batches(self, order, first=0):
+        """The batches of a pass in `order` (None: in order), from batch number `first` on."""
+        slices = batching.batch_slices(len(self.x), self.batch_size)
+        for start, stop in itertools.islice(slices, first, None):
+            rows = slice(start, stop) if order is None else order[start:stop]
             yield batch_of(self.x, self.y, self.sample_weight, rows)
 
 

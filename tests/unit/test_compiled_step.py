@@ -8,6 +8,8 @@ step calls the same kernels, BLAS with NumPy's arguments, NumPy's summation orde
 difference is a bug, and the tolerance is zero.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -56,7 +58,15 @@ def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
             runs.append(len(x))
             return run(self, x, y)
 
+        full_batches = compiled_step.DenseStackStep.run_full_batches
+
+        def counted_full(self, adapter, order):  # an epoch's full batches in one call
+            done = full_batches(self, adapter, order)
+            runs.extend([adapter.batch_size] * done)
+            return done
+
         monkeypatch.setattr(compiled_step.DenseStackStep, "run", counted)
+        monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted_full)
         history = _fit(case, data, compiled)
         _layer_by_layer(monkeypatch)
         expected = _fit(case, data, reference)
@@ -70,11 +80,11 @@ def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
     # the compiled step is the Numba kernel set's: with the NumPy reference, never taken
     numba = minikeras.kernels.current() == "numba"
     usable = numba and not case.sample_weight and not case.loss_args and smallest >= 2
-    # fit looks for the compiled step once its metrics exist, after its first step
+    # from the first step on: a one-step fit takes it too (a batch of one sample never does)
     train = int(case.n * (1 - case.validation_split))
-    steps = -(-train // case.batch_size) * case.epochs
-    if steps > 1:
-        assert bool(runs) == (usable and train >= 2)
+    assert bool(runs) == (usable and train >= 2 and case.batch_size >= 2)
+    if runs:
+        assert runs[0] == min(case.batch_size, train)
 
 
 def _tutorial_model(optimizer="rmsprop"):
@@ -90,9 +100,12 @@ def test_the_tutorial_model_takes_the_compiled_step():
     model.train_on_batch(x, y)  # the metrics are made once labels are seen
     # the compiled step is the Numba kernel set's: with the NumPy reference, never taken
     assert compiled_step.supports(model) == (minikeras.kernels.current() == "numba")
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["mae"])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["mape"])
     model.train_on_batch(x, y)
     assert not compiled_step.supports(model)  # a metric it has no kernel for
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.train_on_batch(x, y)
+    assert not compiled_step.supports(model)  # a crossentropy that is not from its logits
     model = Sequential([Input((12,)), Dense(8, activation="elu"), Dense(4, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
     model.train_on_batch(x, y)
@@ -108,6 +121,132 @@ def test_train_on_batch_is_bit_identical_to_the_layer_by_layer_step(monkeypatch)
     _layer_by_layer(monkeypatch)
     theirs = [reference.train_on_batch(xb, yb) for xb, yb in zip(x, y)]
     assert ours == theirs
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "activation, loss, metrics",
+    [
+        ("sigmoid", "binary_crossentropy", ["accuracy", "binary_accuracy", "mae", "mse"]),
+        ("linear", "mean_squared_error", ["mae", "mse"]),
+        ("softmax", "mean_squared_error", ["accuracy"]),
+        ("tanh", "mse", lambda: [minikeras.metrics.BinaryAccuracy(threshold=0.3)]),
+    ],
+)
+def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
+    monkeypatch, activation, loss, metrics, dtype="float64"
+):
+    """Rows of 13 outputs (a mean over more than 8 entries: NumPy's pairwise order) and
+    batches of 150 (a loss summed over more than 128: its blocks), then a ragged batch. In
+    float64 (float32 too in the random models above): each combination of metrics is one more
+    compiled specialisation, a few seconds of compiling on a cold cache."""
+    minikeras.config.set_floatx(dtype)
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-2, 2, (320, 6)).astype(dtype)
+    y = (rng.random((320, 13)) > 0.5).astype(dtype)
+
+    def fit():
+        minikeras.utils.set_random_seed(5)
+        model = Sequential([Input((6,)), Dense(9, "tanh"), Dense(13, activation=activation)])
+        # a metric object made after set_floatx, in the model's dtype
+        model.compile(
+            optimizer="adam", loss=loss, metrics=metrics() if callable(metrics) else metrics
+        )
+        history = model.fit(x, y, batch_size=150, epochs=2, verbose=0).history
+        return model, history
+
+    compiled, history = fit()
+    assert (compiled._compiled_step is not None) == (minikeras.kernels.current() == "numba")
+    _layer_by_layer(monkeypatch)
+    reference, expected = fit()
+    assert history == expected
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+        optimizers.RMSprop(momentum=0.5, centered=True),
+        optimizers.Adam(learning_rate=0.01, amsgrad=True),
+    ],
+    ids=["sgd", "rmsprop", "adam"],
+)
+def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(monkeypatch, optimizer):
+    """Shuffled epochs of 4 full batches and a shorter one: the full ones in one compiled call
+    per epoch (Adam's t counted on across them and the epochs), the last as any batch."""
+    rng = np.random.default_rng(6)
+    x = rng.random((70, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 70)]
+    calls = []
+    full_batches = compiled_step.DenseStackStep.run_full_batches
+
+    def counted(self, adapter, order):
+        calls.append(full_batches(self, adapter, order))
+        return calls[-1]
+
+    def fit(callbacks=()):
+        model = _tutorial_model(type(optimizer).from_config(optimizer.get_config()))
+        minikeras.utils.set_random_seed(7)  # the same shuffles
+        history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=list(callbacks))
+        return model, history.history
+
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted)
+    compiled, history = fit()
+    assert calls == ([4, 4, 4] if minikeras.kernels.current() == "numba" else [])
+    # a callback that looks at each batch: batch by batch, the same numbers
+    looks = minikeras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None)
+    stepwise, stepwise_history = fit([looks])
+    assert len(calls) == (3 if minikeras.kernels.current() == "numba" else 0)
+    _layer_by_layer(monkeypatch)
+    reference, expected = fit()
+    assert history == stepwise_history == expected
+    assert compiled.optimizer.iterations == reference.optimizer.iterations == 15
+    for a, b, c in zip(compiled.get_weights(), stepwise.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
+    for a, b in zip(compiled.optimizer.variables, reference.optimizer.variables):
+        np.testing.assert_array_equal(a, b)
+
+
+class _Batches(minikeras.utils.PyDataset):
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+@pytest.mark.parametrize("stream", ["generator", "PyDataset"])
+def test_a_stream_takes_the_compiled_step_from_its_first_batch(monkeypatch, stream):
+    rng = np.random.default_rng(2)
+    x = rng.random((3, 16, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (3, 16))]
+
+    def data():  # three batches an epoch
+        return (b for b in itertools.cycle(zip(x, y))) if stream == "generator" else _Batches(x, y)
+
+    runs = []
+    run = compiled_step.DenseStackStep.run
+
+    def counted(self, xb, yb):
+        runs.append(len(xb))
+        return run(self, xb, yb)
+
+    compiled, reference = _tutorial_model(), _tutorial_model()
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run", counted)
+    history = compiled.fit(data(), epochs=2, steps_per_epoch=3, verbose=0, shuffle=False).history
+    # its metrics are made from its first batch, and the step is looked up before that step
+    assert runs == ([16] * 6 if compiled_step.supports(compiled) else [])
+    _layer_by_layer(monkeypatch)
+    expected = reference.fit(data(), epochs=2, steps_per_epoch=3, verbose=0, shuffle=False)
+    assert history == expected.history
     for a, b in zip(compiled.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -162,6 +301,6 @@ def test_train_on_batch_checks_what_the_compiled_step_cannot_take():
     other.train_on_batch(x, y)
     assert model.train_on_batch(x.astype("float64"), y.tolist()) == other.train_on_batch(x, y)
     # compiled again with a metric the step has no kernel for: the layer-by-layer step runs
-    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["mae"])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["mape"])
     assert len(model.train_on_batch(x, y)) == 2
     assert compiled_step.for_batch(model, x, y, None, None) is None

@@ -328,6 +328,32 @@ def test_softmax_crossentropy_matches_float64(K, data, m, n):
 
 
 @pytest.mark.parametrize("K", KERNEL_SETS, ids=ids)
+@examples
+@given(data=st.data(), m=kernel_sizes, n=kernel_sizes)
+def test_sigmoid_crossentropy_matches_float64(K, data, m, n):
+    dtype, (z,) = data.draw(kernel_arrays((m, n)))
+    (z,) = contiguous(z)
+    y = data.draw(labels(m, n, dtype))
+    row_scale = np.full(m, 1.0 / m, dtype)
+    losses, dlogits = np.full(m, np.nan, dtype), np.full((m, n), np.nan, dtype)
+
+    assert K.sigmoid_crossentropy(z, y, row_scale, losses, dlogits) is losses
+    z64, y64 = f64(z), f64(y)
+    e = eps(dtype)
+    # each term max(z, 0) − z·y + log1p(e^−|z|) errs by a few eps of its three parts' sizes;
+    # the n-term sum adds ≤ n·eps of their total, the mean one more: (n + 6)·eps·mean(parts)
+    parts = np.maximum(z64, 0) + abs(z64 * y64) + np.log1p(np.exp(-abs(z64)))
+    loss64 = (np.maximum(z64, 0) - z64 * y64 + np.log1p(np.exp(-abs(z64)))).mean(axis=1)
+    assert_within(losses, loss64, (n + 6) * e * parts.mean(axis=1), "loss")
+    # dz = (σ(z) − y)/C·scale: σ within 4 eps of itself (exp, a sum, a division), then three
+    # products of one rounding each
+    sigma = 1 / (1 + np.exp(-z64))
+    d64 = (sigma - y64) / n * f64(row_scale)[:, None]
+    d_bound = 8 * e * (sigma + abs(y64)) / n * f64(row_scale)[:, None]
+    assert_within(dlogits, d64, d_bound + np.finfo(dtype).tiny, "dz = (σ(z) − y)/C")
+
+
+@pytest.mark.parametrize("K", KERNEL_SETS, ids=ids)
 def test_confident_right_answer_keeps_its_small_loss(K):
     """Keras's golden case (losses_test.py: logits [8, 1, 1], label 0, loss 0.0018220, what
     TensorFlow computes in float32). Summed in the shifted form, Σ y·(log Σ e^(z−m) − (z−m)),
