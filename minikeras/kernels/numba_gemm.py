@@ -58,76 +58,109 @@ import os
 import numpy as np
 from numba import njit
 
+from minikeras.kernels.numba_lanes import broadcast, fma, lanes_of, load, store, zeros
 from minikeras.kernels.numba_runtime import compiled
-
-# rule 2: only the tiles' sums may be contracted into FMAs and reassociated into lanes
-_tile = njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
-# a store inlined into the tile loop by Numba itself: a call per element would cost more
-_store = njit(cache=True, error_model="numpy", inline="always")
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
 LINEAR, RELU, SIGMOID, TANH = range(len(EPILOGUES))
 NO_ACTIVATION = -1  # a plain product: out only
 
-MR, NR = 3, 3  # the register tile (rule 1)
-KC, NC = 1024, 96  # the cache blocks (rule 5)
+MR = 6  # rows of the register tile; its columns are two registers: NR = 16 float32, 8 float64
+KC, MC, NC = 256, 96, 512  # the cache blocks (rule 4)
 
 
-# ----------------------------------------------------------------------------- the register tiles
-# Each returns its sums Σₚ a[i+r, p]·bt[j+s, p] over p0 ≤ p < p1, row by row, as a tuple.
-@_tile
-def _tile_3x3(a, bt, i, j, p0, p1):
-    """c_rs = Σₚ a[i+r, p]·bt[j+s, p]     (3, k)·(3, k)ᵀ → 3 × 3, nine sums held in registers"""
-    zero = a.dtype.type(0)
-    c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):  # unsigned: no wrap-around check (rule 3)
-        a0, a1, a2 = a[i, p], a[i + 1, p], a[i + 2, p]
-        b0, b1, b2 = bt[j, p], bt[j + 1, p], bt[j + 2, p]
-        c00 += a0 * b0
-        c01 += a0 * b1
-        c02 += a0 * b2
-        c10 += a1 * b0
-        c11 += a1 * b1
-        c12 += a1 * b2
-        c20 += a2 * b0
-        c21 += a2 * b1
-        c22 += a2 * b2
-    return (c00, c01, c02, c10, c11, c12, c20, c21, c22)
+def tile_columns(dtype):
+    """NR, the columns of the register tile: two registers' worth of `dtype`."""
+    return 2 * lanes_of(dtype)
 
 
-@_tile
-def _tile_3x1(a, bt, i, j, p0, p1):
-    """The last columns when n is not a multiple of 3."""
-    zero = a.dtype.type(0)
-    c0 = c1 = c2 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
-        b = bt[j, p]
-        c0 += a[i, p] * b
-        c1 += a[i + 1, p] * b
-        c2 += a[i + 2, p] * b
-    return (c0, c1, c2)
+# ----------------------------------------------------------------------------- the micro-kernel
+@njit(cache=True, error_model="numpy")
+def _micro_kernel(kc, ap, a0, bp, b0, ct):
+    """ct = A·B for one MR × NR tile: kc rank-1 updates c += a[:, p]·b[p, :], summed in order.
+
+    A is the packed panel ap[a0 + p·MR + r] (MR rows), B the packed panel bp[b0 + p·NR + s]
+    (NR columns): each step reads MR numbers of A and two registers of B, both contiguous, and
+    does 2·MR fused multiply-adds. The 12 sums live in 12 of the 16 vector registers (rule 1).
+    """
+    nr = np.uint64(ct.size // MR)
+    half = nr // np.uint64(2)  # one register's lanes
+    a0, b0 = np.uint64(a0), np.uint64(b0)  # (int64 + uint64 would be a float64 in Numba)
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = zeros(ct)
+    for p in range(np.uint64(kc)):  # unsigned: no wrap-around check on the loads (rule 3)
+        pa, pb = a0 + p * np.uint64(MR), b0 + p * nr
+        b0_, b1_ = load(bp, pb), load(bp, pb + half)  # (1, NR) row of B
+        a = broadcast(ap[pa])  # a[0, p] in every lane
+        c00, c01 = fma(a, b0_, c00), fma(a, b1_, c01)
+        a = broadcast(ap[pa + np.uint64(1)])
+        c10, c11 = fma(a, b0_, c10), fma(a, b1_, c11)
+        a = broadcast(ap[pa + np.uint64(2)])
+        c20, c21 = fma(a, b0_, c20), fma(a, b1_, c21)
+        a = broadcast(ap[pa + np.uint64(3)])
+        c30, c31 = fma(a, b0_, c30), fma(a, b1_, c31)
+        a = broadcast(ap[pa + np.uint64(4)])
+        c40, c41 = fma(a, b0_, c40), fma(a, b1_, c41)
+        a = broadcast(ap[pa + np.uint64(5)])
+        c50, c51 = fma(a, b0_, c50), fma(a, b1_, c51)
+    store(ct, 0, c00)
+    store(ct, half, c01)
+    store(ct, nr, c10)
+    store(ct, nr + half, c11)
+    store(ct, 2 * nr, c20)
+    store(ct, 2 * nr + half, c21)
+    store(ct, 3 * nr, c30)
+    store(ct, 3 * nr + half, c31)
+    store(ct, 4 * nr, c40)
+    store(ct, 4 * nr + half, c41)
+    store(ct, 5 * nr, c50)
+    store(ct, 5 * nr + half, c51)
 
 
-@_tile
-def _tile_1x3(a, bt, i, j, p0, p1):
-    """The last rows when m is not a multiple of 3."""
-    zero = a.dtype.type(0)
-    c0 = c1 = c2 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
-        x = a[i, p]
-        c0 += x * bt[j, p]
-        c1 += x * bt[j + 1, p]
-        c2 += x * bt[j + 2, p]
-    return (c0, c1, c2)
+# ----------------------------------------------------------------------------- packing
+# Indices are unsigned (np.uint64) in the copy loops too (rule 3): a signed index Numba cannot
+# prove non-negative gets a wrap-around branch, which stops the copies from vectorising.
+@compiled
+def _pack_a(a, transposed, i0, i1, p0, p1, ap):
+    """A[i0:i1, p0:p1] into panels of MR rows, each read down k: ap[q·kc + p·MR + r] =
+    A[i0 + q + r, p0 + p] for the panel starting at row q, where A is a, or aᵀ if transposed;
+    rows past i1 are zeros (rule 2)."""
+    u, kc = np.uint64, p1 - p0
+    for q in range(0, i1 - i0, MR):
+        rows = min(MR, i1 - i0 - q)
+        for p in range(u(kc)):
+            at, i, k = u(q * kc) + p * u(MR), u(i0 + q), u(p0) + p
+            for r in range(u(rows)):
+                ap[at + r] = a[k, i + r] if transposed else a[i + r, k]
+            for r in range(u(rows), u(MR)):
+                ap[at + r] = 0
 
 
-@_tile
-def _tile_1x1(a, bt, i, j, p0, p1):
-    zero = a.dtype.type(0)
-    c = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
-        c += a[i, p] * bt[j, p]
-    return c
+@compiled
+def _pack_b(b, transposed, p0, p1, j0, j1, bp, nr):
+    """B[p0:p1, j0:j1] into panels of nr columns, each read down k: bp[t·kc + p·nr + s] =
+    B[p0 + p, j0 + t + s] for the panel starting at column t, where B is b, or bᵀ if
+    transposed; columns past j1 are zeros. A whole panel of rows of b is copied a register
+    at a time (two per row of the panel)."""
+    u, kc = np.uint64, p1 - p0
+    half = u(nr // 2)
+    for t in range(0, j1 - j0, nr):
+        cols, j = min(nr, j1 - j0 - t), u(j0 + t)
+        if transposed:  # down the rows of b: one column of the panel after another
+            for s in range(u(cols)):
+                for p in range(u(kc)):
+                    bp[u(t * kc) + p * u(nr) + s] = b[j + s, u(p0) + p]
+        elif cols == nr:
+            for p in range(u(kc)):
+                at, row = u(t * kc) + p * u(nr), (u(p0) + p) * u(b.shape[1]) + j
+                store(bp, at, load(b, row))
+                store(bp, at + half, load(b, row + half))
+        else:
+            for p in range(u(kc)):
+                for s in range(u(cols)):
+                    bp[u(t * kc) + p * u(nr) + s] = b[u(p0) + p, j + s]
+        for p in range(u(kc)):  # the columns past j1
+            for s in range(u(cols), u(nr)):
+                bp[u(t * kc) + p * u(nr) + s] = 0
 
 
 # ----------------------------------------------------------------------------- the fused store
@@ -146,9 +179,23 @@ def _activate(code, v, one):
 
 
 @compiled
+def _store_tile(ct, out, i0, i1, j0, j1, first):
+    """out[i0:i1, j0:j1] = ct, or += ct after the first k block: the tile's valid part."""
+    u, nr = np.uint64, ct.size // MR
+    for r in range(u(i1 - i0)):
+        at = r * u(nr)
+        if first:
+            for s in range(u(j1 - j0)):
+                out[u(i0) + r, u(j0) + s] = ct[at + s]
+        else:
+            for s in range(u(j1 - j0)):
+                out[u(i0) + r, u(j0) + s] += ct[at + s]
+
+
+@compiled
 def _epilogue(out, y, bias, code, i0, i1, j0, j1):
     """z = out + bias written back to out, and y = act(z), over out[i0:i1, j0:j1]: one tile,
-    just stored, still in L1 (rule 6). A plain product (code NO_ACTIVATION) passes `out` as `y`
+    just stored, still in L1 (rule 5). A plain product (code NO_ACTIVATION) passes `out` as `y`
     and never writes it."""
     one = out.dtype.type(1)
     for i in range(i0, i1):
@@ -161,106 +208,49 @@ def _epilogue(out, y, bias, code, i0, i1, j0, j1):
                 y[i, j] = _activate(code, v, one)
 
 
-@_store
-def _put(v, i, j, out, first):
-    """out[i, j] = v, or += v after the first k block."""
-    if first:
-        out[i, j] = v
-    else:
-        out[i, j] += v
-
-
+# ----------------------------------------------------------------------------- the cache blocks
 @compiled
-def _block(a, bt, out, y, bias, code, j0, j1, p0, p1):
-    """out[:, j0:j1] (+)= a[:, p0:p1]·bt[j0:j1, p0:p1]ᵀ, tile by tile, row of tiles by row;
-    after the last k block, each tile's epilogue right after its store."""
-    m = a.shape[0]
-    first = p0 == 0
-    epilogue = p1 == a.shape[1] and (bias.size > 0 or code != NO_ACTIVATION)
-    rows = m - m % MR  # the last m % 3 rows and (j1 - j0) % 3 columns: thinner tiles
-    cols = j1 - (j1 - j0) % NR
-    for i in range(0, rows, MR):
-        for j in range(j0, cols, NR):
-            c00, c01, c02, c10, c11, c12, c20, c21, c22 = _tile_3x3(a, bt, i, j, p0, p1)
-            _put(c00, i, j, out, first)
-            _put(c01, i, j + 1, out, first)
-            _put(c02, i, j + 2, out, first)
-            _put(c10, i + 1, j, out, first)
-            _put(c11, i + 1, j + 1, out, first)
-            _put(c12, i + 1, j + 2, out, first)
-            _put(c20, i + 2, j, out, first)
-            _put(c21, i + 2, j + 1, out, first)
-            _put(c22, i + 2, j + 2, out, first)
-            if epilogue:
-                _epilogue(out, y, bias, code, i, i + MR, j, j + NR)
-        for j in range(cols, j1):
-            c0, c1, c2 = _tile_3x1(a, bt, i, j, p0, p1)
-            _put(c0, i, j, out, first)
-            _put(c1, i + 1, j, out, first)
-            _put(c2, i + 2, j, out, first)
-            if epilogue:
-                _epilogue(out, y, bias, code, i, i + MR, j, j + 1)
-    for i in range(rows, m):
-        for j in range(j0, cols, NR):
-            c0, c1, c2 = _tile_1x3(a, bt, i, j, p0, p1)
-            _put(c0, i, j, out, first)
-            _put(c1, i, j + 1, out, first)
-            _put(c2, i, j + 2, out, first)
-        for j in range(cols, j1):
-            _put(_tile_1x1(a, bt, i, j, p0, p1), i, j, out, first)
-        if epilogue:
-            _epilogue(out, y, bias, code, i, i + 1, j0, j1)
-
-
-@compiled
-def _product(a, bt, out, y, bias, code):
-    """The cache blocks (rule 5): column blocks of NC, then k blocks of KC in order (the
-    epilogue runs with the last)."""
-    k, n = a.shape[1], bt.shape[0]
+def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
+    """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ:
+    blocks of NC columns of b, of KC steps along k, of MC rows of a, each block packed once and
+    its tiles computed from the packed copies (rule 4)."""
+    m, k = a.shape[::-1] if a_transposed else a.shape
+    n = b.shape[0] if b_transposed else b.shape[1]
+    nr = ct.size // MR
+    epilogue = bias.size > 0 or code != NO_ACTIVATION
     for j0 in range(0, n, NC):
         j1 = min(j0 + NC, n)
-        for p0 in range(0, max(k, 1), KC):
-            _block(a, bt, out, y, bias, code, j0, j1, p0, min(p0 + KC, k))
+        for p0 in range(0, max(k, 1), KC):  # k = 0: one empty block, so out is still written
+            p1 = min(p0 + KC, k)
+            kc = p1 - p0
+            _pack_b(b, b_transposed, p0, p1, j0, j1, bp, nr)
+            for i0 in range(0, m, MC):
+                i1 = min(i0 + MC, m)
+                _pack_a(a, a_transposed, i0, i1, p0, p1, ap)
+                for j in range(j0, j1, nr):  # a panel of B stays in L1 ...
+                    for i in range(i0, i1, MR):  # ... while the panels of A pass over it
+                        _micro_kernel(kc, ap, (i - i0) * kc, bp, (j - j0) * kc, ct)
+                        i_end, j_end = min(i + MR, i1), min(j + nr, j1)
+                        _store_tile(ct, out, i, i_end, j, j_end, p0 == 0)
+                        if epilogue and p1 == k:
+                            _epilogue(out, y, bias, code, i, i_end, j, j_end)
     return out
-
-
-# ----------------------------------------------------------------------------- packing
-@compiled
-def _transpose_into(src, dst):
-    """dst = srcᵀ (rule 4), in 16 × 16 blocks: each block's rows of src and of dst stay in cache
-    while it is copied, whichever of the two is read across its rows."""
-    rows, cols = src.shape
-    for i0 in range(0, rows, 16):
-        for j0 in range(0, cols, 16):
-            for j in range(np.uint64(j0), np.uint64(min(j0 + 16, cols))):
-                for i in range(np.uint64(i0), np.uint64(min(i0 + 16, rows))):
-                    dst[j, i] = src[i, j]
-    return dst
-
-
-@compiled
-def _forward(a, b, bt, out, y, bias, code):
-    """out = a·b (+ bias), y = act(out): b (k, n) is packed into bt = bᵀ (n, k) first."""
-    return _product(a, _transpose_into(b, bt), out, y, bias, code)
-
-
-@compiled
-def _tn(a, b, at, bt, out, no_bias):
-    """out = aᵀ·b: both operands are read down their columns, so both are packed."""
-    at, bt = _transpose_into(a, at), _transpose_into(b, bt)
-    return _product(at, bt, out, out, no_bias, NO_ACTIVATION)
 
 
 _buffers = {}
 
 
-def _buffer(role, shape, dtype):
-    """A packing buffer, made once per (role, shape, dtype) and reused by every later call."""
-    key = (role, shape, dtype)
-    buf = _buffers.get(key)
-    if buf is None:
-        buf = _buffers[key] = np.empty(shape, dtype)
-    return buf
+def _packing_buffers(dtype):
+    """The packed blocks of A and B and the tile, made once per dtype and reused by every call."""
+    buffers = _buffers.get(dtype)
+    if buffers is None:
+        nr = tile_columns(dtype)
+        buffers = _buffers[dtype] = (
+            np.empty(MC * KC, dtype),
+            np.empty(KC * (NC + nr), dtype),
+            np.empty(MR * nr, dtype),
+        )
+    return buffers
 
 
 # "no bias" is an empty bias, so that one compiled version serves layers with and without one
@@ -273,30 +263,33 @@ def _code(activation):
 
 # ----------------------------------------------------------------------------- the three forms
 # Operands must be float32 or float64 arrays of one dtype (`use_numba` checks), and C-ordered:
-# a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays), so
-# one compiled version per dtype serves every layout.
+# a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays). A
+# transposed operand is read as it is stored, with a flag, as BLAS does: one compiled version
+# per dtype serves every form.
 def gemm(a, b, out, bias=None, activation=None, y_out=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
-    bt = _buffer("bt", b.shape[::-1], b.dtype)
     y = out if y_out is None else y_out
     bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
-    _forward(np.ascontiguousarray(a), np.ascontiguousarray(b), bt, out, y, bias, _code(activation))
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    _product(a, False, b, False, out, y, bias, _code(activation), *_packing_buffers(out.dtype))
     return y
 
 
 def gemm_tn(a, b, out):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
-    at = _buffer("at", a.shape[::-1], a.dtype)
-    bt = _buffer("bt", b.shape[::-1], b.dtype)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    return _tn(a, b, at, bt, out, _NO_BIAS[out.dtype])
+    no_bias = _NO_BIAS[out.dtype]
+    buffers = _packing_buffers(out.dtype)
+    return _product(a, True, b, False, out, out, no_bias, NO_ACTIVATION, *buffers)
 
 
 def gemm_nt(a, b, out):
-    """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n); nothing to pack."""
+    """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n)"""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    return _product(a, b, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION)
+    no_bias = _NO_BIAS[out.dtype]
+    buffers = _packing_buffers(out.dtype)
+    return _product(a, False, b, True, out, out, no_bias, NO_ACTIVATION, *buffers)
 
 
 # ----------------------------------------------------------------------------- the choice
