@@ -67,6 +67,7 @@ NO_ACTIVATION = -1  # a plain product: out only
 
 MR = 6  # rows of the register tile; its columns are two registers: NR = 16 float32, 8 float64
 KC, MC, NC = 256, 96, 512  # the cache blocks (rule 4)
+PACK_A = False
 
 
 def tile_columns(dtype):
@@ -76,32 +77,34 @@ def tile_columns(dtype):
 
 # ----------------------------------------------------------------------------- the micro-kernel
 @njit(cache=True, error_model="numpy")
-def _micro_kernel(kc, ap, a0, bp, b0, ct):
-    """ct = A·B for one MR × NR tile: kc rank-1 updates c += a[:, p]·b[p, :], summed in order.
+def _micro_kernel(kc, a, a0, rs, cs, bp, b0, ct):
+    """ct = A·B for one MR × NR tile: kc rank-1 updates c += A[:, p]·B[p, :], summed in order.
 
-    A is the packed panel ap[a0 + p·MR + r] (MR rows), B the packed panel bp[b0 + p·NR + s]
-    (NR columns): each step reads MR numbers of A and two registers of B, both contiguous, and
-    does 2·MR fused multiply-adds. The 12 sums live in 12 of the 16 vector registers (rule 1).
+    A[r, p] = a[a0 + r·rs + p·cs] (MR rows: a packed panel, rs = 1 and cs = MR, or rows of the
+    operand itself), B the packed panel bp[b0 + p·NR + s] (NR columns): each step reads MR
+    numbers of A and two registers of B and does 2·MR fused multiply-adds. The 12 sums live in
+    12 of the 16 vector registers (rule 1).
     """
-    nr = np.uint64(ct.size // MR)
-    half = nr // np.uint64(2)  # one register's lanes
-    a0, b0 = np.uint64(a0), np.uint64(b0)  # (int64 + uint64 would be a float64 in Numba)
+    u = np.uint64  # unsigned: no wrap-around check on the loads (rule 3)
+    nr = u(ct.size // MR)
+    half = nr // u(2)  # one register's lanes
+    a0, rs, cs, b0 = u(a0), u(rs), u(cs), u(b0)  # (int64 + uint64 would be a float64 in Numba)
     c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = zeros(ct)
-    for p in range(np.uint64(kc)):  # unsigned: no wrap-around check on the loads (rule 3)
-        pa, pb = a0 + p * np.uint64(MR), b0 + p * nr
-        b0_, b1_ = load(bp, pb), load(bp, pb + half)  # (1, NR) row of B
-        a = broadcast(ap[pa])  # a[0, p] in every lane
-        c00, c01 = fma(a, b0_, c00), fma(a, b1_, c01)
-        a = broadcast(ap[pa + np.uint64(1)])
-        c10, c11 = fma(a, b0_, c10), fma(a, b1_, c11)
-        a = broadcast(ap[pa + np.uint64(2)])
-        c20, c21 = fma(a, b0_, c20), fma(a, b1_, c21)
-        a = broadcast(ap[pa + np.uint64(3)])
-        c30, c31 = fma(a, b0_, c30), fma(a, b1_, c31)
-        a = broadcast(ap[pa + np.uint64(4)])
-        c40, c41 = fma(a, b0_, c40), fma(a, b1_, c41)
-        a = broadcast(ap[pa + np.uint64(5)])
-        c50, c51 = fma(a, b0_, c50), fma(a, b1_, c51)
+    for p in range(u(kc)):
+        pa, pb = a0 + p * cs, b0 + p * nr
+        b0_, b1_ = load(bp, pb), load(bp, pb + half)  # (1, NR): a row of B
+        x = broadcast(a[pa])  # A[0, p] in every lane
+        c00, c01 = fma(x, b0_, c00), fma(x, b1_, c01)
+        x = broadcast(a[pa + rs])
+        c10, c11 = fma(x, b0_, c10), fma(x, b1_, c11)
+        x = broadcast(a[pa + u(2) * rs])
+        c20, c21 = fma(x, b0_, c20), fma(x, b1_, c21)
+        x = broadcast(a[pa + u(3) * rs])
+        c30, c31 = fma(x, b0_, c30), fma(x, b1_, c31)
+        x = broadcast(a[pa + u(4) * rs])
+        c40, c41 = fma(x, b0_, c40), fma(x, b1_, c41)
+        x = broadcast(a[pa + u(5) * rs])
+        c50, c51 = fma(x, b0_, c50), fma(x, b1_, c51)
     store(ct, 0, c00)
     store(ct, half, c01)
     store(ct, nr, c10)
@@ -126,13 +129,18 @@ def _pack_a(a, transposed, i0, i1, p0, p1, ap):
     rows past i1 are zeros (rule 2)."""
     u, kc = np.uint64, p1 - p0
     for q in range(0, i1 - i0, MR):
-        rows = min(MR, i1 - i0 - q)
-        for p in range(u(kc)):
-            at, i, k = u(q * kc) + p * u(MR), u(i0 + q), u(p0) + p
+        rows, i, panel = min(MR, i1 - i0 - q), u(i0 + q), u(q * kc)
+        if transposed:  # A's columns are rows of a: read along them
+            for p in range(u(kc)):
+                for r in range(u(rows)):
+                    ap[panel + p * u(MR) + r] = a[u(p0) + p, i + r]
+        else:  # along each row of a in turn (contiguous reads), into every MR-th place
             for r in range(u(rows)):
-                ap[at + r] = a[k, i + r] if transposed else a[i + r, k]
-            for r in range(u(rows), u(MR)):
-                ap[at + r] = 0
+                for p in range(u(kc)):
+                    ap[panel + p * u(MR) + r] = a[i + r, u(p0) + p]
+        for r in range(u(rows), u(MR)):  # the rows past i1
+            for p in range(u(kc)):
+                ap[panel + p * u(MR) + r] = 0
 
 
 @compiled
@@ -145,9 +153,9 @@ def _pack_b(b, transposed, p0, p1, j0, j1, bp, nr):
     half = u(nr // 2)
     for t in range(0, j1 - j0, nr):
         cols, j = min(nr, j1 - j0 - t), u(j0 + t)
-        if transposed:  # down the rows of b: one column of the panel after another
-            for s in range(u(cols)):
-                for p in range(u(kc)):
+        if transposed:  # nr rows of b read side by side, a row of the panel written at a time
+            for p in range(u(kc)):
+                for s in range(u(cols)):
                     bp[u(t * kc) + p * u(nr) + s] = b[j + s, u(p0) + p]
         elif cols == nr:
             for p in range(u(kc)):
@@ -165,20 +173,6 @@ def _pack_b(b, transposed, p0, p1, j0, j1, bp, nr):
 
 # ----------------------------------------------------------------------------- the fused store
 @compiled
-def _activate(code, v, one):
-    """act(v) for one number, in the type of `one`: numba_kernels._activate's formulas."""
-    zero = one - one
-    if code == RELU:
-        return zero if v < zero else v  # NaN passes through, as np.maximum
-    if code == SIGMOID:
-        e = np.exp(-abs(v))  # in (0, 1]: never overflows
-        return one / (one + e) if v >= zero else e / (one + e)
-    if code == TANH:
-        return np.tanh(v)
-    return v
-
-
-@compiled
 def _store_tile(ct, out, i0, i1, j0, j1, first):
     """out[i0:i1, j0:j1] = ct, or += ct after the first k block: the tile's valid part."""
     u, nr = np.uint64, ct.size // MR
@@ -195,17 +189,34 @@ def _store_tile(ct, out, i0, i1, j0, j1, first):
 @compiled
 def _epilogue(out, y, bias, code, i0, i1, j0, j1):
     """z = out + bias written back to out, and y = act(z), over out[i0:i1, j0:j1]: one tile,
-    just stored, still in L1 (rule 5). A plain product (code NO_ACTIVATION) passes `out` as `y`
-    and never writes it."""
-    one = out.dtype.type(1)
-    for i in range(i0, i1):
-        for j in range(j0, j1):
-            v = out[i, j]
-            if bias.size:  # empty: no bias
-                v = v + bias[j]
-                out[i, j] = v
-            if code != NO_ACTIVATION:
-                y[i, j] = _activate(code, v, one)
+    just stored, still in L1 (rule 5), with numba_kernels._activate's formulas. The activation
+    is chosen once, outside the loops (numba_kernels.py's rule 6). A plain product (code
+    NO_ACTIVATION) passes `out` as `y` and never writes it."""
+    u, zero, one = np.uint64, out.dtype.type(0), out.dtype.type(1)
+    rows, cols = range(u(i0), u(i1)), range(u(j0), u(j1))
+    if bias.size:  # empty: no bias
+        for i in rows:
+            for j in cols:
+                out[i, j] += bias[j]
+    if code == LINEAR:
+        for i in rows:
+            for j in cols:
+                y[i, j] = out[i, j]
+    elif code == RELU:
+        for i in rows:
+            for j in cols:
+                v = out[i, j]
+                y[i, j] = zero if v < zero else v  # NaN passes through, as np.maximum
+    elif code == SIGMOID:
+        for i in rows:
+            for j in cols:
+                v = out[i, j]
+                e = np.exp(-abs(v))  # in (0, 1]: never overflows
+                y[i, j] = one / (one + e) if v >= zero else e / (one + e)
+    elif code == TANH:
+        for i in rows:
+            for j in cols:
+                y[i, j] = np.tanh(out[i, j])
 
 
 # ----------------------------------------------------------------------------- the cache blocks
@@ -218,18 +229,26 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
     n = b.shape[0] if b_transposed else b.shape[1]
     nr = ct.size // MR
     epilogue = bias.size > 0 or code != NO_ACTIVATION
+    flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
+    rs, cs = (1, m) if a_transposed else (k, 1)
+    blocks = max(1, -(-k // KC))  # k in equal blocks of at most KC: no short last block
+    kc_step = max(1, -(-k // blocks))
     for j0 in range(0, n, NC):
         j1 = min(j0 + NC, n)
-        for p0 in range(0, max(k, 1), KC):  # k = 0: one empty block, so out is still written
-            p1 = min(p0 + KC, k)
+        for p0 in range(0, max(k, 1), kc_step):  # k = 0: one empty block: out is still written
+            p1 = min(p0 + kc_step, k)
             kc = p1 - p0
             _pack_b(b, b_transposed, p0, p1, j0, j1, bp, nr)
             for i0 in range(0, m, MC):
                 i1 = min(i0 + MC, m)
-                _pack_a(a, a_transposed, i0, i1, p0, p1, ap)
+                whole = i0 if PACK_A else i1 - (i1 - i0) % MR  # rows read in place below
+                _pack_a(a, a_transposed, whole, i1, p0, p1, ap)
                 for j in range(j0, j1, nr):  # a panel of B stays in L1 ...
                     for i in range(i0, i1, MR):  # ... while the panels of A pass over it
-                        _micro_kernel(kc, ap, (i - i0) * kc, bp, (j - j0) * kc, ct)
+                        if i < whole:
+                            _micro_kernel(kc, flat, i * rs + p0 * cs, rs, cs, bp, (j - j0) * kc, ct)
+                        else:
+                            _micro_kernel(kc, ap, (i - whole) * kc, 1, MR, bp, (j - j0) * kc, ct)
                         i_end, j_end = min(i + MR, i1), min(j + nr, j1)
                         _store_tile(ct, out, i, i_end, j, j_end, p0 == 0)
                         if epilogue and p1 == k:
