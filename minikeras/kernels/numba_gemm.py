@@ -1,56 +1,58 @@
-"""A matrix product written in Numba: register tiles, packing, cache blocks, a fused epilogue.
+"""A matrix product written in Numba: a register micro-kernel, packed panels, cache blocks, a
+fused epilogue: the way BLIS and OpenBLAS build theirs.
 
-    out = a·bᵀ (+ bias, then act)      a (m, k) rows along k, bt (n, k) rows along k → (m, n)
+    out = A·B (+ bias, then act)      A (m, k), B (k, n) → (m, n)
 
-Every product is brought to that one form, both operands read along k: x·W packs Wᵀ, xᵀ·dz
-packs xᵀ and dzᵀ, dz·Wᵀ packs nothing (dz and W already are rows along k). `docs/kernels.md`
-walks through how it was built; `bench/gemm_stages.py` measures each stage.
+Each of the three forms is this one product with its operands read as they are stored: x·W
+(A = x, B = W), xᵀ·dz (A = xᵀ, read down the columns of x) and dz·Wᵀ (B = Wᵀ, read down the
+rows of W), each transpose a flag, as in BLAS. `docs/kernels.md` walks through how it was
+built; `bench/gemm_stages.py` measures each stage.
 
-Rules, chosen by measurement on a 2-core AMD EPYC (Zen 3: AVX2 + FMA, 16 vector registers;
-L1d 32 KiB and L2 512 KiB per core, L3 32 MiB), float32, one thread, best of bursts. The machine
-was shared (load average 8–12 on 2 cores throughout), so every figure is a lower bound and
-ratios within ±30% are noise:
+Rules, chosen by measurement on a 2-core AMD EPYC (Zen 3: AVX2 + FMA, 16 vector registers of
+8 float32; L1d 32 KiB and L2 512 KiB per core), float32, one thread, CPU time of the best of
+alternating bursts. The machine was shared (load average 10–16 on 2 cores throughout): ratios
+moved by ±0.1 from one run to the next.
 
-1. The register tile is 3 rows × 3 columns of dot products along k. LLVM vectorises a loop
-   that *reduces along a contiguous axis* (each of the 9 sums becomes one 8-lane AVX2 register,
-   summed across lanes once at the end), but it never kept the classic outer-product tile
-   (a row of b broadcast against a column of a) in registers: Numba cannot tell it that the tile
-   and the operands do not overlap, so every partial sum went to memory and back (measured:
-   1.3–3.4 GFLOP/s, scalar code, with the tile in an argument, a stack buffer or 96 scalars).
-   3×3 holds 9 accumulators + 6 operands in the 16 registers and does 9 FMAs per 6 loads;
-   unblocked at (32, 784, 64): 2×2 48, 4×2 58, 3×3 83 GFLOP/s.
-2. `fastmath={"contract", "reassoc"}` on the tiles only: `contract` lets LLVM fuse a·b + c into
-   one FMA (one rounding instead of two, as OpenBLAS does), `reassoc` lets it split each sum
-   into 8 lanes (the order of the k terms changes, as it does between BLAS libraries). No
-   `nnan`/`ninf`/flush-to-zero: NaN and inf propagate as in NumPy. The result is the same
-   products summed in another order: within k·ε·Σₚ|aᵢₚ·bₚⱼ| of the exact value, the bound
-   BLAS's result obeys too (ε = 2⁻²³ in float32), which tests/unit/test_gemm.py checks against
-   float64 NumPy. The epilogue (bias, activation) is compiled without fastmath.
+1. The micro-kernel computes a tile of 6 rows × 2 registers (16 float32 or 8 float64 columns)
+   as a sum of rank-1 updates, c += A[:, p]·B[p, :]: per step of k, two registers of B are
+   loaded, each of the 6 numbers of A is broadcast to a register, and 12 fused multiply-adds
+   update the 12 sums, which stay in 12 of the 16 registers for the whole k loop (checked in
+   its assembly: 12 vfmadd231ps, 6 vbroadcastss, 2 loads a step, no spill). LLVM does not
+   write this loop from plain Numba code: its loop vectorizer only vectorises the innermost
+   loop, and here that loop (along k) carries the sums; its SLP vectorizer, which packs
+   neighbouring scalars into one register, is off in Numba (NUMBA_SLP_VECTORIZE=0), and
+   switched on it packed and unpacked the 96 scalar sums at every step. Measured, 96 scalar
+   sums: 3.4 GFLOP/s, scalar code; a 3 × 3 tile of dot products along k (LLVM vectorises those
+   reductions) 0.7–0.8× OpenBLAS, limited by reading 3 rows of B from L2 for 9 multiply-adds,
+   by the sums' final reductions and by transposing W on every call. So the registers are
+   written down: `numba_lanes.py` gives Numba a vector type and its five instructions.
+2. Rounding: no `fastmath`. Each element is summed in the order of k, one fused multiply-add
+   (one rounding) a step, as OpenBLAS's AVX2 kernels do; only the k blocks (rule 4) add their
+   partial sums into out one after another. numba_kernels.py's rule 4 holds: nothing is
+   reassociated, no flush-to-zero, NaN and inf propagate. Within k·ε·Σₚ|aᵢₚ·bₚⱼ| of the exact
+   value, which tests/unit/test_gemm.py checks against float64 NumPy.
 3. Indices Numba cannot prove non-negative get a wrap-around check (a[i, -1] is the last
-   element), and that check turned the tile's contiguous loads into gathers: the k loop runs
-   over unsigned integers (np.uint64), where there is nothing to wrap (measured on a
-   96 × 512 × 96 block: 7.5 → 54 GFLOP/s).
-4. Packing: `gemm` copies W into Wᵀ and `gemm_tn` both operands, each into a buffer kept per
-   (role, shape, dtype) and reused, so the tile always reads two contiguous rows. The copy
-   walks 16 × 16 blocks so both sides stay in cache: (784, 512) in 212 µs against NumPy's
-   1,165 µs, (784, 64) in 22 µs against 37 µs. It is the price of rule 1, paid each call
-   (W changes every step): 20–30% of the product at the training shapes.
-5. Cache blocks: the columns (rows of bt) go in blocks of NC = 96 and k in blocks of KC = 1024,
-   so a block of bt (96 × 784 floats at the bench shapes, 294 KiB) stays in L2 while every row
-   of tiles passes over it, and 3 rows of a stay in L1 across the block. Measured at
-   (128, 512, 512): NC 48/96/192/384 → 64/48/62/41 GFLOP/s, KC 128/256/512/1024 → 36/38/67/48:
-   small k blocks lose (each block re-reads and re-writes out), the rest is within the noise.
-6. The epilogue is fused into the tile's store: after the last k block each 3 × 3 tile gets
-   its bias and activation (linear, relu, sigmoid, tanh) while still in L1, once per tile. An
-   epilogue call per element cost 25× (Numba did not inline it and counted references at each
-   call): 1.4 against 37 GFLOP/s.
-7. One thread. A `prange` over the column blocks measured 62 against 66 GFLOP/s serial at
-   (128, 512, 512) and 56 against 60 at (128, 784, 512): on this shared machine the second
-   thread found no free core, so it is not used (and `parallel=True` costs start-up and memory).
+   element), and that check turned contiguous loads into gathers: the loops over k and over
+   copied rows run over unsigned integers (np.uint64), where there is nothing to wrap
+   (measured, packing a block of B: 328 → 80 µs).
+4. Packing and cache blocks. B is copied in panels of 16 columns, each read down k (a row of
+   the panel is the two registers a step loads), for blocks of KC = 256 steps of k and NC =
+   512 columns: one panel (16 KiB) stays in L1 while every panel of A passes over it, the
+   block (512 KiB at most) in L2. k is cut into equal blocks of at most KC, so no block is a
+   short remainder. A is read in place, its rows (or, for xᵀ, its columns) at their own
+   strides: only its last, partial panel of rows is copied, padded with zeros. Packing all of
+   A into panels measured the same within the noise at the bench shapes, and cost 14 µs of
+   66 at (32, 784, 64) before its loops were made contiguous. Rows of A are taken in blocks of
+   MC = 96.
+5. The epilogue is fused into the tile's store: after the last k block each tile gets its
+   bias and activation (linear, relu, sigmoid, tanh) while it is in L1, the activation chosen
+   once per tile, outside its loops (a branch per element measured 2× slower at (32, 64, 10)).
+6. One thread. A `prange` over column blocks measured no faster on this shared machine, where
+   the second thread finds no free core (and `parallel=True` costs start-up and memory).
 
-Where it stands (`bench/gemm_stages.py`, one thread each): at (128, 512, 512) 59 GFLOP/s
-against OpenBLAS's 83 (0.71×), at (32, 784, 64) 48 against 62 (0.78×). `use_numba` holds the
-rule that picks this product or BLAS for each call.
+Where it stands (`bench/gemm_stages.py` and `bench/kernels.py`, one thread each, load average
+about 12): see docs/kernels.md's table. `use_numba` holds the rule that picks this product or
+BLAS for each call.
 """
 
 import os

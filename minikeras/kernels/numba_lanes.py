@@ -57,7 +57,7 @@ def _address(context, builder, array_type, array, index):
 
 @intrinsic
 def _load(typingctx, array, index):
-    """The numbers at flat positions index … index + lanes − 1 of a C-ordered array, as one value."""
+    """The numbers at flat positions index … index + lanes − 1 of a C-ordered array."""
     lanes = Lanes(array.dtype)
 
     def codegen(context, builder, signature, args):
@@ -70,7 +70,8 @@ def _load(typingctx, array, index):
 
 @intrinsic
 def _store(typingctx, array, index, value):
-    """The numbers at flat positions index … index + lanes − 1 of a C-ordered array = value."""
+    """Writes `value` to flat positions index … index + lanes − 1 of a C-ordered array."""
+
     def codegen(context, builder, signature, args):
         address = _address(context, builder, signature.args[0], args[0], args[1])
         vector = context.get_value_type(signature.args[2])
@@ -108,10 +109,12 @@ def _zeros(typingctx, like):
 @intrinsic
 def _fma(typingctx, a, b, c):
     """a·b + c in each lane, rounded once (one fused multiply-add)."""
+
     def codegen(context, builder, signature, args):
         vector = context.get_value_type(signature.args[0])
         name = f"llvm.fma.v{a.count}f{a.dtype.bitwidth}"  # one vfmadd…ps / …pd
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vector, [vector] * 3), name)
+        signature_ir = ir.FunctionType(vector, [vector] * 3)
+        fn = cgutils.get_or_insert_function(builder.module, signature_ir, name)
         return builder.call(fn, args)
 
     return c(a, b, c), codegen
@@ -143,4 +146,3 @@ if numba.config.DISABLE_JIT:
     load, store, broadcast, zeros, fma = _py_load, _py_store, _py_broadcast, _py_zeros, _py_fma
 else:
     load, store, broadcast, zeros, fma = _load, _store, _broadcast, _zeros, _fma
-
