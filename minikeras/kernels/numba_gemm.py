@@ -39,10 +39,14 @@ moved by ±0.1 from one run to the next.
    the panel is the two registers a step loads), for blocks of KC = 256 steps of k and NC =
    512 columns: one panel (16 KiB) stays in L1 while every panel of A passes over it, the
    block (512 KiB at most) in L2. k is cut into equal blocks of at most KC, so no block is a
-   short remainder. A is read in place, its rows (or, for xᵀ, its columns) at their own
-   strides: only its last, partial panel of rows is copied, padded with zeros. Packing all of
-   A into panels measured the same within the noise at the bench shapes, and cost 14 µs of
-   66 at (32, 784, 64) before its loops were made contiguous. Rows of A are taken in blocks of
+   short remainder. A is read in place, its rows at their own stride, and only its last,
+   partial panel of rows is copied, padded with zeros: packing those rows into panels too
+   measured the same within the noise. Columns of a (A = xᵀ) are packed when at least 8
+   panels of B will read them (n ≥ 128 float32): read in place, each step takes 6 numbers
+   from a different cache line (tn at (128, 512, 512): 0.69–0.77× in place, 0.86–0.94×
+   packed; at (32, 784, 64), n = 64, packing lost: 0.70× against 0.75–0.84×). dz·Wᵀ gives
+   the role of B, whose transpose is copied one number at a time, to the smaller operand
+   (measured at (32, 784, 64): 0.70× → 0.86–0.96×). Rows of A are taken in blocks of
    MC = 96.
 5. The epilogue is fused into the tile's store: after the last k block each tile gets its
    bias and activation (linear, relu, sigmoid, tanh) while it is in L1, the activation chosen
@@ -73,7 +77,6 @@ NO_ACTIVATION = -1  # a plain product: out only
 
 MR = 6  # rows of the register tile; its columns are two registers: NR = 16 float32, 8 float64
 KC, MC, NC = 256, 96, 512  # the cache blocks (rule 4)
-PACK_A = False
 
 
 def tile_columns(dtype):
@@ -237,6 +240,7 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
     epilogue = bias.size > 0 or code != NO_ACTIVATION
     flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
     rs, cs = (1, m) if a_transposed else (k, 1)
+    pack_a = a_transposed and n >= 8 * nr  # rule 4: columns of a, read by 8 panels of B or more
     blocks = max(1, -(-k // KC))  # k in equal blocks of at most KC: no short last block
     kc_step = max(1, -(-k // blocks))
     for j0 in range(0, n, NC):
@@ -247,7 +251,7 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
             _pack_b(b, b_transposed, p0, p1, j0, j1, bp, nr)
             for i0 in range(0, m, MC):
                 i1 = min(i0 + MC, m)
-                whole = i0 if PACK_A else i1 - (i1 - i0) % MR  # rows read in place below
+                whole = i0 if pack_a else i1 - (i1 - i0) % MR  # rows read in place below
                 _pack_a(a, a_transposed, whole, i1, p0, p1, ap)
                 for j in range(j0, j1, nr):  # a panel of B stays in L1 ...
                     for i in range(i0, i1, MR):  # ... while the panels of A pass over it
@@ -310,10 +314,18 @@ def gemm_tn(a, b, out):
 
 
 def gemm_nt(a, b, out):
-    """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n)"""
+    """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n)
+
+    The operand read as B is copied into panels through its transpose, one number at a time
+    (rule 4), so the smaller one takes that role: for m < n (a batch of dz against the rows
+    of W) the product is made as outᵀ = b·aᵀ, written through the transposed view of out.
+    """
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     no_bias = _NO_BIAS[out.dtype]
     buffers = _packing_buffers(out.dtype)
+    if a.shape[0] < b.shape[0]:
+        _product(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, *buffers)
+        return out
     return _product(a, False, b, True, out, out, no_bias, NO_ACTIVATION, *buffers)
 
 
