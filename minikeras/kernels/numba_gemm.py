@@ -54,12 +54,12 @@ moved by ±0.1 from one run to the next.
 6. One thread. A `prange` over column blocks measured no faster on this shared machine, where
    the second thread finds no free core (and `parallel=True` costs start-up and memory).
 
-Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~12, docs/kernels.md has
-the tables): x·W 0.84–1.05×, xᵀ·dz 0.74–0.89×, dz·Wᵀ 0.75–0.92× at (128, 784, 512) and
-(128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.82–0.95× of
-OpenBLAS plus its epilogue at (32, 784, 64), 0.93–0.96× at (32, 64, 10). The kernel alone ran
-at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is packing Wᵀ element by
-element (dz·Wᵀ), short k (xᵀ·dz), and a call's fixed cost at the smallest shapes.
+Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
+the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
+(128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.96–0.97× of
+OpenBLAS plus its epilogue at (32, 784, 64), 0.89–0.92× at (32, 64, 10). The kernel alone ran
+at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing, short k
+(xᵀ·dz), and a call's fixed cost at the smallest shapes.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
@@ -337,11 +337,11 @@ if MATMUL not in MATMULS:
 
 
 # "auto": products of fewer multiply-adds than this go to numba_gemm, the rest to BLAS.
-# Measured (alternating bursts of CPU time, float32, one thread, load average ~12), numba ÷
-# OpenBLAS: 0.74–1.05× by form at (128, 784, 512) and (128, 512, 512), 0.70–0.91× for the
-# plain forms at (32, 784, 64) and 0.60–0.76× at (32, 64, 10), and the fused forward 0.82–0.96×
-# of OpenBLAS plus the compiled bias + relu pass at the two small shapes. No shape was faster
-# in every run, so none is chosen by default: `MINIKERAS_MATMUL=numba` selects it.
+# Measured (alternating bursts of CPU time, float32, one thread, load average ~13), numba ÷
+# OpenBLAS: 0.75–1.02× by form at (128, 784, 512) and (128, 512, 512), 0.72–1.12× for the
+# plain forms at (32, 784, 64) and 0.61–0.76× at (32, 64, 10), and the fused forward
+# 0.89–0.97× of OpenBLAS plus the compiled bias + relu pass at the two small shapes. No shape
+# was faster in every run, so none is chosen by default: `MINIKERAS_MATMUL=numba` selects it.
 AUTO_NUMBA_BELOW = 0
 
 
