@@ -1,56 +1,66 @@
-"""A matrix product written in Numba: register tiles, packing, cache blocks, a fused epilogue.
+"""A matrix product written in Numba: a register micro-kernel, packed panels, cache blocks, a
+fused epilogue: the way BLIS and OpenBLAS build theirs.
 
-    out = a·bᵀ (+ bias, then act)      a (m, k) rows along k, bt (n, k) rows along k → (m, n)
+    out = A·B (+ bias, then act)      A (m, k), B (k, n) → (m, n)
 
-Every product is brought to that one form, both operands read along k: x·W packs Wᵀ, xᵀ·dz
-packs xᵀ and dzᵀ, dz·Wᵀ packs nothing (dz and W already are rows along k). `docs/kernels.md`
-walks through how it was built; `bench/gemm_stages.py` measures each stage.
+Each of the three forms is this one product with its operands read as they are stored: x·W
+(A = x, B = W), xᵀ·dz (A = xᵀ, read down the columns of x) and dz·Wᵀ (B = Wᵀ, read down the
+rows of W), each transpose a flag, as in BLAS. `docs/kernels.md` walks through how it was
+built; `bench/gemm_stages.py` measures each stage.
 
-Rules, chosen by measurement on a 2-core AMD EPYC (Zen 3: AVX2 + FMA, 16 vector registers;
-L1d 32 KiB and L2 512 KiB per core, L3 32 MiB), float32, one thread, best of bursts. The machine
-was shared (load average 8–12 on 2 cores throughout), so every figure is a lower bound and
-ratios within ±30% are noise:
+Rules, chosen by measurement on a 2-core AMD EPYC (Zen 3: AVX2 + FMA, 16 vector registers of
+8 float32; L1d 32 KiB and L2 512 KiB per core), float32, one thread, CPU time of the best of
+alternating bursts. The machine was shared (load average 10–16 on 2 cores throughout): ratios
+moved by ±0.1 from one run to the next.
 
-1. The register tile is 3 rows × 3 columns of dot products along k. LLVM vectorises a loop
-   that *reduces along a contiguous axis* (each of the 9 sums becomes one 8-lane AVX2 register,
-   summed across lanes once at the end), but it never kept the classic outer-product tile
-   (a row of b broadcast against a column of a) in registers: Numba cannot tell it that the tile
-   and the operands do not overlap, so every partial sum went to memory and back (measured:
-   1.3–3.4 GFLOP/s, scalar code, with the tile in an argument, a stack buffer or 96 scalars).
-   3×3 holds 9 accumulators + 6 operands in the 16 registers and does 9 FMAs per 6 loads;
-   unblocked at (32, 784, 64): 2×2 48, 4×2 58, 3×3 83 GFLOP/s.
-2. `fastmath={"contract", "reassoc"}` on the tiles only: `contract` lets LLVM fuse a·b + c into
-   one FMA (one rounding instead of two, as OpenBLAS does), `reassoc` lets it split each sum
-   into 8 lanes (the order of the k terms changes, as it does between BLAS libraries). No
-   `nnan`/`ninf`/flush-to-zero: NaN and inf propagate as in NumPy. The result is the same
-   products summed in another order: within k·ε·Σₚ|aᵢₚ·bₚⱼ| of the exact value, the bound
-   BLAS's result obeys too (ε = 2⁻²³ in float32), which tests/unit/test_gemm.py checks against
-   float64 NumPy. The epilogue (bias, activation) is compiled without fastmath.
+1. The micro-kernel computes a tile of 6 rows × 2 registers (16 float32 or 8 float64 columns)
+   as a sum of rank-1 updates, c += A[:, p]·B[p, :]: per step of k, two registers of B are
+   loaded, each of the 6 numbers of A is broadcast to a register, and 12 fused multiply-adds
+   update the 12 sums, which stay in 12 of the 16 registers for the whole k loop (checked in
+   its assembly: 12 vfmadd231ps, 6 vbroadcastss, 2 loads a step, no spill). LLVM does not
+   write this loop from plain Numba code: its loop vectorizer only vectorises the innermost
+   loop, and here that loop (along k) carries the sums; its SLP vectorizer, which packs
+   neighbouring scalars into one register, is off in Numba (NUMBA_SLP_VECTORIZE=0), and
+   switched on it packed and unpacked the 96 scalar sums at every step. Measured, 96 scalar
+   sums: 3.4 GFLOP/s, scalar code; a 3 × 3 tile of dot products along k (LLVM vectorises those
+   reductions) 0.7–0.8× OpenBLAS, limited by reading 3 rows of B from L2 for 9 multiply-adds,
+   by the sums' final reductions and by transposing W on every call. So the registers are
+   written down: `numba_lanes.py` gives Numba a vector type and its five instructions.
+2. Rounding: no `fastmath`. Each element is summed in the order of k, one fused multiply-add
+   (one rounding) a step, as OpenBLAS's AVX2 kernels do; only the k blocks (rule 4) add their
+   partial sums into out one after another. numba_kernels.py's rule 4 holds: nothing is
+   reassociated, no flush-to-zero, NaN and inf propagate. Within k·ε·Σₚ|aᵢₚ·bₚⱼ| of the exact
+   value, which tests/unit/test_gemm.py checks against float64 NumPy.
 3. Indices Numba cannot prove non-negative get a wrap-around check (a[i, -1] is the last
-   element), and that check turned the tile's contiguous loads into gathers: the k loop runs
-   over unsigned integers (np.uint64), where there is nothing to wrap (measured on a
-   96 × 512 × 96 block: 7.5 → 54 GFLOP/s).
-4. Packing: `gemm` copies W into Wᵀ and `gemm_tn` both operands, each into a buffer kept per
-   (role, shape, dtype) and reused, so the tile always reads two contiguous rows. The copy
-   walks 16 × 16 blocks so both sides stay in cache: (784, 512) in 212 µs against NumPy's
-   1,165 µs, (784, 64) in 22 µs against 37 µs. It is the price of rule 1, paid each call
-   (W changes every step): 20–30% of the product at the training shapes.
-5. Cache blocks: the columns (rows of bt) go in blocks of NC = 96 and k in blocks of KC = 1024,
-   so a block of bt (96 × 784 floats at the bench shapes, 294 KiB) stays in L2 while every row
-   of tiles passes over it, and 3 rows of a stay in L1 across the block. Measured at
-   (128, 512, 512): NC 48/96/192/384 → 64/48/62/41 GFLOP/s, KC 128/256/512/1024 → 36/38/67/48:
-   small k blocks lose (each block re-reads and re-writes out), the rest is within the noise.
-6. The epilogue is fused into the tile's store: after the last k block each 3 × 3 tile gets
-   its bias and activation (linear, relu, sigmoid, tanh) while still in L1, once per tile. An
-   epilogue call per element cost 25× (Numba did not inline it and counted references at each
-   call): 1.4 against 37 GFLOP/s.
-7. One thread. A `prange` over the column blocks measured 62 against 66 GFLOP/s serial at
-   (128, 512, 512) and 56 against 60 at (128, 784, 512): on this shared machine the second
-   thread found no free core, so it is not used (and `parallel=True` costs start-up and memory).
+   element), and that check turned contiguous loads into gathers: the loops over k and over
+   copied rows run over unsigned integers (np.uint64), where there is nothing to wrap
+   (measured, packing a block of B: 328 → 80 µs).
+4. Packing and cache blocks. B is copied in panels of 16 columns, each read down k (a row of
+   the panel is the two registers a step loads), for blocks of KC = 256 steps of k and NC =
+   512 columns: one panel (16 KiB) stays in L1 while every panel of A passes over it, the
+   block (512 KiB at most) in L2. k is cut into equal blocks of at most KC, so no block is a
+   short remainder. A is read in place, its rows at their own stride, and only its last,
+   partial panel of rows is copied, padded with zeros: packing those rows into panels too
+   measured the same within the noise. Columns of a (A = xᵀ) are packed when at least 8
+   panels of B will read them (n ≥ 128 float32): read in place, each step takes 6 numbers
+   from a different cache line (tn at (128, 512, 512): 0.69–0.77× in place, 0.86–0.94×
+   packed; at (32, 784, 64), n = 64, packing lost: 0.70× against 0.75–0.84×). dz·Wᵀ gives
+   the role of B, whose transpose is copied one number at a time, to the smaller operand
+   (measured at (32, 784, 64): 0.70× → 0.86–0.96×). Rows of A are taken in blocks of
+   MC = 96.
+5. The epilogue is fused into the tile's store: after the last k block each tile gets its
+   bias and activation (linear, relu, sigmoid, tanh) while it is in L1, the activation chosen
+   once per tile, outside its loops (a branch per element measured 2× slower at (32, 64, 10)).
+6. One thread. A `prange` over column blocks measured no faster on this shared machine, where
+   the second thread finds no free core (and `parallel=True` costs start-up and memory).
 
-Where it stands (`bench/gemm_stages.py`, one thread each): at (128, 512, 512) 59 GFLOP/s
-against OpenBLAS's 83 (0.71×), at (32, 784, 64) 48 against 62 (0.78×). `use_numba` holds the
-rule that picks this product or BLAS for each call.
+Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
+the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
+(128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.96–0.97× of
+OpenBLAS plus its epilogue at (32, 784, 64), 0.89–0.92× at (32, 64, 10). The kernel alone ran
+at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing, short k
+(xᵀ·dz), and a call's fixed cost at the smallest shapes.
+`use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
 import os
@@ -58,209 +68,218 @@ import os
 import numpy as np
 from numba import njit
 
+from minikeras.kernels.numba_lanes import broadcast, fma, lanes_of, load, store, zeros
 from minikeras.kernels.numba_runtime import compiled
-
-# rule 2: only the tiles' sums may be contracted into FMAs and reassociated into lanes
-_tile = njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
-# a store inlined into the tile loop by Numba itself: a call per element would cost more
-_store = njit(cache=True, error_model="numpy", inline="always")
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
 LINEAR, RELU, SIGMOID, TANH = range(len(EPILOGUES))
 NO_ACTIVATION = -1  # a plain product: out only
 
-MR, NR = 3, 3  # the register tile (rule 1)
-KC, NC = 1024, 96  # the cache blocks (rule 5)
+MR = 6  # rows of the register tile; its columns are two registers: NR = 16 float32, 8 float64
+KC, MC, NC = 256, 96, 512  # the cache blocks (rule 4)
 
 
-# ----------------------------------------------------------------------------- the register tiles
-# Each returns its sums Σₚ a[i+r, p]·bt[j+s, p] over p0 ≤ p < p1, row by row, as a tuple.
-@_tile
-def _tile_3x3(a, bt, i, j, p0, p1):
-    """c_rs = Σₚ a[i+r, p]·bt[j+s, p]     (3, k)·(3, k)ᵀ → 3 × 3, nine sums held in registers"""
-    zero = a.dtype.type(0)
-    c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):  # unsigned: no wrap-around check (rule 3)
-        a0, a1, a2 = a[i, p], a[i + 1, p], a[i + 2, p]
-        b0, b1, b2 = bt[j, p], bt[j + 1, p], bt[j + 2, p]
-        c00 += a0 * b0
-        c01 += a0 * b1
-        c02 += a0 * b2
-        c10 += a1 * b0
-        c11 += a1 * b1
-        c12 += a1 * b2
-        c20 += a2 * b0
-        c21 += a2 * b1
-        c22 += a2 * b2
-    return (c00, c01, c02, c10, c11, c12, c20, c21, c22)
+def tile_columns(dtype):
+    """NR, the columns of the register tile: two registers' worth of `dtype`."""
+    return 2 * lanes_of(dtype)
 
 
-@_tile
-def _tile_3x1(a, bt, i, j, p0, p1):
-    """The last columns when n is not a multiple of 3."""
-    zero = a.dtype.type(0)
-    c0 = c1 = c2 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
-        b = bt[j, p]
-        c0 += a[i, p] * b
-        c1 += a[i + 1, p] * b
-        c2 += a[i + 2, p] * b
-    return (c0, c1, c2)
+# ----------------------------------------------------------------------------- the micro-kernel
+@njit(cache=True, error_model="numpy")
+def _micro_kernel(kc, a, a0, rs, cs, bp, b0, ct):
+    """ct = A·B for one MR × NR tile: kc rank-1 updates c += A[:, p]·B[p, :], summed in order.
+
+    A[r, p] = a[a0 + r·rs + p·cs] (MR rows: a packed panel, rs = 1 and cs = MR, or rows of the
+    operand itself), B the packed panel bp[b0 + p·NR + s] (NR columns): each step reads MR
+    numbers of A and two registers of B and does 2·MR fused multiply-adds. The 12 sums live in
+    12 of the 16 vector registers (rule 1).
+    """
+    u = np.uint64  # unsigned: no wrap-around check on the loads (rule 3)
+    nr = u(ct.size // MR)
+    half = nr // u(2)  # one register's lanes
+    a0, rs, cs, b0 = u(a0), u(rs), u(cs), u(b0)  # (int64 + uint64 would be a float64 in Numba)
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = zeros(ct)
+    for p in range(u(kc)):
+        pa, pb = a0 + p * cs, b0 + p * nr
+        b0_, b1_ = load(bp, pb), load(bp, pb + half)  # (1, NR): a row of B
+        x = broadcast(a[pa])  # A[0, p] in every lane
+        c00, c01 = fma(x, b0_, c00), fma(x, b1_, c01)
+        x = broadcast(a[pa + rs])
+        c10, c11 = fma(x, b0_, c10), fma(x, b1_, c11)
+        x = broadcast(a[pa + u(2) * rs])
+        c20, c21 = fma(x, b0_, c20), fma(x, b1_, c21)
+        x = broadcast(a[pa + u(3) * rs])
+        c30, c31 = fma(x, b0_, c30), fma(x, b1_, c31)
+        x = broadcast(a[pa + u(4) * rs])
+        c40, c41 = fma(x, b0_, c40), fma(x, b1_, c41)
+        x = broadcast(a[pa + u(5) * rs])
+        c50, c51 = fma(x, b0_, c50), fma(x, b1_, c51)
+    store(ct, 0, c00)
+    store(ct, half, c01)
+    store(ct, nr, c10)
+    store(ct, nr + half, c11)
+    store(ct, 2 * nr, c20)
+    store(ct, 2 * nr + half, c21)
+    store(ct, 3 * nr, c30)
+    store(ct, 3 * nr + half, c31)
+    store(ct, 4 * nr, c40)
+    store(ct, 4 * nr + half, c41)
+    store(ct, 5 * nr, c50)
+    store(ct, 5 * nr + half, c51)
 
 
-@_tile
-def _tile_1x3(a, bt, i, j, p0, p1):
-    """The last rows when m is not a multiple of 3."""
-    zero = a.dtype.type(0)
-    c0 = c1 = c2 = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
-        x = a[i, p]
-        c0 += x * bt[j, p]
-        c1 += x * bt[j + 1, p]
-        c2 += x * bt[j + 2, p]
-    return (c0, c1, c2)
+# ----------------------------------------------------------------------------- packing
+# Indices are unsigned (np.uint64) in the copy loops too (rule 3): a signed index Numba cannot
+# prove non-negative gets a wrap-around branch, which stops the copies from vectorising.
+@compiled
+def _pack_a(a, transposed, i0, i1, p0, p1, ap):
+    """A[i0:i1, p0:p1] into panels of MR rows, each read down k: ap[q·kc + p·MR + r] =
+    A[i0 + q + r, p0 + p] for the panel starting at row q, where A is a, or aᵀ if transposed;
+    rows past i1 are zeros (rule 2)."""
+    u, kc = np.uint64, p1 - p0
+    for q in range(0, i1 - i0, MR):
+        rows, i, panel = min(MR, i1 - i0 - q), u(i0 + q), u(q * kc)
+        if transposed:  # A's columns are rows of a: read along them
+            for p in range(u(kc)):
+                for r in range(u(rows)):
+                    ap[panel + p * u(MR) + r] = a[u(p0) + p, i + r]
+        else:  # along each row of a in turn (contiguous reads), into every MR-th place
+            for r in range(u(rows)):
+                for p in range(u(kc)):
+                    ap[panel + p * u(MR) + r] = a[i + r, u(p0) + p]
+        for r in range(u(rows), u(MR)):  # the rows past i1
+            for p in range(u(kc)):
+                ap[panel + p * u(MR) + r] = 0
 
 
-@_tile
-def _tile_1x1(a, bt, i, j, p0, p1):
-    zero = a.dtype.type(0)
-    c = zero
-    for p in range(np.uint64(p0), np.uint64(p1)):
-        c += a[i, p] * bt[j, p]
-    return c
+@compiled
+def _pack_b(b, transposed, p0, p1, j0, j1, bp, nr):
+    """B[p0:p1, j0:j1] into panels of nr columns, each read down k: bp[t·kc + p·nr + s] =
+    B[p0 + p, j0 + t + s] for the panel starting at column t, where B is b, or bᵀ if
+    transposed; columns past j1 are zeros. A whole panel of rows of b is copied a register
+    at a time (two per row of the panel)."""
+    u, kc = np.uint64, p1 - p0
+    half = u(nr // 2)
+    for t in range(0, j1 - j0, nr):
+        cols, j = min(nr, j1 - j0 - t), u(j0 + t)
+        if transposed:  # nr rows of b read side by side, a row of the panel written at a time
+            for p in range(u(kc)):
+                for s in range(u(cols)):
+                    bp[u(t * kc) + p * u(nr) + s] = b[j + s, u(p0) + p]
+        elif cols == nr:
+            for p in range(u(kc)):
+                at, row = u(t * kc) + p * u(nr), (u(p0) + p) * u(b.shape[1]) + j
+                store(bp, at, load(b, row))
+                store(bp, at + half, load(b, row + half))
+        else:
+            for p in range(u(kc)):
+                for s in range(u(cols)):
+                    bp[u(t * kc) + p * u(nr) + s] = b[u(p0) + p, j + s]
+        for p in range(u(kc)):  # the columns past j1
+            for s in range(u(cols), u(nr)):
+                bp[u(t * kc) + p * u(nr) + s] = 0
 
 
 # ----------------------------------------------------------------------------- the fused store
 @compiled
-def _activate(code, v, one):
-    """act(v) for one number, in the type of `one`: numba_kernels._activate's formulas."""
-    zero = one - one
-    if code == RELU:
-        return zero if v < zero else v  # NaN passes through, as np.maximum
-    if code == SIGMOID:
-        e = np.exp(-abs(v))  # in (0, 1]: never overflows
-        return one / (one + e) if v >= zero else e / (one + e)
-    if code == TANH:
-        return np.tanh(v)
-    return v
+def _store_tile(ct, out, i0, i1, j0, j1, first):
+    """out[i0:i1, j0:j1] = ct, or += ct after the first k block: the tile's valid part."""
+    u, nr = np.uint64, ct.size // MR
+    for r in range(u(i1 - i0)):
+        at = r * u(nr)
+        if first:
+            for s in range(u(j1 - j0)):
+                out[u(i0) + r, u(j0) + s] = ct[at + s]
+        else:
+            for s in range(u(j1 - j0)):
+                out[u(i0) + r, u(j0) + s] += ct[at + s]
 
 
 @compiled
 def _epilogue(out, y, bias, code, i0, i1, j0, j1):
     """z = out + bias written back to out, and y = act(z), over out[i0:i1, j0:j1]: one tile,
-    just stored, still in L1 (rule 6). A plain product (code NO_ACTIVATION) passes `out` as `y`
-    and never writes it."""
-    one = out.dtype.type(1)
-    for i in range(i0, i1):
-        for j in range(j0, j1):
-            v = out[i, j]
-            if bias.size:  # empty: no bias
-                v = v + bias[j]
-                out[i, j] = v
-            if code != NO_ACTIVATION:
-                y[i, j] = _activate(code, v, one)
+    just stored, still in L1 (rule 5), with numba_kernels._activate's formulas. The activation
+    is chosen once, outside the loops (numba_kernels.py's rule 6). A plain product (code
+    NO_ACTIVATION) passes `out` as `y` and never writes it."""
+    u, zero, one = np.uint64, out.dtype.type(0), out.dtype.type(1)
+    rows, cols = range(u(i0), u(i1)), range(u(j0), u(j1))
+    if bias.size:  # empty: no bias
+        for i in rows:
+            for j in cols:
+                out[i, j] += bias[j]
+    if code == LINEAR:
+        for i in rows:
+            for j in cols:
+                y[i, j] = out[i, j]
+    elif code == RELU:
+        for i in rows:
+            for j in cols:
+                v = out[i, j]
+                y[i, j] = zero if v < zero else v  # NaN passes through, as np.maximum
+    elif code == SIGMOID:
+        for i in rows:
+            for j in cols:
+                v = out[i, j]
+                e = np.exp(-abs(v))  # in (0, 1]: never overflows
+                y[i, j] = one / (one + e) if v >= zero else e / (one + e)
+    elif code == TANH:
+        for i in rows:
+            for j in cols:
+                y[i, j] = np.tanh(out[i, j])
 
 
-@_store
-def _put(v, i, j, out, first):
-    """out[i, j] = v, or += v after the first k block."""
-    if first:
-        out[i, j] = v
-    else:
-        out[i, j] += v
-
-
+# ----------------------------------------------------------------------------- the cache blocks
 @compiled
-def _block(a, bt, out, y, bias, code, j0, j1, p0, p1):
-    """out[:, j0:j1] (+)= a[:, p0:p1]·bt[j0:j1, p0:p1]ᵀ, tile by tile, row of tiles by row;
-    after the last k block, each tile's epilogue right after its store."""
-    m = a.shape[0]
-    first = p0 == 0
-    epilogue = p1 == a.shape[1] and (bias.size > 0 or code != NO_ACTIVATION)
-    rows = m - m % MR  # the last m % 3 rows and (j1 - j0) % 3 columns: thinner tiles
-    cols = j1 - (j1 - j0) % NR
-    for i in range(0, rows, MR):
-        for j in range(j0, cols, NR):
-            c00, c01, c02, c10, c11, c12, c20, c21, c22 = _tile_3x3(a, bt, i, j, p0, p1)
-            _put(c00, i, j, out, first)
-            _put(c01, i, j + 1, out, first)
-            _put(c02, i, j + 2, out, first)
-            _put(c10, i + 1, j, out, first)
-            _put(c11, i + 1, j + 1, out, first)
-            _put(c12, i + 1, j + 2, out, first)
-            _put(c20, i + 2, j, out, first)
-            _put(c21, i + 2, j + 1, out, first)
-            _put(c22, i + 2, j + 2, out, first)
-            if epilogue:
-                _epilogue(out, y, bias, code, i, i + MR, j, j + NR)
-        for j in range(cols, j1):
-            c0, c1, c2 = _tile_3x1(a, bt, i, j, p0, p1)
-            _put(c0, i, j, out, first)
-            _put(c1, i + 1, j, out, first)
-            _put(c2, i + 2, j, out, first)
-            if epilogue:
-                _epilogue(out, y, bias, code, i, i + MR, j, j + 1)
-    for i in range(rows, m):
-        for j in range(j0, cols, NR):
-            c0, c1, c2 = _tile_1x3(a, bt, i, j, p0, p1)
-            _put(c0, i, j, out, first)
-            _put(c1, i, j + 1, out, first)
-            _put(c2, i, j + 2, out, first)
-        for j in range(cols, j1):
-            _put(_tile_1x1(a, bt, i, j, p0, p1), i, j, out, first)
-        if epilogue:
-            _epilogue(out, y, bias, code, i, i + 1, j0, j1)
-
-
-@compiled
-def _product(a, bt, out, y, bias, code):
-    """The cache blocks (rule 5): column blocks of NC, then k blocks of KC in order (the
-    epilogue runs with the last)."""
-    k, n = a.shape[1], bt.shape[0]
+def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
+    """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ:
+    blocks of NC columns of b, of KC steps along k, of MC rows of a, each block packed once and
+    its tiles computed from the packed copies (rule 4)."""
+    m, k = a.shape[::-1] if a_transposed else a.shape
+    n = b.shape[0] if b_transposed else b.shape[1]
+    nr = ct.size // MR
+    epilogue = bias.size > 0 or code != NO_ACTIVATION
+    flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
+    rs, cs = (1, m) if a_transposed else (k, 1)
+    pack_a = a_transposed and n >= 8 * nr  # rule 4: columns of a, read by 8 panels of B or more
+    blocks = max(1, -(-k // KC))  # k in equal blocks of at most KC: no short last block
+    kc_step = max(1, -(-k // blocks))
     for j0 in range(0, n, NC):
         j1 = min(j0 + NC, n)
-        for p0 in range(0, max(k, 1), KC):
-            _block(a, bt, out, y, bias, code, j0, j1, p0, min(p0 + KC, k))
+        for p0 in range(0, max(k, 1), kc_step):  # k = 0: one empty block: out is still written
+            p1 = min(p0 + kc_step, k)
+            kc = p1 - p0
+            _pack_b(b, b_transposed, p0, p1, j0, j1, bp, nr)
+            for i0 in range(0, m, MC):
+                i1 = min(i0 + MC, m)
+                whole = i0 if pack_a else i1 - (i1 - i0) % MR  # rows read in place below
+                _pack_a(a, a_transposed, whole, i1, p0, p1, ap)
+                for j in range(j0, j1, nr):  # a panel of B stays in L1 ...
+                    for i in range(i0, i1, MR):  # ... while the panels of A pass over it
+                        if i < whole:
+                            _micro_kernel(kc, flat, i * rs + p0 * cs, rs, cs, bp, (j - j0) * kc, ct)
+                        else:
+                            _micro_kernel(kc, ap, (i - whole) * kc, 1, MR, bp, (j - j0) * kc, ct)
+                        i_end, j_end = min(i + MR, i1), min(j + nr, j1)
+                        _store_tile(ct, out, i, i_end, j, j_end, p0 == 0)
+                        if epilogue and p1 == k:
+                            _epilogue(out, y, bias, code, i, i_end, j, j_end)
     return out
-
-
-# ----------------------------------------------------------------------------- packing
-@compiled
-def _transpose_into(src, dst):
-    """dst = srcᵀ (rule 4), in 16 × 16 blocks: each block's rows of src and of dst stay in cache
-    while it is copied, whichever of the two is read across its rows."""
-    rows, cols = src.shape
-    for i0 in range(0, rows, 16):
-        for j0 in range(0, cols, 16):
-            for j in range(np.uint64(j0), np.uint64(min(j0 + 16, cols))):
-                for i in range(np.uint64(i0), np.uint64(min(i0 + 16, rows))):
-                    dst[j, i] = src[i, j]
-    return dst
-
-
-@compiled
-def _forward(a, b, bt, out, y, bias, code):
-    """out = a·b (+ bias), y = act(out): b (k, n) is packed into bt = bᵀ (n, k) first."""
-    return _product(a, _transpose_into(b, bt), out, y, bias, code)
-
-
-@compiled
-def _tn(a, b, at, bt, out, no_bias):
-    """out = aᵀ·b: both operands are read down their columns, so both are packed."""
-    at, bt = _transpose_into(a, at), _transpose_into(b, bt)
-    return _product(at, bt, out, out, no_bias, NO_ACTIVATION)
 
 
 _buffers = {}
 
 
-def _buffer(role, shape, dtype):
-    """A packing buffer, made once per (role, shape, dtype) and reused by every later call."""
-    key = (role, shape, dtype)
-    buf = _buffers.get(key)
-    if buf is None:
-        buf = _buffers[key] = np.empty(shape, dtype)
-    return buf
+def _packing_buffers(dtype):
+    """The packed blocks of A and B and the tile, made once per dtype and reused by every call."""
+    buffers = _buffers.get(dtype)
+    if buffers is None:
+        nr = tile_columns(dtype)
+        buffers = _buffers[dtype] = (
+            np.empty(MC * KC, dtype),
+            np.empty(KC * (NC + nr), dtype),
+            np.empty(MR * nr, dtype),
+        )
+    return buffers
 
 
 # "no bias" is an empty bias, so that one compiled version serves layers with and without one
@@ -273,30 +292,41 @@ def _code(activation):
 
 # ----------------------------------------------------------------------------- the three forms
 # Operands must be float32 or float64 arrays of one dtype (`use_numba` checks), and C-ordered:
-# a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays), so
-# one compiled version per dtype serves every layout.
+# a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays). A
+# transposed operand is read as it is stored, with a flag, as BLAS does: one compiled version
+# per dtype serves every form.
 def gemm(a, b, out, bias=None, activation=None, y_out=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
-    bt = _buffer("bt", b.shape[::-1], b.dtype)
     y = out if y_out is None else y_out
     bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
-    _forward(np.ascontiguousarray(a), np.ascontiguousarray(b), bt, out, y, bias, _code(activation))
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    _product(a, False, b, False, out, y, bias, _code(activation), *_packing_buffers(out.dtype))
     return y
 
 
 def gemm_tn(a, b, out):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
-    at = _buffer("at", a.shape[::-1], a.dtype)
-    bt = _buffer("bt", b.shape[::-1], b.dtype)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    return _tn(a, b, at, bt, out, _NO_BIAS[out.dtype])
+    no_bias = _NO_BIAS[out.dtype]
+    buffers = _packing_buffers(out.dtype)
+    return _product(a, True, b, False, out, out, no_bias, NO_ACTIVATION, *buffers)
 
 
 def gemm_nt(a, b, out):
-    """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n); nothing to pack."""
+    """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n)
+
+    The operand read as B is copied into panels through its transpose, one number at a time
+    (rule 4), so the smaller one takes that role: for m < n (a batch of dz against the rows
+    of W) the product is made as outᵀ = b·aᵀ, written through the transposed view of out.
+    """
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    return _product(a, b, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION)
+    no_bias = _NO_BIAS[out.dtype]
+    buffers = _packing_buffers(out.dtype)
+    if a.shape[0] < b.shape[0]:
+        _product(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, *buffers)
+        return out
+    return _product(a, False, b, True, out, out, no_bias, NO_ACTIVATION, *buffers)
 
 
 # ----------------------------------------------------------------------------- the choice
@@ -307,12 +337,11 @@ if MATMUL not in MATMULS:
 
 
 # "auto": products of fewer multiply-adds than this go to numba_gemm, the rest to BLAS.
-# Measured (bench/kernels.py, alternating bursts, float32): against OpenBLAS on one thread,
-# plus the compiled bias + relu pass for the fused forward, the medians were 0.76× (fused
-# forward) and 0.68–0.79× (tn, nt) at (32, 64, 10), 0.63× (fused forward) at (32, 784, 64), and
-# 0.45–0.49× at the large shapes; only the plain forward at (32, 64, 10) won (1.31×), and the
-# best bursts scattered from 0.3× to 2.7× under the machine's load. No shape was measured
-# reliably faster, so none is chosen by default: `MINIKERAS_MATMUL=numba` selects it.
+# Measured (alternating bursts of CPU time, float32, one thread, load average ~13), numba ÷
+# OpenBLAS: 0.75–1.02× by form at (128, 784, 512) and (128, 512, 512), 0.72–1.12× for the
+# plain forms at (32, 784, 64) and 0.61–0.76× at (32, 64, 10), and the fused forward
+# 0.89–0.97× of OpenBLAS plus the compiled bias + relu pass at the two small shapes. No shape
+# was faster in every run, so none is chosen by default: `MINIKERAS_MATMUL=numba` selects it.
 AUTO_NUMBA_BELOW = 0
 
 

@@ -81,7 +81,8 @@ def test_the_fused_epilogue(activation, data, shape, use_bias):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_k_blocks_and_edge_tiles(dtype):
     """k beyond one cache block (KC) and n beyond one column block (NC), with m and n not
-    multiples of the 3 × 3 tile: every block boundary and thin edge tile at once."""
+    multiples of the 6-row tile and its 16 (or 8) columns: every block boundary and partial
+    tile at once."""
     rng = np.random.default_rng(0)
     m, k, n = 7, numba_gemm.KC + 5, numba_gemm.NC + 2
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
@@ -122,8 +123,8 @@ def test_matmul_setting_chooses_the_product(monkeypatch, choice):
     and fused dense forward of the compiled kernel set to one of the two."""
     calls = []
     monkeypatch.setattr(numba_gemm, "MATMUL", choice)
-    for name in ("_forward", "_product"):  # x·W (fused or not) and dz·Wᵀ
-        monkeypatch.setattr(numba_gemm, name, lambda *args: calls.append("numba"))
+    # every form (x·W fused or not, dz·Wᵀ) is one call of _product
+    monkeypatch.setattr(numba_gemm, "_product", lambda *args: calls.append("numba"))
     monkeypatch.setattr(numba_kernels, "gemm", lambda *args: calls.append("blas"))
     x, w = np.ones((4, 3), np.float32), np.ones((3, 2), np.float32)
     z, y, dx = (np.empty(shape, np.float32) for shape in [(4, 2), (4, 2), (4, 3)])
@@ -158,3 +159,27 @@ def test_a_bad_setting_is_refused(tmp_path):
     )
     assert run.returncode != 0
     assert "MINIKERAS_MATMUL='fast'; expected one of ('auto', 'numba', 'blas')" in run.stderr
+
+
+def test_runs_without_the_jit():
+    """With NUMBA_DISABLE_JIT=1 the vector registers of numba_lanes.py are small NumPy arrays:
+    the same product, as plain Python, within the same bound (float64, every edge tile)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from minikeras.kernels import numba_gemm\n"
+        "rng = np.random.default_rng(0)\n"
+        "a, b = rng.standard_normal((7, 13)), rng.standard_normal((13, 18))\n"
+        "bias, z, y = rng.standard_normal(18), np.empty((7, 18)), np.empty((7, 18))\n"
+        "numba_gemm.gemm(a, b, z, bias, 'tanh', y)\n"
+        "bound = 2 * 14 * np.finfo(float).eps * (abs(a) @ abs(b) + abs(bias))\n"
+        "assert (abs(z - (a @ b + bias)) <= bound).all()\n"
+        "assert (abs(y - np.tanh(z)) <= 4 * np.finfo(float).eps).all()\n"
+        "print('ok')\n"
+    )
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.stdout.strip() == "ok", run.stderr
