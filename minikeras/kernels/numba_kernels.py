@@ -351,7 +351,6 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     return losses_out
 
 
-
 @compiled
 def sigmoid_crossentropy(logits, y_true, row_scale, losses_out, dlogits_out):
     """Binary crossentropy computed from the logits z (what Keras does after a sigmoid in fit),

@@ -57,6 +57,7 @@ and B alternated, load average 13–15 on 2 cores; wall time in brackets, inflat
     more of them than minikeras's one. The text classifier is short of 2× Keras's CPU time by
     its forward loop (tanh and sigmoid of 4u numbers a step, 45% of the step).
 """
+
 import math
 
 import numpy as np

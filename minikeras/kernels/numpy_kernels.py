@@ -146,7 +146,6 @@ def softmax_crossentropy(logits, y_true, row_scale, probs_out, losses_out, dlogi
     return losses_out
 
 
-
 def sigmoid_crossentropy(logits, y_true, row_scale, losses_out, dlogits_out):
     """Binary crossentropy computed from the logits z (what Keras does after a sigmoid in fit),
     the mean over the C entries of each row:
@@ -161,6 +160,7 @@ def sigmoid_crossentropy(logits, y_true, row_scale, losses_out, dlogits_out):
     inv_c = logits.dtype.type(1.0 / logits.shape[1])
     np.multiply((sigmoid - y_true) * inv_c, row_scale[:, None], out=dlogits_out)
     return losses_out
+
 
 # ----------------------------------------------------------------------------- embeddings
 def embedding_backward(ids, dy, out):

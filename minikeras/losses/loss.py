@@ -239,6 +239,7 @@ class Loss:
         else:
             start = y_pred
             value, grad = self.value_and_grad(y_true, np.asarray(y_pred.value), sample_weight)
+
         def vjp(g):
             g = np.asarray(g[0])
             if g.ndim < grad.ndim:  # reduction="none": one loss per row, each row's gradient

@@ -42,8 +42,7 @@ def _has_parent_class(x, names, module):
     recognises TensorFlow's and torch's datasets by name too, so that neither library is
     imported to ask (`is_tf_dataset` in keras/src/trainers/data_adapters/__init__.py)."""
     return any(
-        parent.__name__ in names and module in str(parent.__module__)
-        for parent in type(x).__mro__
+        parent.__name__ in names and module in str(parent.__module__) for parent in type(x).__mro__
     )
 
 
