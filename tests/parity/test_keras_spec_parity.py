@@ -149,7 +149,7 @@ def test_a_mask_given_by_position_as_keras(keras, name):
 
 def test_too_many_positional_arguments_raise():
     with pytest.raises(TypeError, match="positional arguments"):
-        mk_layers.GlobalAveragePooling1D()(np.zeros((1, 2, 3)), None, True)
+        mk_layers.GlobalAveragePooling1D()(np.zeros((1, 2, 3)), None, True, "one too many")
 
 
 @pytest.mark.parametrize(
