@@ -5,6 +5,7 @@ import pytest
 
 import minikeras as mk
 from minikeras import testing
+from minikeras.testing import gradient_check
 from minikeras.layers import Dense, Input, Layer
 
 
@@ -95,7 +96,7 @@ def test_large_weights_are_sampled(monkeypatch):
     x, y = data(features=30)
     model = mk.Sequential([Input(shape=(30,)), Dense(40, activation="tanh"), Dense(4)])
     seen = []
-    monkeypatch.setattr(testing, "_print_report", lambda rows, value: seen.extend(rows))
+    monkeypatch.setattr(gradient_check, "_print_report", lambda rows, value: seen.extend(rows))
     testing.check_gradients(model, x, y, loss="mse", max_entries=25)
     checked = {row[0]: (row[2], row[3]) for row in seen}
     assert checked["dense/kernel"] == (25, 1200)
