@@ -5,8 +5,8 @@ import pytest
 
 import minikeras as mk
 from minikeras import testing
-from minikeras.testing import gradient_check
 from minikeras.layers import Dense, Input, Layer
+from minikeras.testing import gradient_check
 
 
 class Scale(Layer):
