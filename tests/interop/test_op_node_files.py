@@ -27,7 +27,9 @@ def float64(keras):
 
 
 def with_ops(lib):
-    """Two inputs, a Dense, then one op of each kind a file must carry."""
+    """Two inputs, a Dense, then one op of each kind a file must carry. The ops' automatic
+    names ('add', 'relu') follow each library's counters: both start afresh."""
+    lib.backend.clear_session()
     ops, layers = lib.ops, lib.layers
     x, y = lib.Input(shape=(3,), name="x"), lib.Input(shape=(3,), name="y")
     h = layers.Dense(3, name="hidden")(x)

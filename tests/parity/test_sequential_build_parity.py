@@ -13,7 +13,7 @@ def outcome(call):
     try:
         return call()
     except Exception as error:  # any type: both libraries must raise the same one
-        return type(error).__name__, str(error).replace("sequential_", "sequential")
+        return type(error).__name__, str(error)
 
 
 def input_shapes(model):
@@ -22,7 +22,10 @@ def input_shapes(model):
 
 def built_then_rebuilt(lib, make_input_layer):
     layers = [lib.layers.Dense(2, name="dense")]
-    model = lib.Sequential(([lib.Input(shape=(3,))] if make_input_layer else []) + layers)
+    # named: an automatic name would follow each library's own counter of models made so far
+    model = lib.Sequential(
+        ([lib.Input(shape=(3,))] if make_input_layer else []) + layers, name="sequential"
+    )
     steps = [
         lambda: model.build((None, 3)),
         lambda: model.build((None, 5)),  # another shape: refused, nothing changes
@@ -35,7 +38,7 @@ def built_then_rebuilt(lib, make_input_layer):
 
 
 def built_from_data_then_grown(lib):
-    model = lib.Sequential([lib.layers.Dense(2, name="dense")])
+    model = lib.Sequential([lib.layers.Dense(2, name="dense")], name="sequential")
     steps = [
         lambda: model.predict(np.ones((4, 3)), verbose=0).shape,  # the InputLayer: (4, 3)
         lambda: model.add(lib.layers.Dense(1, name="dense_1")),
