@@ -101,11 +101,16 @@ def test_the_layer_runs_unmasked_sequences_in_one_call_and_masked_ones_step_by_s
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
 
-def test_recurrent_products_leave_blas_threads_as_they_were():
-    """The products run on one BLAS thread and put NumPy's setting back afterwards."""
-    if numba_runtime._blas_threads is None:
-        pytest.skip("NumPy's BLAS is not an OpenBLAS whose threads minikeras sets")
-    get_threads, _ = numba_runtime._blas_threads
+def test_recurrent_products_leave_blas_threads_as_they_were(monkeypatch):
+    """The products run on one BLAS thread and put NumPy's setting back afterwards. The rule is
+    on when the user set no thread count: the environment is cleared of both variables and
+    NumPy's BLAS looked for again, as at import."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    found = numba_runtime._find_blas_threads()
+    assert found is not None, "NumPy's wheel bundles OpenBLAS (numpy.libs/*openblas*)"
+    monkeypatch.setattr(numba_runtime, "_blas_threads", found)
+    get_threads, _ = found
     before = get_threads()
     rng = np.random.default_rng(0)
     a, b = rng.random((1024, 64), dtype=np.float32), rng.random((64, 256), dtype=np.float32)
