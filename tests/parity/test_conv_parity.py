@@ -138,8 +138,8 @@ LAYER_CASES = [
         (2, 6, 2),
     ),
     # (not dilated: TensorFlow's CPU kernel refuses a dilated Conv1DTranspose)
-    (
-        "Conv1DTranspose",
+    (  # by its long name, the same class in both libraries
+        "Convolution1DTranspose",
         dict(filters=2, kernel_size=3, strides=3, output_padding=1, use_bias=False),
         (2, 4, 3),
     ),

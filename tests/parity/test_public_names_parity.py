@@ -105,6 +105,7 @@ def test_short_names_of_layers_and_initializers_as_in_keras(keras):
         "GlobalMaxPool2D": "GlobalMaxPooling2D",
         "Convolution1D": "Conv1D",
         "Convolution2D": "Conv2D",
+        "Convolution1DTranspose": "Conv1DTranspose",
         "Convolution2DTranspose": "Conv2DTranspose",
     }
     for alias, name in short.items():

@@ -18,7 +18,7 @@ from gradcheck import assert_gradient_close, numerical_gradient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minikeras import Sequential, kernels
+from minikeras import Sequential, kernels, layers
 from minikeras.kernels import numba_kernels, numpy_kernels
 from minikeras.layers import (
     AveragePooling1D,
@@ -352,6 +352,12 @@ def test_conv_transpose_backward(kernel_set, float64, name, shape, args):
 )
 def test_conv1d_transpose_backward(kernel_set, float64, shape, args):
     run_backward_check(Conv1DTranspose(**args), shape)
+
+
+def test_convolution1d_transpose_is_conv1d_transpose_and_its_backward_checks(kernel_set, float64):
+    assert layers.Convolution1DTranspose is Conv1DTranspose
+    layer = layers.Convolution1DTranspose(filters=2, kernel_size=2, strides=2, padding="same")
+    run_backward_check(layer, (2, 3, 2))
 
 
 @pytest.mark.parametrize("name, shape, args", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
