@@ -402,8 +402,11 @@ def _check_input_dtypes(test, input_shape, input_dtype):
     """input_dtype shaped as input_shape (float32 everywhere when not given), as Keras checks."""
     if input_dtype is None:
         return _map_shapes(lambda _: "float32", input_shape)
-    if isinstance(input_shape, tuple) and is_shape_tuple(input_shape[0]):
-        test.assertIsInstance(input_dtype, tuple)
+    several = isinstance(input_shape, list) or (
+        isinstance(input_shape, tuple) and is_shape_tuple(input_shape[0])
+    )
+    if several:  # a tuple or list of shapes: as many dtypes, in the same kind of sequence
+        test.assertIsInstance(input_dtype, type(input_shape))
         test.assertEqual(
             len(input_shape),
             len(input_dtype),
@@ -414,13 +417,6 @@ def _check_input_dtypes(test, input_shape, input_dtype):
         test.assertEqual(
             set(input_shape),
             set(input_dtype),
-            msg="The number of input shapes and dtypes does not match",
-        )
-    elif isinstance(input_shape, list):
-        test.assertIsInstance(input_dtype, list)
-        test.assertEqual(
-            len(input_shape),
-            len(input_dtype),
             msg="The number of input shapes and dtypes does not match",
         )
     elif not isinstance(input_shape, tuple):
