@@ -841,6 +841,57 @@ def conv_backward(
     return dx_out
 
 
+@compiled_nogil
+def _depthwise_forward(cols, kernel, z):
+    positions, taps, channels = cols.shape
+    multiplier = kernel.shape[2]
+    z[:] = 0
+    for p in range(positions):
+        for k in range(taps):
+            for c in range(channels):
+                x = cols[p, k, c]
+                for m in range(multiplier):
+                    z[p, c, m] += x * kernel[k, c, m]
+    return z
+
+
+def depthwise_forward(cols, kernel, z_out):
+    """z[p, c, m] = Σ_k cols[p, k, c]·W[k, c, m] (see numpy_kernels).
+
+    One pass over cols in order; the innermost loop runs along the multiplier, contiguous in
+    both W and z. No BLAS: each channel's product is (positions, taps)·(taps, multiplier),
+    too thin for a BLAS call per channel to pay off.
+    """
+    return _depthwise_forward(cols, kernel, z_out)
+
+
+@compiled_nogil
+def _depthwise_backward(cols, kernel, dz, dkernel, dcols, want_dx):
+    positions, taps, channels = cols.shape
+    multiplier = kernel.shape[2]
+    dkernel[:] = 0
+    for p in range(positions):
+        for k in range(taps):
+            for c in range(channels):
+                x = cols[p, k, c]
+                total = x * 0
+                for m in range(multiplier):
+                    g = dz[p, c, m]
+                    dkernel[k, c, m] += x * g
+                    total += g * kernel[k, c, m]
+                if want_dx:
+                    dcols[p, k, c] = total
+    return dkernel
+
+
+def depthwise_backward(cols, kernel, dz, dkernel_out, dcols_out):
+    """dW[k, c, m] = Σ_p cols[p, k, c]·dz[p, c, m];  dcols[p, k, c] = Σ_m dz[p, c, m]·W[k, c, m]
+    (see numpy_kernels), both in the one pass over cols the forward pass makes."""
+    want_dx = dcols_out is not None
+    dcols = dcols_out if want_dx else np.empty((1, 1, 1), dtype=cols.dtype)
+    return _depthwise_backward(cols, kernel, dz, dkernel_out, dcols, want_dx)
+
+
 _workers = []  # the convolutions' worker threads (one executor each), started when first needed
 _scratch_arrays = {}
 

@@ -2,19 +2,24 @@
 
 from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D
 from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minikeras.layers.dense import Dense
+from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.gaussian_noise import GaussianDropout, GaussianNoise
 from minikeras.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
@@ -58,10 +63,12 @@ from minikeras.layers.rnn import (
     SimpleRNN,
     SimpleRNNCell,
 )
+from minikeras.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from minikeras.layers.serialization import deserialize, serialize
-from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
+from minikeras.layers.wrapper import Wrapper
 
 # Keras's other names for the same classes (files name the class itself, as Keras's do)
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
@@ -70,8 +77,21 @@ GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "SeparableConvolution2D",
+    "SeparableConvolution1D",
+    "SeparableConv2D",
+    "SeparableConv1D",
+    "DepthwiseConv2D",
+    "DepthwiseConv1D",
+    "Wrapper",
+    "Identity",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
     "AvgPool1D",
     "AvgPool2D",
     "Convolution1D",
@@ -137,6 +157,7 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
     "Subtract",
     "TimeDistributed",
     "UpSampling1D",
