@@ -9,6 +9,7 @@ from minikeras.layers.conv import Conv1D, Conv2D
 from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
 from minikeras.layers.dense import Dense
 from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
+from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
@@ -80,6 +81,8 @@ Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspos
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "dot",
+    "Dot",
     "SeparableConvolution2D",
     "SeparableConvolution1D",
     "SeparableConv2D",
