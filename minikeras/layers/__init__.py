@@ -3,6 +3,14 @@
 from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D
@@ -81,6 +89,12 @@ Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspos
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "AdaptiveMaxPooling3D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling1D",
     "dot",
     "Dot",
     "SeparableConvolution2D",
