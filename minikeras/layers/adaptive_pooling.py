@@ -77,7 +77,7 @@ class BaseAdaptivePooling(SpatialLayer):
             return (input_shape[0], *self.output_size, input_shape[-1])
         return (input_shape[0], input_shape[1], *self.output_size)
 
-    def call(self, x):
+    def call(self, x, training=False):
         """Pool each spatial axis in turn (the module docstring)."""
         y = self.channels_last(x)
         self.steps = []  # what each axis's backward needs

@@ -190,7 +190,7 @@ class BaseDepthwiseConv(DepthwiseGeometry):
         filters = None if shape[-1] is None else shape[-1] * self.depth_multiplier
         return self.back_shape((shape[0], *self.spatial_sizes(shape), filters))
 
-    def call(self, x):
+    def call(self, x, training=False):
         """z = depthwise(x) + b       (batch·oh·ow, in·multiplier)
         y = act(z)"""
         x = self.channels_last(x)

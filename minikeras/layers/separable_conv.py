@@ -121,7 +121,7 @@ class BaseSeparableConv(DepthwiseGeometry):
         shape = self.last_shape(input_shape)
         return self.back_shape((shape[0], *self.spatial_sizes(shape), self.filters))
 
-    def call(self, x):
+    def call(self, x, training=False):
         """d = depthwise(x)     (batch·oh·ow, in·M)
         z = d·P + b             (batch·oh·ow, in·M)·(in·M, filters)
         y = act(z)"""
