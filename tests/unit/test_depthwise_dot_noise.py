@@ -7,6 +7,8 @@ Central differences in float64 (ε = 1e-6) are exact to ~1e-10 here (tests/unit/
 the hand-written gradients are held to rtol 1e-5, atol 1e-7, as every layer's are.
 """
 
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -436,3 +438,23 @@ def test_wrapper_refuses_what_is_not_a_layer_and_nests_the_layer_s_config():
     assert config["layer"]["class_name"] == "Dense"
     assert config["layer"]["config"]["name"] == "inner"
     assert isinstance(minikeras.layers.Wrapper.from_config(config).layer, layers.Dense)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "depthwise_conv",
+        "separable_conv",
+        "adaptive_pooling",
+        "dot",
+        "gaussian_noise",
+        "alpha_dropout",
+        "activity_regularization",
+        "identity",
+        "wrapper",
+        "spatial_dropout",
+    ],
+)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"minikeras.layers.{module}"))
+    assert result.failed == 0 and result.attempted > 0
