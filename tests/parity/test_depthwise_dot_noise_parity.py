@@ -309,3 +309,22 @@ def test_fit_history_and_weights_match_keras(keras, build, shape, optimizer):
         assert rel(ours_history[key], values) < tolerance("float64", steps), key
     for w, v in zip(ours.get_weights(), theirs.get_weights()):
         assert rel(w, v) < tolerance("float64", steps)
+
+
+def test_keras_files_both_ways(keras, tmp_path):
+    """A model saved by one library opens in the other and predicts the same (float32: one
+    pass of the sums above at 2⁻²⁴, 1e-5)."""
+    x = rng.standard_normal((6, 7, 3)).astype(np.float32)
+    with floatx(keras, "float32"):
+        ours, theirs = sequence_dot(minikeras), sequence_dot(keras)
+        ours.compile(optimizer="adam", loss="categorical_crossentropy")
+        ours.fit(x, np.eye(3)[[0, 1, 2, 0, 1, 2]], epochs=1, batch_size=3, verbose=0)
+        ours.save(tmp_path / "ours.keras")
+        opened = keras.saving.load_model(tmp_path / "ours.keras")
+        assert rel(opened.predict(x, verbose=0), ours.predict(x, verbose=0)) < tolerance("float32")
+        theirs.save(tmp_path / "theirs.keras")
+        back = minikeras.models.load_model(tmp_path / "theirs.keras")
+        assert [type(layer).__name__ for layer in back.layers] == [
+            type(layer).__name__ for layer in theirs.layers
+        ]
+        assert rel(back.predict(x, verbose=0), theirs.predict(x, verbose=0)) < tolerance("float32")
