@@ -459,3 +459,21 @@ def test_wrapper_refuses_what_is_not_a_layer_and_nests_the_layer_s_config():
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"minikeras.layers.{module}"))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_depthwise_and_separable_constraints_project_after_each_update():
+    model = Sequential(
+        [
+            Input((5, 4, 2)),
+            layers.DepthwiseConv2D(2, depthwise_constraint="non_neg"),
+            layers.SeparableConv2D(2, 2, pointwise_constraint="non_neg", bias_constraint="non_neg"),
+            layers.Flatten(),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.standard_normal((6, 5, 4, 2))
+    model.fit(x, -np.abs(rng.standard_normal((6, 12))), epochs=2, batch_size=3, verbose=0)
+    depthwise, separable = model.layers[0], model.layers[1]
+    for w in (depthwise.kernel, separable.pointwise_kernel, separable.bias):
+        assert np.all(np.asarray(w) >= 0)
+    assert np.any(np.asarray(separable.depthwise_kernel) < 0)  # unconstrained: left alone
