@@ -1,7 +1,7 @@
 """Dropout: during training, zero a random fraction `rate` of the inputs and rescale the rest."""
 
 from minikeras.layers.layer import Layer
-from minikeras.random import SeedGenerator, uniform
+from minikeras.utils.rng import make_generator
 
 
 def validate_noise_shape(noise_shape):
@@ -62,8 +62,7 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = validate_noise_shape(noise_shape)
         self.seed = seed
-        if self.rate > 0:  # as Keras: a SeedGenerator (new masks each call) only when needed
-            self.seed_generator = SeedGenerator(seed)
+        self._rng = make_generator(seed)
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
@@ -74,8 +73,7 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.mask = None
             return x
-        draws = uniform(self._noise_shape(x), dtype=x.dtype, seed=self.seed_generator)
-        keep = draws >= self.rate  # broadcast where an axis of the noise shape is 1
+        keep = self._rng.random(self._noise_shape(x)) >= self.rate  # broadcast where it is 1
         self.mask = (
             keep.astype(x.dtype) / x.dtype.type(1 - self.rate) if self.rate < 1 else keep * 0
         )

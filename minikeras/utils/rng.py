@@ -1,4 +1,4 @@
-"""The one random-number generator behind weight initialisation, shuffling and recurrent dropout.
+"""The one random-number generator behind weight initialisation, shuffling and dropout.
 
 `set_random_seed(seed)` resets it (and Python's and NumPy's global generators, as Keras does),
 so a seeded run is bit-identical when repeated.
