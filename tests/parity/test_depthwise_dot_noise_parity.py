@@ -372,3 +372,21 @@ def test_regularized_loss_and_gradients_match_keras(keras):
     assert len(grads) == len(theirs_grads) == 7
     for g, gk in zip(grads, theirs_grads):
         assert rel(g, gk.numpy()) < tolerance("float64")
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("GaussianNoise", dict(stddev=0.1)),
+        ("GaussianNoise", dict(stddev=0.0)),
+        ("GaussianDropout", dict(rate=0.2)),
+        ("AlphaDropout", dict(rate=0.3)),
+        ("AlphaDropout", dict(rate=0.0)),
+    ],
+)
+def test_noise_layers_hold_a_seed_generator_where_keras_s_do(keras, name, args):
+    """One SeedGenerator (its state among `variables`, not among the weights) when there is
+    noise to draw, none otherwise, as Keras's."""
+    ours, theirs = getattr(minikeras.layers, name)(**args), getattr(keras.layers, name)(**args)
+    assert len(ours.variables) == len(theirs.variables)
+    assert len(ours.weights) == len(theirs.weights) == 0
