@@ -43,6 +43,69 @@ def transpose_output_size(size, kernel, stride, dilation, padding, output_paddin
     return (size - 1) * stride + span % 2 + output_padding
 
 
+def _per_axis(value, rank):
+    return (value,) * rank if value is None or isinstance(value, int) else tuple(value)
+
+
+def compute_conv_transpose_output_shape(
+    input_shape,
+    kernel_size,
+    filters,
+    strides,
+    padding,
+    output_padding=None,
+    data_format="channels_last",
+    dilation_rate=1,
+):
+    """The output shape (a list) of a transposed convolution, Keras's backend utility
+    (keras.src.backend.common.backend_utils): `transpose_output_size` along each axis."""
+    rank = len(input_shape) - 2
+    padding = conv_utils.standardize_padding(padding)
+    last = data_format == "channels_last"
+    spatial = input_shape[1:-1] if last else input_shape[2:]
+    sizes = [
+        transpose_output_size(n, k, s, d, padding, p)
+        for n, k, s, d, p in zip(
+            spatial,
+            _per_axis(kernel_size, rank),
+            _per_axis(strides, rank),
+            _per_axis(dilation_rate, rank),
+            _per_axis(output_padding, rank),
+        )
+    ]
+    return [input_shape[0], *sizes, filters] if last else [input_shape[0], filters, *sizes]
+
+
+def compute_conv_transpose_padding_args_for_jax(
+    input_shape, kernel_shape, strides, padding, output_padding, dilation_rate
+):
+    """Keras's backend utility: for each axis, the (before, after) padding that makes a plain
+    convolution of the stride-dilated input (s − 1 zeros between elements) by the flipped
+    kernel give the transposed convolution's output. With k_eff = (k − 1)·d + 1:
+    'valid' pads k_eff − 1 on both sides (+ the output_padding after); 'same' pads the total
+    that gives `transpose_output_size`, the larger half first, at most k_eff − 1 of it."""
+    rank = len(input_shape) - 2
+    padding = conv_utils.standardize_padding(padding)
+    pads = []
+    for k, s, d, p in zip(
+        kernel_shape[:-2],
+        _per_axis(strides, rank),
+        _per_axis(dilation_rate, rank),
+        _per_axis(output_padding, rank),
+    ):
+        span = (k - 1) * d + 1
+        if padding == "valid":
+            extra = max(span, s) - span if p is None else p
+            pads.append((span - 1, span - 1 + extra))
+            continue
+        # the dilated input has (n − 1)·s + 1 elements; the output n·s, or
+        # (n − 1)·s + k_eff mod 2 + output_padding
+        total = s + span - 2 if p is None else span + span % 2 - 2 + p
+        before = min((total + 1) // 2, span - 1)
+        pads.append((before, total - before))
+    return pads
+
+
 class BaseConvTranspose(SpatialLayer):
     """What the 1-D, 2-D and 3-D transposed convolutions share; `rank` is the number of
     spatial axes."""

@@ -194,6 +194,10 @@ class _SpatialLayer(Layer):
         first = 2 if getattr(self, "data_format", "channels_last") == "channels_first" else 1
         return tuple(range(first, first + self.rank))
 
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)  # Keras's InputSpec(ndim), symbolic inputs too
+        super().build(input_shape)
+
     def check_input_shape(self, shape):
         if len(shape) != self.rank + 2:
             raise ValueError(

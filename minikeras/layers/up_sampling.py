@@ -160,6 +160,10 @@ class UpSampling3D(Layer):
     def _axes(self):
         return (2, 3, 4) if self.data_format == "channels_first" else (1, 2, 3)
 
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)  # symbolic inputs too
+        super().build(input_shape)
+
     def check_input_shape(self, shape):
         if len(shape) != 5:  # Keras's InputSpec(ndim=5)
             raise ValueError(
