@@ -142,11 +142,12 @@ class BaseConvTranspose(SpatialLayer):
             output_padding = standardize_tuple(
                 output_padding, rank, "output_padding", allow_zero=True
             )
-            for p, s in zip(output_padding, strides):
-                if p >= s:
+            for i, (p, s) in enumerate(zip(output_padding, strides)):
+                if p >= s:  # Keras 3.15's message
                     raise ValueError(
-                        "Strides must be greater than output padding. Received strides="
-                        f"{strides}, output_padding={output_padding}."
+                        "`output_padding` must be strictly less than `strides` for all "
+                        f"dimensions. At dimension {i}, `output_padding` is {p} but `strides` "
+                        f"is {s}. Received: output_padding={output_padding}, strides={strides}"
                     )
         padding = conv_utils.standardize_padding(padding)
         data_format = conv_utils.standardize_data_format(data_format)
