@@ -57,6 +57,8 @@ CONTRACT = (
     "ftrl_update_all",
     "lion_update_all",
     "lamb_update_all",
+    "depthwise_forward",
+    "depthwise_backward",
 )
 # The recurrent steps' gate arithmetic, in their own pair of modules ({name}_rnn_kernels.py)
 RNN_CONTRACT = (
@@ -99,6 +101,8 @@ from minikeras.kernels.numpy_kernels import (  # noqa: E402
     conv_forward,
     dense_backward,
     dense_forward,
+    depthwise_backward,
+    depthwise_forward,
     embedding_backward,
     ftrl_update,
     ftrl_update_all,

@@ -874,6 +874,73 @@ def conv_backward(
     return dx_out
 
 
+@compiled_nogil
+def _depthwise_forward(cols, kernel, z):
+    positions, taps, channels = cols.shape
+    multiplier = kernel.shape[2]
+    z[:] = 0
+    for p in range(positions):
+        for k in range(taps):
+            if multiplier == 1:  # one contiguous run over the channels (it vectorizes)
+                for c in range(channels):
+                    z[p, c, 0] += cols[p, k, c] * kernel[k, c, 0]
+            else:
+                for c in range(channels):
+                    x = cols[p, k, c]
+                    for m in range(multiplier):
+                        z[p, c, m] += x * kernel[k, c, m]
+    return z
+
+
+def depthwise_forward(cols, kernel, z_out):
+    """z[p, c, m] = Σ_k cols[p, k, c]·W[k, c, m] (see numpy_kernels).
+
+    One pass over cols in order. The innermost loop runs along the multiplier, contiguous in
+    both W and z, or along the channels when the multiplier is 1 (the common case: a loop of
+    length 1 innermost does not vectorize, and measured 4× slower than NumPy's einsum). No
+    BLAS: each channel's product is (positions, taps)·(taps, multiplier), too thin for a BLAS
+    call per channel to pay off. Measured (float32, best of 7 CPU times, load average 12 on
+    2 cores), forward / backward with dx, against numpy_kernels' einsum:
+    (positions, taps, channels, M) = (8192, 9, 32, 1): 0.6 / 1.4 ms against 1.1 / 2.9 ms;
+    (8192, 9, 16, 4): 2.5 / 4.9 ms against 6.7 / 28 ms.
+    """
+    return _depthwise_forward(cols, kernel, z_out)
+
+
+@compiled_nogil
+def _depthwise_backward(cols, kernel, dz, dkernel, dcols, want_dx):
+    positions, taps, channels = cols.shape
+    multiplier = kernel.shape[2]
+    dkernel[:] = 0
+    for p in range(positions):
+        for k in range(taps):
+            if multiplier == 1:  # contiguous runs over the channels, as in the forward pass
+                for c in range(channels):
+                    dkernel[k, c, 0] += cols[p, k, c] * dz[p, c, 0]
+                if want_dx:
+                    for c in range(channels):
+                        dcols[p, k, c] = dz[p, c, 0] * kernel[k, c, 0]
+                continue
+            for c in range(channels):
+                x = cols[p, k, c]
+                total = x * 0
+                for m in range(multiplier):
+                    g = dz[p, c, m]
+                    dkernel[k, c, m] += x * g
+                    total += g * kernel[k, c, m]
+                if want_dx:
+                    dcols[p, k, c] = total
+    return dkernel
+
+
+def depthwise_backward(cols, kernel, dz, dkernel_out, dcols_out):
+    """dW[k, c, m] = Σ_p cols[p, k, c]·dz[p, c, m];  dcols[p, k, c] = Σ_m dz[p, c, m]·W[k, c, m]
+    (see numpy_kernels), both in the one pass over cols the forward pass makes."""
+    want_dx = dcols_out is not None
+    dcols = dcols_out if want_dx else np.empty((1, 1, 1), dtype=cols.dtype)
+    return _depthwise_backward(cols, kernel, dz, dkernel_out, dcols, want_dx)
+
+
 _workers = []  # the convolutions' worker threads (one executor each), started when first needed
 _scratch_arrays = {}
 

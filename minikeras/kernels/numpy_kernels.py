@@ -432,6 +432,30 @@ def conv_backward(
     return col2im(dcols_out.reshape(cols.shape), window, strides, dilation, pad, dx_out)
 
 
+def depthwise_forward(cols, kernel, z_out):
+    """A depthwise convolution's product: each channel meets only its own kernel taps.
+
+    z[p, c, m] = Σ_k cols[p, k, c]·W[k, c, m]
+    cols (positions, kh·kw, channels), W (kh·kw, channels, multiplier) → z (positions,
+    channels, multiplier): one small product per channel, not one large one (a full kernel
+    would be zero off its diagonal blocks).
+    """
+    np.einsum("pkc,kcm->pcm", cols, kernel, out=z_out)
+    return z_out
+
+
+def depthwise_backward(cols, kernel, dz, dkernel_out, dcols_out):
+    """The two gradients of `depthwise_forward`, given dz (positions, channels, multiplier):
+
+    dW[k, c, m] = Σ_p cols[p, k, c]·dz[p, c, m]
+    dcols[p, k, c] = Σ_m dz[p, c, m]·W[k, c, m]       skipped when dcols_out is None
+    """
+    np.einsum("pkc,pcm->kcm", cols, dz, out=dkernel_out)
+    if dcols_out is not None:
+        np.einsum("pcm,kcm->pkc", dz, kernel, out=dcols_out)
+    return dkernel_out
+
+
 # ----------------------------------------------------------------------------- pooling
 def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
     """y[n, i, j, c] = max over the window of x; argmax[n, i, j, c] = r·w + s, the flat index

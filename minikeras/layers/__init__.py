@@ -2,13 +2,26 @@
 
 from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D, Conv3D
 from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from minikeras.layers.dense import Dense
+from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
+from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.gaussian_noise import GaussianDropout, GaussianNoise
 from minikeras.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
@@ -17,6 +30,7 @@ from minikeras.layers.global_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
@@ -69,10 +83,12 @@ from minikeras.layers.rnn import (
     SimpleRNN,
     SimpleRNNCell,
 )
+from minikeras.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from minikeras.layers.serialization import deserialize, serialize
-from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minikeras.layers.time_distributed import TimeDistributed
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
+from minikeras.layers.wrapper import Wrapper
 
 # Keras's other names for the same classes (files name the class itself, as Keras's do)
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
@@ -84,8 +100,29 @@ Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspos
 AvgPool3D, MaxPool3D = AveragePooling3D, MaxPooling3D
 GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "AdaptiveMaxPooling3D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling1D",
+    "dot",
+    "Dot",
+    "SeparableConvolution2D",
+    "SeparableConvolution1D",
+    "SeparableConv2D",
+    "SeparableConv1D",
+    "DepthwiseConv2D",
+    "DepthwiseConv1D",
+    "Wrapper",
+    "Identity",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
     "AvgPool1D",
     "AvgPool2D",
     "Convolution1D",
@@ -164,6 +201,7 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
     "Subtract",
     "TimeDistributed",
     "UpSampling1D",
