@@ -338,3 +338,19 @@ def test_volume_model_one_step_and_short_fit(keras, dtype, pooling):
             assert rel(ours_history[key], values) < tolerance(dtype, steps), key
         for w, v in zip(ours.get_weights(), theirs.get_weights()):
             assert rel(w, v) < tolerance(dtype, steps)
+
+
+def test_volume_model_keras_files_both_ways(keras, tmp_path):
+    """A `.keras` file of each library opens in the other, with the same predictions."""
+    x = np.random.default_rng(6).standard_normal((4, 4, 5, 4, 2)).astype(np.float32)
+    with floatx(keras, "float32"):
+        ours, theirs = volume_net(minikeras, True), volume_net(keras, True)
+        ours.save(tmp_path / "mk.keras")
+        opened = keras.saving.load_model(tmp_path / "mk.keras")
+        assert rel(opened.predict(x, verbose=0), ours.predict(x, verbose=0)) < tolerance("float32")
+        theirs.save(tmp_path / "keras.keras")
+        back = minikeras.models.load_model(tmp_path / "keras.keras")
+        assert [type(layer).__name__ for layer in back.layers] == [
+            type(layer).__name__ for layer in theirs.layers
+        ]
+        assert rel(back.predict(x, verbose=0), theirs.predict(x, verbose=0)) < tolerance("float32")
