@@ -12,7 +12,8 @@ models/model.py).
 
 The files, by Keras's grouping: `loss.py` (the base class and the reduction), `crossentropy.py`,
 `focal.py`, `probabilistic.py` (KL divergence, Poisson), `regression.py` (MSE, MAE, MAPE, MSLE,
-Huber, log-cosh, cosine similarity), `hinge.py`.
+Huber, log-cosh, cosine similarity), `hinge.py`, `overlap.py` (Dice, Tversky), `circle.py`,
+`generalized_crossentropy.py`.
 
 >>> import numpy as np
 >>> from minikeras import losses
@@ -22,6 +23,7 @@ Huber, log-cosh, cosine similarity), `hinge.py`.
 0.324
 """
 
+from minikeras.losses.circle import Circle, circle
 from minikeras.losses.crossentropy import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -35,6 +37,10 @@ from minikeras.losses.focal import (
     CategoricalFocalCrossentropy,
     binary_focal_crossentropy,
     categorical_focal_crossentropy,
+)
+from minikeras.losses.generalized_crossentropy import (
+    CategoricalGeneralizedCrossEntropy,
+    categorical_generalized_cross_entropy,
 )
 from minikeras.losses.hinge import (
     CategoricalHinge,
@@ -51,6 +57,7 @@ from minikeras.losses.loss import (
     check_same_shape,
     same_rank,
 )
+from minikeras.losses.overlap import Dice, Tversky, dice, tversky
 from minikeras.losses.probabilistic import KLDivergence, Poisson, kl_divergence, poisson
 from minikeras.losses.regression import (
     CosineSimilarity,
@@ -91,6 +98,10 @@ _BY_FUNCTION = {
     binary_crossentropy: BinaryCrossentropy,
     binary_focal_crossentropy: BinaryFocalCrossentropy,
     categorical_focal_crossentropy: CategoricalFocalCrossentropy,
+    dice: Dice,
+    tversky: Tversky,
+    circle: Circle,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_FUNCTION.values()}
 
