@@ -50,6 +50,25 @@ _SCHEDULE_NOT_SETTABLE = (
 )
 
 
+class LearningRateValue(float):
+    """What `optimizer.learning_rate` reads: a Python float (arithmetic, comparisons and
+    `float()` work as on a number) that also answers like Keras's learning-rate variable,
+    whose `.value` and `.numpy()` give the rate in its dtype (floatx, or float32 for a
+    schedule)."""
+
+    def __new__(cls, stored):
+        number = super().__new__(cls, float(stored))
+        number._stored = stored
+        return number
+
+    @property
+    def value(self):
+        return self._stored
+
+    def numpy(self):
+        return self._stored
+
+
 class Optimizer:
     """Base class. `apply(grads, variables)` does one update of every weight."""
 
@@ -166,8 +185,9 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate as a float: the number, or the schedule's value at this step."""
-        return float(self._current_learning_rate())
+        """The learning rate as a float (the number, or the schedule's value at this step),
+        with Keras's variable's `.value` and `.numpy()` too."""
+        return LearningRateValue(self._current_learning_rate())
 
     @learning_rate.setter
     def learning_rate(self, value):
