@@ -31,6 +31,8 @@ def get(identifier):
     Unknown names raise Keras's ValueError ("Could not interpret optimizer identifier"),
     listing the valid names.
     """
+    if identifier is None:  # as Keras: no optimizer (a model compiled only to evaluate)
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):

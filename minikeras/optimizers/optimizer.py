@@ -269,6 +269,33 @@ class Optimizer:
             out.append(np.array(self._learning_rate))
         return out + list(self._slot_variables)
 
+    @property
+    def _model_variables_moving_average(self):
+        """Keras's attribute name for the EMA averages (use_ema), one per weight."""
+        return self.slots.get("average", [])
+
+    @property
+    def _accumulated_gradients(self):
+        """Keras's attribute name for the gradient accumulators, one per weight."""
+        return self.slots.get("gradient_accumulator", [])
+
+    def set_weights(self, weights):
+        """Keras's `set_weights`: `variables`' values, in that order, into a built optimizer."""
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. "
+                "Please call `optimizer.build(trainable_variables)` to create the optimizer "
+                "weights before calling `set_weights()`."
+            )
+        weights = [np.asarray(w) for w in weights]
+        for i, (variable, weight) in enumerate(zip(self.variables, weights)):
+            if variable.shape != weight.shape:
+                raise ValueError(
+                    f"Optimizer variable {i} has shape {variable.shape} not compatible with "
+                    f"provided weight shape {weight.shape}."
+                )
+        self.set_variables(weights)
+
     def set_variables(self, values):
         """Copy `values` (as `variables` lists them, e.g. read from a file) into the optimizer."""
         iterations, *rest = values
