@@ -482,7 +482,10 @@ def log_softmax_backward(x, y, dy, axis=-1):
 @_taped("sparsemax_backward")
 def sparsemax(x, axis=-1):
     """f(x) = max(x − τ, 0), τ chosen so that the outputs sum to 1 along `axis` (Martins and
-    Astudillo, 2016): the Euclidean projection of x onto the probability simplex"""
+    Astudillo, 2016): the Euclidean projection of x onto the probability simplex.
+    Keras 3.15 differs where the support holds two entries or more: its τ sums every
+    cumulative sum over the support rather than taking the k-th, so its rows do not sum to 1.
+    Both agree when one entry dominates (Keras's own test checks only such a case)."""
     x = _as_float(x)
     z = np.moveaxis(x, axis, -1)
     ranked = -np.sort(-z, axis=-1)  # descending
