@@ -207,6 +207,305 @@ def gelu_backward(x, y, dy, approximate=False):
     return (dy * d).astype(dy.dtype, copy=False)
 
 
+def _as_float(x):
+    """x as a floating array (integers become floatx, as Keras converts them)."""
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.floating):
+        return x
+    from minikeras import config
+
+    return x.astype(config.floatx())
+
+
+def _scalar(value, x):
+    """A Python number as a scalar of x's dtype (float32 stays float32)."""
+    return np.asarray(value, dtype=x.dtype)
+
+
+def _on_tape(forward, backward, x, **options):
+    """`forward(x)` as one entry of a recording GradientTape, differentiated by `backward`:
+    the activations below are NumPy code, so on a Tensor they record themselves."""
+    from minikeras import autodiff
+
+    value = np.asarray(x.value)
+    with autodiff.paused():
+        y = forward(value, **options)
+
+    def vjp(grads):
+        return [backward(value, y, np.asarray(grads[0]), **options)], []
+
+    (out,) = autodiff.record([x], [y], vjp, name=forward.__name__)
+    return out
+
+
+def _taped(backward_name):
+    """Decorator: the activation records itself (with its backward) when given a Tensor."""
+
+    def wrap(forward):
+        def activation(x, *args, **options):
+            if _is_tensor(x):
+                names = forward.__code__.co_varnames[1 : forward.__code__.co_argcount]
+                options.update(zip(names, args))
+                return _on_tape(forward, globals()[backward_name], x, **options)
+            return forward(x, *args, **options)
+
+        activation.__name__ = activation.__qualname__ = forward.__name__
+        activation.__doc__ = forward.__doc__
+        activation.__wrapped__ = forward
+        return activation
+
+    return wrap
+
+
+@_taped("relu6_backward")
+def relu6(x):
+    """f(x) = min(max(x, 0), 6)"""
+    x = _as_float(x)
+    return np.minimum(np.maximum(x, _scalar(0, x)), _scalar(6, x))
+
+
+def relu6_backward(x, y, dy):
+    """f'(x) = 1 for 0 < x < 6, else 0 (TensorFlow's Relu6Grad)"""
+    return dy * ((x > 0) & (x < 6))
+
+
+@_taped("celu_backward")
+def celu(x, alpha=1.0):
+    """f(x) = max(x, 0) + alpha·(e^(min(x, 0)/alpha) − 1)"""
+    x = _as_float(x)
+    alpha = _scalar(alpha, x)
+    zero = _scalar(0, x)
+    return np.maximum(x, zero) + alpha * np.expm1(np.minimum(x, zero) / alpha)
+
+
+def celu_backward(x, y, dy, alpha=1.0):
+    """f'(x) = 1 for x > 0, e^(x/alpha) = y/alpha + 1 otherwise"""
+    return dy * np.where(x > 0, 1.0, np.exp(np.minimum(x, 0) / alpha)).astype(dy.dtype)
+
+
+@_taped("glu_backward")
+def glu(x, axis=-1):
+    """f(x) = a ⊙ sigmoid(b), where x = [a, b] is split in two halves along `axis`"""
+    x = _as_float(x)
+    if x.shape[axis] % 2 != 0:
+        raise ValueError(
+            f"axis size must be divisible by 2. Received: x.shape={x.shape} with axis={axis}"
+        )
+    a, b = np.split(x, 2, axis)
+    return (a * sigmoid(b)).astype(x.dtype, copy=False)
+
+
+def glu_backward(x, y, dy, axis=-1):
+    """da = dy ⊙ s, db = dy ⊙ a ⊙ s(1 − s) with s = sigmoid(b); dx = [da, db] along `axis`"""
+    a, b = np.split(x, 2, axis)
+    s = sigmoid(b)
+    return np.concatenate([dy * s, dy * a * s * (1 - s)], axis=axis).astype(dy.dtype)
+
+
+@_taped("hard_sigmoid_backward")
+def hard_sigmoid(x):
+    """f(x) = clip(x/6 + 1/2, 0, 1)"""
+    x = _as_float(x)
+    return np.clip(x / _scalar(6, x) + _scalar(0.5, x), _scalar(0, x), _scalar(1, x))
+
+
+def hard_sigmoid_backward(x, y, dy):
+    """f'(x) = 1/6 for −3 < x < 3, else 0"""
+    return dy * np.where((x > -3) & (x < 3), 1 / 6, 0.0).astype(dy.dtype)
+
+
+@_taped("hard_silu_backward")
+def hard_silu(x):
+    """f(x) = x·hard_sigmoid(x) (also called hard_swish)"""
+    x = _as_float(x)
+    return x * hard_sigmoid(x)
+
+
+def hard_silu_backward(x, y, dy):
+    """f'(x) = hard_sigmoid(x) + x/6 for −3 < x < 3; 0 below, 1 above"""
+    inside = np.where((x > -3) & (x < 3), x / 6, 0.0)
+    return (dy * (hard_sigmoid(x) + inside)).astype(dy.dtype)
+
+
+hard_swish = hard_silu
+hard_swish_backward = hard_silu_backward
+
+
+@_taped("hard_tanh_backward")
+def hard_tanh(x):
+    """f(x) = clip(x, −1, 1)"""
+    x = _as_float(x)
+    return np.clip(x, _scalar(-1, x), _scalar(1, x))
+
+
+def hard_tanh_backward(x, y, dy):
+    """f'(x) = 1 for |x| < 1, else 0"""
+    return dy * (np.abs(x) < 1)
+
+
+@_taped("hard_shrink_backward")
+def hard_shrink(x, threshold=0.5):
+    """f(x) = x where |x| > threshold, else 0"""
+    x = _as_float(x)
+    return np.where(np.abs(x) > threshold, x, _scalar(0, x))
+
+
+def hard_shrink_backward(x, y, dy, threshold=0.5):
+    """f'(x) = 1 where |x| > threshold, else 0"""
+    return dy * (np.abs(x) > threshold)
+
+
+@_taped("soft_shrink_backward")
+def soft_shrink(x, threshold=0.5):
+    """f(x) = x − threshold above it, x + threshold below −threshold, 0 between"""
+    x = _as_float(x)
+    t = _scalar(threshold, x)
+    return np.where(x > t, x - t, np.where(x < -t, x + t, _scalar(0, x)))
+
+
+def soft_shrink_backward(x, y, dy, threshold=0.5):
+    """f'(x) = 1 where |x| > threshold, else 0"""
+    return dy * (np.abs(x) > threshold)
+
+
+@_taped("tanh_shrink_backward")
+def tanh_shrink(x):
+    """f(x) = x − tanh(x)"""
+    x = _as_float(x)
+    return x - np.tanh(x)
+
+
+def tanh_shrink_backward(x, y, dy):
+    """f'(x) = 1 − (1 − tanh²x) = tanh²x"""
+    return dy * np.tanh(x) ** 2
+
+
+@_taped("threshold_backward")
+def threshold(x, threshold, default_value):
+    """f(x) = x where x > threshold, else default_value"""
+    x = _as_float(x)
+    return np.where(x > threshold, x, _scalar(default_value, x))
+
+
+def threshold_backward(x, y, dy, threshold=0.0, default_value=0.0):
+    """f'(x) = 1 where x > threshold, else 0"""
+    return dy * (x > threshold)
+
+
+@_taped("squareplus_backward")
+def squareplus(x, b=4):
+    """f(x) = (x + √(x² + b)) / 2"""
+    x = _as_float(x)
+    return (x + np.sqrt(x * x + _scalar(b, x))) / _scalar(2, x)
+
+
+def squareplus_backward(x, y, dy, b=4):
+    """f'(x) = (1 + x/√(x² + b)) / 2"""
+    return dy * (1 + x / np.sqrt(x * x + b)) / 2
+
+
+@_taped("sparse_plus_backward")
+def sparse_plus(x):
+    """f(x) = 0 for x ≤ −1, (x + 1)²/4 for −1 < x < 1, x for x ≥ 1"""
+    x = _as_float(x)
+    middle = (x + 1) ** 2 / _scalar(4, x)
+    return np.where(x <= -1, _scalar(0, x), np.where(x < 1, middle, x))
+
+
+def sparse_plus_backward(x, y, dy):
+    """f'(x) = 0 for x ≤ −1, (x + 1)/2 for −1 < x < 1, 1 for x ≥ 1"""
+    return dy * np.where(x <= -1, 0.0, np.where(x < 1, (x + 1) / 2, 1.0)).astype(dy.dtype)
+
+
+@_taped("sparse_sigmoid_backward")
+def sparse_sigmoid(x):
+    """f(x) = 0 for x ≤ −1, (x + 1)/2 for −1 < x < 1, 1 for x ≥ 1"""
+    x = _as_float(x)
+    return np.clip((x + 1) / _scalar(2, x), _scalar(0, x), _scalar(1, x))
+
+
+def sparse_sigmoid_backward(x, y, dy):
+    """f'(x) = 1/2 for −1 < x < 1, else 0"""
+    return dy * np.where((x > -1) & (x < 1), 0.5, 0.0).astype(dy.dtype)
+
+
+@_taped("log_sigmoid_backward")
+def log_sigmoid(x):
+    """f(x) = ln sigmoid(x) = −softplus(−x)"""
+    x = _as_float(x)
+    return -softplus(-x)
+
+
+def log_sigmoid_backward(x, y, dy):
+    """f'(x) = 1 − sigmoid(x) = sigmoid(−x)"""
+    return dy * sigmoid(-x)
+
+
+@_taped("exponential_backward")
+def exponential(x):
+    """f(x) = e^x"""
+    return np.exp(_as_float(x))
+
+
+def exponential_backward(x, y, dy):
+    """f'(x) = e^x = y"""
+    return dy * y
+
+
+@_taped("mish_backward")
+def mish(x):
+    """f(x) = x·tanh(softplus(x))"""
+    x = _as_float(x)
+    return x * np.tanh(softplus(x))
+
+
+def mish_backward(x, y, dy):
+    """f'(x) = t + x·(1 − t²)·sigmoid(x) with t = tanh(softplus(x))"""
+    t = np.tanh(softplus(x))
+    return dy * (t + x * (1 - t * t) * sigmoid(x))
+
+
+@_taped("log_softmax_backward")
+def log_softmax(x, axis=-1):
+    """f(x)ᵢ = xᵢ − ln Σⱼ e^(xⱼ) along `axis` (an int or a tuple of axes; the maximum is
+    subtracted first: same value, no overflow)"""
+    x = _as_float(x)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_softmax_backward(x, y, dy, axis=-1):
+    """dx = dy − softmax(x)·Σⱼ dyⱼ, with softmax(x) = e^y"""
+    return dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True)
+
+
+@_taped("sparsemax_backward")
+def sparsemax(x, axis=-1):
+    """f(x) = max(x − τ, 0), τ chosen so that the outputs sum to 1 along `axis` (Martins and
+    Astudillo, 2016): the Euclidean projection of x onto the probability simplex.
+    Keras 3.15 differs where the support holds two entries or more: its τ sums every
+    cumulative sum over the support rather than taking the k-th, so its rows do not sum to 1.
+    Both agree when one entry dominates (Keras's own test checks only such a case)."""
+    x = _as_float(x)
+    z = np.moveaxis(x, axis, -1)
+    ranked = -np.sort(-z, axis=-1)  # descending
+    cumulative = np.cumsum(ranked, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1, dtype=x.dtype)
+    # the support: the k largest entries with ranked_k > (Σ_{j≤k} ranked_j − 1)/k
+    support = ranked - (cumulative - 1) / k > 0
+    size = np.sum(support, axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cumulative, size - 1, axis=-1) - 1) / size.astype(x.dtype)
+    return np.moveaxis(np.maximum(z - tau, _scalar(0, x)), -1, axis)
+
+
+def sparsemax_backward(x, y, dy, axis=-1):
+    """On the support S (y > 0): dxᵢ = dyᵢ − mean_{j∈S} dyⱼ; 0 off it"""
+    inside = (y > 0).astype(dy.dtype)
+    size = np.sum(inside, axis=axis, keepdims=True)
+    mean = np.sum(dy * inside, axis=axis, keepdims=True) / size
+    return inside * (dy - mean)
+
+
 # name → (forward, backward). Keras's names; 'swish' is silu's other name.
 ALL_ACTIVATIONS = {
     "linear": (linear, linear_backward),
@@ -222,6 +521,25 @@ ALL_ACTIVATIONS = {
     "silu": (silu, silu_backward),
     "swish": (swish, swish_backward),
     "gelu": (gelu, gelu_backward),
+    "relu6": (relu6, relu6_backward),
+    "celu": (celu, celu_backward),
+    "glu": (glu, glu_backward),
+    "hard_sigmoid": (hard_sigmoid, hard_sigmoid_backward),
+    "hard_silu": (hard_silu, hard_silu_backward),
+    "hard_swish": (hard_swish, hard_swish_backward),
+    "hard_tanh": (hard_tanh, hard_tanh_backward),
+    "hard_shrink": (hard_shrink, hard_shrink_backward),
+    "soft_shrink": (soft_shrink, soft_shrink_backward),
+    "tanh_shrink": (tanh_shrink, tanh_shrink_backward),
+    "threshold": (threshold, threshold_backward),
+    "squareplus": (squareplus, squareplus_backward),
+    "sparse_plus": (sparse_plus, sparse_plus_backward),
+    "sparse_sigmoid": (sparse_sigmoid, sparse_sigmoid_backward),
+    "log_sigmoid": (log_sigmoid, log_sigmoid_backward),
+    "exponential": (exponential, exponential_backward),
+    "mish": (mish, mish_backward),
+    "log_softmax": (log_softmax, log_softmax_backward),
+    "sparsemax": (sparsemax, sparsemax_backward),
 }
 _BACKWARD = {forward: backward for forward, backward in ALL_ACTIVATIONS.values()}
 

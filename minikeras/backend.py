@@ -13,6 +13,8 @@ layer, or recorded by `minikeras.GradientTape`.
 'float16'
 """
 
+import weakref
+
 import numpy as np
 
 from minikeras import config
@@ -147,18 +149,32 @@ def is_keras_tensor(x):
     return isinstance(x, KerasTensor)
 
 
+# masks of arrays that cannot hold an attribute (plain ndarrays), by id, each entry dropped when
+# its array is garbage-collected (Keras keeps such a table for tensors without attributes too)
+_MASKS_BY_ID = {}
+
+
 def get_keras_mask(x):
-    """The mask a layer attached to `x` (a KerasTensor's `_keras_mask`), or None."""
-    return getattr(x, "_keras_mask", None)
+    """The mask attached to `x` (a KerasTensor's or Tensor's `_keras_mask`, or an array's entry
+    in the table `set_keras_mask` keeps), or None."""
+    mask = getattr(x, "_keras_mask", None)
+    if mask is None and isinstance(x, np.ndarray):
+        mask = _MASKS_BY_ID.get(id(x))
+    return mask
 
 
 def set_keras_mask(x, mask):
-    """Attach `mask` to `x` (a KerasTensor or minikeras Tensor; a NumPy array cannot hold one)."""
+    """Attach `mask` to `x` (None removes it). A plain NumPy array cannot hold an attribute: its
+    mask is kept in a table by the array's id, for as long as the array lives."""
     if isinstance(x, np.ndarray) and not isinstance(x, Variable):
-        raise TypeError(
-            "A NumPy array cannot carry a mask; pass the mask to the layer (`mask=`) instead. "
-            f"Received: x of type {type(x).__name__}"
-        )
+        key = id(x)
+        if mask is None:
+            _MASKS_BY_ID.pop(key, None)
+            return
+        if key not in _MASKS_BY_ID:
+            weakref.finalize(x, _MASKS_BY_ID.pop, key, None)
+        _MASKS_BY_ID[key] = mask
+        return
     x._keras_mask = mask
 
 

@@ -18,10 +18,14 @@ from minikeras import config
 from minikeras.utils.rng import make_generator
 
 
-def compute_fans(shape):
+def compute_fans(shape, input_axes=None, output_axes=None):
     """(fan_in, fan_out) of a weight shape: (in, out) for a kernel; for a convolution kernel
-    (*window, in, out) each is multiplied by the window size."""
+    (*window, in, out) each is multiplied by the window size. Given both `input_axes` and
+    `output_axes` (an einsum kernel's, e.g. (in, heads, head_dim) with output axes [1, 2]), the
+    products of those axes' sizes."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -43,12 +47,6 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        # Keras 3.15 writes these for the variance-scaling family (for EinsumDense kernels);
-        # a Dense kernel never uses them
-        for key in ("input_axes", "output_axes"):
-            if config.pop(key, None) is not None:
-                raise NotImplementedError(f"{cls.__name__}({key}=...) is not supported")
         return cls(**config)
 
 
@@ -71,7 +69,7 @@ class Ones(Initializer):
 
 
 class Constant(Initializer):
-    """Every entry equal to `value`."""
+    """Every entry equal to `value` (a number, or an array broadcast to the shape)."""
 
     def __init__(self, value=0.0):
         self.value = value
@@ -80,7 +78,37 @@ class Constant(Initializer):
         return np.full(shape, self.value, dtype=_dtype(dtype))
 
     def get_config(self):
-        return {"value": self.value}
+        value = self.value
+        if isinstance(value, (np.ndarray, np.generic)):  # Keras's way of writing an array
+            config_ = {"value": np.asarray(value).tolist(), "dtype": np.asarray(value).dtype.name}
+            value = {"class_name": "__numpy__", "config": config_}
+        return {"value": value}
+
+    @classmethod
+    def from_config(cls, config):
+        value = config["value"]
+        if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+            value = np.array(value["config"]["value"], dtype=value["config"]["dtype"])
+        return cls(value)
+
+
+class Identity(Initializer):
+    """`gain` times the identity matrix (of a 2D shape only)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(
+                "Identity matrix initializer can only be used for 2D matrices. "
+                f"Received: shape={shape} of rank {len(shape)}."
+            )
+        return (self.gain * np.eye(*shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        # Keras's config is {} (the gain is lost on saving); Keras reads this one back too
+        return {"gain": self.gain}
 
 
 class RandomNormal(Initializer):
@@ -143,7 +171,15 @@ class VarianceScaling(Initializer):
     # stddev of a unit normal truncated at ±2, which the truncated draw divides out
     TRUNCATION_STDDEV = 0.87962566103423978
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in {"fan_in", "fan_out", "fan_avg"}:
@@ -154,9 +190,10 @@ class VarianceScaling(Initializer):
         if distribution not in {"uniform", "truncated_normal", "untruncated_normal"}:
             raise ValueError(f"Invalid `distribution` argument: {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         rng = make_generator(self.seed)
@@ -176,67 +213,69 @@ class VarianceScaling(Initializer):
             "mode": self.mode,
             "distribution": self.distribution,
             "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }
 
 
 class GlorotUniform(VarianceScaling):
     """Uniform on ±√(6 / (fan_in + fan_out)): Dense's default kernel initializer."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotNormal(VarianceScaling):
     """Truncated normal with stddev √(2 / (fan_in + fan_out))."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class HeUniform(VarianceScaling):
     """Uniform on ±√(6 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class HeNormal(VarianceScaling):
     """Truncated normal with stddev √(2 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class LecunUniform(VarianceScaling):
     """Uniform on ±√(3 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class LecunNormal(VarianceScaling):
     """Truncated normal with stddev √(1 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class Orthogonal(Initializer):
@@ -286,9 +325,11 @@ ALL_INITIALIZERS = {
     "lecun_uniform": LecunUniform,
     "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal,
+    "identity": Identity,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in ALL_INITIALIZERS.values()}
-_BY_CLASS_NAME["OrthogonalInitializer"] = Orthogonal  # Keras's older class name, still read
+_BY_CLASS_NAME["OrthogonalInitializer"] = Orthogonal  # Keras's older class names, still read
+_BY_CLASS_NAME["IdentityInitializer"] = Identity
 # Keras exports each class under its short name too: `initializers.glorot_uniform(seed=1)`
 zeros, ones, constant = Zeros, Ones, Constant
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
@@ -296,7 +337,8 @@ variance_scaling, orthogonal = VarianceScaling, Orthogonal
 glorot_uniform, glorot_normal = GlorotUniform, GlorotNormal
 he_uniform, he_normal = HeUniform, HeNormal
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
-OrthogonalInitializer = Orthogonal  # (Keras's older class name)
+OrthogonalInitializer = Orthogonal  # (Keras's older class names)
+identity, IdentityInitializer = Identity, Identity
 # Keras's short names (Embedding's default is "uniform")
 ALIASES = {"normal": "random_normal", "one": "ones", "uniform": "random_uniform", "zero": "zeros"}
 
@@ -348,8 +390,6 @@ def _from_values(values):
 def serialize(initializer):
     """Keras's serialized form: {'module', 'class_name', 'config', 'registered_name'}."""
     config_ = initializer.get_config()
-    if isinstance(initializer, VarianceScaling):  # Keras 3.15's config has these keys too
-        config_ = {**config_, "input_axes": None, "output_axes": None}
     return {
         "module": "keras.initializers",
         "class_name": type(initializer).__name__,

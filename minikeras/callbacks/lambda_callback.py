@@ -8,6 +8,7 @@ class LambdaCallback(Callback):
 
     `on_epoch_begin`/`on_epoch_end` receive `(epoch, logs)`, `on_train_begin`/`on_train_end`
     `(logs)`, the batch hooks `(batch, logs)`; any other hook can be given by its name too.
+    Other keyword arguments become attributes, as Keras's `self.__dict__.update(kwargs)`.
 
     >>> seen = []
     >>> printer = LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(logs["loss"]))
@@ -27,6 +28,11 @@ class LambdaCallback(Callback):
         **kwargs,
     ):
         super().__init__()
+        for name in kwargs:
+            if name.startswith("on_") and not hasattr(Callback, name):
+                # Keras would keep a misspelt hook as an attribute that never runs: we say so.
+                raise TypeError(f"LambdaCallback got an unknown hook name: {name!r}")
+        self.__dict__.update({k: v for k, v in kwargs.items() if not k.startswith("on_")})
         hooks = dict(
             on_epoch_begin=on_epoch_begin,
             on_epoch_end=on_epoch_end,
@@ -34,11 +40,8 @@ class LambdaCallback(Callback):
             on_train_end=on_train_end,
             on_train_batch_begin=on_train_batch_begin,
             on_train_batch_end=on_train_batch_end,
-            **kwargs,
+            **{k: v for k, v in kwargs.items() if k.startswith("on_")},
         )
         for name, function in hooks.items():
-            if not (name.startswith("on_") and hasattr(Callback, name)):
-                # Keras silently accepts any name, so a typo'd hook never runs: we say so.
-                raise TypeError(f"LambdaCallback got an unknown hook name: {name!r}")
             if function is not None:
                 setattr(self, name, function)

@@ -1,10 +1,10 @@
 """MonitorCallback: the base of callbacks that watch one logged quantity for improvement."""
 
-import operator
 import warnings
 
 import numpy as np
 
+from minikeras import ops
 from minikeras.callbacks.callback import Callback
 
 
@@ -41,14 +41,16 @@ class MonitorCallback(Callback):
         self.mode = mode
         self.best = baseline
         self.min_delta = abs(min_delta)
-        self.monitor_op = None  # operator.lt or operator.gt, chosen at the first epoch end
+        # ops.less or ops.greater (Keras's own choice, which its tests compare against),
+        # chosen at the first epoch end
+        self.monitor_op = None
 
     def _set_monitor_op(self):
         if self.mode == "min" or (self.mode == "auto" and self._direction() == "down"):
-            self.monitor_op = operator.lt
+            self.monitor_op = ops.less
             self.min_delta = -self.min_delta  # lower by more than min_delta: value + |d| < best
         else:
-            self.monitor_op = operator.gt  # higher by more than min_delta: value - |d| > best
+            self.monitor_op = ops.greater  # higher by more than min_delta: value - |d| > best
 
     def _direction(self):
         name = self.monitor.removeprefix("val_")

@@ -12,7 +12,8 @@ models/model.py).
 
 The files, by Keras's grouping: `loss.py` (the base class and the reduction), `crossentropy.py`,
 `focal.py`, `probabilistic.py` (KL divergence, Poisson), `regression.py` (MSE, MAE, MAPE, MSLE,
-Huber, log-cosh, cosine similarity), `hinge.py`.
+Huber, log-cosh, cosine similarity), `hinge.py`, `overlap.py` (Dice, Tversky), `circle.py`,
+`generalized_crossentropy.py`.
 
 >>> import numpy as np
 >>> from minikeras import losses
@@ -22,6 +23,7 @@ Huber, log-cosh, cosine similarity), `hinge.py`.
 0.324
 """
 
+from minikeras.losses.circle import Circle, circle
 from minikeras.losses.crossentropy import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -35,6 +37,10 @@ from minikeras.losses.focal import (
     CategoricalFocalCrossentropy,
     binary_focal_crossentropy,
     categorical_focal_crossentropy,
+)
+from minikeras.losses.generalized_crossentropy import (
+    CategoricalGeneralizedCrossEntropy,
+    categorical_generalized_cross_entropy,
 )
 from minikeras.losses.hinge import (
     CategoricalHinge,
@@ -51,6 +57,7 @@ from minikeras.losses.loss import (
     check_same_shape,
     same_rank,
 )
+from minikeras.losses.overlap import Dice, Tversky, dice, tversky
 from minikeras.losses.probabilistic import KLDivergence, Poisson, kl_divergence, poisson
 from minikeras.losses.regression import (
     CosineSimilarity,
@@ -91,28 +98,36 @@ _BY_FUNCTION = {
     binary_crossentropy: BinaryCrossentropy,
     binary_focal_crossentropy: BinaryFocalCrossentropy,
     categorical_focal_crossentropy: CategoricalFocalCrossentropy,
+    dice: Dice,
+    tversky: Tversky,
+    circle: Circle,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_FUNCTION.values()}
 
-# The names `keras.losses.get` understands (its ALL_OBJECTS_DICT): the function names, the class
-# names and these short forms. Where Keras returns a function, minikeras returns an instance of
-# the class that computes it, which also knows its gradient.
-ALL_LOSSES = {
-    **{function.__name__: cls for function, cls in _BY_FUNCTION.items()},
-    **_BY_CLASS_NAME,
-    "bce": BinaryCrossentropy,
-    "BCE": BinaryCrossentropy,
-    "kld": KLDivergence,
-    "KLD": KLDivergence,
-    "mae": MeanAbsoluteError,
-    "MAE": MeanAbsoluteError,
-    "mse": MeanSquaredError,
-    "MSE": MeanSquaredError,
-    "mape": MeanAbsolutePercentageError,
-    "MAPE": MeanAbsolutePercentageError,
-    "msle": MeanSquaredLogarithmicError,
-    "MSLE": MeanSquaredLogarithmicError,
+# The names `keras.losses.get` understands (its ALL_OBJECTS_DICT): the function names and their
+# short forms give the function, the class names the class
+ALIASES = {
+    "bce": binary_crossentropy,
+    "BCE": binary_crossentropy,
+    "kld": kl_divergence,
+    "KLD": kl_divergence,
+    "mae": mean_absolute_error,
+    "MAE": mean_absolute_error,
+    "mse": mean_squared_error,
+    "MSE": mean_squared_error,
+    "mape": mean_absolute_percentage_error,
+    "MAPE": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error,
+    "MSLE": mean_squared_logarithmic_error,
 }
+ALL_OBJECTS_DICT = {
+    **{function.__name__: function for function in _BY_FUNCTION},
+    **_BY_CLASS_NAME,
+    **ALIASES,
+}
+# every name, with the class that computes it (and its gradient)
+ALL_LOSSES = {name: _BY_FUNCTION.get(found, found) for name, found in ALL_OBJECTS_DICT.items()}
 
 # `compile(loss="crossentropy")` (or "ce", any case) picks the crossentropy from the data
 DATA_DEPENDENT = ("crossentropy", "ce")
@@ -125,36 +140,49 @@ def chosen_from_data(identifier):
 
 
 def get(identifier):
-    """A Loss object from a name ('categorical_crossentropy', 'mse', ...), a Keras loss function,
-    a class name or a Loss instance; unknown names raise ValueError listing the valid ones."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
+    """Keras's `losses.get`: None for None; for a name, what Keras gives: the function for a
+    function's name or short form ('mse' → `mean_squared_error`), an instance for a class name;
+    a config dict → its Loss; a class → an instance; a function or Loss → itself. Unknown names
+    raise ValueError listing the valid ones. (`to_loss` gives a Loss object for any of these,
+    which is what training uses: it knows its gradient.)"""
+    if identifier is None:
+        return None
     if isinstance(identifier, str):
-        cls = ALL_LOSSES.get(identifier)
-        if cls is None:
+        found = ALL_OBJECTS_DICT.get(identifier)
+        if found is None:
             hint = ""
             if chosen_from_data(identifier):
                 hint = " ('crossentropy' is chosen from the data: see `losses.resolve`)"
             raise ValueError(
                 f"Could not interpret loss identifier: {identifier!r}{hint}. "
-                f"Expected one of {sorted(ALL_LOSSES)}."
+                f"Expected one of {sorted(ALL_OBJECTS_DICT)}."
             )
-        return cls()
+        return found() if isinstance(found, type) else found
     if isinstance(identifier, dict) and "class_name" in identifier:
         cls = _BY_CLASS_NAME.get(identifier["class_name"])
         if cls is None:
             raise ValueError(f"Could not interpret loss identifier: {identifier['class_name']!r}")
         return cls.from_config(identifier.get("config", {}))
-    if identifier in _BY_FUNCTION:
-        return _BY_FUNCTION[identifier]()
-    if callable(identifier):  # your function of (y_true, y_pred): its gradient from the tape
-        return LossFunctionWrapper(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        return identifier
     raise ValueError(
         f"Could not interpret loss identifier: {identifier!r}. Pass a loss's name, a "
         "`minikeras.losses.Loss`, or a function of (y_true, y_pred) written with ops."
     )
+
+
+def to_loss(identifier):
+    """A Loss object for anything `get` takes: Keras's loss functions become the class that
+    computes them (which knows its gradient), your own function a LossFunctionWrapper (its
+    gradient from the tape)."""
+    found = get(identifier)
+    if found is None or isinstance(found, Loss):
+        return found
+    if found in _BY_FUNCTION:
+        return _BY_FUNCTION[found]()
+    return LossFunctionWrapper(found)
 
 
 def resolve(identifier, y_shape, output_shape):
@@ -164,7 +192,7 @@ def resolve(identifier, y_shape, output_shape):
     sparse categorical when the labels have a lower rank than the output or one column against
     several, else categorical. Any other identifier goes to `get`."""
     if not chosen_from_data(identifier):
-        return get(identifier)
+        return to_loss(identifier)
     if output_shape[-1] == 1:
         return BinaryCrossentropy()
     if len(y_shape) < len(output_shape) or (y_shape[-1] == 1 and output_shape[-1] > 1):
@@ -195,6 +223,7 @@ __all__ = [
     "same_rank",
     "check_same_shape",
     "get",
+    "to_loss",
     "resolve",
     "chosen_from_data",
     "serialize",

@@ -16,6 +16,15 @@ from minikeras import autodiff, config
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 
 
+def _compute_dtype(dtype):
+    """The dtype a loss was given (a name, or a DTypePolicy's compute dtype), or None."""
+    if dtype is None:
+        return None
+    from minikeras import dtype_policies
+
+    return dtype_policies.get(dtype).compute_dtype
+
+
 def _clip(p, high=None):
     """clip(p, ε, 1 − ε) (or [ε, high]), ε = config.epsilon() = 1e-7, as Keras clips."""
     eps = config.epsilon()
@@ -66,6 +75,19 @@ def same_rank(y_true, y_pred):
     return y_true, y_pred
 
 
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Keras's name for `same_rank`; with `expand_rank_1=False` a rank-1 partner is never
+    expanded: the longer array loses its last axis of size 1 instead."""
+    if expand_rank_1:
+        return same_rank(np.asarray(x1), np.asarray(x2))
+    x1, x2 = np.asarray(x1), np.asarray(x2)
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        x1 = x1[..., 0]
+    elif x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        x2 = x2[..., 0]
+    return x1, x2
+
+
 def check_same_shape(y_true, y_pred):
     """Keras's crossentropies (categorical, binary) refuse labels shaped unlike the outputs."""
     what = "rank (ndim)" if y_true.ndim != y_pred.ndim else "shape"
@@ -111,7 +133,15 @@ class Loss:
             )
         self.name = name or type(self).__name__
         self.reduction = reduction
-        self.dtype = dtype
+        self._dtype = _compute_dtype(dtype)
+
+    @property
+    def dtype(self):
+        """The dtype given to the loss (a name, or a DTypePolicy's compute dtype), which a direct
+        call converts y_pred to, as Keras; else floatx. Unlike Keras, a loss given no dtype
+        computes in y_pred's own float dtype (integers: floatx), so float64 arrays keep float64
+        losses; training (`value_and_grad`) computes in the model's dtype."""
+        return self._dtype or config.floatx()
 
     # -- what subclasses write
     def call(self, y_true, y_pred):
@@ -215,18 +245,26 @@ class Loss:
         return w / divisor if divisor else w * 0
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The reduced loss on plain arrays (probabilities are clipped, as in Keras).
+        """The reduced loss on plain arrays (probabilities are clipped, as in Keras), computed
+        in the `dtype` given to the loss, else in y_pred's (see `dtype`). A mask attached to y_pred
+        (`backend.set_keras_mask`) joins the loss's own, as Keras's `__call__` joins them.
 
         While a GradientTape records (a custom train_step), the loss is one entry on it, whose
         gradient is `value_and_grad`'s."""
         if autodiff.is_recording() and isinstance(y_pred, autodiff.Tensor):
             return self._on_the_tape(y_true, y_pred, sample_weight)
+        from minikeras import backend
+
+        in_mask = backend.get_keras_mask(y_pred)
         y_pred = np.asarray(y_pred)
-        if not np.issubdtype(y_pred.dtype, np.floating):
-            y_pred = y_pred.astype(config.floatx())
+        if self._dtype is not None or not np.issubdtype(y_pred.dtype, np.floating):
+            y_pred = y_pred.astype(self.dtype, copy=False)
         y_true, y_pred = self._targets(y_true, y_pred)
         losses = self.call(y_true, y_pred)
-        return self._reduce(losses, sample_weight, self.loss_mask(y_true, y_pred))
+        if in_mask is not None:  # a (N, 1) mask meets (N,) losses as (N,), and the reverse
+            in_mask, losses = squeeze_or_expand_to_same_rank(np.asarray(in_mask), losses, False)
+        mask = self._joint_mask(y_true, y_pred, in_mask)
+        return self._reduce(losses, sample_weight, mask)
 
     def _on_the_tape(self, y_true, y_pred, sample_weight):
         """One entry: the loss, and its gradient times the incoming one. An output that carries

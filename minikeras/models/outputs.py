@@ -88,7 +88,7 @@ def resolve(loss, loss_weights, metrics, names, weighted_metrics=None):
     losses = _per_output(loss, names, "loss")
     # 'crossentropy' ('ce') waits for the labels' shapes to choose its kind (`resolve_loss`)
     resolved = [
-        one if one is None or losses_module.chosen_from_data(one) else losses_module.get(one)
+        one if one is None or losses_module.chosen_from_data(one) else losses_module.to_loss(one)
         for one in losses
     ]
     weights = _loss_weights(loss_weights, loss, names)

@@ -13,13 +13,27 @@ from minikeras.optimizers.lion import Lion
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
+from minikeras.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from minikeras.optimizers.sgd import SGD
 
 # The names `get` resolves, any case, as Keras's: the class names lowercased. Keras leaves Lamb
 # out of this table (`get("lamb")` fails there too); a serialized Lamb still loads.
 ALL_OPTIMIZERS = {
     cls.__name__.lower(): cls
-    for cls in (SGD, RMSprop, Adam, Adadelta, AdamW, Adagrad, Adamax, Adafactor, Nadam, Ftrl, Lion)
+    for cls in (
+        SGD,
+        RMSprop,
+        Adam,
+        Adadelta,
+        AdamW,
+        Adagrad,
+        Adamax,
+        Adafactor,
+        Nadam,
+        Ftrl,
+        Lion,
+        ScheduleFreeAdamW,
+    )
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALL_OPTIMIZERS.values(), Lamb)}
 
@@ -31,6 +45,8 @@ def get(identifier):
     Unknown names raise Keras's ValueError ("Could not interpret optimizer identifier"),
     listing the valid names.
     """
+    if identifier is None:  # as Keras: no optimizer (a model compiled only to evaluate)
+        return None
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
@@ -76,6 +92,7 @@ __all__ = [
     "Nadam",
     "Optimizer",
     "RMSprop",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
     "schedules",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minikeras import kernels
+from minikeras import config, kernels
 from minikeras.optimizers.moments import MomentsOptimizer
 
 
@@ -24,8 +24,13 @@ class Nadam(MomentsOptimizer):
         super().build(variables)
         self.add_slot(variables, ["momentum", "velocity"])
         # Keras's last variable: a scalar in the first weight's dtype, starting at 1
-        dtype = variables[0].dtype if variables else np.dtype("float32")
+        dtype = variables[0].dtype if variables else np.dtype(config.floatx())
         self.add_variable("u_product", np.ones((), dtype=dtype))
+
+    @property
+    def _u_product(self):
+        """Keras's attribute name for the running product Πμ."""
+        return self.slots["u_product"][0]
 
     def _update(self, grads, variables, learning_rate, indices=None):
         # Keras updates the product once per update, before the weights (`_backend_update_step`)

@@ -50,6 +50,25 @@ _SCHEDULE_NOT_SETTABLE = (
 )
 
 
+class LearningRateValue(float):
+    """What `optimizer.learning_rate` reads: a Python float (arithmetic, comparisons and
+    `float()` work as on a number) that also answers like Keras's learning-rate variable,
+    whose `.value` and `.numpy()` give the rate in its dtype (floatx, or float32 for a
+    schedule)."""
+
+    def __new__(cls, stored):
+        number = super().__new__(cls, float(stored))
+        number._stored = stored
+        return number
+
+    @property
+    def value(self):
+        return self._stored
+
+    def numpy(self):
+        return self._stored
+
+
 class Optimizer:
     """Base class. `apply(grads, variables)` does one update of every weight."""
 
@@ -166,8 +185,9 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """The learning rate as a float: the number, or the schedule's value at this step."""
-        return float(self._current_learning_rate())
+        """The learning rate as a float (the number, or the schedule's value at this step),
+        with Keras's variable's `.value` and `.numpy()` too."""
+        return LearningRateValue(self._current_learning_rate())
 
     @learning_rate.setter
     def learning_rate(self, value):
@@ -248,6 +268,33 @@ class Optimizer:
         if self._has_learning_rate_variable:
             out.append(np.array(self._learning_rate))
         return out + list(self._slot_variables)
+
+    @property
+    def _model_variables_moving_average(self):
+        """Keras's attribute name for the EMA averages (use_ema), one per weight."""
+        return self.slots.get("average", [])
+
+    @property
+    def _accumulated_gradients(self):
+        """Keras's attribute name for the gradient accumulators, one per weight."""
+        return self.slots.get("gradient_accumulator", [])
+
+    def set_weights(self, weights):
+        """Keras's `set_weights`: `variables`' values, in that order, into a built optimizer."""
+        if not self.built:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. "
+                "Please call `optimizer.build(trainable_variables)` to create the optimizer "
+                "weights before calling `set_weights()`."
+            )
+        weights = [np.asarray(w) for w in weights]
+        for i, (variable, weight) in enumerate(zip(self.variables, weights)):
+            if variable.shape != weight.shape:
+                raise ValueError(
+                    f"Optimizer variable {i} has shape {variable.shape} not compatible with "
+                    f"provided weight shape {weight.shape}."
+                )
+        self.set_variables(weights)
 
     def set_variables(self, values):
         """Copy `values` (as `variables` lists them, e.g. read from a file) into the optimizer."""

@@ -204,7 +204,7 @@ def _draw_data(case, rng, n):
 def _loss_class(name):
     from minikeras import losses
 
-    return type(losses.get(name)).__name__
+    return type(losses.to_loss(name)).__name__
 
 
 def _optimizer_class(name):

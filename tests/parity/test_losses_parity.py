@@ -305,7 +305,7 @@ def test_every_keras_loss_name_resolves_to_the_same_loss(keras):
             else "regression"
         )
         y, p = data_for(kind, np.random.default_rng(4))
-        ours = losses.get(name)
+        ours = losses.to_loss(name)
         reference = keras.losses.get(name)
         if isinstance(reference, keras.losses.Loss):
             reference = type(reference)(reduction="none", dtype="float64")

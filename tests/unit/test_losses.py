@@ -355,14 +355,14 @@ def test_value_and_grad_keeps_float32():
     ],
 )
 def test_get_by_name(name, cls):
-    assert type(losses.get(name)) is cls
+    assert type(losses.to_loss(name)) is cls
 
 
 def test_get_by_class_instance_and_function():
     assert type(losses.get(losses.MeanSquaredError)) is losses.MeanSquaredError
     instance = losses.BinaryCrossentropy(from_logits=True)
     assert losses.get(instance) is instance
-    assert type(losses.get(losses.categorical_crossentropy)) is losses.CategoricalCrossentropy
+    assert type(losses.to_loss(losses.categorical_crossentropy)) is losses.CategoricalCrossentropy
 
 
 def test_unknown_loss_lists_the_valid_names():
