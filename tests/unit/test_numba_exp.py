@@ -5,8 +5,9 @@ The inputs: every float32 in ±[1, 2) (16.8 million numbers; there the reduced a
 through its whole interval, for sigmoid's e^−v and tanh's e^−2v both), and every 401st float32
 bit pattern of [−87, 87] (5.3 million, every binade from the smallest subnormal up, where tanh's
 e^−2v − 1 is the difference of two close numbers). Measured: sigmoid 2.83 ulp, tanh 2.49 ulp
-at most (every 7th pattern of [−87, 87] gave the same). The bounds below are those, rounded up: the float32 result is at
-most ~3 roundings from the float64 truth (the polynomial's, 2ⁿ·(1 + p)'s and the division's).
+at most (every 7th pattern of [−87, 87] gave the same). The bounds below are those, rounded up:
+the float32 result is at most ~3 roundings from the float64 truth (the polynomial's, 2ⁿ·(1 + p)'s
+and the division's).
 The ulp is that of the float32 nearest the true value; below the smallest normal float32 the
 ulp is the subnormal spacing.
 """
