@@ -57,6 +57,7 @@ from minikeras.layers.rnn import (
     LSTMCell,
     SimpleRNN,
     SimpleRNNCell,
+    StackedRNNCells,
 )
 from minikeras.layers.serialization import deserialize, serialize
 from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
@@ -135,6 +136,7 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "Softmax",
+    "StackedRNNCells",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "Subtract",
