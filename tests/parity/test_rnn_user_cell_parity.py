@@ -117,3 +117,28 @@ def test_user_cells_train_as_keras(keras, case):
 def test_the_comparison_sees_another_learning_rate(keras):
     ours, theirs, (mine, their), x = fit_both(keras, "minimal", learning_rates=(0.3, 0.31))
     assert rel(mine["loss"], their["loss"]) > 1e-6
+
+
+def test_a_stateful_user_cell_carries_its_states_as_keras(keras):
+    """Called eagerly twice, then after reset_state: the states carry over between calls."""
+    mk.config.set_floatx("float64")
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    x = np.random.default_rng(2).normal(size=(2, 3, 4))
+    results = []
+    for K in (mk, keras):
+        layer = K.layers.RNN(cell_classes(K)[1](3), stateful=True, return_state=True)
+        layer(x)
+        if not results:
+            weights = [
+                np.random.default_rng(3).normal(0, 0.5, w.shape) for w in layer.get_weights()
+            ]
+        layer.set_weights(weights)
+        layer.reset_state()  # forget the states of the call that built it (other weights)
+        first = layer(x)
+        second = layer(x)
+        layer.reset_state()
+        results.append([np.asarray(v) for v in (*first, *second, layer(x)[0])])
+    for mine, theirs in zip(*results, strict=True):
+        assert rel(mine, theirs) < tolerance("float64")
+    assert rel(results[0][0], results[0][3]) > 1e-3  # the second call started from the states

@@ -205,6 +205,9 @@ class RNN(Layer):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
             return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
         if self._user_cell:  # Layer's call: on the tape when training (cell_loop.py)
+            if not self.built:  # a stateful layer's batch size is the first call's, as Keras
+                shape = np.shape(x)
+                self.build(((shape[0] if self.stateful else None),) + tuple(shape[1:]))
             return super().__call__(x, training=training, mask=mask, initial_state=initial_state)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
