@@ -16,10 +16,11 @@ averaged over steps and questions. `accuracy` is per character.
 The run checks that the per-character validation accuracy reaches 0.9 (`--target`) and exits
 with an error otherwise. Measured with the defaults (50,000 questions: 45,000 to train, 1,407
 steps of batch 32 an epoch, 5,000 to validate; Adam), validation accuracy after each epoch:
-0.41, 0.52, 0.63, 0.69, 0.73, 0.76, 0.88, 0.94; so 0.9 is passed at epoch 8, and the default 10
-epochs leave a margin. An epoch costs 19.6 s of CPU time here against Keras-TF's 41.4 s at the
-same settings (one process each, load average 13 on the shared 2-core machine, where the wall
-clock showed 71 s and 93 s); 10 epochs are about 3½ minutes of one core.
+0.41, 0.52, 0.63, 0.69, 0.73, 0.76, 0.89, 0.94, 0.96, 0.96; so 0.9 is passed at epoch 8, and
+the default 10 epochs leave a margin. The 10 epochs took 198 s of CPU time (one process; 20 s an
+epoch, against Keras-TF's 41.4 s at the same settings, measured earlier), about 3⅓ minutes of
+one core; the wall clock said 36 minutes, as six other processes shared the 2 cores (load
+average 12–22).
 """
 
 import argparse

@@ -29,12 +29,19 @@ Read `numpy_rnn_kernels.py` first: same names, arguments and meaning. The rules 
    more CPU at best and gained nothing reliable in wall time (0.5–3× either way with the load):
    these products are ~15% of a step, against 85% for the sequential loop, which no part can
    share. So: one thread, and no parts.
-4. tanh(v) is written through expm1 (`_tanh`): libm's tanh is scalar and ~2× slower than its
-   expm1 here (no SVML for Numba to vectorise either), and expm1 keeps the small-|v| digits that
-   1 − 2/(e^{2v} + 1) would cancel away (within 2 ulp of np.tanh in float64, 0.5 in float32).
+4. Activations go a row at a time (`_act_row`): one loop per gate block with the choice of
+   activation outside it, so LLVM vectorises each loop (8 float32 a instruction). In float32,
+   sigmoid and tanh come from numba_exp.py's polynomial exp (within 2.83 and 2.49 ulp of the
+   truth; Numba has no SVML here, and libm's expf/expm1f are scalar calls that stop the
+   vectoriser); float64 keeps libm's exp and expm1 (the 1e-10 parity path). Every constant in
+   the float32 arithmetic is a float32 (`_ONE`, `np.float32(0)`): an integer literal is an int64
+   to Numba and would turn the whole expression into float64. Measured (CPU time, best of 5 ×
+   2,000 calls, float32, batch 64, 32 units, load average 11–12 on 2 cores): one LSTM step's
+   gates, forward 119–130 µs with an element at a time through libm → 18–24 µs; backward
+   17–21 → 11–21 µs (float32 constants only; the noise of the load is as large as the change).
 
-Where a stacked-LSTM training step goes now (3 × LSTM(32), 8 steps, batch 64, RMSprop; CPU
-time per step, best of 5 epochs, load average 13 on 2 cores, so every figure is inflated):
+Where a stacked-LSTM training step went before rule 4 (3 × LSTM(32), 8 steps, batch 64, RMSprop;
+CPU time per step, best of 5 epochs, load average 13 on 2 cores, so every figure is inflated):
 10.4 ms in all; the forward loops 4.5 (their gates' exp, expm1: 34 ns per tanh, 9 per sigmoid
 under this load, the products ~0.3), the backward loops 1.1, the whole-sequence products 1.7,
 Dense, loss and RMSprop 0.3, Python around them 2.8. The text classifier's step (32 steps of
@@ -45,25 +52,26 @@ and B alternated, load average 13–15 on 2 cores; wall time in brackets, inflat
 
     stacked LSTM (3 × LSTM(32), 8 steps, 16 features, 1024 samples, batch 64, RMSprop):
         before (step loop in Python)   0.170–0.224 s   (0.59–0.80 s)
-        now                            0.127–0.165 s   (0.40–0.55 s)
+        whole-sequence calls           0.127–0.165 s   (0.40–0.55 s)
         Keras-TF                       0.291–0.371 s   (1.00–1.09 s; its CPU counts its threads)
-        PyTorch eager (nn.LSTM)        1.1 s           (2.9 s; its two threads spin under load)
     text classifier (Embedding(1000, 64), LSTM(64), 32 steps, 1024 samples, batch 32):
         before                         2.12 s          (7.4–9.7 s)
-        now                            0.45–0.46 s     (3.2–3.3 s)
+        whole-sequence calls           0.45–0.46 s     (3.2–3.3 s)
         Keras-TF                       0.63–0.84 s     (1.8–3.2 s)
     (best of 3 epochs, 2 processes each, load average 15–16.) Under such a load the wall clock
     measures each process's share of the cores more than its work: Keras's several threads get
-    more of them than minikeras's one. The text classifier is short of 2× Keras's CPU time by
-    its forward loop (tanh and sigmoid of 4u numbers a step, 45% of the step).
-"""
+    more of them than minikeras's one.
 
-import math
+Rule 4, A/B alternated in separate processes (CPU time, best of 5 epochs for the stacked LSTM
+and 3 for the text classifier, two rounds, load average 11–12): stacked LSTM 122–146 → 110–125
+ms an epoch; text classifier 405–444 → 319–352 ms. The gates were 45% of a step before; what
+is left is mostly Python around the kernels and the products.
+"""
 
 import numpy as np
 from numba import njit
 
-from minikeras.kernels import numba_blas, numba_gemm
+from minikeras.kernels import numba_blas, numba_exp, numba_gemm
 from minikeras.kernels.numba_runtime import (
     compiled,
     gemm,
@@ -83,36 +91,45 @@ def _code(name):
     return code
 
 
-@njit(inline="always", error_model="numpy")
-def _tanh(v):
-    """tanh(v) = −expm1(−2|v|) / (2 + expm1(−2|v|)), with v's sign (rule 4)."""
-    e = math.expm1(-2 * abs(v))
-    t = -e / (2 + e)
-    return t if v >= 0 else -t
+_ONE = np.float32(1)  # a float32 constant keeps float32 arithmetic float32 (an int 1 is int64)
 
 
 @njit(inline="always", error_model="numpy")
 def _act(code, v):
-    one = v * 0 + 1  # 1 in v's own type: float32 stays float32
     if code == LINEAR:
         return v
     if code == RELU:
-        return v if v > 0 else v * 0
+        return np.maximum(v, np.float32(0))
     if code == SIGMOID:
-        e = np.exp(-abs(v))
-        return one / (one + e) if v >= 0 else e / (one + e)
-    return _tanh(v)
+        return numba_exp.sigmoid(v)
+    return numba_exp.tanh(v)
 
 
 @njit(inline="always", error_model="numpy")
 def _dact(code, y):
     if code == LINEAR:
-        return y * 0 + 1
+        return y - y + _ONE
     if code == RELU:
-        return y * 0 + 1 if y > 0 else y * 0
+        return y - y + _ONE if y > 0 else y - y
     if code == SIGMOID:
-        return y * (1 - y)
-    return 1 - y * y
+        return y * (_ONE - y)
+    return _ONE - y * y
+
+
+@njit(inline="always", error_model="numpy")
+def _act_row(code, v, out):
+    """out = act(v) along a row, the branch outside each loop, so that LLVM vectorises it."""
+    if code == LINEAR:
+        out[:] = v
+    elif code == RELU:
+        for j in range(v.size):
+            out[j] = np.maximum(v[j], np.float32(0))
+    elif code == SIGMOID:
+        for j in range(v.size):
+            out[j] = numba_exp.sigmoid(v[j])
+    else:
+        for j in range(v.size):
+            out[j] = numba_exp.tanh(v[j])
 
 
 # ----------------------------------------------------------------------------- LSTM
@@ -120,15 +137,16 @@ def _dact(code, y):
 def _lstm_forward(z, c_prev, act, rec, gates, c_out, act_c_out, h_out):
     b, u = c_prev.shape
     for n in range(b):
+        _act_row(rec, z[n, : 2 * u], gates[n, : 2 * u])  # i, f
+        _act_row(act, z[n, 2 * u : 3 * u], gates[n, 2 * u : 3 * u])  # g
+        _act_row(rec, z[n, 3 * u :], gates[n, 3 * u :])  # o
+        i, f, g = gates[n, :u], gates[n, u : 2 * u], gates[n, 2 * u : 3 * u]
+        c, ac, o = c_out[n], act_c_out[n], gates[n, 3 * u :]
         for j in range(u):
-            i = _act(rec, z[n, j])
-            f = _act(rec, z[n, u + j])
-            g = _act(act, z[n, 2 * u + j])
-            o = _act(rec, z[n, 3 * u + j])
-            gates[n, j], gates[n, u + j], gates[n, 2 * u + j], gates[n, 3 * u + j] = i, f, g, o
-            c = f * c_prev[n, j] + i * g
-            ac = _act(act, c)
-            c_out[n, j], act_c_out[n, j], h_out[n, j] = c, ac, o * ac
+            c[j] = f[j] * c_prev[n, j] + i[j] * g[j]
+        _act_row(act, c, ac)
+        for j in range(u):
+            h_out[n, j] = o[j] * ac[j]
 
 
 def lstm_step_forward(
@@ -188,8 +206,10 @@ def _gru_gates(xw, hu, rec, gates):
     b = gates.shape[0]
     u2 = 2 * (gates.shape[1] // 3)
     for n in range(b):
+        zr = gates[n, :u2]
         for j in range(u2):
-            gates[n, j] = _act(rec, xw[n, j] + hu[n, j])
+            zr[j] = xw[n, j] + hu[n, j]
+        _act_row(rec, zr, zr)
 
 
 def gru_gates_forward(xw, hu, recurrent_activation, gates_out):
@@ -202,12 +222,14 @@ def gru_gates_forward(xw, hu, recurrent_activation, gates_out):
 def _gru_candidate(xw, rec_in, h_prev, reset_after, act, gates, h_out):
     b, u = h_prev.shape
     for n in range(b):
+        hh = gates[n, 2 * u :]
         for j in range(u):
-            z, r = gates[n, j], gates[n, u + j]
-            recv = r * rec_in[n, j] if reset_after else rec_in[n, j]
-            hh = _act(act, xw[n, 2 * u + j] + recv)
-            gates[n, 2 * u + j] = hh
-            h_out[n, j] = z * h_prev[n, j] + (1 - z) * hh
+            r = gates[n, u + j]
+            hh[j] = xw[n, 2 * u + j] + (r * rec_in[n, j] if reset_after else rec_in[n, j])
+        _act_row(act, hh, hh)
+        for j in range(u):
+            z = gates[n, j]
+            h_out[n, j] = z * h_prev[n, j] + (_ONE - z) * hh[j]
 
 
 def gru_candidate_forward(xw, rec, h_prev, reset_after, activation, gates_out, h_out):
@@ -224,7 +246,7 @@ def _gru_backward(gates, h_prev, rec_in, dh, reset_after, act, rec, dxw, dhu, dh
             z, r, hh = gates[n, j], gates[n, u + j], gates[n, 2 * u + j]
             d = dh[n, j]
             dz_pre = d * (h_prev[n, j] - hh) * _dact(rec, z)
-            dh_pre = d * (1 - z) * _dact(act, hh)
+            dh_pre = d * (_ONE - z) * _dact(act, hh)
             dxw[n, j] = dz_pre
             dhu[n, j] = dz_pre
             dxw[n, 2 * u + j] = dh_pre

@@ -82,6 +82,7 @@ from minikeras.layers.rnn import (
     LSTMCell,
     SimpleRNN,
     SimpleRNNCell,
+    StackedRNNCells,
 )
 from minikeras.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from minikeras.layers.serialization import deserialize, serialize
@@ -199,6 +200,7 @@ __all__ = [
     "SimpleRNN",
     "SimpleRNNCell",
     "Softmax",
+    "StackedRNNCells",
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",

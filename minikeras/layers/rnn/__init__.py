@@ -1,11 +1,23 @@
-"""Recurrent layers: the cells, RNN around a cell, SimpleRNN, LSTM, GRU, Bidirectional."""
+"""Recurrent layers: the cells, StackedRNNCells, RNN around a cell, SimpleRNN, LSTM, GRU,
+Bidirectional."""
 
 from minikeras.layers.rnn.bidirectional import Bidirectional
 from minikeras.layers.rnn.gru import GRU, GRUCell
 from minikeras.layers.rnn.lstm import LSTM, LSTMCell
 from minikeras.layers.rnn.rnn import RNN
 from minikeras.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
+from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
-RNN_LAYERS = (Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell)
+RNN_LAYERS = (
+    Bidirectional,
+    GRU,
+    GRUCell,
+    LSTM,
+    LSTMCell,
+    RNN,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
 
 __all__ = [cls.__name__ for cls in RNN_LAYERS]

@@ -15,9 +15,13 @@ Backward, for t = T−1 .. 0, with ds = dL/d(states_t) and gy = dL/dy_t (own + c
 
 import numpy as np
 
+from minikeras import autodiff
 from minikeras.layers import node as node_module
+from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
+from minikeras.layers.rnn import cell_loop
 from minikeras.layers.rnn.cell import RecurrentCell
+from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
 
 class RNN(Layer):
@@ -43,12 +47,25 @@ class RNN(Layer):
         **kwargs,
     ):
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError("RNN with a list of cells (StackedRNNCells) is not supported")
-        if not isinstance(cell, RecurrentCell):
+            cell = StackedRNNCells(cell)
+        if "call" not in dir(cell):
+            raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell}")
+        if "state_size" not in dir(cell):
             raise ValueError(
-                "Argument `cell` should be a minikeras recurrent cell (SimpleRNNCell, LSTMCell, "
-                f"GRUCell). Received: cell={cell}"
+                "The RNN cell should have a `state_size` attribute (single integer or list of "
+                f"integers, one integer per RNN state). Received: cell={cell}"
             )
+        # a cell of yours (ops, no backward) runs the loop of cell_loop.py on the tape; the
+        # built-in cells run their compiled steps and the backward below
+        self._user_cell = not isinstance(cell, RecurrentCell)
+        if self._user_cell:
+            size = cell.state_size
+            if not isinstance(size, (list, tuple, int, np.integer)) or isinstance(size, bool):
+                raise ValueError(
+                    "state_size must be an integer, or a list/tuple of integers (one for each "
+                    f"state tensor). Received: state_size={size}"
+                )
+            self.has_own_backward = False
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = return_sequences
@@ -66,7 +83,18 @@ class RNN(Layer):
 
     @property
     def state_size(self):
+        """One entry per state, as Keras's RNN keeps it (an entry may be a list: nested)."""
+        if self._user_cell:
+            size = self.cell.state_size
+            return list(size) if isinstance(size, (list, tuple)) else [size]
         return [self.cell.units] * (2 if self.cell.GATES == 4 else 1)
+
+    @property
+    def output_size(self):
+        if not self._user_cell:
+            return self.cell.units
+        size = getattr(self.cell, "output_size", None)
+        return cell_loop.flat_sizes(self.state_size)[0] if size is None else size
 
     # ------------------------------------------------------------------ shapes and weights
     # the cell's weights carry the penalties and projections: the model reads them here
@@ -97,7 +125,9 @@ class RNN(Layer):
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
                 f"ndim=3, found ndim={len(input_shape)}. Full shape received: {input_shape}"
             )
-        if not self.cell.built:
+        if self._user_cell:
+            self.cell.build_once((input_shape[0],) + input_shape[2:])
+        elif not self.cell.built:
             self.cell.build((input_shape[0], input_shape[2]))
         if self.stateful:
             if input_shape[0] is None:
@@ -106,16 +136,17 @@ class RNN(Layer):
                     f"Found dynamic batch size: sequence.shape={input_shape}"
                 )
             self.states = [
-                np.zeros((input_shape[0], size), dtype=self.dtype) for size in self.state_size
+                cell_loop.zeros_like_sizes(size, input_shape[0], self.dtype)
+                for size in self.state_size
             ]
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
         batch, steps = input_shape[0], input_shape[1]
-        units = self.cell.units
+        units = self.output_size
         output = (batch, steps, units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return [output] + [(batch, units) for _ in self.state_size]
+            return [output] + [_state_shapes(batch, size) for size in self.state_size]
         return output
 
     def compute_mask(self, inputs, mask=None):
@@ -163,7 +194,7 @@ class RNN(Layer):
     def reset_state(self):
         """Zero the carried states of a stateful layer."""
         if self.states is not None:
-            for state in self.states:
+            for state in cell_loop.flatten(self.states):
                 state[...] = 0
 
     def reset_states(self):
@@ -173,6 +204,11 @@ class RNN(Layer):
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
             return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
+        if self._user_cell:  # Layer's call: on the tape when training (cell_loop.py)
+            if not self.built:  # a stateful layer's batch size is the first call's, as Keras
+                shape = np.shape(x)
+                self.build(((shape[0] if self.stateful else None),) + tuple(shape[1:]))
+            return super().__call__(x, training=training, mask=mask, initial_state=initial_state)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -188,14 +224,10 @@ class RNN(Layer):
     # ------------------------------------------------------------------ forward
     def call(self, x, training=False, mask=None, initial_state=None):
         """Forward along time; returns the output, or [output, *states] with return_state."""
+        if self._user_cell:
+            return self._call_user_cell(x, training, mask, initial_state)
         batch, steps, _ = x.shape
-        if self.stateful and batch != self.states[0].shape[0]:
-            raise ValueError(
-                "If an RNN is stateful, the batch size of the input sequences must be the same "
-                "as the batch size of the initial state. \n"
-                f"- Expected batch size: {self.states[0].shape[0]}\n"
-                f"- Received batch size: {batch}"
-            )
+        self._check_stateful_batch(batch)
         self.had_initial_state = initial_state is not None
         if initial_state is not None:
             if not isinstance(initial_state, (list, tuple)):
@@ -237,6 +269,40 @@ class RNN(Layer):
             return [output] + [np.array(s) for s in states]
         return output
 
+    def _check_stateful_batch(self, batch):
+        if not self.stateful:
+            return
+        expected = cell_loop.flatten(self.states)[0].shape[0]
+        if batch != expected:
+            raise ValueError(
+                "If an RNN is stateful, the batch size of the input sequences must be the same "
+                "as the batch size of the initial state. \n"
+                f"- Expected batch size: {expected}\n"
+                f"- Received batch size: {batch}"
+            )
+
+    def _call_user_cell(self, x, training, mask, initial_state):
+        batch = x.shape[0]
+        if x.ndim < 3:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
+                f"ndim>=3, found ndim={x.ndim}. Full shape received: {tuple(x.shape)}"
+            )
+        self._check_stateful_batch(batch)
+        if initial_state is not None:
+            states = (
+                list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            )
+        elif self.stateful:
+            states = [_map_copy(s) for s in self.states]
+        else:
+            states = cell_loop.initial_states(self, batch, self.dtype)
+        output, states = cell_loop.run(self, x, states, mask, training)
+        if self.stateful:
+            for carried, state in zip(cell_loop.flatten(self.states), cell_loop.flatten(states)):
+                carried[...] = autodiff.unwrap(state)
+        return [output, *states] if self.return_state else output
+
     def _step_by_step(self, states, steps, batch):
         """The loop along time, one `cell.step` per step; returns outputs (T, b, u), states."""
         units = self.cell.units
@@ -262,6 +328,8 @@ class RNN(Layer):
         dy is dL/d(output), or with return_state a list [d_output, d_h, (d_c)] (None = zeros).
         Returns dx (b, T, in); when the call was given an initial_state, [dx, d_h0, (d_c0)].
         """
+        if self._user_cell:  # the tape recorded the loop (cell_loop.py): walk it back
+            return recorded_call.replay(self, getattr(dy, "arrays", dy))
         steps, batch, units = self.steps, self.batch, self.cell.units
         d_states_out = [None] * len(self.state_size)
         if self.return_state:  # a list, or a functional model's Arrays of them
@@ -338,6 +406,17 @@ class RNN(Layer):
         config_ = dict(config_)
         cell = deserialize(config_.pop("cell"))
         return cls._from_config({**config_, "cell": cell})
+
+
+def _state_shapes(batch, size):
+    """The shape of a state of `size`, or a list of them for a nested size."""
+    if isinstance(size, (list, tuple)):
+        return [_state_shapes(batch, item) for item in size]
+    return (batch, size)
+
+
+def _map_copy(state):
+    return [_map_copy(s) for s in state] if isinstance(state, list) else state.copy()
 
 
 def _as_list(states):
