@@ -383,11 +383,11 @@ def test_json_both_ways(keras):
 # ---------------------------------------------------------------------- what minikeras refuses
 def test_unsupported_keras_layer_is_named(keras, tmp_path):
     keras_model = keras.Sequential(
-        [keras.layers.Input((4, 4, 4, 1)), keras.layers.Conv3D(2, 3), keras.layers.Flatten()]
+        [keras.layers.Input((3, 4, 1)), keras.layers.ConvLSTM1D(2, 3), keras.layers.Flatten()]
     )
-    keras_model.save(tmp_path / "conv.keras")
-    with pytest.raises(mk.saving.BadFileError, match=r"conv\.keras.*'Conv3D'"):
-        mk.models.load_model(tmp_path / "conv.keras")
+    keras_model.save(tmp_path / "conv_lstm.keras")
+    with pytest.raises(mk.saving.BadFileError, match=r"conv_lstm\.keras.*'ConvLSTM1D'"):
+        mk.models.load_model(tmp_path / "conv_lstm.keras")
 
 
 def test_functional_keras_model_opens(keras, tmp_path):
