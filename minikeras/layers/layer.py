@@ -525,7 +525,7 @@ class Layer:
         recorded as a node of a graph and a new KerasTensor is returned (see layers/node.py).
         Inside another layer's call, `training` defaults to that call's, as in Keras.
         """
-        x, rest = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
+        x, rest = (args[0], args[1:]) if args else (kwargs.pop(self._first_argument(kwargs)), ())
         if rest and all(isinstance(a, node_module.KerasTensor) for a in args):
             # a call on several tensors (`LogisticEndpoint()(targets, logits)`): one node
             return node_module.call_symbolic(self, node_module.CallArguments(args))
@@ -562,6 +562,16 @@ class Layer:
         if not isinstance(x, (list, tuple, dict)):
             self.check_input_shape(x.shape)
         return recorded_call.fresh(self.forward(x, training=training, mask=mask, **kwargs))
+
+    def _first_argument(self, kwargs):
+        """The keyword that names the input of a call given keywords only: `call`'s first
+        parameter (`endpoint(logits=..., targets=...)`), as Python binds it for Keras."""
+        first = self._call_positional[0] if self._call_positional else "inputs"
+        if "inputs" in kwargs:
+            return "inputs"
+        if first not in kwargs:
+            raise TypeError(f"{type(self).__name__}.call() missing its first argument '{first}'")
+        return first
 
     @property
     def output(self):
