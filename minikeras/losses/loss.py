@@ -221,12 +221,15 @@ class Loss:
         gradient is `value_and_grad`'s."""
         if autodiff.is_recording() and isinstance(y_pred, autodiff.Tensor):
             return self._on_the_tape(y_true, y_pred, sample_weight)
+        # the mask a layer's eager output carries (layers/keras_mask.py), as Keras reads
+        # `y_pred._keras_mask`: a masked timestep's loss counts 0
+        output_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = np.asarray(y_pred)
         if not np.issubdtype(y_pred.dtype, np.floating):
             y_pred = y_pred.astype(config.floatx())
         y_true, y_pred = self._targets(y_true, y_pred)
         losses = self.call(y_true, y_pred)
-        return self._reduce(losses, sample_weight, self.loss_mask(y_true, y_pred))
+        return self._reduce(losses, sample_weight, self._joint_mask(y_true, y_pred, output_mask))
 
     def _on_the_tape(self, y_true, y_pred, sample_weight):
         """One entry: the loss, and its gradient times the incoming one. An output that carries

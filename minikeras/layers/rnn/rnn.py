@@ -15,6 +15,7 @@ Backward, for t = T−1 .. 0, with ds = dL/d(states_t) and gy = dL/dy_t (own + c
 
 import numpy as np
 
+from minikeras.layers import keras_mask
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.cell import RecurrentCell
@@ -173,6 +174,8 @@ class RNN(Layer):
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
             return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
+        if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
+            mask = keras_mask.get_mask(x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -183,7 +186,8 @@ class RNN(Layer):
             self.build(((x.shape[0] if self.stateful else None),) + x.shape[1:])
         self.check_input_shape(x.shape)
         out = self.call(x, training=training, mask=mask, initial_state=initial_state)
-        return [o.copy() for o in out] if isinstance(out, list) else out.copy()
+        out = [o.copy() for o in out] if isinstance(out, list) else out.copy()
+        return keras_mask.attach(out, self.compute_mask(x, mask))
 
     # ------------------------------------------------------------------ forward
     def call(self, x, training=False, mask=None, initial_state=None):
