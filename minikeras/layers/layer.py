@@ -534,8 +534,8 @@ class Layer:
         if rest and all(isinstance(a, node_module.KerasTensor) for a in args):
             # a call on several tensors (`LogisticEndpoint()(targets, logits)`): one node
             return node_module.call_symbolic(self, node_module.CallArguments(args))
-        if node_module.is_symbolic(x):
-            return node_module.call_symbolic(self, x)
+        if node_module.is_symbolic(x):  # its keywords (`training=False`) kept on the node
+            return node_module.call_symbolic(self, x, **kwargs)
         if rest:
             # positional arguments after the input go to `call`'s parameters in order, as
             # Keras binds them: `layer(x, mask)` passes a mask to call(inputs, mask=None)

@@ -173,7 +173,8 @@ class Bidirectional(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
+            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
+            return node_module.call_symbolic(self, x, **given)  # as Keras records the call
         if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
             mask = keras_mask.get_mask(x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
