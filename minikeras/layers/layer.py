@@ -47,9 +47,8 @@ import numpy as np
 
 from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
-from minikeras.layers import keras_mask
+from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
-from minikeras.layers import recorded_call
 from minikeras.layers.name_scope import layer_scope, weight_path
 from minikeras.utils.naming import auto_name, to_snake_case
 
