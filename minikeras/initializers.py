@@ -18,10 +18,14 @@ from minikeras import config
 from minikeras.utils.rng import make_generator
 
 
-def compute_fans(shape):
+def compute_fans(shape, input_axes=None, output_axes=None):
     """(fan_in, fan_out) of a weight shape: (in, out) for a kernel; for a convolution kernel
-    (*window, in, out) each is multiplied by the window size."""
+    (*window, in, out) each is multiplied by the window size. Given both `input_axes` and
+    `output_axes` (an EinsumDense kernel), each fan is the product of those axes' sizes; one
+    of them alone is ignored, as in Keras."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -44,11 +48,6 @@ class Initializer:
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        # Keras 3.15 writes these for the variance-scaling family (for EinsumDense kernels);
-        # a Dense kernel never uses them
-        for key in ("input_axes", "output_axes"):
-            if config.pop(key, None) is not None:
-                raise NotImplementedError(f"{cls.__name__}({key}=...) is not supported")
         return cls(**config)
 
 
@@ -143,7 +142,15 @@ class VarianceScaling(Initializer):
     # stddev of a unit normal truncated at ±2, which the truncated draw divides out
     TRUNCATION_STDDEV = 0.87962566103423978
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in {"fan_in", "fan_out", "fan_avg"}:
@@ -154,9 +161,10 @@ class VarianceScaling(Initializer):
         if distribution not in {"uniform", "truncated_normal", "untruncated_normal"}:
             raise ValueError(f"Invalid `distribution` argument: {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         rng = make_generator(self.seed)
@@ -170,73 +178,75 @@ class VarianceScaling(Initializer):
             values = rng.normal(0.0, math.sqrt(variance), size=shape)
         return values.astype(_dtype(dtype))
 
-    def get_config(self):
+    def get_config(self):  # Keras's keys, in its order
         return {
+            "seed": self.seed,
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
-            "seed": self.seed,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }
 
 
 class GlorotUniform(VarianceScaling):
     """Uniform on ±√(6 / (fan_in + fan_out)): Dense's default kernel initializer."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class GlorotNormal(VarianceScaling):
     """Truncated normal with stddev √(2 / (fan_in + fan_out))."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class HeUniform(VarianceScaling):
     """Uniform on ±√(6 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class HeNormal(VarianceScaling):
     """Truncated normal with stddev √(2 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class LecunUniform(VarianceScaling):
     """Uniform on ±√(3 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class LecunNormal(VarianceScaling):
     """Truncated normal with stddev √(1 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 class Orthogonal(Initializer):
@@ -348,8 +358,6 @@ def _from_values(values):
 def serialize(initializer):
     """Keras's serialized form: {'module', 'class_name', 'config', 'registered_name'}."""
     config_ = initializer.get_config()
-    if isinstance(initializer, VarianceScaling):  # Keras 3.15's config has these keys too
-        config_ = {**config_, "input_axes": None, "output_axes": None}
     return {
         "module": "keras.initializers",
         "class_name": type(initializer).__name__,
