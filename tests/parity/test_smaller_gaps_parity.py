@@ -75,3 +75,34 @@ def test_a_metric_stateless_forms_as_keras(keras):
             )
         )
     assert results[0] == results[1] == ([4.0, 2.0], 2.0, [0.0, 0.0], 10.0)
+
+
+def ops_regularizer(lib):
+    class SquaresAndAbs(lib.regularizers.Regularizer):  # written with ops only, no gradient
+        def __call__(self, x):
+            return 0.1 * lib.ops.sum(lib.ops.square(x)) + 0.05 * lib.ops.sum(lib.ops.abs(x))
+
+    return SquaresAndAbs()
+
+
+def test_a_regularizer_made_of_ops_gets_its_gradient_from_the_tape_in_fit(keras):
+    """float64; two SGD epochs differ by rounding only: 1e-9 relative (the float64 bound of
+    the parity property tests)."""
+    from minikeras.parity.keras_env import floatx
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    runs, start = [], None
+    with floatx("float64"):
+        for lib in (minikeras, keras):
+            dense = lib.layers.Dense(2, kernel_regularizer=ops_regularizer(lib))
+            model = lib.Sequential([lib.Input((3,)), dense])
+            if start is None:
+                start = model.get_weights()
+            model.set_weights(start)
+            model.compile(optimizer=lib.optimizers.SGD(0.1), loss="mse")
+            fit = dict(epochs=2, batch_size=4, shuffle=False, verbose=0)
+            runs.append((model.fit(x, y, **fit).history["loss"], model.get_weights()))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-9)
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
