@@ -106,3 +106,16 @@ def test_a_regularizer_made_of_ops_gets_its_gradient_from_the_tape_in_fit(keras)
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-9)
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_op_node_names_after_reading_a_config_continue_keras_counters(keras):
+    names = []
+    for lib in (minikeras, keras):
+        lib.utils.clear_session()
+        a, b = lib.Input((3,)), lib.Input((3,))
+        model = lib.Model([a, b], a + b)
+        lib.Model.from_config(model.get_config())  # its `add` keeps the name, spends no count
+        c, d = lib.Input((3,)), lib.Input((3,))
+        later = lib.Model([c, d], c + d)
+        names.append([entry["name"] for entry in later.get_config()["layers"]])
+    assert names[0] == names[1] == ["input_layer_2", "input_layer_3", "add_1"]
