@@ -21,8 +21,8 @@ from minikeras.utils.rng import make_generator
 def compute_fans(shape, input_axes=None, output_axes=None):
     """(fan_in, fan_out) of a weight shape: (in, out) for a kernel; for a convolution kernel
     (*window, in, out) each is multiplied by the window size. Given both `input_axes` and
-    `output_axes` (an einsum kernel's, e.g. (in, heads, head_dim) with output axes [1, 2]), the
-    products of those axes' sizes."""
+    `output_axes` (an EinsumDense kernel), each fan is the product of those axes' sizes; one
+    of them alone is ignored, as in Keras."""
     shape = tuple(shape)
     if input_axes is not None and output_axes is not None:
         return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
@@ -47,6 +47,7 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
         return cls(**config)
 
 
@@ -207,12 +208,12 @@ class VarianceScaling(Initializer):
             values = rng.normal(0.0, math.sqrt(variance), size=shape)
         return values.astype(_dtype(dtype))
 
-    def get_config(self):
+    def get_config(self):  # Keras's keys, in its order
         return {
+            "seed": self.seed,
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
-            "seed": self.seed,
             "input_axes": self.input_axes,
             "output_axes": self.output_axes,
         }

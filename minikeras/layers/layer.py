@@ -47,8 +47,8 @@ import numpy as np
 
 from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
+from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
-from minikeras.layers import recorded_call
 from minikeras.layers.name_scope import layer_scope, weight_path
 from minikeras.utils.naming import auto_name, to_snake_case
 
@@ -72,6 +72,10 @@ class Layer:
         cls._call_takes = _parameters(cls.call)
         cls._call_positional = _positional(cls.call)
         cls._backward_takes = _parameters(cls.backward)
+        if "compute_mask" in vars(cls) and "supports_masking" not in vars(cls):
+            # a class that writes compute_mask supports masking, unless it says otherwise
+            # (Keras: `not utils.is_default(self.compute_mask)` in Layer.__init__)
+            cls.supports_masking = True
         # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         # minikeras's own layers keep no sublayers in attributes (models list theirs)
@@ -525,12 +529,12 @@ class Layer:
         recorded as a node of a graph and a new KerasTensor is returned (see layers/node.py).
         Inside another layer's call, `training` defaults to that call's, as in Keras.
         """
-        x, rest = (args[0], args[1:]) if args else (kwargs.pop("inputs"), ())
+        x, rest = (args[0], args[1:]) if args else (kwargs.pop(self._first_argument(kwargs)), ())
         if rest and all(isinstance(a, node_module.KerasTensor) for a in args):
             # a call on several tensors (`LogisticEndpoint()(targets, logits)`): one node
             return node_module.call_symbolic(self, node_module.CallArguments(args))
-        if node_module.is_symbolic(x):
-            return node_module.call_symbolic(self, x)
+        if node_module.is_symbolic(x):  # its keywords (`training=False`) kept on the node
+            return node_module.call_symbolic(self, x, **kwargs)
         if rest:
             # positional arguments after the input go to `call`'s parameters in order, as
             # Keras binds them: `layer(x, mask)` passes a mask to call(inputs, mask=None)
@@ -555,13 +559,28 @@ class Layer:
         if recorded_call.is_traced(x) or autodiff.is_recording():
             self.build_once(recorded_call.batch_shape(x))
             return self.forward(x, training=training, mask=mask, **kwargs)
+        if mask is None:  # the mask the input carries, read before NumPy drops it (as Keras)
+            mask = keras_mask.get_mask(x)
         if not isinstance(x, (list, tuple, dict)):
             x = np.asarray(x)
             x = np.ascontiguousarray(x, dtype=self.dtype if x.dtype.kind in "fiub" else None)
         self.build_once(recorded_call.batch_shape(x))
         if not isinstance(x, (list, tuple, dict)):
             self.check_input_shape(x.shape)
-        return recorded_call.fresh(self.forward(x, training=training, mask=mask, **kwargs))
+        y = recorded_call.fresh(self.forward(x, training=training, mask=mask, **kwargs))
+        if self.supports_masking:  # the output carries its mask, as Keras's `_keras_mask`
+            y = keras_mask.attach(y, self.compute_mask(x, mask))
+        return y
+
+    def _first_argument(self, kwargs):
+        """The keyword that names the input of a call given keywords only: `call`'s first
+        parameter (`endpoint(logits=..., targets=...)`), as Python binds it for Keras."""
+        first = self._call_positional[0] if self._call_positional else "inputs"
+        if "inputs" in kwargs:
+            return "inputs"
+        if first not in kwargs:
+            raise TypeError(f"{type(self).__name__}.call() missing its first argument '{first}'")
+        return first
 
     @property
     def output(self):

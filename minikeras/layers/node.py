@@ -128,10 +128,13 @@ class Node:
     no inputs.
     """
 
-    def __init__(self, layer, inputs, outputs, kwargs=None):
+    def __init__(self, layer, inputs, outputs, kwargs=None, call_kwargs=None):
         self.layer = layer
         self.inputs = inputs
         self.kwargs = kwargs or {}
+        # every keyword of the call as given, tensors and constants (`training=False`,
+        # `mask=None`), in order: Keras writes them in the config, and runs the layer with them
+        self.call_kwargs = call_kwargs or dict(self.kwargs)
         self.input_tensors = flatten(inputs) + [
             t for value in self.kwargs.values() for t in flatten(value)
         ]
@@ -216,7 +219,8 @@ def call_symbolic(layer, inputs, **kwargs):
     several = isinstance(output_shape, list)  # a model with several outputs
     shapes = output_shape if several else [output_shape]
     outputs = [KerasTensor(s, dtype=layer.dtype) for s in shapes]
-    Node(layer, inputs, outputs, {k: v for k, v in kwargs.items() if v is not None})
+    tensors = {k: v for k, v in kwargs.items() if v is not None and is_symbolic(v)}
+    Node(layer, inputs, outputs, tensors, kwargs)
     if not spread:
         _attach_masks(layer, shape, input_mask, outputs)
     return outputs if several else outputs[0]

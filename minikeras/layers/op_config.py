@@ -19,6 +19,8 @@ spell something differently from minikeras's functions: the tables below say whe
 
 import numpy as np
 
+from minikeras.utils import naming
+
 # Keras's class for an op, where it is not the op's name in CamelCase
 _CLASSES = {"true_divide": "TrueDivide"}
 # Keras's module for an op, where minikeras keeps its function elsewhere
@@ -164,6 +166,7 @@ class OpCall:
         y = function(*args, *self.trailing, **self.static)
         # the op's node keeps the config's name (an op minikeras writes as several, as
         # `ops.norm`, is named so at its last); the class it was read as is written back
+        naming.release_name(y.layer.name, y.layer.auto_name_prefix)
         y.layer.name = self.name
         if y.layer.op_name == self.op:
             y.layer.keras_class = self.keras_class

@@ -32,7 +32,8 @@ class OpLayer(Layer):
 
     def __init__(self, op_name, forward, args, static, **kwargs):
         spelling = _SPELLING[-1] if _SPELLING else None
-        name = kwargs.pop("name", None) or auto_name(spelling or op_name)
+        self.auto_name_prefix = spelling or op_name  # the counter an automatic name spends
+        name = kwargs.pop("name", None) or auto_name(self.auto_name_prefix)
         super().__init__(name=name, **kwargs)
         # Keras's class for the op where the op's name does not give it (`x / y`: TrueDivide)
         self.keras_class = None if spelling is None else op_config.keras_class(spelling)

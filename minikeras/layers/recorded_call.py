@@ -130,6 +130,16 @@ def batch_shape(x):
     return (None,) + tuple(np.shape(x)[1:])
 
 
+def as_shape(shape):
+    """A shape as a tuple, or a list or dict of shapes as a list or dict of tuples (a shape
+    read from a file is a list)."""
+    if isinstance(shape, dict):
+        return {key: as_shape(one) for key, one in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [as_shape(one) for one in shape]
+    return tuple(shape)
+
+
 def fresh(y):
     """A copy of what a call returned (layers compute into scratch arrays they reuse)."""
     if isinstance(y, (list, tuple)):
@@ -410,7 +420,9 @@ def _nested_layers(layer):
 # ---------------------------------------------------------------------- output shapes
 def _zeros_like_shape(shape, dtype):
     """Zeros standing in for data of `shape` (a list of shapes gives a list); None as 1."""
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+    if isinstance(shape, dict):
+        return {key: _zeros_like_shape(one, dtype) for key, one in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
         return [_zeros_like_shape(one, dtype) for one in shape]
     return np.zeros(tuple(1 if d is None else d for d in shape), dtype)
 

@@ -20,6 +20,8 @@ and reads them in `result`, as Keras's do; the same subclass works in both:
 2.0
 """
 
+import contextlib
+
 import numpy as np
 
 from minikeras import config, initializers
@@ -91,6 +93,44 @@ class Metric:
 
     def result(self):
         raise NotImplementedError
+
+    # ------------------------------------------------ Keras's stateless forms
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """The variables' values after `update_state(*args)` from `metric_variables`, as new
+        arrays; the metric's own state is left as it was (Keras's StatelessScope)."""
+        with self._values_swapped(metric_variables):
+            self.update_state(*args, **kwargs)
+            return [np.array(v) for v in self.variables]
+
+    def stateless_result(self, metric_variables):
+        """`result()` computed from `metric_variables`; the metric's state is left as it was."""
+        with self._values_swapped(metric_variables):
+            return self.result()
+
+    def stateless_reset_state(self):
+        """The variables' values after `reset_state()`; the metric's state is left as it was."""
+        with self._values_swapped([np.array(v) for v in self.variables]):
+            self.reset_state()
+            return [np.array(v) for v in self.variables]
+
+    @contextlib.contextmanager
+    def _values_swapped(self, metric_variables):
+        """The variables hold `metric_variables` inside the block, their own values after."""
+        own = self.variables
+        if len(metric_variables) != len(own):
+            raise ValueError(
+                "Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(metric_variables)}, but expected {len(own)} variables."
+            )
+        saved = [np.array(v) for v in own]
+        try:
+            for variable, value in zip(own, metric_variables):
+                variable.assign(np.asarray(value))
+            yield
+        finally:
+            for variable, value in zip(own, saved):
+                variable.assign(value)
 
     def __call__(self, *args, **kwargs):
         """`update_state(...)` then `result()`."""

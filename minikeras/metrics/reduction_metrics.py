@@ -8,6 +8,7 @@ per sample weigh each sample's mean.
 
 import numpy as np
 
+from minikeras.losses.loss import apply_mask
 from minikeras.metrics.metric import Metric
 from minikeras.metrics.metrics_utils import squeeze_or_expand_to_same_rank
 from minikeras.utils import object_registration
@@ -109,7 +110,10 @@ class MeanMetricWrapper(Mean):
             self._direction = "down"  # a loss, to be minimized (as Keras marks a wrapped loss)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        mask = getattr(y_pred, "_keras_mask", None)  # an eager output's (layers/keras_mask.py)
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if mask is not None:  # a masked timestep weighs 0, as Keras's MeanMetricWrapper
+            sample_weight = apply_mask(sample_weight, mask, self.dtype)
         return super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self):

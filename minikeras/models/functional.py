@@ -148,6 +148,8 @@ class Functional(Model):
             x = node.map_inputs(values.__getitem__)
             single = not isinstance(node.inputs, (list, tuple))
             mask = masks.get(node.inputs) if single else None
+            # a node's own `training=` (kept for its config) yields to the model's mode, as
+            # Keras's `operation_fn` sets the call context's training over it
             result = layer.forward(x, training=training, mask=mask, **node.map_kwargs(values.get))
             self._memory[node] = remember(layer)
             outputs = list(result) if isinstance(result, list) else as_list(result)
@@ -453,11 +455,7 @@ class Functional(Model):
                         if is_op
                         else _call_args(node, tensor_config)
                     ),
-                    "kwargs": (
-                        {"mask": None}
-                        if isinstance(layer, Model)
-                        else node.map_kwargs(tensor_config)
-                    ),
+                    "kwargs": _call_kwargs(layer, node, tensor_config),
                 }
                 for node in layer._inbound_nodes
                 if node in self._all_nodes and not node.is_input
@@ -513,12 +511,10 @@ class Functional(Model):
                 while calls:
                     try:
                         args = [resolve(a) for a in calls[0]["args"]]
-                        # tensors given by keyword (initial_state); Keras's `training` and
-                        # `mask` entries here are the call's defaults
+                        # the call's keywords: tensors (initial_state) and constants
+                        # (`training`, `mask`: None), replayed as given
                         kwargs = {
-                            key: resolve(value)
-                            for key, value in calls[0].get("kwargs", {}).items()
-                            if _holds_tensor(value)
+                            key: resolve(value) for key, value in calls[0].get("kwargs", {}).items()
                         }
                     except _NotYet:
                         break
@@ -562,6 +558,16 @@ def _call_args(node, tensor_config):
     on several (`LogisticEndpoint()(targets, logits)`)."""
     args = node.map_inputs(tensor_config)
     return list(args) if isinstance(args, node_module.CallArguments) else [args]
+
+
+def _call_kwargs(layer, node, tensor_config):
+    """A node's keywords as Keras writes them: as the call gave them (`{"training": False}`,
+    `{"mask": None}`), tensors as tensor configs; a nested model's call adds `mask: None`."""
+    tensors = node.map_kwargs(tensor_config)
+    kwargs = {key: tensors.get(key, value) for key, value in node.call_kwargs.items()}
+    if isinstance(layer, Model):
+        kwargs.setdefault("mask", None)
+    return kwargs
 
 
 def _flatten(struct, what):

@@ -51,6 +51,27 @@ def to_array(data, dtype, name):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+def is_structure(data):
+    """Whether `data` is several inputs: a dict, or a list or tuple of arrays (or of dicts),
+    rather than one array written as nested lists."""
+    if isinstance(data, dict):
+        return True
+    return (
+        isinstance(data, (list, tuple))
+        and len(data) > 0
+        and all(isinstance(item, (np.ndarray, dict)) for item in data)
+    )
+
+
+def with_batch_size(shapes, batch):
+    """Shapes (one, or a list or dict of them) with their batch axis set to `batch`."""
+    if isinstance(shapes, dict):
+        return {key: with_batch_size(shape, batch) for key, shape in shapes.items()}
+    if isinstance(shapes, list):
+        return [with_batch_size(shape, batch) for shape in shapes]
+    return (batch,) + tuple(shapes[1:])
+
+
 def map_arrays(structure, dtype, name):
     """Each array of a list, tuple or dict of them made an array by `to_array` (None stays)."""
     if isinstance(structure, dict):

@@ -128,13 +128,36 @@ class Model(Layer):
         ]
 
     def build(self, input_shape):
-        """A subclass of Model builds by running its call once on zeros of `input_shape`
-        (its layers create their weights on their first call), as Keras builds it by a
-        symbolic call; that also gives the output shape."""
-        self.input_shape = tuple(input_shape)
-        with layer_scope(self):  # its layers are built inside: `my_model/dense/kernel`
-            self.output_shape = recorded_call.probe_output_shape(self, input_shape)
+        """`model.build(shape)` on a subclass of Model that writes no `build`: as Keras's
+        default `Layer.build`, the model is only marked built; its layers create their
+        weights at its first call (fit, predict or a call run it once on zeros first:
+        `_build_for_data`). Keras warns when the model holds layers not built yet."""
+        if type(self).build is Model.build and any(not l.built for l in self._sublayers()):
+            warnings.warn(
+                f"`build()` was called on layer '{self.name}', however the layer does not have "
+                "a `build()` method implemented and it looks like it has unbuilt state. This "
+                "will cause the layer to be marked as built, despite not being actually built, "
+                "which may cause failures down the line. Make sure to implement a proper "
+                "`build()` method.",
+                stacklevel=2,
+            )
+        self.input_shape = recorded_call.as_shape(input_shape)
         self.built = True
+
+    def build_once(self, input_shape):
+        """At its first call, a subclass of Model that writes no `build` is run once on zeros,
+        so that its layers make their weights, as Keras's `_maybe_build` traces its call."""
+        if not self.built and type(self).build is Model.build and not self.has_own_backward:
+            self._build_for_data(recorded_call.as_shape(input_shape))
+        else:
+            super().build_once(input_shape)
+
+    def build_from_config(self, build_config):
+        """A subclass of Model from a file: run once on zeros of the saved input shape, so
+        that its weights exist to be loaded (Keras's `build_from_config` for a model without
+        a `build` of its own: `_build_by_run_for_single_pos_arg`)."""
+        if not self.built and build_config and build_config.get("input_shape") is not None:
+            self._build_for_data(recorded_call.as_shape(build_config["input_shape"]))
 
     def backward(self, dy, from_logits=None):
         """A subclass of Model: the tape's replay of its recorded call (`Layer.backward`);
@@ -315,10 +338,12 @@ class Model(Layer):
             self._prepare_x(x, concrete_batch=True, batch_size=batch_size)
 
     def _prepare_x(self, x, name="x", concrete_batch=False, batch_size=None):
+        if not self.has_own_backward and inputs.is_structure(x):
+            return self._prepare_structure(x, name, concrete_batch, batch_size)
         x = inputs.to_array(x, self.dtype, name)
-        if not self.built:
+        if not self.built or (not self.has_own_backward and self.output_shape is None):
             batch = min(len(x), batch_size or len(x)) if concrete_batch and x.ndim else None
-            self.build((batch,) + x.shape[1:])
+            self._build_for_data((batch,) + x.shape[1:])
         expected = self.input_shape
         if x.ndim == len(expected) - 1 and all(
             e is None or e == s for e, s in zip(expected[1:], x.shape)
@@ -330,6 +355,30 @@ class Model(Layer):
             )
         self.check_input_shape(x.shape)
         return x
+
+    def _prepare_structure(self, x, name, concrete_batch, batch_size):
+        """A subclass of Model given a list, tuple or dict of arrays: each batch reaches its
+        `call` in that structure, as Keras hands it (a `Structure` batches them together)."""
+        structure = Structure(inputs.map_arrays(x, self.dtype, name))
+        arrays = structure.arrays()
+        inputs.check_same_length(**{f"{name}[{i}]": a for i, a in enumerate(arrays)})
+        if not self.built or self.output_shape is None:
+            batch = min(len(arrays[0]), batch_size or len(arrays[0])) if concrete_batch else None
+            shapes = recorded_call.batch_shape(structure.structure)
+            self._build_for_data(inputs.with_batch_size(shapes, batch))
+        return structure
+
+    def _build_for_data(self, input_shape):
+        """Build before the first batch. A subclass of Model is also run once on zeros, so that
+        its output shape is known (the labels are checked against it), as Keras builds it by
+        a symbolic call in fit and predict (`_build_by_run_for_single_pos_arg`)."""
+        if not self.built and type(self).build is not Model.build:  # a `build` of yours
+            self.build(input_shape)
+        if not self.has_own_backward and self.output_shape is None:
+            self.input_shape = recorded_call.as_shape(input_shape)
+            with layer_scope(self):  # its layers are built inside: `my_model/dense/kernel`
+                self.output_shape = recorded_call.probe_output_shape(self, input_shape)
+            self.built = True
 
     def _prepare_y(self, y, n, name="y", out_shape=None, loss=None):
         """Labels checked against the loss and the model's output shape (by default; a model
@@ -384,6 +433,8 @@ class Model(Layer):
     def _sliceable(self, data, which):
         """`data` (x or y, as given to fit) as something `validation_split` can cut: an array.
         (A model with several inputs or outputs gives several arrays cut together.)"""
+        if not self.has_own_backward and which == "x" and inputs.is_structure(data):
+            return Structure(data)
         return np.asarray(data)
 
     def own_steps(self):
@@ -405,7 +456,7 @@ class Model(Layer):
         if y is None:
             raise ValueError("`y` is None: training and evaluation need labels for every sample.")
         y_array = np.asarray(y)
-        inputs.check_same_length(x=x, y=y_array if y_array.ndim else None)
+        inputs.check_same_length(x=_first_array(x), y=y_array if y_array.ndim else None)
         y = self._prepare_y(y_array, len(x))
         w = inputs.sample_weights(sample_weight, class_weight, y, len(x), self.dtype)
         self._build_metrics(y)
@@ -642,7 +693,7 @@ class Model(Layer):
         self.optimizer.apply(grads, self.trainable_weights)
         flat_update.share_gradient_buffers(self, self.optimizer)  # no copy from the next step on
         self.apply_constraints()
-        self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
+        self.loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -656,7 +707,7 @@ class Model(Layer):
                 y_pred = self.forward(x, training=False)
         loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
         self._track_output_losses()
-        self.loss_tracker.update_state(batch_mean(loss), sample_weight=len(x))
+        self.loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -779,7 +830,7 @@ class Model(Layer):
                 x_arr = self._sliceable(x, "x")
                 y_arr = self._sliceable(y, "y")
                 sw_arr = None if sample_weight is None else np.asarray(sample_weight)
-                inputs.check_same_length(x=x_arr, y=y_arr)
+                inputs.check_same_length(x=_first_array(x_arr), y=y_arr)
                 (x, y, sample_weight), (vx, vy, vsw) = batching.train_validation_split(
                     [x_arr, y_arr, sw_arr], validation_split
                 )
@@ -844,7 +895,7 @@ class Model(Layer):
         vx, vy, vsw = (*validation_data, None)[:3]
         vx = self._prepare_x(vx, "validation_data x")
         vy_arr = self._sliceable(vy, "y")
-        inputs.check_same_length(x_val=vx, y_val=vy_arr)
+        inputs.check_same_length(x_val=_first_array(vx), y_val=vy_arr)
         vy = self._prepare_y(vy_arr, len(vx), "validation_data y")
         vsw = inputs.sample_weights(vsw, None, vy, len(vx), self.dtype)
         return vx, vy, vsw
@@ -1100,8 +1151,10 @@ class Model(Layer):
         self._build_on_batch(x)
         if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
             self.clear_losses()
-        y = self.forward(self._prepare_x(x), training=training)
-        return recorded_call.fresh(y)
+        x = self._prepare_x(x)
+        if isinstance(x, Structure):  # a list or dict of inputs: the call receives it as given
+            x = x.structure
+        return recorded_call.fresh(self.forward(x, training=training))
 
     # ------------------------------------------------------------------ description
     def summary(
@@ -1191,6 +1244,13 @@ def _concatenate_outputs(outputs):
     if isinstance(outputs[0], Arrays):
         return Arrays([np.concatenate(parts) for parts in zip(*(o.arrays for o in outputs))])
     return np.concatenate(outputs)
+
+
+def _num_samples(x):
+    """The samples in a batch of inputs (a list or dict of arrays: in its first array)."""
+    if isinstance(x, (dict, list, tuple)):
+        return len(Structure(x).arrays()[0])
+    return len(x)
 
 
 def _first_array(data):

@@ -20,6 +20,14 @@ def auto_name(prefix: str) -> str:
     return prefix if uid == 0 else f"{prefix}_{uid}"
 
 
+def release_name(name: str, prefix: str) -> None:
+    """Give `name` back when it is the last automatic name made for `prefix` (a layer renamed
+    at once, as an op node read from a config: Keras spends no counter on a given name)."""
+    uid = _uids[prefix] - 1
+    if uid >= 0 and name == (prefix if uid == 0 else f"{prefix}_{uid}"):
+        _uids[prefix] = uid
+
+
 def get_uid(prefix: str = "") -> int:
     """Count one more use of `prefix` and return the count (1 the first time). It shares the
     automatic names' counters, as Keras's does: after `get_uid("dense")` a new Dense is

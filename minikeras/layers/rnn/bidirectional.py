@@ -10,6 +10,7 @@ mul: dy ⊙ y_bw and dy ⊙ y_fw), each layer's own backward, and dx = dx_fw + d
 
 import numpy as np
 
+from minikeras.layers import keras_mask
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer
@@ -172,7 +173,10 @@ class Bidirectional(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
+            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
+            return node_module.call_symbolic(self, x, **given)  # as Keras records the call
+        if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
+            mask = keras_mask.get_mask(x)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -182,7 +186,8 @@ class Bidirectional(Layer):
         if not self.built:
             self.build(((x.shape[0] if self.stateful else None),) + x.shape[1:])
         out = self.call(x, training=training, mask=mask, initial_state=initial_state)
-        return [o.copy() for o in out] if isinstance(out, list) else out.copy()
+        out = [o.copy() for o in out] if isinstance(out, list) else out.copy()
+        return keras_mask.attach(out, self.compute_mask(x, mask))
 
     def call(self, x, training=False, mask=None, initial_state=None):
         fw_state = bw_state = None

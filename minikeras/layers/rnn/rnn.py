@@ -16,8 +16,8 @@ Backward, for t = T−1 .. 0, with ds = dL/d(states_t) and gy = dL/dy_t (own + c
 import numpy as np
 
 from minikeras import autodiff
+from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
-from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn import cell_loop
 from minikeras.layers.rnn.cell import RecurrentCell
@@ -203,7 +203,10 @@ class RNN(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            return node_module.call_symbolic(self, x, initial_state=_as_list(initial_state))
+            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
+            return node_module.call_symbolic(self, x, **given)  # as Keras records the call
+        if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
+            mask = keras_mask.get_mask(x)
         if self._user_cell:  # Layer's call: on the tape when training (cell_loop.py)
             if not self.built:  # a stateful layer's batch size is the first call's, as Keras
                 shape = np.shape(x)
@@ -219,7 +222,8 @@ class RNN(Layer):
             self.build(((x.shape[0] if self.stateful else None),) + x.shape[1:])
         self.check_input_shape(x.shape)
         out = self.call(x, training=training, mask=mask, initial_state=initial_state)
-        return [o.copy() for o in out] if isinstance(out, list) else out.copy()
+        out = [o.copy() for o in out] if isinstance(out, list) else out.copy()
+        return keras_mask.attach(out, self.compute_mask(x, mask))
 
     # ------------------------------------------------------------------ forward
     def call(self, x, training=False, mask=None, initial_state=None):
