@@ -58,15 +58,15 @@ def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
             runs.append(len(x))
             return run(self, x, y)
 
-        full_batches = compiled_step.DenseStackStep.run_full_batches
+        run_batches = compiled_step.DenseStackStep.run_batches
 
-        def counted_full(self, adapter, order):  # an epoch's full batches in one call
-            done = full_batches(self, adapter, order)
-            runs.extend([adapter.batch_size] * done)
-            return done
+        def counted_batches(self, adapter, order, first, stop):  # an epoch's batches in one call
+            run_batches(self, adapter, order, first, stop)
+            n, batch = len(adapter.x), adapter.batch_size
+            runs.extend(min(batch, n - b * batch) for b in range(first, stop))
 
         monkeypatch.setattr(compiled_step.DenseStackStep, "run", counted)
-        monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted_full)
+        monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted_batches)
         history = _fit(case, data, compiled)
         _layer_by_layer(monkeypatch)
         expected = _fit(case, data, reference)
@@ -174,32 +174,43 @@ def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
     ],
     ids=["sgd", "rmsprop", "adam"],
 )
-def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(monkeypatch, optimizer):
-    """Shuffled epochs of 4 full batches and a shorter one: the full ones in one compiled call
-    per epoch (Adam's t counted on across them and the epochs), the last as any batch."""
+@pytest.mark.parametrize(
+    "n, shuffle, calls_per_epoch",
+    [(70, True, [(0, 5)]), (65, False, [(0, 4)])],
+    ids=["shuffled, last batch of 6", "in order, last batch of 1"],
+)
+def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(
+    monkeypatch, optimizer, n, shuffle, calls_per_epoch
+):
+    """Epochs of 4 batches of 16 and a shorter one: each epoch in one compiled call (Adam's t
+    counted on across them and the epochs), shuffled rows gathered or, in order, read in
+    place; a last batch of one sample runs alone, layer by layer."""
     rng = np.random.default_rng(6)
-    x = rng.random((70, 12), dtype=np.float32)
-    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 70)]
+    x = rng.random((n, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, n)]
     calls = []
-    full_batches = compiled_step.DenseStackStep.run_full_batches
+    run_batches = compiled_step.DenseStackStep.run_batches
 
-    def counted(self, adapter, order):
-        calls.append(full_batches(self, adapter, order))
-        return calls[-1]
+    def counted(self, adapter, order, first, stop):
+        calls.append((first, stop))
+        run_batches(self, adapter, order, first, stop)
 
     def fit(callbacks=()):
         model = _tutorial_model(type(optimizer).from_config(optimizer.get_config()))
         minikeras.utils.set_random_seed(7)  # the same shuffles
-        history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=list(callbacks))
+        history = model.fit(
+            x, y, batch_size=16, epochs=3, verbose=0, shuffle=shuffle, callbacks=list(callbacks)
+        )
         return model, history.history
 
-    monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted)
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted)
     compiled, history = fit()
-    assert calls == ([4, 4, 4] if minikeras.kernels.current() == "numba" else [])
+    numba = minikeras.kernels.current() == "numba"
+    assert calls == (calls_per_epoch * 3 if numba else [])
     # a callback that looks at each batch: batch by batch, the same numbers
     looks = minikeras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None)
     stepwise, stepwise_history = fit([looks])
-    assert len(calls) == (3 if minikeras.kernels.current() == "numba" else 0)
+    assert len(calls) == (3 if numba else 0)
     _layer_by_layer(monkeypatch)
     reference, expected = fit()
     assert history == stepwise_history == expected
