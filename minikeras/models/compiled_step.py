@@ -25,8 +25,11 @@ The buffers of one batch shape (activations, deltas, gradients) are planned once
 the last, smaller batch of an epoch gets a plan of its own.
 """
 
+import time
+
 import numpy as np
 
+from minikeras import callbacks as callbacks_module
 from minikeras import kernels
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
@@ -418,6 +421,29 @@ class DenseStackStep:
         finally:
             numba_runtime.restore_blas_threads(threads_before)
         self.model.optimizer._iterations += stop - first
+
+    def run_between_redraws(self, adapter, order, stop, callbacks, progress_bar):
+        """Batches 0 … stop − 1 of an epoch when the progress bar is the only callback that
+        looks at each batch. Its bar redraws at most every `interval` seconds (0.05 s, Keras's
+        Progbar): the batches between two redraws run in one compiled call (`run_batches`),
+        and the bar hears of the last of them, with the metrics' running values at that batch.
+        The first batch runs alone, as the bar measures its ms/step from the end of step 1; at
+        the epoch's end it prints the epoch's logs, so its last line and the History are
+        those of a batch-by-batch epoch (which batches the bar redraws at in between depends
+        on the clock, as in Keras)."""
+        first, seconds_per_batch = 0, None
+        while first < stop:
+            batches = 1
+            if seconds_per_batch is not None:  # as many as fit before the next redraw
+                due = progress_bar.redraw_due_in()
+                batches = max(int(min(due / seconds_per_batch, stop)), 1)
+            last = min(first + batches, stop)
+            start = time.perf_counter()
+            self.run_batches(adapter, order, first, last)
+            seconds_per_batch = (time.perf_counter() - start) / (last - first)
+            logs = callbacks_module.pythonify_logs(self.model.get_metrics_result())
+            callbacks.on_train_batch_end(last - 1, logs)
+            first = last
 
     def _rows(self, batch):
         """The buffers a batch of `batch` shuffled rows is gathered into (x's, y's), made on

@@ -867,8 +867,10 @@ class Model(Layer):
         # arrays in memory and nothing that looks at each batch: an epoch's batches run in one
         # compiled call (compiled_step.py; a last batch of one sample as any other)
         adapter = epoch_iterator.adapter
+        # (or only the progress bar does: the batches between its redraws run in one call)
+        progress_bar = callback_list.progress_bar_only("train")
         whole_epochs = (
-            not batch_hooks
+            (not batch_hooks or progress_bar is not None)
             and epoch_iterator.steps_per_epoch is None
             and type(adapter) is data_adapters.ArrayAdapter
         )
@@ -882,7 +884,10 @@ class Model(Layer):
                 done = compiled.epoch_batches(adapter)
             if done:
                 order = adapter.epoch_order()
-                compiled.run_batches(adapter, order, 0, done)
+                if batch_hooks:
+                    compiled.run_between_redraws(adapter, order, done, callback_list, progress_bar)
+                else:
+                    compiled.run_batches(adapter, order, 0, done)
                 batches = enumerate(adapter.batches(order, first=done), start=done)
                 step_logs = None
             for step, batch in epoch_iterator.enumerate_epoch() if batches is None else batches:

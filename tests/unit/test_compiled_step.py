@@ -9,6 +9,7 @@ difference is a bug, and the tolerance is zero.
 """
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from minikeras import Input, Sequential, optimizers
 from minikeras.layers import Dense
 from minikeras.models import compiled_step
 from minikeras.parity import cases
+from minikeras.utils import progbar
 from tests import strategies
 
 
@@ -220,6 +222,55 @@ def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(
         np.testing.assert_array_equal(b, c)
     for a, b in zip(compiled.optimizer.variables, reference.optimizer.variables):
         np.testing.assert_array_equal(a, b)
+
+
+def _last_lines(out):
+    """Each epoch's last line of the bar (what stays on screen), its times masked."""
+    finished = [line.rsplit("\r", 1)[-1] for line in out.split("\n")]
+    return [re.sub(r"\d+(s|ms|us)\b", "T", line) for line in finished]
+
+
+@pytest.mark.parametrize("redraws", ["by the clock", "never before the end"])
+def test_the_progress_bar_alone_lets_batches_run_between_redraws(monkeypatch, capsys, redraws):
+    """verbose=1: the progress bar is the only callback that looks at each batch, and it
+    redraws at most every 0.05 s, so the batches between two redraws run in one call. The
+    first batch runs alone (the bar times the steps after it); the epoch's last line, the
+    History and the weights are the batch-by-batch epoch's; a last batch of one sample runs
+    layer by layer, with its own hook call."""
+    rng = np.random.default_rng(8)
+    x = rng.random((57, 12), dtype=np.float32)  # 7 batches of 8, and one of 1
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 57)]
+    calls = []
+    run_batches = compiled_step.DenseStackStep.run_batches
+
+    def counted(self, adapter, order, first, stop):
+        calls.append((first, stop))
+        run_batches(self, adapter, order, first, stop)
+
+    def fit():
+        model = _tutorial_model()
+        minikeras.utils.set_random_seed(7)
+        history = model.fit(
+            x, y, batch_size=8, epochs=2, verbose=1, validation_data=(x[:10], y[:10])
+        )
+        return model, history.history, capsys.readouterr().out
+
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted)
+    if redraws != "by the clock":  # (the clock never decides what a test asserts)
+        monkeypatch.setattr(progbar.Progbar, "redraw_due_in", lambda self: float("inf"))
+    compiled, history, out = fit()
+    _layer_by_layer(monkeypatch)
+    reference, expected, expected_out = fit()
+    assert history == expected
+    assert _last_lines(out) == _last_lines(expected_out)
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    if minikeras.kernels.current() != "numba":
+        assert calls == []
+    elif redraws == "by the clock":
+        assert calls[0] == (0, 1) and calls[-1][1] == 7
+    else:
+        assert calls == [(0, 1), (1, 7)] * 2
 
 
 class _Batches(minikeras.utils.PyDataset):
