@@ -73,9 +73,6 @@ def _setup_key(model):
     )
 
 
-from minikeras.kernels import numba_runtime  # noqa: E402  (numba is loaded with the kernels)
-
-
 def supports(model):
     """Whether `model`'s training step can run compiled (see the module's docstring). Checked
     once per fit (and per train_on_batch), in a few attribute reads."""
@@ -359,6 +356,8 @@ class DenseStackStep:
     def run(self, x, y):
         """One training step on the batch (x, y): the compiled forward, loss, backward and
         metric counts, then the optimizer's update of every weight. Returns the batch's loss."""
+        from minikeras.kernels import numba_runtime  # (Numba is loaded only where it runs)
+
         step_args = self._step_args(self._plan(len(x)))
         # BLAS's threads as `kernels.matmul` would pick them for the largest product
         threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
@@ -389,6 +388,8 @@ class DenseStackStep:
             and _epoch_update(optimizer, self.variables) is not None
         ):
             return 0
+        from minikeras.kernels import numba_runtime
+
         full, tail = divmod(len(x), batch)
         small = numba_runtime.SMALL_PRODUCT
         # one thread setting for the whole call: the tail's products must get the same
@@ -415,6 +416,8 @@ class DenseStackStep:
         else:
             xb, yb = self._rows(batch if full else 0)
             xt, yt = self._rows(tail if stop > full else 0)
+        from minikeras.kernels import numba_runtime
+
         threads_before = numba_runtime.use_blas_threads(min(batch, len(x)) * self.largest_product)
         try:
             epoch(x, y, order, batch, first, stop, xb, yb, step_args, xt, yt, tail_args, *args)
