@@ -443,7 +443,7 @@ class DenseStackStep:
             last = min(first + batches, stop)
             start = time.perf_counter()
             self.run_batches(adapter, order, first, last)
-            seconds_per_batch = (time.perf_counter() - start) / (last - first)
+            seconds_per_batch = max(time.perf_counter() - start, 1e-9) / (last - first)
             logs = callbacks_module.pythonify_logs(self.model.get_metrics_result())
             callbacks.on_train_batch_end(last - 1, logs)
             first = last
