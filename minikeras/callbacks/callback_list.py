@@ -33,6 +33,18 @@ def _flatten(callbacks):
     return [callbacks]
 
 
+def _looks_at_batches(callback, mode):
+    """Whether `callback` overrides a `mode` ("train", "test" or "predict") batch hook."""
+    names = [f"on_{mode}_batch_begin", f"on_{mode}_batch_end"]
+    if mode == "train":
+        names += ["on_batch_begin", "on_batch_end"]  # the older names, called by the new ones
+    # a bound method of Callback's own does nothing; LambdaCallback sets plain functions
+    return any(
+        getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
+        for name in names
+    )
+
+
 class CallbackList(Callback):
     """Calls every hook on each of a list of callbacks, in order, with logs made plain.
 
@@ -89,15 +101,15 @@ class CallbackList(Callback):
     def has_batch_hooks(self, mode):
         """Whether any callback overrides a `mode` ("train", "test" or "predict") batch hook; the
         loops skip the per-batch calls when none does (nothing per batch at verbose=0)."""
-        names = [f"on_{mode}_batch_begin", f"on_{mode}_batch_end"]
-        if mode == "train":
-            names += ["on_batch_begin", "on_batch_end"]  # the older names, called by the new ones
-        return any(
-            # a bound method of Callback's own does nothing; LambdaCallback sets plain functions
-            getattr(getattr(callback, name), "__func__", None) is not getattr(Callback, name)
-            for callback in self.callbacks
-            for name in names
-        )
+        return any(_looks_at_batches(callback, mode) for callback in self.callbacks)
+
+    def progress_bar_only(self, mode):
+        """The ProgbarLogger, when it is the only callback that looks at each `mode` batch (a
+        subclass of it may do more: then None, as when another callback looks)."""
+        looking = [callback for callback in self.callbacks if _looks_at_batches(callback, mode)]
+        if len(looking) == 1 and type(looking[0]) is ProgbarLogger:
+            return looking[0]
+        return None
 
     def _call(self, hook, logs, *args):
         logs = pythonify_logs(logs)  # one new dict, shared by all the callbacks in turn

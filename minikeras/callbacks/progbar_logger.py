@@ -76,6 +76,12 @@ class ProgbarLogger(Callback):
     def on_predict_end(self, logs=None):
         self._finish(logs)
 
+    def redraw_due_in(self) -> float:
+        """Seconds until a batch's update would redraw the bar (Progbar's `redraw_due_in`)."""
+        if self.progbar is None:
+            self._new_bar()
+        return self.progbar.redraw_due_in()
+
     def _new_bar(self):
         self.seen = 0
         # stateless_metrics=set(): show every value as given, never re-averaged

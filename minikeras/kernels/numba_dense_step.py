@@ -247,11 +247,13 @@ def dense_step(
 
 
 # ----------------------------------------------------------------------------- a whole epoch
-# The full batches of an epoch in one call: each batch's rows gathered in the epoch's order,
-# `dense_step` on them, then the optimizer's one update of every weight (its `update_all`
-# kernel, with the same arguments its Python wrapper passes). One function per optimizer rule:
-# each update takes its own slots and scalars. `step_args` are dense_step's arguments after
-# (x, y); the gradients they hold are the optimizer's flat gradient (flat_update.py).
+# The batches of an epoch (or a run of them) in one call: batch b's rows, `dense_step` on them,
+# then the optimizer's one update of every weight (its `update_all` kernel, with the same
+# arguments its Python wrapper passes). One function per optimizer rule: each update takes its
+# own slots and scalars. `step_args` are dense_step's arguments after (x, y) for a full batch,
+# `tail_args` those for the epoch's last, shorter batch (its own buffers); the gradients both
+# hold are the optimizer's flat gradient (flat_update.py). An empty `order` means the samples
+# in order: then each batch is a view of x and y, nothing copied.
 
 
 @compiled
@@ -266,25 +268,56 @@ def _gather(x, y, order, start, xb, yb):
 
 
 @compiled
-def sgd_epoch(x, y, order, xb, yb, step_args, weights, g, m, lr, momentum, nesterov):
-    for b in range(len(x) // len(xb)):
-        _gather(x, y, order, b * len(xb), xb, yb)
-        dense_step(xb, yb, *step_args)
+def _batch_step(x, y, order, batch, b, xb, yb, step_args, xt, yt, tail_args):
+    """dense_step on batch b of the epoch: rows b·batch … b·batch + batch − 1 of x and y (or
+    of the epoch's `order`, gathered into xb, yb); the last, shorter batch with `tail_args`
+    (gathered into xt, yt)."""
+    start = b * batch
+    full = start + batch <= len(x)
+    rows = batch if full else len(x) - start
+    if len(order) == 0:  # in order: the batch is a slice, as x[start:stop]
+        xs, ys = x[start : start + rows], y[start : start + rows]
+    elif full:
+        _gather(x, y, order, start, xb, yb)
+        xs, ys = xb, yb
+    else:
+        _gather(x, y, order, start, xt, yt)
+        xs, ys = xt, yt
+    if full:
+        dense_step(xs, ys, *step_args)
+    else:
+        dense_step(xs, ys, *tail_args)
+
+
+@compiled
+def sgd_epoch(
+    x, y, order, batch, first, stop, xb, yb, step_args, xt, yt, tail_args, weights, g, m, lr,
+    momentum, nesterov,
+):  # fmt: skip
+    """Batches first … stop − 1 of the epoch, each a step then SGD's update."""
+    for b in range(first, stop):
+        _batch_step(x, y, order, batch, b, xb, yb, step_args, xt, yt, tail_args)
         _sgd_all(weights, g, m, lr, momentum, nesterov)
 
 
 @compiled
-def rmsprop_epoch(x, y, order, xb, yb, step_args, weights, g, v, m, a, lr, rho, momentum, eps):
-    for b in range(len(x) // len(xb)):
-        _gather(x, y, order, b * len(xb), xb, yb)
-        dense_step(xb, yb, *step_args)
+def rmsprop_epoch(
+    x, y, order, batch, first, stop, xb, yb, step_args, xt, yt, tail_args, weights, g, v, m, a,
+    lr, rho, momentum, eps,
+):  # fmt: skip
+    """Batches first … stop − 1 of the epoch, each a step then RMSprop's update."""
+    for b in range(first, stop):
+        _batch_step(x, y, order, batch, b, xb, yb, step_args, xt, yt, tail_args)
         _rmsprop_all(weights, g, v, m, a, lr, rho, momentum, eps)
 
 
 @compiled
-def adam_epoch(x, y, order, xb, yb, step_args, weights, g, m, v, vhat, lr, b1, b2, eps, step):
-    """`step`: the update's t of the first batch (iterations + 1), one more at each batch."""
-    for b in range(len(x) // len(xb)):
-        _gather(x, y, order, b * len(xb), xb, yb)
-        dense_step(xb, yb, *step_args)
-        _adam_all(weights, g, m, v, vhat, lr, b1, b2, eps, step + b)
+def adam_epoch(
+    x, y, order, batch, first, stop, xb, yb, step_args, xt, yt, tail_args, weights, g, m, v,
+    vhat, lr, b1, b2, eps, step,
+):  # fmt: skip
+    """Batches first … stop − 1 of the epoch, each a step then Adam's update. `step`: the
+    update's t of batch `first` (iterations + 1), one more at each batch."""
+    for b in range(first, stop):
+        _batch_step(x, y, order, batch, b, xb, yb, step_args, xt, yt, tail_args)
+        _adam_all(weights, g, m, v, vhat, lr, b1, b2, eps, step + (b - first))

@@ -25,8 +25,11 @@ The buffers of one batch shape (activations, deltas, gradients) are planned once
 the last, smaller batch of an epoch gets a plan of its own.
 """
 
+import time
+
 import numpy as np
 
+from minikeras import callbacks as callbacks_module
 from minikeras import kernels
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
@@ -280,6 +283,7 @@ class DenseStackStep:
         self.variables = model.trainable_weights
         self.largest_product = max(w.size for w in self.weights)  # times the batch size
         self._plans = {}
+        self._gathered = {}  # x's and y's rows of a shuffled batch, by its size
         kernels_module = self._kernels = _compiled_kernels()
         self.loss_code = kernels_module.LOSSES.index(_loss_code(model))
         names, thresholds = _metric_codes(model)
@@ -338,73 +342,121 @@ class DenseStackStep:
             metric.total.value[()] = 0
             metric.count.value[()] = 0
 
-    def run(self, x, y):
-        """One training step on the batch (x, y): the compiled forward, loss, backward and
-        metric counts, then the optimizer's update of every weight. Returns the batch's loss."""
-        model = self.model
-        zs, outs, deltas, probs, losses, row_scale, row, values = self._plan(len(x))
+    def _step_args(self, plan):
+        """dense_step's arguments after (x, y), for a batch with the buffers of `plan`."""
+        zs, outs, deltas, probs, losses, row_scale, row, values = plan
         tracker = self.tracker
-        # BLAS's threads as `kernels.matmul` would pick them for the largest product
-        from minikeras.kernels import numba_runtime
-
-        threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
-        try:
-            loss = self._kernels.dense_step(
-                x, y, self.weights, self.biases, self.has_bias, self.codes, self.loss_code, zs,
-                outs, deltas, self.dweights, self.dbiases, probs, losses, row_scale, row,
-                tracker.total.value, tracker.count.value, self.metric_codes, self.thresholds,
-                self.totals, self.counts, values,
-            )  # fmt: skip
-        finally:
-            numba_runtime.restore_blas_threads(threads_before)
-        model.optimizer.apply(self.grads, self.variables)
-        self._share_gradients(model.optimizer)
-        return loss
-
-    # ------------------------------------------------------------------ a whole epoch
-    def runs_full_batches(self, adapter):
-        """Whether `run_full_batches` applies to an epoch over this ArrayAdapter: unweighted
-        arrays this step takes, at least one full batch of 2 or more samples, the gradients
-        landing where the optimizer's update reads them, and an update that is its
-        `update_all` call alone (`_epoch_update`)."""
-        x, y, batch = adapter.x, adapter.y, adapter.batch_size
-        optimizer = self.model.optimizer
         return (
-            adapter.sample_weight is None
-            and 2 <= batch <= len(x)
-            and self.takes(x[:2], y[:2])
-            and self.grads[0] is (optimizer.gradient_buffers(self.variables) or [None])[0]
-            and _epoch_update(optimizer, self.variables) is not None
-        )
-
-    def run_full_batches(self, adapter, order):
-        """The full batches of one epoch over the adapter's arrays, in one compiled call
-        (numba_dense_step.py's `*_epoch`): the same steps, in the same order, as `run` on each
-        batch, without the Python between them. `order`: the epoch's sample order (None: in
-        order). Returns how many batches ran; the last, shorter one is the caller's."""
-        x, y, batch = adapter.x, adapter.y, adapter.batch_size
-        full = len(x) // batch
-        epoch, args = _epoch_update(self.model.optimizer, self.variables)
-        order = np.arange(len(x)) if order is None else order
-        zs, outs, deltas, probs, losses, row_scale, row, values = self._plan(batch)
-        xb = np.empty((batch, x.shape[1]), self.dtype)  # each batch's rows, gathered
-        yb = np.empty((batch, y.shape[1]), self.dtype)
-        tracker = self.tracker
-        step_args = (
             self.weights, self.biases, self.has_bias, self.codes, self.loss_code, zs, outs,
             deltas, self.dweights, self.dbiases, probs, losses, row_scale, row,
             tracker.total.value, tracker.count.value, self.metric_codes, self.thresholds,
             self.totals, self.counts, values,
         )  # fmt: skip
-        from minikeras.kernels import numba_runtime
 
-        threads_before = numba_runtime.use_blas_threads(batch * self.largest_product)
+    def run(self, x, y):
+        """One training step on the batch (x, y): the compiled forward, loss, backward and
+        metric counts, then the optimizer's update of every weight. Returns the batch's loss."""
+        from minikeras.kernels import numba_runtime  # (Numba is loaded only where it runs)
+
+        step_args = self._step_args(self._plan(len(x)))
+        # BLAS's threads as `kernels.matmul` would pick them for the largest product
+        threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
         try:
-            epoch(x, y, order, xb, yb, step_args, *args)
+            loss = self._kernels.dense_step(x, y, *step_args)
         finally:
             numba_runtime.restore_blas_threads(threads_before)
-        self.model.optimizer._iterations += full
-        return full
+        self.model.optimizer.apply(self.grads, self.variables)
+        self._share_gradients(self.model.optimizer)
+        return loss
+
+    # ------------------------------------------------------------------ a whole epoch
+    def epoch_batches(self, adapter):
+        """How many of an epoch's batches over this ArrayAdapter `run_batches` runs: every
+        one, or all but the last when that one must run alone (a single sample, which runs
+        layer by layer, or so few that BLAS would take fewer threads for it). 0 where it does
+        not apply: weighted arrays, arrays this step does not take, batches of one sample,
+        gradients not landing where the optimizer's update reads them, or an update that is
+        more than its `update_all` call (`_epoch_update`)."""
+        x, y, batch = adapter.x, adapter.y, adapter.batch_size
+        optimizer = self.model.optimizer
+        if not (
+            adapter.sample_weight is None
+            and batch >= 2
+            and len(x) >= 2
+            and self.takes(x[:2], y[:2])
+            and self.grads[0] is (optimizer.gradient_buffers(self.variables) or [None])[0]
+            and _epoch_update(optimizer, self.variables) is not None
+        ):
+            return 0
+        from minikeras.kernels import numba_runtime
+
+        full, tail = divmod(len(x), batch)
+        small = numba_runtime.SMALL_PRODUCT
+        # one thread setting for the whole call: the tail's products must get the same
+        tail_alike = (tail * self.largest_product < small) == (
+            min(batch, len(x)) * self.largest_product < small
+        )
+        return full + (tail >= 2 and tail_alike)
+
+    def run_batches(self, adapter, order, first, stop):
+        """Batches first … stop − 1 of an epoch over the adapter's arrays, in one compiled call
+        (numba_dense_step.py's `*_epoch`): the same steps, in the same order, as `run` on each
+        batch, without the Python between them. `order`: the epoch's sample order (None: in
+        order, each batch a view of the arrays). `stop` at most `epoch_batches(adapter)`."""
+        x, y, batch = adapter.x, adapter.y, adapter.batch_size
+        epoch, args = _epoch_update(self.model.optimizer, self.variables)
+        full, tail = divmod(len(x), batch)
+        plans = [self._plan(batch)] if full else []
+        if stop > full:
+            plans.append(self._plan(tail))
+        step_args, tail_args = self._step_args(plans[0]), self._step_args(plans[-1])
+        if order is None:  # nothing to gather
+            xb = yb = xt = yt = np.empty((0, 0), self.dtype)
+            order = np.empty(0, np.int64)
+        else:
+            xb, yb = self._rows(batch if full else 0)
+            xt, yt = self._rows(tail if stop > full else 0)
+        from minikeras.kernels import numba_runtime
+
+        threads_before = numba_runtime.use_blas_threads(min(batch, len(x)) * self.largest_product)
+        try:
+            epoch(x, y, order, batch, first, stop, xb, yb, step_args, xt, yt, tail_args, *args)
+        finally:
+            numba_runtime.restore_blas_threads(threads_before)
+        self.model.optimizer._iterations += stop - first
+
+    def run_between_redraws(self, adapter, order, stop, callbacks, progress_bar):
+        """Batches 0 … stop − 1 of an epoch when the progress bar is the only callback that
+        looks at each batch. Its bar redraws at most every `interval` seconds (0.05 s, Keras's
+        Progbar): the batches between two redraws run in one compiled call (`run_batches`),
+        and the bar hears of the last of them, with the metrics' running values at that batch.
+        The first batch runs alone, as the bar measures its ms/step from the end of step 1; at
+        the epoch's end it prints the epoch's logs, so its last line and the History are
+        those of a batch-by-batch epoch (which batches the bar redraws at in between depends
+        on the clock, as in Keras)."""
+        first, seconds_per_batch = 0, None
+        while first < stop:
+            batches = 1
+            if seconds_per_batch is not None:  # as many as fit before the next redraw
+                due = progress_bar.redraw_due_in()
+                batches = max(int(min(due / seconds_per_batch, stop)), 1)
+            last = min(first + batches, stop)
+            start = time.perf_counter()
+            self.run_batches(adapter, order, first, last)
+            seconds_per_batch = max(time.perf_counter() - start, 1e-9) / (last - first)
+            logs = callbacks_module.pythonify_logs(self.model.get_metrics_result())
+            callbacks.on_train_batch_end(last - 1, logs)
+            first = last
+
+    def _rows(self, batch):
+        """The buffers a batch of `batch` shuffled rows is gathered into (x's, y's), made on
+        their first use."""
+        rows = self._gathered.get(batch)
+        if rows is None:
+            features, units = self.weights[0].shape[0], self.weights[-1].shape[1]
+            rows = np.empty((batch, features), self.dtype), np.empty((batch, units), self.dtype)
+            self._gathered[batch] = rows
+        return rows
 
     def _share_gradients(self, optimizer):
         """Write the next steps' gradients straight into the optimizer's flat gradient

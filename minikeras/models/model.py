@@ -915,11 +915,13 @@ class Model(Layer):
         # arrays' metrics exist by now (prepare_data), a stream's once its first batch is read
         compiled = compiled_step.for_model(self)  # a batch with sample weights runs train_step
         checked = self._metric_entries is not None
-        # arrays in memory and nothing that looks at each batch: an epoch's full batches run
-        # in one compiled call (compiled_step.py), its last, shorter batch as any other
+        # arrays in memory and nothing that looks at each batch: an epoch's batches run in one
+        # compiled call (compiled_step.py; a last batch of one sample as any other)
         adapter = epoch_iterator.adapter
+        # (or only the progress bar does: the batches between its redraws run in one call)
+        progress_bar = callback_list.progress_bar_only("train")
         whole_epochs = (
-            not batch_hooks
+            (not batch_hooks or progress_bar is not None)
             and epoch_iterator.steps_per_epoch is None
             and type(adapter) is data_adapters.ArrayAdapter
         )
@@ -928,14 +930,15 @@ class Model(Layer):
             callback_list.on_epoch_begin(epoch)
             batches = None
             # (a stop asked for at on_epoch_begin still lets one batch run, as the loop below)
-            if (
-                whole_epochs
-                and compiled is not None
-                and not self.stop_training
-                and compiled.runs_full_batches(adapter)
-            ):
+            done = 0
+            if whole_epochs and compiled is not None and not self.stop_training:
+                done = compiled.epoch_batches(adapter)
+            if done:
                 order = adapter.epoch_order()
-                done = compiled.run_full_batches(adapter, order)
+                if batch_hooks:
+                    compiled.run_between_redraws(adapter, order, done, callback_list, progress_bar)
+                else:
+                    compiled.run_batches(adapter, order, 0, done)
                 batches = enumerate(adapter.batches(order, first=done), start=done)
                 step_logs = None
             for step, batch in epoch_iterator.enumerate_epoch() if batches is None else batches:

@@ -162,8 +162,7 @@ class ArrayAdapter(DataAdapter):
 
     def batches(self, order, first=0):
         """The batches of a pass in `order` (None: in order), from batch number `first` on."""
-        slices = batching.batch_slices(len(self.x), self.batch_size)
-        for start, stop in itertools.islice(slices, first, None):
+        for start, stop in batching.batch_slices(len(self.x), self.batch_size, first):
             rows = slice(start, stop) if order is None else order[start:stop]
             yield batch_of(self.x, self.y, self.sample_weight, rows)
 

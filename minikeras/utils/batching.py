@@ -33,7 +33,8 @@ def epoch_order(n, shuffle, rng):
     return rng.permutation(n) if shuffle else np.arange(n)
 
 
-def batch_slices(n, batch_size):
-    """(start, stop) of each batch, the last one possibly shorter."""
-    for start in range(0, n, batch_size):
+def batch_slices(n, batch_size, first=0):
+    """(start, stop) of each batch from batch number `first` on, the last one possibly
+    shorter."""
+    for start in range(first * batch_size, n, batch_size):
         yield start, min(start + batch_size, n)

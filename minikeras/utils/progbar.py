@@ -198,6 +198,13 @@ class Progbar:
             self._print_summary(current, now, time_per_unit)
         self._last_update = now
 
+    def redraw_due_in(self) -> float:
+        """Seconds until an `update` would redraw the bar (verbose=1: `interval` after the last
+        redraw; 0 when due now); infinity when only the final update prints (verbose 0 or 2)."""
+        if self.verbose != 1:
+            return float("inf")
+        return max(self.interval - (time.time() - self._last_update), 0.0)
+
     def add(self, n, values=None):
         """Advance by `n` steps: `update(steps_so_far + n, values)`."""
         self.update(self._seen_so_far + n, values)

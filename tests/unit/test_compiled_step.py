@@ -9,6 +9,7 @@ difference is a bug, and the tolerance is zero.
 """
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from minikeras import Input, Sequential, optimizers
 from minikeras.layers import Dense
 from minikeras.models import compiled_step
 from minikeras.parity import cases
+from minikeras.utils import progbar
 from tests import strategies
 
 
@@ -58,15 +60,15 @@ def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
             runs.append(len(x))
             return run(self, x, y)
 
-        full_batches = compiled_step.DenseStackStep.run_full_batches
+        run_batches = compiled_step.DenseStackStep.run_batches
 
-        def counted_full(self, adapter, order):  # an epoch's full batches in one call
-            done = full_batches(self, adapter, order)
-            runs.extend([adapter.batch_size] * done)
-            return done
+        def counted_batches(self, adapter, order, first, stop):  # an epoch's batches in one call
+            run_batches(self, adapter, order, first, stop)
+            n, batch = len(adapter.x), adapter.batch_size
+            runs.extend(min(batch, n - b * batch) for b in range(first, stop))
 
         monkeypatch.setattr(compiled_step.DenseStackStep, "run", counted)
-        monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted_full)
+        monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted_batches)
         history = _fit(case, data, compiled)
         _layer_by_layer(monkeypatch)
         expected = _fit(case, data, reference)
@@ -174,32 +176,43 @@ def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
     ],
     ids=["sgd", "rmsprop", "adam"],
 )
-def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(monkeypatch, optimizer):
-    """Shuffled epochs of 4 full batches and a shorter one: the full ones in one compiled call
-    per epoch (Adam's t counted on across them and the epochs), the last as any batch."""
+@pytest.mark.parametrize(
+    "n, shuffle, calls_per_epoch",
+    [(70, True, [(0, 5)]), (65, False, [(0, 4)])],
+    ids=["shuffled, last batch of 6", "in order, last batch of 1"],
+)
+def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(
+    monkeypatch, optimizer, n, shuffle, calls_per_epoch
+):
+    """Epochs of 4 batches of 16 and a shorter one: each epoch in one compiled call (Adam's t
+    counted on across them and the epochs), shuffled rows gathered or, in order, read in
+    place; a last batch of one sample runs alone, layer by layer."""
     rng = np.random.default_rng(6)
-    x = rng.random((70, 12), dtype=np.float32)
-    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 70)]
+    x = rng.random((n, 12), dtype=np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, n)]
     calls = []
-    full_batches = compiled_step.DenseStackStep.run_full_batches
+    run_batches = compiled_step.DenseStackStep.run_batches
 
-    def counted(self, adapter, order):
-        calls.append(full_batches(self, adapter, order))
-        return calls[-1]
+    def counted(self, adapter, order, first, stop):
+        calls.append((first, stop))
+        run_batches(self, adapter, order, first, stop)
 
     def fit(callbacks=()):
         model = _tutorial_model(type(optimizer).from_config(optimizer.get_config()))
         minikeras.utils.set_random_seed(7)  # the same shuffles
-        history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=list(callbacks))
+        history = model.fit(
+            x, y, batch_size=16, epochs=3, verbose=0, shuffle=shuffle, callbacks=list(callbacks)
+        )
         return model, history.history
 
-    monkeypatch.setattr(compiled_step.DenseStackStep, "run_full_batches", counted)
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted)
     compiled, history = fit()
-    assert calls == ([4, 4, 4] if minikeras.kernels.current() == "numba" else [])
+    numba = minikeras.kernels.current() == "numba"
+    assert calls == (calls_per_epoch * 3 if numba else [])
     # a callback that looks at each batch: batch by batch, the same numbers
     looks = minikeras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None)
     stepwise, stepwise_history = fit([looks])
-    assert len(calls) == (3 if minikeras.kernels.current() == "numba" else 0)
+    assert len(calls) == (3 if numba else 0)
     _layer_by_layer(monkeypatch)
     reference, expected = fit()
     assert history == stepwise_history == expected
@@ -209,6 +222,60 @@ def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(monkeypatch, 
         np.testing.assert_array_equal(b, c)
     for a, b in zip(compiled.optimizer.variables, reference.optimizer.variables):
         np.testing.assert_array_equal(a, b)
+
+
+def _last_lines(out):
+    """Each epoch's last line of the bar (what stays on screen), its times masked."""
+    finished = [line.rsplit("\r", 1)[-1] for line in out.split("\n")]
+    return [re.sub(r"\d+(s|ms|us)\b", "T", line) for line in finished]
+
+
+@pytest.mark.parametrize(
+    "verbose, redraws", [(1, "by the clock"), (1, "never before the end"), (2, "at the end")]
+)
+def test_the_progress_bar_alone_lets_batches_run_between_redraws(
+    monkeypatch, capsys, verbose, redraws
+):
+    """verbose=1: the progress bar is the only callback that looks at each batch, and it
+    redraws at most every 0.05 s, so the batches between two redraws run in one call (with
+    verbose=2 it prints only at the epoch's end: all but the first batch in one call). The
+    first batch runs alone (the bar times the steps after it); the epoch's last line, the
+    History and the weights are the batch-by-batch epoch's; a last batch of one sample runs
+    layer by layer, with its own hook call."""
+    rng = np.random.default_rng(8)
+    x = rng.random((57, 12), dtype=np.float32)  # 7 batches of 8, and one of 1
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 57)]
+    calls = []
+    run_batches = compiled_step.DenseStackStep.run_batches
+
+    def counted(self, adapter, order, first, stop):
+        calls.append((first, stop))
+        run_batches(self, adapter, order, first, stop)
+
+    def fit():
+        model = _tutorial_model("adam")  # its t counted on across the calls
+        minikeras.utils.set_random_seed(7)
+        history = model.fit(
+            x, y, batch_size=8, epochs=2, verbose=verbose, validation_data=(x[:10], y[:10])
+        )
+        return model, history.history, capsys.readouterr().out
+
+    monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted)
+    if redraws == "never before the end":  # (the clock never decides what a test asserts)
+        monkeypatch.setattr(progbar.Progbar, "redraw_due_in", lambda self: float("inf"))
+    compiled, history, out = fit()
+    _layer_by_layer(monkeypatch)
+    reference, expected, expected_out = fit()
+    assert history == expected
+    assert _last_lines(out) == _last_lines(expected_out)
+    for a, b in zip(compiled.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    if minikeras.kernels.current() != "numba":
+        assert calls == []
+    elif redraws == "by the clock":
+        assert calls[0] == (0, 1) and calls[-1][1] == 7
+    else:
+        assert calls == [(0, 1), (1, 7)] * 2
 
 
 class _Batches(minikeras.utils.PyDataset):
