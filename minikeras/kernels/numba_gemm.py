@@ -63,13 +63,15 @@ at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
+import concurrent.futures
 import os
+import threading
 
 import numpy as np
 from numba import njit
 
 from minikeras.kernels.numba_lanes import broadcast, fma, lanes_of, load, store, zeros
-from minikeras.kernels.numba_runtime import compiled
+from minikeras.kernels.numba_runtime import SMALL_PRODUCT, compiled, compiled_nogil, numba_threads
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
 LINEAR, RELU, SIGMOID, TANH = range(len(EPILOGUES))
@@ -229,13 +231,16 @@ def _epilogue(out, y, bias, code, i0, i1, j0, j1):
 
 
 # ----------------------------------------------------------------------------- the cache blocks
-@compiled
-def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
-    """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ:
-    blocks of NC columns of b, of KC steps along k, of MC rows of a, each block packed once and
-    its tiles computed from the packed copies (rule 4)."""
+@compiled_nogil
+def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct, part):
+    """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ, over the
+    part (i_lo, i_hi, j_lo, j_hi) of out: blocks of NC columns of b, of KC steps along k, of MC
+    rows of a, each block packed once and its tiles computed from the packed copies (rule 4).
+    Parts run side by side on threads (rule 6), each with its own ap, bp and ct; a part changes
+    no element's sum (k is cut the same way in every part), so any split gives the same bits."""
     m, k = a.shape[::-1] if a_transposed else a.shape
     n = b.shape[0] if b_transposed else b.shape[1]
+    i_lo, i_hi, j_lo, j_hi = part
     nr = ct.size // MR
     epilogue = bias.size > 0 or code != NO_ACTIVATION
     flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
@@ -243,14 +248,14 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
     pack_a = a_transposed and n >= 8 * nr  # rule 4: columns of a, read by 8 panels of B or more
     blocks = max(1, -(-k // KC))  # k in equal blocks of at most KC: no short last block
     kc_step = max(1, -(-k // blocks))
-    for j0 in range(0, n, NC):
-        j1 = min(j0 + NC, n)
+    for j0 in range(j_lo, j_hi, NC):
+        j1 = min(j0 + NC, j_hi)
         for p0 in range(0, max(k, 1), kc_step):  # k = 0: one empty block: out is still written
             p1 = min(p0 + kc_step, k)
             kc = p1 - p0
             _pack_b(b, b_transposed, p0, p1, j0, j1, bp, nr)
-            for i0 in range(0, m, MC):
-                i1 = min(i0 + MC, m)
+            for i0 in range(i_lo, i_hi, MC):
+                i1 = min(i0 + MC, i_hi)
                 whole = i0 if pack_a else i1 - (i1 - i0) % MR  # rows read in place below
                 _pack_a(a, a_transposed, whole, i1, p0, p1, ap)
                 for j in range(j0, j1, nr):  # a panel of B stays in L1 ...
@@ -266,20 +271,24 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
     return out
 
 
-_buffers = {}
+_local = threading.local()  # each thread's packing buffers: parts and callers never share one
 
 
 def _packing_buffers(dtype):
-    """The packed blocks of A and B and the tile, made once per dtype and reused by every call."""
-    buffers = _buffers.get(dtype)
+    """The packed blocks of A and B and the tile, made once per thread and dtype and reused by
+    every call on that thread."""
+    buffers = getattr(_local, "buffers", None)
     if buffers is None:
+        buffers = _local.buffers = {}
+    mine = buffers.get(dtype)
+    if mine is None:
         nr = tile_columns(dtype)
-        buffers = _buffers[dtype] = (
+        mine = buffers[dtype] = (
             np.empty(MC * KC, dtype),
             np.empty(KC * (NC + nr), dtype),
             np.empty(MR * nr, dtype),
         )
-    return buffers
+    return mine
 
 
 # "no bias" is an empty bias, so that one compiled version serves layers with and without one
@@ -290,30 +299,78 @@ def _code(activation):
     return NO_ACTIVATION if activation is None else EPILOGUES.index(activation)
 
 
+# ----------------------------------------------------------------------------- the threads
+_workers = []  # one executor (one thread) per part after the first, started when first needed
+
+
+def parts_of(m, n, nr, threads):
+    """(i_lo, i_hi, j_lo, j_hi) for each thread's part of an (m, n) out (rule 6): blocks of
+    whole tiles of columns when there are at least two tiles per thread (a part then packs
+    only its own columns of B), else blocks of rows (each part packs all of B)."""
+    tiles = -(-n // nr)
+    if tiles >= 2 * threads:
+        cuts = [min(n, t * tiles // threads * nr) for t in range(threads + 1)]
+        return [(0, m, cuts[t], cuts[t + 1]) for t in range(threads)]
+    cuts = [t * m // threads for t in range(threads + 1)]
+    return [(cuts[t], cuts[t + 1], 0, n) for t in range(threads)]
+
+
+def product_threads(m, k, n):
+    """How many threads a product gets: numba_runtime.gemm's rule 3 for BLAS, so that both
+    products run on the same threads: one below SMALL_PRODUCT multiply-adds, else Numba's
+    thread count (numba.set_num_threads, NUMBA_NUM_THREADS; default every core)."""
+    return 1 if m * k * n < SMALL_PRODUCT else numba_threads()
+
+
+def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
+    """_product over out, in parts on `threads` threads (None: `product_threads`): part 0 on
+    this thread, the others on worker threads; returns when every part is done."""
+    m, n = out.shape
+    k = a.shape[0] if a_transposed else a.shape[1]
+    if threads is None:
+        threads = product_threads(m, k, n)
+    args = (a, a_transposed, b, b_transposed, out, y, bias, code)
+    if threads <= 1 or m == 0 or n == 0:
+        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        return
+    parts = parts_of(m, n, tile_columns(out.dtype), threads)
+    while len(_workers) < len(parts) - 1:
+        _workers.append(concurrent.futures.ThreadPoolExecutor(1, "minikeras-gemm"))
+
+    def part(bounds):  # on a worker: its own buffers (rule 6)
+        _product(*args, *_packing_buffers(out.dtype), bounds)
+
+    futures = [worker.submit(part, bounds) for worker, bounds in zip(_workers, parts[1:])]
+    try:
+        _product(*args, *_packing_buffers(out.dtype), parts[0])
+    finally:
+        for future in futures:
+            future.result()  # waits; re-raises a part's error
+
+
 # ----------------------------------------------------------------------------- the three forms
 # Operands must be float32 or float64 arrays of one dtype (`use_numba` checks), and C-ordered:
 # a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays). A
 # transposed operand is read as it is stored, with a flag, as BLAS does: one compiled version
-# per dtype serves every form.
-def gemm(a, b, out, bias=None, activation=None, y_out=None):
+# per dtype serves every form. `threads` overrides rule 6's choice (None: `product_threads`).
+def gemm(a, b, out, bias=None, activation=None, y_out=None, threads=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
     y = out if y_out is None else y_out
     bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    _product(a, False, b, False, out, y, bias, _code(activation), *_packing_buffers(out.dtype))
+    _run(a, False, b, False, out, y, bias, _code(activation), threads)
     return y
 
 
-def gemm_tn(a, b, out):
+def gemm_tn(a, b, out, threads=None):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    no_bias = _NO_BIAS[out.dtype]
-    buffers = _packing_buffers(out.dtype)
-    return _product(a, True, b, False, out, out, no_bias, NO_ACTIVATION, *buffers)
+    _run(a, True, b, False, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION, threads)
+    return out
 
 
-def gemm_nt(a, b, out):
+def gemm_nt(a, b, out, threads=None):
     """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n)
 
     The operand read as B is copied into panels through its transpose, one number at a time
@@ -322,11 +379,11 @@ def gemm_nt(a, b, out):
     """
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     no_bias = _NO_BIAS[out.dtype]
-    buffers = _packing_buffers(out.dtype)
     if a.shape[0] < b.shape[0]:
-        _product(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, *buffers)
-        return out
-    return _product(a, False, b, True, out, out, no_bias, NO_ACTIVATION, *buffers)
+        _run(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, threads)
+    else:
+        _run(a, False, b, True, out, out, no_bias, NO_ACTIVATION, threads)
+    return out
 
 
 # ----------------------------------------------------------------------------- the choice
