@@ -183,3 +183,52 @@ def test_runs_without_the_jit():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+# ----------------------------------------------------------------------------- threads (rule 6)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), shape=matmul_shapes(), threads=st.sampled_from([2, 3]))
+def test_parts_on_threads_give_the_same_bits(data, shape, threads):
+    """The product in parts on 2 or 3 threads (rows or columns of out, uneven, some parts empty
+    on the smallest shapes) equals the one-thread product bit for bit, in every form and with
+    the fused epilogue: a part changes no element's order of summation."""
+    m, k, n = shape
+    dtype, (a, b, at, bt, bias) = data.draw(kernel_arrays((m, k), (k, n), (k, m), (n, k), (n,)))
+    forms = [
+        lambda out, t: numba_gemm.gemm(a, b, out, threads=t),
+        lambda out, t: numba_gemm.gemm(a, b, np.empty_like(out), bias, "sigmoid", out, threads=t),
+        lambda out, t: numba_gemm.gemm_tn(at, b, out, threads=t),
+        lambda out, t: numba_gemm.gemm_nt(a, bt, out, threads=t),
+    ]
+    for form in forms:
+        one, parts = np.full((m, n), np.nan, dtype), np.full((m, n), np.nan, dtype)
+        form(one, 1)
+        form(parts, threads)
+        np.testing.assert_array_equal(parts, one)
+
+
+@pytest.mark.parametrize("m, n", [(128, 512), (784, 20), (5, 3), (1000, 64)])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parts_cover_out_once(m, n, threads):
+    """Each element of out lies in exactly one part; columns are cut at whole tiles of 16."""
+    covered = np.zeros((m, n), int)
+    for i_lo, i_hi, j_lo, j_hi in numba_gemm.parts_of(m, n, 16, threads):
+        covered[i_lo:i_hi, j_lo:j_hi] += 1
+        assert j_lo % 16 == 0
+    np.testing.assert_array_equal(covered, 1)
+
+
+def test_thread_policy_is_blas_rule_3(monkeypatch):
+    """One thread below numba_runtime.SMALL_PRODUCT multiply-adds, Numba's thread count from
+    there on: the threads numba_runtime.gemm gives OpenBLAS for the same product."""
+    monkeypatch.setattr(numba_gemm, "numba_threads", lambda: 2)
+    small = numba_gemm.SMALL_PRODUCT
+    assert numba_gemm.product_threads(1, small - 1, 1) == 1
+    assert numba_gemm.product_threads(1, small, 1) == 2
+    # a product at the threshold is cut into two parts: columns for (128, ·, 512)
+    monkeypatch.setattr(numba_gemm, "SMALL_PRODUCT", 128 * 4 * 512)
+    calls = []
+    monkeypatch.setattr(numba_gemm, "_product", lambda *args: calls.append(args[-1]))
+    a, b = np.ones((128, 4), np.float32), np.ones((4, 512), np.float32)
+    numba_gemm.gemm(a, b, np.empty((128, 512), np.float32))
+    assert sorted(calls) == [(0, 128, 0, 256), (0, 128, 256, 512)]
