@@ -51,15 +51,30 @@ moved by ±0.1 from one run to the next.
 5. The epilogue is fused into the tile's store: after the last k block each tile gets its
    bias and activation (linear, relu, sigmoid, tanh) while it is in L1, the activation chosen
    once per tile, outside its loops (a branch per element measured 2× slower at (32, 64, 10)).
-6. One thread. A `prange` over column blocks measured no faster on this shared machine, where
-   the second thread finds no free core (and `parallel=True` costs start-up and memory).
+6. Threads: BLAS's (numba_runtime.gemm's rule 3), so that the two products are compared on
+   the same threads: one below SMALL_PRODUCT multiply-adds, else Numba's thread count. out is
+   cut into one part per thread, whole tiles of columns when each part gets two or more (a
+   part then packs only its own columns of B), else rows; part 0 runs on the calling thread,
+   the others on worker threads (`_product` releases Python's lock, as the convolutions'
+   parts do), each with its own packing buffers (one set per thread, so two callers never
+   share one either). Every part cuts k the same way, so each element is the same sum in the
+   same order: the parts give the one-thread product bit for bit (a test checks it). Worker
+   threads rather than a `prange`: `parallel=True` starts Numba's own pool (start-up and
+   memory) beside OpenBLAS's. Measured at (128, 784, 512), float32, load average ~11: run
+   side by side, each part took the same CPU time as run alone; a whole call on 2 threads
+   took 1.0–1.9× the CPU time of one thread (the hand-off: an executor round trip is ~40 µs
+   of CPU, and on a busy machine the parts start cold on whichever core is free).
 
 Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
 the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
 (128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.96–0.97× of
 OpenBLAS plus its epilogue at (32, 784, 64), 0.89–0.92× at (32, 64, 10). The kernel alone ran
 at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing, short k
-(xᵀ·dz), and a call's fixed cost at the smallest shapes.
+(xᵀ·dz), and a call's fixed cost at the smallest shapes. Measured again on one thread each
+(OPENBLAS_NUM_THREADS=1, CPU time, best of alternating bursts, three runs at load average
+11–13, at the two large shapes): x·W 0.68–0.91×, xᵀ·dz 0.72–0.90×, dz·Wᵀ 0.81–0.91×, the
+fused forward 0.69–0.86×. Storing full tiles from the registers straight into out, without
+the tile buffer, measured 0.73–1.08× of this, so the buffer stays.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
