@@ -60,10 +60,13 @@ moved by ±0.1 from one run to the next.
    share one either). Every part cuts k the same way, so each element is the same sum in the
    same order: the parts give the one-thread product bit for bit (a test checks it). Worker
    threads rather than a `prange`: `parallel=True` starts Numba's own pool (start-up and
-   memory) beside OpenBLAS's. Measured at (128, 784, 512), float32, load average ~11: run
-   side by side, each part took the same CPU time as run alone; a whole call on 2 threads
-   took 1.0–1.9× the CPU time of one thread (the hand-off: an executor round trip is ~40 µs
-   of CPU, and on a busy machine the parts start cold on whichever core is free).
+   memory) beside OpenBLAS's; a part is handed to its worker and back by two locks, not a
+   ThreadPoolExecutor (~20 against ~40 µs of CPU a round trip; whole calls on 2 threads
+   0.90–1.17×, median 1.06× faster in CPU time, 12 A/B pairs at load average ~14). A caller
+   that finds the workers busy with another thread's product runs on its own thread. Measured
+   at (128, 784, 512), float32, load average ~11: run side by side, each part took the same
+   CPU time as run alone; a whole call on 2 threads took 1.0–1.9× the CPU time of one thread
+   (the hand-off, and on a busy machine the parts start cold on whichever core is free).
 
 Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
 the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
@@ -78,7 +81,6 @@ the tile buffer, measured 0.73–1.08× of this, so the buffer stays.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
-import concurrent.futures
 import os
 import threading
 
@@ -315,7 +317,51 @@ def _code(activation):
 
 
 # ----------------------------------------------------------------------------- the threads
-_workers = []  # one executor (one thread) per part after the first, started when first needed
+class _Worker:
+    """A thread that runs one part at a time, handed over and back by two locks: half the CPU
+    time of a ThreadPoolExecutor's round trip (measured, empty job, load average ~12: ~20
+    against ~40 µs), which was most of what a second thread cost (rule 6)."""
+
+    def __init__(self):
+        self._go, self._done = threading.Lock(), threading.Lock()
+        self._go.acquire()
+        self._done.acquire()
+        self._job = self._error = None
+        threading.Thread(target=self._serve, name="minikeras-gemm", daemon=True).start()
+
+    def _serve(self):
+        while True:
+            self._go.acquire()  # blocks (no spinning) until `start`
+            try:
+                self._job()
+            except BaseException as error:  # handed to the caller by `wait`
+                self._error = error
+            self._done.release()
+
+    def start(self, job):
+        self._job = job
+        self._go.release()
+
+    def wait(self):
+        """Blocks until the job is done; re-raises its error."""
+        self._done.acquire()
+        error, self._error, self._job = self._error, None, None
+        if error is not None:
+            raise error
+
+
+_workers = []  # one per part after the first, started when first needed
+_workers_free = threading.Lock()  # held by the call whose parts the workers run
+
+
+def _after_fork():
+    """A forked child has none of the worker threads, and no call of its own under way."""
+    global _workers_free
+    _workers.clear()
+    _workers_free = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def parts_of(m, n, nr, threads):
@@ -348,19 +394,26 @@ def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
     if threads <= 1 or m == 0 or n == 0:
         _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
         return
-    parts = parts_of(m, n, tile_columns(out.dtype), threads)
-    while len(_workers) < len(parts) - 1:
-        _workers.append(concurrent.futures.ThreadPoolExecutor(1, "minikeras-gemm"))
-
-    def part(bounds):  # on a worker: its own buffers (rule 6)
-        _product(*args, *_packing_buffers(out.dtype), bounds)
-
-    futures = [worker.submit(part, bounds) for worker, bounds in zip(_workers, parts[1:])]
+    if not _workers_free.acquire(blocking=False):  # another thread's product has the workers
+        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        return
     try:
-        _product(*args, *_packing_buffers(out.dtype), parts[0])
+        parts = parts_of(m, n, tile_columns(out.dtype), threads)
+        while len(_workers) < len(parts) - 1:
+            _workers.append(_Worker())
+
+        def part(bounds):  # on whichever thread runs it, with that thread's buffers
+            _product(*args, *_packing_buffers(out.dtype), bounds)
+
+        for worker, bounds in zip(_workers, parts[1:]):
+            worker.start(lambda bounds=bounds: part(bounds))
+        try:
+            part(parts[0])
+        finally:
+            for worker in _workers[: len(parts) - 1]:
+                worker.wait()
     finally:
-        for future in futures:
-            future.result()  # waits; re-raises a part's error
+        _workers_free.release()
 
 
 # ----------------------------------------------------------------------------- the three forms

@@ -232,3 +232,44 @@ def test_thread_policy_is_blas_rule_3(monkeypatch):
     a, b = np.ones((128, 4), np.float32), np.ones((4, 512), np.float32)
     numba_gemm.gemm(a, b, np.empty((128, 512), np.float32))
     assert sorted(calls) == [(0, 128, 0, 256), (0, 128, 256, 512)]
+
+
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
+    """A part that fails on a worker thread raises in the calling thread, after every part is
+    done, and the workers are free again for the next product."""
+    real = numba_gemm._product
+
+    def failing(*args):
+        if args[-1][2] > 0:  # the part of columns 32.. runs on the worker
+            raise FloatingPointError("part failed")
+        return real(*args)
+
+    a, b = np.ones((4, 3), np.float32), np.ones((3, 64), np.float32)
+    out = np.zeros((4, 64), np.float32)
+    monkeypatch.setattr(numba_gemm, "_product", failing)
+    with pytest.raises(FloatingPointError, match="part failed"):
+        numba_gemm.gemm(a, b, out, threads=2)
+    monkeypatch.setattr(numba_gemm, "_product", real)
+    numba_gemm.gemm(a, b, out, threads=2)
+    np.testing.assert_array_equal(out, np.full((4, 64), 3, np.float32))
+
+
+def test_products_from_several_threads_at_once():
+    """Callers on four threads at once, each asking for two parts: one caller's parts run on
+    the workers, the others run on their own thread with their own buffers; all equal the
+    one-thread product bit for bit."""
+    import concurrent.futures
+
+    rng = np.random.default_rng(2)
+    cases = [(rng.standard_normal((37, 300)), rng.standard_normal((300, 70))) for _ in range(4)]
+    expected = [numba_gemm.gemm(a, b, np.empty((37, 70)), threads=1) for a, b in cases]
+
+    def run(case):
+        a, b = case
+        return [numba_gemm.gemm(a, b, np.empty((37, 70)), threads=2) for _ in range(20)]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, cases))
+    for outs, want in zip(results, expected):
+        for out in outs:
+            np.testing.assert_array_equal(out, want)
