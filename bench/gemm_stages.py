@@ -150,9 +150,9 @@ def stages(m, k, n, rng):
         lambda: blocked(a, b, out),
         lambda: packed(a, b, bt, out),
         lambda: dot_tiled(a, b, bt, out),
-        lambda: numba_gemm.gemm(a, b, out),
+        lambda: numba_gemm.gemm(a, b, out, threads=1),
         lambda: np.matmul(a, b, out=out),
-        lambda: numba_gemm.gemm(a, b, out, bias, "relu", y),
+        lambda: numba_gemm.gemm(a, b, out, bias, "relu", y, threads=1),
         lambda: numba_kernels._bias_activation(bias, relu, np.matmul(a, b, out=out), y),
     ]
     return best_gflops(calls, 2 * m * k * n)

@@ -10,7 +10,10 @@ layer's products, the numba kernel against the same product done by `np.matmul` 
     fused backward   dense_backward (relu' , db, dW, dx), numba vs the NumPy kernel set
 
 and numba_gemm.py's own product (whatever `MINIKERAS_MATMUL` chooses for the kernel set)
-against OpenBLAS through the same thread policy (`numba_runtime.gemm`):
+against OpenBLAS, both on the same threads (each row's `threads`): the threads of the policy
+both follow (numba_runtime.gemm's rule 3: one below SMALL_PRODUCT multiply-adds, else Numba's
+thread count), and, where that is more than one, again with one thread each, which compares
+the kernels themselves:
 
     gemm fwd, gemm tn, gemm nt   the three forms above
     gemm fused forward           x·W + b, relu fused into the tile's store, against OpenBLAS's
@@ -60,10 +63,8 @@ def compare(a, b, seconds):
 
 def forms(m, k, n, rng):
     """{form: (numba call, NumPy call)} for the shape (m, k, n), on fresh float32 arrays."""
-    from minikeras.kernels import numba_gemm as ng
     from minikeras.kernels import numba_kernels as nb
     from minikeras.kernels import numpy_kernels as ref
-    from minikeras.kernels.numba_runtime import gemm as blas
 
     f = np.float32
     x, w = rng.standard_normal((m, k)).astype(f), rng.standard_normal((k, n)).astype(f)
@@ -71,7 +72,6 @@ def forms(m, k, n, rng):
     out_mn, out_kn, out_mk = np.empty((m, n), f), np.empty((k, n), f), np.empty((m, k), f)
     z, y, dzb, db = np.empty((m, n), f), np.empty((m, n), f), np.empty((m, n), f), np.empty(n, f)
     nb.dense_forward(x, w, b, "relu", z, y)  # a realistic z for the backward pass
-    size = m * k * n
     return {
         "fwd": (lambda: nb.matmul(x, w, out_mn), lambda: np.matmul(x, w, out=out_mn)),
         "tn": (lambda: nb.matmul_tn(x, dz, out_kn), lambda: np.matmul(x.T, dz, out=out_kn)),
@@ -84,38 +84,74 @@ def forms(m, k, n, rng):
             lambda: nb.dense_backward(x, w, z, y, dz, "relu", dzb, out_kn, db, out_mk),
             lambda: ref.dense_backward(x, w, z, y, dz, "relu", dzb, out_kn, db, out_mk),
         ),
-        "gemm fwd": (lambda: ng.gemm(x, w, out_mn), lambda: blas(x, w, out_mn, size)),
-        "gemm tn": (lambda: ng.gemm_tn(x, dz, out_kn), lambda: blas(x.T, dz, out_kn, size)),
-        "gemm nt": (lambda: ng.gemm_nt(dz, w, out_mk), lambda: blas(dz, w.T, out_mk, size)),
+    }
+
+
+def gemm_forms(m, k, n, rng, threads):
+    """{form: (numba_gemm call, OpenBLAS call)}, both on `threads` threads."""
+    from minikeras.kernels import numba_gemm as ng
+    from minikeras.kernels import numba_kernels as nb
+    from minikeras.kernels.numba_runtime import gemm
+
+    f = np.float32
+    x, w = rng.standard_normal((m, k)).astype(f), rng.standard_normal((k, n)).astype(f)
+    b, dz = rng.standard_normal(n).astype(f), rng.standard_normal((m, n)).astype(f)
+    out_mn, out_kn, out_mk = np.empty((m, n), f), np.empty((k, n), f), np.empty((m, k), f)
+    z, y = np.empty((m, n), f), np.empty((m, n), f)
+    t = threads
+
+    def blas(a, b, out):
+        return gemm(a, b, out, m * k * n, threads=t)
+
+    return {
+        "gemm fwd": (lambda: ng.gemm(x, w, out_mn, threads=t), lambda: blas(x, w, out_mn)),
+        "gemm tn": (lambda: ng.gemm_tn(x, dz, out_kn, threads=t), lambda: blas(x.T, dz, out_kn)),
+        "gemm nt": (lambda: ng.gemm_nt(dz, w, out_mk, threads=t), lambda: blas(dz, w.T, out_mk)),
         "gemm fused forward": (
-            lambda: ng.gemm(x, w, z, b, "relu", y),
-            lambda: nb._bias_activation(b, nb.RELU, blas(x, w, z, size), y),
+            lambda: ng.gemm(x, w, z, b, "relu", y, threads=t),
+            lambda: nb._bias_activation(b, nb.RELU, blas(x, w, z), y),
         ),
     }
 
 
 def main(argv):
+    from minikeras.kernels.numba_gemm import product_threads
+
     seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else 1.0
     rows = []
     rng = np.random.default_rng(0)
     for m, k, n in SHAPES:
-        for form, (numba_fn, numpy_fn) in forms(m, k, n, rng).items():
-            (t_numba, best_numba), (t_numpy, best_numpy) = compare(numba_fn, numpy_fn, seconds)
-            flops = 2 * m * k * n * (2 if form == "fused backward" else 1)
-            rows.append(
-                {
-                    "shape": [m, k, n],
-                    "form": form,
-                    "numba_us": t_numba * 1e6,
-                    "numpy_us": t_numpy * 1e6,
-                    "numba_gflops": flops / t_numba / 1e9,
-                    "numpy_gflops": flops / t_numpy / 1e9,
-                    "numba_best_gflops": flops / best_numba / 1e9,
-                    "numpy_best_gflops": flops / best_numpy / 1e9,
-                    "ratio": t_numpy / t_numba,
-                }
-            )
+        threads = product_threads(m, k, n)  # the policy's threads, BLAS's and numba_gemm's
+        cases = [(None, forms(m, k, n, rng)), (threads, gemm_forms(m, k, n, rng, threads))]
+        if threads > 1:  # the kernels themselves, one thread each
+            cases.append((1, gemm_forms(m, k, n, rng, 1)))
+        for threads, calls in cases:
+            rows += measure((m, k, n), calls, threads, seconds)
     print(json.dumps({"kernels": rows}))
+
+
+def measure(shape, calls, threads, seconds):
+    """One row per form of `calls`, each timed by `compare`; `threads` (None for section 1's
+    forms, which follow the kernel set's own policy) is recorded in the row."""
+    rows = []
+    for form, (numba_fn, numpy_fn) in calls.items():
+        (t_numba, best_numba), (t_numpy, best_numpy) = compare(numba_fn, numpy_fn, seconds)
+        flops = 2 * int(np.prod(shape)) * (2 if form == "fused backward" else 1)
+        row = {
+            "shape": list(shape),
+            "form": form,
+            "numba_us": t_numba * 1e6,
+            "numpy_us": t_numpy * 1e6,
+            "numba_gflops": flops / t_numba / 1e9,
+            "numpy_gflops": flops / t_numpy / 1e9,
+            "numba_best_gflops": flops / best_numba / 1e9,
+            "numpy_best_gflops": flops / best_numpy / 1e9,
+            "ratio": t_numpy / t_numba,
+        }
+        if threads is not None:
+            row["threads"] = threads
+        rows.append(row)
+    return rows
 
 
 if __name__ == "__main__":

@@ -51,25 +51,44 @@ moved by ±0.1 from one run to the next.
 5. The epilogue is fused into the tile's store: after the last k block each tile gets its
    bias and activation (linear, relu, sigmoid, tanh) while it is in L1, the activation chosen
    once per tile, outside its loops (a branch per element measured 2× slower at (32, 64, 10)).
-6. One thread. A `prange` over column blocks measured no faster on this shared machine, where
-   the second thread finds no free core (and `parallel=True` costs start-up and memory).
+6. Threads: BLAS's (numba_runtime.gemm's rule 3), so that the two products are compared on
+   the same threads: one below SMALL_PRODUCT multiply-adds, else Numba's thread count. out is
+   cut into one part per thread, whole tiles of columns when each part gets two or more (a
+   part then packs only its own columns of B), else rows; part 0 runs on the calling thread,
+   the others on worker threads (`_product` releases Python's lock, as the convolutions'
+   parts do), each with its own packing buffers (one set per thread, so two callers never
+   share one either). Every part cuts k the same way, so each element is the same sum in the
+   same order: the parts give the one-thread product bit for bit (a test checks it). Worker
+   threads rather than a `prange`: `parallel=True` starts Numba's own pool (start-up and
+   memory) beside OpenBLAS's; a part is handed to its worker and back by two locks, not a
+   ThreadPoolExecutor (~20 against ~40 µs of CPU a round trip; whole calls on 2 threads
+   0.90–1.17×, median 1.06× faster in CPU time, 12 A/B pairs at load average ~14). A caller
+   that finds the workers busy with another thread's product runs on its own thread. Measured
+   at (128, 784, 512), float32, load average ~11: run side by side, each part took the same
+   CPU time as run alone; a whole call on 2 threads took 1.0–1.9× the CPU time of one thread
+   (the hand-off, and on a busy machine the parts start cold on whichever core is free).
 
 Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
 the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
 (128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.96–0.97× of
 OpenBLAS plus its epilogue at (32, 784, 64), 0.89–0.92× at (32, 64, 10). The kernel alone ran
 at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing, short k
-(xᵀ·dz), and a call's fixed cost at the smallest shapes.
+(xᵀ·dz), and a call's fixed cost at the smallest shapes. Measured again on one thread each
+(OPENBLAS_NUM_THREADS=1, CPU time, best of alternating bursts, three runs at load average
+11–13, at the two large shapes): x·W 0.68–0.91×, xᵀ·dz 0.72–0.90×, dz·Wᵀ 0.81–0.91×, the
+fused forward 0.69–0.86×. Storing full tiles from the registers straight into out, without
+the tile buffer, measured 0.73–1.08× of this, so the buffer stays.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
 import os
+import threading
 
 import numpy as np
 from numba import njit
 
 from minikeras.kernels.numba_lanes import broadcast, fma, lanes_of, load, store, zeros
-from minikeras.kernels.numba_runtime import compiled
+from minikeras.kernels.numba_runtime import SMALL_PRODUCT, compiled, compiled_nogil, numba_threads
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
 LINEAR, RELU, SIGMOID, TANH = range(len(EPILOGUES))
@@ -229,13 +248,16 @@ def _epilogue(out, y, bias, code, i0, i1, j0, j1):
 
 
 # ----------------------------------------------------------------------------- the cache blocks
-@compiled
-def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
-    """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ:
-    blocks of NC columns of b, of KC steps along k, of MC rows of a, each block packed once and
-    its tiles computed from the packed copies (rule 4)."""
+@compiled_nogil
+def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct, part):
+    """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ, over the
+    part (i_lo, i_hi, j_lo, j_hi) of out: blocks of NC columns of b, of KC steps along k, of MC
+    rows of a, each block packed once and its tiles computed from the packed copies (rule 4).
+    Parts run side by side on threads (rule 6), each with its own ap, bp and ct; a part changes
+    no element's sum (k is cut the same way in every part), so any split gives the same bits."""
     m, k = a.shape[::-1] if a_transposed else a.shape
     n = b.shape[0] if b_transposed else b.shape[1]
+    i_lo, i_hi, j_lo, j_hi = part
     nr = ct.size // MR
     epilogue = bias.size > 0 or code != NO_ACTIVATION
     flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
@@ -243,14 +265,14 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
     pack_a = a_transposed and n >= 8 * nr  # rule 4: columns of a, read by 8 panels of B or more
     blocks = max(1, -(-k // KC))  # k in equal blocks of at most KC: no short last block
     kc_step = max(1, -(-k // blocks))
-    for j0 in range(0, n, NC):
-        j1 = min(j0 + NC, n)
+    for j0 in range(j_lo, j_hi, NC):
+        j1 = min(j0 + NC, j_hi)
         for p0 in range(0, max(k, 1), kc_step):  # k = 0: one empty block: out is still written
             p1 = min(p0 + kc_step, k)
             kc = p1 - p0
             _pack_b(b, b_transposed, p0, p1, j0, j1, bp, nr)
-            for i0 in range(0, m, MC):
-                i1 = min(i0 + MC, m)
+            for i0 in range(i_lo, i_hi, MC):
+                i1 = min(i0 + MC, i_hi)
                 whole = i0 if pack_a else i1 - (i1 - i0) % MR  # rows read in place below
                 _pack_a(a, a_transposed, whole, i1, p0, p1, ap)
                 for j in range(j0, j1, nr):  # a panel of B stays in L1 ...
@@ -266,20 +288,24 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct):
     return out
 
 
-_buffers = {}
+_local = threading.local()  # each thread's packing buffers: parts and callers never share one
 
 
 def _packing_buffers(dtype):
-    """The packed blocks of A and B and the tile, made once per dtype and reused by every call."""
-    buffers = _buffers.get(dtype)
+    """The packed blocks of A and B and the tile, made once per thread and dtype and reused by
+    every call on that thread."""
+    buffers = getattr(_local, "buffers", None)
     if buffers is None:
+        buffers = _local.buffers = {}
+    mine = buffers.get(dtype)
+    if mine is None:
         nr = tile_columns(dtype)
-        buffers = _buffers[dtype] = (
+        mine = buffers[dtype] = (
             np.empty(MC * KC, dtype),
             np.empty(KC * (NC + nr), dtype),
             np.empty(MR * nr, dtype),
         )
-    return buffers
+    return mine
 
 
 # "no bias" is an empty bias, so that one compiled version serves layers with and without one
@@ -290,30 +316,129 @@ def _code(activation):
     return NO_ACTIVATION if activation is None else EPILOGUES.index(activation)
 
 
+# ----------------------------------------------------------------------------- the threads
+class _Worker:
+    """A thread that runs one part at a time, handed over and back by two locks: half the CPU
+    time of a ThreadPoolExecutor's round trip (measured, empty job, load average ~12: ~20
+    against ~40 µs), which was most of what a second thread cost (rule 6)."""
+
+    def __init__(self):
+        self._go, self._done = threading.Lock(), threading.Lock()
+        self._go.acquire()
+        self._done.acquire()
+        self._job = self._error = None
+        threading.Thread(target=self._serve, name="minikeras-gemm", daemon=True).start()
+
+    def _serve(self):
+        while True:
+            self._go.acquire()  # blocks (no spinning) until `start`
+            try:
+                self._job()
+            except BaseException as error:  # handed to the caller by `wait`
+                self._error = error
+            self._done.release()
+
+    def start(self, job):
+        self._job = job
+        self._go.release()
+
+    def wait(self):
+        """Blocks until the job is done; re-raises its error."""
+        self._done.acquire()
+        error, self._error, self._job = self._error, None, None
+        if error is not None:
+            raise error
+
+
+_workers = []  # one per part after the first, started when first needed
+_workers_free = threading.Lock()  # held by the call whose parts the workers run
+
+
+def _after_fork():
+    """A forked child has none of the worker threads, and no call of its own under way."""
+    global _workers_free
+    _workers.clear()
+    _workers_free = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def parts_of(m, n, nr, threads):
+    """(i_lo, i_hi, j_lo, j_hi) for each thread's part of an (m, n) out (rule 6): blocks of
+    whole tiles of columns when there are at least two tiles per thread (a part then packs
+    only its own columns of B), else blocks of rows (each part packs all of B)."""
+    tiles = -(-n // nr)
+    if tiles >= 2 * threads:
+        cuts = [min(n, t * tiles // threads * nr) for t in range(threads + 1)]
+        return [(0, m, cuts[t], cuts[t + 1]) for t in range(threads)]
+    cuts = [t * m // threads for t in range(threads + 1)]
+    return [(cuts[t], cuts[t + 1], 0, n) for t in range(threads)]
+
+
+def product_threads(m, k, n):
+    """How many threads a product gets: numba_runtime.gemm's rule 3 for BLAS, so that both
+    products run on the same threads: one below SMALL_PRODUCT multiply-adds, else Numba's
+    thread count (numba.set_num_threads, NUMBA_NUM_THREADS; default every core)."""
+    return 1 if m * k * n < SMALL_PRODUCT else numba_threads()
+
+
+def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
+    """_product over out, in parts on `threads` threads (None: `product_threads`): part 0 on
+    this thread, the others on worker threads; returns when every part is done."""
+    m, n = out.shape
+    k = a.shape[0] if a_transposed else a.shape[1]
+    if threads is None:
+        threads = product_threads(m, k, n)
+    args = (a, a_transposed, b, b_transposed, out, y, bias, code)
+    if threads <= 1 or m == 0 or n == 0:
+        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        return
+    if not _workers_free.acquire(blocking=False):  # another thread's product has the workers
+        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        return
+    try:
+        parts = parts_of(m, n, tile_columns(out.dtype), threads)
+        while len(_workers) < len(parts) - 1:
+            _workers.append(_Worker())
+
+        def part(bounds):  # on whichever thread runs it, with that thread's buffers
+            _product(*args, *_packing_buffers(out.dtype), bounds)
+
+        for worker, bounds in zip(_workers, parts[1:]):
+            worker.start(lambda bounds=bounds: part(bounds))
+        try:
+            part(parts[0])
+        finally:
+            for worker in _workers[: len(parts) - 1]:
+                worker.wait()
+    finally:
+        _workers_free.release()
+
+
 # ----------------------------------------------------------------------------- the three forms
 # Operands must be float32 or float64 arrays of one dtype (`use_numba` checks), and C-ordered:
 # a view with other strides is copied first (np.ascontiguousarray, a no-op for C arrays). A
 # transposed operand is read as it is stored, with a flag, as BLAS does: one compiled version
-# per dtype serves every form.
-def gemm(a, b, out, bias=None, activation=None, y_out=None):
+# per dtype serves every form. `threads` overrides rule 6's choice (None: `product_threads`).
+def gemm(a, b, out, bias=None, activation=None, y_out=None, threads=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
     y = out if y_out is None else y_out
     bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    _product(a, False, b, False, out, y, bias, _code(activation), *_packing_buffers(out.dtype))
+    _run(a, False, b, False, out, y, bias, _code(activation), threads)
     return y
 
 
-def gemm_tn(a, b, out):
+def gemm_tn(a, b, out, threads=None):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    no_bias = _NO_BIAS[out.dtype]
-    buffers = _packing_buffers(out.dtype)
-    return _product(a, True, b, False, out, out, no_bias, NO_ACTIVATION, *buffers)
+    _run(a, True, b, False, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION, threads)
+    return out
 
 
-def gemm_nt(a, b, out):
+def gemm_nt(a, b, out, threads=None):
     """out = a·bᵀ: the input gradient dz·Wᵀ.   (m, k)·(n, k)ᵀ → (m, n)
 
     The operand read as B is copied into panels through its transpose, one number at a time
@@ -322,11 +447,11 @@ def gemm_nt(a, b, out):
     """
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     no_bias = _NO_BIAS[out.dtype]
-    buffers = _packing_buffers(out.dtype)
     if a.shape[0] < b.shape[0]:
-        _product(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, *buffers)
-        return out
-    return _product(a, False, b, True, out, out, no_bias, NO_ACTIVATION, *buffers)
+        _run(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, threads)
+    else:
+        _run(a, False, b, True, out, out, no_bias, NO_ACTIVATION, threads)
+    return out
 
 
 # ----------------------------------------------------------------------------- the choice

@@ -183,3 +183,93 @@ def test_runs_without_the_jit():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+# ----------------------------------------------------------------------------- threads (rule 6)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data(), shape=matmul_shapes(), threads=st.sampled_from([2, 3]))
+def test_parts_on_threads_give_the_same_bits(data, shape, threads):
+    """The product in parts on 2 or 3 threads (rows or columns of out, uneven, some parts empty
+    on the smallest shapes) equals the one-thread product bit for bit, in every form and with
+    the fused epilogue: a part changes no element's order of summation."""
+    m, k, n = shape
+    dtype, (a, b, at, bt, bias) = data.draw(kernel_arrays((m, k), (k, n), (k, m), (n, k), (n,)))
+    forms = [
+        lambda out, t: numba_gemm.gemm(a, b, out, threads=t),
+        lambda out, t: numba_gemm.gemm(a, b, np.empty_like(out), bias, "sigmoid", out, threads=t),
+        lambda out, t: numba_gemm.gemm_tn(at, b, out, threads=t),
+        lambda out, t: numba_gemm.gemm_nt(a, bt, out, threads=t),
+    ]
+    for form in forms:
+        one, parts = np.full((m, n), np.nan, dtype), np.full((m, n), np.nan, dtype)
+        form(one, 1)
+        form(parts, threads)
+        np.testing.assert_array_equal(parts, one)
+
+
+@pytest.mark.parametrize("m, n", [(128, 512), (784, 20), (5, 3), (1000, 64)])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parts_cover_out_once(m, n, threads):
+    """Each element of out lies in exactly one part; columns are cut at whole tiles of 16."""
+    covered = np.zeros((m, n), int)
+    for i_lo, i_hi, j_lo, j_hi in numba_gemm.parts_of(m, n, 16, threads):
+        covered[i_lo:i_hi, j_lo:j_hi] += 1
+        assert j_lo % 16 == 0
+    np.testing.assert_array_equal(covered, 1)
+
+
+def test_thread_policy_is_blas_rule_3(monkeypatch):
+    """One thread below numba_runtime.SMALL_PRODUCT multiply-adds, Numba's thread count from
+    there on: the threads numba_runtime.gemm gives OpenBLAS for the same product."""
+    monkeypatch.setattr(numba_gemm, "numba_threads", lambda: 2)
+    small = numba_gemm.SMALL_PRODUCT
+    assert numba_gemm.product_threads(1, small - 1, 1) == 1
+    assert numba_gemm.product_threads(1, small, 1) == 2
+    # a product at the threshold is cut into two parts: columns for (128, ·, 512)
+    monkeypatch.setattr(numba_gemm, "SMALL_PRODUCT", 128 * 4 * 512)
+    calls = []
+    monkeypatch.setattr(numba_gemm, "_product", lambda *args: calls.append(args[-1]))
+    a, b = np.ones((128, 4), np.float32), np.ones((4, 512), np.float32)
+    numba_gemm.gemm(a, b, np.empty((128, 512), np.float32))
+    assert sorted(calls) == [(0, 128, 0, 256), (0, 128, 256, 512)]
+
+
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
+    """A part that fails on a worker thread raises in the calling thread, after every part is
+    done, and the workers are free again for the next product."""
+    real = numba_gemm._product
+
+    def failing(*args):
+        if args[-1][2] > 0:  # the part of columns 32.. runs on the worker
+            raise FloatingPointError("part failed")
+        return real(*args)
+
+    a, b = np.ones((4, 3), np.float32), np.ones((3, 64), np.float32)
+    out = np.zeros((4, 64), np.float32)
+    monkeypatch.setattr(numba_gemm, "_product", failing)
+    with pytest.raises(FloatingPointError, match="part failed"):
+        numba_gemm.gemm(a, b, out, threads=2)
+    monkeypatch.setattr(numba_gemm, "_product", real)
+    numba_gemm.gemm(a, b, out, threads=2)
+    np.testing.assert_array_equal(out, np.full((4, 64), 3, np.float32))
+
+
+def test_products_from_several_threads_at_once():
+    """Callers on four threads at once, each asking for two parts: one caller's parts run on
+    the workers, the others run on their own thread with their own buffers; all equal the
+    one-thread product bit for bit."""
+    import concurrent.futures
+
+    rng = np.random.default_rng(2)
+    cases = [(rng.standard_normal((37, 300)), rng.standard_normal((300, 70))) for _ in range(4)]
+    expected = [numba_gemm.gemm(a, b, np.empty((37, 70)), threads=1) for a, b in cases]
+
+    def run(case):
+        a, b = case
+        return [numba_gemm.gemm(a, b, np.empty((37, 70)), threads=2) for _ in range(20)]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, cases))
+    for outs, want in zip(results, expected):
+        for out in outs:
+            np.testing.assert_array_equal(out, want)
