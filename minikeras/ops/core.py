@@ -14,6 +14,7 @@ from minikeras import config
 from minikeras.autodiff import Tensor, Variable, primitive, unwrap
 from minikeras.autodiff.primitive import is_symbolic
 from minikeras.ops.dtypes import dtype_name, standardize_dtype
+from minikeras.ops.symbolic import symbolic_op
 
 
 # ---------------------------------------------------------------- conversion
@@ -56,6 +57,7 @@ def is_tensor(x):
     return isinstance(x, (Tensor, np.ndarray))
 
 
+@symbolic_op
 def cast(x, dtype):
     """`x` as `dtype`; the gradient passes through (to a float `x`)."""
     dtype = standardize_dtype(dtype)
@@ -78,6 +80,7 @@ def shape(x):
     return tuple(np.shape(unwrap(x)))
 
 
+@symbolic_op
 def stop_gradient(variable):
     """`variable`'s value, through which no gradient flows (a plain array)."""
     return np.array(unwrap(variable))
@@ -116,6 +119,7 @@ def switch(index, branches, *operands):
     return branches[index](*operands)
 
 
+@symbolic_op
 def unstack(x, num=None, axis=0):
     """The slices of `x` along `axis`, as a list."""
     return list(primitive("unstack", _unstack, x, num=num, axis=axis))
@@ -126,6 +130,7 @@ def _unstack(x, num=None, axis=0):
 
 
 # ---------------------------------------------------------------- slices and scatters
+@symbolic_op
 def slice(inputs, start_indices, shape):
     """inputs[start₀ : start₀ + shape₀, start₁ : ...]."""
     return primitive("slice", _slice, inputs, start_indices=start_indices, shape=shape)
@@ -135,6 +140,7 @@ def _slice(x, start_indices, shape):
     return x[tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, shape))]
 
 
+@symbolic_op
 def slice_update(inputs, start_indices, updates):
     """`inputs` with `updates` written at `start_indices` (a new array)."""
     updates = cast(updates, inputs.dtype) if hasattr(inputs, "dtype") else updates
@@ -148,6 +154,7 @@ def _slice_update(x, updates, start_indices):
     return out
 
 
+@symbolic_op
 def scatter(indices, values, shape):
     """zeros(shape) with `values` added at `indices` (rows of coordinates); repeated indices add."""
     return primitive("scatter", _scatter, indices, values, shape=tuple(shape))
@@ -160,6 +167,7 @@ def _scatter(indices, values, shape):
     return out
 
 
+@symbolic_op
 def scatter_update(inputs, indices, updates, reduction=None):
     """`inputs` with `updates` written at `indices` (rows of coordinates)."""
     if reduction is not None:
@@ -173,6 +181,7 @@ def _scatter_update(x, indices, updates):
     return out
 
 
+@symbolic_op
 def get_item(x, key):
     """x[key], for any NumPy index (Tensors inside the index are read as arrays)."""
     if isinstance(key, tuple):

@@ -11,8 +11,10 @@ import numpy as np
 from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.numpy import _float
+from minikeras.ops.symbolic import symbolic_op
 
 
+@symbolic_op
 def norm(x, ord=None, axis=None, keepdims=False):
     """The vector or matrix norm of x, as np.linalg.norm, written with ops so that the tape
     differentiates it (matrix 2-, −2- and nuclear norms need an SVD: computed, not traced)."""

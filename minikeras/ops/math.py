@@ -12,8 +12,10 @@ import numpy as np
 from minikeras.autodiff import primitive, special, unwrap
 from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.numpy import _float
+from minikeras.ops.symbolic import symbolic_op
 
 
+@symbolic_op
 def rsqrt(x):
     """1 / √x."""
     return primitive("rsqrt", _rsqrt, _float(x))
@@ -23,17 +25,20 @@ def _rsqrt(x):
     return 1 / np.sqrt(x)
 
 
+@symbolic_op
 def erf(x):
     """The error function, 2/√π ∫₀ˣ e^(−t²) dt."""
     return primitive("erf", special.erf, _float(x))
 
 
+@symbolic_op
 def logsumexp(x, axis=None, keepdims=False):
     """ln Σ eˣ along `axis`, without overflow."""
     axis = tuple(axis) if isinstance(axis, list) else axis
     return primitive("logsumexp", special.logsumexp, _float(x), axis=axis, keepdims=keepdims)
 
 
+@symbolic_op
 def top_k(x, k, sorted=True):
     """The k largest entries along the last axis and their indices (int32), largest first."""
     return primitive("top_k", _top_k, convert_to_tensor(x), k=k, sorted=sorted)
@@ -45,6 +50,7 @@ def _top_k(x, k=1, sorted=True):
     return np.take_along_axis(x, indices, axis=-1), indices
 
 
+@symbolic_op
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = Σ data[i] over the i with segment_ids[i] = s."""
     ids = np.asarray(unwrap(segment_ids)).astype(np.intp)
