@@ -283,6 +283,11 @@ def _where(condition, g):
     return np.where(condition, g, np.zeros((), g.dtype))
 
 
+def _nonzero(x):
+    """x with its zeros replaced by ones: a divisor where the zero case is handled apart."""
+    return np.where(x != 0, x, np.ones((), x.dtype))
+
+
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -335,6 +340,19 @@ VJPS = {
     "arctan": lambda g, ans, x: (g / (1 + x * x),),
     "arcsin": lambda g, ans, x: (g / np.sqrt(1 - x * x),),
     "arccos": lambda g, ans, x: (-g / np.sqrt(1 - x * x),),
+    "arcsinh": lambda g, ans, x: (g / np.sqrt(x * x + 1),),
+    "arccosh": lambda g, ans, x: (g / np.sqrt(x * x - 1),),
+    "arctanh": lambda g, ans, x: (g / (1 - x * x),),
+    "cbrt": lambda g, ans, x: (g / (3 * ans * ans),),  # d∛x = 1/(3·∛x²)
+    "exp2": lambda g, ans, x: (g * ans * math.log(2),),
+    # sinc x = sin(πx)/(πx): its derivative (cos(πx) − sinc x)/x, and 0 at x = 0
+    "sinc": lambda g, ans, x: (g * _where(x != 0, (np.cos(np.pi * x) - ans) / _nonzero(x)),),
+    # arctan2(y, x) = the angle of (x, y): d/dy = x/(x² + y²), d/dx = −y/(x² + y²)
+    "arctan2": lambda g, ans, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
+    "hypot": lambda g, ans, x, y: (g * x / ans, g * y / ans),
+    # d ln(eˣ + eʸ)/dx = eˣ/(eˣ + eʸ) = e^(x − ans)
+    "logaddexp": lambda g, ans, x, y: (g * np.exp(x - ans), g * np.exp(y - ans)),
+    "logaddexp2": lambda g, ans, x, y: (g * np.exp2(x - ans), g * np.exp2(y - ans)),
     # products
     "matmul": _matmul_vjp,
     "tensordot": _tensordot_vjp,
