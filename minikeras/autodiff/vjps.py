@@ -288,6 +288,30 @@ def _nonzero(x):
     return np.where(x != 0, x, np.ones((), x.dtype))
 
 
+def _t(a):
+    """The transpose of each matrix of a stack."""
+    return np.swapaxes(a, -1, -2)
+
+
+def _inv_vjp(g, ans, a):
+    # d(A⁻¹) = −A⁻¹·dA·A⁻¹, so dL/dA = −A⁻ᵀ·g·A⁻ᵀ
+    return (-_t(ans) @ g @ _t(ans),)
+
+
+def _det_vjp(g, ans, a):
+    # d det A / dA = det A · A⁻ᵀ
+    return ((g * ans)[..., None, None] * _t(np.linalg.inv(a)),)
+
+
+def _solve_vjp(g, ans, a, b):
+    """x = A⁻¹b: db = A⁻ᵀ·g, dA = −db·xᵀ (b and x a vector or matrices)."""
+    vector = b.ndim == a.ndim - 1
+    g2, x2 = (g[..., None], ans[..., None]) if vector else (g, ans)
+    db = np.linalg.solve(_t(a), g2)  # (..., n, n) \ (..., n, k) -> (..., n, k)
+    da = -db @ _t(x2)  # (..., n, k) @ (..., k, n) -> (..., n, n)
+    return da, db[..., 0] if vector else db
+
+
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -355,6 +379,10 @@ VJPS = {
     "logaddexp2": lambda g, ans, x, y: (g * np.exp2(x - ans), g * np.exp2(y - ans)),
     # products
     "matmul": _matmul_vjp,
+    # linear algebra
+    "inv": _inv_vjp,
+    "det": _det_vjp,
+    "solve": _solve_vjp,
     "tensordot": _tensordot_vjp,
     "einsum": _einsum_vjp,
     # reductions
