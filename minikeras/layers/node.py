@@ -13,9 +13,8 @@ back from the outputs finds the whole graph (`minikeras.models.graph`). A layer 
 shared layer) has two nodes, `layer._inbound_nodes[0]` and `[1]`: one set of weights, two calls.
 """
 
-from minikeras import config
-from minikeras.ops.dtypes import standardize_dtype
 from minikeras.layers.name_scope import layer_scope
+from minikeras.ops.dtypes import standardize_dtype
 from minikeras.utils.naming import auto_name
 
 

@@ -280,7 +280,9 @@ OPS = [
     ("arccosh", lambda o, x: o.arccosh(x), [arr(A23, low=1.2, high=3.0)], True),
     ("arctanh", lambda o, x: o.arctanh(x), [arr(A23, **UNIT)], True),
     ("arctan2", lambda o, x, y: o.arctan2(x, y), [arr(A23, **OFF), arr(A3, **OFF)], True),
-    ("hypot", lambda o, x, y: o.hypot(x, y), [arr(A23, **OFF), arr(A21, **OFF)], True),
+    # (|x| and |y| kept apart: TensorFlow's hypot goes through max(|x|, |y|), whose gradient
+    # at a tie is split differently)
+    ("hypot", lambda o, x, y: o.hypot(x, y), [arr(A23, 0.2, 1.0), arr(A21, 1.5, 3.0)], True),
     ("logaddexp", lambda o, x, y: o.logaddexp(x, y), [arr(A23), arr(A3)], True),
     ("cbrt", lambda o, x: o.cbrt(x), [arr(A23, **OFF)], True),
     ("exp2", lambda o, x: o.exp2(x), [arr(A23)], True),
