@@ -387,3 +387,23 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
     num_classes = num_classes if num_classes is not None else kwargs.pop("num_tokens", None)
     encoded = one_hot(inputs, num_classes, axis=axis, dtype=dtype, sparse=sparse)
     return np.max(encoded, axis=1 if np.ndim(unwrap(inputs)) > 1 else 0)
+
+
+# ---------------------------------------------------------------- the rest of Keras's nn group
+# (in a file of its own, written with the ops above; imported last for that reason)
+from minikeras.ops.nn_activations import (  # noqa: E402, F401
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    layer_normalization,
+    psnr,
+    rms_normalization,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
