@@ -1,6 +1,7 @@
 """The core never imports Keras or TensorFlow: every module outside minikeras/parity is
 imported in a fresh interpreter, and neither is in sys.modules after."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -54,3 +55,27 @@ def test_numba_starts_without_scipy_linalg():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "0.5", "2.0"]
+
+
+NUMPY_SET_CODE = """
+import sys
+import minikeras
+loaded = [m for m in ("numba", "llvmlite", "urllib.request", "http.client") if m in sys.modules]
+print(loaded)
+assert not loaded, loaded
+"""
+
+
+def test_the_numpy_kernel_set_loads_neither_numba_nor_the_web():
+    """With MINIKERAS_KERNELS=numpy, `import minikeras` loads no Numba (its ~68 MB and ~0.6 s
+    belong to the numba kernel set) and no urllib.request (RemoteMonitor imports it to send)."""
+    env = {**os.environ, "MINIKERAS_KERNELS": "numpy"}
+    done = subprocess.run(
+        [sys.executable, "-c", NUMPY_SET_CODE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

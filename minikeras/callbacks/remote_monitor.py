@@ -1,9 +1,6 @@
 """RemoteMonitor: send each epoch's logs to a server by HTTP POST."""
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 
 import numpy as np
@@ -43,6 +40,11 @@ class RemoteMonitor(Callback):
         self.send_as_json = send_as_json
 
     def on_epoch_end(self, epoch, logs=None):
+        # urllib.request brings http.client and email (~4 MB): loaded only by a monitor that sends
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
         send = {"epoch": epoch}
         for key, value in (logs or {}).items():
             # a metric with several numbers (F1Score per class) goes as a list

@@ -70,9 +70,6 @@ def _setup_key(model):
     )
 
 
-from minikeras.kernels import numba_runtime  # noqa: E402  (numba is loaded with the kernels)
-
-
 def supports(model):
     """Whether `model`'s training step can run compiled (see the module's docstring). Checked
     once per fit (and per train_on_batch), in a few attribute reads."""
@@ -348,6 +345,8 @@ class DenseStackStep:
         zs, outs, deltas, probs, losses, row_scale, row, values = self._plan(len(x))
         tracker = self.tracker
         # BLAS's threads as `kernels.matmul` would pick them for the largest product
+        from minikeras.kernels import numba_runtime
+
         threads_before = numba_runtime.use_blas_threads(len(x) * self.largest_product)
         try:
             loss = self._kernels.dense_step(
@@ -397,6 +396,8 @@ class DenseStackStep:
             tracker.total.value, tracker.count.value, self.metric_codes, self.thresholds,
             self.totals, self.counts, values,
         )  # fmt: skip
+        from minikeras.kernels import numba_runtime
+
         threads_before = numba_runtime.use_blas_threads(batch * self.largest_product)
         try:
             epoch(x, y, order, xb, yb, step_args, *args)
