@@ -79,7 +79,16 @@ class OpLayer(Layer):
                 tape.watch(x)
             y = self._run(self._values(inputs))
         several = isinstance(y, (list, tuple))
-        dy = list(dy) if several else dy
+        # several outputs (split): a model hands their gradients as `Arrays` (its `.arrays`),
+        # None for an output no loss depends on
+        dy = (
+            [
+                np.zeros_like(out.value) if d is None else d
+                for d, out in zip(getattr(dy, "arrays", dy), y)
+            ]
+            if several
+            else dy
+        )
         grads = tape.gradient(list(y) if several else y, inputs, output_gradients=dy)
         dx = [
             np.zeros(x.value.shape, x.value.dtype) if g is None else np.asarray(g)
