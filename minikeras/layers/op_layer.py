@@ -1,9 +1,11 @@
 """Ops on symbolic tensors (the Functional API): `x + residual`, `ops.mean(x, axis=1)`.
 
 Calling a `minikeras.ops` function (or an operator) on a KerasTensor computes nothing: as a layer
-call does, it adds a node to the graph. That node's layer is an `OpLayer`: its `call` runs the op
-on arrays, its `backward` is the op's vector–Jacobian product from the tape's table
-(minikeras/autodiff/vjps.py), so a Functional model with ops trains like any other.
+call does, it adds one node to the graph (ops/symbolic.py decides its output's shape and dtype).
+That node's layer is an `OpLayer`: its `call` runs the op on arrays; its `backward` runs it again
+on a GradientTape, which applies the vector–Jacobian products of the tape's table
+(minikeras/autodiff/vjps.py) to the primitives the op is made of, so a Functional model with
+ops trains like any other.
 
 >>> from minikeras import layers, ops
 >>> x = layers.Input(shape=(3,))
