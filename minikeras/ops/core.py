@@ -70,6 +70,36 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
+@symbolic_op
+def saturate_cast(x, dtype):
+    """`x` as `dtype`, values beyond `dtype`'s range first clipped to its bounds (a plain cast
+    would wrap 300 around to 44 in uint8). The gradient passes through, as cast's."""
+    dtype = standardize_dtype(dtype)
+    x = convert_to_tensor(x)
+    source = dtype_name(x.dtype)
+    if "bool" in (source, dtype):
+        return cast(x, dtype)
+    low, high = _range(dtype)
+    # the bounds as the source type holds them, moved inward where rounding pushed them out
+    # (int64's max is 2⁶³ in float32, beyond it)
+    src_low, src_high = _range(source)
+    low = np.asarray(builtins.max(low, src_low)).astype(source)
+    high = np.asarray(builtins.min(high, src_high)).astype(source)
+    # (.item(): Python compares a float with an int exactly, NumPy rounds the int first)
+    if low.item() < _range(dtype)[0]:
+        low = np.nextafter(low, np.zeros((), source))
+    if high.item() > _range(dtype)[1]:
+        high = np.nextafter(high, np.zeros((), source))
+    clipped = primitive("clip", np.clip, x, low, high)
+    return cast(clipped, dtype)
+
+
+def _range(dtype):
+    """The smallest and largest numbers of a dtype."""
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    return info.min, info.max
+
+
 def dtype(x):
     """The dtype of `x` as Keras names it ("float32")."""
     return standardize_dtype(convert_to_tensor(x).dtype)

@@ -449,6 +449,8 @@ DTYPE_CASES = [
     ("one_hot", lambda o, x: o.one_hot(np.array([0, 2]), 3), []),
     ("convert python floats", lambda o, x: o.convert_to_tensor([1.0, 2.0]), []),
     ("convert python ints", lambda o, x: o.convert_to_tensor([1, 2]), []),
+    ("saturate_cast high", lambda o, x: o.saturate_cast(x * 200, "uint8"), ["float32"]),
+    ("saturate_cast low", lambda o, x: o.saturate_cast(x * 200 - 300, "uint8"), ["float32"]),
 ]
 
 
