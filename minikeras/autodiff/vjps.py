@@ -364,6 +364,7 @@ VJPS = {
     "arctan": lambda g, ans, x: (g / (1 + x * x),),
     "arcsin": lambda g, ans, x: (g / np.sqrt(1 - x * x),),
     "arccos": lambda g, ans, x: (-g / np.sqrt(1 - x * x),),
+    "erfc": lambda g, ans, x: (-g * 2 / math.sqrt(math.pi) * np.exp(-x * x),),
     "arcsinh": lambda g, ans, x: (g / np.sqrt(x * x + 1),),
     "arccosh": lambda g, ans, x: (g / np.sqrt(x * x - 1),),
     "arctanh": lambda g, ans, x: (g / (1 - x * x),),

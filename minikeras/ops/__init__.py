@@ -47,7 +47,17 @@ from minikeras.ops.linalg import (
     solve_triangular,
     svd,
 )
-from minikeras.ops.math import erf, logsumexp, rsqrt, segment_sum, top_k
+from minikeras.ops.math import (
+    erf,
+    erfc,
+    logsumexp,
+    rsqrt,
+    segment_max,
+    segment_min,
+    segment_prod,
+    segment_sum,
+    top_k,
+)
 from minikeras.ops.nn import (
     batch_normalization,
     binary_crossentropy,
@@ -391,6 +401,7 @@ __all__ = [
     "empty_like",
     "equal",
     "erf",
+    "erfc",
     "exp",
     "exp2",
     "expand_dims",
@@ -533,6 +544,9 @@ __all__ = [
     "scatter",
     "scatter_update",
     "searchsorted",
+    "segment_max",
+    "segment_min",
+    "segment_prod",
     "segment_sum",
     "select",
     "selu",

@@ -300,6 +300,13 @@ OPS = [
     ("average", lambda o, x, w: o.average(x, axis=1, weights=w), [arr(A23), arr(A3, **POS)], True),
     ("ptp", lambda o, x: o.ptp(x, axis=1), [arr(A234)], True),
     ("rot90", lambda o, x: o.rot90(x, k=3), [arr(A234)], True),
+    ("erfc", lambda o, x: o.erfc(x), [arr(A23)], True),
+    (
+        "segment_max",
+        lambda o, x: o.segment_max(x, np.array([0, 2, 0, 1]), num_segments=4),
+        [arr((4, 2))],
+        False,
+    ),
     # the rest of the nn group (ops/nn_activations.py)
     ("celu", lambda o, x: o.celu(x, alpha=0.5), [arr(A23, **OFF)], True),
     ("glu", lambda o, x: o.glu(x, axis=1), [arr((2, 4))], True),
