@@ -17,6 +17,10 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Variable
+from minikeras.layers.conv_transpose import (
+    compute_conv_transpose_output_shape,
+    compute_conv_transpose_padding_args_for_jax,
+)
 from minikeras.layers.node import KerasTensor
 from minikeras.ops import convert_to_numpy, convert_to_tensor, is_tensor, shape
 from minikeras.ops import dtypes as _dtypes
@@ -173,6 +177,8 @@ __all__ = [
     "Variable",
     "backend",
     "clear_session",
+    "compute_conv_transpose_output_shape",
+    "compute_conv_transpose_padding_args_for_jax",
     "convert_to_numpy",
     "convert_to_tensor",
     "epsilon",

@@ -35,6 +35,7 @@ CONTRACT = (
     "conv_backward",
     "max_pool_forward",
     "max_pool_backward",
+    "max_pool_backward_ties",
     "average_pool_forward",
     "average_pool_backward",
     "adagrad_update",
@@ -56,6 +57,8 @@ CONTRACT = (
     "ftrl_update_all",
     "lion_update_all",
     "lamb_update_all",
+    "depthwise_forward",
+    "depthwise_backward",
 )
 # The recurrent steps' gate arithmetic, in their own pair of modules ({name}_rnn_kernels.py)
 RNN_CONTRACT = (
@@ -98,6 +101,8 @@ from minikeras.kernels.numpy_kernels import (  # noqa: E402
     conv_forward,
     dense_backward,
     dense_forward,
+    depthwise_backward,
+    depthwise_forward,
     embedding_backward,
     ftrl_update,
     ftrl_update_all,
@@ -110,6 +115,7 @@ from minikeras.kernels.numpy_kernels import (  # noqa: E402
     matmul_nt,
     matmul_tn,
     max_pool_backward,
+    max_pool_backward_ties,
     max_pool_forward,
     nadam_u_product,
     nadam_update,

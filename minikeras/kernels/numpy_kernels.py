@@ -306,11 +306,13 @@ def batchnorm_backward(dy, xhat, inv_std, gamma, weights, training, dgamma_out, 
 
 
 # ----------------------------------------------------------------------------- convolution
-# Images are (batch, height, width, channels) ("channels_last"); a 1-D signal is an image of
-# height 1. One output position (i, j) reads the input at rows i·sh + a·dh − ph, columns
-# j·sw + b·dw − pw, for the kernel offsets (a, b); positions outside the input read 0.
-# `window`, `strides`, `dilation` and `pad` are (rows, columns) pairs of ints; `pad` is the
-# padding before the first row and column (what comes after is implied by the output size).
+# Images are (batch, height, width, channels) ("channels_last"), volumes (batch, depth, height,
+# width, channels); a 1-D signal is an image of height 1. One output position (i, j) reads the
+# input at rows i·sh + a·dh − ph, columns j·sw + b·dw − pw, for the kernel offsets (a, b) (and
+# likewise along the depth of a volume); positions outside the input read 0. `window`,
+# `strides`, `dilation` and `pad` hold one int per spatial axis (2 for images, 3 for volumes);
+# `pad` is the padding before the first element of each axis (what comes after is implied by
+# the output size). The code below is written once for any number of spatial axes.
 
 
 def _padded_size(size, out_size, window, stride, dilation, pad):
@@ -318,25 +320,60 @@ def _padded_size(size, out_size, window, stride, dilation, pad):
     return max(pad + size, (out_size - 1) * stride + (window - 1) * dilation + 1)
 
 
-def im2col(x, window, strides, dilation, pad, cols_out):
-    """The patch matrix: cols[n, i, j, a, b, c] = x[n, i·sh + a·dh − ph, j·sw + b·dw − pw, c].
+def _windows(spatial, out, window, strides, dilation, pad):
+    """The padded spatial sizes, and for each window offset (row-major) the slices of the
+    padded input it reads, one per output position."""
+    padded = tuple(map(_padded_size, spatial, out, window, strides, dilation, pad))
+    offsets = [
+        tuple(
+            slice(a * d, a * d + (o - 1) * s + 1, s)
+            for a, o, s, d in zip(offset, out, strides, dilation)
+        )
+        for offset in np.ndindex(*window)
+    ]
+    return padded, offsets
 
-    x (batch, h, w, channels) → cols (batch, oh, ow, kh, kw, channels), which is, seen as a
+
+def _inside(spatial, padded, pad):
+    """(slices of the padded array, slices of the input) that hold the input's elements."""
+    fits = [min(n, q - p) for n, q, p in zip(spatial, padded, pad)]
+    return (
+        (slice(None), *(slice(p, p + f) for p, f in zip(pad, fits))),
+        (slice(None), *(slice(0, f) for f in fits)),
+    )
+
+
+def _padded(x, padded, pad, fill):
+    """x inside a (batch, *padded, channels) array of `fill`."""
+    xp = np.full((x.shape[0], *padded, x.shape[-1]), fill, dtype=x.dtype)
+    into, source = _inside(x.shape[1:-1], padded, pad)
+    xp[into] = x[source]
+    return xp
+
+
+def _unpad(xp, x_out, pad):
+    """x_out = the part of the padded xp that lies on the input (the padding dropped)."""
+    into, source = _inside(x_out.shape[1:-1], xp.shape[1:-1], pad)
+    x_out[...] = 0
+    x_out[source] = xp[into]
+    return x_out
+
+
+def im2col(x, window, strides, dilation, pad, cols_out):
+    """The patch matrix: cols[n, i, j, a, b, c] = x[n, i·sh + a·dh − ph, j·sw + b·dw − pw, c]
+    (for a volume, cols[n, q, i, j, e, a, b, c] with the depth offset e too).
+
+    x (batch, *spatial, channels) → cols (batch, *out, *window, channels), which is, seen as a
     matrix, one row per output position and one column per (kernel offset, channel): the
     convolution is then one product cols·W with W (kh·kw·channels, filters).
     """
-    n, h, w, c = x.shape
-    _, oh, ow, kh, kw, _ = cols_out.shape
-    (sh, sw), (dh, dw), (ph, pw) = strides, dilation, pad
-    hp = _padded_size(h, oh, kh, sh, dh, ph)
-    wp = _padded_size(w, ow, kw, sw, dw, pw)
-    xp = np.zeros((n, hp, wp, c), dtype=x.dtype)
-    xp[:, ph : ph + h, pw : pw + w, :] = x[:, : hp - ph, : wp - pw, :]
-    for a in range(kh):
-        for b in range(kw):
-            rows = slice(a * dh, a * dh + (oh - 1) * sh + 1, sh)
-            columns = slice(b * dw, b * dw + (ow - 1) * sw + 1, sw)
-            cols_out[:, :, :, a, b, :] = xp[:, rows, columns, :]
+    rank = len(window)
+    out = cols_out.shape[1 : 1 + rank]
+    padded, offsets = _windows(x.shape[1:-1], out, window, strides, dilation, pad)
+    xp = _padded(x, padded, pad, 0)
+    every = (slice(None),) * (1 + rank)  # the batch and the output positions
+    for offset, slices in zip(np.ndindex(*window), offsets):
+        cols_out[(*every, *offset)] = xp[(slice(None), *slices)]
     return cols_out
 
 
@@ -344,24 +381,17 @@ def col2im(cols, window, strides, dilation, pad, x_out):
     """The transpose of `im2col`: x[n, r, s, c] = Σ of every cols entry that im2col read from
     x[n, r, s, c]. Entries that fell in the padding are dropped.
 
-    cols (batch, oh, ow, kh, kw, channels) → x (batch, h, w, channels). This is how the input
-    gradient of a convolution is gathered: dx = col2im(dz·Wᵀ).
+    cols (batch, *out, *window, channels) → x (batch, *spatial, channels). This is how the
+    input gradient of a convolution is gathered: dx = col2im(dz·Wᵀ).
     """
-    n, h, w, c = x_out.shape
-    _, oh, ow, kh, kw, _ = cols.shape
-    (sh, sw), (dh, dw), (ph, pw) = strides, dilation, pad
-    hp = _padded_size(h, oh, kh, sh, dh, ph)
-    wp = _padded_size(w, ow, kw, sw, dw, pw)
-    xp = np.zeros((n, hp, wp, c), dtype=x_out.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            rows = slice(a * dh, a * dh + (oh - 1) * sh + 1, sh)
-            columns = slice(b * dw, b * dw + (ow - 1) * sw + 1, sw)
-            xp[:, rows, columns, :] += cols[:, :, :, a, b, :]
-    x_out[...] = 0
-    inside = xp[:, ph : ph + h, pw : pw + w, :]
-    x_out[:, : inside.shape[1], : inside.shape[2], :] = inside
-    return x_out
+    rank = len(window)
+    out = cols.shape[1 : 1 + rank]
+    padded, offsets = _windows(x_out.shape[1:-1], out, window, strides, dilation, pad)
+    xp = np.zeros((x_out.shape[0], *padded, x_out.shape[-1]), dtype=x_out.dtype)
+    every = (slice(None),) * (1 + rank)
+    for offset, slices in zip(np.ndindex(*window), offsets):
+        xp[(slice(None), *slices)] += cols[(*every, *offset)]
+    return _unpad(xp, x_out, pad)
 
 
 def conv_forward(
@@ -402,39 +432,48 @@ def conv_backward(
     return col2im(dcols_out.reshape(cols.shape), window, strides, dilation, pad, dx_out)
 
 
+def depthwise_forward(cols, kernel, z_out):
+    """A depthwise convolution's product: each channel meets only its own kernel taps.
+
+    z[p, c, m] = Σ_k cols[p, k, c]·W[k, c, m]
+    cols (positions, kh·kw, channels), W (kh·kw, channels, multiplier) → z (positions,
+    channels, multiplier): one small product per channel, not one large one (a full kernel
+    would be zero off its diagonal blocks).
+    """
+    np.einsum("pkc,kcm->pcm", cols, kernel, out=z_out)
+    return z_out
+
+
+def depthwise_backward(cols, kernel, dz, dkernel_out, dcols_out):
+    """The two gradients of `depthwise_forward`, given dz (positions, channels, multiplier):
+
+    dW[k, c, m] = Σ_p cols[p, k, c]·dz[p, c, m]
+    dcols[p, k, c] = Σ_m dz[p, c, m]·W[k, c, m]       skipped when dcols_out is None
+    """
+    np.einsum("pkc,pcm->kcm", cols, dz, out=dkernel_out)
+    if dcols_out is not None:
+        np.einsum("pcm,kcm->pkc", dz, kernel, out=dcols_out)
+    return dkernel_out
+
+
 # ----------------------------------------------------------------------------- pooling
-def _pool_windows(h, w, oh, ow, window, strides, pad):
-    """For each window offset (a, b), in row-major order: the rows and columns it reads from
-    an input padded by `pad` before (and enough after)."""
-    (kh, kw), (sh, sw), (ph, pw) = window, strides, pad
-    hp = _padded_size(h, oh, kh, sh, 1, ph)
-    wp = _padded_size(w, ow, kw, sw, 1, pw)
-    offsets = [
-        (slice(a, a + (oh - 1) * sh + 1, sh), slice(b, b + (ow - 1) * sw + 1, sw))
-        for a in range(kh)
-        for b in range(kw)
-    ]
-    return hp, wp, offsets
-
-
 def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
     """y[n, i, j, c] = max over the window of x; argmax[n, i, j, c] = r·w + s, the flat index
-    of the input element chosen: the first maximum in row-major order over the window, as
-    TensorFlow's MaxPool picks (its gradient goes to that element only). Padding is never
-    chosen."""
-    n, h, w, c = x.shape
-    _, oh, ow, _ = y_out.shape
-    (ph, pw) = pad
-    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
-    xp = np.full((n, hp, wp, c), -np.inf, dtype=x.dtype)
-    xp[:, ph : ph + h, pw : pw + w, :] = x[:, : hp - ph, : wp - pw, :]
-    index = np.full((hp, wp), -1, dtype=np.int64)  # flat input index, −1 in the padding
-    index[ph : ph + h, pw : pw + w] = np.arange(h * w).reshape(h, w)[: hp - ph, : wp - pw]
+    (over the spatial axes, row-major) of the input element chosen: the first maximum in
+    row-major order over the window, as TensorFlow's MaxPool picks (its gradient goes to that
+    element only). Padding is never chosen. Images or volumes, as `im2col`."""
+    spatial = x.shape[1:-1]
+    ones = (1,) * len(window)
+    padded, offsets = _windows(spatial, y_out.shape[1:-1], window, strides, ones, pad)
+    xp = _padded(x, padded, pad, -np.inf)
+    # the flat input index of each padded position, −1 in the padding
+    flat = np.arange(int(np.prod(spatial))).reshape(1, *spatial, 1)
+    index = _padded(flat, padded, pad, -1)[0, ..., 0]
     y_out[...] = -np.inf
     argmax_out[...] = -1
-    for rows, columns in offsets:
-        candidate = xp[:, rows, columns, :]
-        where = index[rows, columns][None, :, :, None]
+    for slices in offsets:
+        candidate = xp[(slice(None), *slices)]
+        where = index[slices][None, ..., None]
         better = (candidate > y_out) | ((argmax_out < 0) & (where >= 0))
         y_out[...] = np.where(better, candidate, y_out)
         argmax_out[...] = np.where(better, where, argmax_out)
@@ -444,54 +483,61 @@ def max_pool_forward(x, window, strides, pad, y_out, argmax_out):
 def max_pool_backward(dy, argmax, dx_out):
     """dx[n, argmax[n, i, j, c], c] += dy[n, i, j, c]: each output's gradient goes to the
     element it took its value from (overlapping windows add up)."""
-    n, h, w, c = dx_out.shape
+    n, c = dx_out.shape[0], dx_out.shape[-1]
     dx_out[...] = 0
-    flat = dx_out.reshape(n, h * w, c)
-    batch = np.arange(n)[:, None, None, None]
-    channel = np.arange(c)[None, None, None, :]
-    np.add.at(flat, (batch, argmax, channel), dy)
+    flat = dx_out.reshape(n, -1, c)
+    batch = np.arange(n)[:, None, None]
+    channel = np.arange(c)[None, None, :]
+    np.add.at(flat, (batch, argmax.reshape(n, -1, c), channel), dy.reshape(n, -1, c))
     return dx_out
 
 
-def _pool_counts(h, w, oh, ow, window, strides, pad, dtype):
-    """How many input elements (not padding) each output window covers, shape (oh, ow, 1)."""
-    (ph, pw) = pad
-    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
-    ones = np.zeros((hp, wp), dtype=dtype)
-    ones[ph : ph + h, pw : pw + w] = 1
-    return sum(ones[rows, columns] for rows, columns in offsets)[:, :, None]
+def max_pool_backward_ties(x, y, dy, window, strides, pad, dx_out):
+    """dx[n, r, c] = Σ over the windows that cover r of dy[n, i, c]·[x[n, r, c] = y[n, i, c]]:
+    every element equal to its window's maximum gets all of that window's dy. This is
+    TensorFlow's MaxPool3DGrad (its 2-D MaxPool gives dy to the first maximum alone)."""
+    ones = (1,) * len(window)
+    padded, offsets = _windows(x.shape[1:-1], y.shape[1:-1], window, strides, ones, pad)
+    xp = _padded(x, padded, pad, -np.inf)  # the padding never equals a maximum
+    dxp = np.zeros(xp.shape, dtype=dx_out.dtype)
+    for slices in offsets:
+        index = (slice(None), *slices)
+        dxp[index] += np.where(xp[index] == y, dy, 0)
+    return _unpad(dxp, dx_out, pad)
+
+
+def _pool_counts(spatial, out, window, strides, pad, dtype):
+    """How many input elements (not padding) each output window covers, shape (*out, 1)."""
+    ones = (1,) * len(window)
+    padded, offsets = _windows(spatial, out, window, strides, ones, pad)
+    inside = _padded(np.ones((1, *spatial, 1), dtype=dtype), padded, pad, 0)[0]
+    return sum(inside[slices] for slices in offsets)
 
 
 def average_pool_forward(x, window, strides, pad, y_out):
     """y[n, i, j, c] = mean of x over the window's elements inside the input: with 'same'
     padding, TensorFlow divides by the count of real elements, not by kh·kw."""
-    n, h, w, c = x.shape
-    _, oh, ow, _ = y_out.shape
-    (ph, pw) = pad
-    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
-    xp = np.zeros((n, hp, wp, c), dtype=x.dtype)
-    xp[:, ph : ph + h, pw : pw + w, :] = x[:, : hp - ph, : wp - pw, :]
+    spatial, out = x.shape[1:-1], y_out.shape[1:-1]
+    ones = (1,) * len(window)
+    padded, offsets = _windows(spatial, out, window, strides, ones, pad)
+    xp = _padded(x, padded, pad, 0)
     y_out[...] = 0
-    for rows, columns in offsets:
-        y_out += xp[:, rows, columns, :]
-    y_out /= _pool_counts(h, w, oh, ow, window, strides, pad, x.dtype)
+    for slices in offsets:
+        y_out += xp[(slice(None), *slices)]
+    y_out /= _pool_counts(spatial, out, window, strides, pad, x.dtype)
     return y_out
 
 
 def average_pool_backward(dy, window, strides, pad, dx_out):
     """dx[n, r, s, c] = Σ over the windows that cover (r, s) of dy[n, i, j, c] / count(i, j)."""
-    n, h, w, c = dx_out.shape
-    _, oh, ow, _ = dy.shape
-    (ph, pw) = pad
-    hp, wp, offsets = _pool_windows(h, w, oh, ow, window, strides, pad)
-    share = dy / _pool_counts(h, w, oh, ow, window, strides, pad, dy.dtype)
-    dxp = np.zeros((n, hp, wp, c), dtype=dy.dtype)
-    for rows, columns in offsets:
-        dxp[:, rows, columns, :] += share
-    dx_out[...] = 0
-    inside = dxp[:, ph : ph + h, pw : pw + w, :]
-    dx_out[:, : inside.shape[1], : inside.shape[2], :] = inside
-    return dx_out
+    spatial, out = dx_out.shape[1:-1], dy.shape[1:-1]
+    ones = (1,) * len(window)
+    padded, offsets = _windows(spatial, out, window, strides, ones, pad)
+    share = dy / _pool_counts(spatial, out, window, strides, pad, dy.dtype)
+    dxp = np.zeros((dy.shape[0], *padded, dy.shape[-1]), dtype=dy.dtype)
+    for slices in offsets:
+        dxp[(slice(None), *slices)] += share
+    return _unpad(dxp, dx_out, pad)
 
 
 # Keras casts some hyper-parameters with `ops.cast(value, dtype)`, which goes through float32

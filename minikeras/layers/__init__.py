@@ -2,19 +2,35 @@
 
 from minikeras.layers.activation import Activation
 from minikeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from minikeras.layers.activity_regularization import ActivityRegularization
+from minikeras.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from minikeras.layers.alpha_dropout import AlphaDropout
 from minikeras.layers.batch_normalization import BatchNormalization
-from minikeras.layers.conv import Conv1D, Conv2D
-from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose
+from minikeras.layers.conv import Conv1D, Conv2D, Conv3D
+from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
 from minikeras.layers.dense import Dense
+from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
+from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
+from minikeras.layers.gaussian_noise import GaussianDropout, GaussianNoise
 from minikeras.layers.global_pooling import (
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
 )
+from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
@@ -37,16 +53,25 @@ from minikeras.layers.merging import (
     subtract,
 )
 from minikeras.layers.normalization import Normalization
-from minikeras.layers.pooling import AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D
+from minikeras.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
+)
 from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
+    Cropping3D,
     Permute,
     Reshape,
     ZeroPadding1D,
     ZeroPadding2D,
+    ZeroPadding3D,
 )
 from minikeras.layers.rnn import (
     GRU,
@@ -58,10 +83,12 @@ from minikeras.layers.rnn import (
     SimpleRNN,
     SimpleRNNCell,
 )
+from minikeras.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from minikeras.layers.serialization import deserialize, serialize
-from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D
+from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minikeras.layers.time_distributed import TimeDistributed
-from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D
+from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
+from minikeras.layers.wrapper import Wrapper
 
 # Keras's other names for the same classes (files name the class itself, as Keras's do)
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
@@ -70,8 +97,32 @@ GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+AvgPool3D, MaxPool3D = AveragePooling3D, MaxPooling3D
+GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
+Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "AdaptiveMaxPooling3D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling1D",
+    "dot",
+    "Dot",
+    "SeparableConvolution2D",
+    "SeparableConvolution1D",
+    "SeparableConv2D",
+    "SeparableConv1D",
+    "DepthwiseConv2D",
+    "DepthwiseConv1D",
+    "Wrapper",
+    "Identity",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
     "AvgPool1D",
     "AvgPool2D",
     "Convolution1D",
@@ -84,11 +135,18 @@ __all__ = [
     "GlobalMaxPool2D",
     "MaxPool1D",
     "MaxPool2D",
+    "AvgPool3D",
+    "MaxPool3D",
+    "GlobalAvgPool3D",
+    "GlobalMaxPool3D",
+    "Convolution3D",
+    "Convolution3DTranspose",
     "Activation",
     "Add",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
+    "AveragePooling3D",
     "BatchNormalization",
     "Bidirectional",
     "Concatenate",
@@ -96,8 +154,11 @@ __all__ = [
     "Conv1DTranspose",
     "Conv2D",
     "Conv2DTranspose",
+    "Conv3D",
+    "Conv3DTranspose",
     "Cropping1D",
     "Cropping2D",
+    "Cropping3D",
     "Dense",
     "Dropout",
     "ELU",
@@ -107,8 +168,10 @@ __all__ = [
     "GRUCell",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
     "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
     "Input",
     "InputLayer",
     "KerasTensor",
@@ -121,6 +184,7 @@ __all__ = [
     "Masking",
     "MaxPooling1D",
     "MaxPooling2D",
+    "MaxPooling3D",
     "Maximum",
     "Minimum",
     "Multiply",
@@ -137,12 +201,15 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
     "Subtract",
     "TimeDistributed",
     "UpSampling1D",
     "UpSampling2D",
+    "UpSampling3D",
     "ZeroPadding1D",
     "ZeroPadding2D",
+    "ZeroPadding3D",
     "add",
     "average",
     "concatenate",

@@ -1,6 +1,7 @@
-"""Conv1D and Conv2D: a Dense layer applied to every patch of the input.
+"""Conv1D, Conv2D and Conv3D: a Dense layer applied to every patch of the input.
 
-For each output position, the input patch under the kernel (kh·kw·channels numbers) is one row
+For each output position, the input patch under the kernel (kh·kw·channels numbers; a 3-D
+kernel adds its depth kd) is one row
 of the patch matrix `cols` (`kernels.im2col`); the convolution is then exactly a Dense layer on
 those rows, with the kernel seen as a (kh·kw·channels, filters) matrix:
 
@@ -15,6 +16,8 @@ row's gradient back onto the input elements it was read from:
 docs/convolution.md works one small example by hand.
 """
 
+import math
+
 import numpy as np
 
 from minikeras import activations, constraints, initializers, kernels, regularizers
@@ -23,7 +26,7 @@ from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
 
 class BaseConv(SpatialLayer):
-    """What Conv1D and Conv2D share; `rank` is the number of spatial axes."""
+    """What Conv1D, Conv2D and Conv3D share; `rank` is the number of spatial axes."""
 
     has_weights = True
 
@@ -142,7 +145,8 @@ class BaseConv(SpatialLayer):
         return self.back_shape((input_shape[0],) + sizes + (self.filters,))
 
     def _geometry(self, shape):
-        """(output spatial sizes, padding before) as 2-D pairs, for an input of `shape`."""
+        """(output spatial sizes, the same as kernel pairs, padding before as pairs) for an
+        input of `shape` (pairs: see `SpatialLayer.pair`)."""
         sizes = conv_utils.spatial_output_shape(
             self, shape, self.kernel_size, self.strides, self.dilation_rate, "kernel shape"
         )
@@ -177,13 +181,13 @@ class BaseConv(SpatialLayer):
         """
         x = self.channels_last(x)
         image = self.as_image(x)
-        sizes, (oh, ow), pad = self._geometry(x.shape)
+        sizes, out, pad = self._geometry(x.shape)
         batch, channels = x.shape[0], x.shape[-1]
         window, strides = self.pair(self.kernel_size), self.pair(self.strides)
         dilation = self.pair(self.dilation_rate)
-        cols = self.buffer("cols", (batch, oh, ow, *window, channels))
+        cols = self.buffer("cols", (batch, *out, *window, channels))
         self.matrix_kernel = self._matrix_kernel()
-        z = self.buffer("z", (batch * oh * ow, self.filters))
+        z = self.buffer("z", (batch * math.prod(out), self.filters))
         # a built-in activation is applied in the same pass; any other after z
         fused = self._fused or "linear"
         y = z if fused == "linear" else self.buffer("y", z.shape)
@@ -303,3 +307,18 @@ class Conv2D(BaseConv):
     """
 
     rank = 2
+
+
+class Conv3D(BaseConv):
+    """3-D convolution over (batch, depth, height, width, channels); kernel (kd, kh, kw,
+    in/groups, filters). The patches span three axes (`kernels.im2col` on a volume); the rest
+    is Conv2D's Dense-on-patches, forward and backward.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv3D
+    >>> layer = Conv3D(4, 3, padding="same")
+    >>> layer(np.ones((1, 5, 6, 7, 2))).shape, layer.kernel.shape
+    ((1, 5, 6, 7, 4), (3, 3, 3, 2, 4))
+    """
+
+    rank = 3

@@ -1,5 +1,6 @@
-"""Conv2DTranspose and Conv1DTranspose: the input gradient of a convolution, used as a
-forward pass (a 1-D layer runs as a 2-D one of height 1).
+"""Conv1DTranspose, Conv2DTranspose and Conv3DTranspose: the input gradient of a convolution,
+used as a forward pass (a 1-D layer runs as a 2-D one of height 1; a 3-D one is the same
+algebra on volumes, its kernel (kd, kh, kw, filters, in)).
 
 A Conv2D maps a large image to a small one; its input gradient `col2im(dz·Wᵀ)` maps the small
 one back to the large one's shape. Conv2DTranspose is exactly that map, with its own kernel
@@ -17,6 +18,8 @@ Its backward pass is therefore a plain convolution of the output's gradient:
     dK = dcolsᵀ·x          (kh·kw·filters, batch·h·w)·(batch·h·w, in)
     db = Σ dz
 """
+
+import math
 
 import numpy as np
 
@@ -40,8 +43,72 @@ def transpose_output_size(size, kernel, stride, dilation, padding, output_paddin
     return (size - 1) * stride + span % 2 + output_padding
 
 
+def _per_axis(value, rank):
+    return (value,) * rank if value is None or isinstance(value, int) else tuple(value)
+
+
+def compute_conv_transpose_output_shape(
+    input_shape,
+    kernel_size,
+    filters,
+    strides,
+    padding,
+    output_padding=None,
+    data_format="channels_last",
+    dilation_rate=1,
+):
+    """The output shape (a list) of a transposed convolution, Keras's backend utility
+    (keras.src.backend.common.backend_utils): `transpose_output_size` along each axis."""
+    rank = len(input_shape) - 2
+    padding = conv_utils.standardize_padding(padding)
+    last = data_format == "channels_last"
+    spatial = input_shape[1:-1] if last else input_shape[2:]
+    sizes = [
+        transpose_output_size(n, k, s, d, padding, p)
+        for n, k, s, d, p in zip(
+            spatial,
+            _per_axis(kernel_size, rank),
+            _per_axis(strides, rank),
+            _per_axis(dilation_rate, rank),
+            _per_axis(output_padding, rank),
+        )
+    ]
+    return [input_shape[0], *sizes, filters] if last else [input_shape[0], filters, *sizes]
+
+
+def compute_conv_transpose_padding_args_for_jax(
+    input_shape, kernel_shape, strides, padding, output_padding, dilation_rate
+):
+    """Keras's backend utility: for each axis, the (before, after) padding that makes a plain
+    convolution of the stride-dilated input (s − 1 zeros between elements) by the flipped
+    kernel give the transposed convolution's output. With k_eff = (k − 1)·d + 1:
+    'valid' pads k_eff − 1 on both sides (+ the output_padding after); 'same' pads the total
+    that gives `transpose_output_size`, the larger half first, at most k_eff − 1 of it."""
+    rank = len(input_shape) - 2
+    padding = conv_utils.standardize_padding(padding)
+    pads = []
+    for k, s, d, p in zip(
+        kernel_shape[:-2],
+        _per_axis(strides, rank),
+        _per_axis(dilation_rate, rank),
+        _per_axis(output_padding, rank),
+    ):
+        span = (k - 1) * d + 1
+        if padding == "valid":
+            extra = max(span, s) - span if p is None else p
+            pads.append((span - 1, span - 1 + extra))
+            continue
+        # the dilated input has (n − 1)·s + 1 elements; the output n·s, or
+        # (n − 1)·s + k_eff mod 2 + output_padding
+        total = s + span - 2 if p is None else span + span % 2 - 2 + p
+        before = min((total + 1) // 2, span - 1)
+        pads.append((before, total - before))
+    return pads
+
+
 class BaseConvTranspose(SpatialLayer):
-    """What Conv1DTranspose and Conv2DTranspose share; `rank` is the number of spatial axes."""
+    """What the 1-D, 2-D and 3-D transposed convolutions share; `rank` is the number of
+    spatial axes."""
 
     has_weights = True
 
@@ -75,11 +142,12 @@ class BaseConvTranspose(SpatialLayer):
             output_padding = standardize_tuple(
                 output_padding, rank, "output_padding", allow_zero=True
             )
-            for p, s in zip(output_padding, strides):
-                if p >= s:
+            for i, (p, s) in enumerate(zip(output_padding, strides)):
+                if p >= s:  # Keras 3.15's message
                     raise ValueError(
-                        "Strides must be greater than output padding. Received strides="
-                        f"{strides}, output_padding={output_padding}."
+                        "`output_padding` must be strictly less than `strides` for all "
+                        f"dimensions. At dimension {i}, `output_padding` is {p} but `strides` "
+                        f"is {s}. Received: output_padding={output_padding}, strides={strides}"
                     )
         padding = conv_utils.standardize_padding(padding)
         data_format = conv_utils.standardize_data_format(data_format)
@@ -165,20 +233,21 @@ class BaseConvTranspose(SpatialLayer):
         x = self.channels_last(x)
         sizes = self._output_sizes(x.shape)
         input_shape, x = x.shape, self.as_image(x)
-        batch, h, w, channels = x.shape
-        oh, ow = self.pair(sizes)
+        batch, *spatial, channels = x.shape  # spatial (h, w), or (d, h, w) for a volume
+        out = self.pair(sizes)
         window, strides = self.pair(self.kernel_size), self.pair(self.strides)
         dilation = self.pair(self.dilation_rate)
-        # the padding of the Conv2D that maps (oh, ow) back to (h, w)
+        # the padding of the convolution that maps `out` back to `spatial`
         pad = tuple(
             conv_utils.pad_before(big, small, k, s, d, self.padding)
-            for big, small, k, s, d in zip((oh, ow), (h, w), window, strides, dilation)
+            for big, small, k, s, d in zip(out, spatial, window, strides, dilation)
         )
-        self.x = x.reshape(batch * h * w, channels)
+        positions = batch * math.prod(spatial)
+        self.x = x.reshape(positions, channels)
         self.matrix_kernel = self.kernel.reshape(-1, channels)  # (kh·kw·filters, in)
-        cols = self.buffer("cols", (batch, h, w, *window, self.filters))
-        kernels.matmul_nt(self.x, self.matrix_kernel, cols.reshape(batch * h * w, -1))
-        z = self.buffer("z", (batch, oh, ow, self.filters))
+        cols = self.buffer("cols", (batch, *spatial, *window, self.filters))
+        kernels.matmul_nt(self.x, self.matrix_kernel, cols.reshape(positions, -1))
+        z = self.buffer("z", (batch, *out, self.filters))
         self.geometry = (window, strides, dilation, pad)
         kernels.col2im(cols, *self.geometry, z)
         if self.use_bias:
@@ -324,3 +393,59 @@ class Conv2DTranspose(BaseConvTranspose):
     """
 
     rank = 2
+
+
+class Conv3DTranspose(BaseConvTranspose):
+    """Transposed 3-D convolution over (batch, depth, height, width, channels); kernel
+    (kd, kh, kw, filters, in).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Conv3DTranspose
+    >>> layer = Conv3DTranspose(3, 2, strides=2)
+    >>> layer(np.ones((1, 2, 3, 4, 2))).shape, layer.kernel.shape
+    ((1, 4, 6, 8, 3), (2, 2, 2, 3, 2))
+    """
+
+    rank = 3
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1, 1),
+        padding="valid",
+        data_format=None,
+        output_padding=None,
+        dilation_rate=(1, 1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        # Keras's Conv3DTranspose takes data_format before output_padding (its 1-D and 2-D
+        # layers take them the other way round); passed on by name
+        super().__init__(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            output_padding=output_padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )

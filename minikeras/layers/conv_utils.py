@@ -136,7 +136,8 @@ def check_rank_and_channels(layer, shape, rank, channels=None, axis=-1):
 class SpatialLayer(Layer):
     """A layer over (batch, *spatial, channels) inputs whose spatial sizes may change between
     calls (Keras checks only the rank and the channels). 1-D layers are run as 2-D ones of
-    height 1: `as_image` adds that axis, `pair` makes (rows, columns) pairs.
+    height 1: `as_image` adds that axis, `pair` makes (rows, columns) pairs. 2-D and 3-D
+    layers hand their images and volumes to the kernels as they are.
 
     data_format='channels_first' inputs (batch, channels, *spatial) are transposed to
     channels-last on the way in and the results back on the way out (`channels_last`,
@@ -185,9 +186,11 @@ class SpatialLayer(Layer):
         return (shape[0], shape[-1], *shape[1:-1])
 
     def as_image(self, x):
-        """x as (batch, height, width, channels): 1-D inputs get a height of 1."""
-        return x if self.rank == 2 else x.reshape(x.shape[0], 1, x.shape[1], x.shape[2])
+        """x as (batch, height, width, channels): 1-D inputs get a height of 1 (a volume,
+        (batch, depth, height, width, channels), stays as it is)."""
+        return x if self.rank > 1 else x.reshape(x.shape[0], 1, x.shape[1], x.shape[2])
 
     def pair(self, values, one=1):
-        """A 2-D (rows, columns) pair from a per-axis tuple: 1-D layers have one row."""
-        return tuple(values) if self.rank == 2 else (one, values[0])
+        """A 2-D (rows, columns) pair from a per-axis tuple: 1-D layers have one row (a 3-D
+        layer keeps its (depth, rows, columns) triple)."""
+        return tuple(values) if self.rank > 1 else (one, values[0])

@@ -1,4 +1,4 @@
-"""GlobalMaxPooling1D/2D and GlobalAveragePooling1D/2D: one number per channel per sample.
+"""GlobalMaxPooling1D/2D/3D and GlobalAveragePooling1D/2D/3D: one number per channel per sample.
 
     average:  y = mean over the spatial axes       dx = dy / count, at every position
     max:      y = max over the spatial axes        dx = dy / ties, at each position equal to y
@@ -114,3 +114,21 @@ class GlobalAveragePooling2D(BaseGlobalPooling):
     """(batch, height, width, channels) → (batch, channels): the mean over the image."""
 
     rank, mode = 2, "average"
+
+
+class GlobalMaxPooling3D(BaseGlobalPooling):
+    """(batch, depth, height, width, channels) → (batch, channels): the max over the volume.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import GlobalMaxPooling3D
+    >>> GlobalMaxPooling3D(keepdims=True)(np.ones((2, 3, 4, 5, 6))).shape
+    (2, 1, 1, 1, 6)
+    """
+
+    rank, mode = 3, "max"
+
+
+class GlobalAveragePooling3D(BaseGlobalPooling):
+    """(batch, depth, height, width, channels) → (batch, channels): the mean over the volume."""
+
+    rank, mode = 3, "average"

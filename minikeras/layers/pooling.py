@@ -1,10 +1,12 @@
-"""MaxPooling1D/2D and AveragePooling1D/2D: one number per window, per channel.
+"""MaxPooling1D/2D/3D and AveragePooling1D/2D/3D: one number per window, per channel.
 
     max:      y = max of the window          dx: dy goes to the element that was the max
     average:  y = mean of the window         dx: dy / count spread evenly over the window
 
 Ties in a max window: TensorFlow's MaxPool takes the first maximum in row-major order, and its
 gradient goes to that element alone (checked against Keras in tests/parity/test_conv_parity.py).
+Its MaxPool3D gradient differs: every element equal to the window's max gets all of dy
+(`kernels.max_pool_backward_ties`; tests/parity/test_conv3d_parity.py).
 With 'same' padding, the padding is never a maximum and is not counted in an average.
 """
 
@@ -16,7 +18,7 @@ from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
 
 class BasePooling(SpatialLayer):
-    """What the four pooling layers share; `rank` spatial axes, `mode` "max" or "average"."""
+    """What the pooling layers share; `rank` spatial axes, `mode` "max" or "average"."""
 
     has_build_config = False  # no weights: Keras builds it at once and saves no build_config
     builds_at_init = True
@@ -69,16 +71,21 @@ class BasePooling(SpatialLayer):
         else:
             kernels.average_pool_forward(image, *self.geometry, y)
         self.input_batch_shape, self.image_shape, self.pooled_shape = x.shape, image.shape, y.shape
+        if self.mode == "max" and self.rank == 3:
+            self.x, self.y = image, y  # the 3-D gradient compares each element with its max
         return self.channels_back(y.reshape(output_shape))
 
     def backward(self, dy):
-        """max: dx[argmax] += dy;   average: dx[window] += dy / count"""
+        """max: dx[argmax] += dy (3-D: dx[r] += dy wherever x[r] = the window's max);
+        average: dx[window] += dy / count"""
         self.grads = []
         dy = np.ascontiguousarray(self.channels_last(dy), dtype=self.dtype).reshape(
             self.pooled_shape
         )
         dx = self.buffer("dx", self.image_shape)
-        if self.mode == "max":
+        if self.mode == "max" and self.rank == 3:
+            kernels.max_pool_backward_ties(self.x, self.y, dy, *self.geometry, dx)
+        elif self.mode == "max":
             kernels.max_pool_backward(dy, self.argmax, dx)
         else:
             kernels.average_pool_backward(dy, *self.geometry, dx)
@@ -149,6 +156,38 @@ class AveragePooling2D(BasePooling):
     """
 
     rank, mode = 2, "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class MaxPooling3D(BasePooling):
+    """Max over windows of `pool_size`, (batch, depth, height, width, channels).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import MaxPooling3D
+    >>> MaxPooling3D()(np.ones((1, 4, 5, 6, 3))).shape
+    (1, 2, 2, 3, 3)
+    """
+
+    rank, mode = 3, "max"
+
+    def __init__(
+        self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs
+    ):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(BasePooling):
+    """Mean over windows of `pool_size`, (batch, depth, height, width, channels).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import AveragePooling3D
+    >>> AveragePooling3D(2, padding="same")(np.ones((1, 3, 4, 5, 2))).shape
+    (1, 2, 2, 3, 2)
+    """
+
+    rank, mode = 3, "average"
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)

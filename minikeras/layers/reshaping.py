@@ -1,4 +1,5 @@
-"""Layers that move values without arithmetic: Reshape, Permute, ZeroPadding1D/2D, Cropping1D/2D.
+"""Layers that move values without arithmetic: Reshape, Permute, ZeroPadding1D/2D/3D,
+Cropping1D/2D/3D.
 
 Each backward sends every output gradient back to the input position it came from: the inverse
 reshape or transpose, a crop of the padded gradient, a zero-padding of the cropped one.
@@ -59,6 +60,26 @@ def pairs_2d(value, name):
         f"`{name}` should be either an int, a tuple of 2 ints (symmetric_height_crop, "
         "symmetric_width_crop), or a tuple of 2 tuples of 2 ints ((top_crop, bottom_crop), "
         f"(left_crop, right_crop)). Received: {name}={value}."
+    )
+
+
+def pairs_3d(value, name, example):
+    """Keras's ZeroPadding3D/Cropping3D argument: an int ≥ 0, 3 ints, or 3 pairs of ints
+    (keras/src/layers/reshaping/cropping3d.py); `example` names the pairs in the message."""
+    if isinstance(value, int):
+        if value < 0:  # Keras checks this for cropping only; padding fails later, in np.pad
+            raise ValueError(f"`{name}` cannot be negative. Received: {name}={value}.")
+        return ((value, value),) * 3
+    if hasattr(value, "__len__"):
+        if len(value) != 3:
+            raise ValueError(f"`{name}` should have 3 elements. Received: {value}.")
+        return tuple(
+            standardize_tuple(v, 2, f"{nth} entry of {name}")
+            for v, nth in zip(value, ("1st", "2nd", "3rd"))
+        )
+    raise ValueError(
+        f"`{name}` should be either an int, a tuple of 3 ints {example[0]}, or a tuple of 3 "
+        f"tuples of 2 ints {example[1]}. Received: {name}={value}."
     )
 
 
@@ -172,6 +193,10 @@ class _SpatialLayer(Layer):
     def _spatial_axes(self):
         first = 2 if getattr(self, "data_format", "channels_last") == "channels_first" else 1
         return tuple(range(first, first + self.rank))
+
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)  # Keras's InputSpec(ndim), symbolic inputs too
+        super().build(input_shape)
 
     def check_input_shape(self, shape):
         if len(shape) != self.rank + 2:
@@ -325,6 +350,79 @@ class Cropping2D(_Cropping):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
         self.cropping = pairs_2d(cropping, "cropping")
+        self._pairs = self.cropping
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    def _too_much_message(self, input_shape):
+        return (
+            "Values in `cropping` argument should be smaller than the corresponding spatial "
+            f"dimension of the input. Received: input_shape={input_shape}, "
+            f"cropping={self.cropping}"
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Zeros around the three spatial axes of (batch, dim1, dim2, dim3, channels): padding
+    ((before, after) for each axis), 3 ints (the same before and after), or one int.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import ZeroPadding3D
+    >>> ZeroPadding3D(((1, 0), (0, 2), 1))(np.ones((1, 2, 2, 2, 3))).shape
+    (1, 3, 4, 4, 3)
+    """
+
+    rank = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        padding = pairs_3d(
+            padding,
+            "padding",
+            (
+                "(symmetric_dim1_pad, symmetric_dim2_pad, symmetric_dim3_pad)",
+                "((left_dim1_pad, right_dim1_pad), (left_dim2_pad, right_dim2_pad), "
+                "(left_dim3_pad, right_dim3_pad))",
+            ),
+        )
+        data_format = standardize_data_format(data_format)
+        super().__init__(**kwargs)
+        self.padding, self.data_format = padding, data_format
+        self._pairs = self.padding
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class Cropping3D(_Cropping):
+    """Elements removed from the three spatial axes of (batch, dim1, dim2, dim3, channels):
+    cropping ((before, after) for each axis), 3 ints, or one int.
+
+    >>> import numpy as np
+    >>> from minikeras.layers import Cropping3D
+    >>> Cropping3D(((1, 0), (0, 1), 1))(np.ones((1, 3, 3, 4, 2))).shape
+    (1, 2, 2, 2, 2)
+    """
+
+    rank = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        cropping = pairs_3d(
+            cropping,
+            "cropping",
+            (
+                "(symmetric_dim1_crop, symmetric_dim2_crop, symmetric_dim3_crop)",
+                "((left_dim1_crop, right_dim1_crop), (left_dim2_crop, right_dim2_crop), "
+                "(left_dim3_crop, right_dim3_crop))",
+            ),
+        )
+        data_format = standardize_data_format(data_format)
+        super().__init__(**kwargs)
+        self.cropping, self.data_format = cropping, data_format
         self._pairs = self.cropping
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)

@@ -1,4 +1,4 @@
-"""SpatialDropout1D/2D: Dropout that drops whole channels (feature maps), not single values."""
+"""SpatialDropout1D/2D/3D: Dropout that drops whole channels (feature maps), not single values."""
 
 from minikeras.layers.dropout import Dropout
 from minikeras.layers.reshaping import standardize_data_format
@@ -47,3 +47,10 @@ class SpatialDropout2D(SpatialDropout1D):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout3D(SpatialDropout2D):
+    """On (batch, dim1, dim2, dim3, channels): whole 3-D feature maps kept or zeroed, noise
+    shape (batch, 1, 1, 1, channels) ((batch, channels, 1, 1, 1) with channels_first)."""
+
+    rank = 3

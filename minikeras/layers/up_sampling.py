@@ -1,5 +1,5 @@
-"""UpSampling1D/2D: repeat each step (each row and column) `size` times, or, in 2-D, interpolate
-bilinearly as TensorFlow's image resize does."""
+"""UpSampling1D/2D/3D: repeat each step (each row and column, each slice of a volume) `size`
+times, or, in 2-D, interpolate bilinearly as TensorFlow's image resize does."""
 
 import numpy as np
 
@@ -132,3 +132,65 @@ class UpSampling2D(Layer):
             "data_format": self.data_format,
             "interpolation": self.interpolation,
         }
+
+
+class UpSampling3D(Layer):
+    """Each of the three spatial axes of (batch, dim1, dim2, dim3, channels) repeated size[i]
+    times ("nearest", the only interpolation Keras's UpSampling3D has).
+
+    >>> import numpy as np
+    >>> from minikeras.layers import UpSampling3D
+    >>> UpSampling3D((1, 2, 3))(np.ones((1, 2, 2, 2, 4))).shape
+    (1, 2, 4, 6, 4)
+    """
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        size = standardize_tuple(size, 3, "size")
+        if 0 in size:  # Keras's standardize_tuple (no zero allowed here)
+            raise ValueError(
+                f"The `size` argument must be a tuple of 3 integers. Received size={size}, "
+                "including values {0} that do not satisfy `value > 0`"
+            )
+        data_format = standardize_data_format(data_format)
+        super().__init__(**kwargs)
+        self.size, self.data_format = size, data_format
+        if self._input_shape_arg is not None:
+            self.build((None,) + self._input_shape_arg)
+
+    def _axes(self):
+        return (2, 3, 4) if self.data_format == "channels_first" else (1, 2, 3)
+
+    def build(self, input_shape):
+        self.check_input_shape(input_shape)  # symbolic inputs too
+        super().build(input_shape)
+
+    def check_input_shape(self, shape):
+        if len(shape) != 5:  # Keras's InputSpec(ndim=5)
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"ndim=5, found ndim={len(shape)}. Full shape received: {tuple(shape)}"
+            )
+        super().check_input_shape(shape)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, size in zip(self._axes(), self.size):
+            if shape[axis] is not None:
+                shape[axis] *= size
+        return tuple(shape)
+
+    def call(self, x, training=False):
+        """y[i, j, k] = x[i // size[0], j // size[1], k // size[2]]"""
+        for axis, size in zip(self._axes(), self.size):
+            x = np.repeat(x, size, axis=axis)
+        return x
+
+    def backward(self, dy):
+        """each input element gets the sum of its size[0]·size[1]·size[2] copies"""
+        self.grads = []
+        for axis, size in zip(self._axes(), self.size):
+            dy = repeat_backward(dy, axis, size)
+        return dy
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format}

@@ -148,6 +148,7 @@ def check_gradients(
         x, y, sample_weight = model.prepare_data(x, y, sample_weight)
 
         def loss_value():
+            model.clear_losses()  # each call an outer call: activity penalties do not pile up
             y_pred = model.forward(x, training=training)
             return model.compute_loss(x, y, y_pred, sample_weight, training=training)
 

@@ -572,7 +572,7 @@ def test_kernel_contract_lists_the_convolution_kernels():
         (lambda: Conv2D(4, 3, strides=2, dilation_rate=2), r"`strides > 1` not supported"),
         (
             lambda: Conv2DTranspose(4, 3, strides=2, output_padding=2),
-            r"greater than output padding",
+            r"`output_padding` must be strictly less than `strides`",
         ),
         (lambda: MaxPooling2D(0), r"`pool_size` argument must be a tuple of 2 integers"),
         (lambda: AveragePooling1D(2, strides=0), r"`strides`.*\{0\}"),
