@@ -59,6 +59,13 @@ ALLOWED_DTYPES = (
     "complex64",
     "complex128",
 )
+# Keras's groups of those names (its tests build their dtype lists from them)
+BOOL_TYPES = ("bool",)
+INT_TYPES = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64")
+FLOAT_TYPES = ("bfloat16", "float16", "float32", "float64")
+WEAK_TYPES = ("int", "float")
+COMPLEX_TYPES = ("complex64", "complex128")
+FLOAT8_TYPES = ("float8_e4m3fn", "float8_e5m2")
 # Python's types, as Keras's NumPy backend maps them (its TensorFlow backend says int64 for int)
 _PYTHON_DTYPES = {bool: "bool", int: "int32", float: "float32", str: "string", "int": "int32"}
 

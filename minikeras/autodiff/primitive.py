@@ -53,10 +53,7 @@ def primitive(name, forward, *args, **static):
     never recorded: its result is a plain array, through which no gradient flows.
     """
     flat = _flat(args)
-    if is_symbolic(flat):
-        from minikeras.layers.op_layer import call_op_symbolic
-
-        return call_op_symbolic(name, forward, args, static)
+    # (on symbolic tensors an op never gets here: `ops.symbolic.symbolic_op` makes it a node)
     values = [unwrap(arg) for arg in args]
     result = forward(*values, **static)
     if not RECORDING or name not in VJPS:

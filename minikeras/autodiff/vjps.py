@@ -283,6 +283,35 @@ def _where(condition, g):
     return np.where(condition, g, np.zeros((), g.dtype))
 
 
+def _nonzero(x):
+    """x with its zeros replaced by ones: a divisor where the zero case is handled apart."""
+    return np.where(x != 0, x, np.ones((), x.dtype))
+
+
+def _t(a):
+    """The transpose of each matrix of a stack."""
+    return np.swapaxes(a, -1, -2)
+
+
+def _inv_vjp(g, ans, a):
+    # d(A⁻¹) = −A⁻¹·dA·A⁻¹, so dL/dA = −A⁻ᵀ·g·A⁻ᵀ
+    return (-_t(ans) @ g @ _t(ans),)
+
+
+def _det_vjp(g, ans, a):
+    # d det A / dA = det A · A⁻ᵀ
+    return ((g * ans)[..., None, None] * _t(np.linalg.inv(a)),)
+
+
+def _solve_vjp(g, ans, a, b):
+    """x = A⁻¹b: db = A⁻ᵀ·g, dA = −db·xᵀ (b and x a vector or matrices)."""
+    vector = b.ndim == a.ndim - 1
+    g2, x2 = (g[..., None], ans[..., None]) if vector else (g, ans)
+    db = np.linalg.solve(_t(a), g2)  # (..., n, n) \ (..., n, k) -> (..., n, k)
+    da = -db @ _t(x2)  # (..., n, k) @ (..., k, n) -> (..., n, n)
+    return da, db[..., 0] if vector else db
+
+
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -335,8 +364,26 @@ VJPS = {
     "arctan": lambda g, ans, x: (g / (1 + x * x),),
     "arcsin": lambda g, ans, x: (g / np.sqrt(1 - x * x),),
     "arccos": lambda g, ans, x: (-g / np.sqrt(1 - x * x),),
+    "erfc": lambda g, ans, x: (-g * 2 / math.sqrt(math.pi) * np.exp(-x * x),),
+    "arcsinh": lambda g, ans, x: (g / np.sqrt(x * x + 1),),
+    "arccosh": lambda g, ans, x: (g / np.sqrt(x * x - 1),),
+    "arctanh": lambda g, ans, x: (g / (1 - x * x),),
+    "cbrt": lambda g, ans, x: (g / (3 * ans * ans),),  # d∛x = 1/(3·∛x²)
+    "exp2": lambda g, ans, x: (g * ans * math.log(2),),
+    # sinc x = sin(πx)/(πx): its derivative (cos(πx) − sinc x)/x, and 0 at x = 0
+    "sinc": lambda g, ans, x: (g * _where(x != 0, (np.cos(np.pi * x) - ans) / _nonzero(x)),),
+    # arctan2(y, x) = the angle of (x, y): d/dy = x/(x² + y²), d/dx = −y/(x² + y²)
+    "arctan2": lambda g, ans, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
+    "hypot": lambda g, ans, x, y: (g * x / ans, g * y / ans),
+    # d ln(eˣ + eʸ)/dx = eˣ/(eˣ + eʸ) = e^(x − ans)
+    "logaddexp": lambda g, ans, x, y: (g * np.exp(x - ans), g * np.exp(y - ans)),
+    "logaddexp2": lambda g, ans, x, y: (g * np.exp2(x - ans), g * np.exp2(y - ans)),
     # products
     "matmul": _matmul_vjp,
+    # linear algebra
+    "inv": _inv_vjp,
+    "det": _det_vjp,
+    "solve": _solve_vjp,
     "tensordot": _tensordot_vjp,
     "einsum": _einsum_vjp,
     # reductions

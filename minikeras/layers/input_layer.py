@@ -57,7 +57,7 @@ class InputLayer(Layer):
             raise NotImplementedError("InputLayer(optional=True) is not supported by minikeras")
         # the tensor Input() returns (`self.output`), made by node 0 of this layer, which has no
         # inputs
-        tensor = input_tensor or KerasTensor(self.batch_shape, self.dtype, self.name)
+        tensor = input_tensor or KerasTensor(self.batch_shape, self.dtype, name=self.name)
         Node(self, inputs=[], outputs=[tensor])
         self.build(self.batch_shape)
 

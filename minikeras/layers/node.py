@@ -13,8 +13,8 @@ back from the outputs finds the whole graph (`minikeras.models.graph`). A layer 
 shared layer) has two nodes, `layer._inbound_nodes[0]` and `[1]`: one set of weights, two calls.
 """
 
-from minikeras import config
 from minikeras.layers.name_scope import layer_scope
+from minikeras.ops.dtypes import standardize_dtype
 from minikeras.utils.naming import auto_name
 
 
@@ -29,9 +29,13 @@ class KerasTensor:
     ((None, 3), 'dense')
     """
 
-    def __init__(self, shape, dtype=None, name=None, layer=None, inputs=()):
-        self.shape = tuple(shape)
-        self.dtype = dtype or config.floatx()
+    def __init__(
+        self, shape, dtype=None, sparse=False, ragged=False, name=None, layer=None, inputs=()
+    ):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = "string" if dtype in ("string", str) else standardize_dtype(dtype)
+        # Keras's flags for sparse and ragged tensors: minikeras has neither, it keeps the flags
+        self.sparse, self.ragged = bool(sparse), bool(ragged)
         self.name = name or auto_name("keras_tensor")
         self.layer = layer  # the layer that produced this tensor
         self.inputs = tuple(inputs)  # the tensors that layer was called on
@@ -97,8 +101,76 @@ class KerasTensor:
     def __abs__(self):
         return _ops().absolute(self)
 
+    def __rpow__(self, other):
+        return _ops().power(other, self)
+
+    def __floordiv__(self, other):
+        return _ops().floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops().floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops().mod(self, other)
+
+    def __rmod__(self, other):
+        return _ops().mod(other, self)
+
+    # comparisons and logic build nodes too; `==` stays identity, as in Keras (graphs keep
+    # KerasTensors in dicts and sets)
+    def __lt__(self, other):
+        return _ops().less(self, other)
+
+    def __le__(self, other):
+        return _ops().less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops().greater(self, other)
+
+    def __ge__(self, other):
+        return _ops().greater_equal(self, other)
+
+    def __ne__(self, other):
+        return _ops().not_equal(self, other)
+
+    def __and__(self, other):
+        return _ops().logical_and(self, other)
+
+    def __rand__(self, other):
+        return _ops().logical_and(other, self)
+
+    def __or__(self, other):
+        return _ops().logical_or(self, other)
+
+    def __ror__(self, other):
+        return _ops().logical_or(other, self)
+
+    def __xor__(self, other):
+        return _ops().logical_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops().logical_xor(other, self)
+
+    def __invert__(self):
+        return _ops().logical_not(self)
+
+    def __round__(self, ndigits=None):
+        return _ops().round(self, decimals=ndigits or 0)
+
     def __getitem__(self, index):
         return _ops().get_item(self, index)
+
+    def __int__(self):
+        raise ValueError(_NO_VALUE + "You cannot convert it to an int.")
+
+    def __float__(self):
+        raise ValueError(_NO_VALUE + "You cannot convert it to a float.")
+
+
+_NO_VALUE = (
+    "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype. It doesn't have "
+    "any actual numerical value. "
+)
 
 
 def _true_divide():

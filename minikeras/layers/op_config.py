@@ -31,10 +31,11 @@ _OPS = {"TrueDivide": "divide", "Matmul": "matmul", "Logsumexp": "logsumexp"}
 # Keras's config key for an option, where minikeras keeps it under another name (the
 # function's own argument is Keras's: `ops.reshape(x, newshape)`)
 _RENAMED = {"reshape": {"shape": "newshape"}, "tile": {"reps": "repeats"}}
-# options minikeras's function takes by position, which Keras keeps in the op's config
-_CONFIG_ARGUMENTS = {"clip": ("x_min", "x_max")}
-# options minikeras keeps with the op, which Keras passes in the call (`x[:, 0]`'s key)
-_CALL_ARGUMENTS = {"get_item": ("index",)}
+# (which arguments are the call's and which the op's options is decided where the node is
+# made, by the parameter's name: ops/symbolic.py; `x[:, 0]`'s key is a call argument, clip's
+# x_min and x_max are options, as in Keras)
+_CONFIG_ARGUMENTS = {}
+_CALL_ARGUMENTS = {}
 
 
 def keras_class(name):

@@ -1,9 +1,11 @@
 """Ops on symbolic tensors (the Functional API): `x + residual`, `ops.mean(x, axis=1)`.
 
 Calling a `minikeras.ops` function (or an operator) on a KerasTensor computes nothing: as a layer
-call does, it adds a node to the graph. That node's layer is an `OpLayer`: its `call` runs the op
-on arrays, its `backward` is the op's vector–Jacobian product from the tape's table
-(minikeras/autodiff/vjps.py), so a Functional model with ops trains like any other.
+call does, it adds one node to the graph (ops/symbolic.py decides its output's shape and dtype).
+That node's layer is an `OpLayer`: its `call` runs the op on arrays; its `backward` runs it again
+on a GradientTape, which applies the vector–Jacobian products of the tape's table
+(minikeras/autodiff/vjps.py) to the primitives the op is made of, so a Functional model with
+ops trains like any other.
 
 >>> from minikeras import layers, ops
 >>> x = layers.Input(shape=(3,))
@@ -17,30 +19,37 @@ import contextlib
 
 import numpy as np
 
-from minikeras.autodiff import VJPS, unbroadcast
+from minikeras.autodiff import GradientTape
+from minikeras.autodiff.tensor import Tensor
 from minikeras.layers import op_config
 from minikeras.layers.layer import Layer
-from minikeras.layers.node import KerasTensor, call_symbolic
+from minikeras.layers.node import KerasTensor, Node
+from minikeras.ops.symbolic import call_with, has_symbolic, output_spec, split_arguments
 from minikeras.utils.naming import auto_name
 
 
 class OpLayer(Layer):
-    """One op of `minikeras.ops` in a graph: its tensor arguments are the node's inputs, its
-    other arguments (numbers, axes) are kept as given."""
+    """One call of an op of `minikeras.ops` in a graph: its tensor arguments are the node's
+    inputs, its other arguments (constants, axes) are kept as given.
+
+    `function` is the op itself (`ops.norm`), run on arrays in `call`; `arguments` its tensor
+    arguments as (parameter name, value) pairs, `options` the rest ({"axis": 1})."""
 
     has_build_config = False
 
-    def __init__(self, op_name, forward, args, static, **kwargs):
+    def __init__(self, op_name, function, signature, arguments, options, **kwargs):
         spelling = _SPELLING[-1] if _SPELLING else None
         self.auto_name_prefix = spelling or op_name  # the counter an automatic name spends
         name = kwargs.pop("name", None) or auto_name(self.auto_name_prefix)
         super().__init__(name=name, **kwargs)
         # Keras's class for the op where the op's name does not give it (`x / y`: TrueDivide)
         self.keras_class = None if spelling is None else op_config.keras_class(spelling)
-        self.op_name, self.forward_fn, self.static = op_name, forward, dict(static)
+        self.op_name, self.function, self.signature = op_name, function, signature
+        self.static = dict(options)
+        self.arg_names = [name for name, _ in arguments]
         # each argument: ("tensor", k) for the node's k-th input, or ("value", constant);
         # a list argument (concatenate) is a list of those
-        self.template = [_template(arg, self) for arg in args]
+        self.template = [_template(value, self) for _, value in arguments]
         self.n_inputs = getattr(self, "_count", 0)
 
     def _values(self, inputs):
@@ -54,50 +63,48 @@ class OpLayer(Layer):
 
         return [fill(item) for item in self.template]
 
+    def _run(self, values):
+        return call_with(self.function, self.signature, self.arg_names, values, self.static)
+
     def call(self, inputs):
         """y = op(arguments)"""
-        self.values = self._values(inputs)
-        self.y = self.forward_fn(*self.values, **self.static)
-        return self.y
+        self.inputs_seen = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        y = self._run(self._values(inputs))
+        return list(y) if isinstance(y, (list, tuple)) else y
 
     def backward(self, dy):
-        """dL/d(each tensor argument) = the op's VJP, broadcasting undone."""
-        grads = VJPS[self.op_name](dy, self.y, *self.values, **self.static)
-        dx = [None] * self.n_inputs
-        for item, value, grad in zip(self.template, self.values, grads):
-            pairs = (
-                zip(item, value, grad or [None] * len(item))
-                if isinstance(item, list)
-                else [(item, value, grad)]
-            )
-            for (kind, k), v, g in pairs:
-                if kind == "tensor" and g is not None:
-                    g = unbroadcast(np.asarray(g), np.shape(v)).astype(np.asarray(v).dtype)
-                    dx[k] = g if dx[k] is None else dx[k] + g
-        dx = [np.zeros(np.shape(v)) if d is None else d for d, v in zip(dx, self._inputs())]
+        """dL/d(each tensor argument): the op is run again on a GradientTape, which applies the
+        VJP of each primitive the op is made of (minikeras/autodiff/vjps.py), newest first: one
+        for `add`, several for `norm`; it undoes broadcasting and casts on the way."""
+        inputs = [Tensor(np.asarray(x)) for x in self.inputs_seen]
+        with GradientTape() as tape:
+            for x in inputs:
+                tape.watch(x)
+            y = self._run(self._values(inputs))
+        several = isinstance(y, (list, tuple))
+        # several outputs (split): a model hands their gradients as `Arrays` (its `.arrays`),
+        # None for an output no loss depends on
+        dy = (
+            [
+                np.zeros_like(out.value) if d is None else d
+                for d, out in zip(getattr(dy, "arrays", dy), y)
+            ]
+            if several
+            else dy
+        )
+        grads = tape.gradient(list(y) if several else y, inputs, output_gradients=dy)
+        dx = [
+            np.zeros(x.value.shape, x.value.dtype) if g is None else np.asarray(g)
+            for g, x in zip(grads, inputs)
+        ]
         self.grads = []
         return dx[0] if self.n_inputs == 1 else dx
 
-    def _inputs(self):
-        flat = []
-
-        def walk(item, value):
-            if isinstance(item, list):
-                for one, v in zip(item, value):
-                    walk(one, v)
-            elif item[0] == "tensor":
-                flat.append((item[1], value))
-
-        for item, value in zip(self.template, self.values):
-            walk(item, value)
-        return [v for _, v in sorted(flat, key=lambda pair: pair[0])]
-
     def compute_output_shape(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        zeros = [np.zeros(tuple(1 if d is None else d for d in s), self.dtype) for s in shapes]
-        y = np.asarray(self.forward_fn(*self._values(zeros), **self.static))
-        batch = shapes[0][0] if shapes and len(shapes[0]) else None
-        return (batch,) + y.shape[1:] if y.ndim else ()
+        tensors = [KerasTensor(shape, dtype=t.dtype) for shape, t in zip(shapes, self._tensors)]
+        specs, several = output_spec(lambda arrays: self._run(self._values(arrays)), tensors)
+        return [shape for shape, _ in specs] if several else specs[0][0]
 
     def get_config(self):
         """Keras's Operation config: the op's name and its options (op_config.py writes the
@@ -106,7 +113,7 @@ class OpLayer(Layer):
 
 
 def _template(arg, layer):
-    if isinstance(arg, (list, tuple)):
+    if isinstance(arg, (list, tuple)) and has_symbolic(arg):  # (an index tuple is a constant)
         return [_template(item, layer) for item in arg]
     if isinstance(arg, KerasTensor):
         layer._count = getattr(layer, "_count", 0) + 1
@@ -129,8 +136,19 @@ def spelled_as(keras_name):
         _SPELLING.pop()
 
 
-def call_op_symbolic(name, forward, args, static):
-    """The op `name` on symbolic tensors: a node of an OpLayer; returns its KerasTensor."""
-    layer = OpLayer(name, forward, args, static)
-    tensors = layer._tensors
-    return call_symbolic(layer, tensors if len(tensors) > 1 else tensors[0])
+def call_op_symbolic(name, function, signature, args, kwargs):
+    """The op `function` called with `args`, `kwargs`, some of them KerasTensors: one node of
+    an OpLayer; returns its output KerasTensor (a list of them for an op with several)."""
+    arguments, options = split_arguments(signature, args, kwargs)
+    layer = OpLayer(name, function, signature, arguments, options)
+    tensors = getattr(layer, "_tensors", [])
+    if has_symbolic(list(options.values())):
+        raise ValueError(
+            f"`ops.{name}` takes arrays for its arguments {layer.arg_names}; it received a "
+            f"symbolic tensor for an option: {options}"
+        )
+    specs, several = output_spec(lambda arrays: layer._run(layer._values(arrays)), tensors)
+    outputs = [KerasTensor(shape, dtype=dtype) for shape, dtype in specs]
+    layer.built = True
+    Node(layer, tensors if len(tensors) > 1 else tensors[0], outputs)
+    return several(outputs) if several else outputs[0]

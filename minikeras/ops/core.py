@@ -14,6 +14,7 @@ from minikeras import config
 from minikeras.autodiff import Tensor, Variable, primitive, unwrap
 from minikeras.autodiff.primitive import is_symbolic
 from minikeras.ops.dtypes import dtype_name, standardize_dtype
+from minikeras.ops.symbolic import symbolic_op
 
 
 # ---------------------------------------------------------------- conversion
@@ -56,6 +57,7 @@ def is_tensor(x):
     return isinstance(x, (Tensor, np.ndarray))
 
 
+@symbolic_op
 def cast(x, dtype):
     """`x` as `dtype`; the gradient passes through (to a float `x`)."""
     dtype = standardize_dtype(dtype)
@@ -68,6 +70,36 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
+@symbolic_op
+def saturate_cast(x, dtype):
+    """`x` as `dtype`, values beyond `dtype`'s range first clipped to its bounds (a plain cast
+    would wrap 300 around to 44 in uint8). The gradient passes through, as cast's."""
+    dtype = standardize_dtype(dtype)
+    x = convert_to_tensor(x)
+    source = dtype_name(x.dtype)
+    if "bool" in (source, dtype):
+        return cast(x, dtype)
+    low, high = _range(dtype)
+    # the bounds as the source type holds them, moved inward where rounding pushed them out
+    # (int64's max is 2⁶³ in float32, beyond it)
+    src_low, src_high = _range(source)
+    low = np.asarray(builtins.max(low, src_low)).astype(source)
+    high = np.asarray(builtins.min(high, src_high)).astype(source)
+    # (.item(): Python compares a float with an int exactly, NumPy rounds the int first)
+    if low.item() < _range(dtype)[0]:
+        low = np.nextafter(low, np.zeros((), source))
+    if high.item() > _range(dtype)[1]:
+        high = np.nextafter(high, np.zeros((), source))
+    clipped = primitive("clip", np.clip, x, low, high)
+    return cast(clipped, dtype)
+
+
+def _range(dtype):
+    """The smallest and largest numbers of a dtype."""
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    return info.min, info.max
+
+
 def dtype(x):
     """The dtype of `x` as Keras names it ("float32")."""
     return standardize_dtype(convert_to_tensor(x).dtype)
@@ -78,6 +110,7 @@ def shape(x):
     return tuple(np.shape(unwrap(x)))
 
 
+@symbolic_op
 def stop_gradient(variable):
     """`variable`'s value, through which no gradient flows (a plain array)."""
     return np.array(unwrap(variable))
@@ -116,6 +149,7 @@ def switch(index, branches, *operands):
     return branches[index](*operands)
 
 
+@symbolic_op
 def unstack(x, num=None, axis=0):
     """The slices of `x` along `axis`, as a list."""
     return list(primitive("unstack", _unstack, x, num=num, axis=axis))
@@ -126,6 +160,7 @@ def _unstack(x, num=None, axis=0):
 
 
 # ---------------------------------------------------------------- slices and scatters
+@symbolic_op
 def slice(inputs, start_indices, shape):
     """inputs[start₀ : start₀ + shape₀, start₁ : ...]."""
     return primitive("slice", _slice, inputs, start_indices=start_indices, shape=shape)
@@ -135,6 +170,7 @@ def _slice(x, start_indices, shape):
     return x[tuple(builtins.slice(int(s), int(s) + int(n)) for s, n in zip(start_indices, shape))]
 
 
+@symbolic_op
 def slice_update(inputs, start_indices, updates):
     """`inputs` with `updates` written at `start_indices` (a new array)."""
     updates = cast(updates, inputs.dtype) if hasattr(inputs, "dtype") else updates
@@ -148,6 +184,7 @@ def _slice_update(x, updates, start_indices):
     return out
 
 
+@symbolic_op
 def scatter(indices, values, shape):
     """zeros(shape) with `values` added at `indices` (rows of coordinates); repeated indices add."""
     return primitive("scatter", _scatter, indices, values, shape=tuple(shape))
@@ -160,6 +197,7 @@ def _scatter(indices, values, shape):
     return out
 
 
+@symbolic_op
 def scatter_update(inputs, indices, updates, reduction=None):
     """`inputs` with `updates` written at `indices` (rows of coordinates)."""
     if reduction is not None:
@@ -173,6 +211,7 @@ def _scatter_update(x, indices, updates):
     return out
 
 
+@symbolic_op
 def get_item(x, key):
     """x[key], for any NumPy index (Tensors inside the index are read as arrays)."""
     if isinstance(key, tuple):

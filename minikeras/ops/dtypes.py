@@ -17,6 +17,11 @@ import numpy as np
 
 from minikeras import config
 
+try:  # bfloat16 and the float8 types as NumPy dtypes, as Keras has them (through ml_dtypes)
+    import ml_dtypes  # noqa: F401
+except ImportError:  # without it those names stay unknown to NumPy
+    pass
+
 # Each type and the types just above it; a type promotes to the least type above all operands.
 # "int" and "float" are the weak types of Python scalars.
 _ABOVE = {

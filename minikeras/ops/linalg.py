@@ -1,4 +1,5 @@
-"""Linear-algebra ops (Keras's `keras.ops.linalg`): norm.
+"""Linear-algebra ops (Keras's `keras.ops.linalg`): norm, inv, det, solve, the factorisations
+(Cholesky, LU, QR, SVD, eigen), least squares, pseudo-inverse.
 
 >>> import numpy as np
 >>> from minikeras import ops
@@ -8,11 +9,13 @@ array(5.)
 
 import numpy as np
 
-from minikeras.autodiff import unwrap
+from minikeras.autodiff import primitive, unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.numpy import _float
+from minikeras.ops.symbolic import symbolic_op
 
 
+@symbolic_op
 def norm(x, ord=None, axis=None, keepdims=False):
     """The vector or matrix norm of x, as np.linalg.norm, written with ops so that the tape
     differentiates it (matrix 2-, −2- and nuclear norms need an SVD: computed, not traced)."""
@@ -70,3 +73,187 @@ def _matrix_norm(x, ord, axis, keepdims):
         value = np.linalg.norm(unwrap(x), ord=ord, axis=(rows, cols), keepdims=keepdims)
         return np.asarray(value)
     raise ValueError(f"Invalid `ord` argument for matrix norm. Received: ord={ord}")
+
+
+# ---------------------------------------------------------------- checks (Keras's messages)
+def _matrices(*arrays, square=False):
+    """The arguments as float arrays (integers become floatx); raise Keras's ValueError for
+    one of rank below 2, or not square when `square`."""
+    out = []
+    for a in arrays:
+        a = _float(a)
+        shape = np.shape(unwrap(a))
+        if len(shape) < 2:
+            raise ValueError(
+                f"Expected input to have rank >= 2. Received input with shape {shape}."
+            )
+        if square and shape[-1] != shape[-2]:
+            raise ValueError(
+                f"Expected a square matrix. Received non-square input with shape {shape}"
+            )
+        out.append(a)
+    return out if len(out) > 1 else out[0]
+
+
+def _solve_shapes(a, b):
+    sa, sb = np.shape(unwrap(a)), np.shape(unwrap(b))
+    if len(sa) == len(sb) and sa[-2] != sb[-2]:
+        raise ValueError(
+            "Incompatible shapes between `a` and `b`. Expected `a.shape[-2] == b.shape[-2]`. "
+            f"Received: a.shape={sa}, b.shape={sb}"
+        )
+    if len(sa) == len(sb) + 1 and sa[-1] != sb[-1]:
+        raise ValueError(
+            "Incompatible shapes between `a` and `b`. Expected `a.shape[-1] == b.shape[-1]`. "
+            f"Received: a.shape={sa}, b.shape={sb}"
+        )
+
+
+def _plain(x):
+    return unwrap(x)
+
+
+# ---------------------------------------------------------------- differentiable
+@symbolic_op
+def inv(x):
+    """The inverse matrix x⁻¹ (of each matrix of a stack)."""
+    return primitive("inv", np.linalg.inv, _matrices(x, square=True))
+
+
+@symbolic_op
+def det(x):
+    """The determinant of each matrix."""
+    return primitive("det", np.linalg.det, _matrices(x, square=True))
+
+
+@symbolic_op
+def solve(a, b):
+    """The x with a·x = b (a square; b a vector or matrices)."""
+    a = _matrices(a, square=True)
+    b = onp._promote(_float(b), a)[0]
+    _solve_shapes(a, b)
+    return primitive("solve", _solve, a, b)
+
+
+def _solve(a, b):
+    if b.ndim == a.ndim - 1:  # a stack of vectors: NumPy 2 wants them as columns
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+# ---------------------------------------------------------------- no gradient
+@symbolic_op
+def cholesky(x, upper=False):
+    """The triangular L with L·Lᵀ = x (Uᵀ·U with `upper`), x symmetric positive definite."""
+    x = _plain(_matrices(x, square=True))
+    try:
+        lower = np.linalg.cholesky(x)
+    except np.linalg.LinAlgError as error:
+        raise ValueError(f"Cholesky decomposition failed: {error}") from None
+    return np.swapaxes(lower, -1, -2) if upper else lower
+
+
+@symbolic_op
+def cholesky_inverse(x, upper=False):
+    """The inverse of the matrix whose Cholesky factor is x."""
+    factor = _plain(_matrices(x, square=True))
+    inverse = np.linalg.inv(factor)
+    t = np.swapaxes(inverse, -1, -2)
+    return inverse @ t if upper else t @ inverse
+
+
+@symbolic_op
+def eig(x):
+    """The eigenvalues and eigenvectors of each (square) matrix."""
+    w, v = np.linalg.eig(_plain(_matrices(x, square=True)))
+    return w, v
+
+
+@symbolic_op
+def eigh(x):
+    """The eigenvalues (ascending) and eigenvectors of each symmetric matrix."""
+    w, v = np.linalg.eigh(_plain(_matrices(x, square=True)))
+    return w, v
+
+
+@symbolic_op
+def lu_factor(x):
+    """The LU factorisation with partial pivoting, as scipy.linalg.lu_factor: L and U in one
+    matrix (L's unit diagonal left out), and the row swapped with each row (int32)."""
+    x = _plain(_matrices(x))
+    if x.ndim == 2:
+        return _lu_factor(x)
+    results = [_lu_factor(m) for m in x.reshape((-1,) + x.shape[-2:])]
+    lu = np.stack([r[0] for r in results]).reshape(x.shape)
+    pivots = np.stack([r[1] for r in results]).reshape(x.shape[:-2] + (-1,))
+    return lu, pivots
+
+
+def _lu_factor(a):
+    lu = np.array(a, copy=True)
+    m, n = lu.shape
+    pivots = np.zeros(min(m, n), dtype="int32")
+    for k in range(min(m, n)):
+        p = k + int(np.argmax(np.abs(lu[k:, k])))  # the largest pivot: stable elimination
+        pivots[k] = p
+        if p != k:
+            lu[[k, p]] = lu[[p, k]]
+        if lu[k, k] != 0:
+            lu[k + 1 :, k] /= lu[k, k]
+            lu[k + 1 :, k + 1 :] -= np.outer(lu[k + 1 :, k], lu[k, k + 1 :])
+    return lu, pivots
+
+
+@symbolic_op
+def qr(x, mode="reduced"):
+    """Q (orthonormal columns) and R (upper triangular) with Q·R = x."""
+    if mode not in {"reduced", "complete"}:
+        raise ValueError(
+            "`mode` argument value not supported. Expected one of {'reduced', 'complete'}. "
+            f"Received: mode={mode}"
+        )
+    q, r = np.linalg.qr(_plain(_matrices(x)), mode=mode)
+    return q, r
+
+
+@symbolic_op
+def solve_triangular(a, b, lower=False):
+    """The x with a·x = b, reading only a's lower (or upper) triangle."""
+    a = _matrices(a)
+    b = onp._promote(_float(b), a)[0]
+    _solve_shapes(a, b)
+    a = np.tril(_plain(a)) if lower else np.triu(_plain(a))
+    return _solve(a, _plain(b))
+
+
+@symbolic_op
+def svd(x, full_matrices=True, compute_uv=True):
+    """U, S, Vᴴ with x = U·diag(S)·Vᴴ (only S without `compute_uv`)."""
+    out = np.linalg.svd(_plain(_matrices(x)), full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out
+
+
+@symbolic_op
+def lstsq(a, b, rcond=None):
+    """The x minimising ‖a·x − b‖₂."""
+    a = _plain(_matrices(a))
+    b = _plain(onp._promote(_float(b), a)[0])
+    if b.ndim not in (1, 2) or a.ndim != 2 or a.shape[0] != b.shape[0]:
+        raise ValueError(
+            "Incompatible shapes between `a` and `b`: `a` must be 2-d and `b` 1-d or 2-d, with "
+            f"as many rows. Received: a.shape={a.shape}, b.shape={b.shape}"
+        )
+    return np.linalg.lstsq(a, b, rcond=rcond)[0]
+
+
+@symbolic_op
+def matrix_rank(x, tol=None):
+    """The number of singular values of x above `tol`, int32."""
+    return np.asarray(np.linalg.matrix_rank(_plain(_matrices(x)), tol=tol)).astype("int32")
+
+
+@symbolic_op
+def pinv(x, rcond=None):
+    """The Moore–Penrose pseudo-inverse of each matrix."""
+    x = _plain(_matrices(x))
+    return np.linalg.pinv(x) if rcond is None else np.linalg.pinv(x, rcond=rcond)

@@ -39,12 +39,14 @@ from minikeras.ops.numpy import (
 from minikeras.ops.numpy import (
     tanh as _tanh,
 )
+from minikeras.ops.symbolic import symbolic_op
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
 # ---------------------------------------------------------------- activations
+@symbolic_op
 def relu(x):
     """max(x, 0)."""
     return primitive("relu", _relu, _float(x))
@@ -54,6 +56,7 @@ def _relu(x):
     return np.maximum(x, np.zeros((), x.dtype))
 
 
+@symbolic_op
 def relu6(x):
     """min(max(x, 0), 6)."""
     return primitive("relu6", _relu6, _float(x))
@@ -63,6 +66,7 @@ def _relu6(x):
     return np.clip(x, np.zeros((), x.dtype), np.asarray(6, x.dtype))
 
 
+@symbolic_op
 def sigmoid(x):
     """1 / (1 + e^(−x))."""
     x = _float(x)
@@ -77,6 +81,7 @@ def _keep_logits(output, x):
     return output
 
 
+@symbolic_op
 def softplus(x):
     """ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^(−|x|))."""
     return primitive("softplus", _softplus, _float(x))
@@ -86,6 +91,7 @@ def _softplus(x):
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
+@symbolic_op
 def softsign(x):
     """x / (1 + |x|)."""
     return primitive("softsign", _softsign, _float(x))
@@ -95,6 +101,7 @@ def _softsign(x):
     return x / (1 + np.abs(x))
 
 
+@symbolic_op
 def silu(x):
     """x·sigmoid(x) (also called swish)."""
     return primitive("silu", _silu, _float(x))
@@ -107,11 +114,13 @@ def _silu(x):
 swish = silu
 
 
+@symbolic_op
 def log_sigmoid(x):
     """ln sigmoid(x) = −softplus(−x)."""
     return negative(softplus(negative(x)))
 
 
+@symbolic_op
 def gelu(x, approximate=True):
     """x·Φ(x), Φ the standard normal CDF; `approximate`: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
     return primitive("gelu", _gelu, _float(x), approximate=approximate)
@@ -127,6 +136,7 @@ def _gelu(x, approximate=True):
     return 0.5 * x * special.erfc(-x * GELU_SQRT_HALF)
 
 
+@symbolic_op
 def elu(x, alpha=1.0):
     """x for x > 0, alpha·(eˣ − 1) otherwise."""
     return primitive("elu", _elu, _float(x), alpha=alpha)
@@ -136,6 +146,7 @@ def _elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
 
 
+@symbolic_op
 def selu(x):
     """scale·elu(x, alpha) with Klambauer et al.'s constants."""
     return primitive("selu", _selu, _float(x))
@@ -147,6 +158,7 @@ def _selu(x):
     )
 
 
+@symbolic_op
 def leaky_relu(x, negative_slope=0.2):
     """x for x > 0, negative_slope·x otherwise."""
     # TensorFlow keeps the slope as a float32 attribute, in float64 too: round it the same way
@@ -158,12 +170,14 @@ def _leaky_relu(x, negative_slope=0.2):
     return np.where(x > 0, x, x * negative_slope).astype(x.dtype)
 
 
+@symbolic_op
 def hard_sigmoid(x):
     """relu6(x + 3) / 6, as Keras composes it."""
     x = _float(x)
     return divide(relu6(add(x, 3.0)), 6.0)
 
 
+@symbolic_op
 def hard_silu(x):
     """x·hard_sigmoid(x)."""
     x = _float(x)
@@ -173,11 +187,13 @@ def hard_silu(x):
 hard_swish = hard_silu
 
 
+@symbolic_op
 def tanh(x):
     """tanh x."""
     return _tanh(x)
 
 
+@symbolic_op
 def softmax(x, axis=-1):
     """e^(xᵢ) / Σⱼ e^(xⱼ) along `axis` (all axes when None)."""
     x = _float(x)
@@ -193,6 +209,7 @@ def _softmax(x, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+@symbolic_op
 def log_softmax(x, axis=-1):
     """x − ln Σ eˣ along `axis`."""
     return primitive("log_softmax", _log_softmax, _float(x), axis=_axis(axis))
@@ -217,6 +234,7 @@ def _check_same_shape(target, output):
         )
 
 
+@symbolic_op
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """−Σ target·ln(output) along `axis`. Probabilities are renormalised and clipped to
     [ε, 1 − ε]; from logits the log-softmax is used (TensorFlow's softmax_cross_entropy)."""
@@ -242,6 +260,7 @@ def _softmax_xent(labels, logits, axis=-1):
     return -np.sum(labels * _log_softmax(logits, axis=axis), axis=axis)
 
 
+@symbolic_op
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """−ln(output[target]) for integer targets (from logits: −log_softmax(output)[target])."""
     output = _float(output)
@@ -273,6 +292,7 @@ def _sparse_softmax_xent(labels, logits):
     return -np.take_along_axis(log_p, labels[..., None], axis=-1)[..., 0]
 
 
+@symbolic_op
 def binary_crossentropy(target, output, from_logits=False):
     """−(t·ln p + (1 − t)·ln(1 − p)), p clipped to [ε, 1 − ε]; from logits z:
     max(z, 0) − z·t + ln(1 + e^(−|z|)), as TensorFlow's sigmoid_cross_entropy_with_logits."""
@@ -292,6 +312,7 @@ def binary_crossentropy(target, output, from_logits=False):
 
 
 # ---------------------------------------------------------------- normalization
+@symbolic_op
 def moments(x, axes, keepdims=False, synchronized=False):
     """(mean, variance) of x over `axes` (the variance does not differentiate through the
     mean, as TensorFlow's: its gradient there is zero anyway)."""
@@ -308,6 +329,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
     return m, v
 
 
+@symbolic_op
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """(x − mean)·scale / √(variance + ε) + offset, the statistics along `axis`."""
     x = convert_to_tensor(x)
@@ -328,6 +350,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     return add(multiply(x, inv), shift)
 
 
+@symbolic_op
 def normalize(x, axis=-1, order=2, epsilon=None):
     """x / max(‖x‖, ε) along `axis` (order 2: x·min(1/√Σx², 1/ε), as Keras)."""
     if not isinstance(order, int) or not order >= 1:
@@ -348,6 +371,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
 
 
 # ---------------------------------------------------------------- encodings (no gradient)
+@symbolic_op
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """Rows of zeros with a one at each label of x (labels outside [0, num_classes) give zeros)."""
     if sparse:
@@ -357,8 +381,29 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     return np.moveaxis(out, -1, axis) if axis != -1 else out
 
 
+@symbolic_op
 def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
     """One row per sample with a one at each of its labels."""
     num_classes = num_classes if num_classes is not None else kwargs.pop("num_tokens", None)
     encoded = one_hot(inputs, num_classes, axis=axis, dtype=dtype, sparse=sparse)
     return np.max(encoded, axis=1 if np.ndim(unwrap(inputs)) > 1 else 0)
+
+
+# ---------------------------------------------------------------- the rest of Keras's nn group
+# (in a file of its own, written with the ops above; imported last for that reason)
+from minikeras.ops.nn_activations import (  # noqa: E402, F401
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    layer_normalization,
+    psnr,
+    rms_normalization,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)

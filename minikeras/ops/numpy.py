@@ -18,6 +18,7 @@ from minikeras import config
 from minikeras.autodiff import primitive, unwrap
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import is_int_or_bool, result_type, standardize_dtype
+from minikeras.ops.symbolic import symbolic_op
 
 
 # ---------------------------------------------------------------- argument handling
@@ -74,21 +75,25 @@ def _axis(axis):
 
 
 # ---------------------------------------------------------------- arithmetic
+@symbolic_op
 def add(x1, x2):
     """x1 + x2, elementwise (broadcasting)."""
     return _binary("add", np.add, x1, x2)
 
 
+@symbolic_op
 def subtract(x1, x2):
     """x1 − x2."""
     return _binary("subtract", np.subtract, x1, x2)
 
 
+@symbolic_op
 def multiply(x1, x2):
     """x1 · x2, elementwise."""
     return _binary("multiply", np.multiply, x1, x2)
 
 
+@symbolic_op
 def divide(x1, x2):
     """x1 / x2 (integers divide to floatx, as Keras)."""
     dtype = result_type(_dtype_of(x1), _dtype_of(x2), float)
@@ -98,37 +103,44 @@ def divide(x1, x2):
 true_divide = divide
 
 
+@symbolic_op
 def floor_divide(x1, x2):
     """⌊x1 / x2⌋ (no gradient, as TensorFlow's)."""
     return _binary("floor_divide", np.floor_divide, x1, x2)
 
 
+@symbolic_op
 def mod(x1, x2):
     """x1 mod x2, with the sign of x2 (Python's %)."""
     dtype = result_type(_dtype_of(x1), _dtype_of(x2))
     return _binary("mod", np.mod, x1, x2, dtype="int32" if dtype == "bool" else dtype)
 
 
+@symbolic_op
 def power(x1, x2):
     """x1 ** x2."""
     return _binary("power", np.power, x1, x2)
 
 
+@symbolic_op
 def maximum(x1, x2):
     """The larger of x1 and x2, elementwise."""
     return _binary("maximum", np.maximum, x1, x2)
 
 
+@symbolic_op
 def minimum(x1, x2):
     """The smaller of x1 and x2, elementwise."""
     return _binary("minimum", np.minimum, x1, x2)
 
 
+@symbolic_op
 def negative(x):
     """−x."""
     return primitive("negative", np.negative, convert_to_tensor(x))
 
 
+@symbolic_op
 def absolute(x):
     """|x|."""
     x = convert_to_tensor(x)
@@ -138,22 +150,26 @@ def absolute(x):
 abs = absolute
 
 
+@symbolic_op
 def square(x):
     """x²."""
     x = convert_to_tensor(x)
     return primitive("square", np.square, cast(x, "int32") if x.dtype == bool else x)
 
 
+@symbolic_op
 def sign(x):
     """−1, 0 or 1 by the sign of x."""
     return primitive("sign", np.sign, convert_to_tensor(x))
 
 
+@symbolic_op
 def reciprocal(x):
     """1 / x."""
     return primitive("reciprocal", np.reciprocal, _float(x))
 
 
+@symbolic_op
 def clip(x, x_min, x_max):
     """x limited to [x_min, x_max]; keeps x's dtype (booleans become int32, as Keras)."""
     x = convert_to_tensor(x)
@@ -161,21 +177,25 @@ def clip(x, x_min, x_max):
     return primitive("clip", np.clip, x, _to(x_min, x.dtype), _to(x_max, x.dtype))
 
 
+@symbolic_op
 def round(x, decimals=0):
     """x rounded to `decimals` places, halves to even (no gradient)."""
     return primitive("round", np.round, convert_to_tensor(x), decimals=decimals)
 
 
+@symbolic_op
 def floor(x):
     """⌊x⌋ (no gradient)."""
     return primitive("floor", np.floor, _float(x))
 
 
+@symbolic_op
 def ceil(x):
     """⌈x⌉ (no gradient)."""
     return primitive("ceil", np.ceil, _float(x))
 
 
+@symbolic_op
 def where(condition, x1=None, x2=None):
     """x1 where `condition`, else x2; with only `condition`, the indices where it holds."""
     if x1 is None and x2 is None:
@@ -196,7 +216,7 @@ def _unary(name, forward):
         return primitive(name, forward, _float(x))
 
     op.__name__ = op.__qualname__ = name
-    return op
+    return symbolic_op(op)
 
 
 exp = _unary("exp", np.exp)
@@ -225,6 +245,7 @@ for _op, _doc in [
 
 
 # ---------------------------------------------------------------- products
+@symbolic_op
 def matmul(x1, x2):
     """The matrix product x1 @ x2 (stacks of matrices broadcast; 1-d operands as NumPy)."""
     x1, x2 = _promote(x1, x2)
@@ -239,6 +260,7 @@ def matmul(x1, x2):
     return primitive("matmul", np.matmul, x1, x2)
 
 
+@symbolic_op
 def dot(x1, x2):
     """Keras's dot: a product with a scalar, matmul for 1-d and 2-d operands, else the sum over
     x1's last axis and x2's second to last."""
@@ -250,6 +272,7 @@ def dot(x1, x2):
     return tensordot(x1, x2, axes=([-1], [-2]))
 
 
+@symbolic_op
 def tensordot(x1, x2, axes=2):
     """Σ over the paired `axes` of x1·x2 (an int n pairs x1's last n with x2's first n)."""
     x1, x2 = _promote(x1, x2)
@@ -257,6 +280,7 @@ def tensordot(x1, x2, axes=2):
     return primitive("tensordot", np.tensordot, x1, x2, axes=axes)
 
 
+@symbolic_op
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation, as np.einsum."""
     operands = _promote(*operands)
@@ -267,6 +291,7 @@ def _einsum(*operands, subscripts):
     return np.einsum(subscripts, *operands)
 
 
+@symbolic_op
 def outer(x1, x2):
     """x1ᵢ·x2ⱼ for every i, j (both flattened)."""
     return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
@@ -295,6 +320,7 @@ def _same_dtype(reduce):
     return forward
 
 
+@symbolic_op
 def sum(x, axis=None, keepdims=False):
     """Σ x along `axis` (all axes when None)."""
     x = convert_to_tensor(x)
@@ -302,6 +328,7 @@ def sum(x, axis=None, keepdims=False):
     return primitive("sum", _same_dtype(np.sum), x, axis=_axis(axis), keepdims=keepdims)
 
 
+@symbolic_op
 def prod(x, axis=None, keepdims=False, dtype=None):
     """Π x along `axis`."""
     x = convert_to_tensor(x)
@@ -309,6 +336,7 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     return primitive("prod", _same_dtype(np.prod), x, axis=_axis(axis), keepdims=keepdims)
 
 
+@symbolic_op
 def mean(x, axis=None, keepdims=False):
     """The mean of x along `axis` (integers average in float32, as Keras)."""
     x = convert_to_tensor(x)
@@ -327,11 +355,13 @@ def _extremum(name, forward, x, axis, keepdims, initial):
     return primitive(name, forward, x, **static)
 
 
+@symbolic_op
 def max(x, axis=None, keepdims=False, initial=None):
     """The largest entry of x along `axis` (ties share the gradient, as TensorFlow)."""
     return _extremum("max", np.max, x, axis, keepdims, initial)
 
 
+@symbolic_op
 def min(x, axis=None, keepdims=False, initial=None):
     """The smallest entry of x along `axis`."""
     return _extremum("min", np.min, x, axis, keepdims, initial)
@@ -340,6 +370,7 @@ def min(x, axis=None, keepdims=False, initial=None):
 amax, amin = max, min
 
 
+@symbolic_op
 def var(x, axis=None, keepdims=False):
     """The variance of x along `axis`: mean((x − mean x)²)."""
     x = convert_to_tensor(x)
@@ -349,33 +380,39 @@ def var(x, axis=None, keepdims=False):
     return mean(square(centred), axis=axis, keepdims=keepdims)
 
 
+@symbolic_op
 def std(x, axis=None, keepdims=False):
     """The standard deviation of x along `axis`: √var."""
     return sqrt(var(x, axis=axis, keepdims=keepdims))
 
 
+@symbolic_op
 def argmax(x, axis=None, keepdims=False):
     """The index of the largest entry along `axis` (of the flattened x when None), int32."""
     x = unwrap(convert_to_tensor(x))
     return np.asarray(np.argmax(x, axis=axis, keepdims=keepdims)).astype("int32")
 
 
+@symbolic_op
 def argmin(x, axis=None, keepdims=False):
     """The index of the smallest entry along `axis`, int32."""
     x = unwrap(convert_to_tensor(x))
     return np.asarray(np.argmin(x, axis=axis, keepdims=keepdims)).astype("int32")
 
 
+@symbolic_op
 def any(x, axis=None, keepdims=False):
     """Whether any entry along `axis` is true."""
     return np.asarray(np.any(unwrap(convert_to_tensor(x)), axis=_axis(axis), keepdims=keepdims))
 
 
+@symbolic_op
 def all(x, axis=None, keepdims=False):
     """Whether every entry along `axis` is true."""
     return np.asarray(np.all(unwrap(convert_to_tensor(x)), axis=_axis(axis), keepdims=keepdims))
 
 
+@symbolic_op
 def cumsum(x, axis=None, dtype=None):
     """Running sums along `axis` (of the flattened x when None); keeps x's dtype, as Keras."""
     x = convert_to_tensor(x)
@@ -383,6 +420,7 @@ def cumsum(x, axis=None, dtype=None):
     return primitive("cumsum", _same_dtype(np.cumsum), x, axis=axis)
 
 
+@symbolic_op
 def cumprod(x, axis=None, dtype=None):
     """Running products along `axis`."""
     x = convert_to_tensor(x)
@@ -390,6 +428,7 @@ def cumprod(x, axis=None, dtype=None):
     return primitive("cumprod", _same_dtype(np.cumprod), x, axis=axis)
 
 
+@symbolic_op
 def count_nonzero(x, axis=None):
     """How many entries along `axis` are not zero, int32."""
     return np.asarray(np.count_nonzero(unwrap(convert_to_tensor(x)), axis=_axis(axis))).astype(
@@ -398,47 +437,55 @@ def count_nonzero(x, axis=None):
 
 
 # ---------------------------------------------------------------- shapes
+@symbolic_op
 def reshape(x, newshape):
     """x with the shape `newshape` (one -1 is inferred)."""
     newshape = (newshape,) if isinstance(newshape, int) else tuple(int(n) for n in newshape)
     return primitive("reshape", np.reshape, convert_to_tensor(x), shape=newshape)
 
 
+@symbolic_op
 def transpose(x, axes=None):
     """x with its axes permuted (reversed when `axes` is None)."""
     axes = None if axes is None else tuple(axes)
     return primitive("transpose", np.transpose, convert_to_tensor(x), axes=axes)
 
 
+@symbolic_op
 def expand_dims(x, axis):
     """x with new axes of size 1 at `axis` (an int or a tuple)."""
     x = convert_to_tensor(x)
     return reshape(x, np.expand_dims(np.empty(x.shape, dtype=bool), _axis(axis)).shape)
 
 
+@symbolic_op
 def squeeze(x, axis=None):
     """x without its axes of size 1 (only those of `axis` when given)."""
     x = convert_to_tensor(x)
     return reshape(x, np.squeeze(np.empty(x.shape, dtype=bool), _axis(axis)).shape)
 
 
+@symbolic_op
 def ravel(x):
     """x flattened."""
     return reshape(x, (-1,))
 
 
+@symbolic_op
 def concatenate(xs, axis=0):
     """The arrays of `xs` joined along `axis`."""
     xs = _promote(*xs)
     return primitive("concatenate", np.concatenate, xs, axis=axis)
 
 
+@symbolic_op
 def stack(x, axis=0):
     """The arrays of `x` stacked along a new axis."""
     x = _promote(*x)
     return primitive("stack", np.stack, x, axis=axis)
 
 
+@symbolic_op
 def split(x, indices_or_sections, axis=0):
     """x cut along `axis` into `indices_or_sections` equal parts, or at those indices."""
     return list(
@@ -456,12 +503,14 @@ def _split(x, indices_or_sections, axis=0):
     return tuple(np.split(x, indices_or_sections, axis=axis))
 
 
+@symbolic_op
 def tile(x, repeats):
     """x repeated `repeats` times along each axis."""
     repeats = tuple(np.atleast_1d(unwrap(repeats)).tolist())
     return primitive("tile", np.tile, convert_to_tensor(x), reps=repeats)
 
 
+@symbolic_op
 def repeat(x, repeats, axis=None):
     """Each entry of x repeated `repeats` times along `axis` (x flattened when None)."""
     repeats = unwrap(repeats)
@@ -469,6 +518,7 @@ def repeat(x, repeats, axis=None):
     return primitive("repeat", np.repeat, convert_to_tensor(x), repeats=repeats, axis=axis)
 
 
+@symbolic_op
 def broadcast_to(x, shape):
     """x broadcast to `shape` (a copy, as Keras's: writable)."""
     return primitive("broadcast_to", _broadcast_to, convert_to_tensor(x), shape=tuple(shape))
@@ -478,22 +528,26 @@ def _broadcast_to(x, shape):
     return np.array(np.broadcast_to(x, shape))
 
 
+@symbolic_op
 def flip(x, axis=None):
     """x with the order of entries reversed along `axis` (all axes when None)."""
     return primitive("flip", np.flip, convert_to_tensor(x), axis=_axis(axis))
 
 
+@symbolic_op
 def roll(x, shift, axis=None):
     """x shifted by `shift` along `axis`, entries leaving one end coming back at the other."""
     return primitive("roll", np.roll, convert_to_tensor(x), shift=shift, axis=_axis(axis))
 
 
+@symbolic_op
 def take(x, indices, axis=None):
     """The entries of x at `indices` along `axis` (of the flattened x when None)."""
     indices = np.asarray(unwrap(indices))
     return primitive("take", np.take, convert_to_tensor(x), indices, axis=axis)
 
 
+@symbolic_op
 def take_along_axis(x, indices, axis=None):
     """x's entries picked by `indices` along `axis` (same rank as x)."""
     indices = np.asarray(unwrap(indices))
@@ -502,6 +556,7 @@ def take_along_axis(x, indices, axis=None):
     )
 
 
+@symbolic_op
 def pad(x, pad_width, mode="constant", constant_values=None):
     """x padded with `pad_width` = ((before, after), ...) entries per axis."""
     static = {"mode": mode}
@@ -516,31 +571,37 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     return primitive("pad", np.pad, convert_to_tensor(x), pad_width=pad_width, **static)
 
 
+@symbolic_op
 def tril(x, k=0):
     """x with the entries above the k-th diagonal zeroed."""
     return primitive("tril", np.tril, convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def triu(x, k=0):
     """x with the entries below the k-th diagonal zeroed."""
     return primitive("triu", np.triu, convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def diag(x, k=0):
     """The k-th diagonal of a matrix, or the matrix with the vector x on its k-th diagonal."""
     return primitive("diag", np.diag, convert_to_tensor(x), k=k)
 
 
+@symbolic_op
 def sort(x, axis=-1):
     """x sorted along `axis`."""
     return primitive("sort", np.sort, convert_to_tensor(x), axis=axis)
 
 
+@symbolic_op
 def argsort(x, axis=-1):
     """The indices that sort x along `axis`, int32."""
     return np.argsort(unwrap(convert_to_tensor(x)), axis=axis, kind="stable").astype("int32")
 
 
+@symbolic_op
 def meshgrid(*x, indexing="xy"):
     """Coordinate grids from 1-d arrays, as np.meshgrid (each a broadcast of one input)."""
     if indexing not in ("xy", "ij"):
@@ -554,12 +615,13 @@ def meshgrid(*x, indexing="xy"):
     grids = []
     for i, v in enumerate(x):
         axis = {0: 1, 1: 0}.get(i, i) if indexing == "xy" and len(x) > 1 else i
-        view = [1] * len(x)
-        view[axis] = sizes[i]
-        grids.append(broadcast_to(reshape(v, view), shape))
+        along = [1] * len(x)
+        along[axis] = sizes[i]
+        grids.append(broadcast_to(reshape(v, along), shape))
     return grids
 
 
+@symbolic_op
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """x with NaN and ±inf replaced by finite numbers."""
     return primitive(
@@ -574,61 +636,73 @@ def _compare(forward, x1, x2):
     return forward(unwrap(x1), unwrap(x2))
 
 
+@symbolic_op
 def equal(x1, x2):
     """x1 == x2, elementwise (bool)."""
     return _compare(np.equal, x1, x2)
 
 
+@symbolic_op
 def not_equal(x1, x2):
     """x1 != x2."""
     return _compare(np.not_equal, x1, x2)
 
 
+@symbolic_op
 def less(x1, x2):
     """x1 < x2."""
     return _compare(np.less, x1, x2)
 
 
+@symbolic_op
 def less_equal(x1, x2):
     """x1 ≤ x2."""
     return _compare(np.less_equal, x1, x2)
 
 
+@symbolic_op
 def greater(x1, x2):
     """x1 > x2."""
     return _compare(np.greater, x1, x2)
 
 
+@symbolic_op
 def greater_equal(x1, x2):
     """x1 ≥ x2."""
     return _compare(np.greater_equal, x1, x2)
 
 
+@symbolic_op
 def logical_and(x1, x2):
     """x1 and x2, elementwise."""
     return np.logical_and(unwrap(convert_to_tensor(x1)), unwrap(convert_to_tensor(x2)))
 
 
+@symbolic_op
 def logical_or(x1, x2):
     """x1 or x2, elementwise."""
     return np.logical_or(unwrap(convert_to_tensor(x1)), unwrap(convert_to_tensor(x2)))
 
 
+@symbolic_op
 def logical_not(x):
     """not x, elementwise."""
     return np.logical_not(unwrap(convert_to_tensor(x)))
 
 
+@symbolic_op
 def isnan(x):
     """Whether each entry is NaN."""
     return np.isnan(unwrap(convert_to_tensor(x)))
 
 
+@symbolic_op
 def isinf(x):
     """Whether each entry is ±inf."""
     return np.isinf(unwrap(convert_to_tensor(x)))
 
 
+@symbolic_op
 def isfinite(x):
     """Whether each entry is finite."""
     return np.isfinite(unwrap(convert_to_tensor(x)))
@@ -665,16 +739,19 @@ def full(shape, fill_value, dtype=None):
     return np.full(shape, unwrap(fill_value), dtype=standardize_dtype(dtype))
 
 
+@symbolic_op
 def zeros_like(x, dtype=None):
     """Zeros of x's shape (and dtype unless `dtype`)."""
     return np.zeros_like(unwrap(convert_to_tensor(x)), dtype=dtype and standardize_dtype(dtype))
 
 
+@symbolic_op
 def ones_like(x, dtype=None):
     """Ones of x's shape."""
     return np.ones_like(unwrap(convert_to_tensor(x)), dtype=dtype and standardize_dtype(dtype))
 
 
+@symbolic_op
 def full_like(x, fill_value, dtype=None):
     """`fill_value` in x's shape."""
     return np.full_like(
@@ -710,3 +787,122 @@ def eye(N, M=None, k=0, dtype=None):
 def identity(n, dtype=None):
     """The n×n identity matrix."""
     return np.identity(n, dtype=_creation_dtype(dtype))
+
+
+# ---------------------------------------------------------------- the rest of Keras's numpy group
+# (written in files of their own, with the helpers above; imported last for that reason)
+from minikeras.ops.numpy_arrays import (  # noqa: E402, F401
+    append,
+    argpartition,
+    array,
+    array_split,
+    average,
+    bartlett,
+    bincount,
+    blackman,
+    copy,
+    corrcoef,
+    correlate,
+    cross,
+    diagflat,
+    diagonal,
+    diff,
+    digitize,
+    dsplit,
+    dstack,
+    empty,
+    empty_like,
+    fliplr,
+    flipud,
+    geomspace,
+    hamming,
+    hanning,
+    histogram,
+    hsplit,
+    hstack,
+    i0,
+    inner,
+    isin,
+    kaiser,
+    kron,
+    logspace,
+    median,
+    moveaxis,
+    nanargmax,
+    nanargmin,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    nonzero,
+    percentile,
+    ptp,
+    quantile,
+    rot90,
+    searchsorted,
+    select,
+    swapaxes,
+    trace,
+    trapezoid,
+    tri,
+    unique,
+    unravel_index,
+    vander,
+    vdot,
+    view,
+    vsplit,
+    vstack,
+)
+from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
+    allclose,
+    angle,
+    arccosh,
+    arcsinh,
+    arctan2,
+    arctanh,
+    bitwise_and,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    cbrt,
+    conj,
+    conjugate,
+    deg2rad,
+    divide_no_nan,
+    exp2,
+    fabs,
+    fmax,
+    fmin,
+    fmod,
+    gcd,
+    heaviside,
+    hypot,
+    imag,
+    isclose,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    left_shift,
+    logaddexp,
+    logaddexp2,
+    logical_xor,
+    nextafter,
+    rad2deg,
+    real,
+    right_shift,
+    signbit,
+    sinc,
+    trunc,
+)

@@ -275,6 +275,56 @@ OPS = [
     ("normalize order 1", lambda o, x: o.normalize(x, order=1), [arr(A23, **OFF)], True),
     ("one_hot", lambda o, x: o.one_hot(o.cast(o.abs(x), "int32"), 3), [arr(A23)], False),
     ("multi_hot", lambda o, x: o.multi_hot(o.cast(o.abs(x), "int32"), 3), [arr(A23)], False),
+    # the rest of the numpy group (ops/numpy_elementwise.py, ops/numpy_arrays.py)
+    ("arcsinh", lambda o, x: o.arcsinh(x), [arr(A23)], True),
+    ("arccosh", lambda o, x: o.arccosh(x), [arr(A23, low=1.2, high=3.0)], True),
+    ("arctanh", lambda o, x: o.arctanh(x), [arr(A23, **UNIT)], True),
+    ("arctan2", lambda o, x, y: o.arctan2(x, y), [arr(A23, **OFF), arr(A3, **OFF)], True),
+    # (|x| and |y| kept apart: TensorFlow's hypot goes through max(|x|, |y|), whose gradient
+    # at a tie is split differently)
+    ("hypot", lambda o, x, y: o.hypot(x, y), [arr(A23, 0.2, 1.0), arr(A21, 1.5, 3.0)], True),
+    ("logaddexp", lambda o, x, y: o.logaddexp(x, y), [arr(A23), arr(A3)], True),
+    ("cbrt", lambda o, x: o.cbrt(x), [arr(A23, **OFF)], True),
+    ("exp2", lambda o, x: o.exp2(x), [arr(A23)], True),
+    ("deg2rad", lambda o, x: o.deg2rad(x), [arr(A23)], True),
+    ("append", lambda o, x, y: o.append(x, y, axis=0), [arr(A23), arr(A13)], True),
+    ("vstack", lambda o, x, y: o.vstack([x, y]), [arr(A13), arr(A23)], True),
+    ("hstack", lambda o, x, y: o.hstack([x, y]), [arr(A21), arr(A23)], True),
+    ("moveaxis", lambda o, x: o.moveaxis(x, 0, -1), [arr(A234)], True),
+    ("swapaxes", lambda o, x: o.swapaxes(x, 0, 2), [arr(A234)], True),
+    ("diagonal", lambda o, x: o.diagonal(x, offset=1, axis1=1, axis2=2), [arr(A234)], True),
+    ("trace", lambda o, x: o.trace(x, axis1=1, axis2=2), [arr(A234)], True),
+    ("diff", lambda o, x: o.diff(x, n=2, axis=2), [arr(A234)], True),
+    ("vdot", lambda o, x, y: o.vdot(x, y), [arr(A23), arr(A23)], True),
+    ("inner", lambda o, x, y: o.inner(x, y), [arr(A23), arr((4, 3))], True),
+    ("average", lambda o, x, w: o.average(x, axis=1, weights=w), [arr(A23), arr(A3, **POS)], True),
+    ("ptp", lambda o, x: o.ptp(x, axis=1), [arr(A234)], True),
+    ("rot90", lambda o, x: o.rot90(x, k=3), [arr(A234)], True),
+    ("erfc", lambda o, x: o.erfc(x), [arr(A23)], True),
+    (
+        "segment_max",
+        lambda o, x: o.segment_max(x, np.array([0, 2, 0, 1]), num_segments=4),
+        [arr((4, 2))],
+        False,
+    ),
+    # the rest of the nn group (ops/nn_activations.py)
+    ("celu", lambda o, x: o.celu(x, alpha=0.5), [arr(A23, **OFF)], True),
+    ("glu", lambda o, x: o.glu(x, axis=1), [arr((2, 4))], True),
+    ("hard_tanh", lambda o, x: o.hard_tanh(x * 2), [arr(A23, **OFF)], True),
+    ("soft_shrink", lambda o, x: o.soft_shrink(x), [arr(A23, gap=0.6)], True),
+    ("tanh_shrink", lambda o, x: o.tanh_shrink(x), [arr(A23)], True),
+    ("squareplus", lambda o, x: o.squareplus(x), [arr(A23)], True),
+    ("rms_normalization", lambda o, x: o.rms_normalization(x, axis=1), [arr(A234)], True),
+    ("layer_normalization", lambda o, x: o.layer_normalization(x), [arr(A234, **OFF)], True),
+    # linear algebra, on well-conditioned matrices (x + 3I)
+    ("inv", lambda o, x: o.inv(x + 3 * o.eye(3, dtype=x.dtype)), [arr(A33, **UNIT)], True),
+    ("det", lambda o, x: o.det(x + 3 * o.eye(3, dtype=x.dtype)), [arr((2, 3, 3), **UNIT)], True),
+    (
+        "solve",
+        lambda o, a, b: o.solve(a + 3 * o.eye(3, dtype=a.dtype), b),
+        [arr((2, 3, 3), **UNIT), arr((2, 3, 2))],
+        True,
+    ),
     # operators and NumPy on Tensors (keras.ops side: the same expression on tf tensors)
     (
         "operators",
@@ -406,6 +456,8 @@ DTYPE_CASES = [
     ("one_hot", lambda o, x: o.one_hot(np.array([0, 2]), 3), []),
     ("convert python floats", lambda o, x: o.convert_to_tensor([1.0, 2.0]), []),
     ("convert python ints", lambda o, x: o.convert_to_tensor([1, 2]), []),
+    ("saturate_cast high", lambda o, x: o.saturate_cast(x * 200, "uint8"), ["float32"]),
+    ("saturate_cast low", lambda o, x: o.saturate_cast(x * 200 - 300, "uint8"), ["float32"]),
 ]
 
 
