@@ -65,7 +65,7 @@ x_train, y_train, x_test, y_test = x[:1500], y[:1500], x[1500:], y[1500:]
 set_random_seed(0)
 model = build(minikeras, ops)
 model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-model.build((None, 64))
+model(x_train[:1])  # a call builds a subclassed model's weights (build(shape) alone does not)
 print(f"layers: {[layer.name for layer in model.layers]}")
 print(f"weights: {[(w.path, w.shape) for w in model.weights]}")
 

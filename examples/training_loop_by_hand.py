@@ -52,7 +52,7 @@ history = by_fit.fit(x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, shuffle=False, 
 # ---------------------------------------------------------------------------- 2. by hand
 model = new_model()
 layers, optimizer = model.layers, model.optimizer
-loss = losses.get(model.loss)  # "categorical_crossentropy" → the loss object
+loss = losses.CategoricalCrossentropy()  # the compiled "categorical_crossentropy"
 by_hand = {"accuracy": [], "loss": []}
 for epoch in range(EPOCHS):
     loss_sum, correct, seen = 0.0, 0, 0

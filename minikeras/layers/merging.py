@@ -51,10 +51,12 @@ class Merge(Layer):
         return (batch,) + shape
 
     # ------------------------------------------------------------------ forward / backward
-    def __call__(self, inputs, training=False):
+    def __call__(self, inputs, training=None):
         """On a list of arrays: build on first use, check the shapes, merge; a fresh array."""
         if node_module.is_symbolic(inputs) or not isinstance(inputs, (list, tuple)):
-            return super().__call__(inputs, training=training)
+            # only a `training` the caller gave goes on the node, as Keras records the call
+            given = {} if training is None else {"training": training}
+            return super().__call__(inputs, **given)
         arrays = [np.ascontiguousarray(x, dtype=self.dtype) for x in inputs]
         shapes = [(None,) + a.shape[1:] for a in arrays]
         if not self.built:
