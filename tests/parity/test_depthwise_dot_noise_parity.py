@@ -52,6 +52,9 @@ LAYER_CASES = [
         dict(filters=2, kernel_size=3, data_format="channels_first", use_bias=False),
         (3, 5, 5),
     ),
+    # Keras's long names for the separable classes
+    ("SeparableConvolution1D", dict(filters=2, kernel_size=2, padding="same"), (5, 2)),
+    ("SeparableConvolution2D", dict(filters=2, kernel_size=2, strides=2), (4, 5, 2)),
     ("AdaptiveAveragePooling1D", dict(output_size=3), (7, 2)),
     ("AdaptiveMaxPooling1D", dict(output_size=4), (9, 2)),
     ("AdaptiveAveragePooling2D", dict(output_size=(2, 3)), (5, 7, 2)),

@@ -121,6 +121,9 @@ def test_depthwise_forward_is_the_definition(kernel_set, float64, name, args, sh
             dict(filters=2, kernel_size=2, data_format="channels_first", activation="tanh"),
             (2, 3, 5),
         ),
+        # Keras's long names for the same classes
+        ("SeparableConvolution1D", dict(filters=2, kernel_size=2, padding="same"), (2, 5, 2)),
+        ("SeparableConvolution2D", dict(filters=2, kernel_size=2, strides=2), (2, 4, 5, 2)),
     ],
 )
 def test_depthwise_and_separable_backward_is_the_derivative(kernel_set, float64, name, args, shape):
