@@ -210,6 +210,8 @@ class BaseDepthwiseConv(DepthwiseGeometry):
         return self.backward_logits_flat(self.activation_backward(self.z, self.y, dy))
 
     def backward_logits(self, dz):
+        """From dz = dL/dz (softmax/sigmoid already differentiated with the loss), laid out
+        as the output: back to (positions, channels), then the depthwise gradients (backward_logits_flat)."""
         return self.backward_logits_flat(self.channels_last(dz).reshape(self.z.shape))
 
     def backward_logits_flat(self, dz):
