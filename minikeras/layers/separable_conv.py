@@ -146,7 +146,7 @@ class BaseSeparableConv(DepthwiseGeometry):
 
     def backward_logits(self, dz):
         """From dz = dL/dz (softmax/sigmoid already differentiated with the loss), laid out
-        as the output: back to (positions, channels), then the pointwise then depthwise gradients (backward_logits_flat)."""
+        as the output: back to (positions, channels), then backward_logits_flat."""
         return self.backward_logits_flat(self.channels_last(dz).reshape(self.z.shape))
 
     def backward_logits_flat(self, dz):
