@@ -11,15 +11,37 @@ Keras groups them: `core.py`, `numpy.py`, `math.py`, `nn.py`, `linalg.py`.
 """
 
 from minikeras.ops.core import (
+    AssociativeScan,
+    Cast,
+    Cond,
+    ConvertToTensor,
+    ForiLoop,
+    Map,
+    Operation,
+    SaturateCast,
+    Scan,
+    Scatter,
+    ScatterUpdate,
+    Slice,
+    SliceUpdate,
+    StopGradient,
+    Switch,
+    Unstack,
+    VectorizedMap,
+    WhileLoop,
+    associative_scan,
     cast,
     cond,
     convert_to_numpy,
     convert_to_tensor,
+    custom_gradient,
     dtype,
     fori_loop,
     get_item,
     is_tensor,
+    map,
     saturate_cast,
+    scan,
     scatter,
     scatter_update,
     shape,
@@ -28,6 +50,7 @@ from minikeras.ops.core import (
     stop_gradient,
     switch,
     unstack,
+    vectorized_map,
     while_loop,
 )
 from minikeras.ops.linalg import (
@@ -319,6 +342,24 @@ from minikeras.ops.numpy import (
 )
 
 __all__ = [
+    "AssociativeScan",
+    "Cast",
+    "Cond",
+    "ConvertToTensor",
+    "ForiLoop",
+    "Map",
+    "Operation",
+    "SaturateCast",
+    "Scan",
+    "Scatter",
+    "ScatterUpdate",
+    "Slice",
+    "SliceUpdate",
+    "StopGradient",
+    "Switch",
+    "Unstack",
+    "VectorizedMap",
+    "WhileLoop",
     "abs",
     "absolute",
     "add",
@@ -343,6 +384,7 @@ __all__ = [
     "argsort",
     "array",
     "array_split",
+    "associative_scan",
     "average",
     "bartlett",
     "batch_normalization",
@@ -380,6 +422,7 @@ __all__ = [
     "cross",
     "cumprod",
     "cumsum",
+    "custom_gradient",
     "deg2rad",
     "det",
     "diag",
@@ -477,6 +520,7 @@ __all__ = [
     "logsumexp",
     "lstsq",
     "lu_factor",
+    "map",
     "matmul",
     "matrix_rank",
     "max",
@@ -541,6 +585,7 @@ __all__ = [
     "round",
     "rsqrt",
     "saturate_cast",
+    "scan",
     "scatter",
     "scatter_update",
     "searchsorted",
@@ -609,6 +654,7 @@ __all__ = [
     "vander",
     "var",
     "vdot",
+    "vectorized_map",
     "view",
     "vsplit",
     "vstack",
@@ -617,3 +663,12 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name):
+    # `ops.KerasTensor`, as Keras's ops module has it (imported on first use: layers import ops)
+    if name == "KerasTensor":
+        from minikeras.layers.node import KerasTensor
+
+        return KerasTensor
+    raise AttributeError(f"module 'minikeras.ops' has no attribute {name!r}")

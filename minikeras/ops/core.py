@@ -116,39 +116,6 @@ def stop_gradient(variable):
     return np.array(unwrap(variable))
 
 
-# ---------------------------------------------------------------- control flow, run eagerly
-def cond(pred, true_fn, false_fn):
-    """`true_fn()` if `pred` else `false_fn()`."""
-    return true_fn() if bool(unwrap(pred)) else false_fn()
-
-
-def fori_loop(lower, upper, body_fun, init_val):
-    """val = body_fun(i, val) for i in range(lower, upper); returns val."""
-    val = init_val
-    for i in range(int(unwrap(lower)), int(unwrap(upper))):
-        val = body_fun(i, val)
-    return val
-
-
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """loop_vars = body(*loop_vars) while cond(*loop_vars) (and fewer than
-    `maximum_iterations` times); a tuple or list of loop_vars keeps its form."""
-    single = not isinstance(loop_vars, (list, tuple))
-    state = (loop_vars,) if single else tuple(loop_vars)
-    count = 0
-    while bool(unwrap(cond(*state))) and (maximum_iterations is None or count < maximum_iterations):
-        state = body(*state)
-        state = (state,) if single else tuple(state)
-        count += 1
-    return state[0] if single else type(loop_vars)(state)
-
-
-def switch(index, branches, *operands):
-    """branches[index](*operands), the index clipped to the branches."""
-    index = builtins.min(builtins.max(int(unwrap(index)), 0), len(branches) - 1)
-    return branches[index](*operands)
-
-
 @symbolic_op
 def unstack(x, num=None, axis=0):
     """The slices of `x` along `axis`, as a list."""
@@ -223,3 +190,38 @@ def get_item(x, key):
 
 def _get_item(x, index):
     return x[index]
+
+
+# Control flow and Keras's Operation classes live in their own modules; they are core ops in
+# Keras (`keras.ops.core.scan`, `keras.ops.core.Scan`), so they are found here too
+from minikeras.autodiff.custom_gradient import custom_gradient  # noqa: E402, F401
+from minikeras.ops.control_flow import (  # noqa: E402, F401
+    associative_scan,
+    cond,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorized_map,
+    while_loop,
+)
+from minikeras.ops.core_operations import (  # noqa: E402, F401
+    AssociativeScan,
+    Cast,
+    Cond,
+    ConvertToTensor,
+    ForiLoop,
+    Map,
+    Operation,
+    SaturateCast,
+    Scan,
+    Scatter,
+    ScatterUpdate,
+    Slice,
+    SliceUpdate,
+    StopGradient,
+    Switch,
+    Unstack,
+    VectorizedMap,
+    WhileLoop,
+)
