@@ -666,9 +666,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    # `ops.KerasTensor`, as Keras's ops module has it (imported on first use: layers import ops)
+    # `ops.KerasTensor` and `ops.random`, as Keras's ops module has them (imported on first
+    # use: layers and random import ops)
     if name == "KerasTensor":
         from minikeras.layers.node import KerasTensor
 
         return KerasTensor
+    if name == "random":
+        import minikeras.random
+
+        return minikeras.random
     raise AttributeError(f"module 'minikeras.ops' has no attribute {name!r}")

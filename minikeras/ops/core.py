@@ -7,6 +7,7 @@ array([ 1, -1], dtype=int32)
 """
 
 import builtins
+import inspect
 
 import numpy as np
 
@@ -21,7 +22,12 @@ from minikeras.ops.symbolic import symbolic_op
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """`x` as an array, Keras's way: Python floats become floatx (float32), Python ints int32;
     arrays, Tensors and Variables keep their dtype (cast when `dtype` is given)."""
-    if isinstance(x, (Tensor, np.ndarray)) or is_symbolic([x]):
+    if is_symbolic([x]):
+        spec = ConvertToTensor(dtype, sparse, ragged).compute_output_spec(x)
+        if (spec.dtype, spec.sparse, spec.ragged) == (x.dtype, x.sparse, x.ragged):
+            return x
+        return _node(convert_to_tensor, spec, x, dtype=dtype, sparse=sparse, ragged=ragged)
+    if isinstance(x, (Tensor, np.ndarray)):
         return x if dtype is None else cast(x, dtype)
     if dtype is None:
         dtype = _python_dtype(x)
@@ -49,6 +55,11 @@ def _python_dtype(x):
 
 def convert_to_numpy(x):
     """A plain NumPy array of `x` (a Tensor's, a Variable's value)."""
+    if is_symbolic([x]):
+        raise ValueError(
+            "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype, with no "
+            f"values to convert to NumPy. Received: {x}"
+        )
     return np.array(unwrap(x))
 
 
@@ -116,9 +127,11 @@ def stop_gradient(variable):
     return np.array(unwrap(variable))
 
 
-@symbolic_op
 def unstack(x, num=None, axis=0):
-    """The slices of `x` along `axis`, as a list."""
+    """The slices of `x` along `axis`, as a list (`num` of them: on a KerasTensor whose axis
+    is unknown, `num` must be given)."""
+    if is_symbolic([x]):
+        return _node(unstack, Unstack(num, axis).compute_output_spec(x), x, num=num, axis=axis)
     return list(primitive("unstack", _unstack, x, num=num, axis=axis))
 
 
@@ -127,10 +140,39 @@ def _unstack(x, num=None, axis=0):
 
 
 # ---------------------------------------------------------------- slices and scatters
-@symbolic_op
 def slice(inputs, start_indices, shape):
-    """inputs[start₀ : start₀ + shape₀, start₁ : ...]."""
-    return primitive("slice", _slice, inputs, start_indices=start_indices, shape=shape)
+    """inputs[start₀ : start₀ + shape₀, start₁ : ...]; a size of -1 runs to the end of its
+    axis (TensorFlow's `tf.slice`)."""
+    if is_symbolic([inputs, start_indices]):
+        spec = Slice(shape).compute_output_spec(inputs, start_indices)
+        return _node(slice, spec, inputs, start_indices, shape=shape)
+    check_slice(np.shape(unwrap(inputs)), start_indices, shape)
+    start_indices = [int(i) for i in np.asarray(unwrap(start_indices)).reshape(-1)]
+    sizes = [
+        dim - start if n == -1 else int(n)
+        for dim, start, n in zip(np.shape(unwrap(inputs)), start_indices, _ints(shape))
+    ]
+    return primitive("slice", _slice, inputs, start_indices=start_indices, shape=sizes)
+
+
+def check_slice(input_shape, start_indices, shape):
+    """Raise Keras's ValueError unless `inputs`, `start_indices` and `shape` have one entry
+    per axis."""
+    if len(_ints(shape)) != len(input_shape):
+        raise ValueError(
+            "The number of dimensions in `inputs` must match the number of dimensions in "
+            f"`shape`. Received inputs.shape={tuple(input_shape)} and shape={shape}"
+        )
+    if hasattr(start_indices, "__len__") and len(start_indices) != len(input_shape):
+        raise ValueError(
+            "The number of dimensions in `start_indices` must match the number of "
+            f"dimensions in `inputs`. Received start_indices={start_indices} and "
+            f"inputs.shape={tuple(input_shape)}"
+        )
+
+
+def _ints(shape):
+    return [int(n) for n in np.asarray(unwrap(shape)).reshape(-1)]
 
 
 def _slice(x, start_indices, shape):
@@ -151,9 +193,11 @@ def _slice_update(x, updates, start_indices):
     return out
 
 
-@symbolic_op
 def scatter(indices, values, shape):
     """zeros(shape) with `values` added at `indices` (rows of coordinates); repeated indices add."""
+    if is_symbolic([indices, values]):
+        spec = Scatter(shape).compute_output_spec(indices, values)
+        return _node(scatter, spec, indices, values, shape=shape)
     return primitive("scatter", _scatter, indices, values, shape=tuple(shape))
 
 
@@ -164,17 +208,43 @@ def _scatter(indices, values, shape):
     return out
 
 
-@symbolic_op
 def scatter_update(inputs, indices, updates, reduction=None):
-    """`inputs` with `updates` written at `indices` (rows of coordinates)."""
-    if reduction is not None:
-        raise NotImplementedError("scatter_update(reduction=...) is not supported")
-    return primitive("scatter_update", _scatter_update, inputs, indices, updates)
+    """`inputs` with `updates` written at `indices` (rows of coordinates); with a `reduction`
+    ("add", "max", "min", "mul"), combined with what is there, repeated indices in turn.
+
+    Differentiable without a reduction and with "add" (TensorFlow's other reductions have
+    gradients too; minikeras's do not)."""
+    if is_symbolic([inputs, indices, updates]):
+        spec = ScatterUpdate(reduction).compute_output_spec(inputs, indices, updates)
+        return _node(scatter_update, spec, inputs, indices, updates, reduction=reduction)
+    if reduction is None:
+        return primitive("scatter_update", _scatter_update, inputs, indices, updates)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"Unsupported reduction: {reduction}. Expected one of {sorted(_REDUCTIONS)} or None"
+        )
+    return primitive(
+        f"scatter_update_{reduction}",
+        _scatter_reduce,
+        inputs,
+        indices,
+        updates,
+        reduction=reduction,
+    )
 
 
 def _scatter_update(x, indices, updates):
     out = np.array(x)
     out[tuple(np.asarray(indices).T)] = updates
+    return out
+
+
+_REDUCTIONS = {"add": np.add, "max": np.maximum, "min": np.minimum, "mul": np.multiply}
+
+
+def _scatter_reduce(x, indices, updates, reduction):
+    out = np.array(x)
+    _REDUCTIONS[reduction].at(out, tuple(np.asarray(indices).T), updates)
     return out
 
 
@@ -190,6 +260,17 @@ def get_item(x, key):
 
 def _get_item(x, index):
     return x[index]
+
+
+# ---------------------------------------------------------------- nodes with a known output
+def _node(function, spec, *args, **options):
+    """One graph node for `function(*args, **options)` on KerasTensors, its output `spec` given
+    by the Operation's `compute_output_spec` (Keras's shape rule) rather than by running the
+    function on stand-ins."""
+    from minikeras.layers.op_layer import call_op_symbolic  # (layers import ops)
+
+    signature = inspect.signature(function)
+    return call_op_symbolic(function.__name__, function, signature, args, options, spec=spec)
 
 
 # Control flow and Keras's Operation classes live in their own modules; they are core ops in

@@ -241,6 +241,13 @@ class ConvertToTensor(Operation):
     def call(self, x):
         return core.convert_to_tensor(x, self.dtype, self.sparse, self.ragged)
 
+    def compute_output_spec(self, x):
+        # sparse=False or ragged=False makes a dense tensor; True or None keeps x's kind
+        dtype = standardize_dtype(x.dtype if self.dtype is None else self.dtype)
+        sparse = x.sparse and self.sparse is not False
+        ragged = x.ragged and self.ragged is not False
+        return _keras_tensor()(x.shape, dtype=dtype, sparse=sparse, ragged=ragged)
+
 
 class StopGradient(Operation):
     def call(self, variable):
@@ -283,19 +290,8 @@ class Slice(Operation):
         return core.slice(inputs, start_indices, self.shape)
 
     def compute_output_spec(self, inputs, start_indices):
-        shape = tuple(int(n) for n in np.asarray(self.shape).reshape(-1))
-        rank = len(np.shape(inputs)) if not hasattr(inputs, "shape") else len(inputs.shape)
-        if len(shape) != rank:
-            raise ValueError(
-                "The number of dimensions in `inputs` must match the number of dimensions in "
-                f"`shape`. Received inputs.shape={tuple(inputs.shape)} and shape={self.shape}"
-            )
-        if hasattr(start_indices, "__len__") and len(start_indices) != rank:
-            raise ValueError(
-                "The number of dimensions in `start_indices` must match the number of "
-                f"dimensions in `inputs`. Received start_indices={start_indices} and "
-                f"inputs.shape={tuple(inputs.shape)}"
-            )
+        core.check_slice(inputs.shape, start_indices, self.shape)
+        shape = [int(n) for n in np.asarray(self.shape).reshape(-1)]
         kind = _keras_tensor()
         out = []
         for i, (size, n) in enumerate(zip(inputs.shape, shape)):
