@@ -50,6 +50,7 @@ from minikeras.ops.core import (
     stop_gradient,
     switch,
     unstack,
+    vectorize,
     vectorized_map,
     while_loop,
 )
@@ -654,6 +655,7 @@ __all__ = [
     "vander",
     "var",
     "vdot",
+    "vectorize",
     "vectorized_map",
     "view",
     "vsplit",

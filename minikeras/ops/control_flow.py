@@ -6,9 +6,9 @@ they run, so a gradient flows back through every iteration the loop took; slices
 (`get_item`) and the stacking of the outputs (`stack`) are ops with VJPs like any other.
 TensorFlow differentiates its `tf.while_loop` the same way: through the iterations it ran.
 
-Called on KerasTensors (the Functional API), each is one graph node; its output's shape and
-dtype come from running the function on stand-in arrays, as every other op's
-(`_symbolic_node`).
+Called on KerasTensors (the Functional API), each is one graph node, made by its Operation
+class (ops/core_operations.py): the output's shape and dtype come from running the function on
+stand-in arrays, as every other op's, or from a rule (a while loop keeps its variables' shapes).
 
 >>> import numpy as np
 >>> from minikeras import ops
@@ -18,41 +18,16 @@ dtype come from running the function on stand-in arrays, as every other op's
 """
 
 import builtins
-import inspect
+import functools
+import re
+
+import numpy as np
 
 from minikeras import tree
-from minikeras.autodiff import Tensor, unwrap
+from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.core import convert_to_tensor, get_item
 from minikeras.ops.symbolic import has_symbolic
-
-
-# ---------------------------------------------------------------- one node on KerasTensors
-def _symbolic_node(name, run, *structures):
-    """`run(*structures)`, some leaves of which are KerasTensors, as ONE graph node.
-
-    The node's inputs are the KerasTensors, flattened; its function puts arrays in their
-    places and flattens what `run` returns. The output's structure (a dict of two outputs,
-    say) is read from the stand-in run that finds the output shapes, and rebuilt around the
-    node's output KerasTensors.
-    """
-    from minikeras.layers.node import KerasTensor  # (layers import ops)
-    from minikeras.layers.op_layer import call_op_symbolic
-
-    flat = tree.flatten(structures)
-    tensors = [leaf for leaf in flat if isinstance(leaf, KerasTensor)]
-    found = {}
-
-    def node_function(*operands):
-        arrays = iter(operands)
-        leaves = [next(arrays) if isinstance(leaf, KerasTensor) else leaf for leaf in flat]
-        result = run(*tree.pack_sequence_as(structures, leaves))
-        found["structure"] = result
-        return tree.flatten(result)
-
-    signature = inspect.signature(node_function)
-    outputs = call_op_symbolic(name, node_function, signature, tensors, {})
-    return tree.pack_sequence_as(found["structure"], list(outputs))
 
 
 def _any_symbolic(*structures):
@@ -81,7 +56,9 @@ def switch(index, branches, *operands):
     the output's shape (Keras's rule).
     """
     if _any_symbolic(index, operands):
-        return _symbolic_node("switch", lambda *ops_: branches[0](*ops_), *operands)
+        from minikeras.ops.core_operations import Switch
+
+        return Switch()(index, branches, *operands)
     index = builtins.min(builtins.max(int(unwrap(index)), 0), len(branches) - 1)
     return branches[index](*operands)
 
@@ -93,7 +70,9 @@ def fori_loop(lower, upper, body_fun, init_val):
     Differentiated through every iteration, whose ops the tape recorded.
     """
     if _any_symbolic(init_val):
-        return _symbolic_node("fori_loop", lambda v: fori_loop(lower, upper, body_fun, v), init_val)
+        from minikeras.ops.core_operations import ForiLoop
+
+        return ForiLoop(lower, upper, body_fun)(init_val)
     val = init_val
     for i in range(int(unwrap(lower)), int(unwrap(upper))):
         val = body_fun(i, val)
@@ -188,6 +167,52 @@ def vectorized_map(function, elements):
     return scan(lambda carry, x: (carry, function(x)), (), elements)[1]
 
 
+def vectorize(pyfunc, *, excluded=None, signature=None):
+    """`pyfunc`, made to apply to every element of its (broadcast) arguments, as
+    `np.vectorize`: `vectorize(f)([1, 2, 3], 2)` is `[f(1, 2), f(2, 2), f(3, 2)]`.
+
+    Arguments at the positions in `excluded` are passed unchanged. A `signature` such as
+    "(m,n),(n)->(m)" names the trailing (core) axes `pyfunc` takes whole; the axes before them
+    are broadcast together and looped over. The loop is `map` over the flattened loop axes, so
+    it is differentiated as `map`.
+
+    Its results are those of Keras's NumPy backend (`np.vectorize`): Keras 3.15 on TensorFlow
+    raises "Not supported with `vectorize()`" for every call (its vmap takes no tuple of axes).
+    """
+    excluded = set(excluded or ())
+    core_dims = _parse_signature(signature) if signature else None
+
+    @functools.wraps(pyfunc)
+    def vectorized(*args):
+        looped = [i for i in range(len(args)) if i not in excluded]
+        arrays = [convert_to_tensor(args[i]) for i in looped]
+        cores = core_dims or [()] * len(arrays)
+        loop_shapes = [a.shape[: a.ndim - len(dims)] for a, dims in zip(arrays, cores)]
+        loop = np.broadcast_shapes(*loop_shapes)
+        flat = []  # each argument as (loop entries, *its core axes)
+        for a, dims in zip(arrays, cores):
+            core_shape = a.shape[a.ndim - len(dims) :]
+            spread = onp.broadcast_to(a, loop + core_shape)
+            flat.append(onp.reshape(spread, (-1,) + core_shape))
+
+        def one(items):
+            full = list(args)
+            for i, item in zip(looped, items):
+                full[i] = item
+            return pyfunc(*full)
+
+        out = map(one, tuple(flat))
+        return tree.map_structure(lambda o: onp.reshape(o, loop + tuple(o.shape[1:])), out)
+
+    return vectorized
+
+
+def _parse_signature(signature):
+    """The core axes of each input of a signature: "(m,n),(n)->(m)" → [("m", "n"), ("n",)]."""
+    inputs = signature.replace(" ", "").split("->")[0]
+    return [tuple(d for d in group.split(",") if d) for group in re.findall(r"\(([^)]*)\)", inputs)]
+
+
 def associative_scan(f, elems, reverse=False, axis=0):
     """All prefix combinations along `axis`: [e₀, f(e₀, e₁), f(f(e₀, e₁), e₂), ...], for an
     associative `f` (add: a cumulative sum) that works on whole slices at once.
@@ -253,7 +278,3 @@ def associative_scan(f, elems, reverse=False, axis=0):
     if reverse:
         result = [onp.flip(x, axis) for x in result]
     return tree.pack_sequence_as(elems, result)
-
-
-def _is_traced(value):
-    return isinstance(value, Tensor)

@@ -274,7 +274,8 @@ def _node(function, spec, *args, **options):
 
 
 # Control flow and Keras's Operation classes live in their own modules; they are core ops in
-# Keras (`keras.ops.core.scan`, `keras.ops.core.Scan`), so they are found here too
+# Keras (`keras.ops.core.scan`, `keras.ops.core.Scan`), so they are found here too (and
+# `vectorize`, a numpy op in Keras, beside `vectorized_map`)
 from minikeras.autodiff.custom_gradient import custom_gradient  # noqa: E402, F401
 from minikeras.ops.control_flow import (  # noqa: E402, F401
     associative_scan,
@@ -283,6 +284,7 @@ from minikeras.ops.control_flow import (  # noqa: E402, F401
     map,
     scan,
     switch,
+    vectorize,
     vectorized_map,
     while_loop,
 )

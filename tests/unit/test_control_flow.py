@@ -106,6 +106,18 @@ def test_map_and_vectorized_map_stack_nested_results():
     np.testing.assert_allclose(both, -xs)
 
 
+def test_vectorize_is_numpy_vectorize_with_broadcasting_signature_and_excluded():
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=3)
+    f = lambda x, y: ops.sin(x) * y + 1  # noqa: E731
+    np.testing.assert_allclose(ops.vectorize(f)(a, b), np.sin(a) * b + 1, rtol=1e-15)
+    m, v = RNG.normal(size=(4, 2, 3)), RNG.normal(size=3)
+    matvec = ops.vectorize(lambda m, v: ops.matmul(m, v), signature="(m,n),(n)->(m)")
+    np.testing.assert_allclose(matvec(m, v), m @ v, rtol=1e-14)
+    scaled = ops.vectorize(lambda x, k: x * k, excluded={1})
+    np.testing.assert_allclose(scaled(b, 3.0), 3.0 * b)
+    check_numerically(lambda a, b: ops.sum(ops.vectorize(f)(a, b) ** 2), a, b)
+
+
 def test_while_loop_keeps_keras_structures():
     assert int(ops.while_loop(lambda x: x < 10, lambda x: x + 1, np.array(0))) == 10
     out = ops.while_loop(lambda a, b: a < 10, lambda a, b: (a + 1, b + 2), [0, 0], 4)
