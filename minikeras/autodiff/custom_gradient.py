@@ -44,7 +44,7 @@ def custom_gradient(f):
     one for a single argument; None where an argument gets none."""
 
     @functools.wraps(f)
-    def with_custom_gradient(*args):
+    def _with_custom_gradient(*args):
         with paused():  # f's own ops are not recorded: grad_fn replaces their VJPs
             output, grad_fn = f(*args)
         inputs = tree.flatten(list(args))
@@ -64,4 +64,4 @@ def custom_gradient(f):
         recorded = record(inputs, outputs, vjp, name=f"custom_gradient {f.__name__}")
         return tree.pack_sequence_as(output, list(recorded))
 
-    return with_custom_gradient
+    return _with_custom_gradient

@@ -263,18 +263,18 @@ def associative_scan(f, elems, reverse=False, axis=0):
         merged = onp.reshape(both, tuple(shape))
         return along(merged, 0, even.shape[axis] + odd.shape[axis])
 
-    def prefixes(items):
+    def _prefixes(items):
         n = items[0].shape[axis]
         if n < 2:
             return items
         pairs = combine([along(x, 0, -1, 2) for x in items], [along(x, 1, None, 2) for x in items])
-        odd = prefixes(pairs)  # prefixes ending at positions 1, 3, 5, ...
+        odd = _prefixes(pairs)  # prefixes ending at positions 1, 3, 5, ...
         odd_before = odd if n % 2 else [along(x, 0, -1) for x in odd]
         even = combine(odd_before, [along(x, 2, None, 2) for x in items])  # positions 2, 4, ...
         even = [onp.concatenate([along(x, 0, 1), e], axis=axis) for x, e in zip(items, even)]
         return [interleave(e, o) for e, o in zip(even, odd)]
 
-    result = prefixes(flat)
+    result = _prefixes(flat)
     if reverse:
         result = [onp.flip(x, axis) for x in result]
     return tree.pack_sequence_as(elems, result)
