@@ -133,6 +133,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     for i in steps:
         x = tree.pack_sequence_as(xs, [get_item(x, i) for x in xs_flat]) if xs_flat else None
         carry, ys[i] = f(carry, x)
+    # (NumPy's arithmetic gives a scalar for 0-d arrays; ops give arrays)
+    carry = tree.map_structure(lambda c: c if c is None else convert_to_tensor(c), carry)
     if n == 0 or ys[0] is None:  # f gave no outputs to stack (Keras's NumPy backend stacks
         return carry, None  # zeros in their place; JAX and TensorFlow give None)
     return carry, tree.map_structure(lambda *items: onp.stack(list(items)), *ys)

@@ -288,3 +288,12 @@ def test_tree_orders_dicts_by_key_and_rebuilds_them():
     assert tree.map_structure(operator.add, [1, (2,)], [10, (20,)]) == [11, (22,)]
     with pytest.raises(ValueError):
         tree.assert_same_structure([1], (1,))
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    for name in ("ops.control_flow", "ops.core_operations", "autodiff.custom_gradient", "tree"):
+        result = doctest.testmod(importlib.import_module(f"minikeras.{name}"))
+        assert result.failed == 0 and result.attempted > 0, name
