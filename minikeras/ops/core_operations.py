@@ -23,7 +23,7 @@ from minikeras import tree
 from minikeras.ops import control_flow, core
 from minikeras.ops.dtypes import standardize_dtype
 from minikeras.ops.symbolic import has_symbolic, output_spec
-from minikeras.utils.naming import to_snake_case
+from minikeras.utils.naming import auto_name, to_snake_case
 
 
 def _keras_tensor():
@@ -33,10 +33,31 @@ def _keras_tensor():
 
 
 class Operation:
-    """One op with its options fixed; `__call__` runs it on arrays or adds a graph node."""
+    """One op with its options fixed; `__call__` runs it on arrays or adds a graph node.
+
+    As Keras's, an Operation subclass that takes options in its constructor gets a config
+    without writing `get_config`: the arguments it was constructed with, kept by `__new__`
+    (`OpWithAlpha(alpha=0.2).get_config()` is `{"alpha": 0.2, "name": ...}`).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        try:
+            bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+            arguments = dict(list(bound.arguments.items())[1:])  # without self
+        except TypeError:
+            arguments = None  # the constructor itself will say what is wrong
+        instance._constructor_arguments = arguments
+        return instance
 
     def __init__(self, *, name=None):
-        self.name = name or to_snake_case(type(self).__name__)
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name} (of type {type(name)})"
+            )
+        self.name = name or auto_name(to_snake_case(type(self).__name__))
+        self._inbound_nodes = []
 
     def __call__(self, *args, **kwargs):
         if has_symbolic(args) or has_symbolic(kwargs):
@@ -85,14 +106,78 @@ class Operation:
             return result[0] if single else result
 
         arguments = [(f"operands[{i}]", tensor) for i, tensor in enumerate(tensors)]
-        layer = OpLayer(self.name, node_function, inspect.signature(node_function), arguments, {})
+        signature = inspect.signature(node_function)
+        # the node's layer carries the op's name at its first call (as Keras's one object)
+        name = None if self._inbound_nodes else self.name
+        layer = OpLayer(self.name, node_function, signature, arguments, {}, name=name)
         outputs = [kind(t.shape, dtype=t.dtype) for t in tree.flatten(spec)]
         layer.built = True
-        Node(layer, tensors if len(tensors) > 1 else tensors[0], outputs)
+        node = Node(layer, tensors if len(tensors) > 1 else tensors[0], outputs)
+        self._inbound_nodes.append(node)
         return outputs[0] if single else tree.pack_sequence_as(spec, outputs)
 
+    @property
+    def input(self):
+        """The KerasTensors of the op's first call, as a flat list."""
+        return list(self._inbound_nodes[0].input_tensors)
+
+    @property
+    def output(self):
+        """The output of the op's first call: a KerasTensor, or a list of them."""
+        outputs = self._inbound_nodes[0].outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
     def get_config(self):
-        return {"name": self.name}
+        """{"name": ...} for an op without constructor options; else the options it was
+        constructed with (their defaults too), and the name where the constructor takes one.
+        A NotImplementedError where those cannot go in a config (*args, or values that are
+        not plain numbers, strings, lists or dicts): write `get_config` then, as in Keras."""
+        init = type(self).__init__
+        if init is Operation.__init__:
+            return {"name": self.name}
+        parameters = inspect.signature(init).parameters
+        kinds = {p.kind for p in parameters.values()}
+        if inspect.Parameter.VAR_POSITIONAL in kinds or self._constructor_arguments is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} takes *args in its constructor: its config cannot be "
+                "made automatically. Write its `get_config()` method."
+            )
+        config = {
+            key: p.default
+            for key, p in list(parameters.items())[1:]
+            if p.default is not inspect.Parameter.empty and key != "name"
+        }
+        for key, value in self._constructor_arguments.items():
+            if parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+                config.update(value)
+            else:
+                config[key] = value
+        if "name" in parameters or inspect.Parameter.VAR_KEYWORD in kinds:
+            config["name"] = self.name
+        else:
+            config.pop("name", None)
+        for key, value in config.items():
+            if not _plain_value(value):
+                raise NotImplementedError(
+                    f"The argument `{key}` of {type(self).__name__} ({value!r}) cannot be "
+                    "written in a config automatically. Write its `get_config()` method."
+                )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _plain_value(value):
+    """Whether `value` can be written in a JSON config as it is."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain_value(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_value(v) for k, v in value.items())
+    return False
 
 
 def _filled(args, kwargs, flat, arrays, kind):
