@@ -107,7 +107,14 @@ def saturate_cast(x, dtype):
 
 def _range(dtype):
     """The smallest and largest numbers of a dtype."""
-    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    if np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+    elif np.dtype(dtype).kind == "f":
+        info = np.finfo(dtype)
+    else:  # bfloat16 and float8, NumPy dtypes from ml_dtypes, which gives their ranges too
+        import ml_dtypes
+
+        info = ml_dtypes.finfo(dtype)
     return info.min, info.max
 
 

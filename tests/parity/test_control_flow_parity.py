@@ -149,6 +149,11 @@ def test_core_ops_values_match_keras(keras, tf):
         theirs = keras.ops.scatter_update(tf.constant(inputs), indices, updates, reduction)
         assert_close(ours, theirs.numpy())
     assert_close(ops.unstack(x, axis=1), [t.numpy() for t in keras.ops.unstack(x, axis=1)])
+    big = np.array([1e39, -3.0, 1.5, 70000.0])  # beyond bfloat16's range, and rounded
+    theirs = keras.ops.saturate_cast(big, "bfloat16")
+    np.testing.assert_array_equal(
+        ops.saturate_cast(big, "bfloat16").astype("float64"), theirs.numpy().astype("float64")
+    )
     branches = [lambda v: v + 1, lambda v: v * 2]
     assert_close(ops.switch(7, branches, x), keras.ops.switch(7, branches, tf.constant(x)))
 

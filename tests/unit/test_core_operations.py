@@ -70,3 +70,19 @@ def test_symbolic_call_adds_a_node_and_eager_call_runs():
     assert op.input == [x, y] and op.output == [plus, minus]
     a, b = np.ones((2, 3)), np.full((2, 3), 2.0)
     np.testing.assert_array_equal(op(a, y=b)[1], -np.ones((2, 3)))
+
+
+def test_symbolic_conversions_keep_keras_flags_and_refuse_numpy():
+    sparse = KerasTensor((2, 3), sparse=True)
+    assert ops.convert_to_tensor(sparse).sparse
+    assert not ops.convert_to_tensor(sparse, sparse=False).sparse
+    assert ops.convert_to_tensor(sparse, dtype="int32").dtype == "int32"
+    with pytest.raises(ValueError, match="symbolic"):
+        ops.convert_to_numpy(KerasTensor((2,)))
+
+
+def test_cast_nodes_carry_keras_history_and_ops_has_keras_names():
+    y = ops.cast(KerasTensor((2,), dtype="float32"), "float16")
+    assert y.dtype == "float16" and hasattr(y, "_keras_history")
+    assert ops.KerasTensor is KerasTensor
+    assert ops.random.uniform((2, 3)).shape == (2, 3)
