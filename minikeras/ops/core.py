@@ -284,6 +284,7 @@ def _node(function, spec, *args, **options):
 # Keras (`keras.ops.core.scan`, `keras.ops.core.Scan`), so they are found here too (and
 # `vectorize`, a numpy op in Keras, beside `vectorized_map`)
 from minikeras.autodiff.custom_gradient import custom_gradient  # noqa: E402, F401
+from minikeras.autodiff.jvp import jvp  # noqa: E402, F401
 from minikeras.ops.control_flow import (  # noqa: E402, F401
     associative_scan,
     cond,

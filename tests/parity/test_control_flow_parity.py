@@ -158,6 +158,22 @@ def test_core_ops_values_match_keras(keras, tf):
     assert_close(ops.switch(7, branches, x), keras.ops.switch(7, branches, tf.constant(x)))
 
 
+def test_jvp_matches_tensorflows_forward_mode(keras, tf):
+    w, xs = arguments(scan_rnn)
+    tw, txs = RNG.normal(size=w.shape), RNG.normal(size=xs.shape)
+
+    def f(o):
+        def fun(w, xs):
+            carry, ys = o.scan(lambda h, x: (o.tanh(h * w + x), h * x), o.zeros_like(xs[0]), xs)
+            return carry, ys
+
+        return fun
+
+    ours = ops.jvp(f(ops), (w, xs), (tw, txs))
+    theirs = keras.ops.jvp(f(keras.ops), (tf.constant(w), tf.constant(xs)), (tw, txs))
+    assert_close(ours, [[t.numpy() for t in part] for part in theirs])
+
+
 # ---------------------------------------------------------------- custom gradients
 def log1pexp_of(o):
     @o.custom_gradient

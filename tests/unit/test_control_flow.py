@@ -209,6 +209,21 @@ def test_custom_gradient_with_two_arguments_and_a_wrong_count():
         gradients(lambda x, y: ops.sum(bad(x, y)), x, y)
 
 
+def test_jvp_is_the_jacobian_times_the_tangent():
+    a, b = RNG.normal(size=2), RNG.normal(size=2)
+    ta, tb = RNG.normal(size=2), RNG.normal(size=2)
+
+    def f(a, b):
+        return {"prod": ops.sin(a) * b, "dot": ops.sum(a * b)}, "aux"
+
+    out, tangent, aux = ops.jvp(f, (a, b), (ta, tb), has_aux=True)
+    np.testing.assert_allclose(out["prod"], np.sin(a) * b)
+    # d(sin a · b) = cos a · b · ta + sin a · tb;  d(Σ a·b) = Σ (b·ta + a·tb)
+    np.testing.assert_allclose(tangent["prod"], np.cos(a) * b * ta + np.sin(a) * tb, rtol=1e-14)
+    np.testing.assert_allclose(tangent["dot"], np.sum(b * ta + a * tb), rtol=1e-14)
+    assert aux == "aux"
+
+
 # ---------------------------------------------------------------- symbolic: one node each
 def test_scan_on_keras_tensors_is_one_node_and_runs_in_a_model():
     from minikeras.models import Model
@@ -294,6 +309,7 @@ def test_docstring_examples_run():
     import doctest
     import importlib
 
-    for name in ("ops.control_flow", "ops.core_operations", "autodiff.custom_gradient", "tree"):
+    modules = ("ops.control_flow", "ops.core_operations", "autodiff.custom_gradient", "tree")
+    for name in modules + ("autodiff.jvp",):
         result = doctest.testmod(importlib.import_module(f"minikeras.{name}"))
         assert result.failed == 0 and result.attempted > 0, name
