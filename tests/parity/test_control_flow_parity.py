@@ -247,3 +247,43 @@ def test_custom_training_step_trains_as_keras(keras, tf):
     assert any(not np.allclose(a, b) for a, b in zip(ours, weights))  # it did train
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
+def running_layer(lib, o):
+    """A layer whose call is a scan over the features: y_k = d·y_{k−1}/2 + x_k, d a weight."""
+
+    class Running(lib.layers.Layer):
+        def build(self, input_shape):
+            self.decay = self.add_weight(shape=(), initializer="ones", name="decay")
+
+        def call(self, x):
+            columns = o.transpose(x)
+
+            def step(c, v):
+                c = c * self.decay * 0.5 + v
+                return c, c
+
+            _, ys = o.scan(step, o.zeros_like(columns[0]), columns)
+            return o.transpose(ys)
+
+    return Running()
+
+
+def test_a_layer_made_of_scan_fits_as_keras(keras):
+    from minikeras.parity.keras_env import floatx
+
+    x, y = RNG.normal(size=(16, 4)), RNG.normal(size=(16, 4))
+    histories, trained, weights = [], [], None
+    with floatx("float64"):
+        for lib, o in [(keras, keras.ops), (minikeras, ops)]:
+            model = lib.Sequential([lib.Input((4,)), lib.layers.Dense(4), running_layer(lib, o)])
+            weights = model.get_weights() if weights is None else weights
+            model.set_weights(weights)
+            model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+            history = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+            histories.append(history.history["loss"])
+            trained.append(model.get_weights())
+    np.testing.assert_allclose(histories[1], histories[0], rtol=RTOL)
+    for ours, theirs in zip(trained[1], trained[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL)
+    assert trained[1][-1] != 1.0  # the scan's weight was trained

@@ -86,3 +86,19 @@ def test_cast_nodes_carry_keras_history_and_ops_has_keras_names():
     assert y.dtype == "float16" and hasattr(y, "_keras_history")
     assert ops.KerasTensor is KerasTensor
     assert ops.random.uniform((2, 3)).shape == (2, 3)
+
+
+def test_a_sequential_builds_a_layer_whose_build_skips_super_once():
+    # (such a layer's weights were created twice: once by the Sequential's build, once more
+    # by the symbolic call that follows it)
+    from minikeras import Input, Sequential, layers
+
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(), initializer="ones", name="scale")
+
+        def call(self, x):
+            return x * self.scale
+
+    model = Sequential([Input((4,)), Scale()])
+    assert [w.name for w in model.weights] == ["scale"]
