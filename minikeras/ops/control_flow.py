@@ -25,8 +25,9 @@ import numpy as np
 
 from minikeras import tree
 from minikeras.autodiff import unwrap
+from minikeras.ops import core_operations as operations
 from minikeras.ops import numpy as onp
-from minikeras.ops.core import convert_to_tensor, get_item
+from minikeras.ops.core import convert_to_tensor, get_item, unstack
 from minikeras.ops.symbolic import has_symbolic
 
 
@@ -43,9 +44,7 @@ def cond(pred, true_fn, false_fn):
     structure, shapes and dtypes (Keras's check, `Cond._check_output_spec`).
     """
     if _any_symbolic(pred):
-        from minikeras.ops.core_operations import Cond
-
-        return Cond()(pred, true_fn, false_fn)
+        return operations.Cond()(pred, true_fn, false_fn)
     return true_fn() if bool(unwrap(pred)) else false_fn()
 
 
@@ -56,9 +55,7 @@ def switch(index, branches, *operands):
     the output's shape (Keras's rule).
     """
     if _any_symbolic(index, operands):
-        from minikeras.ops.core_operations import Switch
-
-        return Switch()(index, branches, *operands)
+        return operations.Switch()(index, branches, *operands)
     index = builtins.min(builtins.max(int(unwrap(index)), 0), len(branches) - 1)
     return branches[index](*operands)
 
@@ -70,9 +67,7 @@ def fori_loop(lower, upper, body_fun, init_val):
     Differentiated through every iteration, whose ops the tape recorded.
     """
     if _any_symbolic(init_val):
-        from minikeras.ops.core_operations import ForiLoop
-
-        return ForiLoop(lower, upper, body_fun)(init_val)
+        return operations.ForiLoop(lower, upper, body_fun)(init_val)
     val = init_val
     for i in range(int(unwrap(lower)), int(unwrap(upper))):
         val = body_fun(i, val)
@@ -88,9 +83,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     Differentiated through the iterations that ran.
     """
     if _any_symbolic(loop_vars):
-        from minikeras.ops.core_operations import WhileLoop
-
-        return WhileLoop(cond, body, maximum_iterations)(loop_vars)
+        return operations.WhileLoop(cond, body, maximum_iterations)(loop_vars)
     several = isinstance(loop_vars, (tuple, list))
     state = tuple(loop_vars) if several else (loop_vars,)
     state = tree.map_structure(convert_to_tensor, state)
@@ -121,17 +114,18 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
     if _any_symbolic(init, xs):
-        from minikeras.ops.core_operations import Scan
-
-        return Scan(length=length, reverse=reverse, unroll=unroll)(f, init, xs)
+        return operations.Scan(length=length, reverse=reverse, unroll=unroll)(f, init, xs)
 
     xs_flat = [] if xs is None else [convert_to_tensor(x) for x in tree.flatten(xs)]
     n = int(length) if length is not None else xs_flat[0].shape[0]
     carry = tree.map_structure(convert_to_tensor, init)
+    # the slices xs[i], all at once: one `unstack` entry on the tape, whose VJP stacks their
+    # gradients back (n `get_item`s would each scatter into an array of the size of xs)
+    slices = [unstack(x, axis=0) for x in xs_flat]
     steps = reversed(range(n)) if reverse else range(n)
     ys = [None] * n
     for i in steps:
-        x = tree.pack_sequence_as(xs, [get_item(x, i) for x in xs_flat]) if xs_flat else None
+        x = tree.pack_sequence_as(xs, [s[i] for s in slices]) if xs_flat else None
         carry, ys[i] = f(carry, x)
     # (NumPy's arithmetic gives a scalar for 0-d arrays; ops give arrays)
     carry = tree.map_structure(lambda c: c if c is None else convert_to_tensor(c), carry)
@@ -147,9 +141,7 @@ def map(f, xs):
     A scan without a carry; differentiated as `scan`.
     """
     if _any_symbolic(xs):
-        from minikeras.ops.core_operations import Map
-
-        return Map()(f, xs)
+        return operations.Map()(f, xs)
     return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
 
 
@@ -161,9 +153,7 @@ def vectorized_map(function, elements):
     NumPy backend does. Differentiated as `map`.
     """
     if _any_symbolic(elements):
-        from minikeras.ops.core_operations import VectorizedMap
-
-        return VectorizedMap(function)(elements)
+        return operations.VectorizedMap(function)(elements)
     if isinstance(elements, (list, tuple)):
         return scan(lambda carry, x: (carry, function(list(x))), (), list(elements))[1]
     return scan(lambda carry, x: (carry, function(x)), (), elements)[1]
@@ -236,9 +226,7 @@ def associative_scan(f, elems, reverse=False, axis=0):
             f"(saw: {[x.shape for x in flat]})"
         )
     if _any_symbolic(elems):
-        from minikeras.ops.core_operations import AssociativeScan
-
-        return AssociativeScan(reverse=reverse, axis=axis)(f, elems)
+        return operations.AssociativeScan(reverse=reverse, axis=axis)(f, elems)
     flat = [convert_to_tensor(x) for x in flat]
     if reverse:
         flat = [onp.flip(x, axis) for x in flat]
