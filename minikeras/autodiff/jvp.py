@@ -40,7 +40,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         result = fun(*tree.pack_sequence_as(list(primals), inputs))
     output, aux = result if has_aux else (result, None)
 
-    def tangent_of(y):
+    def _tangent_of(y):
         value = np.asarray(unwrap(y))
         out = np.zeros(value.shape, value.dtype)
         for index in np.ndindex(value.shape):  # (J·t)ᵢ = (gradient of yᵢ) · t
@@ -50,6 +50,6 @@ def jvp(fun, primals, tangents, has_aux=False):
             out[index] = sum(np.sum(g * t) for g, t in zip(grads, flat_tangents) if g is not None)
         return out
 
-    tangents_out = tree.map_structure(tangent_of, output)
+    tangents_out = tree.map_structure(_tangent_of, output)
     output = tree.map_structure(lambda y: np.asarray(unwrap(y)), output)
     return (output, tangents_out, aux) if has_aux else (output, tangents_out)
