@@ -99,6 +99,7 @@ from minikeras.ops.nn import (
     tanh_shrink,
     threshold,
 )
+from minikeras.ops.nn_attention import dot_product_attention
 from minikeras.ops.nn_conv import (
     adaptive_average_pool,
     adaptive_max_pool,
@@ -109,6 +110,7 @@ from minikeras.ops.nn_conv import (
     max_pool,
     separable_conv,
 )
+from minikeras.ops.nn_ctc import ctc_decode, ctc_loss
 from minikeras.ops.numpy import (
     abs,
     absolute,
@@ -393,6 +395,8 @@ __all__ = [
     "cosh",
     "count_nonzero",
     "cross",
+    "ctc_decode",
+    "ctc_loss",
     "cumprod",
     "cumsum",
     "deg2rad",
@@ -406,6 +410,7 @@ __all__ = [
     "divide",
     "divide_no_nan",
     "dot",
+    "dot_product_attention",
     "dsplit",
     "dstack",
     "dtype",
