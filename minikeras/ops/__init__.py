@@ -50,6 +50,7 @@ from minikeras.ops.linalg import (
 from minikeras.ops.math import (
     erf,
     erfc,
+    in_top_k,
     logsumexp,
     rsqrt,
     segment_max,
@@ -100,6 +101,7 @@ from minikeras.ops.nn import (
     threshold,
 )
 from minikeras.ops.nn_attention import dot_product_attention
+from minikeras.ops.nn_blocks import depth_to_space, fold, polar, space_to_depth, unfold
 from minikeras.ops.nn_conv import (
     adaptive_average_pool,
     adaptive_max_pool,
@@ -400,6 +402,7 @@ __all__ = [
     "cumprod",
     "cumsum",
     "deg2rad",
+    "depth_to_space",
     "depthwise_conv",
     "det",
     "diag",
@@ -437,6 +440,7 @@ __all__ = [
     "fmax",
     "fmin",
     "fmod",
+    "fold",
     "fori_loop",
     "full",
     "full_like",
@@ -462,6 +466,7 @@ __all__ = [
     "i0",
     "identity",
     "imag",
+    "in_top_k",
     "inner",
     "inv",
     "is_tensor",
@@ -542,6 +547,7 @@ __all__ = [
     "pad",
     "percentile",
     "pinv",
+    "polar",
     "power",
     "prod",
     "psnr",
@@ -591,6 +597,7 @@ __all__ = [
     "solve",
     "solve_triangular",
     "sort",
+    "space_to_depth",
     "sparse_categorical_crossentropy",
     "sparse_plus",
     "sparse_sigmoid",
@@ -626,6 +633,7 @@ __all__ = [
     "triu",
     "true_divide",
     "trunc",
+    "unfold",
     "unique",
     "unravel_index",
     "unstack",

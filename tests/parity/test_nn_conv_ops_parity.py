@@ -132,6 +132,21 @@ CASES = [
         [(1, 2, 3, 5, 4)],
         True,
     ),
+    # the rearranging ops (ops/nn_blocks.py)
+    (
+        "unfold",
+        lambda o, x: o.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=2),
+        [(2, 3, 5, 6)],
+        True,
+    ),
+    ("fold", lambda o, x: o.fold(x, (4, 5), 2, padding=(1, 0), stride=1), [(1, 8, 20)], True),
+    ("depth_to_space", lambda o, x: o.depth_to_space(x, 2), [(2, 2, 3, 8)], True),
+    (
+        "space_to_depth channels_first",
+        lambda o, x: o.space_to_depth(x, 2, data_format="channels_first"),
+        [(1, 3, 4, 6)],
+        True,
+    ),
 ]
 
 
@@ -206,3 +221,19 @@ def test_vjp_matches_tensorflow(keras, tf, name, fn, shapes, differentiable, see
     for i, (g, e) in enumerate(zip(got, expected)):
         assert g is not None, f"argument {i}: no gradient, TensorFlow gives one"
         assert _rel(g, e.numpy()) <= tolerance, f"argument {i}: rel {_rel(g, e.numpy()):.2e}"
+
+
+def test_polar_and_in_top_k_match_keras(keras):
+    rng = np.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        r, theta = rng.uniform(0, 2, (2, 3)).astype(dtype), rng.normal(size=(2, 3)).astype(dtype)
+        expected = keras.ops.convert_to_numpy(keras.ops.polar(r, theta))
+        got = mops.polar(r, theta)
+        assert got.dtype == expected.dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == "float32" else 1e-12)
+    # ties at the k-th score count as in, as TensorFlow's in_top_k; an out-of-range target not
+    scores = np.array([[0.1, 0.5, 0.5, 0.2], [0.3, 0.3, 0.3, 0.3], [1.0, 2.0, 3.0, 4.0]])
+    targets = np.array([2, 0, 7])
+    for k in (1, 2):
+        expected = keras.ops.convert_to_numpy(keras.ops.in_top_k(targets, scores, k))
+        np.testing.assert_array_equal(mops.in_top_k(targets, scores, k), expected)
