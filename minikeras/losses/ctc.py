@@ -66,3 +66,13 @@ class CTC(Loss):
             ones, None, np.asarray(y_true, np.int64), y_pred, np.asarray(label_length), frames
         )
         return grad
+
+    def value_and_grad(self, y_true, y_pred, sample_weight=None, mask=None):
+        """(reduced loss, dL/dy_pred): one loss per sequence, its gradient (frames, classes)
+        times that loss's weight in the reduction (wᵢ/d). (An output mask is not applied, as
+        Keras's `ctc` ignores one.)"""
+        y_true = np.asarray(y_true)
+        losses = self.call(y_true, y_pred)
+        scale = self._loss_scale(sample_weight, losses.shape, y_pred.dtype)
+        grad = self.gradient(y_true, y_pred) * scale[:, None, None]
+        return self._reduce(losses, sample_weight), grad.astype(y_pred.dtype)

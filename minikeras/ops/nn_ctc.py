@@ -100,6 +100,10 @@ def _per_sample(target, output, target_length, output_length, blank):
     for b in range(len(output)):
         log_probs = log_probs_all[b, : output_length[b]]
         extended, skip = _extended(target[b, : target_length[b]], blank)
+        if len(log_probs) == 0:  # no frames: only the empty label is reachable
+            empty = np.zeros((0, len(extended)))
+            yield b, log_probs, empty, empty, empty, extended, 0.0 if len(extended) == 1 else np.inf
+            continue
         alpha, beta, y = _alphas_betas(log_probs, extended, skip)
         loss = -special.logsumexp(alpha[-1, -2:])  # ending on the last symbol or the blank
         yield b, log_probs, alpha, beta, y, extended, loss
