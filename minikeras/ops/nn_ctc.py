@@ -145,7 +145,9 @@ def ctc_decode(
 ):
     """(decoded (top_paths, batch, frames) int32, padded with −1; scores (batch, top_paths)).
     Greedy: the best class of each frame, repeats merged, blanks dropped; its score is
-    −Σ_t max_k inputs_t(k), as TensorFlow's ctc_greedy_decoder."""
+    −Σ_t max_k inputs_t(k), as TensorFlow's ctc_greedy_decoder. Beam search: the `top_paths`
+    most probable labels (inputs taken as logits), each scored by its log-probability summed
+    over its alignments (`_beam_search`)."""
     inputs = _float(inputs)
     x = np.asarray(unwrap(inputs))
     if x.dtype.itemsize < 4:
@@ -154,10 +156,7 @@ def ctc_decode(
     if strategy == "greedy":
         return _greedy(x, lengths, merge_repeated, mask_index % x.shape[-1])
     if strategy == "beam_search":
-        raise NotImplementedError(
-            "`ctc_decode(strategy='beam_search')` is not available in minikeras yet; "
-            "use strategy='greedy'"
-        )
+        return _beam_search(x, lengths, beam_width, top_paths, mask_index % x.shape[-1])
     raise ValueError(
         f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'."
     )
@@ -176,3 +175,59 @@ def _greedy(x, lengths, merge_repeated, blank):
         symbols = best[keep]
         decoded[0, b, : len(symbols)] = symbols
     return decoded, scores
+
+
+def _beam_search(x, lengths, beam_width, top_paths, blank):
+    """Prefix beam search, frame by frame. Each beam is a label prefix with two
+    log-probabilities: of the alignments so far that end in a blank (p_b) and that end in the
+    prefix's last symbol (p_s). With y = log_softmax(inputs_t), at each frame:
+
+        prefix      ← p_b' ⊕= y(blank) + (p_b ⊕ p_s)       a blank keeps the prefix
+        prefix      ← p_s' ⊕= y(last) + p_s                a repeat of the last symbol, merged
+        prefix + k  ← p_s' ⊕= y(k) + (p_b ⊕ p_s)           a new symbol (k = last: p_b only)
+
+    (⊕ is log-add), then the `beam_width` most probable prefixes are kept. TensorFlow's
+    ctc_beam_search_decoder does the same search."""
+    batch, frames, _ = x.shape
+    decoded = np.full((top_paths, batch, frames), -1, np.int32)
+    scores = np.full((batch, top_paths), -np.inf, x.dtype)
+    log_probs = x.astype(np.float64) - special.logsumexp(
+        x.astype(np.float64), axis=-1, keepdims=True
+    )
+    for b in range(batch):
+        beams = {(): (0.0, -np.inf)}  # prefix: (p_b, p_s)
+        for y in log_probs[b, : lengths[b]]:
+            beams = _prune(_extend(beams, y, blank), beam_width)
+        best = sorted(beams.items(), key=lambda item: -np.logaddexp(*item[1]))[:top_paths]
+        for path, (prefix, (p_b, p_s)) in enumerate(best):
+            decoded[path, b, : len(prefix)] = prefix
+            scores[b, path] = np.logaddexp(p_b, p_s)
+    return decoded, scores
+
+
+def _extend(beams, y, blank):
+    """The next frame's beams from these (the recursion in `_beam_search`'s docstring)."""
+    following = {}
+
+    def add(prefix, p_b=-np.inf, p_s=-np.inf):
+        old_b, old_s = following.get(prefix, (-np.inf, -np.inf))
+        following[prefix] = (np.logaddexp(old_b, p_b), np.logaddexp(old_s, p_s))
+
+    for prefix, (p_b, p_s) in beams.items():
+        total = np.logaddexp(p_b, p_s)
+        add(prefix, p_b=y[blank] + total)
+        if prefix:
+            add(prefix, p_s=y[prefix[-1]] + p_s)
+        for k in range(len(y)):
+            if k == blank:
+                continue
+            # a symbol equal to the last one starts a new one only after a blank
+            start = p_b if prefix and k == prefix[-1] else total
+            add(prefix + (k,), p_s=y[k] + start)
+    return following
+
+
+def _prune(beams, beam_width):
+    """The `beam_width` most probable prefixes."""
+    ranked = sorted(beams.items(), key=lambda item: -np.logaddexp(*item[1]))
+    return dict(ranked[:beam_width])

@@ -185,3 +185,17 @@ def test_ctc_greedy_decode_matches_keras(keras, merge_repeated, mask_index):
     np.testing.assert_array_equal(decoded, keras.ops.convert_to_numpy(k_decoded))
     assert decoded.dtype == keras.ops.convert_to_numpy(k_decoded).dtype
     assert _rel(scores, keras.ops.convert_to_numpy(k_scores)) < 1e-6
+
+
+@pytest.mark.parametrize("mask_index", [0, 2])
+def test_ctc_beam_search_decode_matches_keras(keras, mask_index):
+    rng = np.random.default_rng(6)
+    inputs = rng.normal(size=(3, 6, 4)).astype("float32")
+    lengths = np.array([6, 4, 2])
+    kwargs = dict(strategy="beam_search", beam_width=5, top_paths=3, mask_index=mask_index)
+    decoded, scores = mops.ctc_decode(inputs, lengths, **kwargs)
+    k_decoded, k_scores = keras.ops.ctc_decode(inputs, lengths, **kwargs)
+    np.testing.assert_array_equal(decoded, keras.ops.convert_to_numpy(k_decoded))
+    assert scores.dtype == keras.ops.convert_to_numpy(k_scores).dtype
+    # log-probabilities summed over ≤ 6 frames of float32 logsumexps on TensorFlow's side
+    assert _rel(scores, keras.ops.convert_to_numpy(k_scores)) < 1e-5
