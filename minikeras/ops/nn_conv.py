@@ -107,6 +107,32 @@ def _standard(rank, strides, padding, data_format, dilation_rate=1):
     return strides, padding, data_format, dilation_rate
 
 
+def _check_channels(inputs, kernel, data_format, rank, kernel_axis=-2, grouped=False):
+    """The kernel's rank, and its input channels (axis `kernel_axis`) against the input's, with
+    Keras's message (keras/src/backend/common/backend_utils.py). `grouped`: a kernel whose
+    input channels divide the input's is a grouped convolution (TensorFlow runs it)."""
+    if np.ndim(kernel) != rank + 2:
+        raise ValueError(
+            f"The kernel of a {rank}-D convolution must have rank {rank + 2}. Received "
+            f"kernel.shape={np.shape(kernel)}, inputs.shape={np.shape(inputs)}"
+        )
+    channels = np.shape(inputs)[-1 if data_format == "channels_last" else 1]
+    kernel_channels = np.shape(kernel)[kernel_axis]
+    groups_fit = grouped and channels % kernel_channels == 0
+    if groups_fit and np.shape(kernel)[-1] % (channels // kernel_channels):
+        raise ValueError(
+            f"A grouped convolution's filters must divide into its "
+            f"{channels // kernel_channels} groups. Received kernel.shape={np.shape(kernel)}, "
+            f"inputs.shape={np.shape(inputs)}"
+        )
+    if channels != kernel_channels and not groups_fit:
+        raise ValueError(
+            "The number of input channels must match the kernel's input channels. Received: "
+            f"input channels={channels}, kernel input channels={kernel_channels}, "
+            f"data_format='{data_format}'."
+        )
+
+
 # ---------------------------------------------------------------- conv
 @symbolic_op
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -117,19 +143,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
         rank, strides, padding, data_format, dilation_rate
     )
     inputs, kernel = _promote(_float(inputs), _float(kernel))
-    channels = np.shape(inputs)[-1 if data_format == "channels_last" else 1]
-    k_shape = np.shape(kernel)
-    if (
-        len(k_shape) != rank + 2
-        or channels % k_shape[-2]
-        or k_shape[-1] % (channels // k_shape[-2])
-    ):
-        raise ValueError(
-            f"The kernel of a {rank}-D convolution must have shape (*kernel_size, "
-            f"input channels / groups, filters), its input channels dividing the input's "
-            f"{channels} and the groups dividing the filters. Received kernel.shape={k_shape}, "
-            f"inputs.shape={np.shape(inputs)}"
-        )
+    _check_channels(inputs, kernel, data_format, rank, grouped=True)
     return primitive(
         "conv", _conv, inputs, kernel, strides=strides, padding=padding,
         data_format=data_format, dilation_rate=dilation_rate,
@@ -223,13 +237,7 @@ def conv_transpose(
     )
     output_padding = _tuple(output_padding, rank, "output_padding")
     inputs, kernel = _promote(_float(inputs), _float(kernel))
-    channels = np.shape(inputs)[-1 if data_format == "channels_last" else 1]
-    if np.ndim(kernel) != rank + 2 or np.shape(kernel)[-1] != channels:
-        raise ValueError(
-            f"The kernel of a {rank}-D transposed convolution must have shape (*kernel_size, "
-            f"filters, {channels}) for inputs of {channels} channels. Received "
-            f"kernel.shape={np.shape(kernel)}, inputs.shape={np.shape(inputs)}"
-        )
+    _check_channels(inputs, kernel, data_format, rank, kernel_axis=-1)
     return primitive(
         "conv_transpose", _conv_transpose, inputs, kernel, strides=strides, padding=padding,
         output_padding=output_padding, data_format=data_format, dilation_rate=dilation_rate,
@@ -306,13 +314,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
         rank, strides, padding, data_format, dilation_rate
     )
     inputs, kernel = _promote(_float(inputs), _float(kernel))
-    channels = np.shape(inputs)[-1 if data_format == "channels_last" else 1]
-    if np.ndim(kernel) != rank + 2 or np.shape(kernel)[-2] != channels:
-        raise ValueError(
-            f"The kernel of a {rank}-D depthwise convolution must have shape (*kernel_size, "
-            f"{channels}, depth_multiplier) for inputs of {channels} channels. Received "
-            f"kernel.shape={np.shape(kernel)}, inputs.shape={np.shape(inputs)}"
-        )
+    _check_channels(inputs, kernel, data_format, rank)
     return primitive(
         "depthwise_conv", _depthwise_conv, inputs, kernel, strides=strides, padding=padding,
         data_format=data_format, dilation_rate=dilation_rate,

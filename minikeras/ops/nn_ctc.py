@@ -56,11 +56,14 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
 
 
 def _extended(labels, blank):
-    """l' = (blank, l₁, blank, l₂, …, blank), and where the s − 2 step is allowed."""
+    """l' = (blank, l₁, blank, l₂, …, blank), and where the s − 2 step is allowed: into a
+    label symbol (odd s) that differs from the previous one. The symbols are told apart from
+    the blanks by their position, not their class: a label entry equal to the blank class is
+    one more symbol to emit, as TensorFlow's ctc_loss reads it."""
     extended = np.full(2 * len(labels) + 1, blank, np.int64)
     extended[1::2] = labels
     skip = np.zeros(len(extended), bool)
-    skip[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
+    skip[3::2] = labels[1:] != labels[:-1]
     return extended, skip
 
 

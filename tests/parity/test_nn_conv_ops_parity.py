@@ -237,3 +237,20 @@ def test_polar_and_in_top_k_match_keras(keras):
     for k in (1, 2):
         expected = keras.ops.convert_to_numpy(keras.ops.in_top_k(targets, scores, k))
         np.testing.assert_array_equal(mops.in_top_k(targets, scores, k), expected)
+
+
+def test_a_kernel_of_other_input_channels_is_refused_with_keras_message(keras):
+    from minikeras.backend import KerasTensor
+
+    calls = [
+        lambda o, t: o.conv(t((2, 10, 3)), t((3, 5, 4))),
+        lambda o, t: o.depthwise_conv(t((2, 10, 3)), t((3, 5, 1))),
+        lambda o, t: o.separable_conv(t((2, 10, 3)), t((3, 5, 1)), t((1, 5, 4))),
+        lambda o, t: o.conv_transpose(t((2, 4, 3)), t((2, 4, 5))),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError) as ours:
+            call(mops, KerasTensor)
+        with pytest.raises(ValueError) as theirs:
+            call(keras.ops, keras.KerasTensor)
+        assert str(ours.value) == str(theirs.value)
