@@ -23,6 +23,7 @@ from minikeras import kernels
 from minikeras.autodiff import VJPS, primitive, unwrap
 from minikeras.kernels import numpy_kernels
 from minikeras.ops.core import convert_to_tensor
+from minikeras.ops.nn_conv import half_as_float32
 from minikeras.ops.numpy import _float, cos, multiply, reshape, sin, transpose
 from minikeras.ops.symbolic import symbolic_op
 
@@ -56,6 +57,7 @@ def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     return primitive("unfold", _unfold, convert_to_tensor(x), **geometry)
 
 
+@half_as_float32
 def _unfold(x, kernel_size, dilation, padding, stride):
     """cols[n, c·kH·kW + a·kW + b, i·nW + j] = x[n, c, i·sH + a·dH − pH, j·sW + b·dW − pW]"""
     n, c, h, w = x.shape
@@ -84,6 +86,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return primitive("fold", _fold, convert_to_tensor(x), **geometry)
 
 
+@half_as_float32
 def _fold(x, output_size, kernel_size, dilation, padding, stride):
     """image[n, c, r, s] = Σ of the columns entries that `unfold` reads from (r, s)"""
     n, ckk, _ = x.shape
@@ -97,11 +100,13 @@ def _fold(x, output_size, kernel_size, dilation, padding, stride):
     return np.ascontiguousarray(np.moveaxis(image, -1, 1))
 
 
+@half_as_float32
 def _unfold_vjp(g, ans, x, kernel_size, dilation, padding, stride):
     """unfold is linear, its transpose is fold: dx = fold(g) onto x's (H, W)"""
     return (_fold(g, x.shape[2:], kernel_size, dilation, padding, stride),)
 
 
+@half_as_float32
 def _fold_vjp(g, ans, x, output_size, kernel_size, dilation, padding, stride):
     """fold is linear, its transpose is unfold: dx = unfold(g)"""
     return (_unfold(g, kernel_size, dilation, padding, stride),)

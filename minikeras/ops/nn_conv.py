@@ -20,6 +20,7 @@ input runs as an image of height 1, as in the layers.
 (1, 5, 5, 4)
 """
 
+import functools
 import math
 
 import numpy as np
@@ -70,6 +71,28 @@ def _lift(values, one=1):
 def _image(x):
     """(batch, steps, channels) as (batch, 1, steps, channels); images and volumes as they are."""
     return x.reshape(x.shape[0], 1, *x.shape[1:]) if x.ndim == 3 else x
+
+
+def half_as_float32(function):
+    """`function` (a forward or a VJP on arrays) for float16 arrays too: the kernels are
+    compiled for float32 and float64 only, so a float16 call runs in float32 and its results
+    are rounded back to float16 (TensorFlow's CPU kernels also sum float16 in float32)."""
+
+    @functools.wraps(function)
+    def run(*arrays, **static):
+        if not any(isinstance(a, np.ndarray) and a.dtype == np.float16 for a in arrays):
+            return function(*arrays, **static)
+        wide = [a.astype(np.float32) if _is_half(a) else a for a in arrays]
+        result = function(*wide, **static)
+        if isinstance(result, tuple):
+            return tuple(None if r is None else r.astype(np.float16) for r in result)
+        return result.astype(np.float16)
+
+    return run
+
+
+def _is_half(a):
+    return isinstance(a, np.ndarray) and a.dtype == np.float16
 
 
 def _conv_geometry(spatial, window, strides, dilation, padding):
@@ -190,6 +213,7 @@ def _conv_setup(x, kernel, strides, padding, data_format, dilation_rate):
     return x, image, sizes, geometry, groups, cols
 
 
+@half_as_float32
 def _conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     """y = im2col(x)·W      (batch·oh·ow, kh·kw·in)·(kh·kw·in, filters)"""
     x, image, sizes, geometry, groups, cols = _conv_setup(
@@ -201,6 +225,7 @@ def _conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     return _back(z.reshape(x.shape[0], *sizes, kernel.shape[-1]), data_format)
 
 
+@half_as_float32
 def _conv_vjp(g, ans, inputs, kernel, strides, padding, data_format, dilation_rate):
     """dW = colsᵀ·dy    (kh·kw·in, batch·oh·ow)·(batch·oh·ow, filters)
     dx = col2im(dy·Wᵀ)  (batch·oh·ow, filters)·(filters, kh·kw·in), added back onto x"""
@@ -268,6 +293,7 @@ def _transpose_setup(inputs, kernel, strides, padding, output_padding, data_form
     return x, image, sizes, geometry, patches_shape
 
 
+@half_as_float32
 def _conv_transpose(inputs, kernel, strides, padding, output_padding, data_format, dilation_rate):
     """cols = x·Kᵀ           (batch·h·w, in)·(in, kh·kw·filters)
     y = col2im(cols)         each input pixel's kh×kw×filters patch added onto the output"""
@@ -282,6 +308,7 @@ def _conv_transpose(inputs, kernel, strides, padding, output_padding, data_forma
     return _back(y.reshape(x.shape[0], *sizes, kernel.shape[-2]), data_format)
 
 
+@half_as_float32
 def _conv_transpose_vjp(
     g, ans, inputs, kernel, strides, padding, output_padding, data_format, dilation_rate
 ):
@@ -334,6 +361,7 @@ def _depthwise_patches(inputs, kernel, strides, padding, data_format, dilation_r
     return x, sizes, geometry, cols.reshape(-1, taps, x.shape[-1]), matrix
 
 
+@half_as_float32
 def _depthwise_conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     """z[p, c, m] = Σ_k cols[p, k, c]·W[k, c, m]    (positions, channels, multiplier)"""
     x, sizes, _, cols, matrix = _depthwise_patches(
@@ -344,6 +372,7 @@ def _depthwise_conv(inputs, kernel, strides, padding, data_format, dilation_rate
     return _back(z.reshape(x.shape[0], *sizes, -1), data_format)
 
 
+@half_as_float32
 def _depthwise_conv_vjp(g, ans, inputs, kernel, strides, padding, data_format, dilation_rate):
     """dW[k, c, m] = Σ_p cols[p, k, c]·dz[p, c, m]
     dcols[p, k, c] = Σ_m dz[p, c, m]·W[k, c, m],   dx = col2im(dcols)"""
@@ -428,6 +457,7 @@ def _pool_setup(inputs, pool_size, strides, padding, data_format):
     return x, image, sizes, (window, strides, pad), y
 
 
+@half_as_float32
 def _max_pool(inputs, pool_size, strides, padding, data_format):
     """y[n, i, j, c] = max of x over window (i, j)"""
     x, image, sizes, geometry, y = _pool_setup(inputs, pool_size, strides, padding, data_format)
@@ -436,6 +466,7 @@ def _max_pool(inputs, pool_size, strides, padding, data_format):
     return _back(y.reshape(x.shape[0], *sizes, x.shape[-1]), data_format)
 
 
+@half_as_float32
 def _max_pool_vjp(g, ans, inputs, pool_size, strides, padding, data_format):
     """dx[argmax] += dy: each window's gradient to the element it took its maximum from (the
     first in row-major order, TensorFlow's MaxPoolGrad). 3-D: to every element equal to the
@@ -452,6 +483,7 @@ def _max_pool_vjp(g, ans, inputs, pool_size, strides, padding, data_format):
     return (_back(dx.reshape(x.shape), data_format),)
 
 
+@half_as_float32
 def _average_pool(inputs, pool_size, strides, padding, data_format):
     """y[n, i, j, c] = mean of x over window (i, j), padding not counted"""
     x, image, sizes, geometry, y = _pool_setup(inputs, pool_size, strides, padding, data_format)
@@ -459,6 +491,7 @@ def _average_pool(inputs, pool_size, strides, padding, data_format):
     return _back(y.reshape(x.shape[0], *sizes, x.shape[-1]), data_format)
 
 
+@half_as_float32
 def _average_pool_vjp(g, ans, inputs, pool_size, strides, padding, data_format):
     """dx[window] += dy / count(window)"""
     x, image, sizes, geometry, y = _pool_setup(inputs, pool_size, strides, padding, data_format)

@@ -254,3 +254,19 @@ def test_a_kernel_of_other_input_channels_is_refused_with_keras_message(keras):
         with pytest.raises(ValueError) as theirs:
             call(keras.ops, keras.KerasTensor)
         assert str(ours.value) == str(theirs.value)
+
+
+FLOAT16 = ["conv2d", "depthwise_conv1d", "max_pool2d same", "average_pool1d same", "unfold"]
+
+
+@pytest.mark.parametrize("name", FLOAT16)
+def test_float16_matches_keras(keras, tf, name):
+    """float16 runs in float32 inside (the kernels have no float16) and is rounded back, as
+    TensorFlow's CPU kernels sum it: within 2e-3 normwise (one float16 rounding is 4.9e-4
+    relative; TensorFlow's may fall on the other side of a tie, two roundings at most)."""
+    _, fn, shapes, _ = next(case for case in CASES if case[0] == name)
+    xs = _arrays(7, shapes, "float16")
+    expected = keras.ops.convert_to_numpy(fn(keras.ops, *[tf.constant(x) for x in xs]))
+    got = fn(mops, *xs)
+    assert got.dtype == expected.dtype == np.float16
+    assert _rel(got, expected) <= 2e-3, _rel(got, expected)
