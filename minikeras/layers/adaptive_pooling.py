@@ -79,55 +79,15 @@ class BaseAdaptivePooling(SpatialLayer):
 
     def call(self, x, training=False):
         """Pool each spatial axis in turn (the module docstring)."""
-        y = self.channels_last(x)
-        self.steps = []  # what each axis's backward needs
-        for axis, size in zip(range(1, self.rank + 1), self.output_size):
-            windows = adaptive_windows(y.shape[axis], size)
-            if self.mode == "average":
-                y_next = self._average(y, axis, windows)
-                self.steps.append((axis, windows, y.shape, None))
-            else:
-                y_next, where = self._max(y, axis, windows)
-                self.steps.append((axis, windows, y.shape, where))
-            y = y_next
+        y, self.steps = adaptive_pool_forward(self.channels_last(x), self.output_size, self.mode)
         return self.channels_back(np.ascontiguousarray(y))
 
     def backward(self, dy):
         """The axes in reverse order: dx = Aᵀ·dy (average), or dy back to each window's
         maximum (max)."""
         self.grads = []
-        dy = self.channels_last(dy)
-        for axis, windows, shape, where in reversed(self.steps):
-            dx = np.zeros(shape, dtype=dy.dtype)
-            for i, (start, end) in enumerate(windows):
-                g = np.take(dy, [i], axis=axis)  # (…, 1, …): dy of output i along this axis
-                if where is None:  # average: dy / count to every input of the window
-                    _along(dx, axis, start, end)[...] += g / (end - start)
-                else:  # max: dy to the input that was the maximum
-                    inputs = np.arange(start, end).reshape(_line(dy.ndim, axis, end - start))
-                    hit = inputs == np.take(where, [i], axis=axis)
-                    _along(dx, axis, start, end)[...] += np.where(hit, g, 0)
-            dy = dx
-        return self.channels_back(np.ascontiguousarray(dy))
-
-    @staticmethod
-    def _average(x, axis, windows):
-        """y[..., i, ...] = mean of x over window i along `axis`"""
-        parts = [
-            _along(x, axis, start, end).mean(axis=axis, keepdims=True) for start, end in windows
-        ]
-        return np.concatenate(parts, axis=axis)
-
-    @staticmethod
-    def _max(x, axis, windows):
-        """(y, where): y[..., i, ...] = max of x over window i along `axis`, `where` the index
-        of the first maximum (the input's index along the axis)."""
-        values, where = [], []
-        for start, end in windows:
-            part = _along(x, axis, start, end)
-            values.append(part.max(axis=axis, keepdims=True))
-            where.append(start + part.argmax(axis=axis)[(slice(None),) * axis + (None,)])
-        return np.concatenate(values, axis=axis), np.concatenate(where, axis=axis)
+        dx = adaptive_pool_backward(self.channels_last(dy), self.steps)
+        return self.channels_back(np.ascontiguousarray(dx))
 
     def get_config(self):
         return {
@@ -135,6 +95,55 @@ class BaseAdaptivePooling(SpatialLayer):
             "output_size": self.output_size,
             "data_format": self.data_format,
         }
+
+
+def adaptive_pool_forward(x, output_size, mode):
+    """(y, steps): x (batch, *spatial, channels) pooled to `output_size` axis after axis,
+    `mode` "average" or "max"; `steps` is what `adaptive_pool_backward` needs."""
+    steps = []
+    for axis, size in zip(range(1, len(output_size) + 1), output_size):
+        windows = adaptive_windows(x.shape[axis], size)
+        if mode == "average":
+            y, where = _average(x, axis, windows), None
+        else:
+            y, where = _max(x, axis, windows)
+        steps.append((axis, windows, x.shape, where))
+        x = y
+    return x, steps
+
+
+def adaptive_pool_backward(dy, steps):
+    """dx from dy, the axes in reverse order: dy / count to every input of a window
+    (average), or dy to the input that was the window's maximum (max)."""
+    for axis, windows, shape, where in reversed(steps):
+        dx = np.zeros(shape, dtype=dy.dtype)
+        for i, (start, end) in enumerate(windows):
+            g = np.take(dy, [i], axis=axis)  # (…, 1, …): dy of output i along this axis
+            if where is None:
+                _along(dx, axis, start, end)[...] += g / (end - start)
+            else:
+                inputs = np.arange(start, end).reshape(_line(dy.ndim, axis, end - start))
+                hit = inputs == np.take(where, [i], axis=axis)
+                _along(dx, axis, start, end)[...] += np.where(hit, g, 0)
+        dy = dx
+    return dy
+
+
+def _average(x, axis, windows):
+    """y[..., i, ...] = mean of x over window i along `axis`"""
+    parts = [_along(x, axis, start, end).mean(axis=axis, keepdims=True) for start, end in windows]
+    return np.concatenate(parts, axis=axis)
+
+
+def _max(x, axis, windows):
+    """(y, where): y[..., i, ...] = max of x over window i along `axis`, `where` the index
+    of the first maximum (the input's index along the axis)."""
+    values, where = [], []
+    for start, end in windows:
+        part = _along(x, axis, start, end)
+        values.append(part.max(axis=axis, keepdims=True))
+        where.append(start + part.argmax(axis=axis)[(slice(None),) * axis + (None,)])
+    return np.concatenate(values, axis=axis), np.concatenate(where, axis=axis)
 
 
 def _along(x, axis, start, end):

@@ -13,7 +13,7 @@ models/model.py).
 The files, by Keras's grouping: `loss.py` (the base class and the reduction), `crossentropy.py`,
 `focal.py`, `probabilistic.py` (KL divergence, Poisson), `regression.py` (MSE, MAE, MAPE, MSLE,
 Huber, log-cosh, cosine similarity), `hinge.py`, `overlap.py` (Dice, Tversky), `circle.py`,
-`generalized_crossentropy.py`.
+`generalized_crossentropy.py`, `ctc.py`.
 
 >>> import numpy as np
 >>> from minikeras import losses
@@ -32,6 +32,7 @@ from minikeras.losses.crossentropy import (
     categorical_crossentropy,
     sparse_categorical_crossentropy,
 )
+from minikeras.losses.ctc import CTC, ctc
 from minikeras.losses.focal import (
     BinaryFocalCrossentropy,
     CategoricalFocalCrossentropy,
@@ -102,6 +103,7 @@ _BY_FUNCTION = {
     tversky: Tversky,
     circle: Circle,
     categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
+    ctc: CTC,
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in _BY_FUNCTION.values()}
 

@@ -6,6 +6,7 @@ import numpy as np
 from minikeras import config
 from minikeras.metrics.metrics_utils import squeeze_or_expand_to_same_rank
 from minikeras.metrics.reduction_metrics import MeanMetricWrapper
+from minikeras.ops.math import in_top_k
 
 
 def _as_arrays(y_true, y_pred):
@@ -52,17 +53,6 @@ def sparse_categorical_accuracy(y_true, y_pred):
     if matches.ndim > 1 and matches.shape[-1] == 1:
         matches = matches[..., 0]
     return matches
-
-
-def in_top_k(targets, predictions, k):
-    """True where the target's score is among the k highest of its row. As TensorFlow's
-    `in_top_k`: a tie at the boundary counts as in (fewer than k scores strictly above), and a
-    row with a non-finite score, or a target out of range, is never in."""
-    targets = np.asarray(targets).astype(np.int64)
-    valid = (targets >= 0) & (targets < predictions.shape[-1])
-    target_scores = np.take_along_axis(predictions, np.where(valid, targets, 0)[:, None], -1)
-    above = np.sum(predictions > target_scores, axis=-1)
-    return (above < k) & valid & np.all(np.isfinite(predictions), axis=-1)
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):

@@ -387,6 +387,8 @@ class Model(Layer):
         out_shape = self.output_shape if out_shape is None else out_shape
         if loss is None:
             loss = self.output_specs[0].resolve_loss(np.shape(y), out_shape)
+        if isinstance(loss, losses_module.CTC):
+            return y  # label sequences (batch, max_length), another length than the frames
         if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
             if not (
                 y.ndim == len(out_shape) - 1 or (y.ndim == len(out_shape) and y.shape[-1] == 1)

@@ -112,3 +112,17 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):
 def erfc(x):
     """The complementary error function, 1 − erf x."""
     return primitive("erfc", special.erfc, _float(x))
+
+
+@symbolic_op
+def in_top_k(targets, predictions, k):
+    """True where the target's score is among the k highest of its row. As TensorFlow's
+    `in_top_k` (not Keras's NumPy backend, which compares with the k-th value): a tie at the
+    boundary counts as in (fewer than k scores strictly above), and a row with a non-finite
+    score, or a target out of range, is never in."""
+    predictions = np.asarray(unwrap(convert_to_tensor(predictions)))
+    targets = np.asarray(unwrap(targets)).astype(np.int64)
+    valid = (targets >= 0) & (targets < predictions.shape[-1])
+    target_scores = np.take_along_axis(predictions, np.where(valid, targets, 0)[:, None], -1)
+    above = np.sum(predictions > target_scores, axis=-1)
+    return (above < k) & valid & np.all(np.isfinite(predictions), axis=-1)

@@ -390,7 +390,8 @@ def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwa
 
 
 # ---------------------------------------------------------------- the rest of Keras's nn group
-# (in a file of its own, written with the ops above; imported last for that reason)
+# (in files of their own: activations written with the ops above, imported last for that
+# reason; convolution and pooling, attention, CTC, and the rearranging ops)
 from minikeras.ops.nn_activations import (  # noqa: E402, F401
     celu,
     glu,
@@ -407,3 +408,22 @@ from minikeras.ops.nn_activations import (  # noqa: E402, F401
     tanh_shrink,
     threshold,
 )
+from minikeras.ops.nn_attention import dot_product_attention  # noqa: E402, F401
+from minikeras.ops.nn_blocks import (  # noqa: E402, F401
+    depth_to_space,
+    fold,
+    polar,
+    space_to_depth,
+    unfold,
+)
+from minikeras.ops.nn_conv import (  # noqa: E402, F401
+    adaptive_average_pool,
+    adaptive_max_pool,
+    average_pool,
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    max_pool,
+    separable_conv,
+)
+from minikeras.ops.nn_ctc import ctc_decode, ctc_loss  # noqa: E402, F401
