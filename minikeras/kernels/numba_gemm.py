@@ -17,7 +17,13 @@ moved by ±0.1 from one run to the next.
    as a sum of rank-1 updates, c += A[:, p]·B[p, :]: per step of k, two registers of B are
    loaded, each of the 6 numbers of A is broadcast to a register, and 12 fused multiply-adds
    update the 12 sums, which stay in 12 of the 16 registers for the whole k loop (checked in
-   its assembly: 12 vfmadd231ps, 6 vbroadcastss, 2 loads a step, no spill). LLVM does not
+   its assembly: LLVM unrolls the loop by two, 24 vfmadd231ps, 12 vbroadcastss and 4 loads a
+   pass, no stack access, 15 of the 16 ymm registers). Timed alone in a compiled loop over
+   panels in L1 it runs at 83–93 GFLOP/s, float32, one core; the core's measured peak is
+   93–96 (12 independent chains of register-only FMAs: 2 FMAs of 8 lanes a cycle at ~3.0 GHz,
+   the clock read from one dependent chain, 12.1 GFLOP/s at FMA's 4-cycle latency). So the
+   kernel is at 0.9–0.97 of peak: a 4 × 24 or 8 × 8 tile cannot gain, and what the whole
+   product loses is around the kernel (see "Where it stands"). LLVM does not
    write this loop from plain Numba code: its loop vectorizer only vectorises the innermost
    loop, and here that loop (along k) carries the sums; its SLP vectorizer, which packs
    neighbouring scalars into one register, is off in Numba (NUMBA_SLP_VECTORIZE=0), and
@@ -67,17 +73,31 @@ moved by ±0.1 from one run to the next.
    at (128, 784, 512), float32, load average ~11: run side by side, each part took the same
    CPU time as run alone; a whole call on 2 threads took 1.0–1.9× the CPU time of one thread
    (the hand-off, and on a busy machine the parts start cold on whichever core is free).
+   Why bench/results.md's quiet run had two threads at 0.39× OpenBLAS, slower than one thread
+   (2258 against 1907 µs at (128, 784, 512)): after each call on several threads OpenBLAS's
+   other threads spin for ~0.1 s before they sleep (2^28 clock ticks, its THREAD_TIMEOUT;
+   measured, its second thread kept using CPU for 100 ms after the last call, none with
+   OPENBLAS_THREAD_TIMEOUT=4), and the bench's bursts of numba_gemm came right after bursts of
+   OpenBLAS, so the two parts shared the 2 cores with a spinning thread. bench/kernels.py now
+   sleeps 0.2 s before each multi-thread burst. On a busy machine the spinning turns the
+   other way: at load average ~11, OpenBLAS on 2 threads took 68–104 ms a call of wall time
+   at (128, 784, 512) and these parts 10–13 ms, since a part that waits blocks.
 
-Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
-the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
-(128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.96–0.97× of
-OpenBLAS plus its epilogue at (32, 784, 64), 0.89–0.92× at (32, 64, 10). The kernel alone ran
-at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing, short k
-(xᵀ·dz), and a call's fixed cost at the smallest shapes. Measured again on one thread each
-(OPENBLAS_NUM_THREADS=1, CPU time, best of alternating bursts, three runs at load average
-11–13, at the two large shapes): x·W 0.68–0.91×, xᵀ·dz 0.72–0.90×, dz·Wᵀ 0.81–0.91×, the
-fused forward 0.69–0.86×. Storing full tiles from the registers straight into out, without
-the tile buffer, measured 0.73–1.08× of this, so the buffer stays.
+Where it stands, one thread each (CPU time, best of alternating bursts, load average 9–13;
+docs/kernels.md has the tables): x·W 0.77–0.90× OpenBLAS at (128, 784, 512) and
+(128, 512, 512), and the quiet bench 0.81–0.87× by form (medians). Where the rest goes, at
+(128, 784, 512): the whole product ran at 51–65 GFLOP/s against the kernel's 83–93 alone; in
+a profile (perf, 1000 calls) the kernel's loop took 62% of the product's time, packing B
+~13% (timed alone: 130 µs of ~2 ms a call, since W is packed afresh every call: 1.6 MB for
+128 rows of x), and the rest is the k blocks' partial sums added into out, the tiles' stores,
+A's partial panel and the edge tiles (128 rows are 22 panels of 6, the last holding 2). Tried
+against this and kept out, each within the ±0.1 the load moves a ratio or worse: packing
+every panel of A; KC 384 or 512 (fewer k blocks: 0.65–0.89× against 0.77–0.90×); NC 256; MC
+48; storing full tiles from the registers straight into out, without the tile buffer;
+reading B in place, unpacked, for few rows of A (0.77× against 0.94× at (128, 512, 512),
+no gain at (32, 784, 64)). At the small shapes the fixed cost of a call dominates: ~2.9 µs
+for a (1, 1, 1) product, most of it Numba's dispatch of thirteen arguments, against 2.5 µs
+for np.matmul's whole (32, 64, 10) product.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
@@ -467,6 +487,11 @@ if MATMUL not in MATMULS:
 # plain forms at (32, 784, 64) and 0.61–0.76× at (32, 64, 10), and the fused forward
 # 0.89–0.97× of OpenBLAS plus the compiled bias + relu pass at the two small shapes. No shape
 # was faster in every run, so none is chosen by default: `MINIKERAS_MATMUL=numba` selects it.
+# Measured again (one thread, load average ~11): at (32, 64, 10) the fused forward took 5.4 µs
+# through `gemm` and 4.3 µs calling `_product` directly, against 4.0 µs for np.matmul plus
+# the compiled epilogue; at (32, 784, 64) 62–66 against 52 µs. A default above 0 would also
+# turn off the compiled training step (models/compiled_step.py calls BLAS, and the two steps
+# must round alike), which is worth far more at these shapes than any product.
 AUTO_NUMBA_BELOW = 0
 
 
