@@ -107,7 +107,15 @@ import threading
 import numpy as np
 from numba import njit
 
-from minikeras.kernels.numba_lanes import broadcast, fma, lanes_of, load, store, zeros
+from minikeras.kernels.numba_lanes import (
+    REGISTER_BYTES,
+    broadcast,
+    fma,
+    lanes_of,
+    load,
+    store,
+    zeros,
+)
 from minikeras.kernels.numba_runtime import SMALL_PRODUCT, compiled, compiled_nogil, numba_threads
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
@@ -269,16 +277,20 @@ def _epilogue(out, y, bias, code, i0, i1, j0, j1):
 
 # ----------------------------------------------------------------------------- the cache blocks
 @compiled_nogil
-def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct, part):
+def _product(a, a_transposed, b, b_transposed, out, y, bias, code, buffers, part):
     """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ, over the
     part (i_lo, i_hi, j_lo, j_hi) of out: blocks of NC columns of b, of KC steps along k, of MC
     rows of a, each block packed once and its tiles computed from the packed copies (rule 4).
-    Parts run side by side on threads (rule 6), each with its own ap, bp and ct; a part changes
-    no element's sum (k is cut the same way in every part), so any split gives the same bits."""
+    Parts run side by side on threads (rule 6), each with its own `buffers` (the packed
+    blocks of A and B and the tile, one array: fewer arguments to Numba's dispatch, which
+    costs ~0.1 µs an array, and nothing returned, which would cost ~0.4 µs to box); a part
+    changes no element's sum (k is cut the same way in every part), so any split gives the
+    same bits."""
+    nr = 2 * REGISTER_BYTES // buffers.itemsize  # tile_columns
+    ap, bp, ct = buffers[: MC * KC], buffers[MC * KC : -MR * nr], buffers[-MR * nr :]
     m, k = a.shape[::-1] if a_transposed else a.shape
     n = b.shape[0] if b_transposed else b.shape[1]
     i_lo, i_hi, j_lo, j_hi = part
-    nr = ct.size // MR
     epilogue = bias.size > 0 or code != NO_ACTIVATION
     flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
     rs, cs = (1, m) if a_transposed else (k, 1)
@@ -305,31 +317,30 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct, p
                         _store_tile(ct, out, i, i_end, j, j_end, p0 == 0)
                         if epilogue and p1 == k:
                             _epilogue(out, y, bias, code, i, i_end, j, j_end)
-    return out
 
 
 _local = threading.local()  # each thread's packing buffers: parts and callers never share one
 
 
 def _packing_buffers(dtype):
-    """The packed blocks of A and B and the tile, made once per thread and dtype and reused by
-    every call on that thread."""
-    buffers = getattr(_local, "buffers", None)
-    if buffers is None:
-        buffers = _local.buffers = {}
-    mine = buffers.get(dtype)
-    if mine is None:
-        nr = tile_columns(dtype)
-        mine = buffers[dtype] = (
-            np.empty(MC * KC, dtype),
-            np.empty(KC * (NC + nr), dtype),
-            np.empty(MR * nr, dtype),
-        )
+    """The packed blocks of A and B and the tile, one after the other in one array (`_product`
+    cuts it), made once per thread and dtype and reused by every call on that thread. Looked up
+    by itemsize (an int hashes faster than a dtype: this lookup is part of every call's fixed
+    cost, which is most of the time at the smallest shapes)."""
+    try:
+        return _local.buffers[dtype.itemsize]
+    except AttributeError:  # this thread's first call
+        _local.buffers = {}
+    except KeyError:  # its first call in this dtype
+        pass
+    nr = tile_columns(dtype)
+    mine = _local.buffers[dtype.itemsize] = np.empty(MC * KC + KC * (NC + nr) + MR * nr, dtype)
     return mine
 
 
-# "no bias" is an empty bias, so that one compiled version serves layers with and without one
-_NO_BIAS = {np.dtype(t): np.empty(0, t) for t in (np.float32, np.float64)}
+# "no bias" is an empty bias, so that one compiled version serves layers with and without one;
+# by itemsize, as the buffers
+_NO_BIAS = {np.dtype(t).itemsize: np.empty(0, t) for t in (np.float32, np.float64)}
 
 
 def _code(activation):
@@ -412,10 +423,10 @@ def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
         threads = product_threads(m, k, n)
     args = (a, a_transposed, b, b_transposed, out, y, bias, code)
     if threads <= 1 or m == 0 or n == 0:
-        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        _product(*args, _packing_buffers(out.dtype), (0, m, 0, n))
         return
     if not _workers_free.acquire(blocking=False):  # another thread's product has the workers
-        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        _product(*args, _packing_buffers(out.dtype), (0, m, 0, n))
         return
     try:
         parts = parts_of(m, n, tile_columns(out.dtype), threads)
@@ -423,7 +434,7 @@ def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
             _workers.append(_Worker())
 
         def part(bounds):  # on whichever thread runs it, with that thread's buffers
-            _product(*args, *_packing_buffers(out.dtype), bounds)
+            _product(*args, _packing_buffers(out.dtype), bounds)
 
         for worker, bounds in zip(_workers, parts[1:]):
             worker.start(lambda bounds=bounds: part(bounds))
@@ -445,7 +456,7 @@ def gemm(a, b, out, bias=None, activation=None, y_out=None, threads=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
     y = out if y_out is None else y_out
-    bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
+    bias = _NO_BIAS[out.itemsize] if bias is None else np.ascontiguousarray(bias)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     _run(a, False, b, False, out, y, bias, _code(activation), threads)
     return y
@@ -454,7 +465,7 @@ def gemm(a, b, out, bias=None, activation=None, y_out=None, threads=None):
 def gemm_tn(a, b, out, threads=None):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    _run(a, True, b, False, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION, threads)
+    _run(a, True, b, False, out, out, _NO_BIAS[out.itemsize], NO_ACTIVATION, threads)
     return out
 
 
@@ -466,7 +477,7 @@ def gemm_nt(a, b, out, threads=None):
     of W) the product is made as outᵀ = b·aᵀ, written through the transposed view of out.
     """
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    no_bias = _NO_BIAS[out.dtype]
+    no_bias = _NO_BIAS[out.itemsize]
     if a.shape[0] < b.shape[0]:
         _run(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, threads)
     else:
