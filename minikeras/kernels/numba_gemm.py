@@ -85,19 +85,25 @@ moved by ±0.1 from one run to the next.
 
 Where it stands, one thread each (CPU time, best of alternating bursts, load average 9–13;
 docs/kernels.md has the tables): x·W 0.77–0.90× OpenBLAS at (128, 784, 512) and
-(128, 512, 512), and the quiet bench 0.81–0.87× by form (medians). Where the rest goes, at
-(128, 784, 512): the whole product ran at 51–65 GFLOP/s against the kernel's 83–93 alone; in
-a profile (perf, 1000 calls) the kernel's loop took 62% of the product's time, packing B
-~13% (timed alone: 130 µs of ~2 ms a call, since W is packed afresh every call: 1.6 MB for
-128 rows of x), and the rest is the k blocks' partial sums added into out, the tiles' stores,
-A's partial panel and the edge tiles (128 rows are 22 panels of 6, the last holding 2). Tried
-against this and kept out, each within the ±0.1 the load moves a ratio or worse: packing
-every panel of A; KC 384 or 512 (fewer k blocks: 0.65–0.89× against 0.77–0.90×); NC 256; MC
-48; storing full tiles from the registers straight into out, without the tile buffer;
-reading B in place, unpacked, for few rows of A (0.77× against 0.94× at (128, 512, 512),
-no gain at (32, 784, 64)). At the small shapes the fixed cost of a call dominates: ~2.9 µs
-for a (1, 1, 1) product, most of it Numba's dispatch of thirteen arguments, against 2.5 µs
-for np.matmul's whole (32, 64, 10) product.
+(128, 512, 512), and the quiet bench 0.81–0.87× by form (medians). Where the rest goes, each
+stage taken out in turn at (128, 784, 512): the product 1771 µs (OpenBLAS 1319), without
+the kernel calls 219 µs, without packing B 1415 µs. So the kernel runs at ~66 GFLOP/s inside
+the product against 83–93 alone (its panels come from L2 and beyond), and packing B, which
+W needs afresh on every call (1.6 MB for 128 rows of x), costs 20%; the rest is the k
+blocks' partial sums added into out, the tiles' stores, A's partial panel and the edge tiles
+(128 rows are 22 panels of 6, the last holding 2). Tried against this and kept out, each
+within the ±0.1 the load moves a ratio, or worse: packing every panel of A; KC 384 or 512
+(fewer k blocks: 0.65–0.89× against 0.77–0.90×); NC 256; MC 48; packing each panel of B just
+before its tiles, into L1 (0.73–0.78× against 0.81×); storing full tiles from the registers
+straight into out, without the tile buffer; reading B in place, unpacked (0.77× against
+0.94× at (128, 512, 512), no gain at (32, 784, 64)).
+
+At the small shapes the fixed cost of a call is most of the time: Numba's dispatch costs
+~0.1 µs an array argument and ~0.4 µs to box an array it returns, so `_product` takes one
+buffer array and returns nothing: a (1, 1, 1) product 2.9 → 1.3 µs, and the fused forward at
+(32, 64, 10) 1.06–1.17× → 1.24–1.25× the speed of OpenBLAS plus its epilogue (the bench's own
+calls, CPU time, load average ~13); the plain x·W there 0.96–0.97×, and at (32, 784, 64) the
+fused forward 0.94–1.01×, x·W 0.90–0.91×.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
