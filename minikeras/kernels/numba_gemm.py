@@ -99,7 +99,7 @@ straight into out, without the tile buffer; reading B in place, unpacked (0.77×
 0.94× at (128, 512, 512), no gain at (32, 784, 64)).
 
 At the small shapes the fixed cost of a call is most of the time: Numba's dispatch costs
-~0.1 µs an array argument and ~0.4 µs to box an array it returns, so `_product` takes one
+~0.06 µs an array argument and ~0.4 µs to box an array it returns, so `_product` takes one
 buffer array and returns nothing: a (1, 1, 1) product 2.9 → 1.3 µs, and the fused forward at
 (32, 64, 10) 1.06–1.17× → 1.24–1.25× the speed of OpenBLAS plus its epilogue (the bench's own
 calls, CPU time, load average ~13); the plain x·W there 0.96–0.97×, and at (32, 784, 64) the
@@ -289,7 +289,7 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, buffers, part
     rows of a, each block packed once and its tiles computed from the packed copies (rule 4).
     Parts run side by side on threads (rule 6), each with its own `buffers` (the packed
     blocks of A and B and the tile, one array: fewer arguments to Numba's dispatch, which
-    costs ~0.1 µs an array, and nothing returned, which would cost ~0.4 µs to box); a part
+    costs ~0.06 µs an array, and nothing returned, which would cost ~0.4 µs to box); a part
     changes no element's sum (k is cut the same way in every part), so any split gives the
     same bits."""
     nr = 2 * REGISTER_BYTES // buffers.itemsize  # tile_columns
