@@ -33,6 +33,14 @@ import numpy as np
 
 SHAPES = [(32, 784, 64), (32, 64, 10), (128, 784, 512), (128, 512, 512), (128, 512, 10)]
 
+# Seconds of sleep before each burst of a comparison on more than one thread. After a call on
+# several threads, OpenBLAS's other threads spin for about 0.1 s (2^28 clock ticks, its
+# THREAD_TIMEOUT) before they sleep: a burst of numba_gemm's two parts right after a burst of
+# OpenBLAS's ran beside that spinning thread, on one core's worth of time, and measured 0.39×
+# (numba_gemm.py's rule 6). After the sleep each side starts from parked threads, as it would
+# after any other work.
+SETTLE = 0.2
+
 
 def per_call(fn, budget):
     """Calls per burst so one burst lasts about `budget` seconds."""
@@ -44,13 +52,15 @@ def per_call(fn, budget):
     return max(calls, 1)
 
 
-def compare(a, b, seconds):
-    """(median, best) seconds per call of a, then of b, measured in alternating bursts."""
+def compare(a, b, seconds, settle=0.0):
+    """(median, best) seconds per call of a, then of b, measured in alternating bursts, each
+    burst after `settle` seconds of sleep (see SETTLE)."""
     burst = seconds / 20
     calls_a, calls_b = per_call(a, burst), per_call(b, burst)
     times_a, times_b = [], []
     for _ in range(10):
         for fn, calls, times in ((a, calls_a, times_a), (b, calls_b, times_b)):
+            time.sleep(settle)
             start = time.perf_counter()
             for _ in range(calls):
                 fn()
@@ -135,7 +145,8 @@ def measure(shape, calls, threads, seconds):
     forms, which follow the kernel set's own policy) is recorded in the row."""
     rows = []
     for form, (numba_fn, numpy_fn) in calls.items():
-        (t_numba, best_numba), (t_numpy, best_numpy) = compare(numba_fn, numpy_fn, seconds)
+        settle = SETTLE if threads is not None and threads > 1 else 0.0
+        (t_numba, best_numba), (t_numpy, best_numpy) = compare(numba_fn, numpy_fn, seconds, settle)
         flops = 2 * int(np.prod(shape)) * (2 if form == "fused backward" else 1)
         row = {
             "shape": list(shape),

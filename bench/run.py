@@ -232,9 +232,11 @@ def gemm_section(rows):
         "first on the threads both get by default (one below `SMALL_PRODUCT` multiply-adds, "
         "else Numba's thread count: numba_gemm cuts out into one part per thread, OpenBLAS "
         "runs its own threads), then, for the products that get more than one, on one thread "
-        "each, which compares the kernels themselves. *fused forward* is x·W + b with relu "
-        "fused into the tile's store, against OpenBLAS's product followed by the compiled "
-        "bias + relu pass.",
+        "each, which compares the kernels themselves. On more than one thread each burst "
+        "starts after 0.2 s of sleep, so that OpenBLAS's threads, which spin for ~0.1 s after "
+        "its calls, do not share the cores with numba_gemm's parts (bench/kernels.py, SETTLE). "
+        "*fused forward* is x·W + b with relu fused into the tile's store, against OpenBLAS's "
+        "product followed by the compiled bias + relu pass.",
         "",
         "| shape (m, k, n) | form | threads | numba µs | OpenBLAS µs | numba GFLOP/s "
         "| OpenBLAS GFLOP/s | numba ÷ OpenBLAS speed (best bursts) |",

@@ -17,7 +17,13 @@ moved by ±0.1 from one run to the next.
    as a sum of rank-1 updates, c += A[:, p]·B[p, :]: per step of k, two registers of B are
    loaded, each of the 6 numbers of A is broadcast to a register, and 12 fused multiply-adds
    update the 12 sums, which stay in 12 of the 16 registers for the whole k loop (checked in
-   its assembly: 12 vfmadd231ps, 6 vbroadcastss, 2 loads a step, no spill). LLVM does not
+   its assembly: LLVM unrolls the loop by two, 24 vfmadd231ps, 12 vbroadcastss and 4 loads a
+   pass, no stack access, 15 of the 16 ymm registers). Timed alone in a compiled loop over
+   panels in L1 it runs at 83–93 GFLOP/s, float32, one core; the core's measured peak is
+   93–96 (12 independent chains of register-only FMAs: 2 FMAs of 8 lanes a cycle at ~3.0 GHz,
+   the clock read from one dependent chain, 12.1 GFLOP/s at FMA's 4-cycle latency). So the
+   kernel is at 0.9–0.97 of peak: a 4 × 24 or 8 × 8 tile cannot gain, and what the whole
+   product loses is around the kernel (see "Where it stands"). LLVM does not
    write this loop from plain Numba code: its loop vectorizer only vectorises the innermost
    loop, and here that loop (along k) carries the sums; its SLP vectorizer, which packs
    neighbouring scalars into one register, is off in Numba (NUMBA_SLP_VECTORIZE=0), and
@@ -67,17 +73,37 @@ moved by ±0.1 from one run to the next.
    at (128, 784, 512), float32, load average ~11: run side by side, each part took the same
    CPU time as run alone; a whole call on 2 threads took 1.0–1.9× the CPU time of one thread
    (the hand-off, and on a busy machine the parts start cold on whichever core is free).
+   Why bench/results.md's quiet run had two threads at 0.39× OpenBLAS, slower than one thread
+   (2258 against 1907 µs at (128, 784, 512)): after each call on several threads OpenBLAS's
+   other threads spin for ~0.1 s before they sleep (2^28 clock ticks, its THREAD_TIMEOUT;
+   measured, its second thread kept using CPU for 100 ms after the last call, none with
+   OPENBLAS_THREAD_TIMEOUT=4), and the bench's bursts of numba_gemm came right after bursts of
+   OpenBLAS, so the two parts shared the 2 cores with a spinning thread. bench/kernels.py now
+   sleeps 0.2 s before each multi-thread burst. On a busy machine the spinning turns the
+   other way: at load average ~11, OpenBLAS on 2 threads took 68–104 ms a call of wall time
+   at (128, 784, 512) and these parts 10–13 ms, since a part that waits blocks.
 
-Where it stands (numba ÷ OpenBLAS speed, two runs at load average ~13, docs/kernels.md has
-the tables): x·W 0.75–0.84×, xᵀ·dz 0.88–0.99×, dz·Wᵀ 0.79–0.91× at (128, 784, 512) and
-(128, 512, 512) (the 3 × 3 dot tile before it: 0.71×); the fused forward 0.96–0.97× of
-OpenBLAS plus its epilogue at (32, 784, 64), 0.89–0.92× at (32, 64, 10). The kernel alone ran
-at ~77 GFLOP/s where OpenBLAS's whole product ran at 63: the rest is the packing, short k
-(xᵀ·dz), and a call's fixed cost at the smallest shapes. Measured again on one thread each
-(OPENBLAS_NUM_THREADS=1, CPU time, best of alternating bursts, three runs at load average
-11–13, at the two large shapes): x·W 0.68–0.91×, xᵀ·dz 0.72–0.90×, dz·Wᵀ 0.81–0.91×, the
-fused forward 0.69–0.86×. Storing full tiles from the registers straight into out, without
-the tile buffer, measured 0.73–1.08× of this, so the buffer stays.
+Where it stands, one thread each (CPU time, best of alternating bursts, load average 9–13;
+docs/kernels.md has the tables): x·W 0.77–0.90× OpenBLAS at (128, 784, 512) and
+(128, 512, 512), and the quiet bench 0.81–0.87× by form (medians). Where the rest goes, each
+stage taken out in turn at (128, 784, 512): the product 1771 µs (OpenBLAS 1319), without
+the kernel calls 219 µs, without packing B 1415 µs. So the kernel runs at ~66 GFLOP/s inside
+the product against 83–93 alone (its panels come from L2 and beyond), and packing B, which
+W needs afresh on every call (1.6 MB for 128 rows of x), costs 20%; the rest is the k
+blocks' partial sums added into out, the tiles' stores, A's partial panel and the edge tiles
+(128 rows are 22 panels of 6, the last holding 2). Tried against this and kept out, each
+within the ±0.1 the load moves a ratio, or worse: packing every panel of A; KC 384 or 512
+(fewer k blocks: 0.65–0.89× against 0.77–0.90×); NC 256; MC 48; packing each panel of B just
+before its tiles, into L1 (0.73–0.78× against 0.81×); storing full tiles from the registers
+straight into out, without the tile buffer; reading B in place, unpacked (0.77× against
+0.94× at (128, 512, 512), no gain at (32, 784, 64)).
+
+At the small shapes the fixed cost of a call is most of the time: Numba's dispatch costs
+~0.06 µs an array argument and ~0.4 µs to box an array it returns, so `_product` takes one
+buffer array and returns nothing: a (1, 1, 1) product 2.9 → 1.3 µs, and the fused forward at
+(32, 64, 10) 1.06–1.17× → 1.24–1.25× the speed of OpenBLAS plus its epilogue (the bench's own
+calls, CPU time, load average ~13); the plain x·W there 0.96–0.97×, and at (32, 784, 64) the
+fused forward 0.94–1.01×, x·W 0.90–0.91×.
 `use_numba` holds the rule that picks this product or BLAS for each call.
 """
 
@@ -87,7 +113,15 @@ import threading
 import numpy as np
 from numba import njit
 
-from minikeras.kernels.numba_lanes import broadcast, fma, lanes_of, load, store, zeros
+from minikeras.kernels.numba_lanes import (
+    REGISTER_BYTES,
+    broadcast,
+    fma,
+    lanes_of,
+    load,
+    store,
+    zeros,
+)
 from minikeras.kernels.numba_runtime import SMALL_PRODUCT, compiled, compiled_nogil, numba_threads
 
 EPILOGUES = ("linear", "relu", "sigmoid", "tanh")  # the same codes as numba_kernels.py's
@@ -249,16 +283,20 @@ def _epilogue(out, y, bias, code, i0, i1, j0, j1):
 
 # ----------------------------------------------------------------------------- the cache blocks
 @compiled_nogil
-def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct, part):
+def _product(a, a_transposed, b, b_transposed, out, y, bias, code, buffers, part):
     """out = A·B (+ bias, act into y), A (m, k) being a or aᵀ and B (k, n) b or bᵀ, over the
     part (i_lo, i_hi, j_lo, j_hi) of out: blocks of NC columns of b, of KC steps along k, of MC
     rows of a, each block packed once and its tiles computed from the packed copies (rule 4).
-    Parts run side by side on threads (rule 6), each with its own ap, bp and ct; a part changes
-    no element's sum (k is cut the same way in every part), so any split gives the same bits."""
+    Parts run side by side on threads (rule 6), each with its own `buffers` (the packed
+    blocks of A and B and the tile, one array: fewer arguments to Numba's dispatch, which
+    costs ~0.06 µs an array, and nothing returned, which would cost ~0.4 µs to box); a part
+    changes no element's sum (k is cut the same way in every part), so any split gives the
+    same bits."""
+    nr = 2 * REGISTER_BYTES // buffers.itemsize  # tile_columns
+    ap, bp, ct = buffers[: MC * KC], buffers[MC * KC : -MR * nr], buffers[-MR * nr :]
     m, k = a.shape[::-1] if a_transposed else a.shape
     n = b.shape[0] if b_transposed else b.shape[1]
     i_lo, i_hi, j_lo, j_hi = part
-    nr = ct.size // MR
     epilogue = bias.size > 0 or code != NO_ACTIVATION
     flat = a.reshape(-1)  # a is C-ordered: A[i, p] = flat[i·rs + p·cs]
     rs, cs = (1, m) if a_transposed else (k, 1)
@@ -285,31 +323,30 @@ def _product(a, a_transposed, b, b_transposed, out, y, bias, code, ap, bp, ct, p
                         _store_tile(ct, out, i, i_end, j, j_end, p0 == 0)
                         if epilogue and p1 == k:
                             _epilogue(out, y, bias, code, i, i_end, j, j_end)
-    return out
 
 
 _local = threading.local()  # each thread's packing buffers: parts and callers never share one
 
 
 def _packing_buffers(dtype):
-    """The packed blocks of A and B and the tile, made once per thread and dtype and reused by
-    every call on that thread."""
-    buffers = getattr(_local, "buffers", None)
-    if buffers is None:
-        buffers = _local.buffers = {}
-    mine = buffers.get(dtype)
-    if mine is None:
-        nr = tile_columns(dtype)
-        mine = buffers[dtype] = (
-            np.empty(MC * KC, dtype),
-            np.empty(KC * (NC + nr), dtype),
-            np.empty(MR * nr, dtype),
-        )
+    """The packed blocks of A and B and the tile, one after the other in one array (`_product`
+    cuts it), made once per thread and dtype and reused by every call on that thread. Looked up
+    by itemsize (an int hashes faster than a dtype: this lookup is part of every call's fixed
+    cost, which is most of the time at the smallest shapes)."""
+    try:
+        return _local.buffers[dtype.itemsize]
+    except AttributeError:  # this thread's first call
+        _local.buffers = {}
+    except KeyError:  # its first call in this dtype
+        pass
+    nr = tile_columns(dtype)
+    mine = _local.buffers[dtype.itemsize] = np.empty(MC * KC + KC * (NC + nr) + MR * nr, dtype)
     return mine
 
 
-# "no bias" is an empty bias, so that one compiled version serves layers with and without one
-_NO_BIAS = {np.dtype(t): np.empty(0, t) for t in (np.float32, np.float64)}
+# "no bias" is an empty bias, so that one compiled version serves layers with and without one;
+# by itemsize, as the buffers
+_NO_BIAS = {np.dtype(t).itemsize: np.empty(0, t) for t in (np.float32, np.float64)}
 
 
 def _code(activation):
@@ -392,10 +429,10 @@ def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
         threads = product_threads(m, k, n)
     args = (a, a_transposed, b, b_transposed, out, y, bias, code)
     if threads <= 1 or m == 0 or n == 0:
-        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        _product(*args, _packing_buffers(out.dtype), (0, m, 0, n))
         return
     if not _workers_free.acquire(blocking=False):  # another thread's product has the workers
-        _product(*args, *_packing_buffers(out.dtype), (0, m, 0, n))
+        _product(*args, _packing_buffers(out.dtype), (0, m, 0, n))
         return
     try:
         parts = parts_of(m, n, tile_columns(out.dtype), threads)
@@ -403,7 +440,7 @@ def _run(a, a_transposed, b, b_transposed, out, y, bias, code, threads):
             _workers.append(_Worker())
 
         def part(bounds):  # on whichever thread runs it, with that thread's buffers
-            _product(*args, *_packing_buffers(out.dtype), bounds)
+            _product(*args, _packing_buffers(out.dtype), bounds)
 
         for worker, bounds in zip(_workers, parts[1:]):
             worker.start(lambda bounds=bounds: part(bounds))
@@ -425,7 +462,7 @@ def gemm(a, b, out, bias=None, activation=None, y_out=None, threads=None):
     """out = a·b (+ bias), and y_out = act(out) if an activation is given: x·W + b, the dense
     forward pass.   (m, k)·(k, n) → (m, n); returns y_out, or out."""
     y = out if y_out is None else y_out
-    bias = _NO_BIAS[out.dtype] if bias is None else np.ascontiguousarray(bias)
+    bias = _NO_BIAS[out.itemsize] if bias is None else np.ascontiguousarray(bias)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     _run(a, False, b, False, out, y, bias, _code(activation), threads)
     return y
@@ -434,7 +471,7 @@ def gemm(a, b, out, bias=None, activation=None, y_out=None, threads=None):
 def gemm_tn(a, b, out, threads=None):
     """out = aᵀ·b: the weight gradient xᵀ·dz.   (k, m)ᵀ·(k, n) → (m, n)"""
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    _run(a, True, b, False, out, out, _NO_BIAS[out.dtype], NO_ACTIVATION, threads)
+    _run(a, True, b, False, out, out, _NO_BIAS[out.itemsize], NO_ACTIVATION, threads)
     return out
 
 
@@ -446,7 +483,7 @@ def gemm_nt(a, b, out, threads=None):
     of W) the product is made as outᵀ = b·aᵀ, written through the transposed view of out.
     """
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    no_bias = _NO_BIAS[out.dtype]
+    no_bias = _NO_BIAS[out.itemsize]
     if a.shape[0] < b.shape[0]:
         _run(b, False, a, True, out.T, out.T, no_bias, NO_ACTIVATION, threads)
     else:
@@ -467,6 +504,11 @@ if MATMUL not in MATMULS:
 # plain forms at (32, 784, 64) and 0.61–0.76× at (32, 64, 10), and the fused forward
 # 0.89–0.97× of OpenBLAS plus the compiled bias + relu pass at the two small shapes. No shape
 # was faster in every run, so none is chosen by default: `MINIKERAS_MATMUL=numba` selects it.
+# Measured again (one thread, load average ~11): at (32, 64, 10) the fused forward took 5.4 µs
+# through `gemm` and 4.3 µs calling `_product` directly, against 4.0 µs for np.matmul plus
+# the compiled epilogue; at (32, 784, 64) 62–66 against 52 µs. A default above 0 would also
+# turn off the compiled training step (models/compiled_step.py calls BLAS, and the two steps
+# must round alike), which is worth far more at these shapes than any product.
 AUTO_NUMBA_BELOW = 0
 
 

@@ -955,19 +955,19 @@ _scratch_arrays = {}
 
 
 def _parts(batch):
-    """How many parts a batch is cut into: Numba's thread count, at most one image each; one
-    part when numba_gemm makes the products (its packing buffers are shared, one per shape)."""
-    auto = numba_gemm.MATMUL == "auto" and numba_gemm.AUTO_NUMBA_BELOW > 0
-    if numba_gemm.MATMUL == "numba" or auto:
-        return 1
+    """How many parts a batch is cut into: Numba's thread count, at most one image each,
+    whichever product the parts use (numba_gemm's packing buffers are one set per thread, so
+    parts never share one)."""
     return max(1, min(numba_threads(), batch))
 
 
 def _part_product(a, b, out):
-    """a·b into out, for one part of a batch: BLAS, or numba_gemm where `use_numba` picks it."""
+    """a·b into out, for one part of a batch: BLAS, or numba_gemm where `use_numba` picks it,
+    on this thread only (the parts are the threads, as BLAS is set to one thread for them)."""
     (m, k), n = a.shape, b.shape[1]
     if numba_gemm.use_numba(a, b, out, m, k, n):
-        return numba_gemm.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b), out)
+        a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+        return numba_gemm.gemm(a, b, out, threads=1)
     return np.matmul(a, b, out=out)
 
 

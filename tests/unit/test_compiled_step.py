@@ -25,6 +25,16 @@ from minikeras.utils import progbar
 from tests import strategies
 
 
+def _steps_compiled():
+    """Whether fit takes the compiled step: it is the Numba kernel set's (with the NumPy
+    reference, never), and its products are BLAS's (under MINIKERAS_MATMUL=numba, never: the
+    step layer by layer would not round alike)."""
+    from minikeras.kernels import numba_gemm
+
+    on_blas = numba_gemm.MATMUL != "numba" and numba_gemm.AUTO_NUMBA_BELOW == 0
+    return minikeras.kernels.current() == "numba" and on_blas
+
+
 def _layer_by_layer(monkeypatch):
     """From here on, every step runs layer by layer."""
     monkeypatch.setattr(compiled_step, "for_model", lambda *args, **kwargs: None)
@@ -79,8 +89,7 @@ def test_fit_is_bit_identical_to_the_layer_by_layer_step(case, float64):
         compiled.predict(data["x"], verbose=0), reference.predict(data["x"], verbose=0)
     )
     smallest = min([case.input_dim] + [layer["units"] for layer in case.layers])
-    # the compiled step is the Numba kernel set's: with the NumPy reference, never taken
-    numba = minikeras.kernels.current() == "numba"
+    numba = _steps_compiled()
     usable = numba and not case.sample_weight and not case.loss_args and smallest >= 2
     # from the first step on: a one-step fit takes it too (a batch of one sample never does)
     train = int(case.n * (1 - case.validation_split))
@@ -101,7 +110,7 @@ def test_the_tutorial_model_takes_the_compiled_step():
     model = _tutorial_model()
     model.train_on_batch(x, y)  # the metrics are made once labels are seen
     # the compiled step is the Numba kernel set's: with the NumPy reference, never taken
-    assert compiled_step.supports(model) == (minikeras.kernels.current() == "numba")
+    assert compiled_step.supports(model) == _steps_compiled()
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["mape"])
     model.train_on_batch(x, y)
     assert not compiled_step.supports(model)  # a metric it has no kernel for
@@ -159,7 +168,7 @@ def test_each_loss_and_metric_is_bit_identical_to_the_layer_by_layer_step(
         return model, history
 
     compiled, history = fit()
-    assert (compiled._compiled_step is not None) == (minikeras.kernels.current() == "numba")
+    assert (compiled._compiled_step is not None) == _steps_compiled()
     _layer_by_layer(monkeypatch)
     reference, expected = fit()
     assert history == expected
@@ -207,7 +216,7 @@ def test_whole_epochs_are_bit_identical_to_the_layer_by_layer_step(
 
     monkeypatch.setattr(compiled_step.DenseStackStep, "run_batches", counted)
     compiled, history = fit()
-    numba = minikeras.kernels.current() == "numba"
+    numba = _steps_compiled()
     assert calls == (calls_per_epoch * 3 if numba else [])
     # a callback that looks at each batch: batch by batch, the same numbers
     looks = minikeras.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: None)
@@ -270,7 +279,7 @@ def test_the_progress_bar_alone_lets_batches_run_between_redraws(
     assert _last_lines(out) == _last_lines(expected_out)
     for a, b in zip(compiled.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(a, b)
-    if minikeras.kernels.current() != "numba":
+    if not _steps_compiled():
         assert calls == []
     elif redraws == "by the clock":
         assert calls[0] == (0, 1) and calls[-1][1] == 7

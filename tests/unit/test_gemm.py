@@ -273,3 +273,29 @@ def test_products_from_several_threads_at_once():
     for outs, want in zip(results, expected):
         for out in outs:
             np.testing.assert_array_equal(out, want)
+
+
+def test_convolution_parts_use_numba_gemm_on_their_own_thread(monkeypatch):
+    """Under MINIKERAS_MATMUL=numba a convolution's batch is cut into parts as under BLAS (the
+    packing buffers are one set per thread): each part's product runs on its own thread only,
+    and two parts give the one-part output bit for bit (a row of out does not depend on which
+    rows share its call)."""
+    from minikeras.layers import Conv2D
+
+    monkeypatch.setattr(numba_gemm, "MATMUL", "numba")
+    calls, real = [], numba_gemm.gemm
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("threads"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(numba_gemm, "gemm", spy)
+    x = np.random.default_rng(3).standard_normal((4, 9, 9, 3)).astype(np.float32)
+    layer = Conv2D(5, 3, activation="relu")
+    outputs = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(numba_kernels, "numba_threads", lambda threads=threads: threads)
+        calls.clear()
+        outputs[threads] = np.array(layer(x))
+        assert calls == [1] * threads  # one product per part, each on one thread
+    np.testing.assert_array_equal(outputs[2], outputs[1])
