@@ -1,5 +1,6 @@
-"""Math ops (Keras's `keras.ops.math`): rsqrt, erf, erfc, logsumexp, top_k, the segment
-reductions.
+"""Math ops (Keras's `keras.ops.math`): rsqrt, erf, erfc, erfinv, logsumexp, top_k, in_top_k,
+the segment reductions, cdist, extract_sequences, logdet, the complex views; the Fourier
+transforms (fft, rfft, stft, ...) are in spectral.py.
 
 >>> import numpy as np
 >>> from minikeras import ops
@@ -11,8 +12,12 @@ reductions.
 import numpy as np
 
 from minikeras.autodiff import primitive, special, unwrap
-from minikeras.ops.core import convert_to_tensor
-from minikeras.ops.numpy import _float
+from minikeras.ops import dtypes
+from minikeras.ops.core import cast, convert_to_tensor
+from minikeras.ops.linalg import slogdet
+from minikeras.ops.numpy import _float, expand_dims, sqrt, square, subtract, take
+from minikeras.ops.numpy import sum as _sum
+from minikeras.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -112,3 +117,100 @@ def segment_prod(data, segment_ids, num_segments=None, sorted=False):
 def erfc(x):
     """The complementary error function, 1 − erf x."""
     return primitive("erfc", special.erfc, _float(x))
+
+
+@symbolic_op
+def erfinv(x):
+    """The inverse of erf on (−1, 1): erfinv(erf(y)) = y; ±inf at ±1."""
+    return primitive("erfinv", special.erfinv, _float(x))
+
+
+@symbolic_op
+def in_top_k(targets, predictions, k):
+    """Whether predictions[i, targets[i]] is among the k largest of row i (bool). As
+    TensorFlow: ties at the k-th value count as in, and a row with a non-finite entry is out."""
+    targets = np.asarray(unwrap(convert_to_tensor(targets)))
+    predictions = np.asarray(unwrap(convert_to_tensor(predictions)))
+    target_values = np.take_along_axis(predictions, targets[:, None].astype(np.intp), axis=-1)
+    above = np.sum(predictions > target_values, axis=-1)  # how many beat the target's value
+    return (above < k) & np.all(np.isfinite(predictions), axis=-1)
+
+
+@symbolic_op
+def cdist(x, y):
+    """out[..., i, j] = ‖x[..., i, :] − y[..., j, :]‖₂, the pairwise Euclidean distances.
+    Made of ops, so its gradient is theirs (and, as TensorFlow's, not finite where a distance
+    is 0)."""
+    x, y = convert_to_tensor(x), convert_to_tensor(y)
+    if len(x.shape) < 2 or len(y.shape) < 2:
+        raise ValueError(
+            "Inputs to `cdist` must have rank >= 2. "
+            f"Received shapes: x.shape={x.shape}, y.shape={y.shape}"
+        )
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError(
+            "The last dimension of inputs to `cdist` must match. "
+            f"Received shapes: x.shape={x.shape}, y.shape={y.shape}"
+        )
+    dtype = dtypes.result_type(x.dtype, y.dtype, float)
+    x, y = cast(x, dtype), cast(y, dtype)
+    diff = subtract(expand_dims(x, -2), expand_dims(y, -3))  # (..., m, 1, d) − (..., 1, n, d)
+    return sqrt(_sum(square(diff), axis=-1))
+
+
+@symbolic_op
+def extract_sequences(x, sequence_length, sequence_stride):
+    """Frames of `sequence_length` along the last axis, one every `sequence_stride`:
+    (..., n) → (..., 1 + (n − sequence_length) // sequence_stride, sequence_length)."""
+    x = convert_to_tensor(x)
+    if len(x.shape) < 1:
+        raise ValueError(f"Input should have rank >= 1. Received: input.shape = {x.shape}")
+    count = max(0, 1 + (x.shape[-1] - sequence_length) // sequence_stride)
+    frames = np.arange(count)[:, None] * sequence_stride + np.arange(sequence_length)[None, :]
+    return take(x, frames, axis=-1)  # a gather: its gradient adds back where samples repeat
+
+
+@symbolic_op
+def logdet(x):
+    """log det x of (a stack of) positive-definite matrices, as log |det x| from slogdet."""
+    return slogdet(x)[1]
+
+
+@symbolic_op
+def view_as_complex(x):
+    """(..., 2) real pairs as complex64 numbers (..., ). Not differentiable (complex)."""
+    x = np.asarray(unwrap(convert_to_tensor(x)))
+    if x.ndim < 1 or x.shape[-1] != 2:
+        raise ValueError(
+            "Last dimension of input must be size 2 (real and imaginary). "
+            f"Received shape: {x.shape}"
+        )
+    return x[..., 0].astype(np.complex64) + 1j * x[..., 1].astype(np.complex64)
+
+
+@symbolic_op
+def view_as_real(x):
+    """Complex numbers (..., ) as (..., 2) pairs (real part, imaginary part)."""
+    x = np.asarray(unwrap(convert_to_tensor(x)))
+    return np.stack([np.real(x), np.imag(x)], axis=-1)
+
+
+@symbolic_op
+def polar(abs_, angle):
+    """The complex numbers abs_·e^(i·angle) (keras.ops.nn.polar). Not differentiable."""
+    abs_ = np.asarray(unwrap(convert_to_tensor(abs_)))
+    angle = np.asarray(unwrap(convert_to_tensor(angle)))
+    return abs_ * np.cos(angle) + 1j * (abs_ * np.sin(angle))
+
+
+@symbolic_op
+def ldexp(x1, x2):
+    """x1·2^x2 (keras.ops.ldexp), x2 an integer array; in result_type(x1, x2, float)."""
+    x1, x2 = convert_to_tensor(x1), convert_to_tensor(x2)
+    if np.dtype(x2.dtype).kind not in "iu":
+        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype={x2.dtype}")
+    return primitive("ldexp", _ldexp, cast(x1, dtypes.result_type(x1.dtype, x2.dtype, float)), x2)
+
+
+def _ldexp(x1, x2):
+    return np.ldexp(x1, x2.astype(np.int32)).astype(x1.dtype)
