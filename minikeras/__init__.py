@@ -24,6 +24,7 @@ from minikeras import (
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
 from minikeras.autodiff import GradientTape, Variable
