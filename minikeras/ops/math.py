@@ -60,6 +60,7 @@ def _top_k(x, k=1, sorted=True):
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = Σ data[i] over the i with segment_ids[i] = s."""
     ids = np.asarray(unwrap(segment_ids)).astype(np.intp)
+    _check_segments(data, ids)
     if num_segments is None:
         num_segments = int(ids.max()) + 1 if ids.size else 0
     return primitive(
@@ -78,6 +79,7 @@ def _segment_reduce(reduce, empty, data, segment_ids, num_segments):
     """out[s] = reduce of data[i] over the i with segment_ids[i] = s; `empty` where none is."""
     data = np.asarray(unwrap(convert_to_tensor(data)))
     ids = np.asarray(unwrap(segment_ids)).astype(np.intp)
+    _check_segments(data, ids)
     if num_segments is None:
         num_segments = int(ids.max()) + 1 if ids.size else 0
     out = np.full((num_segments,) + data.shape[1:], empty(data.dtype), data.dtype)
@@ -86,6 +88,24 @@ def _segment_reduce(reduce, empty, data, segment_ids, num_segments):
     return out
 
 
+def _check_segments(data, ids):
+    """Keras's checks: one segment id per entry of data's first axis."""
+    if ids.ndim > 1:
+        raise ValueError(
+            f"Argument `segment_ids` should be an 1-D vector, got shape: {ids.ndim}. Consider "
+            "either flatten input with segment_ids.reshape((-1)) and "
+            "data.reshape((-1, ) + data.shape[len(segment_ids.shape):]) or vectorize with vmap."
+        )
+    if np.shape(data)[:1] != ids.shape[:1]:
+        raise ValueError(
+            "Argument `segment_ids` and `data` should have same leading dimension. "
+            f"Got {ids.shape} v.s. {np.shape(data)}."
+        )
+
+
+# An empty segment's maximum is the lowest finite number (its minimum the highest), as
+# TensorFlow's. (Keras's NumPy backend gives ∓inf, and Keras's test expects that from any
+# backend but TensorFlow's: minikeras keeps TensorFlow's numbers, which its parity tests check.)
 def _lowest(dtype):
     return (np.iinfo if np.dtype(dtype).kind in "iu" else np.finfo)(dtype).min
 

@@ -63,3 +63,10 @@ def test_round_trips():
     np.testing.assert_allclose(ops.istft(ops.stft(x, 8, 4, 16), 8, 4, 16, length=37), x, atol=1e-12)
     np.testing.assert_allclose(ops.irfft(ops.rfft(x), fft_length=37), x, atol=1e-12)
     np.testing.assert_allclose(ops.ifft2(ops.fft2((x, -x)))[0], x, atol=1e-12)
+
+
+def test_segment_ops_check_their_ids_as_keras():
+    with pytest.raises(ValueError, match="should be an 1-D vector"):
+        ops.segment_sum(np.ones((4, 2)), np.zeros((4, 1), "int32"))
+    with pytest.raises(ValueError, match="should have same leading dimension"):
+        ops.segment_max(np.array([]), np.array([0, 0, 1, 1]))
