@@ -394,6 +394,7 @@ VJPS = {
     "rfft": vjps_math.rfft_vjp,
     "irfft": vjps_math.irfft_vjp,
     "overlap_add": vjps_math.overlap_add_vjp,
+    "resize": vjps_math.resize_vjp,  # (ops/image.py: resize and gaussian_blur)
     "tensordot": _tensordot_vjp,
     "einsum": _einsum_vjp,
     # reductions

@@ -92,3 +92,13 @@ def ldexp_vjp(g, ans, x1, x2):
     is 0 or ±inf, so the gradient there is 1."""
     scale = np.where(np.isinf(x1) | (x1 == 0), 1.0, np.exp2(x2.astype(np.float64)))
     return g * scale.astype(g.dtype), None
+
+
+def resize_vjp(g, ans, images, rows=None, cols=None, data_format="channels_last"):
+    """out = R·x·Cᵀ over (height, width): dx = Rᵀ·g·C (ops/image.py builds R and C)."""
+    last = data_format == "channels_last"
+    g = g if last else np.moveaxis(g, -3, -1)
+    dx = np.einsum("oh,...owc->...hwc", rows, g)  # (out_h, h)ᵀ · (..., out_h, out_w, c)
+    dx = np.einsum("pw,...hpc->...hwc", cols, dx)  # (out_w, w)ᵀ · (..., h, out_w, c)
+    dx = dx if last else np.moveaxis(dx, -1, -3)
+    return (dx.astype(images.dtype),)

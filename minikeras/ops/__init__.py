@@ -10,6 +10,7 @@ while a `GradientTape` traces an argument it returns a recorded Tensor. The ops 
 Keras groups them: `core.py`, `numpy.py`, `math.py`, `nn.py`, `linalg.py`.
 """
 
+from minikeras.ops import image
 from minikeras.ops.core import (
     cast,
     cond,
@@ -66,11 +67,11 @@ from minikeras.ops.math import (
     polar,
     rfft,
     rsqrt,
-    stft,
     segment_max,
     segment_min,
     segment_prod,
     segment_sum,
+    stft,
     top_k,
     view_as_complex,
     view_as_real,
@@ -462,6 +463,7 @@ __all__ = [
     "hypot",
     "i0",
     "identity",
+    "image",
     "ifft2",
     "imag",
     "in_top_k",
