@@ -31,6 +31,7 @@ from minikeras.ops.core import (
     unstack,
     while_loop,
 )
+from minikeras.ops.einops import rearrange
 from minikeras.ops.linalg import (
     cholesky,
     cholesky_inverse,
@@ -560,6 +561,7 @@ __all__ = [
     "rad2deg",
     "ravel",
     "real",
+    "rearrange",
     "reciprocal",
     "relu",
     "relu6",

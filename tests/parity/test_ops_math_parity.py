@@ -179,3 +179,35 @@ def test_bad_input_raises_as_keras(keras, call):
         call(keras.ops)
     with pytest.raises(type(theirs.value)):
         call(mops)
+
+
+@pytest.mark.parametrize(
+    "pattern, shape, lengths",
+    [
+        ("b c h -> b h c", (2, 3, 4), {}),
+        ("b h w c -> (b h) w c", (2, 4, 4, 3), {}),
+        ("(h w) c -> h w c", (6, 8), {"h": 2, "w": 3}),
+        ("b (h w) c -> b c h w", (2, 6, 5), {"h": 2}),
+        ("b h c -> b h c", (2, 3, 4), {}),
+    ],
+)
+def test_rearrange_matches_keras_with_its_gradient(keras, tf, pattern, shape, lengths):
+    """Values exactly (a reshape and a transpose move entries, compute nothing); the gradient
+    of Σ w·rearrange(x) is w moved back, so it matches TensorFlow's exactly too."""
+    from minikeras.backend import KerasTensor
+
+    x = np.random.default_rng(0).normal(size=shape)
+    expected = keras.ops.convert_to_numpy(keras.ops.rearrange(x, pattern, **lengths))
+    np.testing.assert_array_equal(mops.rearrange(x, pattern, **lengths), expected)
+    w = np.random.default_rng(1).normal(size=expected.shape)
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        loss = tf.reduce_sum(keras.ops.rearrange(t, pattern, **lengths) * w)
+    ours = Tensor(x)
+    with GradientTape() as our_tape:
+        our_tape.watch(ours)
+        our_loss = mops.sum(mops.multiply(mops.rearrange(ours, pattern, **lengths), w))
+    np.testing.assert_array_equal(our_tape.gradient(our_loss, ours), tape.gradient(loss, t))
+    theirs = keras.ops.rearrange(keras.KerasTensor(shape), pattern, **lengths)
+    assert mops.rearrange(KerasTensor(shape), pattern, **lengths).shape == theirs.shape
