@@ -23,6 +23,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import primitive, unwrap
 from minikeras.ops.core import cast, convert_to_tensor
+from minikeras.ops.op_class import op_class
 from minikeras.ops.symbolic import symbolic_op
 
 RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
@@ -636,3 +637,16 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
             term = multiply(padded[tuple(index)], kernel[a, b])
             out = term if out is None else add(out, term)
     return out
+
+
+# Keras's op classes (image_test builds them): each an op's options, called with its tensors
+RGBToGrayscale = op_class(rgb_to_grayscale, "RGBToGrayscale")
+RGBToHSV = op_class(rgb_to_hsv, "RGBToHSV")
+HSVToRGB = op_class(hsv_to_rgb, "HSVToRGB")
+Resize = op_class(resize, "Resize")
+AffineTransform = op_class(affine_transform, "AffineTransform")
+ExtractPatches = op_class(extract_patches, "ExtractPatches")
+MapCoordinates = op_class(map_coordinates, "MapCoordinates")
+PadImages = op_class(pad_images, "PadImages")
+CropImages = op_class(crop_images, "CropImages")
+GaussianBlur = op_class(gaussian_blur, "GaussianBlur")

@@ -17,6 +17,7 @@ from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.linalg import slogdet
 from minikeras.ops.numpy import _float, expand_dims, sqrt, square, subtract, take
 from minikeras.ops.numpy import sum as _sum
+from minikeras.ops.op_class import op_class
 from minikeras.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
 from minikeras.ops.symbolic import symbolic_op
 
@@ -234,3 +235,29 @@ def ldexp(x1, x2):
 
 def _ldexp(x1, x2):
     return np.ldexp(x1, x2.astype(np.int32)).astype(x1.dtype)
+
+
+# Keras's op classes (math_test builds them): each an op's options, called with its tensors
+Rsqrt = op_class(rsqrt, "Rsqrt")
+Erf = op_class(erf, "Erf")
+Erfc = op_class(erfc, "Erfc")
+Erfinv = op_class(erfinv, "Erfinv")
+Logsumexp = op_class(logsumexp, "Logsumexp")
+TopK = op_class(top_k, "TopK")
+InTopK = op_class(in_top_k, "InTopK")
+SegmentSum = op_class(segment_sum, "SegmentSum")
+SegmentMax = op_class(segment_max, "SegmentMax")
+SegmentMin = op_class(segment_min, "SegmentMin")
+SegmentProd = op_class(segment_prod, "SegmentProd")
+CDist = op_class(cdist, "CDist")
+ExtractSequences = op_class(extract_sequences, "ExtractSequences")
+Logdet = op_class(logdet, "Logdet")
+FFT = op_class(fft, "FFT")
+FFT2 = op_class(fft2, "FFT2")
+IFFT2 = op_class(ifft2, "IFFT2")
+RFFT = op_class(rfft, "RFFT")
+IRFFT = op_class(irfft, "IRFFT")
+STFT = op_class(stft, "STFT")
+ISTFT = op_class(istft, "ISTFT")
+ViewAsComplex = op_class(view_as_complex, "ViewAsComplex")
+ViewAsReal = op_class(view_as_real, "ViewAsReal")

@@ -36,18 +36,22 @@ def _pair(x, name="x"):
             "real and imaginary parts should have the same shape. "
             f"Received: {name}[0].shape = {real.shape}, {name}[1].shape = {imag.shape}"
         )
-    for part in (real, imag):
-        if np.dtype(part.dtype).kind != "f":
-            raise ValueError(
-                f"At least one tensor in input `{name}` is not of type float. "
-                f"Received: {name}={x}."
-            )
     return real, imag
 
 
 def _rank_at_least(real, rank):
     if len(real.shape) < rank:
         raise ValueError(f"Input should have rank >= {rank}. Received: input.shape = {real.shape}")
+
+
+def _check_float(x, real, imag, name="x"):
+    """As Keras: the shapes and the rank are checked first (on KerasTensors too), then that
+    both parts are floats."""
+    for part in (real, imag):
+        if np.dtype(part.dtype).kind != "f":
+            raise ValueError(
+                f"At least one tensor in input `{name}` is not of type float. Received: {name}={x}."
+            )
 
 
 def _as_pair(z, dtype):
@@ -61,6 +65,7 @@ def fft(x):
     """The discrete Fourier transform along the last axis: yₖ = Σₜ zₜ·e^(−2πikt/n)."""
     real, imag = _pair(x)
     _rank_at_least(real, 1)
+    _check_float(x, real, imag)
     return primitive("fft", _fft, real, imag)
 
 
@@ -73,6 +78,7 @@ def fft2(x):
     """The 2-D discrete Fourier transform over the last two axes."""
     real, imag = _pair(x)
     _rank_at_least(real, 2)
+    _check_float(x, real, imag)
     return primitive("fft2", _fft2, real, imag)
 
 
@@ -85,6 +91,7 @@ def ifft2(x):
     """The inverse of fft2: zₜ = (1/n) Σₖ yₖ·e^(+2πikt/n) over the last two axes."""
     real, imag = _pair(x)
     _rank_at_least(real, 2)
+    _check_float(x, real, imag)
     return primitive("ifft2", _ifft2, real, imag)
 
 
@@ -113,6 +120,7 @@ def irfft(x, fft_length=None):
     """The real signal of length `fft_length` (default 2·(m − 1)) whose rfft is `x`."""
     real, imag = _pair(x)
     _rank_at_least(real, 1)
+    _check_float(x, real, imag)
     return primitive("irfft", _irfft, real, imag, fft_length=fft_length)
 
 
@@ -199,15 +207,14 @@ def _inverse_window(win, stride):
 
 
 @symbolic_op
-def istft(
-    x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True
-):
+def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="hann", center=True):
     """The inverse of stft: each frame irfft-ed, multiplied by the inverse window, and the
     frames added where they overlap; `center` drops the fft_length//2 padding at both ends,
     `length` cuts (or zero-pads) the result."""
     _check_stride(sequence_stride)
     real, imag = _pair(x)
     _rank_at_least(real, 2)
+    _check_float(x, real, imag)
     dtype = real.dtype
     frames = irfft((real, imag), fft_length=fft_length)  # (..., frames, fft_length)
     if window is not None:

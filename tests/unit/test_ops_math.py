@@ -70,3 +70,22 @@ def test_segment_ops_check_their_ids_as_keras():
         ops.segment_sum(np.ones((4, 2)), np.zeros((4, 1), "int32"))
     with pytest.raises(ValueError, match="should have same leading dimension"):
         ops.segment_max(np.array([]), np.array([0, 0, 1, 1]))
+
+
+def test_op_classes_hold_options_and_call_their_op():
+    from minikeras.backend import KerasTensor
+    from minikeras.ops import image
+    from minikeras.ops import math as kmath
+
+    op = kmath.ExtractSequences(5, 2)
+    assert (op.sequence_length, op.sequence_stride) == (5, 2)
+    assert op.call(np.ones((3, 20))).shape == (3, 8, 5)
+    values, indices = kmath.TopK(k=2)(np.array([[1.0, 3.0, 2.0]]))
+    np.testing.assert_array_equal(indices, [[1, 2]])
+    spec = kmath.IRFFT(fft_length=10).compute_output_spec((np.ones((4, 8)), np.ones((4, 8))))
+    assert isinstance(spec, KerasTensor) and spec.shape == (4, 10)
+    with pytest.raises(ValueError, match="should be a tuple of two tensors"):
+        kmath.FFT().compute_output_spec(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="rank >= 1"):
+        kmath.FFT().compute_output_spec((np.array(1.0), np.array(1.0)))
+    assert image.Resize((2, 3))(np.ones((4, 4, 3))).shape == (2, 3, 3)
