@@ -86,6 +86,14 @@ def _check_float(images):
         )
 
 
+def _check_three_channels(images, data_format):
+    channels = images.shape[-1 if data_format == "channels_last" else -3]
+    if channels != 3:
+        raise ValueError(
+            f"Input images must have 3 channels, but received images with {channels} channels."
+        )
+
+
 @symbolic_op
 def rgb_to_hsv(images, data_format=None):
     """RGB in [0, 1] to hue, saturation, value in [0, 1] (TensorFlow's formulas: hue in sixths
@@ -94,6 +102,7 @@ def rgb_to_hsv(images, data_format=None):
     data_format = _data_format(data_format)
     _check_rank(images)
     _check_float(images)
+    _check_three_channels(images, data_format)
     x = _to_last(np.asarray(unwrap(images)), data_format)
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
     value = np.max(x, axis=-1)
@@ -119,6 +128,7 @@ def hsv_to_rgb(images, data_format=None):
     data_format = _data_format(data_format)
     _check_rank(images)
     _check_float(images)
+    _check_three_channels(images, data_format)
     x = _to_last(np.asarray(unwrap(images)), data_format)
     h, s, v = x[..., 0], x[..., 1], x[..., 2]
     # each channel: v − v·s·clip(|6h − offset| − 1, 0, 1) shifted so that the colour wheel turns
@@ -253,6 +263,8 @@ def resize(
             "Argument `size` must be a tuple of two elements (height, width). "
             f"Received: size={size}"
         )
+    if size[0] <= 0 or size[1] <= 0:
+        raise ValueError(f"`size` must have positive height and width. Received: size={size}")
     images = convert_to_tensor(images)
     _check_rank(images)
     height, width = _spatial(images.shape, data_format)
@@ -322,6 +334,9 @@ def _sides(name, before, after, size, target, total):
             f"Must specify exactly two of {name[0]}, {name[1]}, {name[2]}. Received: "
             f"{name[0]}={before}, {name[1]}={after}, {name[2]}={target}"
         )
+    for label, value in zip(name, (before, after, target)):
+        if value is not None and value < 0:
+            raise ValueError(f"{label} must be >= 0. Received: {label}={value}")
     if target is None:
         return before, after
     if before is None:

@@ -155,8 +155,7 @@ def assert_same_structure(a, b, check_types=None):
     """Raise ValueError unless a and b have the same nesting, types and keys."""
     if check_types is not None:
         warnings.warn(
-            "The `check_types` argument is deprecated and no longer has any effect, please "
-            "remove.",
+            "The `check_types` argument is deprecated and no longer has any effect, please remove.",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -184,8 +183,7 @@ def pack_sequence_as(structure, flat_sequence):
     if len(flat_sequence) != expected:
         few = "few" if len(flat_sequence) < expected else "many"
         raise ValueError(
-            f"Too {few} leaves for the structure; expected: {expected}, "
-            f"got: {len(flat_sequence)}."
+            f"Too {few} leaves for the structure; expected: {expected}, got: {len(flat_sequence)}."
         )
     leaves = iter(flat_sequence)
 

@@ -89,3 +89,15 @@ def test_op_classes_hold_options_and_call_their_op():
     with pytest.raises(ValueError, match="rank >= 1"):
         kmath.FFT().compute_output_spec((np.array(1.0), np.array(1.0)))
     assert image.Resize((2, 3))(np.ones((4, 4, 3))).shape == (2, 3, 3)
+
+
+def test_image_ops_check_their_arguments_as_keras():
+    from minikeras.ops import image
+
+    x = np.ones((4, 4, 3), "float32")
+    with pytest.raises(ValueError, match="`size` must have positive height and width"):
+        image.resize(x, (0, 2))
+    with pytest.raises(ValueError, match="Input images must have 3 channels"):
+        image.hsv_to_rgb(x, data_format="channels_first")
+    with pytest.raises(ValueError, match="top_cropping must be >= 0"):
+        image.crop_images(x, -1, 0, target_height=2, target_width=2)
