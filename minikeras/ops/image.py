@@ -654,6 +654,61 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     return out
 
 
+# ---------------------------------------------------------------- scale and translate
+SCALE_AND_TRANSLATE_METHODS = {
+    "linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear",
+    "cubic": "bicubic", "bicubic": "bicubic", "tricubic": "bicubic",
+    "lanczos3": "lanczos3", "lanczos5": "lanczos5",
+}  # fmt: skip
+
+
+def _scale_translate_matrix(in_size, out_size, scale, translation, kernel, antialias):
+    """(out, in) weights of jax.image.scale_and_translate along one axis: output pixel o samples
+    the input at s = (o + ½ − translation)/scale − ½; weights renormalised to sum to 1, and
+    zero for an output whose sample falls outside the input [−½, in − ½]."""
+    width = max(1 / scale, 1.0) if antialias else 1.0
+    sample = (np.arange(out_size) + 0.5 - translation) / scale - 0.5  # (out,)
+    weights = kernel(np.abs(sample[:, None] - np.arange(in_size)[None, :]) / width)
+    total = weights.sum(axis=1, keepdims=True)
+    usable = np.abs(total) > 1000 * np.finfo(np.float32).eps  # (else: no input near, zeros)
+    weights = np.where(usable, weights / np.where(usable, total, 1), 0)
+    inside = (sample >= -0.5) & (sample <= in_size - 0.5)
+    return weights * inside[:, None]
+
+
+@symbolic_op
+def scale_and_translate(
+    images, output_shape, scale, translation, spatial_dims, method, antialias=True
+):
+    """The images resampled on the axes `spatial_dims` to `output_shape`, each scaled by
+    `scale` and shifted by `translation` (jax.image.scale_and_translate). Integer images are
+    rounded and clipped to their own range. Linear in the images: its gradient is a product
+    with the same matrices transposed (made of tensordot and moveaxis)."""
+    from minikeras.ops.numpy import clip, moveaxis, round, tensordot
+
+    if method not in SCALE_AND_TRANSLATE_METHODS:
+        raise ValueError(
+            "Invalid value for argument `method`. Expected of one "
+            f"{set(SCALE_AND_TRANSLATE_METHODS)}. Received: method={method}"
+        )
+    kernel, _ = _KERNELS[SCALE_AND_TRANSLATE_METHODS[method]]
+    images = convert_to_tensor(images)
+    scale = np.asarray(unwrap(scale), np.float64).reshape(-1)
+    translation = np.asarray(unwrap(translation), np.float64).reshape(-1)
+    integer = np.dtype(images.dtype).kind in "iub"
+    out = cast(images, "float32") if integer else images
+    for i, d in enumerate(spatial_dims):
+        d = d % len(images.shape)
+        matrix = _scale_translate_matrix(
+            images.shape[d], output_shape[d], scale[i], translation[i], kernel, antialias
+        ).astype(out.dtype)
+        out = moveaxis(tensordot(out, matrix, axes=([d], [1])), -1, d)  # (..., in, ...)·(out, in)ᵀ
+    if integer:
+        x = np.asarray(unwrap(images))
+        out = cast(clip(round(out), x.min(), x.max()), images.dtype)
+    return out
+
+
 # Keras's op classes (image_test builds them): each an op's options, called with its tensors
 RGBToGrayscale = op_class(rgb_to_grayscale, "RGBToGrayscale")
 RGBToHSV = op_class(rgb_to_hsv, "RGBToHSV")
@@ -665,3 +720,4 @@ MapCoordinates = op_class(map_coordinates, "MapCoordinates")
 PadImages = op_class(pad_images, "PadImages")
 CropImages = op_class(crop_images, "CropImages")
 GaussianBlur = op_class(gaussian_blur, "GaussianBlur")
+ScaleAndTranslate = op_class(scale_and_translate, "ScaleAndTranslate")

@@ -89,6 +89,17 @@ CASES = [
     ],  # fmt: skip
     *[
         (
+            f"scale_and_translate {m} aa={aa}",
+            lambda o, m=m, aa=aa: o.image.scale_and_translate(
+                SMALL, (2, 7, 15, 3), np.array([0.7, 1.3]), np.array([0.5, -1.0]), (1, 2), m, aa
+            ),
+            1e-5,
+        )
+        for m in ("linear", "cubic", "lanczos3", "lanczos5")
+        for aa in (False, True)
+    ],
+    *[
+        (
             f"map_coordinates {order} {f}",
             lambda o, order=order, f=f: o.image.map_coordinates(
                 SMALL[0, ..., 0], COORDINATES, order, f, fill_value=0.3
