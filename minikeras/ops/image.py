@@ -424,51 +424,91 @@ def crop_images(
 # ---------------------------------------------------------------- patches
 @symbolic_op
 def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
-    """Each size[0]×size[1] patch (every `strides` pixels), flattened into the channel axis:
-    (..., h', w', size[0]·size[1]·channels) channels last. A gather: its gradient adds back."""
-    data_format = _data_format(data_format)
-    images = convert_to_tensor(images)
-    _check_rank(images)
-    if isinstance(size, int):
-        size = (size, size)
-    if len(size) != 2:
+    """Each size[0]×size[1] patch (every `strides` pixels; `dilation_rate` apart), flattened
+    into the channel axis: (..., h', w', size[0]·size[1]·channels) channels last. A size of
+    three numbers takes 3-D patches of volumes (extract_patches_3d). Made of a pad, gathers
+    and reshapes, so its gradient adds each pixel's copies back."""
+    if not isinstance(size, int):
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(
+                "Invalid `size` argument. Expected an int or a tuple. "
+                f"Received: size={size} of type {type(size).__name__}"
+            )
+        if len(size) not in (2, 3):
+            raise ValueError(
+                "Invalid `size` argument. Expected a tuple of length 2 or 3. "
+                f"Received: size={size} with length {len(size)}"
+            )
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    return _patches(images, size, strides, dilation_rate, padding, data_format)
+
+
+@symbolic_op
+def extract_patches_3d(
+    volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None
+):
+    """extract_patches for volumes (..., depth, height, width, channels): 3-D patches."""
+    size = (size,) * 3 if isinstance(size, int) else tuple(size)
+    if len(size) != 3:
         raise TypeError(
-            "Invalid `size` argument. Expected an int or a tuple of length 2. "
+            "Invalid `size` argument. Expected an int or a tuple of length 3. "
             f"Received: size={size}"
         )
-    strides = tuple(size) if strides is None else strides
-    strides = (strides, strides) if isinstance(strides, int) else tuple(strides)
-    rate = (dilation_rate,) * 2 if isinstance(dilation_rate, int) else tuple(dilation_rate)
-    from minikeras.ops.numpy import moveaxis, pad, reshape, take
+    return _patches(volumes, size, strides, dilation_rate, padding, data_format)
 
-    x = images if data_format == "channels_last" else moveaxis(images, -3, -1)
-    height, width = x.shape[-3], x.shape[-2]
-    indices = []
-    for axis_size, k, s, r in ((height, size[0], strides[0], rate[0]), (width, size[1], strides[1], rate[1])):  # fmt: skip  # noqa: E501
-        span = (k - 1) * r + 1
+
+def _patches(x, size, strides, dilation_rate, padding, data_format):
+    """Patches over the last len(size) spatial axes of channels-last (or -first) arrays, laid
+    out as a convolution with an identity kernel lays them out (Keras's definition)."""
+    from minikeras.ops.numpy import moveaxis, pad, reshape, take, transpose
+
+    data_format = _data_format(data_format)
+    k = len(size)
+    x = convert_to_tensor(x)
+    if len(x.shape) not in (k + 1, k + 2):
+        raise ValueError(
+            f"Invalid images rank: expected rank {k + 1} or {k + 2} for patches of size {size}. "
+            f"Received input with shape: images.shape={x.shape}"
+        )
+    strides = size if strides is None else strides
+    strides = (strides,) * k if isinstance(strides, int) else tuple(strides)
+    if len(strides) != k:
+        raise ValueError(f"Invalid `strides` argument. Got: {strides}")
+    rate = (dilation_rate,) * k if isinstance(dilation_rate, int) else tuple(dilation_rate)
+    if max(strides) > 1 and max(rate) > 1:  # as TensorFlow's convolution, which Keras uses
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={list(strides)} and dilation_rate={list(rate)}"
+        )
+    if data_format == "channels_first":
+        x = moveaxis(x, -k - 1, -1)
+    spatial = x.shape[-k - 1 : -1]
+    lead = tuple(x.shape[: -k - 1])
+    pads, counts, windows = [], [], []
+    for n, kernel, s, r in zip(spatial, size, strides, rate):
+        span = (kernel - 1) * r + 1
         if padding == "same":
-            count = -(-axis_size // s)
-            total = max((count - 1) * s + span - axis_size, 0)
-            before = total // 2
+            count = -(-n // s)
+            total = max((count - 1) * s + span - n, 0)
+            pads.append((total // 2, total - total // 2))
         else:
-            count, before, total = max(0, (axis_size - span) // s + 1), 0, 0
-        indices.append((count, before, total - before, np.arange(count)[:, None] * s + np.arange(k)[None, :] * r))  # fmt: skip  # noqa: E501
-    (count_h, top, bottom, rows), (count_w, left, right, cols) = indices
-    if top or bottom or left or right:
-        pads = [(0, 0)] * (len(x.shape) - 3) + [(top, bottom), (left, right), (0, 0)]
-        x = pad(x, tuple(pads))
-    # (..., count_h, k_h, W, C) then (..., count_h, k_h, count_w, k_w, C)
-    patches = take(take(x, rows.ravel(), axis=-3), cols.ravel(), axis=-2)
-    lead = tuple(x.shape[:-3])
-    channels = x.shape[-1]
-    patches = reshape(patches, lead + (count_h, size[0], count_w, size[1], channels))
+            count = max(0, (n - span) // s + 1)
+            pads.append((0, 0))
+        counts.append(count)
+        windows.append(np.arange(count)[:, None] * s + np.arange(kernel)[None, :] * r)
+    if any(p != (0, 0) for p in pads):
+        x = pad(x, tuple([(0, 0)] * len(lead) + pads + [(0, 0)]))
+    for axis, window in enumerate(windows):  # gather each axis: n → (count, kernel)
+        x = take(x, window.ravel(), axis=len(lead) + 2 * axis)
+        x = reshape(x, tuple(x.shape[: len(lead) + 2 * axis]) + window.shape + tuple(
+            x.shape[len(lead) + 2 * axis + 1 :]))  # fmt: skip
+    # (..., c₁, k₁, c₂, k₂, ..., C) → (..., c₁, c₂, ..., k₁, k₂, ..., C) → (..., c₁, c₂, ..., K)
     n = len(lead)
-    order = tuple(range(n)) + (n, n + 2, n + 1, n + 3, n + 4)  # patches by (row, col), then k
-    from minikeras.ops.numpy import transpose
-
-    patches = transpose(patches, order)
-    patches = reshape(patches, lead + (count_h, count_w, size[0] * size[1] * channels))
-    return patches if data_format == "channels_last" else moveaxis(patches, -1, -3)
+    order = tuple(range(n)) + tuple(n + 2 * a for a in range(k))
+    order += tuple(n + 2 * a + 1 for a in range(k)) + (n + 2 * k,)
+    x = transpose(x, order)
+    x = reshape(x, lead + tuple(counts) + (int(np.prod(size)) * x.shape[-1],))
+    return x if data_format == "channels_last" else moveaxis(x, -1, -k - 1)
 
 
 # ---------------------------------------------------------------- coordinate mapping
@@ -716,6 +756,7 @@ HSVToRGB = op_class(hsv_to_rgb, "HSVToRGB")
 Resize = op_class(resize, "Resize")
 AffineTransform = op_class(affine_transform, "AffineTransform")
 ExtractPatches = op_class(extract_patches, "ExtractPatches")
+ExtractPatches3D = op_class(extract_patches_3d, "ExtractPatches3D")
 MapCoordinates = op_class(map_coordinates, "MapCoordinates")
 PadImages = op_class(pad_images, "PadImages")
 CropImages = op_class(crop_images, "CropImages")

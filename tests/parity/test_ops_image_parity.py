@@ -19,6 +19,7 @@ from minikeras.autodiff import GradientTape, Tensor
 RNG = np.random.default_rng(7)
 IMAGES = RNG.random((2, 12, 10, 3)).astype("float32") * 255
 SMALL = RNG.random((2, 8, 9, 3)).astype("float32")
+VOLUMES = RNG.random((2, 6, 7, 8, 2)).astype("float32")
 TRANSFORMS = np.array(
     [[1.1, 0.2, -1.0, 0.1, 0.9, 1.5, 0.01, 0.02], [0.9, -0.1, 2.0, 0.0, 1.0, 0.0, 0.0, 0.0]],
     "float32",
@@ -76,6 +77,17 @@ CASES = [
         0,
     ),
     ("extract_patches dilated", lambda o: o.image.extract_patches(SMALL, 2, 1, 2), 0),
+    ("extract_patches 3-D size", lambda o: o.image.extract_patches(VOLUMES, (2, 3, 2)), 0),
+    (
+        "extract_patches_3d same",
+        lambda o: o.image.extract_patches_3d(VOLUMES, 2, strides=1, padding="same"),
+        0,
+    ),
+    (
+        "extract_patches_3d dilated",
+        lambda o: o.image.extract_patches_3d(VOLUMES[0], (2, 2, 3), 1, dilation_rate=(1, 1, 2)),
+        0,
+    ),
     ("gaussian_blur", lambda o: o.image.gaussian_blur(SMALL, (3, 5), (1.0, 2.0)), 1e-6),
     ("gaussian_blur even", lambda o: o.image.gaussian_blur(SMALL[0], (4, 4), (1.5, 0.7)), 1e-6),
     *[
@@ -179,6 +191,9 @@ def test_symbolic_shapes_match_keras(keras):
         lambda o: o.image.pad_images(SMALL, 1, 1, 1, 1, target_height=20),
         lambda o: o.image.affine_transform(SMALL, TRANSFORMS, "bicubic"),
         lambda o: o.image.map_coordinates(SMALL[0, ..., 0], COORDINATES[:1], 1),
+        lambda o: o.image.extract_patches(SMALL, "5"),
+        lambda o: o.image.extract_patches(SMALL, (2, 2, 2, 2)),
+        lambda o: o.image.extract_patches(SMALL, 2, strides=2, dilation_rate=2),
     ],
 )
 def test_bad_input_raises_as_keras(keras, call):
