@@ -694,6 +694,43 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     return out
 
 
+# ---------------------------------------------------------------- edges
+_SOBEL_DY = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]])  # rows: the vertical gradient
+
+
+@symbolic_op
+def sobel_edges(images, data_format=None):
+    """The Sobel gradients of each channel, (..., channels, 2) with [dy, dx] last
+    (tf.image.sobel_edges): the image reflected by one pixel at its borders, correlated with
+    [[−1, −2, −1], [0, 0, 0], [1, 2, 1]] and its transpose. Made of gathers, slices, products
+    and sums, so its gradient is theirs."""
+    from minikeras.ops.numpy import add, moveaxis, multiply, stack, take
+
+    data_format = _data_format(data_format)
+    images = convert_to_tensor(images)
+    if len(images.shape) != 4:
+        raise ValueError(
+            "Invalid images rank: expected rank 4 (batch of images). "
+            f"Received input with shape: images.shape={images.shape}"
+        )
+    x = images if data_format == "channels_last" else moveaxis(images, 1, -1)
+    height, width = x.shape[1], x.shape[2]
+    # reflection without repeating the edge: row −1 is row 1, row h is row h − 2
+    x = take(x, np.concatenate([[1], np.arange(height), [height - 2]]), axis=1)
+    x = take(x, np.concatenate([[1], np.arange(width), [width - 2]]), axis=2)
+    gradients = []
+    for kernel in (_SOBEL_DY, _SOBEL_DY.T):
+        out = None
+        for a in range(3):
+            for b in range(3):
+                if kernel[a, b]:
+                    term = multiply(x[:, a : a + height, b : b + width], float(kernel[a, b]))
+                    out = term if out is None else add(out, term)
+        gradients.append(out)
+    edges = stack(gradients, axis=-1)  # (N, H, W, C, 2)
+    return edges if data_format == "channels_last" else moveaxis(edges, 3, 1)
+
+
 # ---------------------------------------------------------------- scale and translate
 SCALE_AND_TRANSLATE_METHODS = {
     "linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear",
@@ -762,3 +799,4 @@ PadImages = op_class(pad_images, "PadImages")
 CropImages = op_class(crop_images, "CropImages")
 GaussianBlur = op_class(gaussian_blur, "GaussianBlur")
 ScaleAndTranslate = op_class(scale_and_translate, "ScaleAndTranslate")
+SobelEdges = op_class(sobel_edges, "SobelEdges")

@@ -88,6 +88,12 @@ CASES = [
         lambda o: o.image.extract_patches_3d(VOLUMES[0], (2, 2, 3), 1, dilation_rate=(1, 1, 2)),
         0,
     ),
+    ("sobel_edges", lambda o: o.image.sobel_edges(SMALL), 1e-6),
+    (
+        "sobel_edges channels_first",
+        lambda o: o.image.sobel_edges(np.moveaxis(SMALL, -1, 1), data_format="channels_first"),
+        1e-6,
+    ),
     ("gaussian_blur", lambda o: o.image.gaussian_blur(SMALL, (3, 5), (1.0, 2.0)), 1e-6),
     ("gaussian_blur even", lambda o: o.image.gaussian_blur(SMALL[0], (4, 4), (1.5, 0.7)), 1e-6),
     *[
