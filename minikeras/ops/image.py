@@ -731,6 +731,64 @@ def sobel_edges(images, data_format=None):
     return edges if data_format == "channels_last" else moveaxis(edges, 3, 1)
 
 
+# ---------------------------------------------------------------- similarity
+def _valid_gaussian_matrix(size, filter_size, sigma):
+    """(size − filter_size + 1, size): row o holds the normalised Gaussian over pixels
+    o ... o + filter_size − 1 (a "valid" correlation along one axis)."""
+    x = np.arange(filter_size) - (filter_size - 1) / 2
+    g = np.exp(-(x**2) / (2.0 * sigma**2))
+    g = g / g.sum()
+    out = size - filter_size + 1
+    matrix = np.zeros((out, size))
+    for o in range(out):
+        matrix[o, o : o + filter_size] = g
+    return matrix
+
+
+@symbolic_op
+def ssim(
+    image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+    data_format=None,
+):  # fmt: skip
+    """The structural similarity of two images (Keras's ssim): local means, variances and the
+    covariance under a filter_size Gaussian window ("valid": no padding), then the mean over
+    positions and channels of (2μ₁μ₂ + c₁)(2σ₁₂ + c₂) / ((μ₁² + μ₂² + c₁)(σ₁² + σ₂² + c₂)),
+    c = (k·max_val)². One number per image. Made of ops and the resampling product, so it is
+    differentiable (a loss)."""
+    from minikeras.ops.numpy import add, divide, mean, moveaxis, multiply, subtract
+
+    data_format = _data_format(data_format)
+    image1, image2 = convert_to_tensor(image1), convert_to_tensor(image2)
+    for name, image in (("image1", image1), ("image2", image2)):
+        if len(image.shape) not in (3, 4):
+            raise ValueError(
+                f"Invalid {name} rank: expected rank 3 (single image) or rank 4 (batch of "
+                f"images). Received input with shape: {name}.shape={image.shape}"
+            )
+    original = np.dtype(image1.dtype)
+    compute = original if original.kind == "f" else np.dtype(config.floatx())
+    x, y = cast(image1, compute.name), cast(image2, compute.name)
+    if data_format == "channels_first":
+        x, y = moveaxis(x, -3, -1), moveaxis(y, -3, -1)
+    height, width = x.shape[-3], x.shape[-2]
+    rows = _valid_gaussian_matrix(height, filter_size, filter_sigma)
+    cols = _valid_gaussian_matrix(width, filter_size, filter_sigma)
+
+    def window_mean(z):
+        return primitive("resize", _resize, z, rows=rows, cols=cols)
+
+    mu1, mu2 = window_mean(x), window_mean(y)
+    mu1_sq, mu2_sq, mu12 = multiply(mu1, mu1), multiply(mu2, mu2), multiply(mu1, mu2)
+    var1 = subtract(window_mean(multiply(x, x)), mu1_sq)
+    var2 = subtract(window_mean(multiply(y, y)), mu2_sq)
+    cov = subtract(window_mean(multiply(x, y)), mu12)
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    numerator = multiply(add(multiply(mu12, 2.0), c1), add(multiply(cov, 2.0), c2))
+    denominator = multiply(add(add(mu1_sq, mu2_sq), c1), add(add(var1, var2), c2))
+    value = mean(divide(numerator, denominator), axis=(-3, -2, -1))
+    return cast(value, original.name)
+
+
 # ---------------------------------------------------------------- scale and translate
 SCALE_AND_TRANSLATE_METHODS = {
     "linear": "bilinear", "bilinear": "bilinear", "trilinear": "bilinear",
@@ -800,3 +858,4 @@ CropImages = op_class(crop_images, "CropImages")
 GaussianBlur = op_class(gaussian_blur, "GaussianBlur")
 ScaleAndTranslate = op_class(scale_and_translate, "ScaleAndTranslate")
 SobelEdges = op_class(sobel_edges, "SobelEdges")
+SSIM = op_class(ssim, "SSIM")

@@ -19,6 +19,7 @@ from minikeras.autodiff import GradientTape, Tensor
 RNG = np.random.default_rng(7)
 IMAGES = RNG.random((2, 12, 10, 3)).astype("float32") * 255
 SMALL = RNG.random((2, 8, 9, 3)).astype("float32")
+SMALL64 = SMALL.astype("float64")
 VOLUMES = RNG.random((2, 6, 7, 8, 2)).astype("float32")
 TRANSFORMS = np.array(
     [[1.1, 0.2, -1.0, 0.1, 0.9, 1.5, 0.01, 0.02], [0.9, -0.1, 2.0, 0.0, 1.0, 0.0, 0.0, 0.0]],
@@ -93,6 +94,19 @@ CASES = [
         "sobel_edges channels_first",
         lambda o: o.image.sobel_edges(np.moveaxis(SMALL, -1, 1), data_format="channels_first"),
         1e-6,
+    ),
+    # (in float64: SSIM's σ² = E[x²] − μ² cancels, which float32 would amplify to ~1e-5)
+    (
+        "ssim",
+        lambda o: o.image.ssim(SMALL64, SMALL64[::-1] * 0.7 + 0.1, filter_size=5),
+        1e-9,
+    ),
+    (
+        "ssim single image",
+        lambda o: o.image.ssim(
+            IMAGES[0].astype("float64"), IMAGES[1].astype("float64"), 255.0, filter_size=7
+        ),
+        1e-9,
     ),
     ("gaussian_blur", lambda o: o.image.gaussian_blur(SMALL, (3, 5), (1.0, 2.0)), 1e-6),
     ("gaussian_blur even", lambda o: o.image.gaussian_blur(SMALL[0], (4, 4), (1.5, 0.7)), 1e-6),
