@@ -340,9 +340,9 @@ def _sides(name, before, after, size, target, total):
     if target is None:
         return before, after
     if before is None:
-        before = abs(total(target, size)) - after
+        before = total(target, size) - after
     if after is None:
-        after = abs(total(target, size)) - before
+        after = total(target, size) - before
     return before, after
 
 
@@ -407,6 +407,12 @@ def crop_images(
         ("left_cropping", "right_cropping", "target_width"),
         left_cropping, right_cropping, width, target_width, lambda t, s: s - t,
     )  # fmt: skip
+    for label, value in (
+        ("top_cropping", top), ("bottom_cropping", bottom),
+        ("left_cropping", left), ("right_cropping", right),
+    ):  # fmt: skip
+        if value < 0:  # (a computed one: the target is larger than the image)
+            raise ValueError(f"{label} must be >= 0. Received: {label}={value}")
     out_h, out_w = height - top - bottom, width - left - right
     if out_h <= 0 or out_w <= 0 or min(top, bottom, left, right) < 0:
         raise ValueError(
@@ -475,11 +481,8 @@ def _patches(x, size, strides, dilation_rate, padding, data_format):
     if len(strides) != k:
         raise ValueError(f"Invalid `strides` argument. Got: {strides}")
     rate = (dilation_rate,) * k if isinstance(dilation_rate, int) else tuple(dilation_rate)
-    if max(strides) > 1 and max(rate) > 1:  # as TensorFlow's convolution, which Keras uses
-        raise ValueError(
-            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-            f"Received: strides={list(strides)} and dilation_rate={list(rate)}"
-        )
+    # (strides and dilation together work here, as on Keras's NumPy and JAX backends;
+    # TensorFlow's convolution refuses them)
     if data_format == "channels_first":
         x = moveaxis(x, -k - 1, -1)
     spatial = x.shape[-k - 1 : -1]

@@ -101,3 +101,15 @@ def test_image_ops_check_their_arguments_as_keras():
         image.hsv_to_rgb(x, data_format="channels_first")
     with pytest.raises(ValueError, match="top_cropping must be >= 0"):
         image.crop_images(x, -1, 0, target_height=2, target_width=2)
+
+
+def test_patches_with_strides_and_dilation_and_crops_larger_than_the_image():
+    from minikeras.ops import image
+
+    volume = np.random.default_rng(0).random((1, 20, 20, 20, 2))
+    # strides and dilation together: as Keras's NumPy backend (TensorFlow's refuses them)
+    patches = image.extract_patches_3d(volume, (3, 3, 3), strides=8, dilation_rate=2)
+    assert patches.shape == (1, 2, 2, 2, 54)
+    np.testing.assert_array_equal(patches[0, 1, 0, 1, :2], volume[0, 8, 0, 8])
+    with pytest.raises(ValueError, match="top_cropping must be >= 0"):
+        image.crop_images(np.ones((10, 10, 3)), None, None, 1, 0, target_height=12, target_width=10)
