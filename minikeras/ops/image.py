@@ -653,6 +653,45 @@ def _sample_2d(image, ys, xs, order, fill_mode, fill_value):
     return _map_coordinates(image, [ys, xs], order, fill_mode, fill_value, _exact_reflect=True)
 
 
+def _homography(start_points, end_points):
+    """The transform [a, b, c, d, e, f, g, h] taking each end point (x, y) to its start point:
+    start = ((a·x + b·y + c)/k, (d·x + e·y + f)/k), k = g·x + h·y + 1; two equations per
+    point pair, eight unknowns, solved exactly."""
+    rows, rhs = [], []
+    for (sx, sy), (ex, ey) in zip(start_points, end_points):
+        rows.append([ex, ey, 1, 0, 0, 0, -sx * ex, -sx * ey])
+        rows.append([0, 0, 0, ex, ey, 1, -sy * ex, -sy * ey])
+        rhs.extend([sx, sy])
+    return np.linalg.solve(np.array(rows, np.float64), np.array(rhs, np.float64))
+
+
+@symbolic_op
+def perspective_transform(
+    images, start_points, end_points, interpolation="bilinear", fill_value=0, data_format=None
+):
+    """The images warped so that the four `start_points` (x, y) land on the `end_points`:
+    affine_transform with the homography that takes each end point back to its start point
+    (constant fill outside the image)."""
+    start = np.asarray(unwrap(convert_to_tensor(start_points)), np.float64)
+    end = np.asarray(unwrap(convert_to_tensor(end_points)), np.float64)
+    for name, points in (("start_points", start), ("end_points", end)):
+        if points.ndim not in (2, 3) or points.shape[-2:] != (4, 2):
+            raise ValueError(
+                f"Invalid {name} shape: expected (4,2) for a single image or (N,4,2) for a "
+                f"batch. Received shape: {points.shape}"
+            )
+    if start.shape != end.shape:
+        raise ValueError(
+            "start_points and end_points must have the same shape. "
+            f"Received start_points.shape={start.shape}, end_points.shape={end.shape}"
+        )
+    start, end = start.reshape(-1, 4, 2), end.reshape(-1, 4, 2)
+    transforms = np.stack([_homography(s, e) for s, e in zip(start, end)]).astype(np.float32)
+    return affine_transform(
+        images, transforms, interpolation, "constant", fill_value, data_format=data_format
+    )
+
+
 # ---------------------------------------------------------------- blur
 def _gaussian_kernel(kernel_size, sigma, dtype):
     """Keras's 2-D kernel: the outer product of a 1-D Gaussian of (kernel_size[1], sigma[1])
@@ -862,3 +901,4 @@ GaussianBlur = op_class(gaussian_blur, "GaussianBlur")
 ScaleAndTranslate = op_class(scale_and_translate, "ScaleAndTranslate")
 SobelEdges = op_class(sobel_edges, "SobelEdges")
 SSIM = op_class(ssim, "SSIM")
+PerspectiveTransform = op_class(perspective_transform, "PerspectiveTransform")

@@ -58,7 +58,13 @@ def op_class(function, class_name):
 
 
 # how many tensor arguments each op's Keras class takes in `call`
-_ARITY = {"in_top_k": 2, "map_coordinates": 2, "affine_transform": 2, "ssim": 2}
+_ARITY = {
+    "in_top_k": 2,
+    "map_coordinates": 2,
+    "affine_transform": 2,
+    "ssim": 2,
+    "perspective_transform": 3,
+}
 
 
 def _tensor_arity(function):

@@ -20,6 +20,8 @@ RNG = np.random.default_rng(7)
 IMAGES = RNG.random((2, 12, 10, 3)).astype("float32") * 255
 SMALL = RNG.random((2, 8, 9, 3)).astype("float32")
 SMALL64 = SMALL.astype("float64")
+START_POINTS = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 7.0], [8.0, 7.0]])
+END_POINTS = np.array([[0.5, 1.0], [7.0, 0.2], [0.3, 6.5], [7.5, 6.9]])
 VOLUMES = RNG.random((2, 6, 7, 8, 2)).astype("float32")
 TRANSFORMS = np.array(
     [[1.1, 0.2, -1.0, 0.1, 0.9, 1.5, 0.01, 0.02], [0.9, -0.1, 2.0, 0.0, 1.0, 0.0, 0.0, 0.0]],
@@ -119,6 +121,16 @@ CASES = [
         for i in ("nearest", "bilinear")
         for f in ("constant", "nearest", "reflect")
     ],  # fmt: skip
+    *[
+        (
+            f"perspective_transform {i}",
+            lambda o, i=i: o.image.perspective_transform(
+                SMALL, START_POINTS, END_POINTS, interpolation=i, fill_value=0.25
+            ),
+            0 if i == "nearest" else 1e-5,
+        )
+        for i in ("nearest", "bilinear")
+    ],
     *[
         (
             f"scale_and_translate {m} aa={aa}",
