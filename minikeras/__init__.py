@@ -25,6 +25,7 @@ from minikeras import (
     random,
     regularizers,
     saving,
+    tree,
     utils,
 )
 from minikeras.autodiff import GradientTape, Variable
@@ -85,5 +86,6 @@ __all__ = [
     "random",
     "regularizers",
     "saving",
+    "tree",
     "utils",
 ]

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from minikeras.autodiff import special
+from minikeras.autodiff import special, vjps_math
 
 
 # ---------------------------------------------------------------- helpers for the longer entries
@@ -354,6 +354,8 @@ VJPS = {
         _keep(g, x, axis, keepdims) * np.exp(x - _keep(ans, x, axis, keepdims)),
     ),
     "erf": lambda g, ans, x: (g * 2 / math.sqrt(math.pi) * np.exp(-x * x),),
+    "erfinv": vjps_math.erfinv_vjp,
+    "ldexp": vjps_math.ldexp_vjp,
     # trigonometric and hyperbolic
     "sin": lambda g, ans, x: (g * np.cos(x),),
     "cos": lambda g, ans, x: (-g * np.sin(x),),
@@ -384,6 +386,15 @@ VJPS = {
     "inv": _inv_vjp,
     "det": _det_vjp,
     "solve": _solve_vjp,
+    "slogdet": vjps_math.slogdet_vjp,
+    # Fourier transforms on (real, imag) pairs (ops/spectral.py)
+    "fft": vjps_math.fft_vjp,
+    "fft2": vjps_math.fft2_vjp,
+    "ifft2": vjps_math.ifft2_vjp,
+    "rfft": vjps_math.rfft_vjp,
+    "irfft": vjps_math.irfft_vjp,
+    "overlap_add": vjps_math.overlap_add_vjp,
+    "resize": vjps_math.resize_vjp,  # (ops/image.py: resize and gaussian_blur)
     "tensordot": _tensordot_vjp,
     "einsum": _einsum_vjp,
     # reductions

@@ -17,6 +17,10 @@ AUC, ...), `correlation_metrics.py`, `f_score_metrics.py`, `regression_metrics.p
 `probabilistic_metrics.py`, `hinge_metrics.py`, `iou_metrics.py`.
 """
 
+# three loss functions Keras also exports as metrics functions (keras.metrics.huber, ...)
+from minikeras.losses import binary_focal_crossentropy as binary_focal_crossentropy
+from minikeras.losses import categorical_focal_crossentropy as categorical_focal_crossentropy
+from minikeras.losses import huber as huber
 from minikeras.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -269,4 +273,5 @@ __all__ = sorted(
     {cls.__name__ for cls in _CLASSES}
     | {fn.__name__ for fn in _BY_FUNCTION}
     | {"get", "resolve", "serialize", "deserialize", "mse", "mae", "mape", "msle"}
+    | {"binary_focal_crossentropy", "categorical_focal_crossentropy", "huber"}
 )

@@ -1,5 +1,5 @@
 """Linear-algebra ops (Keras's `keras.ops.linalg`): norm, inv, det, solve, the factorisations
-(Cholesky, LU, QR, SVD, eigen), least squares, pseudo-inverse.
+(Cholesky, LU, QR, SVD, eigen), least squares, pseudo-inverse; slogdet (keras.ops.slogdet).
 
 >>> import numpy as np
 >>> from minikeras import ops
@@ -124,6 +124,18 @@ def inv(x):
 def det(x):
     """The determinant of each matrix."""
     return primitive("det", np.linalg.det, _matrices(x, square=True))
+
+
+@symbolic_op
+def slogdet(x):
+    """(sign, log |det x|) of each matrix: the determinant without its overflow (keras.ops.slogdet).
+    The gradient reaches x through log |det x| only: d log |det A| / dA = A⁻ᵀ."""
+    return primitive("slogdet", _slogdet, _matrices(x, square=True))
+
+
+def _slogdet(x):
+    sign, logabsdet = np.linalg.slogdet(x)
+    return sign.astype(x.dtype), logabsdet.astype(x.dtype)
 
 
 @symbolic_op
