@@ -68,6 +68,14 @@ def build(K, case):
     elif case == "return_state":
         output, h, c = L.RNN(two_state(3), return_state=True)(inputs)
         x = L.Concatenate()([output, c])
+    elif case == "encoder-decoder, initial_state":
+        # the encoder reaches the loss only through the decoder's initial states
+        _, h, c = L.RNN(two_state(4), return_state=True)(inputs)
+        x = L.RNN(two_state(4), go_backwards=True)(inputs, initial_state=[h, c])
+    elif case == "encoder-decoder, one state":
+        _, h = L.RNN(minimal(3), return_state=True)(inputs)
+        x = L.RNN(minimal(3), return_sequences=True)(L.Masking(0.0)(inputs), initial_state=h)
+        x = L.Flatten()(x)
     return K.Model(inputs, L.Dense(2, activation="softmax")(x))
 
 
@@ -77,6 +85,8 @@ CASES = [
     "stacked, nested state",
     "list of cells, masked",
     "return_state",
+    "encoder-decoder, initial_state",
+    "encoder-decoder, one state",
 ]
 
 
