@@ -89,8 +89,10 @@ def penalize_activity(layer, y):
         return
     if layer.has_own_backward:
         layer._penalize_activity(_unwrap(y))
-    else:
-        layer.add_loss(layer.activity_regularizer(y) / len(y))
+        return
+    for output in _flat(y):  # every output of the call (an RNN's states too), as Keras
+        penalty = layer.activity_regularizer(output)
+        layer.add_loss(penalty / len(output) if np.ndim(output) > 0 else penalty)
 
 
 def in_a_call():

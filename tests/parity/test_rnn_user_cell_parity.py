@@ -69,6 +69,11 @@ def build(K, case):
     elif case == "return_state":
         output, h, c = L.RNN(two_state(3), return_state=True)(inputs)
         x = L.Concatenate()([output, c])
+    elif case == "activity penalty, return_state":
+        # Keras penalises each output of the call: the output, h and c, each over the batch
+        penalty = K.regularizers.L2(0.05)
+        output, h, c = L.RNN(two_state(3), return_state=True, activity_regularizer=penalty)(inputs)
+        x = L.Concatenate()([output, c])
     elif case == "built-in cells stacked, masked":
         cells = [
             L.LSTMCell(3),
@@ -95,6 +100,7 @@ CASES = [
     "stacked, nested state",
     "list of cells, masked",
     "return_state",
+    "activity penalty, return_state",
     "built-in cells stacked, masked",
     "encoder-decoder, initial_state",
     "encoder-decoder, one state",
