@@ -173,7 +173,8 @@ class Bidirectional(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
+            # as Keras records the call: its `training` defaults to None, so only the mask
+            given = {"mask": None} if initial_state is None else {"initial_state": initial_state}
             return node_module.call_symbolic(self, x, **given)  # as Keras records the call
         if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
             mask = keras_mask.get_mask(x)
@@ -291,10 +292,3 @@ class Bidirectional(Layer):
         if config_.get("backward_layer") is not None:
             config_["backward_layer"] = deserialize(config_["backward_layer"])
         return cls._from_config(config_)
-
-
-def _as_list(states):
-    """initial_state as a list (one tensor may be given alone), or None."""
-    if states is None or isinstance(states, (list, tuple)):
-        return None if states is None else list(states)
-    return [states]

@@ -203,8 +203,7 @@ class RNN(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
-            return node_module.call_symbolic(self, x, **given)  # as Keras records the call
+            return node_module.call_symbolic(self, x, **_node_keywords(initial_state))
         # the mask an eager output carries (Embedding(mask_zero=True)); as Keras, the call reads
         # it only when x is its one tensor argument (not with initial_state tensors), and the
         # output carries it either way
@@ -430,8 +429,13 @@ def _map_copy(state):
     return [_map_copy(s) for s in state] if isinstance(state, list) else state.copy()
 
 
-def _as_list(states):
-    """initial_state as a list (one tensor may be given alone), or None."""
-    if states is None or isinstance(states, (list, tuple)):
-        return None if states is None else list(states)
-    return [states]
+def _node_keywords(initial_state):
+    """The keywords of a call on symbolic tensors as Keras records them on the node (and writes
+    them in configs): `training` and `mask` (False, None) for a call on the sequence alone;
+    with initial_state tensors only those, as given (one tensor or a list), for Keras's
+    Layer.__call__ then sees several tensor arguments and fills in neither."""
+    if initial_state is None:
+        return {"training": False, "mask": None}
+    if isinstance(initial_state, tuple):
+        initial_state = list(initial_state)
+    return {"initial_state": initial_state}
