@@ -44,7 +44,7 @@ Read `numpy_rnn_kernels.py` first: same names, arguments and meaning. The rules 
    z and writing the gates in place), one step's gate pass measured 66 µs against 18–25 µs
    with the two apart (CPU time, best of 5 × 3,000 calls, float32, batch 64, 32 units, load
    average 9), and the whole 8-step forward call 642–677 µs against 231 µs: the in-place form
-   ran the vectorised activations of rule 4 at scalar speed. Stacked LSTM epoch: see below.
+   ran the vectorised activations of rule 4 at scalar speed. Whole epochs: see the end.
 
 Where a stacked-LSTM training step went before rule 4 (3 × LSTM(32), 8 steps, batch 64, RMSprop;
 CPU time per step, best of 5 epochs, load average 13 on 2 cores, so every figure is inflated):
@@ -72,6 +72,10 @@ Rule 4, A/B alternated in separate processes (CPU time, best of 5 epochs for the
 and 3 for the text classifier, two rounds, load average 11–12): stacked LSTM 122–146 → 110–125
 ms an epoch; text classifier 405–444 → 319–352 ms. The gates were 45% of a step before; what
 is left is mostly Python around the kernels and the products.
+
+Rule 5, A/B in separate processes (stacked LSTM epoch, CPU time, best of 15 epochs, one BLAS
+thread, 4 rounds alternating the three, load average 11–13): before rule 4 (the libm gates)
+114–131 ms; rule 4 with z and gates one array 86–125 ms; rule 5 70–75 ms.
 """
 
 import numpy as np
