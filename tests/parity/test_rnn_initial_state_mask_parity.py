@@ -3,7 +3,8 @@
 Keras hands a layer's `call` the input's mask only when the input is the call's one tensor
 argument (`Layer.__call__`, "Populate mask argument(s)"): given initial_state tensors too, the
 recurrence runs unmasked, while the output still carries the input's mask. Eagerly and in a
-Functional model, for a built-in LSTM and for a cell of the user's. float64 within the parity
+Functional model, for a built-in LSTM and for a cell of the user's (and eagerly for a
+Bidirectional layer, whose initial states are its two sides'). float64 within the parity
 suite's tolerance (1e-10 normwise, derived in test_rnn_parity.py); the masked steps of the
 inputs below would change the outputs by O(1), so the comparison sees a difference."""
 
@@ -36,14 +37,16 @@ def data():
 def recurrent_layer(K, kind):
     if kind == "lstm":
         return K.layers.LSTM(3, return_sequences=True)
+    if kind == "bidirectional":
+        return K.layers.Bidirectional(K.layers.SimpleRNN(3, return_sequences=True))
     return K.layers.RNN(cell_classes(K)[0](3), return_sequences=True)
 
 
 def states(kind, h, c):
-    return [h, c] if kind == "lstm" else h
+    return {"lstm": [h, c], "bidirectional": [h, c]}.get(kind, h)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "user cell"])
+@pytest.mark.parametrize("kind", ["lstm", "user cell", "bidirectional"])
 def test_an_eager_call_with_initial_state_runs_unmasked_as_keras(keras, kind):
     use_float64(keras)
     x, h, c = data()
