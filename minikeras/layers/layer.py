@@ -492,7 +492,9 @@ class Layer:
 
     def backward_pass(self, dy, mask=None):
         """`backward` with the mask when it declares one: what a model runs for each layer."""
-        if self.activity_regularizer is not None:  # d(penalty(y)/N)/dy joins the loss's
+        if self.activity_regularizer is not None and self.has_own_backward:
+            # d(penalty(y)/N)/dy joins the loss's (without a backward of its own, the penalty
+            # is on the call's tape, which `replay` walks)
             dy = self._activity_gradient(dy)
         if mask is not None and "mask" in self._backward_takes:
             return self.backward(dy, mask=mask)

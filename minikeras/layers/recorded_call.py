@@ -89,8 +89,10 @@ def penalize_activity(layer, y):
         return
     if layer.has_own_backward:
         layer._penalize_activity(_unwrap(y))
-    else:
-        layer.add_loss(layer.activity_regularizer(y) / len(y))
+        return
+    for output in _flat(y):  # every output of the call (an RNN's states too), as Keras
+        penalty = layer.activity_regularizer(output)
+        layer.add_loss(penalty / len(output) if np.ndim(output) > 0 else penalty)
 
 
 def in_a_call():
@@ -193,9 +195,31 @@ def _regroup(like, flat):
 class CallTape:
     """One recorded training call: the tape, the Tensors it started from and the outputs."""
 
-    def __init__(self, tape, inputs, outputs, losses):
+    def __init__(self, tape, inputs, outputs, losses, keyword_inputs=()):
         self.tape, self.inputs, self.outputs = tape, inputs, outputs
         self.losses = losses  # the add_loss terms of the call: they count in its backward too
+        # Tensors given by keyword (an RNN's initial_state), flat, after the inputs
+        self.keyword_inputs = list(keyword_inputs)
+
+
+def _is_float_array(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def _keyword_tensors(kwargs):
+    """The call's float arrays given by keyword (`initial_state=[h, c]` from a Functional
+    model's node), as Tensors in kwargs: a node's keyword tensors are inputs of the node, and
+    the model asks dL/d(each) after dL/dx. `training` and `mask` are not differentiated."""
+    wrapped = []
+    for key, value in kwargs.items():
+        if key in ("training", "mask"):
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if items and all(_is_float_array(item) for item in items):
+            tensors = [Tensor(item) for item in items]
+            kwargs[key] = tensors if isinstance(value, (list, tuple)) else tensors[0]
+            wrapped += tensors
+    return wrapped
 
 
 def record_call(layer, x, kwargs):
@@ -203,15 +227,17 @@ def record_call(layer, x, kwargs):
     # persistent: a user's persistent tape may ask for the entry that holds this call twice
     tape = GradientTape(persistent=True)
     inputs = _wrap(x)
+    kwargs = dict(kwargs)
+    keyword_inputs = _keyword_tensors(kwargs)
     before = {id(loss) for loss in layer.added_losses()}  # an earlier call's (a shared layer)
     with tape:
-        tape.watch(_flat(inputs))
+        tape.watch(_flat(inputs) + keyword_inputs)
         outputs = run_call(layer, inputs, kwargs)
         penalize_activity(layer, outputs)
     losses = [
         loss for loss in layer.added_losses() if isinstance(loss, Tensor) and id(loss) not in before
     ]
-    layer._call_tape = CallTape(tape, inputs, outputs, losses)
+    layer._call_tape = CallTape(tape, inputs, outputs, losses, keyword_inputs)
     return _unwrap(outputs)
 
 
@@ -270,20 +296,33 @@ def replay(layer, dy, starts=None):
             traced.append((loss, np.ones_like(loss.value)))
         elif np.any(seed):  # a target that left the term out sends it nothing
             traced.append((loss, np.asarray(seed, loss.value.dtype)))
+    keywords = recorded.keyword_inputs
     if not traced:  # the output does not depend on anything recorded
         layer.grads = [np.zeros_like(w.value) for w in weights]
-        return _regroup(recorded.inputs, [None] * len(inputs))
+        return _with_keywords(
+            _regroup(recorded.inputs, [None] * len(inputs)), [None] * len(keywords)
+        )
+    sources = inputs + keywords + list(weights)
     grads = recorded.tape.gradient(
-        [out for out, _ in traced], inputs + list(weights), output_gradients=[d for _, d in traced]
+        [out for out, _ in traced], sources, output_gradients=[d for _, d in traced]
     )
-    dx, dw = grads[: len(inputs)], grads[len(inputs) :]
+    n = len(inputs) + len(keywords)
+    dx, dk, dw = grads[: len(inputs)], grads[len(inputs) : n], grads[n:]
     layer.grads = [np.zeros_like(w.value) if g is None else g for w, g in zip(weights, dw)]
     for x, g in zip(inputs, dx):
         if g is not None and g.shape != x.shape:
             raise ValueError(
                 f"Layer '{layer.name}': dL/dx has shape {g.shape}; the input had {x.shape}."
             )
-    return _regroup(recorded.inputs, dx)
+    return _with_keywords(_regroup(recorded.inputs, dx), dk)
+
+
+def _with_keywords(dx, d_keywords):
+    """dL/dx, then dL/d(each keyword tensor) when the call had some: one flat list, in the
+    order of a node's `input_tensors` (a built-in RNN's backward returns [dx, dh0, ...] too)."""
+    if not d_keywords:
+        return dx
+    return [*_flat(dx), *d_keywords]
 
 
 # ---------------------------------------------------------------------- under a user's tape

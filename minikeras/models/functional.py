@@ -148,13 +148,19 @@ class Functional(Model):
             x = node.map_inputs(values.__getitem__)
             single = not isinstance(node.inputs, (list, tuple))
             mask = masks.get(node.inputs) if single else None
+            # Keras hands `call` the input's mask only when the input is the call's one tensor
+            # argument: an RNN given initial_state tensors runs unmasked (Layer.__call__'s
+            # step 6), while its output still carries the input's mask
+            call_mask = None if node.kwargs else mask
             # a node's own `training=` (kept for its config) yields to the model's mode, as
             # Keras's `operation_fn` sets the call context's training over it
-            result = layer.forward(x, training=training, mask=mask, **node.map_kwargs(values.get))
+            result = layer.forward(
+                x, training=training, mask=call_mask, **node.map_kwargs(values.get)
+            )
             self._memory[node] = remember(layer)
             outputs = list(result) if isinstance(result, list) else as_list(result)
             values.update(zip(node.outputs, outputs))
-            self._masks[node] = mask
+            self._masks[node] = call_mask
             output_masks = layer.compute_mask(x, mask)
             if len(outputs) == 1:
                 output_masks = [output_masks]

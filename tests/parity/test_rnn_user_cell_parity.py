@@ -1,9 +1,10 @@
 """`RNN(cell)` with cells written by the user (a Layer with `state_size` and `call(inputs,
-states)` made of ops, no backward: trained through the tape), `StackedRNNCells` and a nested
-state, against Keras with the same weights: a `fit(shuffle=False)` History, the weights after
-it and `predict`, in float64 within the parity suite's tolerance (1e-10 normwise, derived in
-test_rnn_parity.py). The same code defines each cell in both libraries. A negative control
-(another learning rate) shows the comparison can fail."""
+states)` made of ops, no backward: trained through the tape), `StackedRNNCells` (of built-in
+cells too), a nested state and encoder states passed as a decoder's initial_state, against
+Keras with the same weights: a `fit(shuffle=False)` History, the weights after it and `predict`,
+in float64 within the parity suite's tolerance (1e-10 normwise, derived in test_rnn_parity.py).
+The same code defines each cell in both libraries. A negative control (another learning rate)
+shows the comparison can fail."""
 
 import numpy as np
 import pytest
@@ -68,6 +69,28 @@ def build(K, case):
     elif case == "return_state":
         output, h, c = L.RNN(two_state(3), return_state=True)(inputs)
         x = L.Concatenate()([output, c])
+    elif case == "activity penalty, return_state":
+        # Keras penalises each output of the call: the output, h and c, each over the batch
+        penalty = K.regularizers.L2(0.05)
+        output, h, c = L.RNN(two_state(3), return_state=True, activity_regularizer=penalty)(inputs)
+        x = L.Concatenate()([output, c])
+    elif case == "built-in cells stacked, masked":
+        cells = [
+            L.LSTMCell(3),
+            L.GRUCell(2),
+            L.GRUCell(2, reset_after=False, use_bias=False),
+            L.SimpleRNNCell(2),
+        ]
+        x = L.RNN(cells, return_sequences=True)(L.Masking(0.0)(inputs))
+        x = L.Flatten()(x)
+    elif case == "encoder-decoder, initial_state":
+        # the encoder reaches the loss only through the decoder's initial states
+        _, h, c = L.RNN(two_state(4), return_state=True)(inputs)
+        x = L.RNN(two_state(4), go_backwards=True)(inputs, initial_state=[h, c])
+    elif case == "encoder-decoder, one state":
+        _, h = L.RNN(minimal(3), return_state=True)(inputs)
+        x = L.RNN(minimal(3), return_sequences=True)(L.Masking(0.0)(inputs), initial_state=h)
+        x = L.Flatten()(x)
     return K.Model(inputs, L.Dense(2, activation="softmax")(x))
 
 
@@ -77,6 +100,10 @@ CASES = [
     "stacked, nested state",
     "list of cells, masked",
     "return_state",
+    "activity penalty, return_state",
+    "built-in cells stacked, masked",
+    "encoder-decoder, initial_state",
+    "encoder-decoder, one state",
 ]
 
 

@@ -1,5 +1,6 @@
 """`minikeras.testing.check_gradients` on every recurrent layer, as a user would run it on a
-model: SimpleRNN, LSTM, GRU (both reset_after), RNN(cell), Bidirectional, after an
+model: SimpleRNN, LSTM, GRU (both reset_after), RNN(cell), stacks of the built-in cells (their
+steps as ops, on the tape), Bidirectional, after an
 Embedding(mask_zero=True) whose padding masks steps and the loss, with the weights' penalties
 (regularizers) in the loss. Central differences in float64: the backward by hand agrees within
 1e-6 relative (the differences' own truncation error at ε ≈ 1e-6 is ~1e-9 here)."""
@@ -17,6 +18,12 @@ RECURRENT = {
     "GRU": lambda: layers.GRU(3, return_sequences=True, **L2),
     "GRU reset_after=False": lambda: layers.GRU(3, return_sequences=True, reset_after=False),
     "RNN(LSTMCell)": lambda: layers.RNN(layers.LSTMCell(3), return_sequences=True),
+    # the built-in cells' steps as ops, on the tape (their `call`)
+    "RNN([LSTMCell, GRUCell, SimpleRNNCell])": lambda: layers.RNN(
+        [layers.LSTMCell(2, **L2), layers.GRUCell(2, reset_after=False), layers.SimpleRNNCell(3)],
+        return_sequences=True,
+    ),
+    "RNN([GRUCell])": lambda: layers.RNN([layers.GRUCell(3)], return_sequences=True),
     "Bidirectional(LSTM)": lambda: layers.Bidirectional(
         layers.LSTM(2, return_sequences=True, **L2), merge_mode="sum"
     ),

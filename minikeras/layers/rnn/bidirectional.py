@@ -173,10 +173,14 @@ class Bidirectional(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
+            # as Keras records the call: its `training` defaults to None, so only the mask
+            given = {"mask": None} if initial_state is None else {"initial_state": initial_state}
             return node_module.call_symbolic(self, x, **given)  # as Keras records the call
-        if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
-            mask = keras_mask.get_mask(x)
+        # the mask an eager output carries, read by the call only without initial_state
+        # tensors, and carried by the output either way (as RNN.__call__, after Keras)
+        input_mask = keras_mask.get_mask(x) if mask is None else mask
+        if mask is None and initial_state is None:
+            mask = input_mask
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -187,7 +191,7 @@ class Bidirectional(Layer):
             self.build(((x.shape[0] if self.stateful else None),) + x.shape[1:])
         out = self.call(x, training=training, mask=mask, initial_state=initial_state)
         out = [o.copy() for o in out] if isinstance(out, list) else out.copy()
-        return keras_mask.attach(out, self.compute_mask(x, mask))
+        return keras_mask.attach(out, self.compute_mask(x, input_mask))
 
     def call(self, x, training=False, mask=None, initial_state=None):
         fw_state = bw_state = None
@@ -291,10 +295,3 @@ class Bidirectional(Layer):
         if config_.get("backward_layer") is not None:
             config_["backward_layer"] = deserialize(config_["backward_layer"])
         return cls._from_config(config_)
-
-
-def _as_list(states):
-    """initial_state as a list (one tensor may be given alone), or None."""
-    if states is None or isinstance(states, (list, tuple)):
-        return None if states is None else list(states)
-    return [states]

@@ -12,7 +12,7 @@ A cell computes one time step. The `RNN` layer runs it along a sequence through 
 
 import numpy as np
 
-from minikeras import activations, constraints, initializers, kernels, regularizers
+from minikeras import activations, constraints, initializers, kernels, ops, regularizers
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.dropout import draw_masks, gate_matmul, gate_matmul_backward
 from minikeras.utils.rng import make_generator
@@ -231,6 +231,24 @@ class RecurrentCell(Layer):
     def bias_gradient(self, flat_dxw):
         """db = Σ over steps and batch of dxw     (G·u,)"""
         return flat_dxw.sum(axis=0)
+
+    # ------------------------------------------------------------------ one step as ops
+    # `call(inputs, states)` is Keras's cell API: one step written with minikeras.ops, on the
+    # weights' Variables, so that the tape differentiates it. RNN's compiled loop above never
+    # uses it; a stack of cells (StackedRNNCells, `RNN([cells])`) and a cell called alone do.
+    def _check_step_dropout(self, training):
+        if training and (0 < self.dropout < 1 or 0 < self.recurrent_dropout < 1):
+            raise NotImplementedError(
+                f"{type(self).__name__} '{self.name}': dropout in a training call of the cell "
+                f"alone or in a stack of cells (dropout={self.dropout}, recurrent_dropout="
+                f"{self.recurrent_dropout}); minikeras draws a cell's dropout masks only in the "
+                "RNN layer of that one cell"
+            )
+
+    def _input_product(self, inputs):
+        """x·W + b     (b, in)·(in, G·u)"""
+        z = ops.matmul(inputs, self._kernel)
+        return z + self._bias if self.use_bias else z
 
     # ------------------------------------------------------------------ config
     def get_config(self):

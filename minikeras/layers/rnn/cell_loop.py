@@ -36,6 +36,13 @@ def _map(function, *trees):
     return function(*trees)
 
 
+def _pack_like(tree, leaves):
+    """`leaves` (a flat list) nested as `tree` is."""
+    if not isinstance(tree, (list, tuple)):
+        return leaves.pop(0)
+    return [_pack_like(item, leaves) for item in tree]
+
+
 def flatten(tree):
     if isinstance(tree, (list, tuple)):
         return [leaf for item in tree for leaf in flatten(item)]
@@ -59,7 +66,9 @@ def run(rnn, sequences, states, mask, training):
     outputs, previous = [], None
     for t in order:
         output, new = rnn.cell(sequences[:, t], states, **kwargs)
-        new = list(new) if isinstance(new, (list, tuple)) else [new]
+        # in the nesting of the states given, as Keras's backend.rnn packs them: a stack of
+        # one cell with two states returns [h, c] where it was given [[h, c]]
+        new = _pack_like(states, flatten(new))
         if mask is not None:
             m = np.asarray(mask[:, t], dtype=autodiff.unwrap(output).dtype)[:, None]  # (b, 1)
             new = _map(lambda n, s, m=m: n * m + s * (1 - m), new, states)

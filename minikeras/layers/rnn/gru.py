@@ -11,7 +11,7 @@ The step's backward is `kernels.gru_step_backward` (+ `gru_reset_backward` when 
 
 import numpy as np
 
-from minikeras import kernels
+from minikeras import kernels, ops
 from minikeras.layers.rnn.cell import RecurrentCell
 from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer, RecurrentLayer
 
@@ -96,6 +96,34 @@ class GRUCell(RecurrentCell):
         if not self.reset_after:
             return flat_dxw.sum(axis=0)
         return np.stack([flat_dxw.sum(axis=0), self.dhu.reshape(flat_dxw.shape).sum(axis=0)])
+
+    def call(self, inputs, states, training=False):
+        """One step as ops (see RecurrentCell), both variants of the module docstring;
+        returns h and its state, as a list when `states` is one, as Keras."""
+        self._check_step_dropout(training)
+        nested = isinstance(states, (list, tuple))
+        h_prev = states[0] if nested else states
+        u, rec_kernel = self.units, self._recurrent_kernel
+        x = ops.matmul(inputs, self._kernel)  # (b, in)·(in, 3u)
+        if self.use_bias:
+            x = x + (self._bias[0] if self.reset_after else self._bias)
+        x_z, x_r, x_h = ops.split(x, 3, axis=1)
+        if self.reset_after:
+            inner = ops.matmul(h_prev, rec_kernel)  # (b, u)·(u, 3u)
+            if self.use_bias:
+                inner = inner + self._bias[1]
+            in_z, in_r, in_h = ops.split(inner, 3, axis=1)
+            z = self.recurrent_activation(x_z + in_z)
+            r = self.recurrent_activation(x_r + in_r)
+            hh = self.activation(x_h + r * in_h)
+        else:
+            in_zr = ops.matmul(h_prev, rec_kernel[:, : 2 * u])  # (b, u)·(u, 2u)
+            in_z, in_r = ops.split(in_zr, 2, axis=1)
+            z = self.recurrent_activation(x_z + in_z)
+            r = self.recurrent_activation(x_r + in_r)
+            hh = self.activation(x_h + ops.matmul(r * h_prev, rec_kernel[:, 2 * u :]))
+        h = z * h_prev + (1 - z) * hh
+        return h, [h] if nested else h
 
     def get_config(self):
         config = super().get_config()

@@ -10,7 +10,7 @@ docs/recurrence.md); the products around it are here.
 
 import numpy as np
 
-from minikeras import initializers, kernels
+from minikeras import initializers, kernels, ops
 from minikeras.layers.rnn.cell import RecurrentCell
 from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer, RecurrentLayer
 
@@ -139,6 +139,18 @@ class LSTMCell(RecurrentCell):
         h_prev = self.hs[:-1].reshape(steps * batch, units)
         kernels.sequence_matmul_tn(h_prev, self.dxw.reshape(steps * batch, -1), self.drecurrent)
         return [dh, dc]
+
+    def call(self, inputs, states, training=False):
+        """One step as ops (see RecurrentCell), Keras's fused form:
+        z = x·W + b + h_prev·U; i, f, g, o its four blocks; returns h, [h, c]."""
+        self._check_step_dropout(training)
+        h_prev, c_prev = states
+        z = self._input_product(inputs) + ops.matmul(h_prev, self._recurrent_kernel)
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=1)
+        act, rec = self.activation, self.recurrent_activation
+        c = rec(z_f) * c_prev + rec(z_i) * act(z_c)
+        h = rec(z_o) * act(c)
+        return h, [h, c]
 
     def get_config(self):
         config = super().get_config()

@@ -203,15 +203,21 @@ class RNN(Layer):
 
     def __call__(self, x, training=False, mask=None, initial_state=None):
         if node_module.is_symbolic(x):  # Functional API: record the call (layers/node.py)
-            given = {} if initial_state is None else {"initial_state": _as_list(initial_state)}
-            return node_module.call_symbolic(self, x, **given)  # as Keras records the call
-        if mask is None:  # the mask an eager output carries (Embedding(mask_zero=True)), as Keras
-            mask = keras_mask.get_mask(x)
+            return node_module.call_symbolic(self, x, **_node_keywords(initial_state))
+        # the mask an eager output carries (Embedding(mask_zero=True)); as Keras, the call reads
+        # it only when x is its one tensor argument (not with initial_state tensors), and the
+        # output carries it either way
+        input_mask = keras_mask.get_mask(x) if mask is None else mask
+        if mask is None and initial_state is None:
+            mask = input_mask
         if self._user_cell:  # Layer's call: on the tape when training (cell_loop.py)
             if not self.built:  # a stateful layer's batch size is the first call's, as Keras
                 shape = np.shape(x)
                 self.build(((shape[0] if self.stateful else None),) + tuple(shape[1:]))
-            return super().__call__(x, training=training, mask=mask, initial_state=initial_state)
+            if mask is None and isinstance(x, np.ndarray):
+                x = x.view(np.ndarray)  # no mask for Layer.__call__ to read off x
+            y = super().__call__(x, training=training, mask=mask, initial_state=initial_state)
+            return keras_mask.attach(y, self.compute_mask(x, input_mask))
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(
@@ -223,7 +229,7 @@ class RNN(Layer):
         self.check_input_shape(x.shape)
         out = self.call(x, training=training, mask=mask, initial_state=initial_state)
         out = [o.copy() for o in out] if isinstance(out, list) else out.copy()
-        return keras_mask.attach(out, self.compute_mask(x, mask))
+        return keras_mask.attach(out, self.compute_mask(x, input_mask))
 
     # ------------------------------------------------------------------ forward
     def call(self, x, training=False, mask=None, initial_state=None):
@@ -423,8 +429,13 @@ def _map_copy(state):
     return [_map_copy(s) for s in state] if isinstance(state, list) else state.copy()
 
 
-def _as_list(states):
-    """initial_state as a list (one tensor may be given alone), or None."""
-    if states is None or isinstance(states, (list, tuple)):
-        return None if states is None else list(states)
-    return [states]
+def _node_keywords(initial_state):
+    """The keywords of a call on symbolic tensors as Keras records them on the node (and writes
+    them in configs): `training` and `mask` (False, None) for a call on the sequence alone;
+    with initial_state tensors only those, as given (one tensor or a list), for Keras's
+    Layer.__call__ then sees several tensor arguments and fills in neither."""
+    if initial_state is None:
+        return {"training": False, "mask": None}
+    if isinstance(initial_state, tuple):
+        initial_state = list(initial_state)
+    return {"initial_state": initial_state}

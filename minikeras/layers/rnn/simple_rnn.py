@@ -9,7 +9,7 @@ and dW = Σ_t x_tᵀ·dz_t, db = Σ dz, dx_t = dz_t·Wᵀ once for the whole seq
 
 import numpy as np
 
-from minikeras import kernels
+from minikeras import kernels, ops
 from minikeras.layers.rnn.cell import RecurrentCell
 from minikeras.layers.rnn.recurrent_layer import RecurrentLayer
 
@@ -45,6 +45,17 @@ class SimpleRNNCell(RecurrentCell):
             self.act_name, self.z[t], self.h[t], np.ascontiguousarray(dh), dz
         )
         return [self.recurrent_backward(self.h_prev[t], dz, self.rmasks)]
+
+    def call(self, inputs, states, training=False):
+        """h = act(x·W + b + h_prev·U) as ops (see RecurrentCell); returns h and its state,
+        as a list when `states` is one, as Keras."""
+        self._check_step_dropout(training)
+        nested = isinstance(states, (list, tuple))
+        h_prev = states[0] if nested else states
+        h = self.activation(
+            self._input_product(inputs) + ops.matmul(h_prev, self._recurrent_kernel)
+        )
+        return h, [h] if nested else h
 
 
 class SimpleRNN(RecurrentLayer):

@@ -3,8 +3,8 @@
     x⁽⁰⁾ = x_t;  x⁽ᵏ⁾, states⁽ᵏ⁾_t = cellₖ(x⁽ᵏ⁻¹⁾, states⁽ᵏ⁾_{t−1});  the output is the last x⁽ᵏ⁾
 
 Its state is nested: one entry per cell (a list for a cell with several states), as Keras's.
-Made of its cells' calls, so `RNN` runs it through cell_loop.py on the tape; the cells must be
-cells of yours (ops): the built-in cells have no step-by-step call of that kind.
+Made of its cells' calls, so `RNN` runs it through cell_loop.py on the tape: cells of yours
+(ops), and the built-in cells, whose `call` is their step written with ops.
 
 >>> import numpy as np
 >>> from minikeras import layers, ops
@@ -24,7 +24,6 @@ cells of yours (ops): the built-in cells have no step-by-step call of that kind.
 """
 
 from minikeras.layers.layer import Layer
-from minikeras.layers.rnn.cell import RecurrentCell
 
 
 def _output_size(cell):
@@ -45,12 +44,6 @@ class StackedRNNCells(Layer):
             if "state_size" not in dir(cell):
                 raise ValueError(
                     f"All cells must have a `state_size` attribute. Received cell: {cell}"
-                )
-            if isinstance(cell, RecurrentCell):
-                raise NotImplementedError(
-                    f"StackedRNNCells takes cells written with minikeras.ops; {cell.name} "
-                    f"({type(cell).__name__}) runs only as the one cell of an RNN layer: stack "
-                    "RNN layers with return_sequences=True instead"
                 )
         self.cells = list(cells)
 
