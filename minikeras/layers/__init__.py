@@ -19,6 +19,7 @@ from minikeras.layers.dense import Dense
 from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.einsum_dense import EinsumDense
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.gaussian_noise import GaussianDropout, GaussianNoise
@@ -161,6 +162,7 @@ __all__ = [
     "Cropping2D",
     "Cropping3D",
     "Dense",
+    "EinsumDense",
     "Dropout",
     "ELU",
     "Embedding",
