@@ -53,6 +53,7 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.multi_head_attention import MultiHeadAttention
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.pooling import (
     AveragePooling1D,
@@ -183,6 +184,7 @@ __all__ = [
     "Lambda",
     "Layer",
     "LayerNormalization",
+    "MultiHeadAttention",
     "LeakyReLU",
     "Masking",
     "MaxPooling1D",
