@@ -200,6 +200,16 @@ class EinsumDense(Layer):
             )
         super().build(input_shape)
 
+    def check_input_shape(self, shape):
+        """Only the rank is fixed, as Keras's InputSpec(ndim=...): axes the kernel does not
+        span (a sequence's length) may differ from call to call."""
+        if self.input_shape is not None and len(shape) != len(self.input_shape):
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"ndim={len(self.input_shape)}, found ndim={len(shape)}. Full shape received: "
+                f"{tuple(shape)}"
+            )
+
     def compute_output_shape(self, input_shape):
         _, _, full, _, _ = analyze_equation(
             self.equation, self.bias_axes, input_shape, self.partial_output_shape

@@ -269,9 +269,12 @@ class MultiHeadAttention(Layer):
         the call goes on as a call on (query, value[, key])."""
         if query is None or value is None:
             raise TypeError("MultiHeadAttention needs `query` and `value`")
-        for name, tensor in (("query_mask", query), ("value_mask", value), ("key_mask", key)):
+        # Keras's call reads the query's mask from the query alone (a `query_mask` argument is
+        # replaced by it, even by None); a mask the value or key carries wins over the argument
+        kwargs["query_mask"] = _mask_of(query)
+        for name, tensor in (("value_mask", value), ("key_mask", key)):
             found = None if tensor is None else _mask_of(tensor)
-            if found is not None:  # a mask the tensor carries wins, as in Keras's __call__
+            if found is not None:
                 kwargs[name] = found
         args = (query, value) if key is None else (query, value, key)
         if all(node_module.is_symbolic(a) for a in args):
@@ -350,9 +353,17 @@ class MultiHeadAttention(Layer):
         if use_causal_mask:  # (projected tensors: the sequence axis is still axis 1)
             causal = self._compute_causal_mask(query, value)
             attention_mask = causal if attention_mask is None else (attention_mask & causal)
-        query = ops.multiply(query, np.asarray(self._inverse_sqrt_key_dim, dtype=self.dtype))
+        # Keras casts the Python float 1/√key_dim to the query's dtype through a float32
+        # tensor: in float64 the scale is float32(1/√key_dim), 1e-8 from the exact one
+        scale = np.float32(self._inverse_sqrt_key_dim).astype(self.dtype)
+        query = ops.multiply(query, scale)
         scores = ops.einsum(self._dot_product_equation, key, query)  # (B, N, T, S)
-        scores = self._masked_softmax(scores, attention_mask)
+        # Keras takes ops.dot_product_attention when it needs neither dropout nor the scores
+        # (and the projected tensors are 4-D); that path does not zero masked probabilities
+        # after the softmax, so a query row with every key masked attends uniformly there,
+        # and to nothing on the other path (its Softmax layer zeros them)
+        fused = self._dropout == 0.0 and not return_attention_scores and len(query.shape) == 4
+        scores = self._masked_softmax(scores, attention_mask, zero_masked=not fused)
         dropped = scores
         if self._dropout > 0.0 and training:
             from minikeras import random  # (minikeras.random imports the layers' tools)
@@ -361,7 +372,7 @@ class MultiHeadAttention(Layer):
         output = ops.einsum(self._combine_equation, dropped, value)  # (B, T, N, value_dim)
         return output, scores
 
-    def _masked_softmax(self, scores, attention_mask=None):
+    def _masked_softmax(self, scores, attention_mask=None, zero_masked=True):
         """Softmax over the key's attention axes; where the mask is False the logit becomes
         −1e9 and the probability 0 (a fully masked row gives zeros, as Keras's Softmax)."""
         if attention_mask is not None:
@@ -377,7 +388,7 @@ class MultiHeadAttention(Layer):
         else:
             shift = ops.logsumexp(scores, axis=self._softmax_axes, keepdims=True)
             probabilities = ops.exp(ops.subtract(scores, shift))
-        if attention_mask is not None:
+        if attention_mask is not None and zero_masked:
             probabilities = ops.where(mask, probabilities, np.asarray(0, dtype=self.dtype))
         return probabilities
 
