@@ -11,7 +11,9 @@ from minikeras.layers.adaptive_pooling import (
     AdaptiveMaxPooling2D,
     AdaptiveMaxPooling3D,
 )
+from minikeras.layers.additive_attention import AdditiveAttention
 from minikeras.layers.alpha_dropout import AlphaDropout
+from minikeras.layers.attention import Attention
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D, Conv3D
 from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
@@ -106,6 +108,8 @@ Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "AdditiveAttention",
+    "Attention",
     "AdaptiveMaxPooling3D",
     "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling1D",
