@@ -33,6 +33,7 @@ from minikeras.layers.global_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from minikeras.layers.group_normalization import GroupNormalization
 from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.lambda_layer import Lambda
@@ -77,6 +78,7 @@ from minikeras.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from minikeras.layers.rms_normalization import RMSNormalization
 from minikeras.layers.rnn import (
     GRU,
     LSTM,
@@ -92,6 +94,7 @@ from minikeras.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from minikeras.layers.serialization import deserialize, serialize
 from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minikeras.layers.time_distributed import TimeDistributed
+from minikeras.layers.unit_normalization import UnitNormalization
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
 from minikeras.layers.wrapper import Wrapper
 
@@ -108,6 +111,9 @@ Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "GroupNormalization",
+    "RMSNormalization",
+    "UnitNormalization",
     "AdditiveAttention",
     "Attention",
     "AdaptiveMaxPooling3D",
