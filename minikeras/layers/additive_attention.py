@@ -32,6 +32,7 @@ class AdditiveAttention(Attention):
                 shape=(input_shape[0][-1],), initializer="glorot_uniform", name="scale"
             )
         self.input_shape = [tuple(shape) for shape in input_shape]
+        self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
     def _calculate_scores(self, query, key):

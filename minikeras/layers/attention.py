@@ -60,6 +60,7 @@ class Attention(Layer):
                 shape=(), initializer="ones", name="concat_score_weight"
             )
         self.input_shape = [tuple(shape) for shape in input_shape]
+        self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
 
     def build_from_config(self, build_config):

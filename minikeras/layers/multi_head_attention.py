@@ -153,6 +153,23 @@ class MultiHeadAttention(Layer):
     value_dense = property(lambda self: self._value_dense)
     output_dense = property(lambda self: self._output_dense)
 
+    def saved_sublayers(self):
+        """(name, layer) for each group Keras's `.keras`/`.weights.h5` files hold inside this
+        layer's: the projections under the names of its properties, the gate under its
+        attribute's; the softmax and dropout groups (no weights) are written empty, as Keras."""
+        named = [
+            ("query_dense", self._query_dense),
+            ("key_dense", self._key_dense),
+            ("value_dense", self._value_dense),
+            ("output_dense", self._output_dense),
+        ]
+        if self._use_gate:
+            named.append(("_gate_dense", self._gate_dense))
+        return named + [
+            ("_softmax", _NoWeights("softmax")),
+            ("_dropout_layer", _NoWeights("dropout")),
+        ]
+
     def _sublayers(self):
         """The projections: their weights are this layer's, in Keras's order."""
         return list(self._projections)
@@ -187,6 +204,10 @@ class MultiHeadAttention(Layer):
             # when every input's shape is known
             return
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
+        # the shapes as given, for the file's build_config (Keras's `shapes_dict`)
+        self._build_shapes = {"query_shape": query_shape, "value_shape": value_shape}
+        if key_shape is not None:
+            self._build_shapes["key_shape"] = tuple(key_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         if value_shape[1:-1] != key_shape[1:-1]:
             raise ValueError(
@@ -228,6 +249,7 @@ class MultiHeadAttention(Layer):
             self._output_dense.build_once(tuple(projected))
             self._projections += [self._value_dense, self._output_dense]
         self.input_shape = query_shape
+        self.output_shape = self.compute_output_shape(query_shape, value_shape, key_shape)
         self.built = True
 
     def build_for_arguments(self, shapes):
@@ -271,7 +293,9 @@ class MultiHeadAttention(Layer):
             raise TypeError("MultiHeadAttention needs `query` and `value`")
         # Keras's call reads the query's mask from the query alone (a `query_mask` argument is
         # replaced by it, even by None); a mask the value or key carries wins over the argument
-        kwargs["query_mask"] = _mask_of(query)
+        kwargs.pop("query_mask", None)
+        if _mask_of(query) is not None:
+            kwargs["query_mask"] = _mask_of(query)
         for name, tensor in (("value_mask", value), ("key_mask", key)):
             found = None if tensor is None else _mask_of(tensor)
             if found is not None:
@@ -443,19 +467,12 @@ class MultiHeadAttention(Layer):
     def get_build_config(self):
         if not self._built or not self._projections:
             return None
-        return {
-            "query_shape": tuple(self.input_shape),
-            "value_shape": _input_shape(self._value_dense),
-            "key_shape": _input_shape(self._key_dense),
-        }
+        return {"shapes_dict": dict(self._build_shapes)}
 
     def build_from_config(self, build_config):
         if not self._built and build_config:
-            self.build(
-                build_config["query_shape"],
-                build_config["value_shape"],
-                build_config.get("key_shape"),
-            )
+            shapes = build_config.get("shapes_dict", build_config)
+            self.build(shapes["query_shape"], shapes["value_shape"], shapes.get("key_shape"))
 
     def get_config(self):
         return {
@@ -480,6 +497,13 @@ class MultiHeadAttention(Layer):
         }
 
 
+class _NoWeights:
+    """What an empty group of a file stands for: a name and no weights."""
+
+    def __init__(self, name):
+        self.name, self.weights, self.weight_names = name, [], []
+
+
 def _seed_generator(seed):
     from minikeras.random import SeedGenerator  # (minikeras.random imports the layers' tools)
 
@@ -493,10 +517,6 @@ def _mask_of(x):
 
     found = keras_mask.get_mask(x)
     return backend.get_keras_mask(x) if found is None else found
-
-
-def _input_shape(layer):
-    return None if layer.input_shape is None else tuple(layer.input_shape)
 
 
 def _partial(rank, known_last):
