@@ -1,14 +1,14 @@
 """GroupNormalization, UnitNormalization and RMSNormalization against Keras with the same
-weights: output, dL/dx and dL/dw for L = Σ dy ⊙ y, configs before and after build, and a short
-`fit`. Tolerances as layer_twins.py derives them (float64 1e-10; float32 1e-5: each output sums
-a group's or a row's few dozen entries, rounded at 2⁻²⁴ in different orders)."""
+weights: output, dL/dx and dL/dw for L = Σ dy ⊙ y, configs before and after build (their `fit`
+is in test_attention_parity.py's transformer block). Tolerances as layer_twins.py derives them
+(float64 1e-10; float32 1e-5: each output sums a group's or a row's few dozen entries, rounded
+at 2⁻²⁴ in different orders)."""
 
 import numpy as np
 import pytest
-from layer_twins import as_json, assert_pairs_close, floatx, rel, run_both, twins
+from layer_twins import as_json, assert_pairs_close, run_both, twins
 
 import minikeras
-from minikeras.parity.compare import tolerance
 
 CASES = [
     ("GroupNormalization", {"groups": 2}, (6,)),
@@ -39,31 +39,3 @@ def test_configs_before_build_equal_keras(keras, class_name, kwargs, shape):
     ours = getattr(minikeras.layers, class_name)(name="norm", **kwargs)
     theirs = getattr(keras.layers, class_name)(name="norm", **kwargs)
     assert as_json(ours.get_config()) == as_json(theirs.get_config())
-
-
-def _model(lib):
-    inputs = lib.Input(shape=(4, 6))
-    x = lib.layers.GroupNormalization(groups=3)(inputs)
-    x = lib.layers.Dense(4)(x)
-    x = lib.layers.RMSNormalization()(x)
-    x = lib.layers.UnitNormalization()(lib.layers.Flatten()(x))
-    return lib.Model(inputs, lib.layers.Dense(2)(x))
-
-
-def test_a_model_of_the_three_fits_as_keras(keras):
-    dtype = "float64"
-    rng = np.random.default_rng(4)
-    x, y = rng.normal(size=(12, 4, 6)), rng.normal(size=(12, 2))
-    with floatx(keras, dtype):
-        ours, theirs = _model(minikeras), _model(keras)
-        weights = [rng.normal(scale=0.5, size=w.shape) for w in ours.weights]
-        ours.set_weights(weights)
-        theirs.set_weights(weights)
-        for model in (ours, theirs):
-            model.compile(optimizer="adam", loss="mse")
-        history = ours.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
-        khistory = theirs.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
-        tol = tolerance(dtype, 6)
-        np.testing.assert_allclose(history.history["loss"], khistory.history["loss"], rtol=tol)
-        for w, kw in zip(ours.get_weights(), theirs.get_weights()):
-            assert rel(w, kw) <= tol
