@@ -10,6 +10,7 @@ from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.ftrl import Ftrl
 from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.muon import Muon
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
 from minikeras.optimizers.rmsprop import RMSprop
@@ -33,6 +34,7 @@ ALL_OPTIMIZERS = {
         Ftrl,
         Lion,
         ScheduleFreeAdamW,
+        Muon,
     )
 }
 _BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALL_OPTIMIZERS.values(), Lamb)}
@@ -89,6 +91,7 @@ __all__ = [
     "Ftrl",
     "Lamb",
     "Lion",
+    "Muon",
     "Nadam",
     "Optimizer",
     "RMSprop",

@@ -398,15 +398,19 @@ class Optimizer:
         float (through float32) and lr from its variable or schedule value."""
         if self.weight_decay is None:
             return
-        excluded = getattr(self, "_excluded_from_weight_decay", ())
-        pattern = getattr(self, "_excluded_from_weight_decay_pattern", None)
         for v in variables:
-            if id(v) in excluded:
-                continue
-            if pattern is not None and re.search(pattern, getattr(v, "name", None) or ""):
+            if not self._use_weight_decay(v):
                 continue
             wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
             v -= v * wd * v.dtype.type(learning_rate)
+
+    def _use_weight_decay(self, variable):
+        """Whether the weight decay applies to `variable`: not excluded by
+        `exclude_from_weight_decay`, as an array or by name."""
+        if id(variable) in getattr(self, "_excluded_from_weight_decay", ()):
+            return False
+        pattern = getattr(self, "_excluded_from_weight_decay_pattern", None)
+        return pattern is None or not re.search(pattern, getattr(variable, "name", None) or "")
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Leave these weights out of the weight decay: the arrays of `var_list` (e.g.
