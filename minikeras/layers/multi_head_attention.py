@@ -23,8 +23,10 @@ hand-written steps:
     dlogits = A ⊙ (dA − Σ_S dA ⊙ A)  the softmax backward, per row; 0 where masked
     dQ = dlogits·K/√key_dim, dK = dlogitsᵀ·Q/√key_dim
 
-A training step of a small transformer block spends most of its time in these einsums, not in
-the tape's bookkeeping (measured in the parity tests' model: see tests/parity).
+The tape is fast enough here: measured in CPU time (best of 5 × 30 steps, load average 18 on
+2 cores), a `train_on_batch` of Input(16, 32) → MultiHeadAttention(4, 8) → pooling → Dense(1),
+batch 32, took 11.3–12.6 ms, against 8.3–8.4 ms for the same forward and backward einsums
+written out in plain NumPy: the tape, the Dense, the loss and the optimizer add 1.3–1.5×.
 """
 
 import math
