@@ -10,6 +10,7 @@ from minikeras.optimizers.adamw import AdamW
 from minikeras.optimizers.ftrl import Ftrl
 from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
+from minikeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from minikeras.optimizers.muon import Muon
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
@@ -37,7 +38,7 @@ ALL_OPTIMIZERS = {
         Muon,
     )
 }
-_BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALL_OPTIMIZERS.values(), Lamb)}
+_BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALL_OPTIMIZERS.values(), Lamb, LossScaleOptimizer)}
 
 
 def get(identifier):
@@ -91,6 +92,7 @@ __all__ = [
     "Ftrl",
     "Lamb",
     "Lion",
+    "LossScaleOptimizer",
     "Muon",
     "Nadam",
     "Optimizer",

@@ -93,10 +93,6 @@ class Optimizer:
             )
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if loss_scale_factor is not None:
-            raise NotImplementedError(
-                "loss_scale_factor is not supported by minikeras (it computes in one precision)"
-            )
         if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
             raise ValueError(
                 "`gradient_accumulation_steps` must be an integer >= 2. "
@@ -319,6 +315,8 @@ class Optimizer:
             self.build(variables)
         indices = self._slot_indices(variables)
         grads, variables, indices = _drop_missing(grads, variables, indices)
+        if self.loss_scale_factor is not None:  # the gradients of scale_loss(loss): unscaled
+            grads = [g / self.loss_scale_factor for g in grads]
         learning_rate = float(self._current_learning_rate())  # a Python float: weak in NumPy
         steps = self.gradient_accumulation_steps
         if steps:
@@ -378,6 +376,16 @@ class Optimizer:
         gradient), once built for them; None for an optimizer that updates weight by weight."""
         layout = self._layout
         return layout.gradient_views if layout is not None and layout.matches(variables) else None
+
+    def scale_loss(self, loss):
+        """`loss · loss_scale_factor` (unchanged without one): a custom training step
+        differentiates this, and `apply` divides the gradients by the factor again."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def current_loss_scale(self):
+        """The factor `apply` divides the gradients by, or None: `fit` multiplies its gradients
+        by it, as if it had differentiated `scale_loss(loss)` (exact for a power of two)."""
+        return self.loss_scale_factor
 
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
