@@ -36,6 +36,9 @@ epsilon = config.epsilon
 set_epsilon = config.set_epsilon
 image_data_format = config.image_data_format
 set_image_data_format = config.set_image_data_format
+enable_flash_attention = config.enable_flash_attention
+disable_flash_attention = config.disable_flash_attention
+is_flash_attention_enabled = config.is_flash_attention_enabled
 
 # The dtype names Keras knows (keras/src/backend/common/dtypes.py): a name outside them is a
 # ValueError, as in Keras, whatever NumPy would make of it.
@@ -197,7 +200,10 @@ __all__ = [
     "compute_conv_transpose_padding_args_for_jax",
     "convert_to_numpy",
     "convert_to_tensor",
+    "disable_flash_attention",
+    "enable_flash_attention",
     "epsilon",
+    "is_flash_attention_enabled",
     "floatx",
     "get_keras_mask",
     "get_uid",

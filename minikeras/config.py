@@ -207,6 +207,26 @@ def is_traceback_filtering_enabled() -> bool:
     return False
 
 
+# Keras's global flash-attention switch: None (never set) until enabled or disabled. minikeras
+# computes attention one way; the switch only brings Keras's checks (no dropout, no scores).
+_FLASH_ATTENTION = None
+
+
+def enable_flash_attention() -> None:
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = True
+
+
+def disable_flash_attention() -> None:
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled():
+    """True or False once set, None before (as Keras answers)."""
+    return _FLASH_ATTENTION
+
+
 def set_kernels(name: str) -> None:
     """Choose the kernel set every layer and optimizer calls: "numba" (default) or "numpy"."""
     _kernels.use(name)

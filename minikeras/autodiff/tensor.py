@@ -30,7 +30,7 @@ def _ops():
 class Tensor:
     """An array traced by a GradientTape; `numpy()` gives the array back."""
 
-    __slots__ = ("value", "_keras_logits", "__weakref__")
+    __slots__ = ("value", "_keras_logits", "_keras_mask", "__weakref__")
     __array_priority__ = 1000  # ndarray ⊕ Tensor asks the Tensor (its reflected operator)
 
     def __init__(self, value):
@@ -38,6 +38,9 @@ class Tensor:
         # the output of a softmax or sigmoid keeps that activation's input (a Tensor), as
         # Keras's does (`_keras_logits`): a crossentropy given this Tensor starts from there
         self._keras_logits = None
+        # the mask a layer's output carries (Embedding(mask_zero=True)'s), as Keras's tensors
+        # carry `_keras_mask`: the next layer reads it in a traced call too
+        self._keras_mask = None
 
     # ------------------------------------------------------------ what the array is
     shape = property(lambda self: self.value.shape)

@@ -11,7 +11,9 @@ from minikeras.layers.adaptive_pooling import (
     AdaptiveMaxPooling2D,
     AdaptiveMaxPooling3D,
 )
+from minikeras.layers.additive_attention import AdditiveAttention
 from minikeras.layers.alpha_dropout import AlphaDropout
+from minikeras.layers.attention import Attention
 from minikeras.layers.batch_normalization import BatchNormalization
 from minikeras.layers.conv import Conv1D, Conv2D, Conv3D
 from minikeras.layers.conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
@@ -19,6 +21,7 @@ from minikeras.layers.dense import Dense
 from minikeras.layers.depthwise_conv import DepthwiseConv1D, DepthwiseConv2D
 from minikeras.layers.dot import Dot, dot
 from minikeras.layers.dropout import Dropout
+from minikeras.layers.einsum_dense import EinsumDense
 from minikeras.layers.embedding import Embedding
 from minikeras.layers.flatten import Flatten
 from minikeras.layers.gaussian_noise import GaussianDropout, GaussianNoise
@@ -30,6 +33,7 @@ from minikeras.layers.global_pooling import (
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,
 )
+from minikeras.layers.group_normalization import GroupNormalization
 from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.input_spec import InputSpec
@@ -53,6 +57,7 @@ from minikeras.layers.merging import (
     multiply,
     subtract,
 )
+from minikeras.layers.multi_head_attention import MultiHeadAttention
 from minikeras.layers.normalization import Normalization
 from minikeras.layers.pooling import (
     AveragePooling1D,
@@ -74,6 +79,7 @@ from minikeras.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from minikeras.layers.rms_normalization import RMSNormalization
 from minikeras.layers.rnn import (
     GRU,
     LSTM,
@@ -89,6 +95,7 @@ from minikeras.layers.separable_conv import SeparableConv1D, SeparableConv2D
 from minikeras.layers.serialization import deserialize, serialize
 from minikeras.layers.spatial_dropout import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from minikeras.layers.time_distributed import TimeDistributed
+from minikeras.layers.unit_normalization import UnitNormalization
 from minikeras.layers.up_sampling import UpSampling1D, UpSampling2D, UpSampling3D
 from minikeras.layers.wrapper import Wrapper
 
@@ -105,6 +112,11 @@ Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "GroupNormalization",
+    "RMSNormalization",
+    "UnitNormalization",
+    "AdditiveAttention",
+    "Attention",
     "AdaptiveMaxPooling3D",
     "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling1D",
@@ -162,6 +174,7 @@ __all__ = [
     "Cropping2D",
     "Cropping3D",
     "Dense",
+    "EinsumDense",
     "Dropout",
     "ELU",
     "Embedding",
@@ -183,6 +196,7 @@ __all__ = [
     "Lambda",
     "Layer",
     "LayerNormalization",
+    "MultiHeadAttention",
     "LeakyReLU",
     "Masking",
     "MaxPooling1D",

@@ -19,6 +19,8 @@ array([[ True, False]])
 
 import numpy as np
 
+from minikeras.autodiff import Tensor
+
 
 class MaskedOutput(np.ndarray):
     """An eager call's output with the mask its layer computed (`_keras_mask`)."""
@@ -48,6 +50,9 @@ def attach(outputs, masks):
         if not isinstance(masks, (list, tuple)):
             masks = [masks] * len(outputs)
         return type(outputs)(attach(y, m) for y, m in zip(outputs, masks))
+    if isinstance(outputs, Tensor):  # a traced output (a training call) holds it itself
+        outputs._keras_mask = np.asarray(masks)
+        return outputs
     if not isinstance(outputs, np.ndarray) or type(outputs) not in (np.ndarray, MaskedOutput):
         return outputs  # a weight returned as is, or another kind of array: left alone
     masked = outputs.view(MaskedOutput)

@@ -564,7 +564,13 @@ class Layer:
             self.build_for_arguments([recorded_call.batch_shape(a) for a in (x, *rest)])
         if recorded_call.is_traced(x) or autodiff.is_recording():
             self.build_once(recorded_call.batch_shape(x))
-            return self.forward(x, training=training, mask=mask, **kwargs)
+            if mask is None:  # the mask a traced input carries feeds `mask`, as in Keras
+                mask = keras_mask.get_mask(x)
+            y = self.forward(x, training=training, mask=mask, **kwargs)
+            if self.supports_masking:
+                plain = recorded_call.unwrap_all(x)
+                y = keras_mask.attach(y, self.compute_mask(plain, mask))
+            return y
         if mask is None:  # the mask the input carries, read before NumPy drops it (as Keras)
             mask = keras_mask.get_mask(x)
         if not isinstance(x, (list, tuple, dict)):

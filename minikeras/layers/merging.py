@@ -22,6 +22,7 @@ gradient is summed back over the stretched axes (`_unbroadcast`).
 
 import numpy as np
 
+from minikeras.layers import keras_mask
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 
@@ -57,12 +58,22 @@ class Merge(Layer):
             # only a `training` the caller gave goes on the node, as Keras records the call
             given = {} if training is None else {"training": training}
             return super().__call__(inputs, **given)
+        masks = [_mask_of(x) for x in inputs]  # read before NumPy drops them
         arrays = [np.ascontiguousarray(x, dtype=self.dtype) for x in inputs]
         shapes = [(None,) + a.shape[1:] for a in arrays]
         if not self.built:
             self.build(shapes)
         self.check_input_shape([a.shape for a in arrays])
-        return self.call(arrays, training=training).copy()
+        y = self.call(arrays, training=training).copy()
+        if all(m is None for m in masks):
+            return y
+        y = self.merge_masked(arrays, masks, y)
+        return keras_mask.attach(y, self.compute_mask(arrays, masks))
+
+    def merge_masked(self, xs, masks, y):
+        """The merge of inputs that carry masks (None for one without), as Keras merges them
+        eagerly: the plain merge `y` for most; Maximum, Minimum and Multiply differ."""
+        return y
 
     def call(self, inputs, training=False):
         self.input_shapes = [x.shape for x in inputs]
@@ -159,6 +170,19 @@ class Multiply(Merge):
             y = y * x
         return y
 
+    def merge_masked(self, xs, masks, y):
+        """Keras: a masked step of an input counts as 1; where every input has a mask, the
+        steps no input keeps are 0."""
+        every = all(m is not None for m in masks)
+        out, keep = None, None
+        for x, mask in zip(xs, masks):
+            if mask is not None:
+                mask = _steps(mask, x)
+                x = np.where(mask, x, x.dtype.type(1))
+                keep = mask if keep is None else keep | mask
+            out = x if out is None else out * x
+        return np.where(keep, out, out.dtype.type(0)) if every else out
+
     def merge_backward(self, dy):
         """dxᵢ = dy ⊙ Πⱼ≠ᵢ xⱼ: the product of the other inputs (no division, so zeros are safe)."""
         dxs = []
@@ -204,6 +228,20 @@ class _Extremum(Merge):
         for x in xs[1:]:
             y = self.choose(y, x)
         return y
+
+    def merge_masked(self, xs, masks, y):
+        """Keras's fold: a masked step of one side takes the other side's value, so it never
+        wins; the result is masked only where every input is."""
+        out, out_mask = xs[0], None if masks[0] is None else _steps(masks[0], xs[0])
+        for x, mask in zip(xs[1:], masks[1:]):
+            mask = None if mask is None else _steps(mask, x)
+            if mask is not None:
+                x = np.where(mask, x, out)
+            if out_mask is not None:
+                out = np.where(out_mask, out, x)
+            out_mask = out_mask | mask if mask is not None and out_mask is not None else None
+            out = self.choose(out, x)
+        return out
 
     def merge_backward(self, dy):
         """dxᵢ = dy where xᵢ is the first input equal to y, else 0."""
@@ -321,6 +359,18 @@ MERGE_LAYERS = (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract)
 
 
 # ---------------------------------------------------------------------- helpers
+def _mask_of(x):
+    """The mask x carries: `_keras_mask`, or one `backend.set_keras_mask` gave a plain array."""
+    from minikeras import backend  # (backend imports the layers: import when needed)
+
+    return backend.get_keras_mask(x)
+
+
+def _steps(mask, x):
+    """A (batch, steps) mask broadcast over x's features."""
+    return np.broadcast_to(np.expand_dims(np.asarray(mask, dtype=bool), -1), x.shape)
+
+
 def _check_masks(inputs, mask):
     """`mask` as a list beside the list `inputs` (Keras's checks and messages), or None."""
     if mask is None:

@@ -161,6 +161,11 @@ def _wrap(x):
     return x if isinstance(x, Tensor) or x is None else Tensor(np.asarray(x))
 
 
+def unwrap_all(y):
+    """The plain arrays of a Tensor, or of the Tensors in a list or dict."""
+    return _unwrap(y)
+
+
 def _unwrap(y):
     if isinstance(y, (list, tuple)):
         return type(y)(_unwrap(item) for item in y)

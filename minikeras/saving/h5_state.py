@@ -109,6 +109,7 @@ def is_model(layer):
 
 def wrapped_layers(layer):
     """(attribute, layer) for each layer a wrapper keeps its weights in, in Keras's order."""
+    from minikeras.layers.multi_head_attention import MultiHeadAttention
     from minikeras.layers.rnn import RNN, Bidirectional
     from minikeras.layers.time_distributed import TimeDistributed
 
@@ -118,6 +119,8 @@ def wrapped_layers(layer):
         return [("cell", layer.cell)]
     if isinstance(layer, Bidirectional):
         return [("forward_layer", layer.forward_layer), ("backward_layer", layer.backward_layer)]
+    if isinstance(layer, MultiHeadAttention):  # its projections, as layers/mha/query_dense/vars
+        return layer.saved_sublayers()
     return []
 
 
