@@ -309,7 +309,12 @@ def test_docstring_examples_run():
     import doctest
     import importlib
 
-    modules = ("ops.control_flow", "ops.core_operations", "autodiff.custom_gradient", "tree.tree_api")
+    modules = (
+        "ops.control_flow",
+        "ops.core_operations",
+        "autodiff.custom_gradient",
+        "tree.tree_api",
+    )
     for name in modules + ("autodiff.jvp",):
         result = doctest.testmod(importlib.import_module(f"minikeras.{name}"))
         assert result.failed == 0 and result.attempted > 0, name
