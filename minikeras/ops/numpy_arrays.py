@@ -19,6 +19,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
+from minikeras.ops import shapes
 from minikeras.ops.core import convert_to_tensor, get_item
 from minikeras.ops.dtypes import result_type, standardize_dtype
 from minikeras.ops.symbolic import symbolic_op
@@ -33,7 +34,7 @@ def _ndim(x):
 
 
 # ---------------------------------------------------------------- joining and splitting
-@symbolic_op
+@symbolic_op(shape=shapes.append)
 def append(x1, x2, axis=None):
     """x2 joined after x1 along `axis` (both flattened when None)."""
     x1, x2 = onp._promote(x1, x2)
@@ -42,21 +43,21 @@ def append(x1, x2, axis=None):
     return onp.concatenate([x1, x2], axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.hstack)
 def hstack(xs):
     """The arrays joined along axis 1 (axis 0 for 1-d ones)."""
     xs = onp._promote(*xs)
     return onp.concatenate(xs, axis=0 if _ndim(xs[0]) == 1 else 1)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.vstack)
 def vstack(xs):
     """The arrays joined along axis 0 (1-d ones as rows)."""
     xs = [onp.reshape(x, (1, -1)) if _ndim(x) == 1 else x for x in onp._promote(*xs)]
     return onp.concatenate(xs, axis=0)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.dstack)
 def dstack(xs):
     """The arrays joined along axis 2 (made 3-d first, as np.dstack)."""
     xs = onp._promote(*xs)
@@ -70,7 +71,7 @@ def dstack(xs):
     return onp.concatenate(shaped, axis=2)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.array_split)
 def array_split(x, indices_or_sections, axis=0):
     """x cut along `axis` into `indices_or_sections` parts (the first ones one longer when
     the length does not divide), or at those indices."""
@@ -83,19 +84,19 @@ def array_split(x, indices_or_sections, axis=0):
     return onp.split(x, indices_or_sections, axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.hsplit)
 def hsplit(x, indices_or_sections):
     """x split along axis 1 (axis 0 for a 1-d x)."""
     return onp.split(x, indices_or_sections, axis=0 if _ndim(x) == 1 else 1)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.vsplit)
 def vsplit(x, indices_or_sections):
     """x split along axis 0."""
     return onp.split(x, indices_or_sections, axis=0)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.dsplit)
 def dsplit(x, indices_or_sections):
     """x split along axis 2."""
     return onp.split(x, indices_or_sections, axis=2)
@@ -151,7 +152,7 @@ def rot90(array, k=1, axes=(0, 1)):
     return x
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.diagonal)
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The `offset`-th diagonal of the matrices in the plane of axis1 and axis2 (as the last
     axis of the result)."""
@@ -165,7 +166,7 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     return get_item(moved, (Ellipsis, rows, cols))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.trace)
 def trace(x, offset=0, axis1=0, axis2=1):
     """Σ of the `offset`-th diagonal (in the plane of axis1 and axis2)."""
     x = convert_to_tensor(x)
@@ -206,7 +207,7 @@ def vdot(x1, x2):
     return onp.sum(onp.multiply(onp.ravel(x1), onp.ravel(x2)))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.inner)
 def inner(x1, x2):
     """Σ over the last axes of x1·x2 (a product with a scalar for a 0-d operand)."""
     if _ndim(x1) == 0 or _ndim(x2) == 0:
