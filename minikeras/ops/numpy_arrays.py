@@ -222,7 +222,7 @@ def kron(x1, x2):
     return np.kron(unwrap(x1), unwrap(x2))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.cross)
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """The cross product of vectors of 2 or 3 entries."""
     x1, x2 = onp._promote(x1, x2)
@@ -339,14 +339,14 @@ def nanargmin(x, axis=None, keepdims=False):
     return np.asarray(np.nanargmin(_plain(x), axis=axis, keepdims=keepdims)).astype("int32")
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.cumulative)
 def nancumsum(x, axis=None, dtype=None):
     """Running sums along `axis`, NaN counted as 0."""
     x = _plain(x)
     return np.nancumsum(x, axis=axis, dtype=dtype and standardize_dtype(dtype))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.cumulative)
 def nancumprod(x, axis=None, dtype=None):
     """Running products along `axis`, NaN counted as 1."""
     x = _plain(x)
@@ -440,7 +440,7 @@ def select(condlist, choicelist, default=0):
     return out
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.partition)
 def argpartition(x, kth, axis=-1):
     """The indices that put the kth entry in its sorted place, smaller ones before it."""
     return np.argpartition(_plain(x), kth, axis=axis).astype("int32")

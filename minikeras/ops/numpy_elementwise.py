@@ -17,7 +17,7 @@ from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import result_type, standardize_dtype
-from minikeras.ops.shapes import broadcasting
+from minikeras.ops.shapes import broadcasting, scalar
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -180,7 +180,7 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     return np.isclose(unwrap(x1), unwrap(x2), rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
-@symbolic_op
+@symbolic_op(shape=scalar)
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """Whether isclose holds everywhere."""
     return np.asarray(np.all(isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)))

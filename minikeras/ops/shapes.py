@@ -126,10 +126,10 @@ def tensordot(x1, x2, axes=2):
         a1, a2 = list(range(len(s1) - axes, len(s1))), list(range(axes))
     else:
         a1, a2 = ([a] if isinstance(a, int) else list(a) for a in axes)
+    # (the summed axes' sizes are not compared: Keras's spec compares none, and TensorFlow
+    # raises when the graph runs)
     a1 = [_canonical(a, len(s1)) for a in a1]
     a2 = [_canonical(a, len(s2)) for a in a2]
-    for i, j in zip(a1, a2):
-        _merge(s1[i], s2[j], f"tensordot: summed axes of shapes {s1} and {s2}")
     keep1 = tuple(d for i, d in enumerate(s1) if i not in a1)
     return keep1 + tuple(d for j, d in enumerate(s2) if j not in a2)
 
@@ -148,11 +148,16 @@ def einsum(subscripts, *operands, **kwargs):
             before, after = term.split("...")
             ellipsis = broadcast(ellipsis, shape[len(before) : len(shape) - len(after)])
             letters = list(before) + [None] * (len(shape) - n_named) + list(after)
+        elif len(term) != len(shape):
+            raise ValueError(
+                f"einsum: the subscripts {term!r} name {len(term)} axes; the operand has "
+                f"shape {shape}"
+            )
         else:
             letters = list(term)
         for letter, d in zip(letters, shape):
-            if letter is not None:
-                sizes[letter] = broadcast((sizes.get(letter, 1),), (d,))[0]
+            if letter is not None and sizes.get(letter) in (None, 1):
+                sizes[letter] = d  # Keras checks no further: "ii" of a (2, 3) matrix is ()
     if "->" not in subscripts:
         letters = inputs.replace(",", "").replace("...", "")
         output = ("..." if "..." in inputs else "") + "".join(
@@ -430,3 +435,45 @@ def _diagonal_length(rows, cols, k):
     if rows is None or cols is None:
         return None
     return max(0, min(rows, cols - k) if k >= 0 else min(rows + k, cols))
+
+
+# ---------------------------------------------------------------- the rest
+def scalar(*args, **kwargs):
+    """Ops that answer with one value (allclose): shape ()."""
+    return ()
+
+
+def cumulative(x, axis=None, dtype=None):
+    """Running sums and products: x's shape along an axis (a tuple of one axis, or none,
+    as Keras takes it), x flattened for None."""
+    shape = shape_of(x)
+    return (_total(shape),) if axis is None else shape
+
+
+def partition(x, kth, axis=-1):
+    """argpartition: x's shape; one kth, as Keras's TensorFlow backend takes only one."""
+    if not isinstance(kth, (int, np.integer)):
+        raise ValueError(f"`argpartition` takes one integer `kth`; it received {kth}")
+    return shape_of(x)
+
+
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """cross: the vectors' axes (2 or 3 entries) leave, the others broadcast; the product's
+    axis of 3 entries comes at `axisc`, none when both vectors have 2."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    s1, s2 = shape_of(x1), shape_of(x2)
+    if not s1 or not s2:
+        raise ValueError(f"`cross` needs vectors; it received shapes {s1} and {s2}")
+    a, b = _canonical(axisa, len(s1)), _canonical(axisb, len(s2))
+    for shape, i in ((s1, a), (s2, b)):
+        if shape[i] not in (2, 3, None):
+            raise ValueError(
+                f"`cross` needs vectors of 2 or 3 entries: shapes {s1} and {s2} along axes "
+                f"{axisa} and {axisb}"
+            )
+    rest = broadcast(s1[:a] + s1[a + 1 :], s2[:b] + s2[b + 1 :])
+    if s1[a] == 2 and s2[b] == 2:
+        return rest
+    c = _canonical(axisc, len(rest) + 1)
+    return rest[:c] + (3,) + rest[c:]
