@@ -770,6 +770,7 @@ def arange(start, stop=None, step=None, dtype=None):
     return np.arange(start, stop, step, dtype=standardize_dtype(dtype))
 
 
+@symbolic_op(shape=shapes.spaced)
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """`num` evenly spaced numbers from start to stop (floatx unless `dtype`)."""
     out = np.linspace(

@@ -103,7 +103,7 @@ def dsplit(x, indices_or_sections):
 
 
 # ---------------------------------------------------------------- axes and diagonals
-@symbolic_op
+@symbolic_op(shape=shapes.moveaxis)
 def moveaxis(x, source, destination):
     """x with the axes `source` moved to `destination`, the others in their order."""
     ndim = _ndim(x)
@@ -115,7 +115,7 @@ def moveaxis(x, source, destination):
     return onp.transpose(x, order)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.swapaxes)
 def swapaxes(x, axis1, axis2):
     """x with two axes exchanged."""
     order = list(range(_ndim(x)))
@@ -187,7 +187,7 @@ def tri(N, M=None, k=0, dtype=None):
     return np.tri(N, M, k, dtype=standardize_dtype(dtype))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.difference)
 def diff(a, n=1, axis=-1):
     """The n-th difference along `axis`: a[1:] − a[:-1], n times."""
     x = convert_to_tensor(a)
@@ -376,7 +376,7 @@ def nonzero(x):
     return tuple(i.astype("int32") for i in np.nonzero(_plain(x)))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.unravel_index)
 def unravel_index(indices, shape):
     """The coordinates, in an array of `shape`, of flat `indices`."""
     indices = _plain(indices)
@@ -507,12 +507,14 @@ def view(x, dtype=None):
     return x.view(standardize_dtype(dtype)) if dtype is not None else x.view()
 
 
+@symbolic_op(shape=shapes.spaced)
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     """base ** linspace(start, stop, num)."""
     exponents = np.linspace(_plain(start), _plain(stop), num, endpoint=endpoint, axis=axis)
     return np.power(base, exponents).astype(standardize_dtype(dtype))
 
 
+@symbolic_op(shape=shapes.spaced)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """`num` numbers from start to stop, evenly spaced on a log scale."""
     out = np.geomspace(_plain(start), _plain(stop), num, endpoint=endpoint, axis=axis)

@@ -17,7 +17,7 @@ from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import result_type, standardize_dtype
-from minikeras.ops.shapes import broadcasting, scalar
+from minikeras.ops.shapes import broadcasting, elementwise, scalar
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -246,7 +246,7 @@ def bitwise_xor(x, y):
     return _integers("bitwise_xor", np.bitwise_xor, x, y)
 
 
-@symbolic_op
+@symbolic_op(shape=elementwise)
 def bitwise_invert(x):
     """~x, bit by bit."""
     return np.invert(_plain(x))

@@ -477,3 +477,49 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
         return rest
     c = _canonical(axisc, len(rest) + 1)
     return rest[:c] + (3,) + rest[c:]
+
+
+def elementwise(x, *args, **kwargs):
+    """Ops of one tensor that keep its shape (bitwise_invert): x's shape."""
+    return shape_of(x)
+
+
+def unravel_index(indices, shape):
+    """unravel_index: one array of the indices' shape per axis of `shape`."""
+    return [shape_of(indices)] * len(shape)
+
+
+def difference(a, n=1, axis=-1):
+    """diff: the axis shorter by n (unknown stays unknown)."""
+    shape = list(shape_of(a))
+    axis = _canonical(axis, len(shape))
+    shape[axis] = None if shape[axis] is None else max(shape[axis] - n, 0)
+    return tuple(shape)
+
+
+def spaced(start, stop, num=50, *args, axis=0, **kwargs):
+    """linspace, logspace, geomspace: start and stop broadcast; `num` values along `axis`."""
+    shape = broadcast(shape_of(start), shape_of(stop))
+    axis = _canonical(axis, len(shape) + 1)
+    return shape[:axis] + (num,) + shape[axis:]
+
+
+def swapaxes(x, axis1, axis2):
+    """swapaxes: the two axes trade places."""
+    shape = list(shape_of(x))
+    a, b = _canonical(axis1, len(shape)), _canonical(axis2, len(shape))
+    shape[a], shape[b] = shape[b], shape[a]
+    return tuple(shape)
+
+
+def moveaxis(x, source, destination):
+    """moveaxis: each source axis moves to its destination, the others keep their order."""
+    shape = shape_of(x)
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    source = [_canonical(a, len(shape)) for a in source]
+    destination = [_canonical(a, len(shape)) for a in destination]
+    order = [i for i in range(len(shape)) if i not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return tuple(shape[i] for i in order)

@@ -48,6 +48,12 @@ EXPRESSIONS = [
     ("diagonal", lambda o, x: o.diagonal(x), [((None, 3, 3), F)]),
     ("trace", lambda o, x: o.trace(x, axis1=2, axis2=3), [((None, 3, None, 5), F)]),
     ("cross", lambda o, x, y: o.cross(x, y), [((1, 3, 2), F), ((None, 1, 2), F)]),
+    ("linspace", lambda o, x, y: o.linspace(x, y, 10, axis=1), [((None, 3, 4), F), ((2, 3, 4), F)]),  # noqa: E501
+    ("moveaxis", lambda o, x: o.moveaxis(x, [0, 1], [2, 0]), [((None, 3, 4), F)]),
+    ("swapaxes", lambda o, x: o.swapaxes(x, 0, 2), [((None, 3, 4), F)]),
+    ("diff", lambda o, x: o.diff(x, n=2), [((None, 5), F)]),
+    ("nancumsum", lambda o, x: o.nancumsum(x, axis=(1,)), [((None, 3, 3), F)]),
+    ("bitwise_invert", lambda o, x: o.bitwise_invert(x), [((None, 3), I)]),
 ]  # fmt: skip
 
 # name, fn(ops, *tensors), [(shape, dtype)]: Keras raises a ValueError for each
@@ -60,6 +66,8 @@ REFUSED = [
     ("einsum rank", lambda o, x, y: o.einsum("ijk,jk->ik", x, y), [((None, 3), F), ((3, 4), F)]),
     ("pad widths", lambda o, x: o.pad(x, ((1, 2), (3, 4), (5, 6))), [((2, 3), F)]),
     ("repeat counts", lambda o, x: o.repeat(x, [1, 1, 1], axis=0), [((2, 3), F)]),
+    ("swapaxes out of range", lambda o, x: o.swapaxes(x, 5, 0), [((3, 4), F)]),
+    ("linspace broadcast", lambda o, x, y: o.linspace(x, y), [((2, 3), F), ((2, 3, 4), F)]),
     ("concatenate axis out of range", lambda o, x, y: o.concatenate([x, y], axis=10), [((3, 4), F), ((3, 4), F)]),  # noqa: E501
 ]  # fmt: skip
 
