@@ -27,6 +27,30 @@ def bilinear_matrix(n, size, dtype):
     return a.astype(dtype)
 
 
+def lanczos_matrix(n, size, radius, dtype):
+    """The (n·size, n) matrix A with resized = A·x along one axis: TensorFlow's Lanczos resize
+    (its `scale_and_translate`, half-pixel centres). Output o is centred at c = (o + ½)/size
+    in source coordinates (pixel i's centre at i + ½); it weighs each pixel i within `radius`
+    of c by L(i + ½ − c), L(t) = sinc(t)·sinc(t/radius), the weights (cut at the image's
+    edges) divided by their sum."""
+    a = np.zeros((n * size, n))
+    for o in range(n * size):
+        centre = (o + 0.5) / size
+        low = max(int(np.ceil(centre - radius - 0.5)), 0)
+        high = min(int(np.floor(centre + radius - 0.5)), n - 1)
+        t = np.arange(low, high + 1) + 0.5 - centre
+        weights = np.sinc(t) * np.sinc(t / radius)
+        a[o, low : high + 1] = weights / weights.sum()
+    return a.astype(dtype)
+
+
+def resize_matrix(n, size, interpolation, dtype):
+    """The resize along one axis of n pixels, as a matrix (see the two functions above)."""
+    if interpolation == "bilinear":
+        return bilinear_matrix(n, size, dtype)
+    return lanczos_matrix(n, size, {"lanczos3": 3, "lanczos5": 5}[interpolation], dtype)
+
+
 class UpSampling1D(Layer):
     """Each step of (batch, steps, features) repeated `size` times.
 
@@ -63,8 +87,9 @@ class UpSampling1D(Layer):
 
 
 class UpSampling2D(Layer):
-    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a bilinear
-    resize to the same shape ("bilinear"). Other interpolations raise NotImplementedError.
+    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a bilinear or
+    Lanczos resize to the same shape ("bilinear", "lanczos3", "lanczos5"). "bicubic" raises
+    NotImplementedError.
 
     >>> import numpy as np
     >>> from minikeras.layers import UpSampling2D
@@ -82,10 +107,10 @@ class UpSampling2D(Layer):
                 "including values {0} that do not satisfy `value > 0`"
             )
         self.interpolation = interpolation.lower()
-        if self.interpolation not in ("nearest", "bilinear"):
+        if self.interpolation not in ("nearest", "bilinear", "lanczos3", "lanczos5"):
             raise NotImplementedError(
                 f"UpSampling2D(interpolation={interpolation!r}) is not supported by minikeras "
-                "(only 'nearest' and 'bilinear')"
+                "(only 'nearest', 'bilinear', 'lanczos3' and 'lanczos5')"
             )
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
@@ -102,12 +127,12 @@ class UpSampling2D(Layer):
 
     def call(self, x, training=False):
         """nearest: y[i, j] = x[i // size[0], j // size[1]];
-        bilinear: y = A_rows·x·A_colsᵀ on each image and channel (see `bilinear_matrix`)."""
+        bilinear, lanczos: y = A_rows·x·A_colsᵀ on each image and channel (`resize_matrix`)."""
         rows, cols = self._axes()
         if self.interpolation == "nearest":
             return np.repeat(np.repeat(x, self.size[0], axis=rows), self.size[1], axis=cols)
-        self.a_rows = bilinear_matrix(x.shape[rows], self.size[0], x.dtype)
-        self.a_cols = bilinear_matrix(x.shape[cols], self.size[1], x.dtype)
+        self.a_rows = resize_matrix(x.shape[rows], self.size[0], self.interpolation, x.dtype)
+        self.a_cols = resize_matrix(x.shape[cols], self.size[1], self.interpolation, x.dtype)
         y = np.moveaxis(np.tensordot(self.a_rows, x, axes=(1, rows)), 0, rows)
         return np.ascontiguousarray(
             np.moveaxis(np.tensordot(self.a_cols, y, axes=(1, cols)), 0, cols)
@@ -115,7 +140,7 @@ class UpSampling2D(Layer):
 
     def backward(self, dy):
         """nearest: each input pixel gets the sum of its size[0]·size[1] copies;
-        bilinear: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
+        bilinear, lanczos: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
         self.grads = []
         rows, cols = self._axes()
         if self.interpolation == "nearest":

@@ -86,6 +86,7 @@ CASES = [
     (lambda: UpSampling1D(3), (2, 3, 2), []),
     (lambda: UpSampling2D((2, 3)), (2, 2, 2, 2), []),
     (lambda: UpSampling2D((3, 2), interpolation="bilinear"), (2, 3, 2, 2), []),
+    (lambda: UpSampling2D((2, 3), interpolation="lanczos3"), (2, 4, 3, 2), []),
     (lambda: Rescaling([0.5, 2.0], offset=1.0), (3, 2), []),
     (lambda: Dropout(0.4, noise_shape=(None, 1, 3), seed=1), (4, 2, 3), []),
     (lambda: SpatialDropout1D(0.4, seed=1), (4, 2, 3), []),
