@@ -44,10 +44,35 @@ def lanczos_matrix(n, size, radius, dtype):
     return a.astype(dtype)
 
 
+def bicubic_matrix(n, size, dtype):
+    """The (n·size, n) matrix A with resized = A·x along one axis: TensorFlow's bicubic resize
+    (ResizeBicubic, half-pixel centres, Keys's cubic with a = −½). Output o reads the source
+    point s = (o + ½)/size − ½ from the four pixels ⌊s⌋ − 1 … ⌊s⌋ + 2, those outside the image
+    left out and the rest divided by their sum. TensorFlow looks the weights up in a table of
+    1024 steps of the fraction s − ⌊s⌋ (rounded to the nearest step); so does this, to match."""
+
+    def keys(t):  # Keys's cubic, a = −½, for |t| < 2
+        t = abs(t)
+        return ((1.5 * t - 2.5) * t * t + 1) if t < 1 else (((-0.5 * t + 2.5) * t - 4) * t + 2)
+
+    a = np.zeros((n * size, n))
+    for o in range(n * size):
+        s = (o + 0.5) / size - 0.5
+        low = int(np.floor(s))
+        frac = np.rint((s - low) * 1024) / 1024
+        taps = [(i, keys(i - low - frac)) for i in range(low - 1, low + 3) if 0 <= i < n]
+        total = sum(w for _, w in taps)
+        for i, w in taps:
+            a[o, i] = w / total
+    return a.astype(dtype)
+
+
 def resize_matrix(n, size, interpolation, dtype):
-    """The resize along one axis of n pixels, as a matrix (see the two functions above)."""
+    """The resize along one axis of n pixels, as a matrix (see the functions above)."""
     if interpolation == "bilinear":
         return bilinear_matrix(n, size, dtype)
+    if interpolation == "bicubic":
+        return bicubic_matrix(n, size, dtype)
     return lanczos_matrix(n, size, {"lanczos3": 3, "lanczos5": 5}[interpolation], dtype)
 
 
@@ -87,9 +112,8 @@ class UpSampling1D(Layer):
 
 
 class UpSampling2D(Layer):
-    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a bilinear or
-    Lanczos resize to the same shape ("bilinear", "lanczos3", "lanczos5"). "bicubic" raises
-    NotImplementedError.
+    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a resize to the
+    same shape as TensorFlow's ("bilinear", "bicubic", "lanczos3", "lanczos5").
 
     >>> import numpy as np
     >>> from minikeras.layers import UpSampling2D
@@ -107,10 +131,11 @@ class UpSampling2D(Layer):
                 "including values {0} that do not satisfy `value > 0`"
             )
         self.interpolation = interpolation.lower()
-        if self.interpolation not in ("nearest", "bilinear", "lanczos3", "lanczos5"):
+        methods = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+        if self.interpolation not in methods:
             raise NotImplementedError(
                 f"UpSampling2D(interpolation={interpolation!r}) is not supported by minikeras "
-                "(only 'nearest', 'bilinear', 'lanczos3' and 'lanczos5')"
+                f"(only {', '.join(methods)})"
             )
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
@@ -127,7 +152,8 @@ class UpSampling2D(Layer):
 
     def call(self, x, training=False):
         """nearest: y[i, j] = x[i // size[0], j // size[1]];
-        bilinear, lanczos: y = A_rows·x·A_colsᵀ on each image and channel (`resize_matrix`)."""
+        bilinear, bicubic, lanczos: y = A_rows·x·A_colsᵀ on each image and channel
+        (`resize_matrix`)."""
         rows, cols = self._axes()
         if self.interpolation == "nearest":
             return np.repeat(np.repeat(x, self.size[0], axis=rows), self.size[1], axis=cols)
@@ -140,7 +166,7 @@ class UpSampling2D(Layer):
 
     def backward(self, dy):
         """nearest: each input pixel gets the sum of its size[0]·size[1] copies;
-        bilinear, lanczos: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
+        bilinear, bicubic, lanczos: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
         self.grads = []
         rows, cols = self._axes()
         if self.interpolation == "nearest":
