@@ -569,8 +569,13 @@ def pad(x, pad_width, mode="constant", constant_values=None):
                 f"Received: mode={mode}"
             )
         static["constant_values"] = constant_values
-    pad_width = tuple(map(tuple, np.asarray(pad_width, dtype=int).reshape(-1, 2).tolist()))
-    return primitive("pad", np.pad, convert_to_tensor(x), pad_width=pad_width, **static)
+    x = convert_to_tensor(x)
+    # as NumPy: one width for every side, one (before, after) pair for every axis, or a pair
+    # per axis
+    widths = np.asarray(pad_width, dtype=int)
+    widths = np.broadcast_to(widths.reshape(-1, 2) if widths.ndim else widths, (np.ndim(x), 2))
+    pad_width = tuple(map(tuple, widths.tolist()))
+    return primitive("pad", np.pad, x, pad_width=pad_width, **static)
 
 
 @symbolic_op
@@ -909,3 +914,16 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
     sinc,
     trunc,
 )
+
+
+# Keras's Operation classes (`Add()(x, y)`, `Pad(pad_width=1)(x)`), one for each op above that
+# becomes a graph node, made from the op (ops/op_classes.py)
+def _operation_classes(namespace):
+    from minikeras.layers.op_config import keras_class
+    from minikeras.ops.op_classes import operation_class
+
+    ops = {n: f for n, f in namespace.items() if hasattr(f, "shape_rule") and n[0] != "_"}
+    return {keras_class(n): operation_class(keras_class(n), f) for n, f in ops.items()}
+
+
+globals().update(_operation_classes(globals()))

@@ -10,6 +10,7 @@ import pytest
 
 from minikeras import Sequential, backend, layers, ops
 from minikeras.backend import KerasTensor
+from minikeras.ops import numpy as knp
 from minikeras.ops.numpy import broadcast_shapes
 
 
@@ -104,3 +105,19 @@ def test_a_model_without_weights_fits_on_a_generator():
     model.compile(loss="mse")
     history = model.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0)
     assert history.history["loss"] == [1.0]  # mean of (1 − 0)²
+
+
+def test_operation_classes_take_options_then_tensors_as_keras():
+    x, y = np.arange(4.0).reshape(2, 2), np.ones((2, 1))
+    np.testing.assert_array_equal(knp.Add()(x, x), x + x)
+    np.testing.assert_array_equal(knp.Append(axis=1)(x, y), np.concatenate([x, y], axis=1))
+    np.testing.assert_array_equal(knp.Cumsum(axis=0)(x), np.cumsum(x, axis=0))
+    np.testing.assert_array_equal(knp.Einsum("ij,jk->ik")(x, y), x @ y)
+    assert knp.Matmul()(KerasTensor((None, 3)), KerasTensor((3, 5))).shape == (None, 5)
+
+
+def test_pad_takes_one_width_or_one_pair_for_every_axis_as_numpy():
+    x = np.ones((2, 3))
+    assert ops.pad(x, 1).shape == (4, 5)
+    assert ops.pad(x, ((1, 2),)).shape == (5, 6)
+    np.testing.assert_array_equal(ops.pad(x, (1, 2)), np.pad(x, (1, 2)))
