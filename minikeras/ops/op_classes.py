@@ -33,7 +33,10 @@ def operation_class(class_name, function):
         if variadic:  # einsum(subscripts, *operands): the options before, the tensors after
             before = [self.options[n] for n in options if n in self.options][: len(options)]
             return function(*before, *args, **kwargs)
-        return function(**dict(zip(tensors, args)), **self.options, **kwargs)
+        # tensors first; a tensor minikeras counts as an option (digitize's bins) after them
+        rest = [n for n in options if n not in self.options]
+        given = dict(zip(tensors + rest, args))
+        return function(**given, **self.options, **kwargs)
 
     doc = f"Keras's `{class_name}` Operation: `{function.__name__}` as a class (ops/op_classes.py)."
     return type(class_name, (), {"__init__": __init__, "__call__": __call__, "__doc__": doc})

@@ -38,7 +38,7 @@ TENSOR_PARAMETERS = frozenset(
     "x x1 x2 x3 xs y a b condition condlist choicelist default target output targets "
     "predictions mean variance offset scale gamma beta inputs indices updates values value "
     "start_indices data segment_ids variable weights elements fill_value kernel bias mask "
-    "key sorted_sequence array operands".split()
+    "key sorted_sequence array operands start stop".split()
 )
 
 # the sizes that stand for an unknown axis in the two runs (Keras's choice: two primes that

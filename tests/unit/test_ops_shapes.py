@@ -114,6 +114,9 @@ def test_operation_classes_take_options_then_tensors_as_keras():
     np.testing.assert_array_equal(knp.Cumsum(axis=0)(x), np.cumsum(x, axis=0))
     np.testing.assert_array_equal(knp.Einsum("ij,jk->ik")(x, y), x @ y)
     assert knp.Matmul()(KerasTensor((None, 3)), KerasTensor((3, 5))).shape == (None, 5)
+    # Keras's Digitize and Linspace take bins, start and stop at the call
+    np.testing.assert_array_equal(knp.Digitize()(np.array([0.5, 1.5]), np.arange(3.0)), [1, 2])
+    np.testing.assert_allclose(knp.Linspace(5)(0.0, 1.0), [0.0, 0.25, 0.5, 0.75, 1.0])
 
 
 def test_pad_takes_one_width_or_one_pair_for_every_axis_as_numpy():
