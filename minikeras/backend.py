@@ -26,6 +26,7 @@ from minikeras.layers.conv_transpose import (
 from minikeras.layers.node import KerasTensor
 from minikeras.ops import convert_to_numpy, convert_to_tensor, is_tensor, shape
 from minikeras.ops import dtypes as _dtypes
+from minikeras.ops.symbolic import has_symbolic, output_spec
 from minikeras.utils.naming import clear_session as _clear_names
 from minikeras.utils.naming import get_uid
 
@@ -154,6 +155,36 @@ def standardize_shape(shape):
     return tuple(result)
 
 
+def compute_output_spec(fn, *args, **kwargs):
+    """What `fn` returns for the KerasTensors among its arguments, as KerasTensors: ops and
+    layers called on KerasTensors compute nothing and return KerasTensors, so `fn` is simply
+    called; a function that computes with NumPy itself is run on stand-in arrays instead
+    (unknown axes 83, then 89, as Keras's NumPy backend runs it: ops/symbolic.py).
+
+    >>> from minikeras import layers
+    >>> compute_output_spec(layers.Reshape((-1, 8)), KerasTensor((None, 6, 4))).shape
+    (None, 3, 8)
+    """
+    try:
+        return fn(*args, **kwargs)
+    except (TypeError, ValueError):
+        if not has_symbolic((args, kwargs)):
+            raise
+    tensors = [x for x in (*args, *kwargs.values()) if isinstance(x, KerasTensor)]
+
+    def run(arrays):
+        given = iter(arrays)
+
+        def fill(x):
+            return next(given) if isinstance(x, KerasTensor) else x
+
+        return fn(*map(fill, args), **{k: fill(v) for k, v in kwargs.items()})
+
+    specs, several = output_spec(run, tensors)
+    outputs = [KerasTensor(shape, dtype=dtype) for shape, dtype in specs]
+    return several(outputs) if several else outputs[0]
+
+
 def is_keras_tensor(x):
     """Whether `x` is a symbolic tensor (`Input(shape=...)` and what layers make of it)."""
     return isinstance(x, KerasTensor)
@@ -196,6 +227,7 @@ __all__ = [
     "Variable",
     "backend",
     "clear_session",
+    "compute_output_spec",
     "compute_conv_transpose_output_shape",
     "compute_conv_transpose_padding_args_for_jax",
     "convert_to_numpy",

@@ -29,6 +29,16 @@ class Flatten(Layer):
         size = None if any(d is None for d in rest) else math.prod(rest)
         return (input_shape[0], size)
 
+    def check_input_shape(self, shape):
+        """Any input of rank 1 or more, whatever its sizes: Keras's Flatten checks only
+        `InputSpec(min_ndim=1)`, so a model without an Input flattens batches of (5, 7) and
+        then (7, 5)."""
+        if len(shape) < 1:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"min_ndim=1, found ndim=0. Full shape received: {tuple(shape)}"
+            )
+
     def call(self, x, training=False):
         self.x_shape = x.shape
         # channels_first: (batch, c, ...) is flattened in the channels-last order, as Keras

@@ -36,6 +36,7 @@ class OpLayer(Layer):
     arguments as (parameter name, value) pairs, `options` the rest ({"axis": 1})."""
 
     has_build_config = False
+    rule = None  # the op's shape rule, where it has one (set by call_op_symbolic)
 
     def __init__(self, op_name, function, signature, arguments, options, **kwargs):
         spelling = _SPELLING[-1] if _SPELLING else None
@@ -65,6 +66,15 @@ class OpLayer(Layer):
 
     def _run(self, values):
         return call_with(self.function, self.signature, self.arg_names, values, self.static)
+
+    def shape_rule(self):
+        """The op's shape rule as a function of the node's input KerasTensors, or None where
+        the op has none (ops/symbolic.py)."""
+        if self.rule is None:
+            return None
+        return lambda tensors: call_with(
+            self.rule, self.signature, self.arg_names, self._values(tensors), self.static
+        )
 
     def call(self, inputs):
         """y = op(arguments)"""
@@ -103,7 +113,9 @@ class OpLayer(Layer):
     def compute_output_shape(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         tensors = [KerasTensor(shape, dtype=t.dtype) for shape, t in zip(shapes, self._tensors)]
-        specs, several = output_spec(lambda arrays: self._run(self._values(arrays)), tensors)
+        specs, several = output_spec(
+            lambda arrays: self._run(self._values(arrays)), tensors, self.shape_rule()
+        )
         return [shape for shape, _ in specs] if several else specs[0][0]
 
     def get_config(self):
@@ -136,14 +148,16 @@ def spelled_as(keras_name):
         _SPELLING.pop()
 
 
-def call_op_symbolic(name, function, signature, args, kwargs, spec=None):
+def call_op_symbolic(name, function, signature, args, kwargs, spec=None, rule=None):
     """The op `function` called with `args`, `kwargs`, some of them KerasTensors: one node of
     an OpLayer; returns its output KerasTensor (a list of them for an op with several).
 
     `spec`: the output's KerasTensor (or list of them) where the op knows its output's shape
-    without running on stand-ins (Keras's `compute_output_spec`: `ops.slice`'s -1)."""
+    without running on stand-ins (Keras's `compute_output_spec`: `ops.slice`'s -1).
+    `rule`: the op's shape rule, if it has one (ops/symbolic.py)."""
     arguments, options = split_arguments(signature, args, kwargs)
     layer = OpLayer(name, function, signature, arguments, options)
+    layer.rule = rule
     tensors = getattr(layer, "_tensors", [])
     if has_symbolic(list(options.values())):
         raise ValueError(
@@ -155,7 +169,9 @@ def call_op_symbolic(name, function, signature, args, kwargs, spec=None):
         flags = [(t.sparse, t.ragged) for t in (spec if several else [spec])]
         specs = [(t.shape, t.dtype) for t in (spec if several else [spec])]
     else:
-        specs, several = output_spec(lambda arrays: layer._run(layer._values(arrays)), tensors)
+        specs, several = output_spec(
+            lambda arrays: layer._run(layer._values(arrays)), tensors, layer.shape_rule()
+        )
         flags = [(False, False)] * len(specs)
     outputs = [
         KerasTensor(shape, dtype=dtype, sparse=sparse, ragged=ragged)

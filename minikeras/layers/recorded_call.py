@@ -11,7 +11,7 @@ of `minikeras.ops` and other layers. Three situations, one function each:
                     run on plain arrays and its entry's gradient its hand-written backward (so
                     a model of built-in layers costs no more there); a layer without one simply
                     runs, its ops recording themselves
-    probe_output_shape   a layer of yours in a Sequential: its output shape, from a call on zeros
+    probe_output_shape   a layer of yours in a Sequential: its output shape, from calls on zeros
 
 >>> import numpy as np
 >>> from minikeras import layers, ops
@@ -462,13 +462,14 @@ def _nested_layers(layer):
 
 
 # ---------------------------------------------------------------------- output shapes
-def _zeros_like_shape(shape, dtype):
-    """Zeros standing in for data of `shape` (a list of shapes gives a list); None as 1."""
+def _zeros_like_shape(shape, dtype, unknown=1):
+    """Zeros standing in for data of `shape` (a list of shapes gives a list); None as
+    `unknown`."""
     if isinstance(shape, dict):
-        return {key: _zeros_like_shape(one, dtype) for key, one in shape.items()}
+        return {key: _zeros_like_shape(one, dtype, unknown) for key, one in shape.items()}
     if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return [_zeros_like_shape(one, dtype) for one in shape]
-    return np.zeros(tuple(1 if d is None else d for d in shape), dtype)
+        return [_zeros_like_shape(one, dtype, unknown) for one in shape]
+    return np.zeros(tuple(unknown if d is None else d for d in shape), dtype)
 
 
 def probe_mask(layer, input_shape, mask_shape=None):
@@ -488,23 +489,42 @@ def probe_mask(layer, input_shape, mask_shape=None):
 
 
 def probe_output_shape(layer, input_shape, spread=False, mask_shape=None):
-    """The output shape of a layer of yours: its call on zeros (an unknown axis as size 1,
-    the batch axis None again after); `spread`: one argument per shape of the list;
-    `mask_shape`: the call is given a mask of ones of that shape."""
+    """The output shape of a layer of yours, found as Keras's NumPy backend finds it: its
+    call on zeros whose unknown axes are 83, then 89; an output axis that differs between the
+    two calls depends on an unknown axis and is unknown (None). Where those sizes do not fit
+    (a weight of 4 added along an unknown axis), one call with unknown axes of 1 decides, the
+    batch axis None again after. `spread`: one argument per shape of the list; `mask_shape`:
+    the call is given a mask of ones of that shape."""
+    try:
+        first = _probe_call(layer, input_shape, spread, mask_shape, 83)
+        second = _probe_call(layer, input_shape, spread, mask_shape, 89)
+        return _compare_shapes(first, second)
+    except (ValueError, IndexError, TypeError):
+        y = _probe_call(layer, input_shape, spread, mask_shape, 1)
+        return _batch_unknown(y)
 
+
+def _probe_call(layer, input_shape, spread, mask_shape, unknown):
     def zeros(shape):
-        return _zeros_like_shape(shape, layer.dtype)
-
-    def symbolic(y):
-        if isinstance(y, (list, tuple)):
-            return [symbolic(item) for item in y]
-        return (None,) + tuple(np.shape(y)[1:])
+        return _zeros_like_shape(shape, layer.dtype, unknown)
 
     kwargs = {"training": False} if "training" in layer._call_takes else {}
     if mask_shape is not None:
-        kwargs["mask"] = np.ones([1 if d is None else d for d in mask_shape], bool)
+        kwargs["mask"] = np.ones([unknown if d is None else d for d in mask_shape], bool)
     arguments = CallArguments(zeros(s) for s in input_shape) if spread else zeros(input_shape)
     with training_context(False), layer_scope(layer):  # its sublayers built here are its own
         y = run_call(layer, arguments, kwargs)
     layer.clear_losses()  # a call on stand-ins adds no loss, as Keras's symbolic call adds none
-    return symbolic(_unwrap(y))
+    return _unwrap(y)
+
+
+def _compare_shapes(first, second):
+    if isinstance(first, (list, tuple)):
+        return [_compare_shapes(a, b) for a, b in zip(first, second)]
+    return tuple(a if a == b else None for a, b in zip(np.shape(first), np.shape(second)))
+
+
+def _batch_unknown(y):
+    if isinstance(y, (list, tuple)):
+        return [_batch_unknown(item) for item in y]
+    return (None,) + tuple(np.shape(y)[1:])

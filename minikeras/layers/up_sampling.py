@@ -27,6 +27,55 @@ def bilinear_matrix(n, size, dtype):
     return a.astype(dtype)
 
 
+def lanczos_matrix(n, size, radius, dtype):
+    """The (n·size, n) matrix A with resized = A·x along one axis: TensorFlow's Lanczos resize
+    (its `scale_and_translate`, half-pixel centres). Output o is centred at c = (o + ½)/size
+    in source coordinates (pixel i's centre at i + ½); it weighs each pixel i within `radius`
+    of c by L(i + ½ − c), L(t) = sinc(t)·sinc(t/radius), the weights (cut at the image's
+    edges) divided by their sum."""
+    a = np.zeros((n * size, n))
+    for o in range(n * size):
+        centre = (o + 0.5) / size
+        low = max(int(np.ceil(centre - radius - 0.5)), 0)
+        high = min(int(np.floor(centre + radius - 0.5)), n - 1)
+        t = np.arange(low, high + 1) + 0.5 - centre
+        weights = np.sinc(t) * np.sinc(t / radius)
+        a[o, low : high + 1] = weights / weights.sum()
+    return a.astype(dtype)
+
+
+def bicubic_matrix(n, size, dtype):
+    """The (n·size, n) matrix A with resized = A·x along one axis: TensorFlow's bicubic resize
+    (ResizeBicubic, half-pixel centres, Keys's cubic with a = −½). Output o reads the source
+    point s = (o + ½)/size − ½ from the four pixels ⌊s⌋ − 1 … ⌊s⌋ + 2, those outside the image
+    left out and the rest divided by their sum. TensorFlow looks the weights up in a table of
+    1024 steps of the fraction s − ⌊s⌋ (rounded to the nearest step); so does this, to match."""
+
+    def keys(t):  # Keys's cubic, a = −½, for |t| < 2
+        t = abs(t)
+        return ((1.5 * t - 2.5) * t * t + 1) if t < 1 else (((-0.5 * t + 2.5) * t - 4) * t + 2)
+
+    a = np.zeros((n * size, n))
+    for o in range(n * size):
+        s = (o + 0.5) / size - 0.5
+        low = int(np.floor(s))
+        frac = np.rint((s - low) * 1024) / 1024
+        taps = [(i, keys(i - low - frac)) for i in range(low - 1, low + 3) if 0 <= i < n]
+        total = sum(w for _, w in taps)
+        for i, w in taps:
+            a[o, i] = w / total
+    return a.astype(dtype)
+
+
+def resize_matrix(n, size, interpolation, dtype):
+    """The resize along one axis of n pixels, as a matrix (see the functions above)."""
+    if interpolation == "bilinear":
+        return bilinear_matrix(n, size, dtype)
+    if interpolation == "bicubic":
+        return bicubic_matrix(n, size, dtype)
+    return lanczos_matrix(n, size, {"lanczos3": 3, "lanczos5": 5}[interpolation], dtype)
+
+
 class UpSampling1D(Layer):
     """Each step of (batch, steps, features) repeated `size` times.
 
@@ -63,8 +112,8 @@ class UpSampling1D(Layer):
 
 
 class UpSampling2D(Layer):
-    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a bilinear
-    resize to the same shape ("bilinear"). Other interpolations raise NotImplementedError.
+    """Rows repeated size[0] times and columns size[1] times ("nearest"), or a resize to the
+    same shape as TensorFlow's ("bilinear", "bicubic", "lanczos3", "lanczos5").
 
     >>> import numpy as np
     >>> from minikeras.layers import UpSampling2D
@@ -82,10 +131,11 @@ class UpSampling2D(Layer):
                 "including values {0} that do not satisfy `value > 0`"
             )
         self.interpolation = interpolation.lower()
-        if self.interpolation not in ("nearest", "bilinear"):
+        methods = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+        if self.interpolation not in methods:
             raise NotImplementedError(
                 f"UpSampling2D(interpolation={interpolation!r}) is not supported by minikeras "
-                "(only 'nearest' and 'bilinear')"
+                f"(only {', '.join(methods)})"
             )
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
@@ -102,12 +152,13 @@ class UpSampling2D(Layer):
 
     def call(self, x, training=False):
         """nearest: y[i, j] = x[i // size[0], j // size[1]];
-        bilinear: y = A_rows·x·A_colsᵀ on each image and channel (see `bilinear_matrix`)."""
+        bilinear, bicubic, lanczos: y = A_rows·x·A_colsᵀ on each image and channel
+        (`resize_matrix`)."""
         rows, cols = self._axes()
         if self.interpolation == "nearest":
             return np.repeat(np.repeat(x, self.size[0], axis=rows), self.size[1], axis=cols)
-        self.a_rows = bilinear_matrix(x.shape[rows], self.size[0], x.dtype)
-        self.a_cols = bilinear_matrix(x.shape[cols], self.size[1], x.dtype)
+        self.a_rows = resize_matrix(x.shape[rows], self.size[0], self.interpolation, x.dtype)
+        self.a_cols = resize_matrix(x.shape[cols], self.size[1], self.interpolation, x.dtype)
         y = np.moveaxis(np.tensordot(self.a_rows, x, axes=(1, rows)), 0, rows)
         return np.ascontiguousarray(
             np.moveaxis(np.tensordot(self.a_cols, y, axes=(1, cols)), 0, cols)
@@ -115,7 +166,7 @@ class UpSampling2D(Layer):
 
     def backward(self, dy):
         """nearest: each input pixel gets the sum of its size[0]·size[1] copies;
-        bilinear: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
+        bilinear, bicubic, lanczos: dx = A_rowsᵀ·dy·A_cols (the transposed resize)."""
         self.grads = []
         rows, cols = self._axes()
         if self.interpolation == "nearest":

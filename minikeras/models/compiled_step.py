@@ -81,7 +81,8 @@ def supports(model):
     if type(model) is not Sequential or kernels.current() != "numba" or not model.compiled:
         return False
     layers = model.layers
-    if not layers or len(model.input_shape) != 2 or model.input_shape[1] is None:
+    shape = model.input_shape  # None before a model fitted on a generator is built
+    if not layers or shape is None or len(shape) != 2 or shape[1] is None:
         return False
     if model.input_shape[1] < 2 or model.dtype not in ("float32", "float64"):
         return False

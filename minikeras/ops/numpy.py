@@ -16,8 +16,10 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import primitive, unwrap
+from minikeras.ops import shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import is_int_or_bool, result_type, standardize_dtype
+from minikeras.ops.shapes import broadcast_shapes, broadcasting  # noqa: F401 (Keras's)
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -75,25 +77,25 @@ def _axis(axis):
 
 
 # ---------------------------------------------------------------- arithmetic
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def add(x1, x2):
     """x1 + x2, elementwise (broadcasting)."""
     return _binary("add", np.add, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def subtract(x1, x2):
     """x1 − x2."""
     return _binary("subtract", np.subtract, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def multiply(x1, x2):
     """x1 · x2, elementwise."""
     return _binary("multiply", np.multiply, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def divide(x1, x2):
     """x1 / x2 (integers divide to floatx, as Keras)."""
     dtype = result_type(_dtype_of(x1), _dtype_of(x2), float)
@@ -103,32 +105,32 @@ def divide(x1, x2):
 true_divide = divide
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def floor_divide(x1, x2):
     """⌊x1 / x2⌋ (no gradient, as TensorFlow's)."""
     return _binary("floor_divide", np.floor_divide, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def mod(x1, x2):
     """x1 mod x2, with the sign of x2 (Python's %)."""
     dtype = result_type(_dtype_of(x1), _dtype_of(x2))
     return _binary("mod", np.mod, x1, x2, dtype="int32" if dtype == "bool" else dtype)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def power(x1, x2):
     """x1 ** x2."""
     return _binary("power", np.power, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def maximum(x1, x2):
     """The larger of x1 and x2, elementwise."""
     return _binary("maximum", np.maximum, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def minimum(x1, x2):
     """The smaller of x1 and x2, elementwise."""
     return _binary("minimum", np.minimum, x1, x2)
@@ -169,7 +171,7 @@ def reciprocal(x):
     return primitive("reciprocal", np.reciprocal, _float(x))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def clip(x, x_min, x_max):
     """x limited to [x_min, x_max]; keeps x's dtype (booleans become int32, as Keras)."""
     x = convert_to_tensor(x)
@@ -195,7 +197,7 @@ def ceil(x):
     return primitive("ceil", np.ceil, _float(x))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def where(condition, x1=None, x2=None):
     """x1 where `condition`, else x2; with only `condition`, the indices where it holds."""
     if x1 is None and x2 is None:
@@ -245,7 +247,7 @@ for _op, _doc in [
 
 
 # ---------------------------------------------------------------- products
-@symbolic_op
+@symbolic_op(shape=shapes.matmul)
 def matmul(x1, x2):
     """The matrix product x1 @ x2 (stacks of matrices broadcast; 1-d operands as NumPy)."""
     x1, x2 = _promote(x1, x2)
@@ -260,7 +262,7 @@ def matmul(x1, x2):
     return primitive("matmul", np.matmul, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.dot)
 def dot(x1, x2):
     """Keras's dot: a product with a scalar, matmul for 1-d and 2-d operands, else the sum over
     x1's last axis and x2's second to last."""
@@ -272,7 +274,7 @@ def dot(x1, x2):
     return tensordot(x1, x2, axes=([-1], [-2]))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.tensordot)
 def tensordot(x1, x2, axes=2):
     """Σ over the paired `axes` of x1·x2 (an int n pairs x1's last n with x2's first n)."""
     x1, x2 = _promote(x1, x2)
@@ -280,7 +282,7 @@ def tensordot(x1, x2, axes=2):
     return primitive("tensordot", np.tensordot, x1, x2, axes=axes)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.einsum)
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation, as np.einsum."""
     operands = _promote(*operands)
@@ -437,7 +439,7 @@ def count_nonzero(x, axis=None):
 
 
 # ---------------------------------------------------------------- shapes
-@symbolic_op
+@symbolic_op(shape=shapes.reshape)
 def reshape(x, newshape):
     """x with the shape `newshape` (one -1 is inferred)."""
     newshape = (newshape,) if isinstance(newshape, int) else tuple(int(n) for n in newshape)
@@ -471,21 +473,21 @@ def ravel(x):
     return reshape(x, (-1,))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.concatenate)
 def concatenate(xs, axis=0):
     """The arrays of `xs` joined along `axis`."""
     xs = _promote(*xs)
     return primitive("concatenate", np.concatenate, xs, axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.stack)
 def stack(x, axis=0):
     """The arrays of `x` stacked along a new axis."""
     x = _promote(*x)
     return primitive("stack", np.stack, x, axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.split)
 def split(x, indices_or_sections, axis=0):
     """x cut along `axis` into `indices_or_sections` equal parts, or at those indices."""
     return list(
@@ -503,14 +505,14 @@ def _split(x, indices_or_sections, axis=0):
     return tuple(np.split(x, indices_or_sections, axis=axis))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.tile)
 def tile(x, repeats):
     """x repeated `repeats` times along each axis."""
     repeats = tuple(np.atleast_1d(unwrap(repeats)).tolist())
     return primitive("tile", np.tile, convert_to_tensor(x), reps=repeats)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.repeat)
 def repeat(x, repeats, axis=None):
     """Each entry of x repeated `repeats` times along `axis` (x flattened when None)."""
     repeats = unwrap(repeats)
@@ -518,7 +520,7 @@ def repeat(x, repeats, axis=None):
     return primitive("repeat", np.repeat, convert_to_tensor(x), repeats=repeats, axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.broadcast_to)
 def broadcast_to(x, shape):
     """x broadcast to `shape` (a copy, as Keras's: writable)."""
     return primitive("broadcast_to", _broadcast_to, convert_to_tensor(x), shape=tuple(shape))
@@ -540,14 +542,14 @@ def roll(x, shift, axis=None):
     return primitive("roll", np.roll, convert_to_tensor(x), shift=shift, axis=_axis(axis))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.take)
 def take(x, indices, axis=None):
     """The entries of x at `indices` along `axis` (of the flattened x when None)."""
     indices = np.asarray(unwrap(indices))
     return primitive("take", np.take, convert_to_tensor(x), indices, axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.take_along_axis)
 def take_along_axis(x, indices, axis=None):
     """x's entries picked by `indices` along `axis` (same rank as x)."""
     indices = np.asarray(unwrap(indices))
@@ -556,7 +558,7 @@ def take_along_axis(x, indices, axis=None):
     )
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.pad)
 def pad(x, pad_width, mode="constant", constant_values=None):
     """x padded with `pad_width` = ((before, after), ...) entries per axis."""
     static = {"mode": mode}
@@ -567,8 +569,13 @@ def pad(x, pad_width, mode="constant", constant_values=None):
                 f"Received: mode={mode}"
             )
         static["constant_values"] = constant_values
-    pad_width = tuple(map(tuple, np.asarray(pad_width, dtype=int).reshape(-1, 2).tolist()))
-    return primitive("pad", np.pad, convert_to_tensor(x), pad_width=pad_width, **static)
+    x = convert_to_tensor(x)
+    # as NumPy: one width for every side, one (before, after) pair for every axis, or a pair
+    # per axis
+    widths = np.asarray(pad_width, dtype=int)
+    widths = np.broadcast_to(widths.reshape(-1, 2) if widths.ndim else widths, (np.ndim(x), 2))
+    pad_width = tuple(map(tuple, widths.tolist()))
+    return primitive("pad", np.pad, x, pad_width=pad_width, **static)
 
 
 @symbolic_op
@@ -583,7 +590,7 @@ def triu(x, k=0):
     return primitive("triu", np.triu, convert_to_tensor(x), k=k)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.diag)
 def diag(x, k=0):
     """The k-th diagonal of a matrix, or the matrix with the vector x on its k-th diagonal."""
     return primitive("diag", np.diag, convert_to_tensor(x), k=k)
@@ -636,49 +643,49 @@ def _compare(forward, x1, x2):
     return forward(unwrap(x1), unwrap(x2))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def equal(x1, x2):
     """x1 == x2, elementwise (bool)."""
     return _compare(np.equal, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def not_equal(x1, x2):
     """x1 != x2."""
     return _compare(np.not_equal, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def less(x1, x2):
     """x1 < x2."""
     return _compare(np.less, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def less_equal(x1, x2):
     """x1 ≤ x2."""
     return _compare(np.less_equal, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def greater(x1, x2):
     """x1 > x2."""
     return _compare(np.greater, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def greater_equal(x1, x2):
     """x1 ≥ x2."""
     return _compare(np.greater_equal, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def logical_and(x1, x2):
     """x1 and x2, elementwise."""
     return np.logical_and(unwrap(convert_to_tensor(x1)), unwrap(convert_to_tensor(x2)))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def logical_or(x1, x2):
     """x1 or x2, elementwise."""
     return np.logical_or(unwrap(convert_to_tensor(x1)), unwrap(convert_to_tensor(x2)))
@@ -768,6 +775,7 @@ def arange(start, stop=None, step=None, dtype=None):
     return np.arange(start, stop, step, dtype=standardize_dtype(dtype))
 
 
+@symbolic_op(shape=shapes.spaced)
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """`num` evenly spaced numbers from start to stop (floatx unless `dtype`)."""
     out = np.linspace(
@@ -906,3 +914,16 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
     sinc,
     trunc,
 )
+
+
+# Keras's Operation classes (`Add()(x, y)`, `Pad(pad_width=1)(x)`), one for each op above that
+# becomes a graph node, made from the op (ops/op_classes.py)
+def _operation_classes(namespace):
+    from minikeras.layers.op_config import keras_class
+    from minikeras.ops.op_classes import operation_class
+
+    ops = {n: f for n, f in namespace.items() if hasattr(f, "shape_rule") and n[0] != "_"}
+    return {keras_class(n): operation_class(keras_class(n), f) for n, f in ops.items()}
+
+
+globals().update(_operation_classes(globals()))

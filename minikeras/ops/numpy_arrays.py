@@ -19,6 +19,7 @@ import numpy as np
 from minikeras import config
 from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
+from minikeras.ops import shapes
 from minikeras.ops.core import convert_to_tensor, get_item
 from minikeras.ops.dtypes import result_type, standardize_dtype
 from minikeras.ops.symbolic import symbolic_op
@@ -33,7 +34,7 @@ def _ndim(x):
 
 
 # ---------------------------------------------------------------- joining and splitting
-@symbolic_op
+@symbolic_op(shape=shapes.append)
 def append(x1, x2, axis=None):
     """x2 joined after x1 along `axis` (both flattened when None)."""
     x1, x2 = onp._promote(x1, x2)
@@ -42,21 +43,21 @@ def append(x1, x2, axis=None):
     return onp.concatenate([x1, x2], axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.hstack)
 def hstack(xs):
     """The arrays joined along axis 1 (axis 0 for 1-d ones)."""
     xs = onp._promote(*xs)
     return onp.concatenate(xs, axis=0 if _ndim(xs[0]) == 1 else 1)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.vstack)
 def vstack(xs):
     """The arrays joined along axis 0 (1-d ones as rows)."""
     xs = [onp.reshape(x, (1, -1)) if _ndim(x) == 1 else x for x in onp._promote(*xs)]
     return onp.concatenate(xs, axis=0)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.dstack)
 def dstack(xs):
     """The arrays joined along axis 2 (made 3-d first, as np.dstack)."""
     xs = onp._promote(*xs)
@@ -70,7 +71,7 @@ def dstack(xs):
     return onp.concatenate(shaped, axis=2)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.array_split)
 def array_split(x, indices_or_sections, axis=0):
     """x cut along `axis` into `indices_or_sections` parts (the first ones one longer when
     the length does not divide), or at those indices."""
@@ -83,26 +84,26 @@ def array_split(x, indices_or_sections, axis=0):
     return onp.split(x, indices_or_sections, axis=axis)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.hsplit)
 def hsplit(x, indices_or_sections):
     """x split along axis 1 (axis 0 for a 1-d x)."""
     return onp.split(x, indices_or_sections, axis=0 if _ndim(x) == 1 else 1)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.vsplit)
 def vsplit(x, indices_or_sections):
     """x split along axis 0."""
     return onp.split(x, indices_or_sections, axis=0)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.dsplit)
 def dsplit(x, indices_or_sections):
     """x split along axis 2."""
     return onp.split(x, indices_or_sections, axis=2)
 
 
 # ---------------------------------------------------------------- axes and diagonals
-@symbolic_op
+@symbolic_op(shape=shapes.moveaxis)
 def moveaxis(x, source, destination):
     """x with the axes `source` moved to `destination`, the others in their order."""
     ndim = _ndim(x)
@@ -114,7 +115,7 @@ def moveaxis(x, source, destination):
     return onp.transpose(x, order)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.swapaxes)
 def swapaxes(x, axis1, axis2):
     """x with two axes exchanged."""
     order = list(range(_ndim(x)))
@@ -151,7 +152,7 @@ def rot90(array, k=1, axes=(0, 1)):
     return x
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.diagonal)
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The `offset`-th diagonal of the matrices in the plane of axis1 and axis2 (as the last
     axis of the result)."""
@@ -165,7 +166,7 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     return get_item(moved, (Ellipsis, rows, cols))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.trace)
 def trace(x, offset=0, axis1=0, axis2=1):
     """Σ of the `offset`-th diagonal (in the plane of axis1 and axis2)."""
     x = convert_to_tensor(x)
@@ -186,7 +187,7 @@ def tri(N, M=None, k=0, dtype=None):
     return np.tri(N, M, k, dtype=standardize_dtype(dtype))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.difference)
 def diff(a, n=1, axis=-1):
     """The n-th difference along `axis`: a[1:] − a[:-1], n times."""
     x = convert_to_tensor(a)
@@ -206,7 +207,7 @@ def vdot(x1, x2):
     return onp.sum(onp.multiply(onp.ravel(x1), onp.ravel(x2)))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.inner)
 def inner(x1, x2):
     """Σ over the last axes of x1·x2 (a product with a scalar for a 0-d operand)."""
     if _ndim(x1) == 0 or _ndim(x2) == 0:
@@ -221,7 +222,7 @@ def kron(x1, x2):
     return np.kron(unwrap(x1), unwrap(x2))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.cross)
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """The cross product of vectors of 2 or 3 entries."""
     x1, x2 = onp._promote(x1, x2)
@@ -338,14 +339,14 @@ def nanargmin(x, axis=None, keepdims=False):
     return np.asarray(np.nanargmin(_plain(x), axis=axis, keepdims=keepdims)).astype("int32")
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.cumulative)
 def nancumsum(x, axis=None, dtype=None):
     """Running sums along `axis`, NaN counted as 0."""
     x = _plain(x)
     return np.nancumsum(x, axis=axis, dtype=dtype and standardize_dtype(dtype))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.cumulative)
 def nancumprod(x, axis=None, dtype=None):
     """Running products along `axis`, NaN counted as 1."""
     x = _plain(x)
@@ -375,7 +376,7 @@ def nonzero(x):
     return tuple(i.astype("int32") for i in np.nonzero(_plain(x)))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.unravel_index)
 def unravel_index(indices, shape):
     """The coordinates, in an array of `shape`, of flat `indices`."""
     indices = _plain(indices)
@@ -439,7 +440,7 @@ def select(condlist, choicelist, default=0):
     return out
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.partition)
 def argpartition(x, kth, axis=-1):
     """The indices that put the kth entry in its sorted place, smaller ones before it."""
     return np.argpartition(_plain(x), kth, axis=axis).astype("int32")
@@ -506,12 +507,14 @@ def view(x, dtype=None):
     return x.view(standardize_dtype(dtype)) if dtype is not None else x.view()
 
 
+@symbolic_op(shape=shapes.spaced)
 def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     """base ** linspace(start, stop, num)."""
     exponents = np.linspace(_plain(start), _plain(stop), num, endpoint=endpoint, axis=axis)
     return np.power(base, exponents).astype(standardize_dtype(dtype))
 
 
+@symbolic_op(shape=shapes.spaced)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """`num` numbers from start to stop, evenly spaced on a log scale."""
     out = np.geomspace(_plain(start), _plain(stop), num, endpoint=endpoint, axis=axis)

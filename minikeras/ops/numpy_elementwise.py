@@ -17,6 +17,7 @@ from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import result_type, standardize_dtype
+from minikeras.ops.shapes import broadcasting, elementwise, scalar
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -49,28 +50,28 @@ def arctanh(x):
     return onp._unary("arctanh", np.arctanh)(x)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def arctan2(x1, x2):
     """The angle of the point (x2, x1), in (−π, π]."""
     x1, x2 = _floats(x1, x2)
     return onp._binary("arctan2", np.arctan2, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def hypot(x1, x2):
     """√(x1² + x2²)."""
     x1, x2 = _floats(x1, x2)
     return onp._binary("hypot", np.hypot, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def logaddexp(x1, x2):
     """ln(e^x1 + e^x2), without overflow."""
     x1, x2 = _floats(x1, x2)
     return onp._binary("logaddexp", np.logaddexp, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def logaddexp2(x1, x2):
     """log₂(2^x1 + 2^x2)."""
     x1, x2 = _floats(x1, x2)
@@ -101,7 +102,7 @@ def rad2deg(x):
     return onp.multiply(onp._float(x), 180 / np.pi)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def fmod(x1, x2):
     """The remainder of x1 / x2 with the sign of x1 (C's fmod)."""
     x1, x2 = onp._promote(x1, x2)
@@ -110,21 +111,21 @@ def fmod(x1, x2):
     return onp.subtract(x1, onp.multiply(x2, trunc(onp.divide(x1, x2))).astype(x1.dtype))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def fmax(x1, x2):
     """The larger of x1 and x2, ignoring NaN."""
     x1, x2 = onp._promote(x1, x2)
     return onp.where(onp.isnan(x2), x1, onp.where(onp.isnan(x1), x2, onp.maximum(x1, x2)))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def fmin(x1, x2):
     """The smaller of x1 and x2, ignoring NaN."""
     x1, x2 = onp._promote(x1, x2)
     return onp.where(onp.isnan(x2), x1, onp.where(onp.isnan(x1), x2, onp.minimum(x1, x2)))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def divide_no_nan(x1, x2):
     """x1 / x2, and 0 where x2 is 0."""
     dtype = result_type(onp._dtype_of(x1), onp._dtype_of(x2), float)
@@ -172,26 +173,26 @@ def isreal(x):
     return np.isreal(_plain(x))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """|x1 − x2| ≤ atol + rtol·|x2|, elementwise."""
     x1, x2 = onp._promote(x1, x2)
     return np.isclose(unwrap(x1), unwrap(x2), rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
-@symbolic_op
+@symbolic_op(shape=scalar)
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     """Whether isclose holds everywhere."""
     return np.asarray(np.all(isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def logical_xor(x1, x2):
     """x1 xor x2, elementwise."""
     return np.logical_xor(_plain(x1), _plain(x2))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def heaviside(x1, x2):
     """0 where x1 < 0, x2 where x1 = 0, 1 where x1 > 0."""
     dtype = result_type(onp._dtype_of(x1), onp._dtype_of(x2))
@@ -203,7 +204,7 @@ def heaviside(x1, x2):
     return np.heaviside(_plain(x1), _plain(x2)).astype(dtype)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def nextafter(x1, x2):
     """The next float after x1 toward x2."""
     dtype = result_type(onp._dtype_of(x1), onp._dtype_of(x2), float)
@@ -215,37 +216,37 @@ def _integers(name, forward, x1, x2):
     return forward(unwrap(x1), unwrap(x2))
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def gcd(x1, x2):
     """The greatest common divisor of x1 and x2."""
     return _integers("gcd", np.gcd, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def lcm(x1, x2):
     """The least common multiple of x1 and x2."""
     return _integers("lcm", np.lcm, x1, x2)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def bitwise_and(x, y):
     """x & y, bit by bit."""
     return _integers("bitwise_and", np.bitwise_and, x, y)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def bitwise_or(x, y):
     """x | y, bit by bit."""
     return _integers("bitwise_or", np.bitwise_or, x, y)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def bitwise_xor(x, y):
     """x ^ y, bit by bit."""
     return _integers("bitwise_xor", np.bitwise_xor, x, y)
 
 
-@symbolic_op
+@symbolic_op(shape=elementwise)
 def bitwise_invert(x):
     """~x, bit by bit."""
     return np.invert(_plain(x))
@@ -254,13 +255,13 @@ def bitwise_invert(x):
 bitwise_not = bitwise_invert
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def bitwise_left_shift(x, y):
     """x << y."""
     return _integers("left_shift", np.left_shift, x, y)
 
 
-@symbolic_op
+@symbolic_op(shape=broadcasting)
 def bitwise_right_shift(x, y):
     """x >> y."""
     return _integers("right_shift", np.right_shift, x, y)

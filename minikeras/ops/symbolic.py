@@ -9,7 +9,11 @@ of the shape and dtype the function would give.
 That shape and dtype are found as Keras's NumPy backend finds them (its `compute_output_spec`):
 the function is run on stand-in arrays, once with every unknown axis (None) of size 83 and once
 of size 89; an output axis whose size differs between the two runs depends on an unknown axis,
-and is unknown (None) too.
+and is unknown (None) too. Those runs are wrong where an unknown axis meets a known one: Keras
+(on TensorFlow) adds shapes (None, 3) and (2, None) to (2, 3), while an array of 83 rows does not
+broadcast with one of 2. An op whose shape the runs get wrong names its shape rule
+(`@symbolic_op(shape=rule)`, ops/shapes.py): the rule is called as the op is, KerasTensors in
+place of arrays, and returns the output's shape; the stand-in run then gives only the dtype.
 
 >>> from minikeras import ops
 >>> from minikeras.backend import KerasTensor
@@ -25,6 +29,8 @@ import warnings
 
 import numpy as np
 
+from minikeras.ops.dtypes import result_type
+
 # The parameters of ops that hold arrays: a node's call arguments (Keras's `Operation.call`
 # takes them: `Add.call(x1, x2)`); every other parameter is an option of the op (Keras's
 # `Operation.__init__` takes those: `Mean(axis, keepdims)`), written in the node's config.
@@ -33,7 +39,7 @@ TENSOR_PARAMETERS = frozenset(
     "predictions mean variance offset scale gamma beta inputs indices updates values value "
     "start_indices data segment_ids variable weights elements fill_value kernel bias mask "
     "key sorted_sequence array operands depthwise_kernel pointwise_kernel query "
-    "target_length output_length sequence_lengths abs_ angle".split()
+    "target_length output_length sequence_lengths abs_ angle start stop".split()
 )
 
 # the sizes that stand for an unknown axis in the two runs (Keras's choice: two primes that
@@ -60,8 +66,11 @@ def has_symbolic(value, kind=None):
     return False
 
 
-def symbolic_op(function):
-    """`function` (an op), made to build one graph node when called on KerasTensors."""
+def symbolic_op(function=None, *, shape=None):
+    """`function` (an op), made to build one graph node when called on KerasTensors; `shape`,
+    its shape rule where the stand-in runs give a wrong shape (`@symbolic_op(shape=rule)`)."""
+    if function is None:
+        return functools.partial(symbolic_op, shape=shape)
     signature = inspect.signature(function)
 
     @functools.wraps(function)
@@ -71,8 +80,9 @@ def symbolic_op(function):
             return function(*args, **kwargs)
         from minikeras.layers.op_layer import call_op_symbolic  # (layers import ops)
 
-        return call_op_symbolic(function.__name__, function, signature, args, kwargs)
+        return call_op_symbolic(function.__name__, function, signature, args, kwargs, rule=shape)
 
+    op.shape_rule = shape
     return op
 
 
@@ -118,14 +128,18 @@ def call_with(function, signature, names, values, options):
     return function(*args, **kwargs)
 
 
-def output_spec(run, tensors):
+def output_spec(run, tensors, rule=None):
     """[(shape, dtype)] of each output of `run(arrays)`, for the KerasTensors `tensors` (a
     stand-in array each), and the type of the container of several outputs (tuple or list),
-    None for one output."""
+    None for one output. `rule(tensors)`, when given, is the output's shape (a list of shapes
+    for several outputs); the stand-ins then give only the dtypes."""
+    if rule is not None:
+        return _ruled_spec(rule(tensors), run, tensors)
     unknown = any(None in t.shape for t in tensors)
     first = _quietly(run, [_stand_in(t, _SIZES[0]) for t in tensors])
     several = type(first) if isinstance(first, (tuple, list)) else None
     outputs = list(first) if several else [first]
+    dtypes = [np.asarray(out).dtype.name for out in outputs]
     shapes = [np.shape(out) for out in outputs]
     if unknown:
         second = _quietly(run, [_stand_in(t, _SIZES[1]) for t in tensors])
@@ -134,7 +148,27 @@ def output_spec(run, tensors):
             tuple(a if a == b else None for a, b in zip(s1, np.shape(s2)))
             for s1, s2 in zip(shapes, second)
         ]
-    dtypes = [np.asarray(out).dtype.name for out in outputs]
+    return list(zip(shapes, dtypes)), several
+
+
+def _ruled_spec(shapes, run, tensors):
+    """output_spec of an op with a shape rule, which gave `shapes`: one shape (a tuple), or a
+    list of shapes for several outputs. The dtype comes from a run on stand-ins: unknown axes
+    of size 83, or, where those do not fit the known axes they meet ((83, 3) + (2, 83)), of
+    size 1, which broadcasts with any. Where the op refuses even those (a bitwise op on float
+    stand-ins, float indices), the dtype is the arguments' common one, as Keras's spec gives."""
+    several = list if isinstance(shapes, list) else None
+    shapes = [tuple(s) for s in shapes] if several else [tuple(shapes)]
+    try:
+        try:
+            first = _quietly(run, [_stand_in(t, _SIZES[0]) for t in tensors])
+        except (ValueError, IndexError):
+            first = _quietly(run, [_stand_in(t, 1) for t in tensors])
+        outputs = list(first) if isinstance(first, (tuple, list)) else [first]
+        dtypes = [np.asarray(out).dtype.name for out in outputs]
+    except (ValueError, IndexError, TypeError):
+        dtypes = [result_type(*(t.dtype for t in tensors))]
+    dtypes = dtypes + dtypes[-1:] * (len(shapes) - len(dtypes))
     return list(zip(shapes, dtypes)), several
 
 

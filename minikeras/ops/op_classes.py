@@ -1,0 +1,42 @@
+"""Keras's Operation classes of the ops (`ops.numpy.Add`, `ops.numpy.Pad`): an op split in two.
+
+Keras writes each op as a class: its options (axes, modes, widths) go to the constructor, its
+tensors to the call, `Pad(pad_width=1)(x)` being `pad(x, pad_width=1)`. minikeras writes each op
+as one function; the class is made from it: the function's tensor parameters (ops/symbolic.py's
+TENSOR_PARAMETERS, and a `*operands` parameter) are the call's, the others the constructor's,
+both in the function's order.
+
+>>> import numpy as np
+>>> from minikeras.ops import numpy as knp
+>>> knp.Append(axis=0)(np.array([1, 2]), np.array([3])).tolist()
+[1, 2, 3]
+"""
+
+import inspect
+
+from minikeras.ops.symbolic import TENSOR_PARAMETERS
+
+
+def operation_class(class_name, function):
+    """The Operation class `class_name` of the op `function`."""
+    parameters = inspect.signature(function).parameters
+    variadic = [n for n, p in parameters.items() if p.kind is inspect.Parameter.VAR_POSITIONAL]
+    names = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    tensors = [n for n in names if n in TENSOR_PARAMETERS]
+    options = [n for n in names if n not in TENSOR_PARAMETERS and n not in variadic]
+
+    def __init__(self, *args, name=None, **kwargs):
+        self.name = name
+        self.options = {**dict(zip(options, args)), **kwargs}
+
+    def __call__(self, *args, **kwargs):
+        if variadic:  # einsum(subscripts, *operands): the options before, the tensors after
+            before = [self.options[n] for n in options if n in self.options][: len(options)]
+            return function(*before, *args, **kwargs)
+        # tensors first; a tensor minikeras counts as an option (digitize's bins) after them
+        rest = [n for n in options if n not in self.options]
+        given = dict(zip(tensors + rest, args))
+        return function(**given, **self.options, **kwargs)
+
+    doc = f"Keras's `{class_name}` Operation: `{function.__name__}` as a class (ops/op_classes.py)."
+    return type(class_name, (), {"__init__": __init__, "__call__": __call__, "__doc__": doc})
