@@ -17,6 +17,7 @@ from minikeras import (
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     ops,
     optimizers,
@@ -27,8 +28,9 @@ from minikeras import (
     utils,
 )
 from minikeras.autodiff import GradientTape, Variable
+from minikeras.config import DTypePolicy
 from minikeras.initializers import Initializer
-from minikeras.layers import Input, KerasTensor, Layer
+from minikeras.layers import Input, InputSpec, KerasTensor, Layer
 from minikeras.losses import Loss
 from minikeras.metrics import Metric
 from minikeras.models import Model, Sequential
@@ -43,8 +45,13 @@ def version() -> str:
     return __version__
 
 
+FloatDTypePolicy = DTypePolicy  # Keras 3's older name for the same class
+
 __all__ = [
+    "DTypePolicy",
+    "FloatDTypePolicy",
     "GradientTape",
+    "InputSpec",
     "Initializer",
     "Input",
     "KerasTensor",
@@ -72,6 +79,7 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "mixed_precision",
     "models",
     "optimizers",
     "random",

@@ -32,6 +32,7 @@ from minikeras.layers.global_pooling import (
 )
 from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
+from minikeras.layers.input_spec import InputSpec
 from minikeras.layers.lambda_layer import Lambda
 from minikeras.layers.layer import Layer
 from minikeras.layers.layer_normalization import LayerNormalization
@@ -175,6 +176,7 @@ __all__ = [
     "GlobalMaxPooling3D",
     "Input",
     "InputLayer",
+    "InputSpec",
     "KerasTensor",
     "LSTM",
     "LSTMCell",

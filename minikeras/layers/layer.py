@@ -49,6 +49,7 @@ from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
 from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
+from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.name_scope import layer_scope, weight_path
 from minikeras.ops.dtypes import dtype_name
 from minikeras.utils.naming import auto_name, to_snake_case
@@ -63,6 +64,7 @@ class Layer:
     output_activation = None  # the name of the activation that makes the output, if any
     logits = None  # that activation's input z from the last call (a property where it exists)
     supports_masking = False
+    input_spec = None  # an InputSpec (layers/input_spec.py) checks each call's first input
     input_gradient_needed = True
     stateful = False
 
@@ -531,6 +533,8 @@ class Layer:
         Inside another layer's call, `training` defaults to that call's, as in Keras.
         """
         x, rest = (args[0], args[1:]) if args else (kwargs.pop(self._first_argument(kwargs)), ())
+        if self.input_spec is not None:  # before build and call, as Keras checks it
+            assert_input_compatibility(self.input_spec, x, self.name)
         if rest and all(isinstance(a, node_module.KerasTensor) for a in args):
             # a call on several tensors (`LogisticEndpoint()(targets, logits)`): one node
             return node_module.call_symbolic(self, node_module.CallArguments(args))
@@ -565,7 +569,10 @@ class Layer:
         if not isinstance(x, (list, tuple, dict)):
             x = np.asarray(x)
             x = np.ascontiguousarray(x, dtype=self.dtype if x.dtype.kind in "fiub" else None)
+        spec_before_build = self.input_spec
         self.build_once(recorded_call.batch_shape(x))
+        if self.input_spec is not spec_before_build:  # a `build` that sets one: checked again
+            assert_input_compatibility(self.input_spec, x, self.name)
         if not isinstance(x, (list, tuple, dict)):
             self.check_input_shape(x.shape)
         y = recorded_call.fresh(self.forward(x, training=training, mask=mask, **kwargs))

@@ -2,5 +2,6 @@
 `minikeras.utils`)."""
 
 from minikeras.preprocessing import sequence
+from minikeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
-__all__ = ["sequence"]
+__all__ = ["sequence", "timeseries_dataset_from_array"]

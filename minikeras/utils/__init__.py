@@ -22,6 +22,7 @@ from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset, Sequence
 from minikeras.utils.rng import set_random_seed
 from minikeras.utils.sequence_utils import pad_sequences
+from minikeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
 
 def unpack_x_y_sample_weight(data):
@@ -50,6 +51,23 @@ def is_keras_tensor(x):
     from minikeras.backend import is_keras_tensor as check
 
     return check(x)
+
+
+def get_source_inputs(tensor):
+    """The Input tensors a symbolic `tensor` is computed from, each once, in the order the
+    graph reaches them (Keras's `keras.utils.get_source_inputs`); anything not symbolic is
+    returned as it is."""
+    node = getattr(tensor, "node", None)
+    if node is None:
+        return [tensor] if is_keras_tensor(tensor) else tensor
+    if node.is_input:
+        return list(node.outputs)
+    sources = []
+    for parent in node.input_tensors:
+        for source in get_source_inputs(parent):
+            if all(source is not known for known in sources):
+                sources.append(source)
+    return sources
 
 
 def standardize_dtype(dtype):
@@ -94,6 +112,7 @@ __all__ = [
     "Sequence",
     "clear_session",
     "deserialize_keras_object",
+    "get_source_inputs",
     "disable_interactive_logging",
     "enable_interactive_logging",
     "is_interactive_logging_enabled",
@@ -108,5 +127,6 @@ __all__ = [
     "plot_history",
     "plot_model",
     "set_random_seed",
+    "timeseries_dataset_from_array",
     "to_categorical",
 ]
