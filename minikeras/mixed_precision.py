@@ -10,6 +10,7 @@ would keep float32 weights and compute in float16.
 """
 
 from minikeras.config import DTypePolicy, dtype_policy, set_dtype_policy
+from minikeras.optimizers import LossScaleOptimizer
 
 Policy = DTypePolicy  # Keras 2's name, kept by Keras 3
 global_policy = dtype_policy
@@ -17,6 +18,7 @@ set_global_policy = set_dtype_policy
 
 __all__ = [
     "DTypePolicy",
+    "LossScaleOptimizer",
     "Policy",
     "dtype_policy",
     "global_policy",

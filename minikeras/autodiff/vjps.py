@@ -419,6 +419,13 @@ VJPS = {
     "slice_update": _slice_update_vjp,
     "scatter": lambda g, ans, indices, values, shape: (None, g[tuple(np.asarray(indices).T)]),
     "scatter_update": _scatter_update_vjp,
+    # with reduction="add", x and updates both reach the result: x everywhere, each update
+    # at its index
+    "scatter_update_add": lambda g, ans, x, indices, updates, reduction: (
+        g,
+        None,
+        g[tuple(np.asarray(indices).T)],
+    ),
     "segment_sum": lambda g, ans, data, ids, num_segments=None, sorted=False: (g[ids], None),
     "tril": lambda g, ans, x, k=0: (np.tril(g, k),),
     "triu": lambda g, ans, x, k=0: (np.triu(g, k),),

@@ -136,9 +136,12 @@ def spelled_as(keras_name):
         _SPELLING.pop()
 
 
-def call_op_symbolic(name, function, signature, args, kwargs):
+def call_op_symbolic(name, function, signature, args, kwargs, spec=None):
     """The op `function` called with `args`, `kwargs`, some of them KerasTensors: one node of
-    an OpLayer; returns its output KerasTensor (a list of them for an op with several)."""
+    an OpLayer; returns its output KerasTensor (a list of them for an op with several).
+
+    `spec`: the output's KerasTensor (or list of them) where the op knows its output's shape
+    without running on stand-ins (Keras's `compute_output_spec`: `ops.slice`'s -1)."""
     arguments, options = split_arguments(signature, args, kwargs)
     layer = OpLayer(name, function, signature, arguments, options)
     tensors = getattr(layer, "_tensors", [])
@@ -147,8 +150,17 @@ def call_op_symbolic(name, function, signature, args, kwargs):
             f"`ops.{name}` takes arrays for its arguments {layer.arg_names}; it received a "
             f"symbolic tensor for an option: {options}"
         )
-    specs, several = output_spec(lambda arrays: layer._run(layer._values(arrays)), tensors)
-    outputs = [KerasTensor(shape, dtype=dtype) for shape, dtype in specs]
+    if spec is not None:
+        several = type(spec) if isinstance(spec, (list, tuple)) else None
+        flags = [(t.sparse, t.ragged) for t in (spec if several else [spec])]
+        specs = [(t.shape, t.dtype) for t in (spec if several else [spec])]
+    else:
+        specs, several = output_spec(lambda arrays: layer._run(layer._values(arrays)), tensors)
+        flags = [(False, False)] * len(specs)
+    outputs = [
+        KerasTensor(shape, dtype=dtype, sparse=sparse, ragged=ragged)
+        for (shape, dtype), (sparse, ragged) in zip(specs, flags)
+    ]
     layer.built = True
     Node(layer, tensors if len(tensors) > 1 else tensors[0], outputs)
     return several(outputs) if several else outputs[0]

@@ -102,6 +102,8 @@ def supports(model):
         return False
     if model.optimizer is None or not _products_on_blas(model):
         return False
+    if model.optimizer.current_loss_scale() is not None:  # gradients scaled for apply
+        return False
     return _compiled_kernels() is not None
 
 

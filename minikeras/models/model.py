@@ -690,6 +690,9 @@ class Model(Layer):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred, loss, grads = self.compute_gradients(x, y, sample_weight)
         self._track_output_losses()
+        scale = self.optimizer.current_loss_scale()
+        if scale is not None:  # Keras differentiates the scaled loss; apply unscales
+            grads = [None if g is None else g * np.asarray(scale, g.dtype) for g in grads]
         self.optimizer.apply(grads, self.trainable_weights)
         flat_update.share_gradient_buffers(self, self.optimizer)  # no copy from the next step on
         self.apply_constraints()

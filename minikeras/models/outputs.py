@@ -85,7 +85,7 @@ class OutputSpec:
 
 def resolve(loss, loss_weights, metrics, names, weighted_metrics=None):
     """One OutputSpec per output name, from compile()'s arguments; ValueError on a mismatch."""
-    losses = _per_output(loss, names, "loss")
+    losses = [_one_loss(one, name) for one, name in zip(_per_output(loss, names, "loss"), names)]
     # 'crossentropy' ('ce') waits for the labels' shapes to choose its kind (`resolve_loss`)
     resolved = [
         one if one is None or losses_module.chosen_from_data(one) else losses_module.to_loss(one)
@@ -98,6 +98,19 @@ def resolve(loss, loss_weights, metrics, names, weighted_metrics=None):
             names, resolved, weights, _metrics(metrics, names), _metrics(weighted_metrics, names)
         )
     ]
+
+
+def _one_loss(value, name):
+    """An output's loss given in a list of one (`loss={"out": ["mse"]}`, `["mse", ["bce"]]`)
+    is that loss, as Keras reads the loss structure against the outputs'."""
+    while isinstance(value, (list, tuple)) and len(value) == 1:
+        (value,) = value
+    if isinstance(value, (list, tuple)):
+        raise ValueError(
+            f"Output {name!r} was given {len(value)} losses ({list(value)}); minikeras takes one "
+            "loss per output: combine them in one function."
+        )
+    return value
 
 
 def _per_output(value, names, argument):

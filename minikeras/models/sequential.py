@@ -98,6 +98,9 @@ class Sequential(Model):
             if not layer._built:  # a layer built at init still records its shapes
                 with layer_scope(self), layer_scope(layer):  # `sequential/dense/kernel`
                     layer.build(shape)
+                # built now, also when a `build` of yours does not call super().build (as
+                # Keras's `_maybe_build`): the symbolic call below must not build it again
+                layer.built = True
             else:
                 layer.check_input_shape((1,) + tuple(d or 1 for d in shape[1:]))
             shape = layer.compute_output_shape(shape)

@@ -11,15 +11,38 @@ Keras groups them: `core.py`, `numpy.py`, `math.py`, `nn.py`, `linalg.py`.
 """
 
 from minikeras.ops.core import (
+    AssociativeScan,
+    Cast,
+    Cond,
+    ConvertToTensor,
+    ForiLoop,
+    Map,
+    Operation,
+    SaturateCast,
+    Scan,
+    Scatter,
+    ScatterUpdate,
+    Slice,
+    SliceUpdate,
+    StopGradient,
+    Switch,
+    Unstack,
+    VectorizedMap,
+    WhileLoop,
+    associative_scan,
     cast,
     cond,
     convert_to_numpy,
     convert_to_tensor,
+    custom_gradient,
     dtype,
     fori_loop,
     get_item,
     is_tensor,
+    jvp,
+    map,
     saturate_cast,
+    scan,
     scatter,
     scatter_update,
     shape,
@@ -28,6 +51,8 @@ from minikeras.ops.core import (
     stop_gradient,
     switch,
     unstack,
+    vectorize,
+    vectorized_map,
     while_loop,
 )
 from minikeras.ops.linalg import (
@@ -319,6 +344,24 @@ from minikeras.ops.numpy import (
 )
 
 __all__ = [
+    "AssociativeScan",
+    "Cast",
+    "Cond",
+    "ConvertToTensor",
+    "ForiLoop",
+    "Map",
+    "Operation",
+    "SaturateCast",
+    "Scan",
+    "Scatter",
+    "ScatterUpdate",
+    "Slice",
+    "SliceUpdate",
+    "StopGradient",
+    "Switch",
+    "Unstack",
+    "VectorizedMap",
+    "WhileLoop",
     "abs",
     "absolute",
     "add",
@@ -343,6 +386,7 @@ __all__ = [
     "argsort",
     "array",
     "array_split",
+    "associative_scan",
     "average",
     "bartlett",
     "batch_normalization",
@@ -380,6 +424,7 @@ __all__ = [
     "cross",
     "cumprod",
     "cumsum",
+    "custom_gradient",
     "deg2rad",
     "det",
     "diag",
@@ -452,6 +497,7 @@ __all__ = [
     "isneginf",
     "isposinf",
     "isreal",
+    "jvp",
     "kaiser",
     "kron",
     "layer_normalization",
@@ -477,6 +523,7 @@ __all__ = [
     "logsumexp",
     "lstsq",
     "lu_factor",
+    "map",
     "matmul",
     "matrix_rank",
     "max",
@@ -541,6 +588,7 @@ __all__ = [
     "round",
     "rsqrt",
     "saturate_cast",
+    "scan",
     "scatter",
     "scatter_update",
     "searchsorted",
@@ -609,6 +657,8 @@ __all__ = [
     "vander",
     "var",
     "vdot",
+    "vectorize",
+    "vectorized_map",
     "view",
     "vsplit",
     "vstack",
@@ -617,3 +667,17 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+def __getattr__(name):
+    # `ops.KerasTensor` and `ops.random`, as Keras's ops module has them (imported on first
+    # use: layers and random import ops)
+    if name == "KerasTensor":
+        from minikeras.layers.node import KerasTensor
+
+        return KerasTensor
+    if name == "random":
+        import minikeras.random
+
+        return minikeras.random
+    raise AttributeError(f"module 'minikeras.ops' has no attribute {name!r}")

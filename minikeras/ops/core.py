@@ -7,6 +7,7 @@ array([ 1, -1], dtype=int32)
 """
 
 import builtins
+import inspect
 
 import numpy as np
 
@@ -21,7 +22,12 @@ from minikeras.ops.symbolic import symbolic_op
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """`x` as an array, Keras's way: Python floats become floatx (float32), Python ints int32;
     arrays, Tensors and Variables keep their dtype (cast when `dtype` is given)."""
-    if isinstance(x, (Tensor, np.ndarray)) or is_symbolic([x]):
+    if is_symbolic([x]):
+        spec = ConvertToTensor(dtype, sparse, ragged).compute_output_spec(x)
+        if (spec.dtype, spec.sparse, spec.ragged) == (x.dtype, x.sparse, x.ragged):
+            return x
+        return _node(convert_to_tensor, spec, x, dtype=dtype, sparse=sparse, ragged=ragged)
+    if isinstance(x, (Tensor, np.ndarray)):
         return x if dtype is None else cast(x, dtype)
     if dtype is None:
         dtype = _python_dtype(x)
@@ -49,6 +55,11 @@ def _python_dtype(x):
 
 def convert_to_numpy(x):
     """A plain NumPy array of `x` (a Tensor's, a Variable's value)."""
+    if is_symbolic([x]):
+        raise ValueError(
+            "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype, with no "
+            f"values to convert to NumPy. Received: {x}"
+        )
     return np.array(unwrap(x))
 
 
@@ -96,7 +107,14 @@ def saturate_cast(x, dtype):
 
 def _range(dtype):
     """The smallest and largest numbers of a dtype."""
-    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    if np.dtype(dtype).kind in "iu":
+        info = np.iinfo(dtype)
+    elif np.dtype(dtype).kind == "f":
+        info = np.finfo(dtype)
+    else:  # bfloat16 and float8, NumPy dtypes from ml_dtypes, which gives their ranges too
+        import ml_dtypes
+
+        info = ml_dtypes.finfo(dtype)
     return info.min, info.max
 
 
@@ -116,42 +134,11 @@ def stop_gradient(variable):
     return np.array(unwrap(variable))
 
 
-# ---------------------------------------------------------------- control flow, run eagerly
-def cond(pred, true_fn, false_fn):
-    """`true_fn()` if `pred` else `false_fn()`."""
-    return true_fn() if bool(unwrap(pred)) else false_fn()
-
-
-def fori_loop(lower, upper, body_fun, init_val):
-    """val = body_fun(i, val) for i in range(lower, upper); returns val."""
-    val = init_val
-    for i in range(int(unwrap(lower)), int(unwrap(upper))):
-        val = body_fun(i, val)
-    return val
-
-
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """loop_vars = body(*loop_vars) while cond(*loop_vars) (and fewer than
-    `maximum_iterations` times); a tuple or list of loop_vars keeps its form."""
-    single = not isinstance(loop_vars, (list, tuple))
-    state = (loop_vars,) if single else tuple(loop_vars)
-    count = 0
-    while bool(unwrap(cond(*state))) and (maximum_iterations is None or count < maximum_iterations):
-        state = body(*state)
-        state = (state,) if single else tuple(state)
-        count += 1
-    return state[0] if single else type(loop_vars)(state)
-
-
-def switch(index, branches, *operands):
-    """branches[index](*operands), the index clipped to the branches."""
-    index = builtins.min(builtins.max(int(unwrap(index)), 0), len(branches) - 1)
-    return branches[index](*operands)
-
-
-@symbolic_op
 def unstack(x, num=None, axis=0):
-    """The slices of `x` along `axis`, as a list."""
+    """The slices of `x` along `axis`, as a list (`num` of them: on a KerasTensor whose axis
+    is unknown, `num` must be given)."""
+    if is_symbolic([x]):
+        return _node(unstack, Unstack(num, axis).compute_output_spec(x), x, num=num, axis=axis)
     return list(primitive("unstack", _unstack, x, num=num, axis=axis))
 
 
@@ -160,10 +147,39 @@ def _unstack(x, num=None, axis=0):
 
 
 # ---------------------------------------------------------------- slices and scatters
-@symbolic_op
 def slice(inputs, start_indices, shape):
-    """inputs[start₀ : start₀ + shape₀, start₁ : ...]."""
-    return primitive("slice", _slice, inputs, start_indices=start_indices, shape=shape)
+    """inputs[start₀ : start₀ + shape₀, start₁ : ...]; a size of -1 runs to the end of its
+    axis (TensorFlow's `tf.slice`)."""
+    if is_symbolic([inputs, start_indices]):
+        spec = Slice(shape).compute_output_spec(inputs, start_indices)
+        return _node(slice, spec, inputs, start_indices, shape=shape)
+    check_slice(np.shape(unwrap(inputs)), start_indices, shape)
+    start_indices = [int(i) for i in np.asarray(unwrap(start_indices)).reshape(-1)]
+    sizes = [
+        dim - start if n == -1 else int(n)
+        for dim, start, n in zip(np.shape(unwrap(inputs)), start_indices, _ints(shape))
+    ]
+    return primitive("slice", _slice, inputs, start_indices=start_indices, shape=sizes)
+
+
+def check_slice(input_shape, start_indices, shape):
+    """Raise Keras's ValueError unless `inputs`, `start_indices` and `shape` have one entry
+    per axis."""
+    if len(_ints(shape)) != len(input_shape):
+        raise ValueError(
+            "The number of dimensions in `inputs` must match the number of dimensions in "
+            f"`shape`. Received inputs.shape={tuple(input_shape)} and shape={shape}"
+        )
+    if hasattr(start_indices, "__len__") and len(start_indices) != len(input_shape):
+        raise ValueError(
+            "The number of dimensions in `start_indices` must match the number of "
+            f"dimensions in `inputs`. Received start_indices={start_indices} and "
+            f"inputs.shape={tuple(input_shape)}"
+        )
+
+
+def _ints(shape):
+    return [int(n) for n in np.asarray(unwrap(shape)).reshape(-1)]
 
 
 def _slice(x, start_indices, shape):
@@ -184,9 +200,11 @@ def _slice_update(x, updates, start_indices):
     return out
 
 
-@symbolic_op
 def scatter(indices, values, shape):
     """zeros(shape) with `values` added at `indices` (rows of coordinates); repeated indices add."""
+    if is_symbolic([indices, values]):
+        spec = Scatter(shape).compute_output_spec(indices, values)
+        return _node(scatter, spec, indices, values, shape=shape)
     return primitive("scatter", _scatter, indices, values, shape=tuple(shape))
 
 
@@ -197,17 +215,43 @@ def _scatter(indices, values, shape):
     return out
 
 
-@symbolic_op
 def scatter_update(inputs, indices, updates, reduction=None):
-    """`inputs` with `updates` written at `indices` (rows of coordinates)."""
-    if reduction is not None:
-        raise NotImplementedError("scatter_update(reduction=...) is not supported")
-    return primitive("scatter_update", _scatter_update, inputs, indices, updates)
+    """`inputs` with `updates` written at `indices` (rows of coordinates); with a `reduction`
+    ("add", "max", "min", "mul"), combined with what is there, repeated indices in turn.
+
+    Differentiable without a reduction and with "add" (TensorFlow's other reductions have
+    gradients too; minikeras's do not)."""
+    if is_symbolic([inputs, indices, updates]):
+        spec = ScatterUpdate(reduction).compute_output_spec(inputs, indices, updates)
+        return _node(scatter_update, spec, inputs, indices, updates, reduction=reduction)
+    if reduction is None:
+        return primitive("scatter_update", _scatter_update, inputs, indices, updates)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"Unsupported reduction: {reduction}. Expected one of {sorted(_REDUCTIONS)} or None"
+        )
+    return primitive(
+        f"scatter_update_{reduction}",
+        _scatter_reduce,
+        inputs,
+        indices,
+        updates,
+        reduction=reduction,
+    )
 
 
 def _scatter_update(x, indices, updates):
     out = np.array(x)
     out[tuple(np.asarray(indices).T)] = updates
+    return out
+
+
+_REDUCTIONS = {"add": np.add, "max": np.maximum, "min": np.minimum, "mul": np.multiply}
+
+
+def _scatter_reduce(x, indices, updates, reduction):
+    out = np.array(x)
+    _REDUCTIONS[reduction].at(out, tuple(np.asarray(indices).T), updates)
     return out
 
 
@@ -223,3 +267,52 @@ def get_item(x, key):
 
 def _get_item(x, index):
     return x[index]
+
+
+# ---------------------------------------------------------------- nodes with a known output
+def _node(function, spec, *args, **options):
+    """One graph node for `function(*args, **options)` on KerasTensors, its output `spec` given
+    by the Operation's `compute_output_spec` (Keras's shape rule) rather than by running the
+    function on stand-ins."""
+    from minikeras.layers.op_layer import call_op_symbolic  # (layers import ops)
+
+    signature = inspect.signature(function)
+    return call_op_symbolic(function.__name__, function, signature, args, options, spec=spec)
+
+
+# Control flow and Keras's Operation classes live in their own modules; they are core ops in
+# Keras (`keras.ops.core.scan`, `keras.ops.core.Scan`), so they are found here too (and
+# `vectorize`, a numpy op in Keras, beside `vectorized_map`)
+from minikeras.autodiff.custom_gradient import custom_gradient  # noqa: E402, F401
+from minikeras.autodiff.jvp import jvp  # noqa: E402, F401
+from minikeras.ops.control_flow import (  # noqa: E402, F401
+    associative_scan,
+    cond,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorize,
+    vectorized_map,
+    while_loop,
+)
+from minikeras.ops.core_operations import (  # noqa: E402, F401
+    AssociativeScan,
+    Cast,
+    Cond,
+    ConvertToTensor,
+    ForiLoop,
+    Map,
+    Operation,
+    SaturateCast,
+    Scan,
+    Scatter,
+    ScatterUpdate,
+    Slice,
+    SliceUpdate,
+    StopGradient,
+    Switch,
+    Unstack,
+    VectorizedMap,
+    WhileLoop,
+)

@@ -93,10 +93,6 @@ class Optimizer:
             )
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        if loss_scale_factor is not None:
-            raise NotImplementedError(
-                "loss_scale_factor is not supported by minikeras (it computes in one precision)"
-            )
         if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
             raise ValueError(
                 "`gradient_accumulation_steps` must be an integer >= 2. "
@@ -319,6 +315,8 @@ class Optimizer:
             self.build(variables)
         indices = self._slot_indices(variables)
         grads, variables, indices = _drop_missing(grads, variables, indices)
+        if self.loss_scale_factor is not None:  # the gradients of scale_loss(loss): unscaled
+            grads = [g / self.loss_scale_factor for g in grads]
         learning_rate = float(self._current_learning_rate())  # a Python float: weak in NumPy
         steps = self.gradient_accumulation_steps
         if steps:
@@ -379,6 +377,16 @@ class Optimizer:
         layout = self._layout
         return layout.gradient_views if layout is not None and layout.matches(variables) else None
 
+    def scale_loss(self, loss):
+        """`loss · loss_scale_factor` (unchanged without one): a custom training step
+        differentiates this, and `apply` divides the gradients by the factor again."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def current_loss_scale(self):
+        """The factor `apply` divides the gradients by, or None: `fit` multiplies its gradients
+        by it, as if it had differentiated `scale_loss(loss)` (exact for a power of two)."""
+        return self.loss_scale_factor
+
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
         self.apply(grads, variables)
@@ -398,15 +406,19 @@ class Optimizer:
         float (through float32) and lr from its variable or schedule value."""
         if self.weight_decay is None:
             return
-        excluded = getattr(self, "_excluded_from_weight_decay", ())
-        pattern = getattr(self, "_excluded_from_weight_decay_pattern", None)
         for v in variables:
-            if id(v) in excluded:
-                continue
-            if pattern is not None and re.search(pattern, getattr(v, "name", None) or ""):
+            if not self._use_weight_decay(v):
                 continue
             wd = v.dtype.type(keras_constant(self.weight_decay, v.dtype))
             v -= v * wd * v.dtype.type(learning_rate)
+
+    def _use_weight_decay(self, variable):
+        """Whether the weight decay applies to `variable`: not excluded by
+        `exclude_from_weight_decay`, as an array or by name."""
+        if id(variable) in getattr(self, "_excluded_from_weight_decay", ()):
+            return False
+        pattern = getattr(self, "_excluded_from_weight_decay_pattern", None)
+        return pattern is None or not re.search(pattern, getattr(variable, "name", None) or "")
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Leave these weights out of the weight decay: the arrays of `var_list` (e.g.

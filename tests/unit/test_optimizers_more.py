@@ -361,10 +361,13 @@ def test_decay_warns_and_is_ignored_as_keras():
     assert "decay" not in optimizer.get_config()
 
 
-def test_loss_scale_factor_is_accepted_when_none():
+def test_loss_scale_factor_divides_the_gradients():
     assert mk.optimizers.Lion(loss_scale_factor=None).loss_scale_factor is None
-    with pytest.raises(NotImplementedError):
-        mk.optimizers.Lion(loss_scale_factor=128.0)
+    w = np.array([1.0, 2.0])
+    mk.optimizers.SGD(learning_rate=0.5, loss_scale_factor=128.0).apply(
+        [np.array([128.0, -256.0])], [w]
+    )
+    assert w.tolist() == [0.5, 3.0]
 
 
 def test_adamw_needs_a_weight_decay_as_keras():
