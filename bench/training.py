@@ -1,6 +1,7 @@
 """One training benchmark in this process: `python bench/training.py FRAMEWORK MODEL [--rounds N]`.
 
-FRAMEWORK: minikeras-numba, minikeras-numpy, keras, torch, numpy (a plain NumPy loop).
+FRAMEWORK: minikeras-numba, minikeras-numpy, keras, torch, numpy (a plain NumPy loop),
+minikeras-loop (minikeras-numba trained by the user's own loop: train_on_batch on each batch).
 MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128),
 mnist_convnet (keras.io's convnet, N=2048, batch 128, Adam: bench/convnet.py; not numpy),
 or a sequence model of `sequence.py` (stacked_lstm, text_lstm; no plain NumPy loop).
@@ -54,7 +55,7 @@ def keras_like(module, sizes):
     return model
 
 
-def setup_minikeras(kernel_set, sizes, batch):
+def setup_minikeras(kernel_set, sizes, batch, by_hand=False):
     os.environ["MINIKERAS_KERNELS"] = kernel_set
     import minikeras
 
@@ -64,7 +65,11 @@ def setup_minikeras(kernel_set, sizes, batch):
     def epoch(x, y, labels):
         model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
 
-    return epoch
+    def loop(x, y, labels):  # the same steps, by the user's own loop
+        for start in range(0, len(x), batch):
+            model.train_on_batch(x[start : start + batch], y[start : start + batch])
+
+    return loop if by_hand else epoch
 
 
 def setup_keras(sizes, batch):
@@ -147,6 +152,8 @@ def setup_numpy(sizes, batch):
 
 
 def setup(framework, sizes, batch):
+    if framework == "minikeras-loop":
+        return setup_minikeras("numba", sizes, batch, by_hand=True)
     if framework.startswith("minikeras-"):
         return setup_minikeras(framework.split("-", 1)[1], sizes, batch)
     return {"keras": setup_keras, "torch": setup_torch, "numpy": setup_numpy}[framework](

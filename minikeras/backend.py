@@ -104,6 +104,7 @@ def standardize_dtype(dtype):
         name = {"str_": "string", "bool_": "bool"}.get(name, name)
     if name not in ALLOWED_DTYPES:
         raise ValueError(f"Invalid dtype: {name}")
+    config.learn_ml_dtypes(name)  # (NumPy's name for it from here on)
     return name
 
 

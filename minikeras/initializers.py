@@ -52,7 +52,7 @@ class Initializer:
 
 
 def _dtype(dtype):
-    return np.dtype(dtype or config.floatx())
+    return config.numpy_dtype(dtype or config.floatx())
 
 
 class Zeros(Initializer):

@@ -6,6 +6,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 CODE = """
@@ -40,16 +42,17 @@ import minikeras
 from minikeras.kernels import numba_kernels
 from numba import njit
 numba_kernels.bias_grad(np.ones((2, 3), np.float32), np.empty(3, np.float32))  # Numba started
-hidden = "scipy.linalg" not in sys.modules
+hidden = not [m for m in ("scipy", "multiprocessing") if m in sys.modules]
 import scipy.linalg  # the user's SciPy still imports,
 dot = njit(lambda a, b: np.dot(a, b))  # and Numba's np.dot still finds its BLAS
 print(hidden, scipy.linalg.inv(2 * np.eye(2))[0, 0], dot(np.ones((2, 2)), np.ones((2, 2)))[0, 0])
 """
 
 
-def test_numba_starts_without_scipy_linalg():
-    """numba_runtime hides SciPy while Numba's array functions import (29 MB and ~0.2 s of
-    scipy.linalg that minikeras never uses), without taking SciPy away from the user."""
+def test_numba_starts_without_scipy_or_multiprocessing():
+    """numba_runtime hides SciPy while Numba and its array functions import (~30 MB and ~0.2 s
+    of scipy and scipy.linalg that minikeras never uses), without taking SciPy away from the
+    user; multiprocessing is imported only by a PyDataset that asks for processes."""
     done = subprocess.run(
         [sys.executable, "-c", SCIPY_CODE], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
@@ -79,3 +82,42 @@ def test_the_numpy_kernel_set_loads_neither_numba_nor_the_web():
         env=env,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+ML_DTYPES_CODE = """
+import sys
+import numpy as np
+import minikeras
+from minikeras import backend, initializers, layers, ops
+before = "ml_dtypes" in sys.modules
+dtype = {case}
+print(before, np.dtype(dtype).name)
+"""
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        'layers.Dense(2, dtype="bfloat16")(np.ones((1, 3), "float32")).dtype',
+        'ops.cast(np.ones(2), "bfloat16").dtype',
+        'initializers.GlorotUniform()((2, 2), dtype="bfloat16").dtype',
+        'backend.Variable(np.ones(2), dtype="bfloat16").dtype',
+        'backend.standardize_dtype("float8_e5m2")',
+    ],
+)
+def test_ml_dtypes_is_imported_when_one_of_its_types_is_named(case):
+    """`import minikeras` leaves ml_dtypes out (~2 MB resident); each way a user names
+    bfloat16 or a float8 type imports it first, so NumPy knows the name, as with Keras."""
+    env = {**os.environ, "MINIKERAS_KERNELS": "numpy"}
+    done = subprocess.run(
+        [sys.executable, "-c", ML_DTYPES_CODE.format(case=case)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    before, name = done.stdout.split()
+    assert before == "False"
+    assert name in ("bfloat16", "float8_e5m2")

@@ -19,6 +19,7 @@ Keras does; `Variable.wrap(array, ...)` makes a Variable that shares `array`'s m
 
 import numpy as np
 
+from minikeras import config
 from minikeras.autodiff.recording import RECORDING
 
 
@@ -48,6 +49,7 @@ class Variable(np.ndarray):
             value = initializer(shape, dtype=dtype) if dtype is not None else initializer(shape)
         else:
             value = initializer
+        config.learn_ml_dtypes(dtype)
         array = np.array(value, dtype=dtype, copy=True)
         if shape is not None and array.shape != tuple(shape):
             raise ValueError(

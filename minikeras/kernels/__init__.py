@@ -150,6 +150,8 @@ def use(name: str) -> None:
     global _current
     if name not in NAMES:
         raise ValueError(f"Unknown kernel set {name!r}; expected one of {NAMES}")
+    if name == "numba":  # its runtime first: it sets the JIT cache, then imports Numba lean
+        importlib.import_module("minikeras.kernels.numba_runtime")
     module = importlib.import_module(f"minikeras.kernels.{name}_kernels")
     rnn_module = importlib.import_module(f"minikeras.kernels.{name}_rnn_kernels")
     namespace = globals()  # this module's names, listed in CONTRACT and bound above

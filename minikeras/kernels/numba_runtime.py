@@ -6,6 +6,7 @@ so that numba_kernels.py holds the kernels and their rules only.
 import contextlib
 import ctypes
 import glob
+import importlib
 import os
 import sys
 import tempfile
@@ -51,35 +52,35 @@ _cache_dir = choose_cache_dir()
 if _cache_dir is not None:  # set before numba reads its configuration and compiles anything
     os.environ["NUMBA_CACHE_DIR"] = _cache_dir
 
-import numba  # noqa: E402  (after the cache directory is chosen)
-from numba import njit  # noqa: E402
-
-if _cache_dir is not None:  # numba may have been imported earlier, with its config already read
-    numba.config.CACHE_DIR = _cache_dir
-
 
 # ----------------------------------------------------------------------------- memory
-def _import_numba_arrays_without_scipy():
-    """Import Numba's array functions (numba.np.arraymath, which its first compiled or cached
-    call needs anyway) with SciPy hidden. At import that module checks once whether SciPy's
-    BLAS is there, only to pick how np.correlate adds its products, and the check imports
-    scipy.linalg (29 MB resident on its own, ~0.2 s), for a BLAS minikeras never calls (rule 1
-    of numba_kernels.py). Measured: the tutorial run's peak memory 165 → 151 MB. Numba's np.dot
-    looks for SciPy again when it is compiled, and SciPy imports normally afterwards: it is
-    hidden for this import only.
-    """
-    hidden = next((name for name in ("scipy", "scipy.linalg") if name not in sys.modules), None)
-    if hidden is None or "numba.np.arraymath" in sys.modules:
-        return  # already imported: nothing to save
+def _import_without_scipy(name):
+    """Import module `name` with SciPy hidden, and return it. Numba looks for SciPy twice, for
+    nothing minikeras uses: `import numba` imports it only to check its version (~0.9 MB
+    resident), and its array functions (numba.np.arraymath, which the first compiled or
+    cached call needs anyway) check once whether SciPy's BLAS is there, only to pick how
+    np.correlate adds its products; that check imports scipy.linalg (29 MB resident, ~0.2 s),
+    for a BLAS minikeras never calls (rule 1 of numba_kernels.py). Measured: the tutorial
+    run's peak memory 165 → 151 MB with arraymath's import so, 158.4 → 157.5 MB with numba's.
+    Numba's np.dot looks for SciPy again when it is compiled, and SciPy imports normally
+    afterwards: it is hidden for these imports only (a SciPy already imported stays)."""
+    hidden = next((s for s in ("scipy", "scipy.linalg") if s not in sys.modules), None)
+    if hidden is None or name in sys.modules:
+        return importlib.import_module(name)  # nothing to save
     sys.modules[hidden] = None  # importing it now raises ImportError
     try:
-        import numba.np.arraymath  # noqa: F401
+        return importlib.import_module(name)
     finally:
         if sys.modules.get(hidden, 0) is None:
             del sys.modules[hidden]
 
 
-_import_numba_arrays_without_scipy()
+numba = _import_without_scipy("numba")  # after the cache directory is chosen
+_import_without_scipy("numba.np.arraymath")
+from numba import njit  # noqa: E402
+
+if _cache_dir is not None:  # numba may have been imported earlier, with its config already read
+    numba.config.CACHE_DIR = _cache_dir
 
 # Every compiled function: cached on disk (rule 7) and with NumPy's floating-point error model
 # (rule 4): x/0 gives ±inf or nan, as in the reference, instead of raising ZeroDivisionError.

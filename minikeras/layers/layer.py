@@ -51,6 +51,7 @@ from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.name_scope import layer_scope, weight_path
+from minikeras.ops.dtypes import dtype_name
 from minikeras.utils.naming import auto_name, to_snake_case
 
 _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
@@ -109,7 +110,7 @@ class Layer:
         self._trainable = bool(trainable)
         if isinstance(dtype, dict):  # a config's serialized DTypePolicy, as Keras accepts
             dtype = dtype_from_config(dtype)
-        self._dtype = np.dtype(dtype).name if dtype is not None else None
+        self._dtype = dtype_name(dtype) if dtype is not None else None
         self.built = False
         # the Variables add_weight made, as Keras keeps them: trainable ones, then the others
         self._trainable_variables, self._non_trainable_variables = [], []
@@ -257,7 +258,7 @@ class Layer:
         `regularizer` adds its penalty to the loss a model reports and trains on (its gradient
         joins the weight's); a `constraint` projects the weight after every update.
         """
-        dtype = np.dtype(dtype or self.dtype).name
+        dtype = dtype_name(dtype or self.dtype)
         shape = () if shape is None else tuple(shape)
         if initializer is None:
             initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"

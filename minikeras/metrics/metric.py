@@ -26,6 +26,7 @@ import numpy as np
 
 from minikeras import config, initializers
 from minikeras.metrics.variable import Variable
+from minikeras.ops.dtypes import dtype_name
 from minikeras.utils.naming import auto_name, to_snake_case
 
 
@@ -36,7 +37,7 @@ def standardize_dtype(dtype):
         return "int64"
     if dtype in ("float", float):
         return "float32"
-    return np.dtype(dtype).name
+    return dtype_name(dtype)
 
 
 class Metric:

@@ -286,6 +286,7 @@ class DenseStackStep:
         self.variables = model.trainable_weights
         self.largest_product = max(w.size for w in self.weights)  # times the batch size
         self._plans = {}
+        self._log_order = None  # the metrics in the logs' orders (`batch_logs`), once found
         self._gathered = {}  # x's and y's rows of a shuffled batch, by its size
         kernels_module = self._kernels = _compiled_kernels()
         self.loss_code = kernels_module.LOSSES.index(_loss_code(model))
@@ -337,6 +338,36 @@ class DenseStackStep:
             plan = (zs, outs, deltas, probs, losses, row_scale, row, values)
             self._plans[batch] = plan
         return plan
+
+    def batch_logs(self, return_dict):
+        """What `train_on_batch` returns after `run`: `Model._format_batch_logs` of
+        `get_metrics_result()` (a dict sorted by name, or the values in Keras's order), read
+        straight from the step's metrics. Measured (tutorial model, one thread, CPU): the
+        generic way (walking the metrics and containers, sorting, converting) costs ~50 µs
+        after a compiled step, a quarter of the step; the names and their order are found
+        once, the generic way, which is kept where the two ways could differ."""
+        if self._log_order is None:
+            model = self.model
+            logs = model.get_metrics_result()
+            by_name = {metric.name: metric for metric in self.metrics}
+            order = list(logs)  # sorted, as the dict
+            listed = model._logs_as_list({name: name for name in logs})
+            listed = [listed] if isinstance(listed, str) else listed
+            self._log_order = False
+            if set(by_name) == set(logs) and sorted(listed) == order:
+                self._log_order = ([by_name[n] for n in order], [by_name[n] for n in listed])
+                self._log_names = order
+                self._as_floatx = np.dtype(model.dtype).type
+                if self.batch_logs(True) != model._format_batch_logs(logs, True):
+                    self._log_order = False
+        if self._log_order is False:
+            return self.model._format_batch_logs(self.model.get_metrics_result(), return_dict)
+        as_floatx = self._as_floatx
+        if return_dict:
+            values = [float(as_floatx(metric.result())) for metric in self._log_order[0]]
+            return dict(zip(self._log_names, values))
+        values = [float(as_floatx(metric.result())) for metric in self._log_order[1]]
+        return values[0] if len(values) == 1 else values
 
     def reset_metrics(self):
         """`model.reset_metrics()` for the metrics this step can have (their totals and counts

@@ -1121,14 +1121,14 @@ class Model(Layer):
         if compiled is not None:  # x and y need no checks nor conversion: the compiled step
             compiled.reset_metrics()
             compiled.run(x, y)
-            return self._format_batch_logs(self.get_metrics_result(), return_dict)
+            return compiled.batch_logs(return_dict)
         self._build_on_batch(x)
         x, y, w = self.prepare_data(x, y, sample_weight, class_weight)
         self.reset_metrics()
         compiled = compiled_step.for_model(self, w)
         if compiled is not None and compiled.takes(x, y):
             compiled.run(x, y)
-            return self._format_batch_logs(self.get_metrics_result(), return_dict)
+            return compiled.batch_logs(return_dict)
         # the data as fit hands a batch to a step
         logs = self.train_step(data_adapters.batch_of(x, y, w, slice(None)))
         return self._format_batch_logs(logs, return_dict)

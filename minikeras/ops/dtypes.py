@@ -17,11 +17,6 @@ import numpy as np
 
 from minikeras import config
 
-try:  # bfloat16 and the float8 types as NumPy dtypes, as Keras has them (through ml_dtypes)
-    import ml_dtypes  # noqa: F401
-except ImportError:  # without it those names stay unknown to NumPy
-    pass
-
 # Each type and the types just above it; a type promotes to the least type above all operands.
 # "int" and "float" are the weak types of Python scalars.
 _ABOVE = {
@@ -59,7 +54,7 @@ def _least_upper_bound(nodes):
 def dtype_name(dtype):
     """The name of a dtype ("float32") from np.float32, np.dtype("float32") or "float32"; cached:
     NumPy's own naming is slow, and every op asks."""
-    return np.dtype(dtype).name
+    return config.numpy_dtype(dtype).name
 
 
 def _node(value):

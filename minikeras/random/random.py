@@ -18,7 +18,7 @@ def _shape(shape):
 
 
 def _float_dtype(dtype):
-    return np.dtype(dtype or config.floatx())
+    return config.numpy_dtype(dtype or config.floatx())
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):

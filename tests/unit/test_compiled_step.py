@@ -136,6 +136,34 @@ def test_train_on_batch_is_bit_identical_to_the_layer_by_layer_step(monkeypatch)
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("return_dict", [False, True])
+def test_train_on_batch_logs_are_those_of_the_layer_by_layer_step(monkeypatch, return_dict):
+    """Several metrics: the values in Keras's order (loss first, then the metrics as
+    compiled), or a dict sorted by name, read straight from the compiled step's metrics."""
+    minikeras.config.set_floatx("float64")
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-2, 2, (3, 40, 6))
+    y = (rng.random((3, 40, 13)) > 0.5).astype("float64")
+
+    def train():
+        minikeras.utils.set_random_seed(5)
+        model = Sequential([Input((6,)), Dense(9, "tanh"), Dense(13, activation="sigmoid")])
+        metrics = ["accuracy", "binary_accuracy", "mae", "mse"]
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=metrics)
+        logs = [model.train_on_batch(xb, yb, return_dict=return_dict) for xb, yb in zip(x, y)]
+        return model, logs
+
+    compiled, ours = train()
+    assert (compiled._compiled_step is not None) == (minikeras.kernels.current() == "numba")
+    _layer_by_layer(monkeypatch)
+    reference, theirs = train()
+    assert ours == theirs
+    if return_dict:
+        assert [list(logs) for logs in ours] == [sorted(logs) for logs in theirs]
+    else:
+        assert all(len(logs) == 5 for logs in ours)
+
+
 @pytest.mark.parametrize(
     "activation, loss, metrics",
     [
