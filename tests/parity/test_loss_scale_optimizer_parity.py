@@ -76,7 +76,8 @@ def test_fit_as_keras(keras, make):
 
 
 def test_config_as_keras(keras):
-    inner = dict(learning_rate=0.5, momentum=0.06, nesterov=True, weight_decay=0.004)
+    # the inner optimizer named: an automatic name counts the optimizers made before
+    inner = dict(learning_rate=0.5, momentum=0.06, nesterov=True, weight_decay=0.004, name="in")
     ours = optimizers.LossScaleOptimizer(optimizers.SGD(**inner), name="lso").get_config()
     theirs = keras.optimizers.LossScaleOptimizer(
         keras.optimizers.SGD(**inner), name="lso"
