@@ -280,8 +280,10 @@ def test_convolution_parts_use_numba_gemm_on_their_own_thread(monkeypatch):
     packing buffers are one set per thread): each part's product runs on its own thread only,
     and two parts give the one-part output bit for bit (a row of out does not depend on which
     rows share its call)."""
+    from minikeras import kernels
     from minikeras.layers import Conv2D
 
+    kernels.use("numba")  # the parts are the Numba set's (conftest restores the set after)
     monkeypatch.setattr(numba_gemm, "MATMUL", "numba")
     calls, real = [], numba_gemm.gemm
 
