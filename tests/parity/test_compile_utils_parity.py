@@ -3,8 +3,8 @@ the terms' names, the total, each term's tracked value, the gradient with respec
 output (against `tf.GradientTape`), the metrics' log names and results, and the errors.
 
 Everything is float64 (Keras's CompileLoss and its trackers compute in floatx, set to float64 on
-both sides here), so values agree to 1e-10 relative: the same sums, up to rounding. The metrics'
-results are compared to 1e-6: Keras's built-in metrics keep float32 totals."""
+both sides here), so values agree to 1e-10 relative: the same sums, up to rounding;
+the metrics' results too."""
 
 import numpy as np
 import pytest
@@ -194,7 +194,7 @@ def test_metrics_names_order_and_results_as_keras(k64, case):
         results.append({k: float(v) for k, v in compile_metrics.result().items()})
     assert list(results[1]) == list(results[0])
     for name in results[0]:
-        np.testing.assert_allclose(results[1][name], results[0][name], rtol=1e-6)
+        np.testing.assert_allclose(results[1][name], results[0][name], rtol=RTOL)
 
 
 def errors(lib, cls_loss, cls_metrics):
