@@ -55,6 +55,8 @@ def _leaves(structure):
 def _pick(structure, index):
     if isinstance(structure, dict):
         return {key: _pick(value, index) for key, value in structure.items()}
+    if isinstance(structure, tuple) and hasattr(type(structure), "_fields"):  # a namedtuple
+        return type(structure)(*(_pick(value, index) for value in structure))
     if isinstance(structure, (list, tuple)):
         return type(structure)(_pick(value, index) for value in structure)
     return None if structure is None else structure[index]

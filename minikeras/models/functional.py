@@ -26,7 +26,7 @@ docs/backprop-through-a-graph.md works through an example.
 
 import numpy as np
 
-from minikeras import autodiff
+from minikeras import autodiff, tree
 from minikeras.layers import node as node_module
 from minikeras.layers import op_config, recorded_call
 from minikeras.layers import serialization as layer_serialization
@@ -92,7 +92,7 @@ class Functional(Model):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self.inputs, input_keys = _flatten(inputs, "inputs")
-        self.outputs, output_keys = _flatten(outputs, "outputs")
+        self.outputs, output_keys = _flatten_outputs(outputs)
         for tensor in self.inputs:
             if not isinstance(tensor.layer, InputLayer):
                 raise NotImplementedError(
@@ -349,6 +349,8 @@ class Functional(Model):
         if self.own_steps():
             return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
+        if self._compile_loss is not None:
+            return self.prepare_structured_data(x, y, sample_weight, class_weight)
         x = self._prepare_x(x)
         if y is None and not self.has_compiled_loss():  # trained on add_loss terms only
             w = input_checks.sample_weights(sample_weight, class_weight, None, len(x), self.dtype)
@@ -395,13 +397,19 @@ class Functional(Model):
             ]
         )
 
+    def _outputs_as_given(self, arrays):
+        return self._pack_outputs(arrays)
+
     def _pack_outputs(self, arrays, copy=False):
         """Arrays in `self.outputs` order → the structure the outputs were given in."""
         if copy:
             arrays = [a.copy() for a in arrays]
-        if isinstance(self._outputs_struct, dict):
+        struct = self._outputs_struct
+        if isinstance(struct, dict) and not _nested_deeper(struct):
             by_key = dict(zip(self._output_keys, arrays))
-            return {key: by_key[key] for key in self._outputs_struct}
+            return {key: by_key[key] for key in struct}
+        if isinstance(struct, tuple) or _nested_deeper(struct):  # a tuple, namedtuple, ...
+            return tree.pack_sequence_as(struct, arrays)  # as given, in Keras's flat order
         return arrays[0] if len(arrays) == 1 else list(arrays)
 
     # ------------------------------------------------------------------ outputs and the loss path
@@ -592,6 +600,27 @@ def _flatten(struct, what):
     if not flat:
         raise ValueError(f"`{what}` argument cannot be empty. Received: {what}={struct}")
     return flat, keys
+
+
+def _nested_deeper(struct):
+    """Whether a structure of outputs holds structures itself ({"a": (y1, y2), ...})."""
+    children = struct.values() if isinstance(struct, dict) else struct
+    return tree.is_nested(struct) and any(tree.is_nested(child) for child in children)
+
+
+def _flatten_outputs(struct):
+    """`_flatten` for the outputs, which may also be nested deeper (a dict of tuples, ...), as
+    Keras's: then flattened in `tree.flatten`'s order, each output named by its layer."""
+    if not _nested_deeper(struct):
+        return _flatten(struct, "outputs")
+    flat = tree.flatten(struct)
+    for value in flat:
+        if not isinstance(value, node_module.KerasTensor):
+            raise ValueError(
+                f"All `outputs` values must be KerasTensors. Received: outputs={struct} "
+                f"including invalid value {value} of type {type(value)}"
+            )
+    return flat, None
 
 
 def _map_struct(struct, fn, leaf=lambda x: not isinstance(x, (list, tuple, dict))):

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from minikeras import autodiff, config, ops
+from minikeras import activations, autodiff, config, ops, tree
 from minikeras import callbacks as callbacks_module
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
@@ -38,6 +38,7 @@ from minikeras.models.arrays import Arrays, Structure, as_list
 from minikeras.models.compile_metrics import CompileMetrics
 from minikeras.optimizers import flat_update
 from minikeras.trainers import data_adapters
+from minikeras.trainers.compile_utils import CompileLoss
 from minikeras.trainers.epoch_iterator import EpochIterator
 from minikeras.utils import batching
 
@@ -89,6 +90,10 @@ class Model(Layer):
         # read the `_keras_mask` its layers attach to the outputs
         self.output_masks = None
         self._deferred_compile_error = None  # a loss dict compile accepts and fit refuses
+        # a loss given in a structure (several losses for one output, a loss over a branch of
+        # the outputs, ...): Keras's CompileLoss computes it, the tape differentiates it
+        self._compile_loss = None
+        self._structured_path = None  # its outputs' logits layers (see `logits_path`)
         # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
         # (functional.py): none for a Sequential or a subclass of Model
         self._outputs_struct, self._all_nodes = None, []
@@ -267,8 +272,13 @@ class Model(Layer):
         """
         # every name is understood before anything changes: a failed compile keeps the old setup
         optimizer = optimizers_module.get(optimizer)
-        deferred, loss_for_specs = None, loss
-        if isinstance(loss, dict) and "class_name" not in loss:
+        deferred, loss_for_specs, weights_for_specs = None, loss, loss_weights
+        compile_loss = None
+        if outputs_module.needs_compile_loss(loss, self._outputs_struct, self.output_keys):
+            names = self.output_names if self._outputs_struct is not None else None
+            compile_loss = CompileLoss(loss, loss_weights, output_names=names)
+            loss_for_specs, weights_for_specs = None, None
+        elif isinstance(loss, dict) and "class_name" not in loss:
             keys = list(self.output_keys)
             if isinstance(self._outputs_struct, dict) and set(loss) <= set(keys):
                 # outputs given as a dict: an output the loss dict leaves out has no loss
@@ -280,18 +290,24 @@ class Model(Layer):
                     f"Expected keys {keys} in loss dict, but found loss.keys()={list(loss)}"
                 )
                 loss_for_specs = {key: loss.get(key) for key in keys}
-        specs = outputs_module.resolve(
-            loss_for_specs,
-            loss_weights,
-            metrics,
-            self.output_keys,
-            weighted_metrics,
-        )
+        try:
+            specs = outputs_module.resolve(
+                loss_for_specs, weights_for_specs, metrics, self.output_keys, weighted_metrics
+            )
+        except outputs_module.InvalidMetrics as error:
+            # Keras accepts this compile and fails when it builds its metrics (fit, evaluate)
+            deferred = deferred or ValueError(str(error))
+            specs = outputs_module.resolve(
+                loss_for_specs, weights_for_specs, None, self.output_keys, None
+            )
         outputs_module.check_metric_names(specs)
         self.optimizer, self.loss, self.loss_weights = optimizer, loss, loss_weights
         self.compiled_metrics = metrics
         self.output_specs = specs
         self._deferred_compile_error = deferred
+        self._compile_loss, self._structured_path = compile_loss, None
+        if compile_loss is not None:
+            compile_loss.track_batch_size = False  # each batch counts once (`_track_output_losses`)
         self.compile_metrics, self._metric_entries, self._loss_trackers = None, None, []
         # the arguments as given: a saved file's compile_config holds them, as Keras's does
         self._compile_config = dict(
@@ -327,6 +343,8 @@ class Model(Layer):
     def has_compiled_loss(self):
         """Whether compile gave a loss for at least one output (else only add_loss terms and
         the weights' penalties are trained on, as Keras allows)."""
+        if self._compile_loss is not None:
+            return True
         return any(spec.loss is not None for spec in self.output_specs)
 
     # ------------------------------------------------------------------ data at the edge
@@ -451,6 +469,8 @@ class Model(Layer):
         if self.own_steps():
             return self.prepare_own_step_data(x, y, sample_weight, class_weight)
         self._assert_compiled()
+        if self._compile_loss is not None:
+            return self.prepare_structured_data(x, y, sample_weight, class_weight)
         x = self._prepare_x(x)
         if y is None and not self.has_compiled_loss():  # trained on add_loss terms only
             w = inputs.sample_weights(sample_weight, class_weight, None, len(x), self.dtype)
@@ -493,6 +513,24 @@ class Model(Layer):
                 self._build_metrics(Arrays(per_output) if several else per_output[0])
         return x, y, w
 
+    def prepare_structured_data(self, x, y, sample_weight=None, class_weight=None):
+        """`prepare_data` for a loss given in a structure (`_compile_loss`): the labels keep
+        the structure they are given in (each leaf an array in the model's dtype), and the
+        loss matches them with the outputs' structure at its first call, as Keras's does."""
+        x = self._prepare_x(x)
+        if y is None:
+            raise ValueError("`y` is None: training and evaluation need labels for every sample.")
+        y = tree.map_structure(
+            lambda a: None if a is None else inputs.to_array(a, self.dtype, "y"), y
+        )
+        y = Structure(y) if tree.is_nested(y) else y
+        inputs.check_same_length(x=_first_array(x), y=_first_array(y))
+        w = inputs.sample_weights(sample_weight, class_weight, None, len(x), self.dtype)
+        flat = tree.flatten(y.structure if isinstance(y, Structure) else y)
+        if len(flat) == len(self.output_specs) and all(a is not None for a in flat):
+            self._build_metrics(Arrays(flat) if len(flat) > 1 else flat[0])
+        return x, y, w
+
     def _build_metrics(self, y):
         """Make the metric objects once the labels' shapes are known ('accuracy' depends on
         them), named for the logs as Keras names them."""
@@ -515,7 +553,12 @@ class Model(Layer):
         starts from the output itself). Keras's rule, decided here and only here.
 
         A subclass of Model: the output of its recorded call carries its softmax's or
-        sigmoid's logits (as Keras's tensor does), and a crossentropy starts from them."""
+        sigmoid's logits (as Keras's tensor does), and a crossentropy starts from them.
+
+        A loss given in a structure: the layers found by its last computation
+        (`_structured_loss_and_gradients`)."""
+        if self._compile_loss is not None:
+            return self._structured_path or [None] * len(self.output_specs)
         if not self.has_own_backward:
             outputs = recorded_call.recorded_outputs(self)
             path = []
@@ -534,6 +577,11 @@ class Model(Layer):
         """The total loss Σ weightᵢ·lossᵢ (+ the weights' penalties) and, per output, its
         gradient weightᵢ·dlossᵢ/d(outputᵢ) — at the logits where `logits_path` says so (or
         `path`, given; or `output_logits`, the logits arrays themselves, where not None)."""
+        if self._compile_loss is not None:
+            total, d_outputs = self._structured_loss_and_gradients(
+                y, y_pred, sample_weight, training
+            )
+            return self._with_penalties(total), d_outputs
         ys, preds = as_list(y), as_list(y_pred)
         total, d_outputs, self._output_losses = 0.0, [], []
         path = self.logits_path(training) if path is None else path
@@ -566,6 +614,10 @@ class Model(Layer):
                 value, d = value * weight, d * weight
             total = total + value
             d_outputs.append(d)
+        return self._with_penalties(total), d_outputs
+
+    def _with_penalties(self, total):
+        """The loss plus the weights' penalties and the `add_loss` terms of the last call."""
         regularized = self.weight_regularizers
         for weight, regularizer in regularized:
             total = total + regularizer(weight)
@@ -575,6 +627,35 @@ class Model(Layer):
         if not self.has_compiled_loss() and not added and not regularized:
             # as Keras's Trainer.compute_loss, once the forward pass has shown no added loss
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def _outputs_as_given(self, arrays):
+        """The outputs (a list in `outputs` order) in the structure the model gives them."""
+        return arrays[0] if len(arrays) == 1 else list(arrays)
+
+    def _structured_loss_and_gradients(self, y, y_pred, sample_weight, training):
+        """(loss, [dL/d output]) for a loss given in a structure (`CompileLoss`, recorded on a
+        tape). Where a crossentropy reads an output made by a softmax or sigmoid, it starts
+        from the logits, as in Keras's fit; that output's whole gradient is then handed back
+        at the logits: dL/dz = (dL/dz of the crossentropy) + dL/dy·∂y/∂z."""
+        preds = [np.asarray(p) for p in as_list(y_pred)]
+        outputs = self._outputs_as_given(preds)
+        compile_loss = self._compile_loss
+        from_logits = compile_loss.leaves_from_logits(y, outputs)
+        path = [
+            outputs_module.activation_layer(self.logits_chain(i), training, self.dtype)
+            if reads
+            else None
+            for i, reads in enumerate(from_logits)
+        ]
+        logits = [None if layer is None else layer.logits for layer in path]
+        total, d_outputs, d_logits = compile_loss.value_and_grads(y, outputs, sample_weight, logits)
+        for i, layer in enumerate(path):
+            if layer is not None:  # the output's gradient, carried back to the logits
+                backward = getattr(activations, f"{layer.output_activation}_backward")
+                d = backward(logits[i], preds[i], d_outputs[i])
+                d_outputs[i] = d if d_logits[i] is None else d + d_logits[i]
+        self._structured_path, self._output_losses = path, []
         return total, d_outputs
 
     def _masks_of(self, preds):
@@ -595,6 +676,8 @@ class Model(Layer):
         reach the weights. An output that carries its softmax's or sigmoid's logits (a Tensor
         the model's call made) is differentiated from them by a crossentropy, as Keras does.
         """
+        if self._compile_loss is not None:
+            return self._structured_compute_loss(y, y_pred, sample_weight)
         if self.compiled and all(spec.loss is None for spec in self.output_specs):
             if not self.losses and not self.weight_regularizers:
                 raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
@@ -642,6 +725,47 @@ class Model(Layer):
             loss = loss + ops.sum(term)
         return loss
 
+    def _structured_compute_loss(self, y, y_pred, sample_weight):
+        """`compute_loss` for a loss given in a structure: the CompileLoss on the outputs as
+        given (Tensors on a tape are recorded), plus the penalties and `add_loss` terms."""
+        loss = self._compile_loss(y, y_pred, sample_weight)
+        regularized = self.weight_regularizers
+        if regularized:
+            penalties = [w for w, _ in regularized]
+            value = sum(np.asarray(r(w)) for w, r in regularized)
+
+            def vjp(output_grads):
+                (g,) = output_grads
+                return [], [r.gradient(w) * g for w, r in regularized]
+
+            (penalty,) = autodiff.record([], [np.asarray(value)], vjp, weights=penalties)
+            loss = loss + penalty
+        for term in self.added_losses():
+            loss = loss + ops.sum(term)
+        return loss
+
+    def _own_compute_loss_and_gradients(self, x, y, y_pred, sample_weight, training):
+        """(loss, [dL/d output]) when the model's class writes its own `compute_loss`: called
+        as Keras's train_step calls it, on the outputs as given, recorded on a tape."""
+        outputs = [autodiff.Tensor(np.asarray(p)) for p in as_list(y_pred)]
+        with autodiff.GradientTape() as tape:
+            for output in outputs:
+                tape.watch(output)
+            loss = self.compute_loss(
+                x=x,
+                y=y,
+                y_pred=self._outputs_as_given(outputs),
+                sample_weight=sample_weight,
+                training=training,
+            )
+        grads = tape.gradient(loss, outputs)
+        d_outputs = [np.zeros_like(o.value) if g is None else g for o, g in zip(outputs, grads)]
+        self._output_losses = []
+        return np.asarray(autodiff.unwrap(loss)), d_outputs
+
+    def _writes_compute_loss(self):
+        return type(self).compute_loss is not Model.compute_loss
+
     def _track_output_losses(self):
         """Each output's unweighted loss into its tracker (`<output>_loss`, when several
         outputs have a loss), as Keras's compiled loss records them each time it computes.
@@ -683,6 +807,12 @@ class Model(Layer):
         self.clear_losses()
         with recorded_call.backward_follows():
             y_pred = self.forward(x, training=training)
+        if self._writes_compute_loss():  # from the outputs themselves, by the tape
+            loss, d_outputs = self._own_compute_loss_and_gradients(
+                x, y, y_pred, sample_weight, training
+            )
+            self.backward(d_outputs, from_logits=[None] * len(d_outputs))
+            return y_pred, loss, self.gradients_with_penalties(self.grads)
         loss, d_outputs = self.compute_loss_and_gradients(y, y_pred, sample_weight, training)
         self.backward(d_outputs, from_logits=self.logits_path(training))
         return y_pred, loss, self.gradients_with_penalties(self.grads)
@@ -710,7 +840,10 @@ class Model(Layer):
         else:  # a subclass: its call recorded, so that the loss may start from its logits
             with recorded_call.backward_follows():
                 y_pred = self.forward(x, training=False)
-        loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
+        if self._writes_compute_loss():
+            loss, _ = self._own_compute_loss_and_gradients(x, y, y_pred, sample_weight, False)
+        else:
+            loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
         self._track_output_losses()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
@@ -741,6 +874,8 @@ class Model(Layer):
         if self.compile_metrics is not None:
             found.append(self.compile_metrics)
         found += [tracker for tracker, _ in self._loss_trackers]
+        if self._compile_loss is not None:  # one per term, once built
+            found += self._compile_loss.metrics
         if not self._builtin:  # a model class of yours may keep metrics in its attributes
             for value in vars(self).values():
                 if isinstance(value, metrics_module.Metric) and all(v is not value for v in found):

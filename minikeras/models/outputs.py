@@ -83,6 +83,45 @@ class OutputSpec:
         return self.loss
 
 
+class InvalidMetrics(ValueError):
+    """`metrics` that match neither the outputs' names nor their number."""
+
+
+def needs_compile_loss(loss, outputs_struct, names):
+    """Whether `loss` asks for more than one loss for each output, so that Keras's CompileLoss
+    (minikeras/trainers/compile_utils.py) computes it: several losses for one output
+    (`["mse", ["mse", "bce"]]`), a loss over a branch of the outputs (a list for a tuple of
+    outputs, a dict inside a list), more or fewer losses than outputs, a dict of losses naming
+    keys a dict of outputs lacks, or outputs nested deeper than one list or dict."""
+    if loss is None or (isinstance(loss, dict) and "class_name" in loss):
+        return False
+    children = outputs_struct.values() if isinstance(outputs_struct, dict) else outputs_struct
+    if isinstance(outputs_struct, (list, tuple, dict)) and any(
+        isinstance(child, (list, tuple, dict)) for child in children
+    ):
+        return len(names) > 1
+    if isinstance(loss, dict):
+        if isinstance(outputs_struct, dict) and not set(loss) <= set(names):
+            return True
+        entries = list(loss.values())
+    elif isinstance(loss, (list, tuple)):
+        if len(loss) != len(names):
+            return True
+        entries = list(loss)
+    else:
+        return False
+    # one loss, or a list of one loss, per output: each output's own (`resolve`)
+    return not all(
+        not isinstance(one, (list, tuple, dict))
+        or (
+            isinstance(one, (list, tuple))
+            and len(one) == 1
+            and not isinstance(one[0], (list, tuple, dict))
+        )
+        for one in entries
+    )
+
+
 def resolve(loss, loss_weights, metrics, names, weighted_metrics=None):
     """One OutputSpec per output name, from compile()'s arguments; ValueError on a mismatch."""
     losses = [_one_loss(one, name) for one, name in zip(_per_output(loss, names, "loss"), names)]
@@ -177,7 +216,7 @@ def _metrics(metrics, names):
     elif isinstance(metrics, (list, tuple)) and len(metrics) == len(names):
         per_output = list(metrics)
     else:
-        raise ValueError(
+        raise InvalidMetrics(
             "Invalid `metrics`. `metrics` should contain metrics objects and either be a dict "
             f"or a list matching the output names of the functional model {names}: one entry "
             f"per output (a metric or a list of them). Received: metrics={metrics}"

@@ -500,12 +500,7 @@ class CompileLoss(losses_module.Loss):
 
     def call(self, y_true, y_pred, sample_weight=None):
         """Σ weightᵢ · lossᵢ(y_true at pathᵢ, y_pred at pathᵢ), or None without terms."""
-        if tree.is_nested(y_true) or tree.is_nested(y_pred):
-            y_true = self._labels_like(y_true, y_pred)
-        if not self.built:
-            self.build(y_true, y_pred)
-        y_pred = self._as_built(y_pred, self._y_pred_build_structure)
-        y_true = self._as_built(y_true, self._y_true_build_structure)
+        y_true, y_pred = self._prepared(y_true, y_pred)
         values = []
         trackers = self._metrics or [None] * len(self._flat_losses)
         for term, tracker in zip(self._flat_losses, trackers):
@@ -526,6 +521,23 @@ class CompileLoss(losses_module.Loss):
         for value in values[1:]:
             total = total + value
         return total
+
+    def _prepared(self, y_true, y_pred):
+        """(y_true, y_pred) in the structures seen at `build` (built at the first call)."""
+        if tree.is_nested(y_true) or tree.is_nested(y_pred):
+            y_true = self._labels_like(y_true, y_pred)
+        if not self.built:
+            self.build(y_true, y_pred)
+        y_pred = self._as_built(y_pred, self._y_pred_build_structure)
+        return self._as_built(y_true, self._y_true_build_structure), y_pred
+
+    def leaves_from_logits(self, y_true, y_pred):
+        """For each leaf of y_pred (in flat order): whether a loss that can start from logits
+        (a crossentropy) reads that leaf alone. Builds the loss if needed."""
+        self._prepared(y_true, y_pred)
+        paths = [path for path, _ in tree.flatten_with_path(self._y_pred_build_structure)]
+        from_logits = {t.path for t in self._flat_losses if t.loss.logits_activation}
+        return [path in from_logits for path in paths]
 
     @staticmethod
     def _term_value(loss, y_true, y_pred, sample_weight):

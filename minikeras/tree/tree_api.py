@@ -96,12 +96,12 @@ def flatten_with_path(structure):
 
 def _check_same(a, b):
     """Raise Keras's ValueError unless a and b are nested the same way (types and keys)."""
-    if is_nested(a) != is_nested(b):
-        raise ValueError("Structures don't have the same nested structure.")
     if not is_nested(a):
+        if is_nested(b):
+            raise ValueError("Structures don't have the same nested structure.")
         return
     same_kind = type(a) is type(b) or (isinstance(a, dict) and isinstance(b, dict))
-    if not same_kind:
+    if not same_kind:  # a leaf where a structure was expected too, as Keras (optree) words it
         raise ValueError(f"Expected an instance of {_type_name(a)}, got {b!r}.")
     keys_a, children_a = _children(a)
     keys_b, children_b = _children(b)
