@@ -500,9 +500,15 @@ class CompileLoss(losses_module.Loss):
 
     def call(self, y_true, y_pred, sample_weight=None):
         """Σ weightᵢ · lossᵢ(y_true at pathᵢ, y_pred at pathᵢ), or None without terms."""
+        # one output and one label array: Keras's "fast path" (CompileLoss.call) returns the
+        # FIRST term alone and updates no tracker, even with several losses for that output
+        # (`loss=[["mse", "mae"]]` trains on the mse, and logs `output_a_loss: 0`); so here
+        single = not tree.is_nested(y_true) and not tree.is_nested(y_pred)
         y_true, y_pred = self._prepared(y_true, y_pred)
         values = []
-        trackers = self._metrics or [None] * len(self._flat_losses)
+        trackers = (
+            self._metrics if self._metrics and not single else [None] * len(self._flat_losses)
+        )
         for term, tracker in zip(self._flat_losses, trackers):
             yt, yp = _resolve_path(term.path, y_true), _resolve_path(term.path, y_pred)
             weights = sample_weight
@@ -517,6 +523,8 @@ class CompileLoss(losses_module.Loss):
             values.append(value)
         if not values:
             return None
+        if single:
+            return values[0]
         total = values[0]
         for value in values[1:]:
             total = total + value

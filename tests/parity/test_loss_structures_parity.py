@@ -1,6 +1,7 @@
 """compile(loss=...) in the structures Keras's own model tests use: an output's loss in a list of
-one (`["mse", ["bce"]]`, `{"out": ["bce"]}`, `["mse"]`), and a dict that leaves an output of a
-dict-output model without a loss. The history's keys and values equal Keras's with the same
+one (`["mse", ["bce"]]`, `{"out": ["bce"]}`, `["mse"]`), several losses for one output, fewer
+losses than outputs (the others untrained), and a dict that leaves an output of a dict-output
+model without a loss. The history's keys and values equal Keras's with the same
 weights (float32: 1e-6 relative, one epoch of SGD on a 3-input model)."""
 
 import numpy as np
@@ -16,6 +17,12 @@ CASES = {
     ),
     "dict_leaving_one_out": ("dict", {"output_b": ["binary_crossentropy"]}),
     "single_in_list": ("single", ["mean_squared_error"]),
+    "two_losses_one_output": ("single", [["mean_squared_error", "mean_absolute_error"]]),
+    "several_losses_for_output_b": (
+        "list",
+        ["mean_squared_error", ["mean_squared_error", "binary_crossentropy"]],
+    ),
+    "fewer_losses_than_outputs": ("list", ["mean_squared_error"]),
 }
 
 
@@ -46,9 +53,3 @@ def test_history_as_keras(keras, case):
     assert sorted(histories[1]) == sorted(histories[0])
     for key in histories[0]:
         np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=1e-6)
-
-
-def test_two_losses_for_one_output_are_refused():
-    model = build(minikeras, "single")
-    with pytest.raises(ValueError, match="2 losses"):
-        model.compile("sgd", loss=[["mse", "mae"]])
