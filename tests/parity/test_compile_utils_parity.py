@@ -20,6 +20,7 @@ def k64(keras):
     from minikeras import config
 
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")  # (the autouse fixture pins it to float32)
     config.set_floatx("float64")  # the trackers' totals too (the autouse fixture restores)
     return keras
 
