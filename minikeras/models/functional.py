@@ -308,6 +308,8 @@ class Functional(Model):
         )
 
     def _sliceable(self, data, which):
+        if which == "y" and self._compile_loss is not None and tree.is_nested(data):
+            return self._structured_labels(data)
         arrays = self._input_arrays(data) if which == "x" else self._target_arrays(data)
         if len(arrays) == 1:
             return np.asarray(arrays[0])

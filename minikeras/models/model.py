@@ -455,7 +455,14 @@ class Model(Layer):
         (A model with several inputs or outputs gives several arrays cut together.)"""
         if not self.has_own_backward and which == "x" and inputs.is_structure(data):
             return Structure(data)
+        if which == "y" and self._compile_loss is not None and tree.is_nested(data):
+            return self._structured_labels(data)
         return np.asarray(data)
+
+    @staticmethod
+    def _structured_labels(y):
+        """Labels for a loss given in a structure, kept in theirs (to be cut or batched)."""
+        return Structure(tree.map_structure(lambda a: None if a is None else np.asarray(a), y))
 
     def own_steps(self):
         """Whether this model's class writes its own train_step or test_step (then fit hands
@@ -520,6 +527,8 @@ class Model(Layer):
         x = self._prepare_x(x)
         if y is None:
             raise ValueError("`y` is None: training and evaluation need labels for every sample.")
+        if isinstance(y, Structure):  # cut by validation_split
+            y = y.structure
         y = tree.map_structure(
             lambda a: None if a is None else inputs.to_array(a, self.dtype, "y"), y
         )
@@ -1033,6 +1042,8 @@ class Model(Layer):
                 f"val_sample_weight); received {type(validation_data).__name__}."
             )
         vx, vy, vsw = (*validation_data, None)[:3]
+        if self._compile_loss is not None:  # the labels in their structure, as fit's
+            return self.prepare_structured_data(vx, vy, vsw)
         vx = self._prepare_x(vx, "validation_data x")
         vy_arr = self._sliceable(vy, "y")
         inputs.check_same_length(x_val=_first_array(vx), y_val=vy_arr)

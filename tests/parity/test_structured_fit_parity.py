@@ -150,3 +150,27 @@ def test_a_missing_output_key_fails_at_fit_with_keras_error(keras):
         assert all(np.array_equal(p, q) for p, q in zip(before, model.get_weights()))
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("validation", ["split", "data"])
+def test_validation_with_structured_labels_as_keras(float64, validation):
+    keras = float64
+    x, ys = data()
+    results, weights = [], None
+    for lib in (keras, minikeras):
+        model, loss, loss_weights, pack = case(lib, "deeply_nested")
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        model.compile(optimizer="sgd", loss=loss, loss_weights=loss_weights)
+        kwargs = {"validation_split": 0.25}
+        if validation == "data":
+            kwargs = {"validation_data": (x[8:], pack(*[y[8:] for y in ys]))}
+            fit_x, fit_y = x[:8], pack(*[y[:8] for y in ys])
+        else:
+            fit_x, fit_y = x, pack(*ys)
+        history = model.fit(fit_x, fit_y, batch_size=4, shuffle=False, verbose=0, **kwargs)
+        results.append(history.history)
+    assert sorted(results[1]) == sorted(results[0])
+    for key in results[0]:
+        np.testing.assert_allclose(results[1][key], results[0][key], rtol=RTOL, err_msg=key)
