@@ -10,6 +10,10 @@ the names Keras gives them in the logs.
 Log names (keras/src/trainers/compile_utils.py): with several outputs, each metric is prefixed
 by its output's name (`out_a_accuracy`), and when more than one output has a loss, each output's
 unweighted loss is tracked too (`out_a_loss`); `loss` is always the weighted total.
+
+A loss that is more than one per output (several losses for one output, a loss over a branch
+of nested outputs: `needs_compile_loss`) is Keras's CompileLoss instead
+(minikeras/trainers/compile_utils.py); the outputs then get their metrics here, and no loss.
 """
 
 import copy
@@ -145,10 +149,8 @@ def _one_loss(value, name):
     while isinstance(value, (list, tuple)) and len(value) == 1:
         (value,) = value
     if isinstance(value, (list, tuple)):
-        raise ValueError(
-            f"Output {name!r} was given {len(value)} losses ({list(value)}); minikeras takes one "
-            "loss per output: combine them in one function."
-        )
+        # (compile hands such a loss to CompileLoss: `needs_compile_loss`)
+        raise ValueError(f"Output {name!r} was given {len(value)} losses ({list(value)}).")
     return value
 
 
