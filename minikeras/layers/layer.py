@@ -609,6 +609,17 @@ class Layer:
         outputs = self._inbound_nodes[0].outputs
         return outputs[0] if len(outputs) == 1 else outputs
 
+    @property
+    def input(self):
+        """The input tensor(s) of the layer's first call on symbolic tensors (Keras's
+        `layer.input`): `Model(model.get_layer("dense").input, ...)` starts a sub-model there."""
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined input."
+            )
+        inputs = self._inbound_nodes[0].input_tensors
+        return inputs[0] if len(inputs) == 1 else inputs
+
     def buffer(self, key, shape, dtype=None):
         """A reusable scratch array, so that a steady training step allocates nothing new.
 
