@@ -360,6 +360,12 @@ class Layer:
         shape is found by running `call` on zeros, as Keras finds it by a symbolic call."""
         if self._builtin:
             return tuple(input_shape)
+        if hasattr(self, "compute_output_spec"):  # a layer of yours that says: Keras asks it
+            try:
+                spec = self.compute_output_spec(node_module.KerasTensor(input_shape, self.dtype))
+            except NotImplementedError:  # it cannot say: its call on zeros tells
+                return recorded_call.probe_output_shape(self, input_shape)
+            return [t.shape for t in spec] if isinstance(spec, (list, tuple)) else spec.shape
         return recorded_call.probe_output_shape(self, input_shape)
 
     def call(self, x, training=False):

@@ -284,12 +284,22 @@ class Functional(Model):
         training = recorded_call.current_training() if training is None else bool(training)
         if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
             self.clear_losses()
-        # Keras checks the input specs before it standardizes the inputs (Layer.__call__)
+        # Keras checks for None, then the input specs, before it standardizes the inputs
+        functional_inputs.check_not_none(self, tree.flatten(x))
         assert_input_compatibility(self.input_spec, x, self.name)
         return self._pack_outputs(as_list(self.call(self._prepare_x(x), training)), copy=True)
 
     def compute_output_shape(self, input_shape):
-        return self.output_shape
+        """The built output shapes, with the batch size of the inputs when they all give the
+        same one (Keras runs its graph on the inputs' shapes: `Input(batch_size=2)` gives
+        outputs of batch 2)."""
+        shapes = input_shape if len(self.inputs) > 1 else [input_shape]
+        batches = {tuple(shape)[0] for shape in shapes if shape is not None and len(shape)}
+        batch = batches.pop() if len(batches) == 1 else None
+        outputs = [t.shape for t in self.outputs]
+        if batch is not None:
+            outputs = [(batch,) + s[1:] if s and s[0] is None else s for s in outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def check_input_shape(self, shape):
         shapes = shape if len(self.inputs) > 1 else [shape]
