@@ -328,14 +328,14 @@ class Functional(Model):
             return x.arrays
         if len(self.inputs) == 1 and not _is_data_structure(x):
             return [x]  # one array, maybe written as nested lists
-        values = functional_inputs.flat_values(self, x)
-        if len(values) != len(self.inputs):
+        given = len(tree.flatten(x)) if _is_data_structure(x) else 1
+        if not isinstance(x, dict) and given != len(self.inputs):  # Keras's input spec check
             raise ValueError(
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
-                f"{len(values)} input tensors. Pass a list in the order {self._input_keys}, "
-                "or a dict by input name."
+                f"{given} input tensors. Pass a list in the order {self._input_keys}, or a dict "
+                "by input name."
             )
-        return values
+        return functional_inputs.flat_values(self, x)
 
     def _target_arrays(self, y):
         """One label array per output (None for an output without a loss and without labels),
@@ -567,7 +567,9 @@ class Functional(Model):
         pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}
 
         def tensor(history):
-            name, index, tensor_index = history
+            name, index, tensor_index = history[:3]
+            if name not in created:
+                raise ValueError(f"Invalid Functional model configuration. Missing node: {name}")
             nodes = created[name]._inbound_nodes
             if index >= len(nodes):
                 raise _NotYet
@@ -587,12 +589,7 @@ class Functional(Model):
             for name, calls in pending.items():
                 while calls:
                     try:
-                        args = [resolve(a) for a in calls[0]["args"]]
-                        # the call's keywords: tensors (initial_state) and constants
-                        # (`training`, `mask`: None), replayed as given
-                        kwargs = {
-                            key: resolve(value) for key, value in calls[0].get("kwargs", {}).items()
-                        }
+                        args, kwargs = _call_arguments(calls[0], resolve, tensor)
                     except _NotYet:
                         break
                     created[name](*args, **kwargs)
@@ -600,9 +597,9 @@ class Functional(Model):
                     progress = True
             if not progress:
                 raise ValueError(
-                    "Invalid Functional model configuration: the graph has loops or layers "
-                    f"reading tensors no layer makes. Calls left: "
-                    f"{ {n: len(c) for n, c in pending.items() if c} }"
+                    "Invalid Functional model configuration. The graph of the Functional model "
+                    "either has loops or disconnected nodes. The following nodes failed to be "
+                    f"resolved: { {n: len(c) for n, c in pending.items() if c} } (calls left)"
                 )
 
         def address(history):
@@ -621,6 +618,21 @@ class Functional(Model):
 # ---------------------------------------------------------------------- helpers
 class _NotYet(Exception):
     """A call in a config reads a tensor whose own call has not been replayed yet."""
+
+
+def _call_arguments(node_data, resolve, tensor):
+    """(args, kwargs) of one call in a config: Keras 3's {"args", "kwargs"}, tensors as
+    tensor configs; or Keras 2's list of [layer name, node index, tensor index, kwargs], one
+    per input tensor."""
+    if isinstance(node_data, list):
+        tensors = [tensor(history) for history in node_data]
+        kwargs = node_data[0][3] if node_data and len(node_data[0]) == 4 else {}
+        return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs)
+    args = [resolve(a) for a in node_data["args"]]
+    # the call's keywords: tensors (initial_state) and constants (`training`, `mask`: None),
+    # replayed as given
+    kwargs = {key: resolve(value) for key, value in node_data.get("kwargs", {}).items()}
+    return args, kwargs
 
 
 def _holds_tensor(value):
