@@ -255,7 +255,7 @@ def summary_text(
     def rows(layer, level=0):
         prefix = "   " * level + "└ " if level else ""
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(layer.output_shape)]
+        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(getattr(layer, "output_shape", None))]
         cells.append(params)
         if is_graph:
             cells.append(_connections(model, layer))
