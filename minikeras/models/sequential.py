@@ -7,6 +7,7 @@ from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer, KerasTensor
 from minikeras.layers.layer import Layer, dtype_from_config, dtype_policy
 from minikeras.layers.name_scope import layer_scope
+from minikeras.models import inputs as input_checks
 from minikeras.models.model import Model
 
 
@@ -65,6 +66,21 @@ class Sequential(Model):
     @output_shape.setter
     def output_shape(self, shape):
         self._built_output_shape = shape
+
+    def __call__(self, *args, **kwargs):
+        x = args[0] if args else kwargs.get("inputs")
+        if isinstance(x, dict) or (
+            input_checks.is_structure(x) and not node_module.is_symbolic(x)
+        ):
+            # a dict or list for a first layer that takes one: a stack cannot be built on it,
+            # so each layer is called in turn, as Keras's Sequential calls them
+            if not self._stack:
+                raise ValueError(f"Sequential model '{self.name}' has no layers to call.")
+            training = kwargs.get("training")
+            for layer in self._stack:
+                x = layer(x, training=training)
+            return x
+        return super().__call__(*args, **kwargs)
 
     def add(self, layer, rebuild=True):
         """Append a layer (or an `Input(...)`) on top of the stack."""
