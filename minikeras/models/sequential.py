@@ -105,6 +105,8 @@ class Sequential(Model):
             )
         if not self._layers and layer._input_shape_arg is not None:
             self._layers.append(InputLayer(shape=layer._input_shape_arg))
+        elif layer._input_shape_arg is not None and not layer._inbound_nodes:
+            _forget_input_shape(layer)  # past the first layer, Keras ignores `input_shape`
         self._layers.append(layer)
         if not isinstance(layer, InputLayer):
             self._stack.append(layer)
@@ -389,3 +391,14 @@ def _check_single_input(layer):
             f"argument, the input tensor. Layer {type(layer).__name__} has multiple required "
             f"positional arguments: {required}"
         )
+
+
+def _forget_input_shape(layer):
+    """Unbuild a layer that built itself at init from its `input_shape` argument (its weights
+    not yet used): the stack builds it on the shape the layer below gives."""
+    if isinstance(layer, Model) or not layer._built:
+        return
+    layer._trainable_variables, layer._non_trainable_variables = [], []
+    layer.weight_regularizers, layer.weight_constraints = [], []
+    layer._input_shape_arg = None
+    layer.built = False

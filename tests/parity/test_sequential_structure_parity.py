@@ -27,6 +27,17 @@ def test_no_input_shape_before_the_build(keras):
         assert (model.input_shape, model.output_shape) == ((None, 4), (None, 8))
 
 
+@pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`")
+def test_an_input_shape_past_the_first_layer_is_ignored(keras):
+    shapes = []
+    for lib in both(keras):
+        model = lib.Sequential()
+        model.add(lib.layers.Dense(4, input_shape=(2,)))
+        model.add(lib.layers.Dense(5, input_shape=(3, 4)))
+        shapes.append([tuple(w.shape) for w in model.weights])
+    assert shapes[0] == shapes[1] == [(2, 4), (4,), (4, 5), (5,)]
+
+
 def test_layers_cannot_be_assigned(keras):
     for lib in both(keras):
         with pytest.raises(AttributeError, match=r"Use `add\(\)` and `pop\(\)`"):
