@@ -69,9 +69,7 @@ class Sequential(Model):
 
     def __call__(self, *args, **kwargs):
         x = args[0] if args else kwargs.get("inputs")
-        if isinstance(x, dict) or (
-            input_checks.is_structure(x) and not node_module.is_symbolic(x)
-        ):
+        if isinstance(x, dict) or (input_checks.is_structure(x) and not node_module.is_symbolic(x)):
             # a dict or list for a first layer that takes one: a stack cannot be built on it,
             # so each layer is called in turn, as Keras's Sequential calls them
             if not self._stack:

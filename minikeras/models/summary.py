@@ -255,7 +255,8 @@ def summary_text(
     def rows(layer, level=0):
         prefix = "   " * level + "└ " if level else ""
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(getattr(layer, "output_shape", None))]
+        shape = getattr(layer, "output_shape", None)  # an unbuilt Sequential has none
+        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(shape)]
         cells.append(params)
         if is_graph:
             cells.append(_connections(model, layer))

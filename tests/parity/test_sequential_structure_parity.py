@@ -99,22 +99,26 @@ def test_a_stack_handed_a_list_or_dict(keras, kind):
         assert type(out) is kind
 
 
+def spy_model(lib, calls):
+    """A model of one layer of yours that records the `training` of each call."""
+
+    class Spy(lib.layers.Layer):
+        def call(self, x, training=False):
+            calls.append(training)
+            return x
+
+        def compute_output_spec(self, x, training=False):
+            return lib.KerasTensor(x.shape, dtype=x.dtype)
+
+    x = lib.Input((3,))
+    return lib.Model(x, Spy()(x))
+
+
 def test_a_layer_of_yours_is_asked_its_output_spec(keras):
     """Keras's symbolic call asks `compute_output_spec`; it never runs `call` on stand-ins."""
     for lib in both(keras):
         calls = []
-
-        class Spy(lib.layers.Layer):
-            def call(self, x, training=False):
-                calls.append(training)
-                return x
-
-            def compute_output_spec(self, x, training=False):
-                return lib.KerasTensor(x.shape, dtype=x.dtype)
-
-        x = lib.Input((3,))
-        model = lib.Model(x, Spy()(x))
-        model(np.ones((2, 3)), training=True)
+        spy_model(lib, calls)(np.ones((2, 3)), training=True)
         assert calls == [True]
 
 
