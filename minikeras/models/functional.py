@@ -106,7 +106,8 @@ class Functional(Model):
                         f"to '{key}' (via `Input(..., name='{key}')`)",
                         stacklevel=2,
                     )
-        _flatten(inputs, "inputs"), _flatten(outputs, "outputs")  # Keras's checks, in its order
+        _flatten(inputs, "inputs")  # Keras's checks first: every value a KerasTensor
+        _flatten(outputs, "outputs")
         if not all(_is_input_tensor(t) for t in tree.flatten(inputs)):
             # a model between intermediate tensors: it starts at new Inputs (Keras's
             # `clone_graph_nodes`), its layers shared with the model they come from
