@@ -502,30 +502,32 @@ class Layer:
         return self.backward(dy)
 
     def check_input_shape(self, shape):
-        """Raise Keras's ValueError when an input's feature axes differ from the built ones."""
+        """Raise Keras's ValueError when an input's rank, or one of the axes its weights span
+        (`weight_axes`), differs from the built ones. The other axes may change from call to
+        call (a sequence's length, an image's size): Keras's input specs fix no more."""
         if self.input_shape is None:
             return
-        expected = self.input_shape[1:]
-        if len(shape) != len(self.input_shape) or any(
-            e is not None and e != s for e, s in zip(expected, shape[1:])
-        ):
-            axis = -1 if len(shape) == len(self.input_shape) else None
-            if axis is not None:
-                for i in range(1, len(shape)):
-                    if expected[i - 1] is not None and expected[i - 1] != shape[i]:
-                        axis = i - len(shape)
-                detail = (
-                    f"expected axis {axis} of input shape to have value {expected[axis]}, "
+        built = self.input_shape
+        if len(shape) != len(built):
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                f"expected ndim={len(built)}, found ndim={len(shape)}. "
+                f"Full shape received: {tuple(shape)}"
+            )
+        for axis in self.weight_axes():  # named as the layer gives it (1, or -1), as Keras
+            if built[axis] is not None and built[axis] != shape[axis]:
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                    f"expected axis {axis} of input shape to have value {built[axis]}, "
                     f"but received input with shape {tuple(shape)}"
                 )
-            else:
-                detail = (
-                    f"expected ndim={len(self.input_shape)}, found ndim={len(shape)}. "
-                    f"Full shape received: {tuple(shape)}"
-                )
-            raise ValueError(
-                f'Input 0 of layer "{self.name}" is incompatible with the layer: {detail}'
-            )
+
+    def weight_axes(self):
+        """The input axes whose sizes the layer's weights depend on, which `check_input_shape`
+        holds to their built sizes: the features (the last axis) when the layer has weights,
+        as Keras's Dense fixes `axes={-1: ...}` in its InputSpec; none for a layer without
+        weights (a Dropout runs on any sequence length, as Keras's)."""
+        return (-1,) if self.weights else ()
 
     def __call__(self, *args, **kwargs):
         """Build on first use, check the input, run `call`; returns fresh arrays.
