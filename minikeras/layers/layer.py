@@ -57,6 +57,20 @@ from minikeras.utils.naming import auto_name, to_snake_case
 _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
 
 
+def _calls_past_its_backward(cls):
+    """True when `cls.call` comes from a class below the one that wrote `cls.backward` (in its
+    method resolution order): that backward was written for another call."""
+    owner = {}
+    for klass in cls.__mro__:
+        for name in ("call", "backward"):
+            if name in vars(klass) and name not in owner:
+                owner[name] = klass
+    call_owner, backward_owner = owner.get("call"), owner.get("backward")
+    if call_owner is None or backward_owner is None or call_owner is backward_owner:
+        return False
+    return issubclass(call_owner, backward_owner)
+
+
 class Layer:
     """Base class for layers. Subclasses write `build`, `call`, `backward`, `get_config`."""
 
@@ -79,10 +93,16 @@ class Layer:
             # a class that writes compute_mask supports masking, unless it says otherwise
             # (Keras: `not utils.is_default(self.compute_mask)` in Layer.__init__)
             cls.supports_masking = True
-        # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
-        cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         # minikeras's own layers keep no sublayers in attributes (models list theirs)
         cls._builtin = cls.__module__.startswith("minikeras.")
+        if not cls._builtin and _calls_past_its_backward(cls):
+            # your subclass of a built-in layer with a `call` of its own (keras.io's
+            # StandardizedConv2D): the built-in backward differentiates the built-in call, not
+            # this one, so the tape records this call and replays it, as for any layer of yours
+            cls.backward = Layer.backward
+            cls.output_logits = Layer._no_output_logits
+        # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
+        cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         cls._built_at_init = _builds_at_init(cls)
 
     def __init__(self, trainable=True, dtype=None, name=None, activity_regularizer=None, **kwargs):
@@ -383,6 +403,10 @@ class Layer:
         logits, as Keras's does, and a crossentropy starts from them."""
         has_logits = self.output_activation in ("softmax", "sigmoid")
         return [self if has_logits and self.activity_regularizer is None else None]
+
+    def _no_output_logits(self, training):
+        """No logits stand behind the output of a `call` of yours (see `__init_subclass__`)."""
+        return [None]
 
     def is_identity(self, training):
         """True when `call` returns its input unchanged in this mode (Dropout at inference)."""

@@ -134,3 +134,46 @@ def test_prelu_checks_every_axis_its_alpha_spans():
     shared = minikeras.layers.PReLU(shared_axes=[1])  # alpha (1, 5): any length runs
     shared(np.zeros((2, 4, 5), "float32"))
     assert shared(np.zeros((2, 6, 5), "float32")).shape == (2, 6, 5)
+
+
+def standardized_convnet(lib):
+    """keras.io's subclassing_conv_layers recipe: both ways of changing the convolution."""
+    layers, ops = lib.layers, lib.ops
+
+    class WithCall(layers.Conv2D):
+        def call(self, inputs):
+            mean, var = ops.moments(self.kernel, axes=[0, 1, 2], keepdims=True)
+            kernel = (self.kernel - mean) / ops.sqrt(var + 1e-10)
+            return self.convolution_op(inputs, kernel) + self.bias
+
+    class WithOverride(layers.Conv2D):
+        def convolution_op(self, inputs, kernel):
+            mean, var = ops.moments(kernel, axes=[0, 1, 2], keepdims=True)
+            kernel = (kernel - mean) / ops.sqrt(var + 1e-10)
+            return ops.conv(inputs, kernel, padding="valid", strides=list(self.strides))
+
+    return lib.Sequential(
+        [
+            lib.Input((7, 7, 2)),
+            WithCall(3, 3, activation="relu"),
+            WithOverride(2, 2, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def test_the_standardized_conv_recipe_trains_as_in_keras(float64):
+    keras = float64
+    ours, theirs = standardized_convnet(minikeras), standardized_convnet(keras)
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(6, 7, 7, 2)), rng.integers(0, 3, 6)
+    close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    for model, lib in ((ours, minikeras), (theirs, keras)):
+        model.compile(lib.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    ours_history = ours.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    theirs_history = theirs.fit(x, y, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    close(ours_history.history["loss"], theirs_history.history["loss"])
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        close(a, b)
