@@ -212,7 +212,7 @@ class PReLU(Layer):
     def alpha(self):
         return self.weights[0]
 
-    def weight_axes(self):
+    def fixed_axes(self):
         """Every axis alpha spans (all but the batch and the shared ones), as Keras's
         InputSpec(axes=...) for PReLU."""
         ndim = len(self.input_shape)

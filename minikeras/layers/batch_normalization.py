@@ -98,7 +98,7 @@ class BatchNormalization(Layer):
     def moving_variance(self):
         return self.weights[-1]
 
-    def weight_axes(self):
+    def fixed_axes(self):
         """The normalized axis only, as Keras's InputSpec(axes={axis: ...})."""
         return (self.axis,)
 

@@ -68,7 +68,7 @@ class GroupNormalization(Layer):
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
-    def weight_axes(self):
+    def fixed_axes(self):
         """The channel axis, as Keras's InputSpec(axes={axis: ...})."""
         return (self.axis,)
 

@@ -526,9 +526,9 @@ class Layer:
         return self.backward(dy)
 
     def check_input_shape(self, shape):
-        """Raise Keras's ValueError when an input's rank, or one of the axes its weights span
-        (`weight_axes`), differs from the built ones. The other axes may change from call to
-        call (a sequence's length, an image's size): Keras's input specs fix no more."""
+        """Raise Keras's ValueError when an input's rank, or one of its `fixed_axes`, differs
+        from the built ones. The other axes may change from call to call (a sequence's
+        length, an image's size): Keras's input specs fix no more."""
         if self.input_shape is None:
             return
         built = self.input_shape
@@ -538,7 +538,7 @@ class Layer:
                 f"expected ndim={len(built)}, found ndim={len(shape)}. "
                 f"Full shape received: {tuple(shape)}"
             )
-        for axis in self.weight_axes():  # named as the layer gives it (1, or -1), as Keras
+        for axis in self.fixed_axes():  # named as the layer gives it (1, or -1), as Keras
             if built[axis] is not None and built[axis] != shape[axis]:
                 raise ValueError(
                     f'Input 0 of layer "{self.name}" is incompatible with the layer: '
@@ -546,11 +546,11 @@ class Layer:
                     f"but received input with shape {tuple(shape)}"
                 )
 
-    def weight_axes(self):
-        """The input axes whose sizes the layer's weights depend on, which `check_input_shape`
-        holds to their built sizes: the features (the last axis) when the layer has weights,
-        as Keras's Dense fixes `axes={-1: ...}` in its InputSpec; none for a layer without
-        weights (a Dropout runs on any sequence length, as Keras's)."""
+    def fixed_axes(self):
+        """The input axes that `check_input_shape` holds to their built sizes: those the
+        weights depend on, the features (the last axis) by default, as Keras's Dense fixes
+        `axes={-1: ...}` in its InputSpec; none for a layer without weights (a Dropout runs
+        on any sequence length, as Keras's)."""
         return (-1,) if self.weights else ()
 
     def __call__(self, *args, **kwargs):

@@ -81,7 +81,7 @@ class LayerNormalization(Layer):
             return self.weights[-1]
         return None
 
-    def weight_axes(self):
+    def fixed_axes(self):
         """The normalized axes, which gamma and beta span."""
         return tuple(self.axis) if isinstance(self.axis, (list, tuple)) else (self.axis,)
 

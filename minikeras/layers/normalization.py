@@ -71,7 +71,7 @@ class Normalization(Layer):
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
-    def weight_axes(self):
+    def fixed_axes(self):
         """The kept axes, which the mean and variance span."""
         return tuple(self.axis)
 

@@ -29,7 +29,7 @@ class RMSNormalization(Layer):
         self.epsilon = epsilon
         self.scale = None
 
-    def weight_axes(self):
+    def fixed_axes(self):
         """The normalized axes, which the scale spans."""
         return tuple(self.axis) if isinstance(self.axis, (list, tuple)) else (self.axis,)
 
