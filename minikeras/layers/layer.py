@@ -58,8 +58,9 @@ _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", 
 
 
 def _calls_past_its_backward(cls):
-    """True when `cls.call` comes from a class below the one that wrote `cls.backward` (in its
-    method resolution order): that backward was written for another call."""
+    """True when `cls.call` comes from a class below the built-in layer that wrote
+    `cls.backward` (in its method resolution order): that backward was written for another
+    call. (Layer's backward is the tape's replay already; models differentiate their graph.)"""
     owner = {}
     for klass in cls.__mro__:
         for name in ("call", "backward"):
@@ -67,6 +68,10 @@ def _calls_past_its_backward(cls):
                 owner[name] = klass
     call_owner, backward_owner = owner.get("call"), owner.get("backward")
     if call_owner is None or backward_owner is None or call_owner is backward_owner:
+        return False
+    if backward_owner.__name__ == "Layer" or not backward_owner.__module__.startswith(
+        "minikeras.layers."
+    ):
         return False
     return issubclass(call_owner, backward_owner)
 
