@@ -260,6 +260,14 @@ def learn_ml_dtypes(name):
 
 
 def numpy_dtype(dtype):
-    """np.dtype(dtype), ml_dtypes's names included (`learn_ml_dtypes`)."""
+    """np.dtype(dtype), ml_dtypes's names included (`learn_ml_dtypes`). A TensorFlow or torch
+    dtype (`tf.int32`, `torch.float32`) is read by its name, as Keras's `standardize_dtype`
+    reads them: keras.io's scripts write `Input(shape, dtype=tf.int32)`."""
+    if not isinstance(dtype, (str, type, np.dtype)) and dtype is not None:
+        name = getattr(dtype, "name", None)
+        if isinstance(name, str):
+            dtype = name
+        elif str(dtype).startswith("torch."):
+            dtype = str(dtype).split(".")[-1]
     learn_ml_dtypes(dtype)
     return np.dtype(dtype)

@@ -212,6 +212,13 @@ class PReLU(Layer):
     def alpha(self):
         return self.weights[0]
 
+    def fixed_axes(self):
+        """Every axis alpha spans (all but the batch and the shared ones), as Keras's
+        InputSpec(axes=...) for PReLU."""
+        ndim = len(self.input_shape)
+        shared = {a % ndim for a in self.shared_axes or ()}
+        return tuple(a for a in range(1, ndim) if a not in shared)
+
     def build(self, input_shape):
         shape = list(input_shape[1:])
         for axis in self.shared_axes or ():

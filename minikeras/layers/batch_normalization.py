@@ -98,6 +98,10 @@ class BatchNormalization(Layer):
     def moving_variance(self):
         return self.weights[-1]
 
+    def fixed_axes(self):
+        """The normalized axis only, as Keras's InputSpec(axes={axis: ...})."""
+        return (self.axis,)
+
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # Keras's ValueError for an axis out of range
         shape = (input_shape[self.axis],)

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from minikeras import activations, constraints, initializers, kernels, regularizers
+from minikeras import activations, constraints, initializers, kernels, ops, regularizers
 from minikeras.layers import conv_utils
 from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
@@ -173,6 +173,35 @@ class BaseConv(SpatialLayer):
                 ..., i * fg : (i + 1) * fg
             ]
         return full.reshape(-1, filters)
+
+    def __init_subclass__(cls, **kwargs):
+        if "convolution_op" in vars(cls) and "call" not in vars(cls):
+            # a subclass of yours that changes the convolution only (keras.io's
+            # StandardizedConv2D): Keras's `call` goes through `convolution_op`, so this one
+            # does too, differentiated by the tape (Layer.__init_subclass__)
+            cls.call = BaseConv.call_with_ops
+        super().__init_subclass__(**kwargs)
+
+    def convolution_op(self, inputs, kernel):
+        """The convolution of `inputs` by `kernel` alone (no bias, no activation), in ops, as
+        Keras's `convolution_op`: for a subclass's `call` with a kernel of its own making."""
+        return ops.conv(
+            inputs,
+            kernel,
+            strides=list(self.strides),
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+        )
+
+    def call_with_ops(self, inputs):
+        """Keras's `call`: convolution_op, then the bias and the activation, in ops."""
+        y = self.convolution_op(inputs, self.kernel)
+        if self.use_bias:
+            ones = (1,) * self.rank
+            shape = (1, *ones, self.filters) if self.data_format == "channels_last" else None
+            y = y + ops.reshape(self.bias, shape or (1, self.filters, *ones))
+        return self.activation(y) if self.activation is not None else y
 
     def call(self, x, training=False):
         """cols = im2col(x)     (batch, oh, ow, kh, kw, in)

@@ -68,6 +68,10 @@ class GroupNormalization(Layer):
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
+    def fixed_axes(self):
+        """The channel axis, as Keras's InputSpec(axes={axis: ...})."""
+        return (self.axis,)
+
     def build(self, input_shape):
         dim = input_shape[self.axis]
         if dim is None:

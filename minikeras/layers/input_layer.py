@@ -60,6 +60,11 @@ class InputLayer(Layer):
         Node(self, inputs=[], outputs=[tensor])
         self.build(self.batch_shape)
 
+    def fixed_axes(self):
+        """Every axis of the declared shape (an axis given as None takes any size), as
+        Keras's functional model checks its inputs against their `Input` shapes."""
+        return tuple(range(1 - len(self.input_shape), 0))
+
     def call(self, x, training=False):
         return x
 

@@ -57,6 +57,25 @@ from minikeras.utils.naming import auto_name, to_snake_case
 _LAYER_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
 
 
+def _calls_past_its_backward(cls):
+    """True when `cls.call` comes from a class below the built-in layer that wrote
+    `cls.backward` (in its method resolution order): that backward was written for another
+    call. (Layer's backward is the tape's replay already; models differentiate their graph.)"""
+    owner = {}
+    for klass in cls.__mro__:
+        for name in ("call", "backward"):
+            if name in vars(klass) and name not in owner:
+                owner[name] = klass
+    call_owner, backward_owner = owner.get("call"), owner.get("backward")
+    if call_owner is None or backward_owner is None or call_owner is backward_owner:
+        return False
+    if backward_owner.__name__ == "Layer" or not backward_owner.__module__.startswith(
+        "minikeras.layers."
+    ):
+        return False
+    return issubclass(call_owner, backward_owner)
+
+
 class Layer:
     """Base class for layers. Subclasses write `build`, `call`, `backward`, `get_config`."""
 
@@ -79,10 +98,16 @@ class Layer:
             # a class that writes compute_mask supports masking, unless it says otherwise
             # (Keras: `not utils.is_default(self.compute_mask)` in Layer.__init__)
             cls.supports_masking = True
-        # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
-        cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         # minikeras's own layers keep no sublayers in attributes (models list theirs)
         cls._builtin = cls.__module__.startswith("minikeras.")
+        if not cls._builtin and _calls_past_its_backward(cls):
+            # your subclass of a built-in layer with a `call` of its own (keras.io's
+            # StandardizedConv2D): the built-in backward differentiates the built-in call, not
+            # this one, so the tape records this call and replays it, as for any layer of yours
+            cls.backward = Layer.backward
+            cls.output_logits = Layer._no_output_logits
+        # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
+        cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         cls._built_at_init = _builds_at_init(cls)
 
     def __init__(self, trainable=True, dtype=None, name=None, activity_regularizer=None, **kwargs):
@@ -390,6 +415,10 @@ class Layer:
         has_logits = self.output_activation in ("softmax", "sigmoid")
         return [self if has_logits and self.activity_regularizer is None else None]
 
+    def _no_output_logits(self, training):
+        """No logits stand behind the output of a `call` of yours (see `__init_subclass__`)."""
+        return [None]
+
     def is_identity(self, training):
         """True when `call` returns its input unchanged in this mode (Dropout at inference)."""
         return False
@@ -508,30 +537,32 @@ class Layer:
         return self.backward(dy)
 
     def check_input_shape(self, shape):
-        """Raise Keras's ValueError when an input's feature axes differ from the built ones."""
+        """Raise Keras's ValueError when an input's rank, or one of its `fixed_axes`, differs
+        from the built ones. The other axes may change from call to call (a sequence's
+        length, an image's size): Keras's input specs fix no more."""
         if self.input_shape is None:
             return
-        expected = self.input_shape[1:]
-        if len(shape) != len(self.input_shape) or any(
-            e is not None and e != s for e, s in zip(expected, shape[1:])
-        ):
-            axis = -1 if len(shape) == len(self.input_shape) else None
-            if axis is not None:
-                for i in range(1, len(shape)):
-                    if expected[i - 1] is not None and expected[i - 1] != shape[i]:
-                        axis = i - len(shape)
-                detail = (
-                    f"expected axis {axis} of input shape to have value {expected[axis]}, "
+        built = self.input_shape
+        if len(shape) != len(built):
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                f"expected ndim={len(built)}, found ndim={len(shape)}. "
+                f"Full shape received: {tuple(shape)}"
+            )
+        for axis in self.fixed_axes():  # named as the layer gives it (1, or -1), as Keras
+            if built[axis] is not None and built[axis] != shape[axis]:
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" is incompatible with the layer: '
+                    f"expected axis {axis} of input shape to have value {built[axis]}, "
                     f"but received input with shape {tuple(shape)}"
                 )
-            else:
-                detail = (
-                    f"expected ndim={len(self.input_shape)}, found ndim={len(shape)}. "
-                    f"Full shape received: {tuple(shape)}"
-                )
-            raise ValueError(
-                f'Input 0 of layer "{self.name}" is incompatible with the layer: {detail}'
-            )
+
+    def fixed_axes(self):
+        """The input axes that `check_input_shape` holds to their built sizes: those the
+        weights depend on, the features (the last axis) by default, as Keras's Dense fixes
+        `axes={-1: ...}` in its InputSpec; none for a layer without weights (a Dropout runs
+        on any sequence length, as Keras's)."""
+        return (-1,) if self.weights else ()
 
     def __call__(self, *args, **kwargs):
         """Build on first use, check the input, run `call`; returns fresh arrays.

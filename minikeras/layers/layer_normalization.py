@@ -81,6 +81,10 @@ class LayerNormalization(Layer):
             return self.weights[-1]
         return None
 
+    def fixed_axes(self):
+        """The normalized axes, which gamma and beta span."""
+        return tuple(self.axis) if isinstance(self.axis, (list, tuple)) else (self.axis,)
+
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
         # Keras stores the axes sorted, as a list, once built (so does the config)

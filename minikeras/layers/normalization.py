@@ -71,6 +71,10 @@ class Normalization(Layer):
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
+    def fixed_axes(self):
+        """The kept axes, which the mean and variance span."""
+        return tuple(self.axis)
+
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         ndim = len(input_shape)

@@ -29,6 +29,10 @@ class RMSNormalization(Layer):
         self.epsilon = epsilon
         self.scale = None
 
+    def fixed_axes(self):
+        """The normalized axes, which the scale spans."""
+        return tuple(self.axis) if isinstance(self.axis, (list, tuple)) else (self.axis,)
+
     def build(self, input_shape):
         # Keras keeps the axes sorted, as a list, once built (its config says so after)
         if isinstance(self.axis, (list, tuple)):
