@@ -116,7 +116,9 @@ Numba cannot ask for (no prefetch instruction is reachable from its code without
 into `numba_lanes.py`, not tried). The target (0.9× at every form) is not met. Nor is the
 fused forward's at (32, 784, 64) (above OpenBLAS plus its epilogue; 0.83–0.96× in these
 runs): the same kernel rate, and 32 rows are five tiles of 6 and one of 2, computed as 6,
-so the kernel does 36/32 = 1.125 times the product's arithmetic.
+so the kernel does 36/32 = 1.125 times the product's arithmetic. Made the other way round,
+outᵀ = Wᵀ·xᵀ (64 rows: 66/64), the plain x·W measured slower, 58–60 against 53–56 µs (best
+of 15 bursts, two runs; OpenBLAS 46 µs): xᵀ, now B, is copied through its transpose.
 
 At the small shapes the fixed cost of a call is most of the time: Numba's dispatch costs
 ~0.06 µs an array argument and ~0.4 µs to box an array it returns, so `_product` takes one
