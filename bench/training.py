@@ -1,7 +1,8 @@
 """One training benchmark in this process: `python bench/training.py FRAMEWORK MODEL [--rounds N]`.
 
 FRAMEWORK: minikeras-numba, minikeras-numpy, keras, torch, numpy (a plain NumPy loop),
-minikeras-loop (minikeras-numba trained by the user's own loop: train_on_batch on each batch).
+minikeras-loop (minikeras-numba trained by the user's own loop: train_on_batch on each batch),
+numpy-1thread (the same NumPy loop: run.py runs it with OPENBLAS_NUM_THREADS=1).
 MODEL: tutorial (784-64-10, N=1000, batch 32) or mnist (784-512-512-10, N=8192, batch 128),
 mnist_convnet (keras.io's convnet, N=2048, batch 128, Adam: bench/convnet.py; not numpy),
 or a sequence model of `sequence.py` (stacked_lstm, text_lstm; no plain NumPy loop).
@@ -9,7 +10,8 @@ Every framework trains the same network (ReLU hidden layers, softmax output, cat
 crossentropy, RMSprop lr=0.001 ρ=0.9 ε=1e-7) on the same synthetic data, in the order given
 (shuffle=False), tracking loss and accuracy as Keras's `fit` does.
 
-Prints one JSON line: the epoch times of the timed rounds (after `--warmup` epochs), and the
+Prints one JSON line: the epoch times of the timed rounds (after `--warmup` epochs), wall and
+CPU (`epoch_cpu_s`: this process's, every thread's), the minor page faults of each, and the
 process's peak RSS. `--one-epoch` instead times nothing itself: it builds the model and trains a
 single epoch, so that `run.py` can time the whole process (start-up = import + first epoch).
 """
@@ -154,6 +156,8 @@ def setup_numpy(sizes, batch):
 def setup(framework, sizes, batch):
     if framework == "minikeras-loop":
         return setup_minikeras("numba", sizes, batch, by_hand=True)
+    if framework == "numpy-1thread":  # the threads come from the environment (run.py)
+        return setup_numpy(sizes, batch)
     if framework.startswith("minikeras-"):
         return setup_minikeras(framework.split("-", 1)[1], sizes, batch)
     return {"keras": setup_keras, "torch": setup_torch, "numpy": setup_numpy}[framework](
@@ -208,12 +212,16 @@ def main(argv):
         return
     for _ in range(warmup):
         epoch(x, y, labels)
-    times = []
+    times, cpu, faults = [], [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        start, cpu_start = time.perf_counter(), time.process_time()
         epoch(x, y, labels)
         times.append(time.perf_counter() - start)
-    print(json.dumps({"epoch_s": times, "peak_rss_mb": peak_rss_mb()}))
+        cpu.append(time.process_time() - cpu_start)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before)
+    result = {"epoch_s": times, "epoch_cpu_s": cpu, "minor_faults": faults}
+    print(json.dumps({**result, "peak_rss_mb": peak_rss_mb()}))
 
 
 if __name__ == "__main__":

@@ -97,6 +97,28 @@ within the ±0.1 the load moves a ratio, or worse: packing every panel of A; KC 
 before its tiles, into L1 (0.73–0.78× against 0.81×); storing full tiles from the registers
 straight into out, without the tile buffer; reading B in place, unpacked (0.77× against
 0.94× at (128, 512, 512), no gain at (32, 784, 64)).
+Tried again for this machine's caches (L2 512 KiB a core, L3 32 MiB shared; one thread each,
+CPU time, best of 12 alternating bursts, load average 12–14, numba ÷ OpenBLAS worst and best
+form at the two large shapes, fused forward at (32, 784, 64)): these blocks 0.71–0.94× and
+0.76–0.90× (two runs), fused 0.86–0.96×; MC 132, so that the 128 rows are one block and
+each block of B is read once, 0.76–0.93× and 0.73–0.94×, fused 0.84–0.86×; MC 132 with
+NC 256 0.79–0.91×, fused 0.88×; KC 192 0.69–0.90×, fused 0.83×: none outside the spread
+between two runs of one setting, so the blocks stay.
+Packing B alone, timed in a compiled loop over every k block of W, takes 101 µs at
+(128, 784, 512) (of a ~1700 µs product: 6%) and 55 µs at (128, 512, 512), so most of the 20%
+that leaving it out saved above is the packed copy pushing A and out from the caches, not the
+copy; copying W a row at a time into every panel (contiguous reads) measured 71 µs and
+111 µs: no better across both shapes. What keeps x·W at (128, 784, 512) the worst form
+(0.71–0.79× in these runs) is the micro-kernel's rate inside the product, its six rows of A
+read in place from L2 at a stride of 3136 bytes and its panels of B from L2 and L3, against
+OpenBLAS's copies of both operands, laid out for its kernel and prefetched ahead of it, which
+Numba cannot ask for (no prefetch instruction is reachable from its code without writing one
+into `numba_lanes.py`, not tried). The target (0.9× at every form) is not met. Nor is the
+fused forward's at (32, 784, 64) (above OpenBLAS plus its epilogue; 0.83–0.96× in these
+runs): the same kernel rate, and 32 rows are five tiles of 6 and one of 2, computed as 6,
+so the kernel does 36/32 = 1.125 times the product's arithmetic. Made the other way round,
+outᵀ = Wᵀ·xᵀ (64 rows: 66/64), the plain x·W measured slower, 58–60 against 53–56 µs (best
+of 15 bursts, two runs; OpenBLAS 46 µs): xᵀ, now B, is copied through its transpose.
 
 At the small shapes the fixed cost of a call is most of the time: Numba's dispatch costs
 ~0.06 µs an array argument and ~0.4 µs to box an array it returns, so `_product` takes one
