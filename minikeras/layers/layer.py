@@ -40,6 +40,7 @@ Weights change only in the optimizer, never inside `backward`. docs/adding-a-lay
 through writing a new layer.
 """
 
+import collections
 import inspect
 import warnings
 
@@ -441,6 +442,23 @@ class Layer:
         found = []
         for layer in self._sublayers():
             found += [layer, *layer._nested_layers()]
+        return found
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer (with `include_self`) and the layers inside it, each once, in Keras's
+        order: a layer's own list in order, the layers inside a nested one taken next, last
+        first (Keras's `deque.extendleft`)."""
+        found = [self] if include_self else []
+        seen = set()
+        queue = collections.deque(self._sublayers())
+        while queue:
+            layer = queue.popleft()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.append(layer)
+            if recursive:
+                queue.extendleft(layer._sublayers())
         return found
 
     def clear_losses(self):
