@@ -86,6 +86,13 @@ class Layer:
         cls._builtin = cls.__module__.startswith("minikeras.")
         cls._built_at_init = _builds_at_init(cls)
 
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        # a layer of yours with no get_config of its own is configured by the arguments it
+        # was made with (Keras's `Operation.__new__` auto-config); minikeras's layers write theirs
+        instance._auto_config = None if cls._builtin else _auto_config(cls, args, kwargs)
+        return instance
+
     def __init__(self, trainable=True, dtype=None, name=None, activity_regularizer=None, **kwargs):
         unknown = set(kwargs) - set(_LAYER_KWARGS)
         if unknown:
@@ -644,7 +651,15 @@ class Layer:
     # Keras 3's schema (keras/src/layers/layer.py `get_config`): name, trainable and the dtype as
     # a serialized DTypePolicy. No input shape: a Sequential keeps it in its InputLayer entry.
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype)}
+        config = {"name": self.name}
+        auto = getattr(self, "_auto_config", None)
+        if auto is not None and type(self).get_config is Layer.get_config:
+            config.update(auto)  # the constructor's arguments, as Keras's default get_config
+            parameters = inspect.signature(type(self).__init__).parameters
+            takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+            if "name" not in parameters and not takes_kwargs:
+                config.pop("name")  # it could not be passed back
+        config.update(trainable=self.trainable, dtype=dtype_policy(self.dtype))
         if self.activity_regularizer is not None:
             from minikeras import regularizers
 
@@ -785,6 +800,40 @@ def _is_seed_generator(value):
     from minikeras.random import SeedGenerator  # (minikeras.random imports the layers' tools)
 
     return isinstance(value, SeedGenerator)
+
+
+def _auto_config(cls, args, kwargs):
+    """The constructor's arguments by name, defaults included, when all are plain values
+    (str, int, float, bool, None, or lists and dicts of them) that `cls(**config)` can take
+    back; else None. Keras's rule (`Operation.__new__`)."""
+    signature = inspect.signature(cls.__init__)
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    config = {}
+    for name, parameter in list(signature.parameters.items())[1:]:
+        value = bound.arguments.get(name)
+        if parameter.kind is parameter.POSITIONAL_ONLY:
+            return None
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        elif parameter.kind is parameter.VAR_KEYWORD:
+            config.update(value or {})
+        else:
+            config[name] = value
+    config.pop("name", None)  # get_config gives the layer's name itself
+    return config if all(map(_plain_value, config.values())) else None
+
+
+def _plain_value(value):
+    if isinstance(value, (list, tuple)):
+        return all(map(_plain_value, value))
+    if isinstance(value, dict):
+        return all(map(_plain_value, value.values()))
+    return isinstance(value, (str, int, float, bool, type(None)))
 
 
 def _layers_in(value):

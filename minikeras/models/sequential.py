@@ -34,6 +34,13 @@ class Sequential(Model):
         """The layers, without the InputLayer (as Keras lists them)."""
         return list(self._stack)
 
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError(
+            "`Sequential.layers` attribute is reserved and should not be used. Use `add()` and "
+            "`pop()` to change the layers in this model."
+        )
+
     def add(self, layer, rebuild=True):
         """Append a layer (or an `Input(...)`) on top of the stack."""
         if isinstance(layer, KerasTensor) and isinstance(layer.layer, InputLayer):
