@@ -1219,6 +1219,14 @@ class Model(Layer):
         """Every metric's variables, in `metrics` order (the loss tracker's first)."""
         return [variable for metric in self.metrics for variable in metric.variables]
 
+    def _get_variable_map(self):
+        """{path: variable} for every variable of the model, its optimizer and metrics."""
+        from minikeras.models.variable_mapping import map_saveable_variables
+
+        store = {}
+        map_saveable_variables(self, store=store, visited_saveables=set())
+        return store
+
     def get_state_tree(self, value_format="backend_tensor"):
         """The model's variables (trainable, non-trainable, optimizer, metrics) as nested dicts
         by path, `{"trainable_variables": {"dense": {"kernel": ...}}, ...}`

@@ -24,6 +24,7 @@ import warnings
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
+from minikeras.layers import serialization as layer_serialization
 from minikeras.models.functional import Functional, serialize_layer
 from minikeras.models.sequential import Sequential
 from minikeras.optimizers.schedules.learning_rate_schedule import ALL_SCHEDULES
@@ -39,10 +40,10 @@ def serialize_model(model):
     "Functional", and a build_config whose input_shape is None (its Inputs say the shapes)."""
     if isinstance(model, Functional):  # as it is written when nested, with its compile config
         return {**serialize_layer(model), "compile_config": get_compile_config(model)}
-    if not isinstance(model, Sequential):
-        raise NotImplementedError(
-            f"minikeras saves Sequential and functional models; received {type(model).__name__}"
-        )
+    if not isinstance(model, Sequential):  # a model of yours: its class and its config
+        entry = layer_serialization.serialize(model)
+        entry["compile_config"] = get_compile_config(model)
+        return entry
     entry = {
         "module": "keras",
         "class_name": "Sequential",
@@ -81,10 +82,14 @@ def deserialize_model(entry, compile=True):
         if not isinstance(config.get("layers"), list):
             raise ValueError("the Sequential config has no 'layers' list")
         model = Sequential.from_config(config)
+    elif object_registration.find_custom(entry) is not None:
+        # a model class of yours (registered, or in custom_objects): from its config, then
+        # built from its build_config so that its weights exist to be loaded
+        model = layer_serialization.deserialize(entry)
     else:
         raise ValueError(
-            f"expected a Keras Sequential or Functional model, found class {class_name!r} "
-            f"(module {entry.get('module')!r})"
+            f"expected a Keras Sequential or Functional model, or a registered model class of "
+            f"yours, found class {class_name!r} (module {entry.get('module')!r})"
         )
     build_config = entry.get("build_config")
     if not model.built and build_config and build_config.get("input_shape"):
