@@ -836,15 +836,20 @@ def _plain_value(value):
     return isinstance(value, (str, int, float, bool, type(None)))
 
 
-def _layers_in(value):
-    """The layers in an attribute's value: a layer, or layers in a list, tuple or dict."""
+def _layers_in(value, seen=None):
+    """The layers in an attribute's value: a layer, or the layers in a list, tuple or dict,
+    nested ones too (`self.blocks = [[Dense(4), Dense(4)], [Dense(4)]]`), as Keras tracks them.
+    A container that holds itself is walked once."""
     if isinstance(value, Layer):
         return [value]
-    if isinstance(value, (list, tuple)):
-        return [item for item in value if isinstance(item, Layer)]
-    if isinstance(value, dict):
-        return [item for item in value.values() if isinstance(item, Layer)]
-    return []
+    if not isinstance(value, (list, tuple, dict)):
+        return []
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    items = value.values() if isinstance(value, dict) else value
+    return [layer for item in items for layer in _layers_in(item, seen)]
 
 
 Layer._call_takes = _parameters(Layer.call)

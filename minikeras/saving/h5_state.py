@@ -152,6 +152,20 @@ def attribute_groups(layer, path, visited=None):
         else:
             out.extend(attribute_groups(inner, group_path, visited))
 
+    def add_container(container_path, container):
+        # a container inside a container is `container`, `container_1`, ... (Keras's
+        # `_save_container_state`); one that holds itself is walked once
+        if id(container) in visited:
+            return
+        visited.add(id(container))
+        used = {}
+        items = container.values() if isinstance(container, dict) else container
+        for item in items:
+            if isinstance(item, Layer):
+                add(f"{container_path}/{_unique(to_snake_case(type(item).__name__), used)}", item)
+            elif isinstance(item, (list, tuple, dict)):
+                add_container(f"{container_path}/{_unique('container', used)}", item)
+
     skip = _base_attributes(layer)
     for name in sorted(vars(layer), key=lambda n: f"~{n}" if n.startswith("_") else n):
         value = vars(layer)[name]
@@ -161,12 +175,7 @@ def attribute_groups(layer, path, visited=None):
         if isinstance(value, Layer):
             add(attribute_path, value)
         elif isinstance(value, (list, tuple, dict)):
-            used = {}
-            items = value.values() if isinstance(value, dict) else value
-            for item in items:
-                if isinstance(item, Layer):
-                    key = _unique(to_snake_case(type(item).__name__), used)
-                    add(f"{attribute_path}/{key}", item)
+            add_container(attribute_path, value)
     return out
 
 
