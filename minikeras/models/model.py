@@ -1389,8 +1389,8 @@ def _revivable_as_functional(cls, functional):
 
 
 def model_from_json(json_string, custom_objects=None):
-    """A model from `model.to_json()`'s text, as Keras's `keras.models.model_from_json`
-    (minikeras.saving.model_from_json)."""
+    """A model from `model.to_json()`'s text (where Keras defines it, keras/src/models/model.py;
+    also `minikeras.models.model_from_json`)."""
     from minikeras import saving
 
-    return saving.model_from_json(json_string, custom_objects=custom_objects)
+    return saving.model_from_json(json_string, custom_objects)
