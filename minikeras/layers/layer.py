@@ -40,6 +40,7 @@ Weights change only in the optimizer, never inside `backward`. docs/adding-a-lay
 through writing a new layer.
 """
 
+import collections
 import inspect
 import warnings
 
@@ -109,6 +110,13 @@ class Layer:
         # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
         cls._built_at_init = _builds_at_init(cls)
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        # a layer of yours with no get_config of its own is configured by the arguments it
+        # was made with (Keras's `Operation.__new__` auto-config); minikeras's layers write theirs
+        instance._auto_config = None if cls._builtin else _auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, trainable=True, dtype=None, name=None, activity_regularizer=None, **kwargs):
         unknown = set(kwargs) - set(_LAYER_KWARGS)
@@ -478,6 +486,23 @@ class Layer:
             found += [layer, *layer._nested_layers()]
         return found
 
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer (with `include_self`) and the layers inside it, each once, in Keras's
+        order: a layer's own list in order, the layers inside a nested one taken next, last
+        first (Keras's `deque.extendleft`)."""
+        found = [self] if include_self else []
+        seen = set()
+        queue = collections.deque(self._sublayers())
+        while queue:
+            layer = queue.popleft()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.append(layer)
+            if recursive:
+                queue.extendleft(layer._sublayers())
+        return found
+
     def clear_losses(self):
         """Forget the added terms, this layer's and its sublayers' (Keras's `_clear_losses`:
         at each outer call, and before each step of a model)."""
@@ -674,7 +699,15 @@ class Layer:
     # Keras 3's schema (keras/src/layers/layer.py `get_config`): name, trainable and the dtype as
     # a serialized DTypePolicy. No input shape: a Sequential keeps it in its InputLayer entry.
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self.dtype)}
+        config = {"name": self.name}
+        auto = getattr(self, "_auto_config", None)
+        if auto is not None and type(self).get_config is Layer.get_config:
+            config.update(auto)  # the constructor's arguments, as Keras's default get_config
+            parameters = inspect.signature(type(self).__init__).parameters
+            takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+            if "name" not in parameters and not takes_kwargs:
+                config.pop("name")  # it could not be passed back
+        config.update(trainable=self.trainable, dtype=dtype_policy(self.dtype))
         if self.activity_regularizer is not None:
             from minikeras import regularizers
 
@@ -817,15 +850,54 @@ def _is_seed_generator(value):
     return isinstance(value, SeedGenerator)
 
 
-def _layers_in(value):
-    """The layers in an attribute's value: a layer, or layers in a list, tuple or dict."""
+def _auto_config(cls, args, kwargs):
+    """The constructor's arguments by name, defaults included, when all are plain values
+    (str, int, float, bool, None, or lists and dicts of them) that `cls(**config)` can take
+    back; else None. Keras's rule (`Operation.__new__`)."""
+    signature = inspect.signature(cls.__init__)
+    try:
+        bound = signature.bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    config = {}
+    for name, parameter in list(signature.parameters.items())[1:]:
+        value = bound.arguments.get(name)
+        if parameter.kind is parameter.POSITIONAL_ONLY:
+            return None
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            if value:
+                return None
+        elif parameter.kind is parameter.VAR_KEYWORD:
+            config.update(value or {})
+        else:
+            config[name] = value
+    config.pop("name", None)  # get_config gives the layer's name itself
+    return config if all(map(_plain_value, config.values())) else None
+
+
+def _plain_value(value):
+    if isinstance(value, (list, tuple)):
+        return all(map(_plain_value, value))
+    if isinstance(value, dict):
+        return all(map(_plain_value, value.values()))
+    return isinstance(value, (str, int, float, bool, type(None)))
+
+
+def _layers_in(value, seen=None):
+    """The layers in an attribute's value: a layer, or the layers in a list, tuple or dict,
+    nested ones too (`self.blocks = [[Dense(4), Dense(4)], [Dense(4)]]`), as Keras tracks them.
+    A container that holds itself is walked once."""
     if isinstance(value, Layer):
         return [value]
-    if isinstance(value, (list, tuple)):
-        return [item for item in value if isinstance(item, Layer)]
-    if isinstance(value, dict):
-        return [item for item in value.values() if isinstance(item, Layer)]
-    return []
+    if not isinstance(value, (list, tuple, dict)):
+        return []
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    items = value.values() if isinstance(value, dict) else value
+    return [layer for item in items for layer in _layers_in(item, seen)]
 
 
 Layer._call_takes = _parameters(Layer.call)

@@ -82,6 +82,15 @@ class OpLayer(Layer):
         y = self._run(self._values(inputs))
         return list(y) if isinstance(y, (list, tuple)) else y
 
+    def replay(self, inputs):
+        """The op again, on other symbolic tensors (a clone of the model it is in): a new
+        node, of a new OpLayer, with this one's options."""
+        inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if self.keras_class is None:
+            return self._run(self._values(inputs))
+        with spelled_as(self.auto_name_prefix):  # `x / y` stays Keras's true_divide
+            return self._run(self._values(inputs))
+
     def backward(self, dy):
         """dL/d(each tensor argument): the op is run again on a GradientTape, which applies the
         VJP of each primitive the op is made of (minikeras/autodiff/vjps.py), newest first: one

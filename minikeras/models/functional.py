@@ -562,65 +562,72 @@ class Functional(Model):
             from minikeras.utils import object_registration
 
             with object_registration.custom_object_scope(custom_objects):
-                return cls.from_config(config)
-        entries = config["layers"]
-        created = {  # an op (`x + y`) as a maker of op nodes, a layer as itself
-            entry["name"]: (
-                op_config.OpCall(entry)
-                if op_config.is_op_entry(entry)
-                else deserialize_layer(entry)
-            )
-            for entry in entries
-        }
-        pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}
+                return functional_from_config(cls, config)
+        return functional_from_config(cls, config)
 
-        def tensor(history):
-            name, index, tensor_index = history[:3]
-            if name not in created:
-                raise ValueError(f"Invalid Functional model configuration. Missing node: {name}")
-            nodes = created[name]._inbound_nodes
-            if index >= len(nodes):
-                raise _NotYet
-            return nodes[index].outputs[tensor_index]
 
-        def resolve(arg):
-            if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
-                return tensor(arg["config"]["keras_history"])
-            if isinstance(arg, (list, tuple)) and len(arg) == 3 and isinstance(arg[0], str):
-                return tensor(arg)  # Keras 2's [layer name, node index, tensor index]
-            if isinstance(arg, (list, tuple)):
-                return [resolve(a) for a in arg]
-            return arg  # a constant an op is called with (`x * 2.0`, a slice of `x[:, 0]`)
-
-        while any(pending.values()):
-            progress = False
-            for name, calls in pending.items():
-                while calls:
-                    try:
-                        args, kwargs = _call_arguments(calls[0], resolve, tensor)
-                    except _NotYet:
-                        break
-                    created[name](*args, **kwargs)
-                    calls.pop(0)
-                    progress = True
-            if not progress:
-                raise ValueError(
-                    "Invalid Functional model configuration. The graph of the Functional model "
-                    "either has loops or disconnected nodes. The following nodes failed to be "
-                    f"resolved: { {n: len(c) for n, c in pending.items() if c} } (calls left)"
-                )
-
-        def address(history):
-            name, index, tensor_index = history
-            offset = 1 if isinstance(created[name], Functional) else 0
-            return tensor((name, index - offset, tensor_index))
-
-        return cls(
-            _map_struct(config["input_layers"], address, leaf=_is_address),
-            _map_struct(config["output_layers"], address, leaf=_is_address),
-            name=config.get("name"),
-            trainable=config.get("trainable", True),
+def functional_from_config(cls, config):
+    """A model of class `cls` from a Functional config: the layers made, their calls
+    replayed, then `cls(inputs=..., outputs=..., name=..., trainable=..., **rest)`, where
+    `rest` holds the keys a subclass's `get_config` added (Keras's `functional_from_config`)."""
+    entries = config["layers"]
+    created = {  # an op (`x + y`) as a maker of op nodes, a layer as itself
+        entry["name"]: (
+            op_config.OpCall(entry) if op_config.is_op_entry(entry) else deserialize_layer(entry)
         )
+        for entry in entries
+    }
+    pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}
+
+    def tensor(history):
+        name, index, tensor_index = history[:3]
+        if name not in created:
+            raise ValueError(f"Invalid Functional model configuration. Missing node: {name}")
+        nodes = created[name]._inbound_nodes
+        if index >= len(nodes):
+            raise _NotYet
+        return nodes[index].outputs[tensor_index]
+
+    def resolve(arg):
+        if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+            return tensor(arg["config"]["keras_history"])
+        if isinstance(arg, (list, tuple)) and len(arg) == 3 and isinstance(arg[0], str):
+            return tensor(arg)  # Keras 2's [layer name, node index, tensor index]
+        if isinstance(arg, (list, tuple)):
+            return [resolve(a) for a in arg]
+        return arg  # a constant an op is called with (`x * 2.0`, a slice of `x[:, 0]`)
+
+    while any(pending.values()):
+        progress = False
+        for name, calls in pending.items():
+            while calls:
+                try:
+                    args, kwargs = _call_arguments(calls[0], resolve, tensor)
+                except _NotYet:
+                    break
+                created[name](*args, **kwargs)
+                calls.pop(0)
+                progress = True
+        if not progress:
+            raise ValueError(
+                "Invalid Functional model configuration. The graph of the Functional model "
+                "either has loops or disconnected nodes. The following nodes failed to be "
+                f"resolved: { {n: len(c) for n, c in pending.items() if c} } (calls left)"
+            )
+
+    def address(history):
+        name, index, tensor_index = history
+        offset = 1 if isinstance(created[name], Functional) else 0
+        return tensor((name, index - offset, tensor_index))
+
+    graph_keys = ("name", "trainable", "layers", "input_layers", "output_layers")
+    return cls(
+        inputs=_map_struct(config["input_layers"], address, leaf=_is_address),
+        outputs=_map_struct(config["output_layers"], address, leaf=_is_address),
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+        **{key: value for key, value in config.items() if key not in graph_keys},
+    )
 
 
 # ---------------------------------------------------------------------- helpers

@@ -19,6 +19,7 @@ forward and gradients flow back; a subclass of `Model` writes `call` and is diff
 the gradient tape.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -55,7 +56,7 @@ class Model(Layer):
 
         if cls is Model and functional_init_arguments(args, kwargs):
             return super().__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
         from minikeras.models.functional import Functional
@@ -103,6 +104,12 @@ class Model(Layer):
     def layers(self):
         """The model's layers. A subclass of Model: the layers it holds in its attributes."""
         return self._sublayers()
+
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError(
+            "`Model.layers` attribute is reserved and should not be used. Please use another name."
+        )
 
     def _sublayers(self):
         if self.has_own_backward:  # Sequential and Functional list their layers themselves
@@ -325,14 +332,29 @@ class Model(Layer):
     def from_config(cls, config, custom_objects=None):
         """A model from its config; `custom_objects` (name → class) finds your own layers, as
         Keras's `Model.from_config(config, custom_objects=...)`."""
+        from minikeras.models.functional import Functional, functional_from_config
         from minikeras.utils import object_registration
 
         with object_registration.custom_object_scope(custom_objects):
-            if cls is Model and "input_layers" in config:  # a functional model's config
-                from minikeras.models.functional import Functional
-
-                return Functional.from_config(config)
-            return super().from_config(config)
+            # Keras's rule (keras/src/models/model.py `from_config`): a graph's config revives
+            # as a graph when the class's constructor takes what Functional's does
+            is_graph = all(
+                key in config for key in ("name", "layers", "input_layers", "output_layers")
+            )
+            if is_graph and _revivable_as_functional(cls, Functional):
+                return functional_from_config(Functional if cls is Model else cls, config)
+            try:
+                return cls(**config)
+            except TypeError as error:
+                raise TypeError(
+                    "Unable to revive model from config. When overriding the `get_config()` "
+                    "method, make sure that the returned config contains all items used as "
+                    f"arguments in the  constructor to {cls}, which is the default behavior. "
+                    "You can override this default behavior by defining a `from_config(cls, "
+                    f"config)` class method to specify how to create an instance of "
+                    f"{cls.__name__} from its config.\n\nReceived config={config}\n\nError "
+                    f"encountered during deserialization: {error}"
+                ) from error
 
     def _assert_compiled(self):
         if not self.compiled:
@@ -1337,6 +1359,51 @@ class Model(Layer):
             layer_range=layer_range,
         )
 
+    # ------------------------------------------------------------------ state and files
+    @property
+    def metrics_variables(self):
+        """Every metric's variables, in `metrics` order (the loss tracker's first)."""
+        return [variable for metric in self.metrics for variable in metric.variables]
+
+    def _get_variable_map(self):
+        """{path: variable} for every variable of the model, its optimizer and metrics."""
+        from minikeras.models.variable_mapping import map_saveable_variables
+
+        store = {}
+        map_saveable_variables(self, store=store, visited_saveables=set())
+        return store
+
+    def get_state_tree(self, value_format="backend_tensor"):
+        """The model's variables (trainable, non-trainable, optimizer, metrics) as nested dicts
+        by path, `{"trainable_variables": {"dense": {"kernel": ...}}, ...}`
+        (models/state_tree.py)."""
+        from minikeras.models import state_tree
+
+        return state_tree.get_state_tree(self, value_format)
+
+    def set_state_tree(self, state_tree):
+        """Assign the values of a tree shaped as `get_state_tree()`'s to the variables."""
+        from minikeras.models import state_tree as state_tree_module
+
+        state_tree_module.set_state_tree(self, state_tree)
+
+    def export(
+        self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs
+    ):
+        """Keras's export formats are graphs of a compute backend (TensorFlow, JAX, torch):
+        a model computed in NumPy has none to write, so a known format raises
+        NotImplementedError (Keras's answer on such a backend) and an unknown one ValueError."""
+        formats = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
+        if format not in formats:
+            raise ValueError(
+                f"Unrecognized format={format}. Supported formats are: {list(formats)}."
+            )
+        raise NotImplementedError(
+            "`export_saved_model` only currently supports the tensorflow, jax and torch "
+            f"backends; minikeras computes in NumPy and cannot export format={format!r}. "
+            "Save a `.keras` file and export it from Keras."
+        )
+
     def to_json(self, **kwargs):
         """The model's config as JSON, in Keras 3's schema (`keras.models.model_from_json` and
         `minikeras.models.model_from_json` read it). `kwargs` go to `json.dumps`."""
@@ -1455,6 +1522,16 @@ def _as_log(value, as_floatx):
     numbers (Precision(thresholds=[...]), F1Score per class), as Keras keeps it."""
     array = np.asarray(value)
     return float(as_floatx(array.reshape(()))) if array.size == 1 else array
+
+
+def _revivable_as_functional(cls, functional):
+    """Whether `cls(inputs=..., outputs=..., name=..., **rest)` can make the model: Model and
+    Functional, a class whose constructor has Functional's arguments, or (*args, **kwargs)."""
+    if cls in (functional, Model):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    functional_args = inspect.getfullargspec(functional.__init__).args[1:]
+    return spec.args[1:] == functional_args or (spec.varargs == "args" and spec.varkw == "kwargs")
 
 
 def model_from_json(json_string, custom_objects=None):

@@ -54,7 +54,7 @@ class Adafactor(Optimizer):
                 c = np.zeros(v.shape[:-2] + v.shape[-1:], v.dtype)
             for name, array in (("r", r), ("c", c), ("velocity", np.zeros_like(v))):
                 self.slots[name].append(array)
-                self._slot_variables.append(array)
+                self._track_slot(array, v, name)
 
     def update_step(self, gradient, variable, index, learning_rate):
         # `relative_step` caps lr at 1/√t, which ρ = min(lr, 1/√t) does in every case anyway

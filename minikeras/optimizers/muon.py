@@ -86,11 +86,11 @@ class Muon(Optimizer):
         for v in variables:
             m = np.zeros_like(np.asarray(v))
             self.momentums.append(m)
-            self._slot_variables.append(m)
+            self._track_slot(m, v, "momentum")
             velocity = None
             if self._should_use_adamw(v):
                 velocity = np.zeros_like(np.asarray(v))
-                self._slot_variables.append(velocity)
+                self._track_slot(velocity, v, "velocity")
             self.adam_velocities.append(velocity)
         self.slots["momentum"] = self.momentums
         self.slots["velocity"] = self.adam_velocities

@@ -134,6 +134,7 @@ class Optimizer:
         self.slot_names = []  # e.g. ["velocity", "momentum"], in Keras's order
         self.slots = {}  # name → list of arrays, one per trainable weight
         self._slot_variables = []  # every slot array, in the order Keras lists its variables
+        self._slot_names = {}  # id(slot array) → its variable's name, where known
         self._layout = None  # a FlatLayout once built, for an optimizer with `update_all`
 
     # ------------------------------------------------------------------ the step counter
@@ -230,14 +231,21 @@ class Optimizer:
                 else:
                     array = np.full_like(v, keras_constant(value, v.dtype))
                 self.slots[n].append(array)
-                self._slot_variables.append(array)
+                self._track_slot(array, v, n)
         return self.slots[name] if isinstance(name, str) else [self.slots[n] for n in names]
+
+    def _track_slot(self, array, weight, name):
+        """List a slot array among the variables, named as Keras names a slot after its
+        weight's path ("output_a_kernel_momentum")."""
+        self._slot_variables.append(array)
+        self._slot_names[id(array)] = f"{_path(weight).replace('/', '_')}_{name}"
 
     def add_variable(self, name, array):
         """One more optimizer variable (not one per weight), appended to Keras's list."""
         self.slot_names.append(name)
         self.slots[name] = [array]
         self._slot_variables.append(array)
+        self._slot_names[id(array)] = name
         return array
 
     def build(self, variables):
@@ -259,11 +267,20 @@ class Optimizer:
         """Keras's order: iterations, learning_rate (only when it is a number), then the slots
         group by group (one group per add_slot call), weight by weight inside a group. RMSprop:
         every velocity, then every momentum; Adam: m₀, v₀, m₁, v₁, ..., then every
-        velocity_hat."""
-        out = [np.array(self._iterations, dtype=np.int64)]
+        velocity_hat.
+
+        Each is a Variable whose `path` is Keras's ("adam/iteration", "adam/learning_rate",
+        "adam/dense_kernel_momentum"): iterations and learning rate as copies, the slots as
+        views of the arrays the updates write (`Model.get_state_tree` reads them by path)."""
+        out = [self._variable(np.array(self._iterations, dtype=np.int64), "iteration")]
         if self._has_learning_rate_variable:
-            out.append(np.array(self._learning_rate))
-        return out + list(self._slot_variables)
+            out.append(self._variable(np.array(self._learning_rate), "learning_rate"))
+        for array in self._slot_variables:
+            out.append(self._variable(array, self._slot_names.get(id(array), "variable")))
+        return out
+
+    def _variable(self, array, name):
+        return Variable.wrap(array, trainable=False, name=name, path=f"{self.name}/{name}")
 
     @property
     def _model_variables_moving_average(self):
@@ -492,6 +509,7 @@ class Optimizer:
         if not state["built"]:  # built during the failed fit: back to no slots at all
             self.built = False
             self.slot_names, self.slots, self._slot_variables = [], {}, []
+            self._slot_names = {}
             self._layout = None
             return
         for target, value in zip(self._slot_variables, state["values"]):
@@ -550,3 +568,8 @@ def _drop_missing(grads, variables, indices):
         stacklevel=3,
     )
     return [grads[i] for i in kept], [variables[i] for i in kept], [indices[i] for i in kept]
+
+
+def _path(variable):
+    """A weight's path ("output_a/kernel"), or its name for an array without one."""
+    return getattr(variable, "path", None) or getattr(variable, "name", None) or "variable"

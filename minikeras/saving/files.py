@@ -35,6 +35,26 @@ MAX_CONFIG_BYTES = 64 << 20  # a model's config is kilobytes; more is not a Kera
 
 
 # ---------------------------------------------------------------------- public functions
+def _check_save_format(filepath, save_format):
+    """Keras 2's `save_format`: Keras 3 infers the format from the file's extension, warns
+    when that extension says it, and refuses a path without one (keras/src/saving/saving_api.py)."""
+    if not save_format:
+        return
+    if str(filepath).endswith((".h5", ".hdf5", ".keras")):
+        warnings.warn(
+            "The `save_format` argument is deprecated in Keras 3. We recommend removing this "
+            "argument as it can be inferred from the file path. "
+            f"Received: save_format={save_format}",
+            stacklevel=4,
+        )
+        return
+    raise ValueError(
+        "The `save_format` argument is deprecated in Keras 3. Please remove this argument and "
+        "pass a file path with either `.keras` or `.h5` extension. "
+        f"Received: save_format={save_format}"
+    )
+
+
 def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     """Write `model` to a `.keras` file that `keras.saving.load_model` opens: architecture,
     weights, compile arguments and optimizer state (Keras then trains on from where it stopped).
@@ -47,6 +67,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     >>> minikeras.models.load_model(path).layers[0].units
     2
     """
+    _check_save_format(filepath, kwargs.pop("save_format", False))
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
     if zipped is False:

@@ -92,8 +92,10 @@ def _inner_groups(path, layer):
         layers/bidirectional/backward_layer/cell/vars
 
     The wrapper's own `vars` group is written, empty."""
-    if is_model(layer):
+    if is_graph_model(layer):
         return layer_groups(layer.layers, f"{path}/layers")
+    if not layer._builtin:
+        return attribute_groups(layer, path)
     out = []
     for attribute, inner in wrapped_layers(layer):
         out.append((f"{path}/{attribute}", inner))
@@ -105,6 +107,100 @@ def is_model(layer):
     from minikeras.models.model import Model
 
     return isinstance(layer, Model)
+
+
+def is_graph_model(layer):
+    """A Sequential or Functional model: its file lists its `layers`. Any other model (a
+    subclass of Model with its own `call`) is saved by its attributes, as any layer of yours."""
+    from minikeras.models.functional import Functional
+    from minikeras.models.sequential import Sequential
+
+    return isinstance(layer, (Sequential, Functional))
+
+
+def state_groups(model):
+    """(group path, layer) for every layer of the model, in the layout Keras's saving walks:
+    `layers/...` for a Sequential or Functional, attribute names for a subclassed model."""
+    if is_graph_model(model):
+        return layer_groups(model.layers)
+    return attribute_groups(model, "")
+
+
+def attribute_groups(layer, path, visited=None):
+    """The groups of the layers a layer of yours holds in its attributes, as Keras's saving
+    walks them (saving_lib.py `_walk_saveable`, `_save_container_state`): attributes by name,
+    the private ones (`_x`) last; a layer at `<path>/<attribute>`; the layers of a list, tuple
+    or dict at `<path>/<attribute>/<snake_case class name>` (`_1`, `_2`, ... for the next of
+    a class); a layer reached twice is saved once, at its first path.
+
+        dense1/vars                     MyDense's own weights (not its sublayers')
+        dense1/nested_layer/vars        the Dense it holds in `self.nested_layer`
+        blocks/dense/vars, blocks/dense_1/vars     `self.blocks = [Dense(2), Dense(2)]`
+    """
+    from minikeras.layers.layer import Layer
+
+    visited = {id(layer)} if visited is None else visited
+    out = []
+
+    def add(group_path, inner):
+        if id(inner) in visited:
+            return
+        visited.add(id(inner))
+        out.append((group_path, inner))
+        if is_graph_model(inner) or inner._builtin:
+            out.extend(_inner_groups(group_path, inner))
+        else:
+            out.extend(attribute_groups(inner, group_path, visited))
+
+    def add_container(container_path, container):
+        # a container inside a container is `container`, `container_1`, ... (Keras's
+        # `_save_container_state`); one that holds itself is walked once
+        if id(container) in visited:
+            return
+        visited.add(id(container))
+        used = {}
+        items = container.values() if isinstance(container, dict) else container
+        for item in items:
+            if isinstance(item, Layer):
+                add(f"{container_path}/{_unique(to_snake_case(type(item).__name__), used)}", item)
+            elif isinstance(item, (list, tuple, dict)):
+                add_container(f"{container_path}/{_unique('container', used)}", item)
+
+    skip = _base_attributes(layer)
+    for name in sorted(vars(layer), key=lambda n: f"~{n}" if n.startswith("_") else n):
+        value = vars(layer)[name]
+        if name in skip:
+            continue
+        attribute_path = f"{path}/{name}" if path else name
+        if isinstance(value, Layer):
+            add(attribute_path, value)
+        elif isinstance(value, (list, tuple, dict)):
+            add_container(attribute_path, value)
+    return out
+
+
+def _unique(base, used):
+    """Keras's `_get_unique_name`: base, then base_1, base_2, ..."""
+    if base in used:
+        used[base] += 1
+        return f"{base}_{used[base]}"
+    used[base] = 0
+    return base
+
+
+_BASE_ATTRIBUTES = {}
+
+
+def _base_attributes(layer):
+    """The attributes minikeras's own Layer (or Model) sets on every instance: not the user's,
+    so not walked (Keras skips the attributes of a bare `Layer()` likewise)."""
+    from minikeras.layers.layer import Layer
+    from minikeras.models.model import Model
+
+    base = Model if isinstance(layer, Model) else Layer
+    if base not in _BASE_ATTRIBUTES:
+        _BASE_ATTRIBUTES[base] = set(vars(base()))
+    return _BASE_ATTRIBUTES[base]
 
 
 def wrapped_layers(layer):
@@ -129,9 +225,25 @@ def is_wrapper(layer):
 
 
 def own_weights(layer):
-    """The weights saved in a layer's own group: none for a model or a wrapper (the layers
-    inside have them; a stateful RNN's carried states are not saved, as in Keras)."""
-    return [] if is_model(layer) or is_wrapper(layer) else layer.weights
+    """The weights saved in a layer's own group: none for a Sequential, a Functional or a
+    wrapper (the layers inside have them; a stateful RNN's carried states are not saved, as in
+    Keras); for a layer or model of yours, the weights it made itself (its sublayers have
+    groups of their own)."""
+    if is_graph_model(layer) or is_wrapper(layer):
+        return []
+    if not layer._builtin:
+        return layer._trainable_variables + layer._non_trainable_variables
+    return layer.weights
+
+
+def _weight_names(layer):
+    if layer._builtin and not (is_graph_model(layer) or is_wrapper(layer)):
+        return layer.weight_names
+    return [getattr(w, "name", f"#{i}") for i, w in enumerate(own_weights(layer))]
+
+
+def _vars_path(path):
+    return f"{path}/vars" if path else "vars"
 
 
 def optimizer_variables(model):
@@ -149,9 +261,8 @@ def optimizer_variables(model):
 # ---------------------------------------------------------------------- writing
 def write_state(h5, model):
     """Write the model's weights (and its optimizer's state, if compiled) into an open h5 file."""
-    _vars_group(h5, "vars", model.name)
-    for path, layer in layer_groups(model.layers):
-        group = _vars_group(h5, f"{path}/vars", layer.name)
+    for path, layer in [("", model), *state_groups(model)]:
+        group = _vars_group(h5, _vars_path(path), layer.name)
         for i, value in enumerate(own_weights(layer)):
             group[str(i)] = value
     if getattr(model, "optimizer", None) is not None and model.compiled:
@@ -194,8 +305,8 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
     """
     h5py = import_h5py()
     plan = LoadPlan(model)
-    groups = layer_groups(model.layers)
-    for path, layer in groups:
+    groups = state_groups(model)
+    for path, layer in [("", model), *groups]:
         values = _read_vars(h5py, h5, path, source)
         problem = _mismatch(layer, values)
         if problem and skip_mismatch:
@@ -242,7 +353,7 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
 
 def _mismatch(layer, values):
     weights = own_weights(layer)
-    names = [] if is_model(layer) or is_wrapper(layer) else layer.weight_names
+    names = _weight_names(layer)
     if len(values) != len(weights):
         return (
             f"the file has {len(values)} weights for it, the layer has {len(weights)} "
@@ -307,7 +418,7 @@ def _children(h5py, group, path, source):
 def _read_vars(h5py, h5, path, source):
     """The datasets of `<path>/vars`, "0", "1", ... in order, read into memory ([] if none)."""
     node = h5
-    for part in f"{path}/vars".split("/"):
+    for part in _vars_path(path).split("/"):
         if part not in _children(h5py, node, path, source):
             return []
         node = node[part]

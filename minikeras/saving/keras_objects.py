@@ -24,6 +24,9 @@ def serialize_keras_object(obj):
     """Keras's serialized form of `obj`: {module, class_name, config, registered_name}."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
+    plain = _plain_python(obj)
+    if plain is not _NOT_PLAIN:
+        return plain
     if isinstance(obj, (list, tuple)):
         return [serialize_keras_object(item) for item in obj]
     if isinstance(obj, dict):
@@ -62,6 +65,52 @@ def serialize_keras_object(obj):
     }
 
 
+_NOT_PLAIN = object()
+
+
+def _plain_python(obj):
+    """Keras's forms for values that are not Keras objects (serialization_lib.py): bytes,
+    arrays (a tensor is an array here), NumPy scalars, slices and `...`; else _NOT_PLAIN."""
+    import numpy as np
+
+    if isinstance(obj, bytes):
+        return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
+    if isinstance(obj, np.ndarray) and not isinstance(obj, Layer):
+        return {
+            "class_name": "__numpy__",
+            "config": {"value": obj.tolist(), "dtype": str(obj.dtype)},
+        }
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, slice):
+        return {
+            "class_name": "__slice__",
+            "config": {
+                "start": serialize_keras_object(obj.start),
+                "stop": serialize_keras_object(obj.stop),
+                "step": serialize_keras_object(obj.step),
+            },
+        }
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    return _NOT_PLAIN
+
+
+def _plain_python_back(class_name, inner):
+    """The value one of `_plain_python`'s forms stands for; _NOT_PLAIN for any other class."""
+    import numpy as np
+
+    if class_name == "__bytes__":
+        return inner["value"].encode("utf-8")
+    if class_name in ("__numpy__", "__tensor__"):  # Keras writes a backend tensor as __tensor__
+        return np.array(inner["value"], dtype=inner["dtype"])
+    if class_name == "__slice__":
+        return slice(*(_deserialize(inner.get(key)) for key in ("start", "stop", "step")))
+    if class_name == "__ellipsis__":
+        return Ellipsis
+    return _NOT_PLAIN
+
+
 def _keras_module(obj):
     if isinstance(obj, losses_module.Loss):
         return "keras.losses"
@@ -89,9 +138,15 @@ def _deserialize(config):
         return config
     if isinstance(config, list):
         return [_deserialize(item) for item in config]
-    if not isinstance(config, dict) or "class_name" not in config:
+    if isinstance(config, dict) and ("class_name" not in config or "config" not in config):
+        # a plain dict: its values deserialized, as Keras's `deserialize_keras_object` does
+        return {key: _deserialize(value) for key, value in config.items()}
+    if not isinstance(config, dict):
         raise ValueError(f"Could not deserialize {config!r}: expected a serialized Keras object")
     class_name, inner = config["class_name"], config.get("config")
+    plain = _plain_python_back(class_name, inner)
+    if plain is not _NOT_PLAIN:
+        return plain
     if class_name == "function":
         found = object_registration.get_registered_object(inner)
         if found is None and inner in activations.ALL_ACTIVATIONS:

@@ -18,13 +18,16 @@ minikeras's own tables (layers, losses, metrics, optimizers, activations); nothi
 or run, so a lambda or a custom object in a file is refused with a message naming it.
 """
 
+import inspect
 import json
 import warnings
 
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
+from minikeras.layers import serialization as layer_serialization
 from minikeras.models.functional import Functional, serialize_layer
+from minikeras.models.model import _FUNCTIONAL_SUBCLASSES
 from minikeras.models.sequential import Sequential
 from minikeras.optimizers.schedules.learning_rate_schedule import ALL_SCHEDULES
 from minikeras.utils import object_registration
@@ -37,12 +40,21 @@ def serialize_model(model):
     """The model's config.json: Keras's `serialize_keras_object(model)`. A functional model is
     written as Keras writes one: module keras.src.models.functional, registered_name
     "Functional", and a build_config whose input_shape is None (its Inputs say the shapes)."""
-    if isinstance(model, Functional):  # as it is written when nested, with its compile config
+    own_class = _own_class(model)
+    if own_class is Functional:  # as it is written when nested, with its compile config
         return {**serialize_layer(model), "compile_config": get_compile_config(model)}
-    if not isinstance(model, Sequential):
-        raise NotImplementedError(
-            f"minikeras saves Sequential and functional models; received {type(model).__name__}"
-        )
+    if own_class is not Sequential:  # a model class of yours: its name and its config
+        entry = {
+            "module": own_class.__module__,
+            "class_name": own_class.__name__,
+            "config": model.get_config(),
+            "registered_name": object_registration.get_registered_name(own_class),
+        }
+        build_config = model.get_build_config()
+        if build_config is not None:
+            entry["build_config"] = build_config
+        entry["compile_config"] = get_compile_config(model)
+        return entry
     entry = {
         "module": "keras",
         "class_name": "Sequential",
@@ -54,6 +66,16 @@ def serialize_model(model):
         entry["build_config"] = build_config
     entry["compile_config"] = get_compile_config(model)
     return entry
+
+
+def _own_class(model):
+    """The model's class as its author wrote it: a subclass of Model built from (inputs,
+    outputs) runs as a class with Functional among its bases (models/model.py
+    `_with_functional`); its file names the author's class, as Keras's does."""
+    cls = type(model)
+    if cls in _FUNCTIONAL_SUBCLASSES.values():
+        return cls.__mro__[1]
+    return cls
 
 
 def to_json(model, **kwargs):
@@ -81,10 +103,14 @@ def deserialize_model(entry, compile=True):
         if not isinstance(config.get("layers"), list):
             raise ValueError("the Sequential config has no 'layers' list")
         model = Sequential.from_config(config)
+    elif object_registration.find_custom(entry) is not None:
+        # a model class of yours (registered, or in custom_objects): from its config, then
+        # built from its build_config so that its weights exist to be loaded
+        model = layer_serialization.deserialize(entry)
     else:
         raise ValueError(
-            f"expected a Keras Sequential or Functional model, found class {class_name!r} "
-            f"(module {entry.get('module')!r})"
+            f"expected a Keras Sequential or Functional model, or a registered model class of "
+            f"yours, found class {class_name!r} (module {entry.get('module')!r})"
         )
     build_config = entry.get("build_config")
     if not model.built and build_config and build_config.get("input_shape"):
@@ -167,7 +193,29 @@ def _serialize_loss(loss):
     for name, fn in _LOSS_FUNCTIONS.items():
         if loss is fn:
             return _function_entry(name)
+    registered = _registered_entry(loss)
+    if registered is not None:
+        return registered
     raise _NotSerializable(f"custom loss {loss!r}")
+
+
+def _registered_entry(obj):
+    """Keras's entry for a function or object of yours registered with
+    `register_keras_serializable` (its name is then "package>name"), else None: a reader
+    finds it by that name in its own registry, without running code from the file."""
+    is_function = inspect.isfunction(obj)
+    key = obj if is_function else type(obj)  # a class is registered, not its instances
+    if key not in object_registration._GLOBAL_CUSTOM_NAMES:
+        return None
+    name = object_registration.get_registered_name(key)
+    if is_function:
+        return _function_entry(name)
+    return {
+        "module": None,
+        "class_name": type(obj).__name__,
+        "config": obj.get_config(),
+        "registered_name": name,
+    }
 
 
 # every Keras loss function minikeras has, by its Keras name (`huber`, `log_cosh`, ...)
@@ -202,6 +250,8 @@ def _serialize_metrics(metrics):
             )
         elif metric in metrics_module._BY_FUNCTION:  # a built-in function, e.g. binary_accuracy
             out.append(_function_entry(metric.__name__))
+        elif _registered_entry(metric) is not None:
+            out.append(_registered_entry(metric))
         else:
             raise _NotSerializable(f"custom metric {metric!r}")
     return out
@@ -263,6 +313,9 @@ def _loss_from_config(entry):
         return {key: _loss_from_config(one) for key, one in entry.items()}
     if entry is None or isinstance(entry, str):
         return entry
+    custom = _registered_object(entry)
+    if custom is not None:
+        return custom
     name = _named_function(entry)
     if name is not None:
         return name
@@ -283,6 +336,10 @@ def _metrics_from_config(entries):
         entries = [entries]
     out = []
     for entry in entries:
+        custom = _registered_object(entry)
+        if custom is not None:
+            out.append(custom)
+            continue
         name = entry if isinstance(entry, str) else _named_function(entry)
         if name is not None:
             out.append(name)
@@ -293,3 +350,17 @@ def _metrics_from_config(entries):
             raise NotImplementedError(f"metric {class_name or entry!r} is not supported")
         out.append(cls(**entry["config"]))
     return out
+
+
+def _registered_object(entry):
+    """A loss or metric of yours a compile config names: a registered (or `custom_objects`)
+    function, or an instance of a registered class made from its config; else None."""
+    if not isinstance(entry, dict):
+        return None
+    if entry.get("class_name") == "function":
+        name = entry.get("config")
+        return object_registration.get_registered_object(name) if isinstance(name, str) else None
+    cls = object_registration.find_custom(entry)
+    if isinstance(cls, type) and isinstance(entry.get("config"), dict):
+        return cls.from_config(entry["config"])
+    return None
