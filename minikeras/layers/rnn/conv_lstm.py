@@ -190,8 +190,6 @@ class ConvLSTM(RNN):
     def get_config(self):
         cell = self.cell
         config = {**Layer.get_config(self), **self._rnn_config()}
-        config.pop("unroll")
-        config.pop("zero_output_for_mask")
         config.update(
             {
                 "filters": cell.filters,
