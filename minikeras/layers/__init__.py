@@ -34,6 +34,7 @@ from minikeras.layers.global_pooling import (
     GlobalMaxPooling3D,
 )
 from minikeras.layers.group_normalization import GroupNormalization
+from minikeras.layers.grouped_query_attention import GroupedQueryAttention
 from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.input_spec import InputSpec
@@ -112,6 +113,7 @@ Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspos
 AvgPool3D, MaxPool3D = AveragePooling3D, MaxPooling3D
 GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
+GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
@@ -119,6 +121,8 @@ __all__ = [
     "ConvLSTM2D",
     "ConvLSTM3D",
     "GroupNormalization",
+    "GroupQueryAttention",
+    "GroupedQueryAttention",
     "RMSNormalization",
     "UnitNormalization",
     "AdditiveAttention",
