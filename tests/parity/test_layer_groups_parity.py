@@ -1,0 +1,71 @@
+"""Behaviours of the core, pooling, normalization and activation layers that Keras's own layer
+tests pin down, each compared with Keras itself: which layers take masks, which take inputs of
+any rank after their first call, and the errors of a mask that does not fit.
+
+Values are compared in float64 within the parity suite's 1e-10 (one elementwise pass or one
+short normalization: a few roundings at 2⁻⁵³ on each side).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from layer_twins import floatx, rel
+
+import minikeras
+from minikeras.parity.compare import tolerance
+
+
+def test_supports_masking_as_keras(keras):
+    """Every layer both libraries build without arguments agrees on `supports_masking` (the
+    global poolings other than GlobalAveragePooling1D take no mask in Keras)."""
+    compared = []
+    for name in sorted(dir(minikeras.layers)):
+        ours_cls, keras_cls = getattr(minikeras.layers, name), getattr(keras.layers, name, None)
+        if not (isinstance(ours_cls, type) and issubclass(ours_cls, minikeras.layers.Layer)):
+            continue
+        if keras_cls is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ours, theirs = ours_cls(), keras_cls()
+            except (TypeError, ValueError):
+                continue  # a layer with required arguments
+        assert ours.supports_masking == theirs.supports_masking, name
+        compared.append(name)
+    assert {"GlobalMaxPooling1D", "GlobalAveragePooling1D", "GlobalAveragePooling3D"} <= set(
+        compared
+    )
+
+
+@pytest.mark.parametrize(
+    "class_name, kwargs",
+    [("ReLU", {}), ("LeakyReLU", {}), ("ELU", {}), ("Softmax", {}), ("LayerNormalization", {})],
+)
+def test_layers_take_any_rank_after_their_first_call_as_keras(keras, class_name, kwargs):
+    """Keras gives these layers no InputSpec: called (or built) on 2-D inputs, they still run
+    on 3-D and 4-D ones that keep the last axis."""
+    rng = np.random.default_rng(1)
+    with floatx(keras, "float64"):
+        ours = getattr(minikeras.layers, class_name)(**kwargs)
+        theirs = getattr(keras.layers, class_name)(**kwargs)
+        for shape in ((2, 4), (2, 3, 4), (5, 2, 3, 4)):
+            x = rng.normal(size=shape)
+            assert rel(ours(x), np.asarray(theirs(x))) < tolerance("float64")
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]), np.array([[[1.0, 0.0, 1.0]]])],
+    ids=["larger", "more axes"],
+)
+def test_softmax_refuses_a_mask_that_does_not_broadcast_as_keras(keras, mask):
+    x = np.array([[1.0, 2.0, 1.0]])
+    with pytest.raises(ValueError) as theirs:
+        keras.layers.Softmax()(x, mask=mask)
+    layer = minikeras.layers.Softmax()
+    with pytest.raises(ValueError) as ours:
+        layer(x, mask=mask)
+    assert str(ours.value) in str(theirs.value)  # Keras wraps it in the call's context
+    assert not hasattr(layer, "x")  # refused before anything was kept
