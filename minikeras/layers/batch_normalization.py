@@ -145,7 +145,10 @@ class BatchNormalization(Layer):
         return np.ascontiguousarray(np.moveaxis(a.reshape(self.moved_shape), -1, self.axis))
 
     def _mask_weights(self, x, mask):
-        """Keras's mask (the input's shape without its last axis) as one weight per row."""
+        """Keras's mask (the input's shape without its last axis) as weights of the rows:
+        one per row (rows,) when the channels are the last axis; else, as Keras broadcasts
+        the mask along the input's last axis whatever the channel axis, one per entry
+        (rows, channels)."""
         if mask is None:
             return None
         mask = np.asarray(mask)
@@ -154,26 +157,37 @@ class BatchNormalization(Layer):
                 "The mask provided should be one dimension less than the inputs. Received: "
                 f"mask.shape={mask.shape}, inputs.shape={x.shape}"
             )
-        if self.axis % x.ndim != x.ndim - 1:
-            raise NotImplementedError(
-                "BatchNormalization with a mask is supported by minikeras for axis=-1 only"
-            )
-        return np.ascontiguousarray(mask.reshape(-1), dtype=x.dtype)
+        # Keras: expand_dims(mask, -1) broadcast to the input's shape (a mask of size 1 along
+        # an axis covers the whole axis)
+        every = np.broadcast_to(mask[..., None], x.shape).astype(x.dtype)
+        if self.axis % x.ndim == x.ndim - 1:
+            return np.ascontiguousarray(every[..., 0].reshape(-1))
+        return self._rows(every)
 
     def call(self, x, training=False, mask=None):
         """training: mean, variance = moments of this batch (then the moving update);
         else mean, variance = moving_mean, moving_variance.
         x̂ = (x − mean)/√(variance + ε);   y = γ·x̂ + β
         """
+        weights = self._mask_weights(x, mask)
         rows = self._rows(x)
         channels = rows.shape[1]
-        weights = self._mask_weights(x, mask)
         # Keras: `training and self.trainable`; a frozen layer normalizes with its moving stats
         self.training = bool(training) and self.trainable
         if self.training:
             mean = self.buffer("mean", (channels,))
             variance = self.buffer("variance", (channels,))
-            kernels.batchnorm_moments(rows, weights, mean, variance)
+            if weights is not None and weights.ndim == 2:  # weights per entry: by channel
+                for c in range(channels):
+                    column = slice(c, c + 1)
+                    kernels.batchnorm_moments(
+                        np.ascontiguousarray(rows[:, column]),
+                        np.ascontiguousarray(weights[:, c]),
+                        mean[column],
+                        variance[column],
+                    )
+            else:
+                kernels.batchnorm_moments(rows, weights, mean, variance)
             self._update_moving_statistics(mean, variance)
         else:
             mean, variance = self.moving_mean.value, self.moving_variance.value
@@ -207,13 +221,38 @@ class BatchNormalization(Layer):
         dgamma = self.buffer("dgamma", (channels,)) if self.scale else None
         dbeta = self.buffer("dbeta", (channels,)) if self.center else None
         dx = self.buffer("dx", dy_rows.shape) if self.input_gradient_needed else None
-        kernels.batchnorm_backward(
-            dy_rows, self.xhat, self.inv_std, _plain(self.gamma), self.mask_weights, self.training,
-            dgamma, dbeta, dx,
-        )  # fmt: skip
+        weights = self.mask_weights
+        if self.training and weights is not None and weights.ndim == 2:
+            self._backward_by_channel(dy_rows, weights, dgamma, dbeta, dx)
+        else:
+            kernels.batchnorm_backward(
+                dy_rows, self.xhat, self.inv_std, _plain(self.gamma), weights, self.training,
+                dgamma, dbeta, dx,
+            )  # fmt: skip
         grads = [g for g in (dgamma, dbeta) if g is not None]
         self.grads = grads if self.trainable else []
         return None if dx is None else self._unrows(dx)
+
+    def _backward_by_channel(self, dy_rows, weights, dgamma, dbeta, dx):
+        """The training backward with weights per entry: each channel has its own row weights,
+        so the kernel runs on one channel (one column) at a time."""
+        gamma = _plain(self.gamma)
+        for c in range(dy_rows.shape[1]):
+            column = slice(c, c + 1)
+            dx_c = None if dx is None else np.empty((len(dy_rows), 1), dtype=dy_rows.dtype)
+            kernels.batchnorm_backward(
+                np.ascontiguousarray(dy_rows[:, column]),
+                np.ascontiguousarray(self.xhat[:, column]),
+                self.inv_std[column],
+                None if gamma is None else gamma[column],
+                np.ascontiguousarray(weights[:, c]),
+                True,
+                None if dgamma is None else dgamma[column],
+                None if dbeta is None else dbeta[column],
+                dx_c,
+            )
+            if dx is not None:
+                dx[:, column] = dx_c
 
     def get_config(self):
         return {

@@ -69,3 +69,39 @@ def test_softmax_refuses_a_mask_that_does_not_broadcast_as_keras(keras, mask):
         layer(x, mask=mask)
     assert str(ours.value) in str(theirs.value)  # Keras wraps it in the call's context
     assert not hasattr(layer, "x")  # refused before anything was kept
+
+
+@pytest.mark.parametrize(
+    "axis, shape, mask_shape",
+    [(1, (4, 3, 2, 2), (4, 3, 2)), (1, (5, 2, 3), (5, 2)), (-1, (2, 2, 3, 4), (2, 2, 1))],
+)
+def test_batch_normalization_with_a_mask_on_any_axis_as_keras(keras, axis, shape, mask_shape):
+    """Keras broadcasts the mask along the input's last axis whatever the channel axis, so
+    with axis=1 each channel has its own weights; a mask of size 1 on an axis covers it. The
+    training output, dL/dx, dL/dγ, dL/dβ and the moving statistics, against Keras."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(2.0, 3.0, size=shape)
+    mask = rng.random(mask_shape) > 0.3
+    dy = rng.normal(size=shape)
+    with floatx(keras, "float64"):
+        ours = minikeras.layers.BatchNormalization(axis=axis, momentum=0.5)
+        theirs = keras.layers.BatchNormalization(axis=axis, momentum=0.5)
+        ours.build(shape)
+        theirs.build(shape)
+        weights = [rng.normal(size=w.shape) for w in ours.get_weights()[:2]]
+        ours.set_weights(weights + ours.get_weights()[2:])
+        theirs.set_weights(weights + ours.get_weights()[2:])
+        y = ours(x, mask=mask, training=True)
+        ours.input_gradient_needed = True
+        dx = ours.backward(dy)
+        x_t = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            y_t = theirs(x_t, mask=tf.constant(mask), training=True)
+            loss = tf.reduce_sum(y_t * dy)
+        grads = tape.gradient(loss, [x_t, *theirs.trainable_weights])
+        pairs = [(y, y_t), (dx, grads[0]), *zip(ours.grads, grads[1:])]
+        pairs += list(zip(ours.get_weights()[2:], theirs.get_weights()[2:]))
+        for mine, keras_value in pairs:
+            assert rel(mine, np.asarray(keras_value)) < tolerance("float64")
