@@ -1,5 +1,15 @@
 """BatchNormalization: normalize each channel with the batch's statistics (training) or the
-moving ones (inference), then scale by γ and shift by β."""
+moving ones (inference), then scale by γ and shift by β.
+
+With `renorm=True` (batch renormalization, Ioffe 2017) a training call corrects the batch's
+normalization towards the moving statistics it keeps for training, with constants r and d
+(no gradient flows through them, as in Keras):
+
+    r = clip(σ_batch / σ_renorm, rmin, rmax)     d = clip((μ_batch − μ_renorm) / σ_renorm, ±dmax)
+    y = (x̂·r + d)·γ + β = x̂·(r·γ) + (d·γ + β)    so dγ = Σ dy·(x̂·r + d), dβ = Σ dy
+
+and it keeps the moving standard deviation, from which moving_variance = σ² − ε follows.
+"""
 
 import numpy as np
 
@@ -7,11 +17,7 @@ from minikeras import constraints, initializers, kernels, regularizers
 from minikeras.layers.layer import Layer
 
 # Keras options minikeras does not implement: accepted only at these (default) values
-_UNSUPPORTED = {
-    "renorm": False,
-    "renorm_clipping": None,
-    "synchronized": False,
-}
+_UNSUPPORTED = {"synchronized": False}
 
 
 class BatchNormalization(Layer):
@@ -76,6 +82,8 @@ class BatchNormalization(Layer):
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
+        self.renorm = renorm
+        self.renorm_clipping = _check_renorm_clipping(renorm_clipping) if renorm else None
         self.renorm_momentum = renorm_momentum
         self.input_gradient_needed = True  # a model turns it off for its first layer
         if self._input_shape_arg is not None:
@@ -90,13 +98,21 @@ class BatchNormalization(Layer):
     def beta(self):
         return self.weights[int(self.scale)] if self.center else None
 
+    def _weight(self, name):
+        return self.weights[self.weight_names.index(name)]
+
     @property
     def moving_mean(self):
-        return self.weights[-2]
+        return self._weight("moving_mean")
 
     @property
     def moving_variance(self):
-        return self.weights[-1]
+        return self._weight("moving_variance")
+
+    # with renorm: the moving standard deviation and the statistics the training corrects to
+    moving_stddev = property(lambda self: self._weight("moving_stddev"))
+    renorm_mean = property(lambda self: self._weight("renorm_mean"))
+    renorm_stddev = property(lambda self: self._weight("renorm_stddev"))
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # Keras's ValueError for an axis out of range
@@ -121,6 +137,19 @@ class BatchNormalization(Layer):
         self.add_weight(
             shape, self.moving_variance_initializer, name="moving_variance", trainable=False
         )
+        if self.renorm:
+            # Keras: the standard deviations start at √(moving_variance_initializer)
+            variance_initializer = self.moving_variance_initializer
+
+            def stddev_initializer(shape, dtype=None):
+                return np.sqrt(_clone(variance_initializer)(shape, dtype=dtype))
+
+            for name, initializer in (
+                ("moving_stddev", stddev_initializer),
+                ("renorm_mean", _clone(self.moving_mean_initializer)),
+                ("renorm_stddev", stddev_initializer),
+            ):
+                self.add_weight(shape, initializer, name=name, trainable=False)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -188,13 +217,19 @@ class BatchNormalization(Layer):
                     )
             else:
                 kernels.batchnorm_moments(rows, weights, mean, variance)
-            self._update_moving_statistics(mean, variance)
         else:
             mean, variance = self.moving_mean.value, self.moving_variance.value
+        gamma, beta = _plain(self.gamma), _plain(self.beta)
+        self.correction = None
+        if self.training and self.renorm:
+            self.correction = self._renorm_correction(mean, variance)
+            gamma, beta = _compose(*self.correction, gamma, beta, rows.dtype)
+            self._update_renorm_statistics(mean, variance)
+        elif self.training:
+            self._update_moving_statistics(mean, variance)
         self.xhat = self.buffer("xhat", rows.shape)
         self.inv_std = self.buffer("inv_std", (channels,))
         y = self.buffer("y", rows.shape)
-        gamma, beta = _plain(self.gamma), _plain(self.beta)
         kernels.batchnorm_forward(
             rows, mean, variance, gamma, beta, self.epsilon, self.xhat, self.inv_std, y
         )
@@ -210,6 +245,36 @@ class BatchNormalization(Layer):
         self.moving_mean[...] = self.moving_mean * keep + mean * take
         self.moving_variance[...] = self.moving_variance * keep + variance * take
 
+    def _renorm_correction(self, mean, variance):
+        """r = σ/σ_renorm, d = (μ − μ_renorm)/σ_renorm, clipped (σ_renorm at least √ε)."""
+        dtype = mean.dtype.type
+        stddev = np.sqrt(variance + dtype(self.epsilon))
+        renorm_stddev = np.maximum(self.renorm_stddev.value, np.sqrt(dtype(self.epsilon)))
+        r = stddev / renorm_stddev
+        d = (mean - self.renorm_mean.value) / renorm_stddev
+        clipping = self.renorm_clipping
+        if clipping.get("rmin") is not None:
+            r = np.maximum(r, dtype(clipping["rmin"]))
+        if clipping.get("rmax") is not None:
+            r = np.minimum(r, dtype(clipping["rmax"]))
+        if clipping.get("dmax") is not None:
+            d = np.clip(d, -dtype(clipping["dmax"]), dtype(clipping["dmax"]))
+        return r.astype(dtype), d.astype(dtype)
+
+    def _update_renorm_statistics(self, mean, variance):
+        """renorm_* ← renorm_*·renorm_momentum + batch·(1 − renorm_momentum); the moving mean
+        and standard deviation with `momentum`; moving_variance = relu(σ_moving² − ε)."""
+        dtype = self.moving_mean.dtype.type
+        stddev = np.sqrt(variance + dtype(self.epsilon))
+        keep, take = dtype(self.renorm_momentum), dtype(1.0 - self.renorm_momentum)
+        self.renorm_mean[...] = self.renorm_mean * keep + mean * take
+        self.renorm_stddev[...] = self.renorm_stddev * keep + stddev * take
+        keep, take = dtype(self.momentum), dtype(1.0 - self.momentum)
+        self.moving_mean[...] = self.moving_mean * keep + mean * take
+        moving_stddev = self.moving_stddev * keep + stddev * take
+        self.moving_stddev[...] = moving_stddev
+        self.moving_variance[...] = np.maximum(moving_stddev * moving_stddev - self.epsilon, 0)
+
     def backward(self, dy, mask=None):
         """dβ = Σ dy;   dγ = Σ dy·x̂                         (sums over every axis but `axis`)
         inference:  dx = γ·dy/σ                              (mean and variance are constants)
@@ -221,22 +286,26 @@ class BatchNormalization(Layer):
         dgamma = self.buffer("dgamma", (channels,)) if self.scale else None
         dbeta = self.buffer("dbeta", (channels,)) if self.center else None
         dx = self.buffer("dx", dy_rows.shape) if self.input_gradient_needed else None
-        weights = self.mask_weights
+        weights, gamma = self.mask_weights, _plain(self.gamma)
+        if self.correction is not None:  # renorm: the output's scale is r·γ
+            gamma = _compose(*self.correction, gamma, None, dy_rows.dtype)[0]
         if self.training and weights is not None and weights.ndim == 2:
-            self._backward_by_channel(dy_rows, weights, dgamma, dbeta, dx)
+            self._backward_by_channel(dy_rows, weights, gamma, dgamma, dbeta, dx)
         else:
             kernels.batchnorm_backward(
-                dy_rows, self.xhat, self.inv_std, _plain(self.gamma), weights, self.training,
+                dy_rows, self.xhat, self.inv_std, gamma, weights, self.training,
                 dgamma, dbeta, dx,
             )  # fmt: skip
+        if self.correction is not None and dgamma is not None:
+            r, d = self.correction  # dγ = Σ dy·(x̂·r + d)
+            dgamma[...] = dgamma * r + d * np.sum(dy_rows, axis=0)
         grads = [g for g in (dgamma, dbeta) if g is not None]
         self.grads = grads if self.trainable else []
         return None if dx is None else self._unrows(dx)
 
-    def _backward_by_channel(self, dy_rows, weights, dgamma, dbeta, dx):
+    def _backward_by_channel(self, dy_rows, weights, gamma, dgamma, dbeta, dx):
         """The training backward with weights per entry: each channel has its own row weights,
         so the kernel runs on one channel (one column) at a time."""
-        gamma = _plain(self.gamma)
         for c in range(dy_rows.shape[1]):
             column = slice(c, c + 1)
             dx_c = None if dx is None else np.empty((len(dy_rows), 1), dtype=dy_rows.dtype)
@@ -271,8 +340,8 @@ class BatchNormalization(Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": False,
-            "renorm": False,
-            "renorm_clipping": None,
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
             "renorm_momentum": self.renorm_momentum,
         }
 
@@ -281,3 +350,41 @@ def _plain(weight):
     """A weight's plain array (compiled kernels take an ndarray ten times faster than a
     Variable), or None."""
     return None if weight is None else weight.value
+
+
+def _check_renorm_clipping(clipping):
+    """Keras's checks of `renorm_clipping` (its messages); {} when not given."""
+    clipping = clipping or {}
+    keys = ["rmax", "rmin", "dmax"]
+    if set(clipping) - set(keys):
+        raise ValueError(
+            f"Received invalid keys for `renorm_clipping` argument: {clipping}. "
+            f"Supported values: {keys}."
+        )
+    rmax, rmin, dmax = (clipping.get(k) for k in keys)
+    if rmax is not None and rmin is not None and rmax < rmin:
+        raise ValueError(
+            "rmax should be greater than rmin in the `renorm_clipping` argument. "
+            f"Received: rmax={rmax}, rmin={rmin}."
+        )
+    if dmax is not None and dmax < 0:
+        raise ValueError(
+            f"dmax should be non-negative in the `renorm_clipping` argument. Received: dmax={dmax}."
+        )
+    return clipping
+
+
+def _compose(r, d, gamma, beta, dtype):
+    """The renorm correction folded into the scale and shift: (r·γ, d·γ + β)."""
+    scale = r if gamma is None else r * gamma
+    shift = d if gamma is None else d * gamma
+    if beta is not None:
+        shift = shift + beta
+    return scale.astype(dtype), shift.astype(dtype)
+
+
+def _clone(initializer):
+    """A fresh copy of an initializer (Keras clones each use: a seeded one repeats itself)."""
+    if hasattr(initializer, "get_config"):
+        return type(initializer).from_config(initializer.get_config())
+    return initializer

@@ -105,3 +105,39 @@ def test_batch_normalization_with_a_mask_on_any_axis_as_keras(keras, axis, shape
         pairs += list(zip(ours.get_weights()[2:], theirs.get_weights()[2:]))
         for mine, keras_value in pairs:
             assert rel(mine, np.asarray(keras_value)) < tolerance("float64")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"renorm_clipping": {"rmax": 1.2, "rmin": 0.9, "dmax": 0.1}, "center": False}],
+)
+def test_batch_renormalization_as_keras(keras, kwargs):
+    """renorm=True: three training calls (the corrections r, d from statistics that moved),
+    each output and dL/dx, dL/dγ, dL/dβ, then every one of the seven weights and an
+    inference call, against Keras."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(6)
+    with floatx(keras, "float64"):
+        args = {"renorm": True, "momentum": 0.8, "renorm_momentum": 0.6, **kwargs}
+        ours = minikeras.layers.BatchNormalization(**args)
+        theirs = keras.layers.BatchNormalization(**args)
+        ours.build((None, 3, 4))
+        theirs.build((None, 3, 4))
+        assert ours.weight_names == [w.path.split("/")[-1] for w in theirs.weights]
+        for _ in range(3):
+            x, dy = rng.normal(1.0, 2.0, size=(5, 3, 4)), rng.normal(size=(5, 3, 4))
+            y = ours(x, training=True)
+            ours.input_gradient_needed = True
+            dx = ours.backward(dy)
+            x_t = tf.Variable(x)
+            with tf.GradientTape() as tape:
+                y_t = theirs(x_t, training=True)
+                loss = tf.reduce_sum(y_t * dy)
+            grads = tape.gradient(loss, [x_t, *theirs.trainable_weights])
+            for mine, keras_value in [(y, y_t), (dx, grads[0]), *zip(ours.grads, grads[1:])]:
+                assert rel(mine, np.asarray(keras_value)) < tolerance("float64")
+        for mine, keras_value in zip(ours.get_weights(), theirs.get_weights()):
+            assert rel(mine, keras_value) < tolerance("float64")
+        assert rel(ours(x), np.asarray(theirs(x))) < tolerance("float64")
+        assert ours.get_config() == theirs.get_config() | {"name": ours.name}
