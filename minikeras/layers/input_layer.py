@@ -61,8 +61,8 @@ class InputLayer(Layer):
         Node(self, inputs=[], outputs=[tensor])
         self.build(self.batch_shape)
 
-    def call(self, x, training=False):
-        return x
+    def call(self, x=None, training=False):
+        return x  # Keras's InputLayer.call() takes nothing and returns None
 
     def backward(self, dy):
         self.grads = []

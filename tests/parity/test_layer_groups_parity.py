@@ -141,3 +141,52 @@ def test_batch_renormalization_as_keras(keras, kwargs):
             assert rel(mine, keras_value) < tolerance("float64")
         assert rel(ours(x), np.asarray(theirs(x))) < tolerance("float64")
         assert ours.get_config() == theirs.get_config() | {"name": ours.name}
+
+
+def _mask_recorder(lib, seen):
+    """A layer of yours that reads the mask and gives its output shape: each library's class."""
+
+    class MaskRecorder(lib.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def call(self, inputs, mask=None):
+            seen.append(np.asarray(mask))
+            return inputs
+
+    return MaskRecorder()
+
+
+def test_a_layer_with_compute_output_shape_is_called_on_data_only_as_keras(keras):
+    """After Masking in a Sequential model, a layer of yours with `compute_output_shape` is
+    called once, on the data with its true mask: Keras takes the symbolic shape from
+    `compute_output_shape` and never calls the layer on placeholders."""
+    x = np.array([[[0.0, 0.0], [1.0, 2.0], [0.0, 0.0]], [[2.0, 2.0], [0.0, 0.0], [2.0, 1.0]]])
+    seen = {"ours": [], "theirs": []}
+    for lib, key in ((minikeras, "ours"), (keras, "theirs")):
+        model = lib.Sequential([lib.layers.Masking(0.0), _mask_recorder(lib, seen[key])])
+        model(x)
+    assert len(seen["ours"]) == len(seen["theirs"]) == 1
+    np.testing.assert_array_equal(seen["ours"][0], seen["theirs"][0])
+
+
+def test_lambda_with_a_fixed_mask_has_keras_config(keras):
+    """A Lambda's mask given as an array is written as Keras writes it ("__numpy__"), so the
+    config is JSON; minikeras reads the array back from it."""
+    mask = np.ones((2, 3))
+    ours = minikeras.layers.Lambda(minikeras.ops.square, mask=mask)
+    theirs = keras.layers.Lambda(keras.ops.square, mask=mask)
+    assert ours.get_config()["mask"] == theirs.get_config()["mask"]
+    revived = minikeras.layers.Lambda.from_config(
+        ours.get_config(), custom_objects={"square": minikeras.ops.square}
+    )
+    np.testing.assert_array_equal(revived.compute_mask(np.ones((2, 3, 4))), mask)
+
+
+def test_input_layer_call_takes_nothing_as_keras(keras):
+    assert minikeras.layers.InputLayer(shape=(3,)).call() is None
+    assert keras.layers.InputLayer(shape=(3,)).call() is None
