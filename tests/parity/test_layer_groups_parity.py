@@ -190,3 +190,17 @@ def test_lambda_with_a_fixed_mask_has_keras_config(keras):
 def test_input_layer_call_takes_nothing_as_keras(keras):
     assert minikeras.layers.InputLayer(shape=(3,)).call() is None
     assert keras.layers.InputLayer(shape=(3,)).call() is None
+
+
+@pytest.mark.parametrize("class_name", ["Dropout", "SpatialDropout1D"])
+@pytest.mark.parametrize("rate", [0.0, 0.3])
+def test_dropout_keeps_a_seed_generator_as_keras(keras, class_name, rate):
+    """A dropout layer that drops anything keeps a SeedGenerator: its state is one variable
+    (not a weight); two layers given the same seed draw the same masks."""
+    ours = getattr(minikeras.layers, class_name)(rate, seed=7)
+    theirs = getattr(keras.layers, class_name)(rate, seed=7)
+    assert len(ours.variables) == len(theirs.variables) == (rate > 0)
+    assert ours.weights == [] and theirs.weights == []
+    x = np.ones((4, 5, 6))
+    again = getattr(minikeras.layers, class_name)(rate, seed=7)
+    np.testing.assert_array_equal(ours(x, training=True), again(x, training=True))
