@@ -52,9 +52,8 @@ class InputLayer(Layer):
                 raise ValueError(f"`{flag}=True` is not supported with the numpy backend")
         self.batch_shape = tuple(batch_shape)
         self.sparse = self.ragged = False
+        # an optional input may be given None: the layers reading it receive None
         self.optional = bool(optional)
-        if self.optional:
-            raise NotImplementedError("InputLayer(optional=True) is not supported by minikeras")
         # the tensor Input() returns (`self.output`), made by node 0 of this layer, which has no
         # inputs
         tensor = input_tensor or KerasTensor(self.batch_shape, self.dtype, name=self.name)
@@ -113,7 +112,14 @@ def _check_input_tensor(tensor, shape, batch_size, batch_shape, dtype):
 
 
 def Input(
-    shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional=False,
 ):
     """A symbolic input of `shape` (without the batch axis): the first thing a model is given.
 
@@ -129,5 +135,6 @@ def Input(
         batch_shape=batch_shape,
         name=name,
         input_tensor=tensor,
+        optional=optional,
     )
     return layer.output

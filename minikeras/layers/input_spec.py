@@ -120,6 +120,14 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
             inputs = [inputs[name] for name in names]
     tensors = flatten(inputs)
     if len(tensors) != len(specs):
+        names = [spec.name for spec in specs if spec is not None]
+        if len(names) == len(specs) and all(names):  # Keras's message for named inputs
+            example = ", ".join(f"'{name}': ..." for name in names)
+            raise ValueError(
+                f'Layer "{layer_name}" expects {len(specs)} named input(s) with keys {names}, '
+                f"but it received {len(tensors)} input tensors. Pass inputs as a dict, e.g. "
+                f"`layer({{{example}}})`."
+            )
         raise ValueError(
             f'Layer "{layer_name}" expects {len(specs)} input(s), but it received '
             f"{len(tensors)} input tensors. Inputs received: {tensors}"

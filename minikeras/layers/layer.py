@@ -360,6 +360,12 @@ class Layer:
         shape is found by running `call` on zeros, as Keras finds it by a symbolic call."""
         if self._builtin:
             return tuple(input_shape)
+        if hasattr(self, "compute_output_spec"):  # a layer of yours that says: Keras asks it
+            try:
+                spec = self.compute_output_spec(node_module.KerasTensor(input_shape, self.dtype))
+            except NotImplementedError:  # it cannot say: its call on zeros tells
+                return recorded_call.probe_output_shape(self, input_shape)
+            return [t.shape for t in spec] if isinstance(spec, (list, tuple)) else spec.shape
         return recorded_call.probe_output_shape(self, input_shape)
 
     def call(self, x, training=False):
@@ -608,6 +614,17 @@ class Layer:
             )
         outputs = self._inbound_nodes[0].outputs
         return outputs[0] if len(outputs) == 1 else outputs
+
+    @property
+    def input(self):
+        """The input tensor(s) of the layer's first call on symbolic tensors (Keras's
+        `layer.input`): `Model(model.get_layer("dense").input, ...)` starts a sub-model there."""
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called and thus has no defined input."
+            )
+        inputs = self._inbound_nodes[0].input_tensors
+        return inputs[0] if len(inputs) == 1 else inputs
 
     def buffer(self, key, shape, dtype=None):
         """A reusable scratch array, so that a steady training step allocates nothing new.

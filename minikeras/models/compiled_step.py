@@ -81,7 +81,7 @@ def supports(model):
     if type(model) is not Sequential or kernels.current() != "numba" or not model.compiled:
         return False
     layers = model.layers
-    shape = model.input_shape  # None before a model fitted on a generator is built
+    shape = getattr(model, "input_shape", None)  # none before a model is built
     if not layers or shape is None or len(shape) != 2 or shape[1] is None:
         return False
     if model.input_shape[1] < 2 or model.dtype not in ("float32", "float64"):

@@ -24,16 +24,19 @@ chain rule):
 docs/backprop-through-a-graph.md works through an example.
 """
 
+import warnings
+
 import numpy as np
 
-from minikeras import autodiff
+from minikeras import autodiff, tree
 from minikeras.layers import node as node_module
 from minikeras.layers import op_config, recorded_call
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer
+from minikeras.layers.input_spec import InputSpec, assert_input_compatibility
 from minikeras.layers.layer import Layer
 from minikeras.layers.op_layer import OpLayer
-from minikeras.models import graph
+from minikeras.models import functional_inputs, graph
 from minikeras.models import inputs as input_checks
 from minikeras.models.arrays import Arrays, as_list
 from minikeras.models.model import Model
@@ -54,7 +57,8 @@ def family(layer):
     """The layer and, when it is a model, every layer inside it (at any depth)."""
     yield layer
     if isinstance(layer, Model):
-        for sublayer in layer.layers:
+        # a functional model's ops (`x + y`) keep call state too: its operations, not layers
+        for sublayer in layer.operations if isinstance(layer, Functional) else layer.layers:
             yield from family(sublayer)
 
 
@@ -88,18 +92,33 @@ class Functional(Model):
     (4, 1)
     """
 
+    _manual_input_spec = None  # an InputSpec set on the model replaces the derived ones
+
     def __init__(self, inputs, outputs, name=None, trainable=True, dtype=None):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
+        if isinstance(inputs, dict):
+            for key, value in inputs.items():
+                if isinstance(value, node_module.KerasTensor) and key != value.name:
+                    warnings.warn(
+                        "When providing `inputs` as a dict, all keys in the dict must match the "
+                        f"names of the corresponding tensors. Received key '{key}' mapping to "
+                        f"value {value} which has name '{value.name}'. Change the tensor name "
+                        f"to '{key}' (via `Input(..., name='{key}')`)",
+                        stacklevel=2,
+                    )
+        _flatten(inputs, "inputs")  # Keras's checks first: every value a KerasTensor
+        _flatten(outputs, "outputs")
+        if not all(_is_input_tensor(t) for t in tree.flatten(inputs)):
+            # a model between intermediate tensors: it starts at new Inputs (Keras's
+            # `clone_graph_nodes`), its layers shared with the model they come from
+            inputs, outputs = _start_at_inputs(inputs, outputs)
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self.inputs, input_keys = _flatten(inputs, "inputs")
         self.outputs, output_keys = _flatten(outputs, "outputs")
-        for tensor in self.inputs:
-            if not isinstance(tensor.layer, InputLayer):
-                raise NotImplementedError(
-                    f"Model inputs must come from `Input(...)`; {tensor} is the output of layer "
-                    f"'{tensor.layer.name}'. Start the model at a new Input of that shape."
-                )
-        nodes, self._layers = graph.map_graph(self.inputs, self.outputs)
+        output_paths = [
+            ".".join(map(str, path)) for path, _ in tree.flatten_with_path(self._outputs_struct)
+        ]
+        nodes, self._layers = graph.map_graph(self.inputs, self.outputs, output_paths)
         self._all_nodes = nodes  # every node of this model, Inputs' included, in order
         self._nodes = [node for node in nodes if not node.is_input]  # the ones that compute
         # the names data given as a dict is matched by (and the logs use for outputs): the keys
@@ -117,8 +136,41 @@ class Functional(Model):
 
     @property
     def layers(self):
-        """Every layer, InputLayers included, in Keras's order (that of `get_weights`)."""
+        """Every layer, InputLayers included, in Keras's order (that of `get_weights`); the
+        ops of the graph (`x + y`) are operations, not layers, as in Keras."""
+        return [layer for layer in self._layers if not isinstance(layer, OpLayer)]
+
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError(
+            "`Model.layers` attribute is reserved and should not be used. Please use another name."
+        )
+
+    @property
+    def operations(self):
+        """Every operation of the graph, layers and ops (`x + y`), in Keras's order."""
         return list(self._layers)
+
+    @property
+    def _operations(self):  # Keras's spelling, which its tests read
+        return self.operations
+
+    @property
+    def input_spec(self):
+        """One InputSpec per input, as Keras derives them (a trailing axis of 1 may be missing
+        or extra); a spec set on the model replaces them."""
+        if self._manual_input_spec is not None:
+            return self._manual_input_spec
+        struct = self._inputs_struct
+        if isinstance(struct, dict):
+            if not all(isinstance(t, node_module.KerasTensor) for t in struct.values()):
+                return None  # a nested dict: Keras checks nothing here
+            return [_input_spec(struct[key], key) for key in sorted(struct)]
+        return [_input_spec(tensor) for tensor in self.inputs]
+
+    @input_spec.setter
+    def input_spec(self, value):
+        self._manual_input_spec = value
 
     @property
     def input(self):
@@ -219,16 +271,36 @@ class Functional(Model):
     # ------------------------------------------------------------------ as a layer
     def __call__(self, *args, **kwargs):
         x = args[0] if args else kwargs.get("inputs")
-        if node_module.is_symbolic(x) or recorded_call.is_traced(x) or autodiff.is_recording():
-            return Layer.__call__(self, *args, **kwargs)  # a layer of a model, or on a tape
-        training = kwargs.get("training")
+        if any(node_module.is_symbolic(leaf) for leaf in tree.flatten(x)):
+            # a layer of another model: its node reads the tensors in this model's input order
+            values = functional_inputs.flat_values(self, x, symbolic=True)
+            x = values[0] if len(values) == 1 else values
+            args = (x,) + tuple(args[1:]) if args else args
+            if not args:
+                kwargs["inputs"] = x
+            return self._pack_outputs(_as_flat_list(Layer.__call__(self, *args, **kwargs)))
+        if recorded_call.is_traced(x) or autodiff.is_recording():
+            return Layer.__call__(self, *args, **kwargs)  # on a tape
+        training = kwargs.get("training", args[1] if len(args) > 1 else None)
         training = recorded_call.current_training() if training is None else bool(training)
         if not recorded_call.in_a_call():  # an outer call: Keras's `_clear_losses`
             self.clear_losses()
+        # Keras checks for None, then the input specs, before it standardizes the inputs
+        functional_inputs.check_not_none(self, tree.flatten(x))
+        assert_input_compatibility(self.input_spec, x, self.name)
         return self._pack_outputs(as_list(self.call(self._prepare_x(x), training)), copy=True)
 
     def compute_output_shape(self, input_shape):
-        return self.output_shape
+        """The built output shapes, with the batch size of the inputs when they all give the
+        same one (Keras runs its graph on the inputs' shapes: `Input(batch_size=2)` gives
+        outputs of batch 2)."""
+        shapes = input_shape if len(self.inputs) > 1 else [input_shape]
+        batches = {tuple(shape)[0] for shape in shapes if shape is not None and len(shape)}
+        batch = batches.pop() if len(batches) == 1 else None
+        outputs = [t.shape for t in self.outputs]
+        if batch is not None:
+            outputs = [(batch,) + s[1:] if s and s[0] is None else s for s in outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def check_input_shape(self, shape):
         shapes = shape if len(self.inputs) > 1 else [shape]
@@ -250,29 +322,21 @@ class Functional(Model):
 
     # ------------------------------------------------------------------ data at the edge
     def _input_arrays(self, x):
-        """The input arrays in `self.inputs` order, from one array, a list, a dict by input name
-        (or by the keys `inputs` was given with), or an Arrays."""
-        n = len(self.inputs)
+        """The input arrays in `self.inputs` order (None for an optional input given None),
+        from the structure the model was built with, or one Keras also reads
+        (models/functional_inputs.py), or an Arrays."""
         if isinstance(x, Arrays):
-            arrays = x.arrays
-        elif isinstance(x, dict):
-            missing = [key for key in self._input_keys if key not in x]
-            if missing:
-                raise ValueError(
-                    f"Model '{self.name}' has inputs {self._input_keys}; the dict given has no "
-                    f"{missing} (its keys: {list(x)})."
-                )
-            arrays = [x[key] for key in self._input_keys]
-        elif n > 1 or (isinstance(x, (list, tuple)) and len(x) == 1 and _is_array(x[0])):
-            arrays = list(x) if isinstance(x, (list, tuple)) else [x]
-        else:
-            arrays = [x]
-        if len(arrays) != n:
+            return x.arrays
+        if len(self.inputs) == 1 and not _is_data_structure(x):
+            return [x]  # one array, maybe written as nested lists
+        given = len(tree.flatten(x)) if _is_data_structure(x) else 1
+        if not isinstance(x, dict) and given != len(self.inputs):  # Keras's input spec check
             raise ValueError(
-                f"Model '{self.name}' has {n} inputs {self._input_keys}; received "
-                f"{len(arrays)} arrays. Pass a list in that order, or a dict by input name."
+                f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
+                f"{given} input tensors. Pass a list in the order {self._input_keys}, or a dict "
+                "by input name."
             )
-        return arrays
+        return functional_inputs.flat_values(self, x)
 
     def _target_arrays(self, y):
         """One label array per output (None for an output without a loss and without labels),
@@ -315,13 +379,20 @@ class Functional(Model):
 
     def _prepare_x(self, x, name="x"):
         arrays = []
-        for key, tensor, array in zip(self._input_keys, self.inputs, self._input_arrays(x)):
+        values = self._input_arrays(x)
+        functional_inputs.check_not_none(self, values)
+        for i, (key, tensor, array) in enumerate(zip(self._input_keys, self.inputs, values)):
+            if array is None:  # an optional input left out
+                arrays.append(None)
+                continue
             label = name if len(self.inputs) == 1 else f"{name}['{key}']"
-            array = input_checks.to_array(array, self.dtype, label)
+            array = functional_inputs.adjust_rank(self, i, array)
+            # each input in its Input's dtype (an int32 Input stays int32), as Keras converts
+            array = input_checks.to_array(array, _input_dtype(tensor, self.dtype), label)
             tensor.layer.check_input_shape(array.shape)
             arrays.append(array)
         input_checks.check_same_length(
-            **{f"{name}['{key}']": a for key, a in zip(self._input_keys, arrays)}
+            **{f"{name}['{key}']": a for key, a in zip(self._input_keys, arrays) if a is not None}
         )
         return arrays[0] if len(arrays) == 1 else Arrays(arrays)
 
@@ -396,13 +467,14 @@ class Functional(Model):
         )
 
     def _pack_outputs(self, arrays, copy=False):
-        """Arrays in `self.outputs` order → the structure the outputs were given in."""
+        """Arrays in `self.outputs` order → the structure the outputs were given in (a list or
+        tuple of one output: that output, as Keras's `unpack_singleton`)."""
         if copy:
             arrays = [a.copy() for a in arrays]
-        if isinstance(self._outputs_struct, dict):
-            by_key = dict(zip(self._output_keys, arrays))
-            return {key: by_key[key] for key in self._outputs_struct}
-        return arrays[0] if len(arrays) == 1 else list(arrays)
+        struct = self._outputs_struct
+        if isinstance(struct, (list, tuple)) and len(struct) == 1:
+            struct = struct[0]
+        return tree.pack_sequence_as(struct, arrays)
 
     # ------------------------------------------------------------------ outputs and the loss path
     @property
@@ -450,7 +522,7 @@ class Functional(Model):
             return [tensor.layer.name, node_index(tensor) + offset, tensor.tensor_index]
 
         entries = []
-        for layer in self.layers:
+        for layer in self.operations:
             is_op = isinstance(layer, OpLayer)  # written as Keras writes its Operations
             entry = op_config.entry(layer) if is_op else serialize_layer(layer)
             entry["name"] = layer.name
@@ -496,7 +568,9 @@ class Functional(Model):
         pending = {entry["name"]: list(entry.get("inbound_nodes", [])) for entry in entries}
 
         def tensor(history):
-            name, index, tensor_index = history
+            name, index, tensor_index = history[:3]
+            if name not in created:
+                raise ValueError(f"Invalid Functional model configuration. Missing node: {name}")
             nodes = created[name]._inbound_nodes
             if index >= len(nodes):
                 raise _NotYet
@@ -516,12 +590,7 @@ class Functional(Model):
             for name, calls in pending.items():
                 while calls:
                     try:
-                        args = [resolve(a) for a in calls[0]["args"]]
-                        # the call's keywords: tensors (initial_state) and constants
-                        # (`training`, `mask`: None), replayed as given
-                        kwargs = {
-                            key: resolve(value) for key, value in calls[0].get("kwargs", {}).items()
-                        }
+                        args, kwargs = _call_arguments(calls[0], resolve, tensor)
                     except _NotYet:
                         break
                     created[name](*args, **kwargs)
@@ -529,9 +598,9 @@ class Functional(Model):
                     progress = True
             if not progress:
                 raise ValueError(
-                    "Invalid Functional model configuration: the graph has loops or layers "
-                    f"reading tensors no layer makes. Calls left: "
-                    f"{ {n: len(c) for n, c in pending.items() if c} }"
+                    "Invalid Functional model configuration. The graph of the Functional model "
+                    "either has loops or disconnected nodes. The following nodes failed to be "
+                    f"resolved: { {n: len(c) for n, c in pending.items() if c} } (calls left)"
                 )
 
         def address(history):
@@ -550,6 +619,21 @@ class Functional(Model):
 # ---------------------------------------------------------------------- helpers
 class _NotYet(Exception):
     """A call in a config reads a tensor whose own call has not been replayed yet."""
+
+
+def _call_arguments(node_data, resolve, tensor):
+    """(args, kwargs) of one call in a config: Keras 3's {"args", "kwargs"}, tensors as
+    tensor configs; or Keras 2's list of [layer name, node index, tensor index, kwargs], one
+    per input tensor."""
+    if isinstance(node_data, list):
+        tensors = [tensor(history) for history in node_data]
+        kwargs = node_data[0][3] if node_data and len(node_data[0]) == 4 else {}
+        return [tensors[0] if len(tensors) == 1 else tensors], dict(kwargs)
+    args = [resolve(a) for a in node_data["args"]]
+    # the call's keywords: tensors (initial_state) and constants (`training`, `mask`: None),
+    # replayed as given
+    kwargs = {key: resolve(value) for key, value in node_data.get("kwargs", {}).items()}
+    return args, kwargs
 
 
 def _holds_tensor(value):
@@ -577,12 +661,9 @@ def _call_kwargs(layer, node, tensor_config):
 
 
 def _flatten(struct, what):
-    """(flat list of KerasTensors, keys): a dict is flattened in sorted key order, as Keras."""
-    if isinstance(struct, dict):
-        keys = sorted(struct)
-        flat = [struct[k] for k in keys]
-    else:
-        flat, keys = (list(struct) if isinstance(struct, (list, tuple)) else [struct]), None
+    """(flat list of KerasTensors, keys): a dict is flattened in sorted key order, as Keras;
+    the keys of a dict of tensors, else None."""
+    flat = tree.flatten(struct)
     for value in flat:
         if not isinstance(value, node_module.KerasTensor):
             raise ValueError(
@@ -591,7 +672,91 @@ def _flatten(struct, what):
             )
     if not flat:
         raise ValueError(f"`{what}` argument cannot be empty. Received: {what}={struct}")
-    return flat, keys
+    flat_dict = isinstance(struct, dict) and all(
+        isinstance(v, node_module.KerasTensor) for v in struct.values()
+    )
+    return flat, (sorted(struct) if flat_dict else None)
+
+
+def _is_input_tensor(tensor):
+    """Whether the tensor is an Input's own (Keras's `is_input_keras_tensor`)."""
+    return tensor.node.is_input
+
+
+def _start_at_inputs(inputs, outputs):
+    """Inputs and outputs of a model whose inputs include intermediate tensors (Keras's
+    `clone_graph_nodes`): each such tensor is replaced by a new Input of its shape and dtype
+    (named after it, `...CLONE`), and every call between the inputs and the outputs is
+    recorded again, on the new tensors, as a new node of the same layer."""
+    new = {}
+    for tensor in tree.flatten(inputs):
+        if _is_input_tensor(tensor):
+            new[tensor] = tensor
+        else:
+            optional = getattr(tensor.layer, "optional", False)
+            layer = InputLayer(
+                batch_shape=tensor.shape,
+                dtype=tensor.dtype,
+                name=f"{tensor.name}CLONE",
+                optional=optional,
+            )
+            new[tensor] = layer.output
+    for node in graph.nodes_between(list(new), tree.flatten(outputs)):
+        copies = []
+        for tensor in node.outputs:
+            copy = node_module.KerasTensor(tensor.shape, tensor.dtype, name=tensor.name)
+            copy._keras_mask = tensor._keras_mask
+            copies.append(copy)
+        node_module.Node(
+            node.layer,
+            node.map_inputs(new.__getitem__),
+            copies,
+            node.map_kwargs(new.__getitem__),
+            {key: _map_tensors(value, new) for key, value in node.call_kwargs.items()},
+        )
+        new.update(zip(node.outputs, copies))
+    return (
+        tree.map_structure(new.__getitem__, inputs),
+        tree.map_structure(new.__getitem__, outputs),
+    )
+
+
+def _map_tensors(value, new):
+    if isinstance(value, node_module.KerasTensor):
+        return new[value]
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map_tensors(v, new) for v in value)
+    return value
+
+
+def _input_spec(tensor, name=None):
+    """Keras's spec of a Functional's input: its shape with any batch size, and a trailing
+    axis of 1 that may be missing or extra."""
+    shape = (None,) + tuple(tensor.shape[1:]) if tensor.shape else ()
+    return InputSpec(
+        shape=shape,
+        allow_last_axis_squeeze=True,
+        name=tensor.layer.name if name is None else name,
+        optional=getattr(tensor.layer, "optional", False),
+    )
+
+
+def _input_dtype(tensor, model_dtype):
+    """The dtype data for this input is converted to: the Input's, as Keras converts."""
+    return tensor.dtype if tensor.dtype not in (None, "string") else model_dtype
+
+
+def _is_data_structure(x):
+    """Whether data holds several values (a dict, or a list or tuple of arrays, dicts, lists of
+    them or None), rather than one array written as nested lists."""
+    if isinstance(x, dict):
+        return True
+    if not isinstance(x, (list, tuple)) or not x:
+        return False
+    return all(
+        item is None or _is_array(item) or isinstance(item, dict) or _is_data_structure(item)
+        for item in x
+    )
 
 
 def _map_struct(struct, fn, leaf=lambda x: not isinstance(x, (list, tuple, dict))):
@@ -600,7 +765,7 @@ def _map_struct(struct, fn, leaf=lambda x: not isinstance(x, (list, tuple, dict)
         return fn(struct)
     if isinstance(struct, dict):
         return {key: _map_struct(value, fn, leaf) for key, value in struct.items()}
-    return [_map_struct(value, fn, leaf) for value in struct]
+    return type(struct)(_map_struct(value, fn, leaf) for value in struct)  # a tuple stays one
 
 
 def _is_address(x):

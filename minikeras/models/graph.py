@@ -13,9 +13,15 @@ tensor (depth first, as Keras's `_build_map` in keras/src/ops/function.py does) 
 from collections import Counter
 
 
-def map_graph(inputs, outputs):
+class _Disconnected(ValueError):
+    """A walk back from an output reached an Input the model was not given."""
+
+
+def map_graph(inputs, outputs, output_paths=None):
     """(nodes in topological order, layers in Keras's order) for a model from `inputs` (flat
-    list of Input tensors) to `outputs` (flat list of tensors); ValueError if it cannot be one."""
+    list of Input tensors) to `outputs` (flat list of tensors); ValueError if it cannot be one.
+    output_paths: where each output sits in the model's outputs (`"0"`, `"others.2"`), for
+    the message about an output the inputs do not reach."""
     declared = set(inputs)
     order = []  # nodes, each after the nodes it reads from
     first_seen = {}  # layer → when the walk first met it
@@ -32,7 +38,7 @@ def map_graph(inputs, outputs):
             )
         first_seen.setdefault(node.layer, len(first_seen))
         if node.is_input and tensor not in declared:
-            raise ValueError(
+            raise _Disconnected(
                 f"Graph disconnected: layer '{consumer}' reads the Input '{node.layer.name}', "
                 f"which is not among the model's inputs {[t.layer.name for t in inputs]}. "
                 "Pass it in `inputs`, or build that branch from one of them."
@@ -44,8 +50,14 @@ def map_graph(inputs, outputs):
         done.add(node)
         order.append(node)
 
-    for tensor in outputs:
-        visit(tensor, "(model output)")
+    for i, tensor in enumerate(outputs):
+        try:
+            visit(tensor, "(model output)")
+        except _Disconnected as error:
+            path = output_paths[i] if output_paths else str(i)
+            raise ValueError(
+                f"Output with path `{path}` is not connected to `inputs`. {error}"
+            ) from None
 
     # an Input no output reads is kept, as Keras keeps it (a loss added with add_loss, or a
     # layer reading it together with another input, may use it)
@@ -62,6 +74,28 @@ def map_graph(inputs, outputs):
                 "should be unique."
             )
     return order, layers
+
+
+def nodes_between(inputs, outputs):
+    """The nodes that compute `outputs` from the tensors `inputs` (which may be any tensors
+    of a graph, not only Inputs), each after the nodes it reads from."""
+    order, done = [], set(inputs)
+
+    def visit(tensor):
+        if tensor in done or tensor.node in order:
+            return
+        if tensor.node.is_input:
+            raise ValueError(
+                f"Graph disconnected: the Input '{tensor.layer.name}' is not among the model's "
+                "inputs, nor reached through them."
+            )
+        for parent in tensor.node.input_tensors:
+            visit(parent)
+        order.append(tensor.node)
+
+    for tensor in outputs:
+        visit(tensor)
+    return order
 
 
 def _keras_layer_order(order, first_seen, unused_inputs=()):

@@ -1309,3 +1309,11 @@ def _as_log(value, as_floatx):
     numbers (Precision(thresholds=[...]), F1Score per class), as Keras keeps it."""
     array = np.asarray(value)
     return float(as_floatx(array.reshape(()))) if array.size == 1 else array
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model from `model.to_json()`'s text (where Keras defines it, keras/src/models/model.py;
+    also `minikeras.models.model_from_json`)."""
+    from minikeras import saving
+
+    return saving.model_from_json(json_string, custom_objects)

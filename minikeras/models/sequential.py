@@ -1,10 +1,13 @@
 """Sequential: a plain stack of layers, data down through it and gradients back up."""
 
+import inspect
+
 from minikeras.layers import node as node_module
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.input_layer import InputLayer, KerasTensor
 from minikeras.layers.layer import Layer, dtype_from_config, dtype_policy
 from minikeras.layers.name_scope import layer_scope
+from minikeras.models import inputs as input_checks
 from minikeras.models.model import Model
 
 
@@ -20,12 +23,14 @@ class Sequential(Model):
     """
 
     def __init__(self, layers=None, trainable=True, name=None):
+        self._built_input_shape = self._built_output_shape = None
         super().__init__(name=name, trainable=trainable)
         self._layers = []  # with the InputLayer first, when there is one
         self._stack = []  # the same without the InputLayer, kept by add/pop: read every step
         self._input_gradient_needed = False
         self._symbolic = []  # (layer, its output KerasTensor) once built: see `_trace_symbolic`
         self._config_input_layer = None  # the InputLayer the first build makes, without Input
+        self._functional = None  # Keras's functional model of the stack, once built
         for layer in layers or []:
             self.add(layer)
 
@@ -33,6 +38,47 @@ class Sequential(Model):
     def layers(self):
         """The layers, without the InputLayer (as Keras lists them)."""
         return list(self._stack)
+
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError(
+            "`Sequential.layers` attribute is reserved and should not be used. "
+            "Use `add()` and `pop()` to change the layers in this model."
+        )
+
+    # Keras's Sequential has no input or output shape before it is built: `hasattr` says so
+    @property
+    def input_shape(self):
+        if self._built_input_shape is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no input shape yet.")
+        return self._built_input_shape
+
+    @input_shape.setter
+    def input_shape(self, shape):
+        self._built_input_shape = shape
+
+    @property
+    def output_shape(self):
+        if self._built_output_shape is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no output shape yet.")
+        return self._built_output_shape
+
+    @output_shape.setter
+    def output_shape(self, shape):
+        self._built_output_shape = shape
+
+    def __call__(self, *args, **kwargs):
+        x = args[0] if args else kwargs.get("inputs")
+        if isinstance(x, dict) or (input_checks.is_structure(x) and not node_module.is_symbolic(x)):
+            # a dict or list for a first layer that takes one: a stack cannot be built on it,
+            # so each layer is called in turn, as Keras's Sequential calls them
+            if not self._stack:
+                raise ValueError(f"Sequential model '{self.name}' has no layers to call.")
+            training = kwargs.get("training")
+            for layer in self._stack:
+                x = layer(x, training=training)
+            return x
+        return super().__call__(*args, **kwargs)
 
     def add(self, layer, rebuild=True):
         """Append a layer (or an `Input(...)`) on top of the stack."""
@@ -46,7 +92,8 @@ class Sequential(Model):
         if isinstance(layer, InputLayer) and self._layers:
             raise ValueError(
                 f"Sequential model '{self.name}' has already been configured to use input shape "
-                f"{self.input_shape}. You cannot add a different Input layer to it."
+                f"{self._input_layer().batch_shape}. You cannot add a different Input layer "
+                "to it."
             )
         if any(existing.name == layer.name for existing in self._layers):
             raise ValueError(
@@ -56,13 +103,18 @@ class Sequential(Model):
             )
         if not self._layers and layer._input_shape_arg is not None:
             self._layers.append(InputLayer(shape=layer._input_shape_arg))
+        elif layer._input_shape_arg is not None and not layer._inbound_nodes:
+            _forget_input_shape(layer)  # past the first layer, Keras ignores `input_shape`
         self._layers.append(layer)
         if not isinstance(layer, InputLayer):
             self._stack.append(layer)
         self.built = False
         input_layer = self._input_layer()
-        if rebuild and input_layer is not None:
+        if rebuild and input_layer is not None and self._stack:
             self.build(input_layer.batch_shape)
+        elif rebuild and self._stack and _built_model_shape(self._stack[0]) is not None:
+            # a model as first layer brings its input shape, as Keras builds on it
+            self.build(_built_model_shape(self._stack[0]))
 
     def pop(self, rebuild=True):
         """Remove the last layer and return it. A built model is built again on its input
@@ -73,8 +125,8 @@ class Sequential(Model):
         layer = self._layers.pop()
         self._stack.pop()  # the same layer: an InputLayer is never last when a layer is left
         self.built = False
-        if rebuild and self.layers and self.input_shape is not None:
-            self.build(self.input_shape)
+        if rebuild and self.layers and self._built_input_shape is not None:
+            self.build(self._built_input_shape)
         return layer
 
     def build(self, input_shape=None):
@@ -83,6 +135,11 @@ class Sequential(Model):
         The model's InputLayer (given, or made by its first build) fixes the input shape: a
         build with another raises, as in Keras, and `add`/`pop` build again on it."""
         input_layer = self._input_layer()
+        if not self._stack:
+            raise ValueError(
+                f"Sequential model {self.name} cannot be built because it has no layers. "
+                "Call `model.add(layer)`."
+            )
         if input_shape is None:
             if input_layer is None:
                 raise ValueError("You must provide an `input_shape` argument.")
@@ -95,6 +152,7 @@ class Sequential(Model):
             )
         self.input_shape = shape
         for layer in self.layers:
+            _check_single_input(layer)
             if not layer._built:  # a layer built at init still records its shapes
                 with layer_scope(self), layer_scope(layer):  # `sequential/dense/kernel`
                     layer.build(shape)
@@ -138,6 +196,12 @@ class Sequential(Model):
                 traced.append((layer, y, x))
             x = traced[-1][1]
         self._symbolic = traced
+        # the functional model of the stack, made at each build as Keras makes it
+        self._functional = None
+        if traced and len(traced) == len(self._stack):
+            from minikeras.models.functional import Functional
+
+            self._functional = Functional(self.inputs, self.outputs)
 
     @property
     def inputs(self):
@@ -246,7 +310,7 @@ class Sequential(Model):
             "layers": entries,
         }
         if self.built:
-            config["build_input_shape"] = tuple(self.input_shape)
+            config["build_input_shape"] = tuple(self._built_input_shape)
         return config
 
     def _input_layer(self):
@@ -258,7 +322,9 @@ class Sequential(Model):
     def _input_layer_for_config(self):
         # named once, so that every config of this model shows the same 'input_layer_N'
         if self._config_input_layer is None:
-            self._config_input_layer = InputLayer(batch_shape=self.input_shape, dtype=self.dtype)
+            self._config_input_layer = InputLayer(
+                batch_shape=self._built_input_shape, dtype=self.dtype
+            )
         return self._config_input_layer
 
     @classmethod
@@ -288,3 +354,49 @@ class Sequential(Model):
         if not model.built and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model
+
+
+def _built_model_shape(layer):
+    """The input shape of a built model (a Sequential or Functional as first layer), else
+    None."""
+    if not isinstance(layer, Model) or not layer.built:
+        return None
+    return getattr(layer, "input_shape", None)
+
+
+def _check_single_input(layer):
+    """Keras's ValueError for a layer whose `call` needs more than the input tensor: a stack
+    hands each layer one tensor."""
+    if not isinstance(layer, Layer) or isinstance(layer, Model):
+        return
+    parameters = inspect.signature(layer.call).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return  # `call(self, *args)`: any number will do
+    positional = [
+        p
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    required = [p for p in positional if p.default is inspect.Parameter.empty]
+    if not positional:
+        raise ValueError(
+            "Layers added to a Sequential model should have a single positional argument, the "
+            f"input tensor. Layer {type(layer).__name__} has no positional arguments."
+        )
+    if len(required) > 1:
+        raise ValueError(
+            "Layers added to a Sequential model can only have a single required positional "
+            f"argument, the input tensor. Layer {type(layer).__name__} has multiple required "
+            f"positional arguments: {required}"
+        )
+
+
+def _forget_input_shape(layer):
+    """Unbuild a layer that built itself at init from its `input_shape` argument (its weights
+    not yet used): the stack builds it on the shape the layer below gives."""
+    if isinstance(layer, Model) or not layer._built:
+        return
+    layer._trainable_variables, layer._non_trainable_variables = [], []
+    layer.weight_regularizers, layer.weight_constraints = [], []
+    layer._input_shape_arg = None
+    layer.built = False

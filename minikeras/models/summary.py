@@ -248,14 +248,15 @@ def summary_text(
         positions = [p * 0.90 for p in positions] + [1.0]
         header.append("Trainable")
         justify.append("center")
-    first, stop = layer_range_bounds(model.layers, layer_range)
+    first, stop = layer_range_bounds(_listed(model), layer_range)
     default_length = min(default_length, shutil.get_terminal_size().columns - 4)
     widths = column_widths(positions, line_length or default_length, len(header))
 
     def rows(layer, level=0):
         prefix = "   " * level + "└ " if level else ""
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(layer.output_shape)]
+        shape = getattr(layer, "output_shape", None)  # an unbuilt Sequential has none
+        cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(shape)]
         cells.append(params)
         if is_graph:
             cells.append(_connections(model, layer))
@@ -263,14 +264,14 @@ def summary_text(
             cells.append(_trainable(layer))
         yield cells
         if expand_nested and _is_nested_model(layer):
-            for inner in layer.layers:
+            for inner in _listed(layer):
                 yield from rows(inner, level + 1)
 
     lines = [f'Model: "{model.name}"']
     lines.append(_rule("┏", "┳", "┓", "━", widths))
     lines += _row(header, widths, justify, "┃", align_bottom=True)
     lines.append(_rule("┡", "╇", "┩", "━", widths))
-    body = [cells for layer in model.layers[first:stop] for cells in rows(layer)]
+    body = [cells for layer in _listed(model)[first:stop] for cells in rows(layer)]
     for i, cells in enumerate(body):
         if i:
             lines.append(_rule("├", "┼", "┤", "─", widths))
@@ -298,3 +299,11 @@ def print_summary(model, print_fn=None, **options):
         print(text, end="")
     else:  # as Keras hands it the captured table: ending in a newline
         print_fn(text)
+
+
+def _listed(model):
+    """The rows of a model's table: a functional model's operations (its ops, `x + y`, among
+    its layers), as Keras lists them; any other model's layers."""
+    from minikeras.models.functional import Functional
+
+    return model.operations if isinstance(model, Functional) else model.layers
