@@ -34,6 +34,7 @@ from minikeras.layers.global_pooling import (
     GlobalMaxPooling3D,
 )
 from minikeras.layers.group_normalization import GroupNormalization
+from minikeras.layers.grouped_query_attention import GroupedQueryAttention
 from minikeras.layers.identity import Identity
 from minikeras.layers.input_layer import Input, InputLayer, KerasTensor
 from minikeras.layers.input_spec import InputSpec
@@ -85,6 +86,9 @@ from minikeras.layers.rnn import (
     LSTM,
     RNN,
     Bidirectional,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
     GRUCell,
     LSTMCell,
     SimpleRNN,
@@ -109,10 +113,16 @@ Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspos
 AvgPool3D, MaxPool3D = AveragePooling3D, MaxPooling3D
 GlobalAvgPool3D, GlobalMaxPool3D = GlobalAveragePooling3D, GlobalMaxPooling3D
 Convolution3D, Convolution3DTranspose = Conv3D, Conv3DTranspose
+GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "GroupNormalization",
+    "GroupQueryAttention",
+    "GroupedQueryAttention",
     "RMSNormalization",
     "UnitNormalization",
     "AdditiveAttention",

@@ -27,6 +27,9 @@ class _ElementwiseLayer(Layer):
     def compute_mask(self, inputs, mask=None):
         return mask
 
+    def check_input_shape(self, shape):
+        """Any shape, whatever the first call's: Keras gives these layers no InputSpec."""
+
 
 class ReLU(_ElementwiseLayer):
     """y = min(x, max_value) where x > threshold, else negative_slope·(x − threshold).
@@ -290,9 +293,11 @@ class Softmax(_ElementwiseLayer):
     def call(self, x, mask=None, training=False):  # Keras's order: layer(x, mask) passes a mask
         """y = exp(x − max) / Σ exp(x − max) over the axes; masked entries give 0 (Keras
         replaces them by a large negative number before, and by 0 after)."""
+        if mask is not None:  # checked before anything is kept
+            mask = np.asarray(mask)
+            _check_mask_broadcasts(mask.shape, x.shape)
         self.x = x
         if mask is not None:
-            mask = np.asarray(mask)
             keep = mask if mask.dtype == bool else mask > 0.5
             x = np.where(keep, x, x.dtype.type(-1e9))
         shifted = x - np.max(x, axis=self._axes, keepdims=True)
@@ -321,3 +326,20 @@ class Softmax(_ElementwiseLayer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+def _check_mask_broadcasts(mask_shape, shape):
+    """Keras's Softmax checks: the mask has no more axes than the input, and each of its axes
+    (aligned from the last) is 1 or the input's."""
+    if len(mask_shape) > len(shape):
+        raise ValueError(
+            "The `mask` must be broadcastable to `inputs` and must not have more dimensions. "
+            f"Received: inputs.shape={shape}, mask.shape={mask_shape}"
+        )
+    for m, n in zip(mask_shape[::-1], shape[::-1]):
+        if m != 1 and m != n:
+            raise ValueError(
+                "The `mask` must be broadcastable to `inputs`. Each mask dimension must be 1 or "
+                f"match the corresponding input dimension. Received: inputs.shape={shape}, "
+                f"mask.shape={mask_shape}"
+            )

@@ -1,7 +1,6 @@
 """Dropout: during training, zero a random fraction `rate` of the inputs and rescale the rest."""
 
 from minikeras.layers.layer import Layer
-from minikeras.utils.rng import make_generator
 
 
 def validate_noise_shape(noise_shape):
@@ -62,7 +61,9 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = validate_noise_shape(noise_shape)
         self.seed = seed
-        self._rng = make_generator(seed)
+        # Keras: a SeedGenerator of its own when it drops anything; each training call draws
+        # its mask from the generator's next state (minikeras/random/seed_generator.py)
+        self.seed_generator = _seed_generator(seed) if self.rate > 0 else None
         if self._input_shape_arg is not None:
             self.build((None,) + self._input_shape_arg)
 
@@ -73,7 +74,8 @@ class Dropout(Layer):
         if not training or self.rate == 0:
             self.mask = None
             return x
-        keep = self._rng.random(self._noise_shape(x)) >= self.rate  # broadcast where it is 1
+        rng = _numpy_generator(self.seed_generator)
+        keep = rng.random(self._noise_shape(x)) >= self.rate  # broadcast where it is 1
         self.mask = (
             keep.astype(x.dtype) / x.dtype.type(1 - self.rate) if self.rate < 1 else keep * 0
         )
@@ -98,3 +100,15 @@ class Dropout(Layer):
             "seed": self.seed,
             "noise_shape": self.noise_shape,
         }
+
+
+def _seed_generator(seed):
+    from minikeras.random import SeedGenerator  # (minikeras.random imports the layers' tools)
+
+    return SeedGenerator(seed)
+
+
+def _numpy_generator(seed_generator):
+    from minikeras.random.seed_generator import generator
+
+    return generator(seed_generator)

@@ -19,6 +19,9 @@ class BaseGlobalPooling(SpatialLayer):
     has_build_config = False  # no weights: Keras saves no build_config
     builds_at_init = True
     mode = "max"
+    # Keras: only GlobalAveragePooling1D takes a mask (it averages the unmasked steps); the
+    # others neither read one nor pass one on
+    supports_masking = False
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         data_format = conv_utils.standardize_data_format(data_format)
@@ -43,7 +46,7 @@ class BaseGlobalPooling(SpatialLayer):
         axes = tuple(range(1, self.rank + 1))
         self.x_shape, self.mask = x.shape, None
         if self.mode == "average":
-            if mask is not None:  # Keras: Σ x·m / Σ m over the steps
+            if mask is not None and self.supports_masking:  # Keras: Σ x·m / Σ m over the steps
                 self.mask = np.asarray(mask, dtype=x.dtype)[:, :, None]
                 count = self.mask.sum(axis=1, keepdims=True)
                 self.mask_share = self.mask / count

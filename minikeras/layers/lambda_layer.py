@@ -19,6 +19,8 @@ import base64
 import marshal
 import types
 
+import numpy as np
+
 from minikeras.layers.layer import Layer
 from minikeras.utils import object_registration
 
@@ -76,7 +78,9 @@ class Lambda(Layer):
                 else self._output_shape
             )
         if self.mask is not None:
-            config["mask"] = _function_config(self.mask) if callable(self.mask) else self.mask
+            config["mask"] = (
+                _function_config(self.mask) if callable(self.mask) else _array_config(self.mask)
+            )
         config["arguments"] = self.arguments
         return config
 
@@ -90,10 +94,28 @@ class Lambda(Layer):
             object_registration.safe_mode_scope(safe_mode),
         ):
             for key in ("function", "output_shape", "mask"):
-                if isinstance(config.get(key), dict):
-                    config[key] = _function_from_config(config[key])
+                value = config.get(key)
+                if isinstance(value, dict) and value.get("class_name") in _ARRAY_CLASSES:
+                    config[key] = np.asarray(value["config"]["value"], value["config"]["dtype"])
+                elif isinstance(value, dict):
+                    config[key] = _function_from_config(value)
         config.pop("dtype", None)
         return cls(**config)
+
+
+# how Keras's serialize_keras_object writes a NumPy array and a backend tensor
+_ARRAY_CLASSES = ("__numpy__", "__tensor__")
+
+
+def _array_config(value):
+    """A fixed mask (an array) as Keras writes it: {"class_name": "__numpy__", "config":
+    {"value": nested lists, "dtype": ...}}, so the config stays JSON. Other values as given."""
+    if not isinstance(value, np.ndarray):
+        return value
+    return {
+        "class_name": "__numpy__",
+        "config": {"value": value.tolist(), "dtype": value.dtype.name},
+    }
 
 
 def _function_config(fn):

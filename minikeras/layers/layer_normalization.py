@@ -120,6 +120,19 @@ class LayerNormalization(Layer):
     def compute_mask(self, inputs, mask=None):
         return mask
 
+    def check_input_shape(self, shape):
+        """Only the normalized axes must keep their built sizes: Keras gives this layer no
+        InputSpec, so built for (2, 2, 2) it normalizes (1000, 2, 2, 2) too."""
+        self.compute_output_shape(shape)  # the axes are in bounds
+        for axis in self.axis:
+            expected = self.input_shape[axis]
+            if expected is not None and shape[axis] != expected:
+                raise ValueError(
+                    f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                    f"axis {axis} of input shape to have value {expected}, but received input "
+                    f"with shape {tuple(shape)}"
+                )
+
     def _rows(self, x):
         """x as (rows, features): the normalized axes moved last (in order) and flattened."""
         ndim = x.ndim

@@ -287,7 +287,7 @@ def call_symbolic(layer, inputs, **kwargs):
     input_mask = inputs._keras_mask if isinstance(inputs, KerasTensor) else None
     if spread:
         output_shape = recorded_call.probe_output_shape(layer, shape, spread=True)
-    elif input_mask is not None and not layer._builtin and "mask" in layer._call_takes:
+    elif input_mask is not None and _probed_for_shape(layer):
         # a layer of yours that reads the mask is probed with one, as Keras calls it with one
         output_shape = recorded_call.probe_output_shape(layer, shape, mask_shape=input_mask.shape)
     else:
@@ -300,6 +300,19 @@ def call_symbolic(layer, inputs, **kwargs):
     if not spread:
         _attach_masks(layer, shape, input_mask, outputs)
     return outputs if several else outputs[0]
+
+
+def _probed_for_shape(layer):
+    """A layer of yours that reads the mask and gives no `compute_output_shape`: its output
+    shape is found by calling it. With a `compute_output_shape`, Keras reads the shape from it
+    and never calls the layer on placeholders, so neither does minikeras."""
+    from minikeras.layers.layer import Layer
+
+    return (
+        not layer._builtin
+        and "mask" in layer._call_takes
+        and type(layer).compute_output_shape is Layer.compute_output_shape
+    )
 
 
 def _attach_masks(layer, input_shape, input_mask, outputs):

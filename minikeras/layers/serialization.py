@@ -29,8 +29,15 @@ def builtin_layer_classes():
         for cls in todo.pop().__subclasses__():
             if cls.__module__.startswith("minikeras.") and not cls.__name__.startswith("_"):
                 found[cls.__name__] = cls
+                found[keras_class_name(cls)] = cls
             todo.append(cls)
     return found
+
+
+def keras_class_name(cls):
+    """The name Keras writes a layer class under: its own, or the one it is exported as where
+    they differ (`GroupedQueryAttention` is saved as `GroupQueryAttention`)."""
+    return cls.__dict__.get("keras_class_name", cls.__name__)
 
 
 def serialize(layer):
@@ -42,7 +49,7 @@ def serialize(layer):
         config = serialize_nested(config)
     entry = {
         "module": "keras.layers" if builtin else cls.__module__,
-        "class_name": cls.__name__,
+        "class_name": keras_class_name(cls),
         "config": config,
         "registered_name": None if builtin else object_registration.get_registered_name(cls),
     }

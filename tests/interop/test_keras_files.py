@@ -382,12 +382,20 @@ def test_json_both_ways(keras):
 
 # ---------------------------------------------------------------------- what minikeras refuses
 def test_unsupported_keras_layer_is_named(keras, tmp_path):
+    keras_model = keras.Sequential([keras.layers.Input((4,)), keras.layers.Resizing(2, 2)])
+    keras_model.save(tmp_path / "resizing.keras")
+    with pytest.raises(mk.saving.BadFileError, match=r"resizing\.keras.*'Resizing'"):
+        mk.models.load_model(tmp_path / "resizing.keras")
+
+
+def test_conv_lstm_keras_file_opens(keras, tmp_path):
     keras_model = keras.Sequential(
         [keras.layers.Input((3, 4, 1)), keras.layers.ConvLSTM1D(2, 3), keras.layers.Flatten()]
     )
     keras_model.save(tmp_path / "conv_lstm.keras")
-    with pytest.raises(mk.saving.BadFileError, match=r"conv_lstm\.keras.*'ConvLSTM1D'"):
-        mk.models.load_model(tmp_path / "conv_lstm.keras")
+    model = mk.models.load_model(tmp_path / "conv_lstm.keras")
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 1)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(keras_model(x)), atol=1e-6)
 
 
 def test_functional_keras_model_opens(keras, tmp_path):

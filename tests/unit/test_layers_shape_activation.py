@@ -45,13 +45,14 @@ def check_backward(layer, x, training, mask=None):
     kwargs = {} if mask is None else {"mask": mask}
     if not layer.built:
         layer.build((None,) + x.shape[1:])
-    seed = getattr(layer, "_rng", None)
-    state = None if seed is None else seed.bit_generator.state  # the same dropout mask each call
+    # the same dropout mask at each call: the generator's state put back before each
+    seeds = getattr(layer, "seed_generator", None)
+    state = None if seeds is None else np.array(seeds.state)
     probe = x.copy()
 
     def objective():
         if state is not None:
-            layer._rng.bit_generator.state = state
+            seeds.state.assign(state)
         return np.sum(dy * layer.call(probe, training=training, **kwargs))
 
     dy = np.random.default_rng(9).normal(size=layer.call(probe, training=training, **kwargs).shape)

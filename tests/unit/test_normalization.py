@@ -169,8 +169,10 @@ def test_batch_normalization_errors():
         BatchNormalization(axis=[1, 2])  # Keras 3 takes one axis: int([1, 2])
     with pytest.raises(ValueError, match="Axis 3 is out of bounds"):
         BatchNormalization(axis=3).build((None, 4))
-    with pytest.raises(NotImplementedError, match="renorm"):
-        BatchNormalization(renorm=True)
+    with pytest.raises(NotImplementedError, match="synchronized"):
+        BatchNormalization(synchronized=True)
+    with pytest.raises(ValueError, match="invalid keys for `renorm_clipping`"):
+        BatchNormalization(renorm=True, renorm_clipping={"rmx": 1})
     with pytest.raises(ValueError, match="one dimension less"):
         BatchNormalization().call(np.ones((2, 3, 4)), training=True, mask=np.ones(2))
 

@@ -1,7 +1,8 @@
 """Recurrent layers: the cells, StackedRNNCells, RNN around a cell, SimpleRNN, LSTM, GRU,
-Bidirectional."""
+Bidirectional, ConvLSTM1D/2D/3D."""
 
 from minikeras.layers.rnn.bidirectional import Bidirectional
+from minikeras.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from minikeras.layers.rnn.gru import GRU, GRUCell
 from minikeras.layers.rnn.lstm import LSTM, LSTMCell
 from minikeras.layers.rnn.rnn import RNN
@@ -10,6 +11,9 @@ from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
 RNN_LAYERS = (
     Bidirectional,
+    ConvLSTM1D,
+    ConvLSTM2D,
+    ConvLSTM3D,
     GRU,
     GRUCell,
     LSTM,

@@ -23,6 +23,7 @@ class RecurrentCell(Layer):
 
     GATES = 1
     has_recurrent_activation = True
+    has_sequence_contract = True  # RNN runs begin/step/...; a cell of yours runs on the tape
 
     def __init__(
         self,

@@ -20,7 +20,6 @@ from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn import cell_loop
-from minikeras.layers.rnn.cell import RecurrentCell
 from minikeras.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
 
@@ -34,6 +33,7 @@ class RNN(Layer):
     """
 
     supports_masking = True
+    input_ndim = 3  # (batch, time, features); ConvLSTM's inputs have spatial axes too
 
     def __init__(
         self,
@@ -57,7 +57,7 @@ class RNN(Layer):
             )
         # a cell of yours (ops, no backward) runs the loop of cell_loop.py on the tape; the
         # built-in cells run their compiled steps and the backward below
-        self._user_cell = not isinstance(cell, RecurrentCell)
+        self._user_cell = not getattr(cell, "has_sequence_contract", False)
         if self._user_cell:
             size = cell.state_size
             if not isinstance(size, (list, tuple, int, np.integer)) or isinstance(size, bool):
@@ -120,10 +120,11 @@ class RNN(Layer):
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        if len(input_shape) != 3:
+        if len(input_shape) != self.input_ndim:
             raise ValueError(
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
-                f"ndim=3, found ndim={len(input_shape)}. Full shape received: {input_shape}"
+                f"ndim={self.input_ndim}, found ndim={len(input_shape)}. Full shape received: "
+                f"{input_shape}"
             )
         if self._user_cell:
             self.cell.build_once((input_shape[0],) + input_shape[2:])
@@ -219,10 +220,10 @@ class RNN(Layer):
             y = super().__call__(x, training=training, mask=mask, initial_state=initial_state)
             return keras_mask.attach(y, self.compute_mask(x, input_mask))
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        if x.ndim != 3:
+        if x.ndim != self.input_ndim:
             raise ValueError(
                 f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
-                f"ndim=3, found ndim={x.ndim}. Full shape received: {x.shape}"
+                f"ndim={self.input_ndim}, found ndim={x.ndim}. Full shape received: {x.shape}"
             )
         if not self.built:
             self.build(((x.shape[0] if self.stateful else None),) + x.shape[1:])
