@@ -17,9 +17,14 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sam
 
 
 def _compute_dtype(dtype):
-    """The dtype a loss was given (a name, or a DTypePolicy's compute dtype), or None."""
+    """The dtype a loss was given (a name, or a DTypePolicy's compute dtype), or None.
+    "bfloat16" is taken as Keras takes it, though minikeras's layers refuse it: a loss computes
+    in it with the ml_dtypes package's NumPy type."""
     if dtype is None:
         return None
+    if dtype == "bfloat16":
+        config.learn_ml_dtypes(dtype)
+        return dtype
     from minikeras import dtype_policies
 
     return dtype_policies.get(dtype).compute_dtype
@@ -273,7 +278,8 @@ class Loss:
         if in_mask is not None:  # a (N, 1) mask meets (N,) losses as (N,), and the reverse
             in_mask, losses = squeeze_or_expand_to_same_rank(np.asarray(in_mask), losses, False)
         mask = self._joint_mask(y_true, y_pred, in_mask)
-        return self._reduce(losses, sample_weight, mask)
+        # in the loss's dtype, as Keras's, even where a formula's constants promoted it
+        return self._reduce(losses, sample_weight, mask).astype(self.dtype, copy=False)
 
     def _on_the_tape(self, y_true, y_pred, sample_weight):
         """One entry: the loss, and its gradient times the incoming one. An output that carries

@@ -79,3 +79,15 @@ def test_everything_masked_gives_zero_not_nan(keras):
     y_pred = np.array(Y_PRED)
     backend.set_keras_mask(y_pred, np.zeros(4, dtype=bool))
     assert float(losses.MeanSquaredError()(Y_TRUE, y_pred)) == 0.0
+
+
+@pytest.mark.parametrize("name", ["MeanSquaredError", "BinaryCrossentropy", "KLDivergence"])
+def test_a_bfloat16_loss_computes_and_returns_bfloat16_as_keras(keras, name):
+    """bfloat16 keeps 8 bits of mantissa: values agree to 2⁻⁷ relative."""
+    y_true = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    y_pred = np.array([[0.6, 0.2, 0.7], [0.1, 0.8, 0.55]], dtype="float32")
+    ours = getattr(losses, name)(dtype="bfloat16")(y_true, y_pred)
+    theirs = getattr(keras.losses, name)(dtype="bfloat16")(y_true, y_pred)
+    assert backend.standardize_dtype(ours.dtype) == "bfloat16"
+    assert keras.backend.standardize_dtype(theirs.dtype) == "bfloat16"
+    np.testing.assert_allclose(float(ours), float(theirs), rtol=2**-7)
