@@ -82,11 +82,17 @@ class Metric:
         return self._dtype
 
     def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
-        """A new state variable of `shape`, filled by `initializer` (dtype None: floatx, as in
-        Keras, whatever the metric's own dtype)."""
+        """A new state variable of `shape`, filled by `initializer` (a name, an initializer, or
+        the starting value itself, as Keras takes a tensor), dtype None: floatx, as in Keras,
+        whatever the metric's own dtype."""
         self._check_super_called()
         dtype = standardize_dtype(dtype or config.floatx())
-        value = initializers.get(initializer or "zeros")(tuple(shape), dtype=dtype)
+        if initializer is None:
+            initializer = "zeros"
+        if isinstance(initializer, (np.ndarray, list, int, float)):  # the value itself
+            value = np.broadcast_to(np.asarray(initializer, dtype), tuple(shape))
+        else:
+            value = initializers.get(initializer)(tuple(shape), dtype=dtype)
         path = f"{self.name.replace('/', '>')}/{name}"
         variable = Variable.create(np.asarray(value, dtype), name, path, aggregation)
         self._variables.append(variable)

@@ -68,3 +68,25 @@ def test_auc_curve_and_summation_are_keras_enums(keras):
     assert ours.get_config()["curve"] == theirs.get_config()["curve"] == "PR"
     with pytest.raises(ValueError, match="Invalid AUC curve value"):
         metrics_utils.AUCCurve.from_str("auc")
+
+
+def test_a_variable_may_start_from_a_given_array_as_keras(keras):
+    """MeanIoU continuing from a confusion matrix given as the variable's initializer; counts
+    are integers: equal exactly."""
+    start = np.array([[5, 1, 0], [2, 7, 1], [0, 3, 9]])
+    y_true, y_pred = np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 1, 1])
+    results = []
+    for K in (minikeras, keras):
+        metric = K.metrics.MeanIoU(num_classes=3)
+        metric.total_cm = metric.add_variable(
+            name="total_confusion_matrix", shape=(3, 3), initializer=start, dtype="int"
+        )
+        metric.update_state(y_true, y_pred)
+        results.append((np.asarray(metric.total_cm), float(metric.result())))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-6)
+
+
+def test_fbeta_refuses_an_undefined_output_dim():
+    with pytest.raises(ValueError, match="output_dim fully defined"):
+        metrics.FBetaScore()._build((2, None), (2, None))
