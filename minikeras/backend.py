@@ -77,6 +77,16 @@ SUPPORTS_SPARSE_TENSORS = False
 SUPPORTS_RAGGED_TENSORS = False
 
 
+def __getattr__(name):
+    # Keras's `backend.random` (SeedGenerator and the draws), loaded on first use: it imports
+    # the ops, which import this module
+    if name == "random":
+        from minikeras import random
+
+        return random
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def clear_session(free_memory=True):
     """Forget every layer name handed out (the next Dense is 'dense' again), as Keras's
     `clear_session`; `free_memory` runs Python's garbage collector, as Keras's does."""

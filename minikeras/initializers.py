@@ -48,7 +48,20 @@ class Initializer:
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        if isinstance(config.get("seed"), dict):  # a SeedGenerator, serialized
+            from minikeras.saving import deserialize_keras_object
+
+            config["seed"] = deserialize_keras_object(config["seed"])
         return cls(**config)
+
+
+def _seed_config(seed):
+    """A seed as Keras's configs hold it: an int or None as is, a SeedGenerator serialized."""
+    if seed is None or isinstance(seed, int):
+        return seed
+    from minikeras.saving import serialize_keras_object
+
+    return serialize_keras_object(seed)
 
 
 def _dtype(dtype):
@@ -123,7 +136,7 @@ class RandomNormal(Initializer):
         return rng.normal(self.mean, self.stddev, size=shape).astype(_dtype(dtype))
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": _seed_config(self.seed)}
 
 
 class RandomUniform(Initializer):
@@ -137,7 +150,7 @@ class RandomUniform(Initializer):
         return rng.uniform(self.minval, self.maxval, size=shape).astype(_dtype(dtype))
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {"minval": self.minval, "maxval": self.maxval, "seed": _seed_config(self.seed)}
 
 
 def _truncated_normal(rng, mean, stddev, shape):
@@ -161,7 +174,7 @@ class TruncatedNormal(Initializer):
         return _truncated_normal(rng, self.mean, self.stddev, shape).astype(_dtype(dtype))
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": _seed_config(self.seed)}
 
 
 class VarianceScaling(Initializer):
@@ -210,7 +223,7 @@ class VarianceScaling(Initializer):
 
     def get_config(self):  # Keras's keys, in its order
         return {
-            "seed": self.seed,
+            "seed": _seed_config(self.seed),
             "scale": self.scale,
             "mode": self.mode,
             "distribution": self.distribution,
@@ -226,7 +239,11 @@ class GlorotUniform(VarianceScaling):
         super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": _seed_config(self.seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class GlorotNormal(VarianceScaling):
@@ -236,7 +253,11 @@ class GlorotNormal(VarianceScaling):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": _seed_config(self.seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class HeUniform(VarianceScaling):
@@ -246,7 +267,11 @@ class HeUniform(VarianceScaling):
         super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": _seed_config(self.seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class HeNormal(VarianceScaling):
@@ -256,7 +281,11 @@ class HeNormal(VarianceScaling):
         super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": _seed_config(self.seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class LecunUniform(VarianceScaling):
@@ -266,7 +295,11 @@ class LecunUniform(VarianceScaling):
         super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": _seed_config(self.seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class LecunNormal(VarianceScaling):
@@ -276,7 +309,11 @@ class LecunNormal(VarianceScaling):
         super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": _seed_config(self.seed),
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 class Orthogonal(Initializer):
@@ -308,7 +345,7 @@ class Orthogonal(Initializer):
         return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
 
     def get_config(self):
-        return {"seed": self.seed, "gain": self.gain}
+        return {"seed": _seed_config(self.seed), "gain": self.gain}
 
 
 ALL_INITIALIZERS = {

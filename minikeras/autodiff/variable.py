@@ -31,6 +31,9 @@ def _plain(value):
 class Variable(np.ndarray):
     """A trainable array, as `keras.Variable`."""
 
+    # Keras's flag for a weight the optimizer sets to its gradient instead of updating it
+    overwrite_with_gradient = False
+
     def __new__(
         cls,
         initializer,

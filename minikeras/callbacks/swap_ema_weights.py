@@ -32,6 +32,8 @@ class SwapEMAWeights(Callback):
 
     def _swap(self):
         optimizer = self.model.optimizer
+        # a LossScaleOptimizer: the averages are its inner optimizer's, as Keras looks for them
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
         averages = optimizer.slots.get("average") if optimizer.use_ema else None
         if averages is None:
             raise ValueError(
@@ -62,8 +64,10 @@ class SwapEMAWeights(Callback):
             self._put_averages_in()
             if epoch == self.params["epochs"] - 1:
                 # the last epoch: the averages stay in the model and keep their value
+                optimizer = self.model.optimizer
+                optimizer = getattr(optimizer, "inner_optimizer", optimizer)
                 for weight, average in zip(
-                    self.model.trainable_weights, self.model.optimizer.slots["average"]
+                    self.model.trainable_weights, optimizer.slots["average"]
                 ):
                     average[...] = weight
 

@@ -512,8 +512,15 @@ def _probe_call(layer, input_shape, spread, mask_shape, unknown):
     if mask_shape is not None:
         kwargs["mask"] = np.ones([unknown if d is None else d for d in mask_shape], bool)
     arguments = CallArguments(zeros(s) for s in input_shape) if spread else zeros(input_shape)
-    with training_context(False), layer_scope(layer):  # its sublayers built here are its own
-        y = run_call(layer, arguments, kwargs)
+    # a call on stand-ins changes no variable (a counter's `assign_add`), as Keras's symbolic
+    # call runs in a StatelessScope: the values from before are put back
+    saved = [(v, np.array(v)) for v in layer.variables]
+    try:
+        with training_context(False), layer_scope(layer):  # its sublayers built here: its own
+            y = run_call(layer, arguments, kwargs)
+    finally:
+        for v, value in saved:
+            v[...] = value
     layer.clear_losses()  # a call on stand-ins adds no loss, as Keras's symbolic call adds none
     return _unwrap(y)
 

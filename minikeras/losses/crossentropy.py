@@ -18,6 +18,7 @@ from minikeras.losses.loss import (
     _mean_last_axis_scale,
     check_same_shape,
     from_last_axis,
+    per_sample_losses,
     same_rank,
 )
 
@@ -334,16 +335,16 @@ def _sigmoid_xent(y, z):
 # -- Keras's functional forms: one loss per sample, no reduction
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     loss = CategoricalCrossentropy(from_logits, label_smoothing, axis, reduction="none")
-    return loss(y_true, y_pred)
+    return per_sample_losses(loss, y_true, y_pred)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     loss = SparseCategoricalCrossentropy(
         from_logits=from_logits, ignore_class=ignore_class, axis=axis, reduction="none"
     )
-    return loss(y_true, y_pred)
+    return per_sample_losses(loss, y_true, y_pred)
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     loss = BinaryCrossentropy(from_logits, label_smoothing, axis, reduction="none")
-    return loss(y_true, y_pred)
+    return per_sample_losses(loss, y_true, y_pred)

@@ -17,6 +17,7 @@ from minikeras.losses.loss import (
     _clip,
     _mean_last_axis_scale,
     from_last_axis,
+    per_sample_losses,
 )
 
 
@@ -209,7 +210,7 @@ def binary_focal_crossentropy(
     loss = BinaryFocalCrossentropy(
         apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis, reduction="none"
     )
-    return loss(y_true, y_pred)
+    return per_sample_losses(loss, y_true, y_pred)
 
 
 def categorical_focal_crossentropy(
@@ -218,4 +219,4 @@ def categorical_focal_crossentropy(
     loss = CategoricalFocalCrossentropy(
         alpha, gamma, from_logits, label_smoothing, axis, reduction="none"
     )
-    return loss(y_true, y_pred)
+    return per_sample_losses(loss, y_true, y_pred)

@@ -10,7 +10,7 @@ As q → 0 this tends to −ln pₜ (crossentropy); at q = 1 it is 1 − pₜ (m
 
 import numpy as np
 
-from minikeras.losses.loss import Loss
+from minikeras.losses.loss import Loss, per_sample_losses
 
 
 class CategoricalGeneralizedCrossEntropy(Loss):
@@ -64,4 +64,6 @@ class CategoricalGeneralizedCrossEntropy(Loss):
 
 def categorical_generalized_cross_entropy(y_true, y_pred, q):
     """Keras's `losses.categorical_generalized_cross_entropy`: (1 − pₜ^q)/q per sample."""
-    return CategoricalGeneralizedCrossEntropy(q=q, reduction=None)(y_true, y_pred)
+    return per_sample_losses(
+        CategoricalGeneralizedCrossEntropy(q=q, reduction=None), y_true, y_pred
+    )

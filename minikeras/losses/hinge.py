@@ -7,7 +7,7 @@ Where the hinge is exactly at its kink the gradient is the active side's: Tensor
 
 import numpy as np
 
-from minikeras.losses.loss import Loss, _mean_last_axis_scale
+from minikeras.losses.loss import Loss, _mean_last_axis_scale, per_sample_losses
 
 
 def _hinge_labels(y_true):
@@ -78,12 +78,12 @@ class CategoricalHinge(Loss):
 
 # -- Keras's functional forms: one loss per sample, no reduction
 def hinge(y_true, y_pred):
-    return Hinge(reduction="none")(y_true, y_pred)
+    return per_sample_losses(Hinge(reduction="none"), y_true, y_pred)
 
 
 def squared_hinge(y_true, y_pred):
-    return SquaredHinge(reduction="none")(y_true, y_pred)
+    return per_sample_losses(SquaredHinge(reduction="none"), y_true, y_pred)
 
 
 def categorical_hinge(y_true, y_pred):
-    return CategoricalHinge(reduction="none")(y_true, y_pred)
+    return per_sample_losses(CategoricalHinge(reduction="none"), y_true, y_pred)

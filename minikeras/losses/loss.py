@@ -17,9 +17,14 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sam
 
 
 def _compute_dtype(dtype):
-    """The dtype a loss was given (a name, or a DTypePolicy's compute dtype), or None."""
+    """The dtype a loss was given (a name, or a DTypePolicy's compute dtype), or None.
+    "bfloat16" is taken as Keras takes it, though minikeras's layers refuse it: a loss computes
+    in it with the ml_dtypes package's NumPy type."""
     if dtype is None:
         return None
+    if dtype == "bfloat16":
+        config.learn_ml_dtypes(dtype)
+        return dtype
     from minikeras import dtype_policies
 
     return dtype_policies.get(dtype).compute_dtype
@@ -112,6 +117,16 @@ def from_last_axis(a, axis):
     return np.moveaxis(a, -1, axis)
 
 
+def per_sample_losses(loss, y_true, y_pred):
+    """`loss` (built with reduction "none") on y_pred in y_pred's own float dtype (integers:
+    floatx): Keras's functional forms (`losses.mean_squared_error(y_true, y_pred)`) convert
+    y_pred without a dtype, where a Loss object converts it to its own dtype."""
+    dtype = getattr(y_pred, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating):
+        loss._dtype = np.dtype(dtype).name
+    return loss(y_true, y_pred)
+
+
 class Loss:
     """Base class. Subclasses define `call(y_true, y_pred)` (one loss per sample) and
     `gradient(y_true, y_pred)` (d lossᵢ / d y_pred, same shape as y_pred).
@@ -137,10 +152,11 @@ class Loss:
 
     @property
     def dtype(self):
-        """The dtype given to the loss (a name, or a DTypePolicy's compute dtype), which a direct
-        call converts y_pred to, as Keras; else floatx. Unlike Keras, a loss given no dtype
-        computes in y_pred's own float dtype (integers: floatx), so float64 arrays keep float64
-        losses; training (`value_and_grad`) computes in the model's dtype."""
+        """The dtype a direct call computes in, as Keras: the one given to the loss (a name, or a
+        DTypePolicy's compute dtype), else floatx() at the time of the call (not the global
+        dtype policy), so float64 arrays give a float32 loss under the default floatx. Keras's
+        functional forms (`mean_squared_error(y, p)`) keep y_pred's own float dtype
+        (`per_sample_losses`); training (`value_and_grad`) computes in the model's dtype."""
         return self._dtype or config.floatx()
 
     # -- what subclasses write
@@ -256,15 +272,14 @@ class Loss:
         from minikeras import backend
 
         in_mask = backend.get_keras_mask(y_pred)
-        y_pred = np.asarray(y_pred)
-        if self._dtype is not None or not np.issubdtype(y_pred.dtype, np.floating):
-            y_pred = y_pred.astype(self.dtype, copy=False)
+        y_pred = np.asarray(y_pred).astype(self.dtype, copy=False)
         y_true, y_pred = self._targets(y_true, y_pred)
         losses = self.call(y_true, y_pred)
         if in_mask is not None:  # a (N, 1) mask meets (N,) losses as (N,), and the reverse
             in_mask, losses = squeeze_or_expand_to_same_rank(np.asarray(in_mask), losses, False)
         mask = self._joint_mask(y_true, y_pred, in_mask)
-        return self._reduce(losses, sample_weight, mask)
+        # in the loss's dtype, as Keras's, even where a formula's constants promoted it
+        return self._reduce(losses, sample_weight, mask).astype(self.dtype, copy=False)
 
     def _on_the_tape(self, y_true, y_pred, sample_weight):
         """One entry: the loss, and its gradient times the incoming one. An output that carries

@@ -10,7 +10,7 @@ the axes it summed.
 import numpy as np
 
 from minikeras import config
-from minikeras.losses.loss import Loss, same_rank
+from minikeras.losses.loss import Loss, per_sample_losses, same_rank
 
 
 def _axes(axis, ndim):
@@ -124,9 +124,9 @@ class Tversky(_OverlapLoss):
 
 def dice(y_true, y_pred, axis=None):
     """Keras's `losses.dice`: the Dice loss, summed over `axis` (None: all)."""
-    return Dice(axis=axis, reduction=None)(y_true, y_pred)
+    return per_sample_losses(Dice(axis=axis, reduction=None), y_true, y_pred)
 
 
 def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     """Keras's `losses.tversky`: the Tversky loss, summed over `axis` (None: all)."""
-    return Tversky(alpha, beta, axis=axis, reduction=None)(y_true, y_pred)
+    return per_sample_losses(Tversky(alpha, beta, axis=axis, reduction=None), y_true, y_pred)

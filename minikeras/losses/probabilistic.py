@@ -3,7 +3,13 @@
 import numpy as np
 
 from minikeras import config
-from minikeras.losses.loss import Loss, _clip, _inside_clip, _mean_last_axis_scale
+from minikeras.losses.loss import (
+    Loss,
+    _clip,
+    _inside_clip,
+    _mean_last_axis_scale,
+    per_sample_losses,
+)
 
 
 class KLDivergence(Loss):
@@ -38,8 +44,8 @@ class Poisson(Loss):
 
 # -- Keras's functional forms: one loss per sample, no reduction
 def kl_divergence(y_true, y_pred):
-    return KLDivergence(reduction="none")(y_true, y_pred)
+    return per_sample_losses(KLDivergence(reduction="none"), y_true, y_pred)
 
 
 def poisson(y_true, y_pred):
-    return Poisson(reduction="none")(y_true, y_pred)
+    return per_sample_losses(Poisson(reduction="none"), y_true, y_pred)

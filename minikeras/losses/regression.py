@@ -7,7 +7,7 @@ each gradient below carries a 1/C.
 import numpy as np
 
 from minikeras import config
-from minikeras.losses.loss import Loss, _mean_last_axis_scale
+from minikeras.losses.loss import Loss, _mean_last_axis_scale, per_sample_losses
 
 
 class MeanSquaredError(Loss):
@@ -174,28 +174,28 @@ class CosineSimilarity(Loss):
 
 # -- Keras's functional forms: one loss per sample, no reduction
 def mean_squared_error(y_true, y_pred):
-    return MeanSquaredError(reduction="none")(y_true, y_pred)
+    return per_sample_losses(MeanSquaredError(reduction="none"), y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
-    return MeanAbsoluteError(reduction="none")(y_true, y_pred)
+    return per_sample_losses(MeanAbsoluteError(reduction="none"), y_true, y_pred)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
-    return MeanAbsolutePercentageError(reduction="none")(y_true, y_pred)
+    return per_sample_losses(MeanAbsolutePercentageError(reduction="none"), y_true, y_pred)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
-    return MeanSquaredLogarithmicError(reduction="none")(y_true, y_pred)
+    return per_sample_losses(MeanSquaredLogarithmicError(reduction="none"), y_true, y_pred)
 
 
 def huber(y_true, y_pred, delta=1.0):
-    return Huber(delta, reduction="none")(y_true, y_pred)
+    return per_sample_losses(Huber(delta, reduction="none"), y_true, y_pred)
 
 
 def log_cosh(y_true, y_pred):
-    return LogCosh(reduction="none")(y_true, y_pred)
+    return per_sample_losses(LogCosh(reduction="none"), y_true, y_pred)
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
-    return CosineSimilarity(axis, reduction="none")(y_true, y_pred)
+    return per_sample_losses(CosineSimilarity(axis, reduction="none"), y_true, y_pred)

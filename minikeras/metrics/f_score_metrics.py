@@ -64,6 +64,12 @@ class FBetaScore(Metric):
                 "FBetaScore expects 2D inputs with shape (batch_size, output_dim). Received "
                 f"input shapes: y_pred.shape={y_pred_shape} and y_true.shape={y_true_shape}."
             )
+        if y_pred_shape[-1] is None or y_true_shape[-1] is None:  # a symbolic shape
+            raise ValueError(
+                "FBetaScore expects 2D inputs with shape (batch_size, output_dim), with "
+                "output_dim fully defined (not None). Received input shapes: "
+                f"y_pred.shape={y_pred_shape} and y_true.shape={y_true_shape}."
+            )
         shape = () if self.average == "micro" else (y_pred_shape[-1],)
         for name in ("true_positives", "false_positives", "false_negatives"):
             setattr(self, name, self.add_variable(shape, "zeros", dtype=self.dtype, name=name))

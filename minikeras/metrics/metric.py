@@ -40,6 +40,19 @@ def standardize_dtype(dtype):
     return dtype_name(dtype)
 
 
+def _tracked_items(value):
+    """The metrics and variables in `value`: itself, or inside its lists, tuples and dicts."""
+    from minikeras.autodiff import Variable as WeightVariable
+
+    if isinstance(value, (Metric, Variable, WeightVariable)):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [item for v in value for item in _tracked_items(v)]
+    return []
+
+
 class Metric:
     """Encapsulates a metric's state and logic. Subclasses define `update_state(...)` and
     `result()`; `reset_state()` zeroes every variable unless overridden.
@@ -54,8 +67,14 @@ class Metric:
         self._metrics = []  # metrics held as attributes: their variables are ours too
 
     def __setattr__(self, name, value):
-        if isinstance(value, Metric) and "_metrics" in self.__dict__:
-            self._metrics.append(value)
+        # as Keras's tracker: metrics and variables set as attributes, alone or inside lists,
+        # tuples and dicts (nested too), join this metric's `variables`
+        if "_metrics" in self.__dict__:
+            for item in _tracked_items(value):
+                if isinstance(item, Metric):
+                    self._metrics.append(item)
+                elif not any(item is v for v in self._variables):
+                    self._variables.append(item)
         super().__setattr__(name, value)
 
     @property
@@ -63,11 +82,17 @@ class Metric:
         return self._dtype
 
     def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
-        """A new state variable of `shape`, filled by `initializer` (dtype None: floatx, as in
-        Keras, whatever the metric's own dtype)."""
+        """A new state variable of `shape`, filled by `initializer` (a name, an initializer, or
+        the starting value itself, as Keras takes a tensor), dtype None: floatx, as in Keras,
+        whatever the metric's own dtype."""
         self._check_super_called()
         dtype = standardize_dtype(dtype or config.floatx())
-        value = initializers.get(initializer or "zeros")(tuple(shape), dtype=dtype)
+        if initializer is None:
+            initializer = "zeros"
+        if isinstance(initializer, (np.ndarray, list, int, float)):  # the value itself
+            value = np.broadcast_to(np.asarray(initializer, dtype), tuple(shape))
+        else:
+            value = initializers.get(initializer)(tuple(shape), dtype=dtype)
         path = f"{self.name.replace('/', '>')}/{name}"
         variable = Variable.create(np.asarray(value, dtype), name, path, aggregation)
         self._variables.append(variable)

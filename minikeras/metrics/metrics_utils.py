@@ -1,8 +1,46 @@
 """Helpers shared by the metrics: ranks made to agree, and the confusion-matrix counts."""
 
+from enum import StrEnum
+
 import numpy as np
 
 NEG_INF = -1e10  # a prediction filtered out by top_k: below every threshold
+
+
+class AUCCurve(StrEnum):
+    """AUC's curves, as Keras names them. A str enum: `AUC(curve="PR").curve`, the string
+    "PR", equals `AUCCurve.PR`."""
+
+    ROC = "ROC"
+    PR = "PR"
+    PRGAIN = "PRGAIN"
+
+    @staticmethod
+    def from_str(key):
+        try:
+            return AUCCurve(str(key).upper())
+        except ValueError:
+            raise ValueError(
+                f'Invalid AUC curve value: "{key}". Expected values are ["PR", "ROC", "PRGAIN"]'
+            ) from None
+
+
+class AUCSummationMethod(StrEnum):
+    """AUC's Riemann sums: the mean height of each interval, its lower or its higher end."""
+
+    INTERPOLATION = "interpolation"
+    MAJORING = "majoring"
+    MINORING = "minoring"
+
+    @staticmethod
+    def from_str(key):
+        try:
+            return AUCSummationMethod(str(key).lower())
+        except ValueError:
+            raise ValueError(
+                f'Invalid AUC summation method value: "{key}". Expected values are '
+                '["interpolation", "majoring", "minoring"]'
+            ) from None
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):

@@ -22,6 +22,7 @@ unchanged and its steps, skips and scales are Keras's.
 
 import numpy as np
 
+from minikeras.autodiff import Variable
 from minikeras.optimizers.optimizer import Optimizer
 
 _NOT_SUPPORTED_HERE = (
@@ -77,20 +78,25 @@ class LossScaleOptimizer(Optimizer):
         inner_optimizer.loss_scale_factor = None
 
     def build(self, variables):
-        self.step_counter = np.array(0, dtype=np.int64)
-        self.dynamic_scale = np.array(self.initial_scale, dtype=np.float32)
+        self.step_counter = Variable(np.int64(0), trainable=False, name="step_counter")
+        self.dynamic_scale = Variable(
+            np.float32(self.initial_scale), trainable=False, name="dynamic_scale"
+        )
         self.inner_optimizer.build(variables)
         self.built = True
 
+    def _built_variables(self):
+        return self.inner_optimizer._built_variables()
+
     @property
     def variables(self):
-        own = [np.array(0, dtype=np.int64), np.array(0.0, dtype=np.float32)]
+        own = super().variables  # its own iteration and learning rate (never used)
         if not self.built:
             return own
         return own + [self.step_counter, self.dynamic_scale] + self.inner_optimizer.variables
 
     def set_variables(self, values):
-        _, _, step_counter, dynamic_scale, *inner = values
+        _, _, step_counter, dynamic_scale, *inner = values  # its own two are never used
         self.step_counter[...] = step_counter
         self.dynamic_scale[...] = dynamic_scale
         self.inner_optimizer.set_variables(inner)
@@ -108,8 +114,13 @@ class LossScaleOptimizer(Optimizer):
             self.dynamic_scale[...] = self.dynamic_scale * np.float32(0.5)
             return
         scale = self.dynamic_scale
+        # a weight that takes its gradient as its value (`overwrite_with_gradient`) takes it
+        # unscaled, as Keras's
         unscaled = [
-            None if g is None else np.asarray(g) / scale.astype(np.asarray(g).dtype) for g in grads
+            g
+            if g is None or getattr(v, "overwrite_with_gradient", False)
+            else np.asarray(g) / scale.astype(np.asarray(g).dtype)
+            for g, v in zip(grads, trainable_variables)
         ]
         self.inner_optimizer.apply(unscaled, trainable_variables)
         if self.step_counter == self.dynamic_growth_steps - 1:
@@ -125,7 +136,7 @@ class LossScaleOptimizer(Optimizer):
 
     def scale_loss(self, loss):
         """`loss · scale`: the current scale once built, `initial_scale` before."""
-        return loss * (self.dynamic_scale if self.built else np.float32(self.initial_scale))
+        return loss * (self.dynamic_scale.value if self.built else np.float32(self.initial_scale))
 
     def current_loss_scale(self):
         return self.dynamic_scale.copy() if self.built else np.float32(self.initial_scale)

@@ -69,6 +69,26 @@ class LearningRateValue(float):
         return self._stored
 
 
+class IterationsValue(int):
+    """What `optimizer.iterations` reads: a Python int that also answers like Keras's
+    iteration variable (`.value`, `.numpy()`: int64; `.assign(n)` sets the optimizer's count)."""
+
+    def __new__(cls, count, optimizer):
+        number = super().__new__(cls, count)
+        number._optimizer = optimizer
+        return number
+
+    @property
+    def value(self):
+        return np.int64(self)
+
+    def numpy(self):
+        return np.int64(self)
+
+    def assign(self, value):
+        self._optimizer.iterations = value
+
+
 class Optimizer:
     """Base class. `apply(grads, variables)` does one update of every weight."""
 
@@ -128,7 +148,11 @@ class Optimizer:
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = gradient_accumulation_steps
-        self._iterations = 0  # calls of apply (Keras's int64 counter, the one files hold)
+        # calls of apply: Keras's int64 counter, the one files hold, kept in a 0-d array so that
+        # `variables` can hand it out as a Variable whose `assign` changes the optimizer
+        self._iteration_array = np.zeros((), dtype=np.int64)
+        self._learning_rate_array = None  # the rate when it is a number (0-d, floatx)
+        self._learning_rate_schedule = None  # else the schedule or function
         self._learning_rate = self._initial_learning_rate(learning_rate)
         self.built = False
         self.slot_names = []  # e.g. ["velocity", "momentum"], in Keras's order
@@ -139,17 +163,47 @@ class Optimizer:
 
     # ------------------------------------------------------------------ the step counter
     @property
+    def _iterations(self):
+        """Calls of `apply` (Keras's `_iterations`), a Python int."""
+        return int(self._iteration_array)
+
+    @_iterations.setter
+    def _iterations(self, value):
+        self._iteration_array[...] = value
+
+    @property
     def iterations(self):
-        """Updates applied. With gradient accumulation, Keras counts an update per N calls."""
+        """Updates applied. With gradient accumulation, Keras counts an update per N calls.
+        An int, with Keras's variable's `.value`, `.numpy()` and `.assign`."""
+        count = self._iterations
         if self.gradient_accumulation_steps:
-            return self._iterations // self.gradient_accumulation_steps
-        return self._iterations
+            count //= self.gradient_accumulation_steps
+        return IterationsValue(count, self)
 
     @iterations.setter
     def iterations(self, value):
         self._iterations = int(value)
 
     # ------------------------------------------------------------------ the learning rate
+    @property
+    def _learning_rate(self):
+        """The rate as given: a schedule or function, or a number (a floatx NumPy scalar)."""
+        if self._learning_rate_schedule is not None:
+            return self._learning_rate_schedule
+        return self._learning_rate_array[()]
+
+    @_learning_rate.setter
+    def _learning_rate(self, value):
+        if callable(value):
+            self._learning_rate_schedule = value
+            return
+        self._learning_rate_schedule = None
+        array = self._learning_rate_array
+        if array is not None and array.dtype == np.asarray(value).dtype:
+            array[...] = value  # in place: a Variable handed out by `variables` sees it
+        else:
+            self._learning_rate_array = np.array(value)
+
     def _initial_learning_rate(self, learning_rate):
         if callable(learning_rate):  # a LearningRateSchedule, or a function of no argument
             return learning_rate
@@ -269,12 +323,13 @@ class Optimizer:
         every velocity, then every momentum; Adam: m₀, v₀, m₁, v₁, ..., then every
         velocity_hat.
 
-        Each is a Variable whose `path` is Keras's ("adam/iteration", "adam/learning_rate",
-        "adam/dense_kernel_momentum"): iterations and learning rate as copies, the slots as
-        views of the arrays the updates write (`Model.get_state_tree` reads them by path)."""
-        out = [self._variable(np.array(self._iterations, dtype=np.int64), "iteration")]
+        Each is a Variable over the optimizer's own memory, as Keras's are variables: `.value`
+        reads it and `.assign` changes the optimizer (as `stateless_apply`'s callers do). Its
+        `path` is Keras's ("adam/iteration", "adam/learning_rate", "adam/dense_kernel_momentum"),
+        which `Model.get_state_tree` reads."""
+        out = [self._variable(self._iteration_array, "iteration")]
         if self._has_learning_rate_variable:
-            out.append(self._variable(np.array(self._learning_rate), "learning_rate"))
+            out.append(self._variable(self._learning_rate_array, "learning_rate"))
         for array in self._slot_variables:
             out.append(self._variable(array, self._slot_names.get(id(array), "variable")))
         return out
@@ -284,13 +339,15 @@ class Optimizer:
 
     @property
     def _model_variables_moving_average(self):
-        """Keras's attribute name for the EMA averages (use_ema), one per weight."""
-        return self.slots.get("average", [])
+        """Keras's attribute name for the EMA averages (use_ema), one Variable per weight."""
+        return [Variable.wrap(a, trainable=False) for a in self.slots.get("average", [])]
 
     @property
     def _accumulated_gradients(self):
-        """Keras's attribute name for the gradient accumulators, one per weight."""
-        return self.slots.get("gradient_accumulator", [])
+        """Keras's attribute name for the gradient accumulators, one Variable per weight."""
+        return [
+            Variable.wrap(a, trainable=False) for a in self.slots.get("gradient_accumulator", [])
+        ]
 
     def set_weights(self, weights):
         """Keras's `set_weights`: `variables`' values, in that order, into a built optimizer."""
@@ -332,12 +389,16 @@ class Optimizer:
             self.build(variables)
         indices = self._slot_indices(variables)
         grads, variables, indices = _drop_missing(grads, variables, indices)
+        grads, variables, indices = self._overwrite_with_gradients(grads, variables, indices)
+        if not grads:  # every weight was overwritten: only the counter moves
+            self._iterations += 1
+            return
         if self.loss_scale_factor is not None:  # the gradients of scale_loss(loss): unscaled
             grads = [g / self.loss_scale_factor for g in grads]
         learning_rate = float(self._current_learning_rate())  # a Python float: weak in NumPy
         steps = self.gradient_accumulation_steps
         if steps:
-            accumulators = self.slots["gradient_accumulator"]
+            accumulators = [self.slots["gradient_accumulator"][i] for i in indices]
             if (self._iterations + 1) % steps == 0:
                 # the mean of the N gradients (Keras: (g + Σ earlier) / N), then a normal update
                 grads = [(g + a) / a.dtype.type(steps) for g, a in zip(grads, accumulators)]
@@ -356,6 +417,80 @@ class Optimizer:
             if frequency and (self.iterations + 1) % frequency == 0:
                 self._overwrite_with_moving_average(variables)
         self._iterations += 1
+
+    def _overwrite_with_gradients(self, grads, variables, indices):
+        """Weights flagged `overwrite_with_gradient` (Keras's Variable attribute, used for
+        float8 scaling factors) take their gradient as their new value, unscaled and unclipped,
+        and leave the update. With gradient accumulation, Keras keeps the largest gradient seen
+        (an element-wise maximum) and writes it on the N-th call
+        (base_optimizer.py `_overwrite_variables_directly_with_gradients`)."""
+        if not any(getattr(v, "overwrite_with_gradient", False) for v in variables):
+            return grads, variables, indices
+        steps = self.gradient_accumulation_steps
+        kept = []
+        for g, v, index in zip(grads, variables, indices):
+            if not getattr(v, "overwrite_with_gradient", False):
+                kept.append((g, v, index))
+                continue
+            g = np.asarray(g, dtype=v.dtype)
+            if not steps:
+                v[...] = g
+                continue
+            accumulator = self.slots["gradient_accumulator"][index]
+            if (self._iterations + 1) % steps == 0:
+                v[...] = np.maximum(g, accumulator)
+                accumulator[...] = 0
+            else:
+                accumulator[...] = np.maximum(g, accumulator)
+        return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        """Keras's functional step: the weights' and the optimizer's new values, as two lists,
+        from their current values given as lists (`[v.value for v in optimizer.variables]`),
+        leaving the optimizer and the weights it was built with as they were.
+
+        minikeras computes it with `apply` itself: the given values are written into the built
+        weights and the optimizer, one step is taken, the results are read out, and the
+        values from before are put back."""
+        if not self.built:
+            raise ValueError(
+                f"To call `stateless_apply`, {type(self).__name__} must be built (i.e. its "
+                "variables must have been created). You can build it via "
+                "`optimizer.build(trainable_variables)`."
+            )
+        own = self.variables
+        built = self._built_variables()
+        if len(optimizer_variables) != len(own):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(optimizer_variables)}, but expected {len(own)} variables."
+            )
+        if len(trainable_variables) != len(built):
+            raise ValueError(
+                "Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                "the trainable variables list that the optimizer was built with. Received "
+                f"len(trainable_variables) == {len(trainable_variables)} whereas the optimizer "
+                f"was built with {len(built)} variables."
+            )
+        saved_weights = [np.array(v) for v in built]
+        saved_state = [np.array(v) for v in own]
+        try:
+            for v, value in zip(built, trainable_variables):
+                v[...] = value
+            self.set_variables([np.asarray(value) for value in optimizer_variables])
+            self.apply(grads, built)
+            new_weights = [np.array(v) for v in built]
+            new_state = [np.array(v) for v in self.variables]
+        finally:
+            for v, value in zip(built, saved_weights):
+                v[...] = value
+            self.set_variables(saved_state)
+        return new_weights, new_state
+
+    def _built_variables(self):
+        """The weights the optimizer was built with, in that order."""
+        return list(self._built_with)
 
     def _slot_indices(self, variables):
         """Each variable's place among those the optimizer was built with (its slots'), so

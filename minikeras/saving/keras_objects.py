@@ -17,6 +17,7 @@ from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 from minikeras.optimizers import schedules
+from minikeras.random import SeedGenerator
 from minikeras.utils import object_registration
 
 
@@ -112,11 +113,26 @@ def _plain_python_back(class_name, inner):
 
 
 def _keras_module(obj):
+    if isinstance(obj, SeedGenerator):
+        return "keras.random"
     if isinstance(obj, losses_module.Loss):
         return "keras.losses"
     if isinstance(obj, metrics_module.Metric):
         return "keras.metrics"
     return "keras"
+
+
+# the modules whose objects a getter of theirs rebuilds (see `_deserialize`)
+_GETTERS = (
+    "keras.losses",
+    "keras.metrics",
+    "keras.optimizers",
+    "keras.regularizers",
+    "keras.initializers",
+    "keras.constraints",
+    "keras.optimizers.schedules",
+    "keras.random",
+)
 
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
@@ -163,9 +179,10 @@ def _deserialize(config):
         from minikeras.saving import serialization
 
         return serialization.deserialize_model(config)
-    if class_name in layer_serialization.builtin_layer_classes():
-        return layer_serialization.deserialize(config)
     module = str(config.get("module") or "")
+    # a module other than the layers' decides first: the initializer "Identity" is not the layer
+    if class_name in layer_serialization.builtin_layer_classes() and module not in _GETTERS:
+        return layer_serialization.deserialize(config)
     getter = {
         "keras.losses": losses_module.get,
         "keras.metrics": metrics_module.get,
@@ -174,6 +191,7 @@ def _deserialize(config):
         "keras.initializers": initializers.get,
         "keras.constraints": constraints.deserialize,
         "keras.optimizers.schedules": schedules.deserialize,
+        "keras.random": lambda config: SeedGenerator.from_config(config["config"]),
     }.get(module)
     if getter is not None:
         return getter(config)

@@ -34,4 +34,8 @@ def make_generator(seed=None) -> np.random.Generator:
     """A generator for one user: its own if `seed` is given, else the shared one."""
     if seed is None:
         return _generator
+    if not isinstance(seed, (int, np.integer)):  # a SeedGenerator: its next state, new each call
+        from minikeras.random.seed_generator import generator
+
+        return generator(seed)
     return np.random.default_rng(seed)

@@ -68,7 +68,7 @@ def test_value_and_gradient_match_keras(keras, case):
     name, kwargs, data, sample_weight = case
     y, p = data(np.random.default_rng(len(_ids(case))))
     for reduction in REDUCTIONS:
-        ours = getattr(losses, name)(reduction=reduction, **kwargs)
+        ours = getattr(losses, name)(reduction=reduction, dtype="float64", **kwargs)
         theirs = getattr(keras.losses, name)(reduction=reduction, dtype="float64", **kwargs)
         what = f"{name} {kwargs} reduction={reduction}"
         expected, expected_grad = _keras_value_and_grad(theirs, y, p, sample_weight)
@@ -86,7 +86,7 @@ def test_gradient_matches_central_differences(case):
     y, p = data(np.random.default_rng(7))
     if name == "Circle":  # unit rows put each self-pair on the kink of max(1 − S, 0)
         p = 0.9 * p
-    loss = getattr(losses, name)(**kwargs)
+    loss = getattr(losses, name)(dtype="float64", **kwargs)  # central differences in float64
     _, grad = loss.value_and_grad(y, p.copy(), sample_weight)
     numeric = numerical_gradient(lambda: float(loss(y, p, sample_weight=sample_weight)), p)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)

@@ -167,7 +167,7 @@ def test_value_gradient_and_shape_match_keras(keras, case):
     # one kind of weights per reduction; (N, 1) meets 'none', where it shapes the result
     pairs = zip(REDUCTIONS, [per_sample, scalar, column, none, column, per_sample])
     for reduction, sample_weight in pairs:
-        ours = getattr(losses, name)(reduction=reduction, **kwargs)
+        ours = getattr(losses, name)(reduction=reduction, dtype="float64", **kwargs)
         theirs = getattr(keras.losses, name)(reduction=reduction, dtype="float64", **kwargs)
         what = f"{name} reduction={reduction} sample_weight={np.shape(sample_weight)}"
         expected, expected_grad = _keras_value_and_grad(keras, theirs, y, p, sample_weight)
@@ -183,7 +183,7 @@ def test_none_reduction_with_column_weights_keeps_the_column(keras):
     y, p = data_for("regression", rng)
     w = rng.uniform(0, 2, size=(len(y), 1))
     expected = keras.losses.MeanSquaredError(reduction="none", dtype="float64")(y, p, w)
-    ours = losses.MeanSquaredError(reduction="none")(y, p, sample_weight=w)
+    ours = losses.MeanSquaredError(reduction="none", dtype="float64")(y, p, sample_weight=w)
     assert ours.shape == tuple(expected.shape) == (len(y), 1)
     assert_close(ours, expected, REL64)
 
@@ -286,6 +286,7 @@ def test_every_keras_loss_name_resolves_to_the_same_loss(keras):
         "CategoricalHinge": "one_hot_scores",
         "categorical_hinge": "one_hot_scores",
     }
+    mk.config.set_floatx("float64")  # a loss computes in floatx, as Keras's
     checked = 0
     for name in sorted(ALL_OBJECTS_DICT):
         if name in skipped:

@@ -11,7 +11,15 @@ import strategies as sts
 from gradcheck import assert_gradient_close, numerical_gradient
 from hypothesis import given, settings
 
-from minikeras import activations, losses
+from minikeras import activations, config, losses
+
+
+@pytest.fixture(autouse=True)
+def float64_losses():
+    """A loss called directly computes in floatx, as Keras's: float64 here, so that central
+    differences (and the float64 gradients they check) keep their precision."""
+    config.set_floatx("float64")
+
 
 # ------------------------------------------------------------------ Keras's golden values
 # keras/src/losses/losses_test.py, MeanSquaredErrorTest / MeanAbsoluteErrorTest

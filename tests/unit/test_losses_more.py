@@ -14,9 +14,16 @@ import numpy as np
 import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
 
-from minikeras import constraints, losses, regularizers
+from minikeras import config, constraints, losses, regularizers
 
 RNG = np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def float64_losses():
+    """A loss called directly computes in floatx, as Keras's: float64 here, so that central
+    differences (and the float64 gradients they check) keep their precision."""
+    config.set_floatx("float64")
 
 
 def _probabilities(shape, rng=RNG):
