@@ -254,3 +254,14 @@ __all__ = [
     "standardize_dtype",
     "standardize_shape",
 ]
+
+
+def __getattr__(name):
+    """`NumpyTrainer`: the trainer of minikeras's one backend, as Keras names each backend's
+    (`keras.src.backend.numpy.trainer.NumpyTrainer`); imported on demand, since the trainer
+    needs the models and the models need this module."""
+    if name == "NumpyTrainer":
+        from minikeras.trainers.trainer import Trainer
+
+        return Trainer
+    raise AttributeError(f"module 'minikeras.backend' has no attribute '{name}'")

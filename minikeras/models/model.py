@@ -72,26 +72,7 @@ class Model(Layer):
                 f"arguments only; received {len(args)} positional arguments."
             )
         super().__init__(trainable=trainable, dtype=dtype, name=name, **kwargs)
-        self.optimizer = None
-        self.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
-        self.loss_weights = None
-        self.compiled = False
-        self.compiled_metrics = []  # compile()'s `metrics` argument
-        self.compile_metrics = None  # compiled metrics, made once the labels' shapes are known
-        self.loss_tracker = metrics_module.Mean(name="loss")
-        self.output_specs = None  # one outputs.OutputSpec per output, set by compile
-        self._metric_entries, self._loss_trackers = None, []
-        self.stop_training = False
-        self.history = None
-        self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
-        # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
-        # per output, None where there is none: the losses and metrics read them, as Keras's
-        # read the `_keras_mask` its layers attach to the outputs
-        self.output_masks = None
-        self._deferred_compile_error = None  # a loss dict compile accepts and fit refuses
-        # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
-        # (functional.py): none for a Sequential or a subclass of Model
-        self._outputs_struct, self._all_nodes = None, []
+        init_training_state(self)
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -1212,6 +1193,31 @@ class Model(Layer):
         from minikeras import saving
 
         saving.load_weights(self, filepath, **kwargs)
+
+
+def init_training_state(model):
+    """What compile, fit and the metrics keep on a model (or a layer mixed in with
+    `trainers.Trainer`), before compile."""
+    model.optimizer = None
+    model.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
+    model.loss_weights = None
+    model.compiled = False
+    model.compiled_metrics = []  # compile()'s `metrics` argument
+    model.compile_metrics = None  # compiled metrics, made once the labels' shapes are known
+    model.loss_tracker = metrics_module.Mean(name="loss")
+    model.output_specs = None  # one outputs.OutputSpec per output, set by compile
+    model._metric_entries, model._loss_trackers = None, []
+    model.stop_training = False
+    model.history = None
+    model._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
+    # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
+    # per output, None where there is none: the losses and metrics read them, as Keras's
+    # read the `_keras_mask` its layers attach to the outputs
+    model.output_masks = None
+    model._deferred_compile_error = None  # a loss dict compile accepts and fit refuses
+    # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
+    # (functional.py): none for a Sequential or a subclass of Model
+    model._outputs_struct, model._all_nodes = None, []
 
 
 def _check_verbose(verbose):
