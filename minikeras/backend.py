@@ -13,6 +13,7 @@ layer, or recorded by `minikeras.GradientTape`.
 'float16'
 """
 
+import contextlib
 import weakref
 
 import numpy as np
@@ -254,6 +255,13 @@ __all__ = [
     "standardize_dtype",
     "standardize_shape",
 ]
+
+
+@contextlib.contextmanager
+def device(device_name):
+    """Keras's `keras.device(name)` scope: minikeras computes on the CPU only, so any name
+    runs there (Keras's NumPy backend does the same)."""
+    yield
 
 
 def __getattr__(name):

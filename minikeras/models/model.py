@@ -248,6 +248,7 @@ class Model(Layer):
         """
         # every name is understood before anything changes: a failed compile keeps the old setup
         optimizer = optimizers_module.get(optimizer)
+        steps_per_execution = inputs.positive_int(steps_per_execution, "steps_per_execution")
         deferred, loss_for_specs = None, loss
         if isinstance(loss, dict) and "class_name" not in loss:
             keys = list(self.output_keys)
@@ -274,6 +275,10 @@ class Model(Layer):
         self.output_specs = specs
         self._deferred_compile_error = deferred
         self.compile_metrics, self._metric_entries, self._loss_trackers = None, None, []
+        # steps per call of the step function: the callbacks see one batch per execution
+        # (minikeras runs every step in Python or its compiled step, whatever these say)
+        self.steps_per_execution = steps_per_execution
+        self.run_eagerly, self.jit_compile = run_eagerly, jit_compile
         # the arguments as given: a saved file's compile_config holds them, as Keras's does
         self._compile_config = dict(
             loss=loss,
@@ -829,9 +834,17 @@ class Model(Layer):
             val_data = self._validation_adapter(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
-            val = EpochIterator(val_data, validation_steps)
+            val = EpochIterator(
+                val_data,
+                steps_per_epoch=validation_steps,
+                steps_per_execution=self.steps_per_execution,
+            )
 
-        epoch_iterator = EpochIterator(train_data, steps_per_epoch)
+        epoch_iterator = EpochIterator(
+            train_data,
+            steps_per_epoch=steps_per_epoch,
+            steps_per_execution=self.steps_per_execution,
+        )
         epoch_iterator.reset()  # as Keras: a PyDataset's on_epoch_end runs once before training
         callback_list = callbacks_module.CallbackList(
             callbacks,
@@ -925,24 +938,27 @@ class Model(Layer):
                     compiled.run_between_redraws(adapter, order, done, callback_list, progress_bar)
                 else:
                     compiled.run_batches(adapter, order, 0, done)
-                batches = enumerate(adapter.batches(order, first=done), start=done)
+                batches = one_per_execution(adapter.batches(order, first=done), start=done)
                 step_logs = None
-            for step, batch in epoch_iterator.enumerate_epoch() if batches is None else batches:
+            # each execution: `steps_per_execution` batches between two callback calls
+            executions = epoch_iterator.enumerate_epoch() if batches is None else batches
+            for begin, end, group in executions:
                 if not checked and self._metric_entries is not None:  # before its first step
                     compiled, checked = compiled_step.for_model(self), True
                 if batch_hooks:
-                    callback_list.on_train_batch_begin(step)
-                # arrays' batches are (x, y) when unweighted, a stream's (x, y, None)
-                if compiled is not None and _unweighted(batch) and compiled.takes(*batch[:2]):
-                    compiled.run(*batch[:2])
-                    step_logs = logs = None  # the metrics' results: read when asked
-                else:
-                    step_logs = logs = self.train_step(batch)
+                    callback_list.on_train_batch_begin(begin)
+                for batch in group:
+                    # arrays' batches are (x, y) when unweighted, a stream's (x, y, None)
+                    if compiled is not None and _unweighted(batch) and compiled.takes(*batch[:2]):
+                        compiled.run(*batch[:2])
+                        step_logs = logs = None  # the metrics' results: read when asked
+                    else:
+                        step_logs = logs = self.train_step(batch)
                 if batch_hooks:
                     logs = callbacks_module.pythonify_logs(
                         self.get_metrics_result() if logs is None else logs
                     )
-                    callback_list.on_train_batch_end(step, logs)
+                    callback_list.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
             # as Keras: what the epoch's last train_step returned, or the metrics' results
@@ -994,7 +1010,9 @@ class Model(Layer):
             steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
         epoch_iterator = EpochIterator(
-            self._test_adapter(x, y, sample_weight, batch_size, steps), steps
+            self._test_adapter(x, y, sample_weight, batch_size, steps),
+            steps_per_epoch=steps,
+            steps_per_execution=self.steps_per_execution,
         )
         epoch_iterator.reset()
         callback_list = callbacks_module.CallbackList(
@@ -1043,13 +1061,14 @@ class Model(Layer):
         callback_list.on_test_begin()
         logs = {}
         batch_hooks = callback_list.has_batch_hooks("test")  # skipped when none overrides them
-        for step, batch in epoch_iterator.enumerate_epoch():
+        for begin, end, group in epoch_iterator.enumerate_epoch():
             if batch_hooks:
-                callback_list.on_test_batch_begin(step)
-            step_logs = self.test_step(batch)
+                callback_list.on_test_batch_begin(begin)
+            for batch in group:
+                step_logs = self.test_step(batch)
             logs = callbacks_module.pythonify_logs(step_logs)
             if batch_hooks:
-                callback_list.on_test_batch_end(step, logs)
+                callback_list.on_test_batch_end(end, logs)
         if logs:
             logs = self._metrics_result_or(step_logs, logs)
         callback_list.on_test_end(logs)
@@ -1074,7 +1093,9 @@ class Model(Layer):
             x = self._prepare_x(x)
             size = data_adapters.array_batch_size(batch_size, steps, len(x))
             adapter = data_adapters.ArrayAdapter(x, None, None, size, shuffle=False)
-        epoch_iterator = EpochIterator(adapter, steps)
+        epoch_iterator = EpochIterator(
+            adapter, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
+        )
         callback_list = callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
@@ -1086,11 +1107,15 @@ class Model(Layer):
         callback_list.on_predict_begin()
         outputs = []
         try:
-            for step, batch in epoch_iterator.enumerate_epoch():
-                callback_list.on_predict_batch_begin(step)
+            for begin, end, group in epoch_iterator.enumerate_epoch():
+                callback_list.on_predict_batch_begin(begin)
                 # a copy: a layer may reuse its output buffer at the next batch
-                outputs.append(_copy_outputs(self.predict_step(batch)))
-                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+                group_outputs = [_copy_outputs(self.predict_step(batch)) for batch in group]
+                outputs += group_outputs
+                # the execution's outputs together, as Keras's predict function returns them
+                callback_list.on_predict_batch_end(
+                    end, {"outputs": _concatenate_outputs(group_outputs)}
+                )
         finally:
             epoch_iterator.close()
         callback_list.on_predict_end()
@@ -1218,6 +1243,7 @@ def init_training_state(model):
     # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
     # (functional.py): none for a Sequential or a subclass of Model
     model._outputs_struct, model._all_nodes = None, []
+    model.steps_per_execution, model.run_eagerly, model.jit_compile = 1, False, "auto"
 
 
 def _check_verbose(verbose):
@@ -1258,6 +1284,12 @@ def _concatenate_outputs(outputs):
     if isinstance(outputs[0], Arrays):
         return Arrays([np.concatenate(parts) for parts in zip(*(o.arrays for o in outputs))])
     return np.concatenate(outputs)
+
+
+def one_per_execution(batches, start):
+    """(step, step, [batch]) for each batch, numbered from `start`: one batch per execution."""
+    for step, batch in enumerate(batches, start=start):
+        yield step, step, [batch]
 
 
 def _num_samples(x):

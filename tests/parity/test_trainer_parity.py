@@ -1,0 +1,151 @@
+"""The Trainer as Keras's trainers/ specify it: a layer mixed in with `Trainer` trains like a
+model, `steps_per_execution` groups the batches the callbacks see, and `EpochIterator` takes
+data as `fit` does and hands out `(begin_step, end_step, batches)`.
+
+float64 in both libraries: 1e-10 relative is the parity suite's float64 bound (only the order
+of a few additions may differ)."""
+
+import numpy as np
+import pytest
+
+import minikeras
+from minikeras.backend import NumpyTrainer
+from minikeras.trainers.epoch_iterator import EpochIterator
+
+RTOL = 1e-10
+
+X = np.linspace(-1, 1, 40).reshape(10, 4)
+Y = X @ np.array([[0.5], [-1.0], [2.0], [0.25]]) + 0.25
+
+
+@pytest.fixture
+def keras64(keras):
+    from minikeras.parity.keras_env import floatx
+
+    with floatx("float64"):
+        yield keras
+
+
+class LinearModel(NumpyTrainer, minikeras.layers.Dense):
+    """A Dense layer that is its own model, as Keras's trainer tests build one."""
+
+    def __init__(self, units):
+        minikeras.layers.Dense.__init__(
+            self, units=units, use_bias=False, kernel_initializer="ones", dtype="float64"
+        )
+        NumpyTrainer.__init__(self)
+
+
+class Steps(minikeras.callbacks.Callback):
+    """The (hook, batch index) pairs fit's batch hooks receive."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.seen.append(("begin", batch))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append(("end", batch))
+
+
+def keras_steps(keras):
+    class KerasSteps(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.seen.append(("begin", batch))
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen.append(("end", batch))
+
+    return KerasSteps()
+
+
+def keras_linear(keras):
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")]
+    )
+    return model
+
+
+def test_a_dense_mixed_in_with_the_trainer_fits_as_keras(keras64):
+    ours = LinearModel(units=1)
+    ours.compile(optimizer=minikeras.optimizers.SGD(0.01), loss="mse", metrics=["mae"])
+    theirs = keras_linear(keras64)
+    theirs.compile(optimizer=keras64.optimizers.SGD(0.01), loss="mse", metrics=["mae"])
+    histories = [
+        m.fit(X, Y, batch_size=3, epochs=3, shuffle=False, verbose=0) for m in (ours, theirs)
+    ]
+    assert sorted(histories[0].history) == sorted(histories[1].history)
+    for key, values in histories[1].history.items():
+        np.testing.assert_allclose(histories[0].history[key], values, rtol=RTOL)
+    np.testing.assert_allclose(ours.get_weights()[0], theirs.get_weights()[0], rtol=RTOL)
+    np.testing.assert_allclose(ours.predict(X, verbose=0), theirs.predict(X, verbose=0), rtol=RTOL)
+    np.testing.assert_allclose(
+        ours.evaluate(X, Y, verbose=0), theirs.evaluate(X, Y, verbose=0), rtol=RTOL
+    )
+
+
+@pytest.mark.parametrize("steps_per_epoch", [None, 3])
+def test_steps_per_execution_groups_the_batches_the_callbacks_see(keras64, steps_per_epoch):
+    # 10 samples in batches of 3: 4 batches, executions of 3 → batches [0-2] and [3-5] (the
+    # second one short); with steps_per_epoch=3 the epoch takes steps 0 and 3, 6 batches
+    # asked of a pass of 4, as Keras counts them
+    ours = LinearModel(units=1)
+    ours.compile(optimizer=minikeras.optimizers.SGD(0.01), loss="mse", steps_per_execution=3)
+    theirs = keras_linear(keras64)
+    theirs.compile(optimizer=keras64.optimizers.SGD(0.01), loss="mse", steps_per_execution=3)
+    assert ours.steps_per_execution == theirs.steps_per_execution == 3
+    ours_steps, their_steps = Steps(), keras_steps(keras64)
+    histories = [
+        m.fit(
+            X,
+            Y,
+            batch_size=3,
+            epochs=2,
+            shuffle=False,
+            verbose=0,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=[c],
+        )
+        for m, c in ((ours, ours_steps), (theirs, their_steps))
+    ]
+    assert ours_steps.seen == their_steps.seen
+    np.testing.assert_allclose(
+        histories[0].history["loss"], histories[1].history["loss"], rtol=RTOL
+    )
+    np.testing.assert_allclose(ours.get_weights()[0], theirs.get_weights()[0], rtol=RTOL)
+
+
+def test_steps_per_execution_must_be_a_positive_integer():
+    model = LinearModel(units=1)
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=0)
+    assert not model.compiled  # refused before anything changed
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 3])
+def test_epoch_iterator_on_arrays_as_keras(keras64, steps_per_execution):
+    from keras.src.trainers.epoch_iterator import EpochIterator as KerasEpochIterator
+
+    weights = np.arange(10.0)
+    arguments = dict(
+        x=X, y=Y, sample_weight=weights, batch_size=4, steps_per_execution=steps_per_execution
+    )
+    ours = list(EpochIterator(**arguments))
+    theirs = list(KerasEpochIterator(**arguments))
+    assert [(b, e) for b, e, _ in ours] == [(b, e) for b, e, _ in theirs]
+    for (_, _, our_batches), (_, _, their_batches) in zip(ours, theirs, strict=True):
+        assert len(our_batches) == len(their_batches)
+        for ours_batch, theirs_batch in zip(our_batches, their_batches, strict=True):
+            for a, b in zip(ours_batch, theirs_batch, strict=True):
+                np.testing.assert_array_equal(a, np.asarray(b))
+
+
+def test_epoch_iterator_refuses_what_keras_refuses():
+    with pytest.raises(ValueError, match="Unrecognized data type"):
+        EpochIterator(x="unsupported_data")
