@@ -118,7 +118,12 @@ def stream_adapter(x, y, sample_weight, class_weight, shuffle, prepare):
 
 
 def get_data_adapter(
-    x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False,
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    steps_per_epoch=None,
+    shuffle=False,
     class_weight=None,
 ):
     """The adapter of data given as `fit` takes it, its batches as NumPy arrays, unchecked
@@ -134,7 +139,9 @@ def get_data_adapter(
     n = len(x)
     if class_weight is not None:
         if sample_weight is not None:
-            raise ValueError("You cannot specify `class_weight` and `sample_weight` at the same time.")
+            raise ValueError(
+                "You cannot specify `class_weight` and `sample_weight` at the same time."
+            )
         sample_weight = inputs.class_weights_to_sample_weights(y, class_weight, "float32")
     sample_weight = None if sample_weight is None else np.asarray(sample_weight)
     size = array_batch_size(batch_size, steps_per_epoch, n)
@@ -391,3 +398,8 @@ def ordered_prefetch(get, indices, workers, max_queue_size, use_processes):
             for i in itertools.islice(indices, 1):
                 pending.append(pool.submit(get, i))
             yield batch
+
+
+# Keras's submodules (`data_adapters.py_dataset_adapter.PyDataset`), importable once the names
+# they take from this module exist
+from . import generator_data_adapter, py_dataset_adapter  # noqa: E402, F401
