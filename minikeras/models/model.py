@@ -1061,6 +1061,7 @@ class Model(Layer):
         callback_list.on_test_begin()
         logs = {}
         batch_hooks = callback_list.has_batch_hooks("test")  # skipped when none overrides them
+        self.stop_evaluating = False
         for begin, end, group in epoch_iterator.enumerate_epoch():
             if batch_hooks:
                 callback_list.on_test_batch_begin(begin)
@@ -1069,6 +1070,8 @@ class Model(Layer):
             logs = callbacks_module.pythonify_logs(step_logs)
             if batch_hooks:
                 callback_list.on_test_batch_end(end, logs)
+            if self.stop_evaluating:
+                break
         if logs:
             logs = self._metrics_result_or(step_logs, logs)
         callback_list.on_test_end(logs)
@@ -1106,6 +1109,7 @@ class Model(Layer):
         )
         callback_list.on_predict_begin()
         outputs = []
+        self.stop_predicting = False
         try:
             for begin, end, group in epoch_iterator.enumerate_epoch():
                 callback_list.on_predict_batch_begin(begin)
@@ -1116,6 +1120,8 @@ class Model(Layer):
                 callback_list.on_predict_batch_end(
                     end, {"outputs": _concatenate_outputs(group_outputs)}
                 )
+                if self.stop_predicting:
+                    break
         finally:
             epoch_iterator.close()
         callback_list.on_predict_end()
@@ -1244,6 +1250,8 @@ def init_training_state(model):
     # (functional.py): none for a Sequential or a subclass of Model
     model._outputs_struct, model._all_nodes = None, []
     model.steps_per_execution, model.run_eagerly, model.jit_compile = 1, False, "auto"
+    # a callback sets these to end evaluate or predict after the current batch, as Keras's
+    model.stop_evaluating = model.stop_predicting = False
 
 
 def _check_verbose(verbose):

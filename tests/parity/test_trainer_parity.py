@@ -149,3 +149,38 @@ def test_epoch_iterator_on_arrays_as_keras(keras64, steps_per_execution):
 def test_epoch_iterator_refuses_what_keras_refuses():
     with pytest.raises(ValueError, match="Unrecognized data type"):
         EpochIterator(x="unsupported_data")
+
+
+@pytest.mark.parametrize("method", ["evaluate", "predict"])
+def test_a_callback_stops_evaluate_and_predict_as_keras(keras64, method):
+    gerund, hook = {"evaluate": ("evaluating", "test"), "predict": ("predicting", "predict")}[
+        method
+    ]
+
+    def stopper(lib):
+        class Stopper(lib.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.counter = 0
+
+            def batch_end(self, batch, logs=None):
+                self.counter += 1
+                if self.counter == 3:
+                    setattr(self.model, f"stop_{gerund}", True)
+
+        callback = Stopper()
+        setattr(callback, f"on_{hook}_batch_end", callback.batch_end)
+        return callback
+
+    def batches():  # long enough to show where each library stops
+        for _ in range(50):
+            yield (X[:2],) if method == "predict" else (X[:2], Y[:2])
+
+    ours, theirs = LinearModel(units=1), keras_linear(keras64)
+    counts = []
+    for model, lib in ((ours, minikeras), (theirs, keras64)):
+        model.compile(optimizer="sgd", loss="mse")
+        callback = stopper(lib)
+        getattr(model, method)(batches(), callbacks=[callback], verbose=0)
+        counts.append(callback.counter)
+    assert counts == [3, 3]
