@@ -1282,15 +1282,27 @@ def unpack_x_y_sample_weight(data):
 
 
 def _copy_outputs(out):
+    """A copy of a batch's outputs: an array, an Arrays, or a dict, list or tuple of them (a
+    layer of yours mixed in with the Trainer returns its own structure)."""
     if isinstance(out, Arrays):
         return Arrays([np.array(a) for a in out.arrays])
+    if isinstance(out, dict):
+        return {key: _copy_outputs(value) for key, value in out.items()}
+    if isinstance(out, (list, tuple)):
+        return type(out)(_copy_outputs(value) for value in out)
     return np.array(out)
 
 
 def _concatenate_outputs(outputs):
-    """The batches' outputs joined along the samples (each output apart, when several)."""
-    if isinstance(outputs[0], Arrays):
+    """The batches' outputs joined along the samples (each output apart, when several), in
+    the structure each batch's outputs have, as Keras's predict joins them."""
+    first = outputs[0]
+    if isinstance(first, Arrays):
         return Arrays([np.concatenate(parts) for parts in zip(*(o.arrays for o in outputs))])
+    if isinstance(first, dict):
+        return {key: _concatenate_outputs([o[key] for o in outputs]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concatenate_outputs(list(parts)) for parts in zip(*outputs))
     return np.concatenate(outputs)
 
 

@@ -184,3 +184,28 @@ def test_a_callback_stops_evaluate_and_predict_as_keras(keras64, method):
         getattr(model, method)(batches(), callbacks=[callback], verbose=0)
         counts.append(callback.counter)
     assert counts == [3, 3]
+
+
+def test_predict_keeps_the_structure_of_the_outputs(keras64):
+    # a layer of yours that returns a dict: predict joins each entry over the batches
+    def build(lib, trainer):
+        class TwoHeads(trainer, lib.layers.Layer):
+            def __init__(self):
+                lib.layers.Layer.__init__(self, dtype="float64")
+                trainer.__init__(self)
+                self.one = lib.layers.Dense(2, kernel_initializer="ones", dtype="float64")
+                self.two = lib.layers.Dense(3, kernel_initializer="ones", dtype="float64")
+
+            def call(self, x):
+                return {"one": self.one(x["a"]), "two": self.two(x["b"])}
+
+        return TwoHeads()
+
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    x = {"a": X, "b": X[:, :2]}
+    ours = build(minikeras, NumpyTrainer).predict(x, batch_size=3, verbose=0)
+    theirs = build(keras64, TensorFlowTrainer).predict(x, batch_size=3, verbose=0)
+    assert isinstance(ours, dict) and sorted(ours) == sorted(theirs)
+    for key in theirs:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=RTOL)
