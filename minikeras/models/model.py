@@ -729,7 +729,12 @@ class Model(Layer):
         found += [tracker for tracker, _ in self._loss_trackers]
         if not self._builtin:  # a model class of yours may keep metrics in its attributes
             for value in vars(self).values():
-                if isinstance(value, metrics_module.Metric) and all(v is not value for v in found):
+                # (the loss tracker counts only once compiled, as in Keras)
+                if (
+                    isinstance(value, metrics_module.Metric)
+                    and value is not self.loss_tracker
+                    and all(v is not value for v in found)
+                ):
                     found.append(value)
         return found
 

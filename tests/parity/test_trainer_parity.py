@@ -209,3 +209,38 @@ def test_predict_keeps_the_structure_of_the_outputs(keras64):
     assert isinstance(ours, dict) and sorted(ours) == sorted(theirs)
     for key in theirs:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=RTOL)
+
+
+def test_a_layer_mixed_in_has_no_metrics_before_compile(keras64):
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    class KerasLinear(TensorFlowTrainer, keras64.layers.Dense):
+        def __init__(self):
+            keras64.layers.Dense.__init__(self, units=1)
+            TensorFlowTrainer.__init__(self)
+
+    assert len(LinearModel(units=1).metrics) == len(KerasLinear().metrics) == 0
+
+
+def test_py_dataset_adapter_with_keras_arguments(keras64):
+    from keras.src.trainers.data_adapters import py_dataset_adapter as keras_adapters
+
+    from minikeras.trainers.data_adapters import py_dataset_adapter
+
+    def dataset(base):
+        class Pairs(base):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, index):
+                return X[index * 3 : index * 3 + 3], Y[index * 3 : index * 3 + 3]
+
+        return Pairs()
+
+    ours = py_dataset_adapter.PyDatasetAdapter(dataset(py_dataset_adapter.PyDataset), shuffle=False)
+    theirs = keras_adapters.PyDatasetAdapter(dataset(keras_adapters.PyDataset), shuffle=False)
+    assert ours.num_batches == theirs.num_batches == 4
+    pairs = zip(ours.get_numpy_iterator(), theirs.get_numpy_iterator(), strict=True)
+    for our_batch, their_batch in pairs:
+        for a, b in zip(our_batch, their_batch, strict=True):
+            np.testing.assert_array_equal(a, b)
