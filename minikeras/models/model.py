@@ -1037,7 +1037,7 @@ class Model(Layer):
         return self._logs_as_list(logs)
 
     def _test_adapter(self, x, y, sample_weight, batch_size, steps):
-        """The data of evaluate as a data adapter (`trainers/data_adapters.py`)."""
+        """The data of evaluate as a data adapter (`trainers/data_adapters/`)."""
         if data_adapters.is_stream(x):
             return data_adapters.stream_adapter(
                 x, y, sample_weight, None, False, self._prepare_batch
