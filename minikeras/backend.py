@@ -13,6 +13,7 @@ layer, or recorded by `minikeras.GradientTape`.
 'float16'
 """
 
+import contextlib
 import weakref
 
 import numpy as np
@@ -264,3 +265,21 @@ __all__ = [
     "standardize_dtype",
     "standardize_shape",
 ]
+
+
+@contextlib.contextmanager
+def device(device_name):
+    """Keras's `keras.device(name)` scope: minikeras computes on the CPU only, so any name
+    runs there (Keras's NumPy backend does the same)."""
+    yield
+
+
+def __getattr__(name):
+    """`NumpyTrainer`: the trainer of minikeras's one backend, as Keras names each backend's
+    (`keras.src.backend.numpy.trainer.NumpyTrainer`); imported on demand, since the trainer
+    needs the models and the models need this module."""
+    if name == "NumpyTrainer":
+        from minikeras.trainers.trainer import Trainer
+
+        return Trainer
+    raise AttributeError(f"module 'minikeras.backend' has no attribute '{name}'")

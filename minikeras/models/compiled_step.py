@@ -68,7 +68,8 @@ def _setup_key(model):
         kernels.current(),
         tuple(
             (layer, layer.trainable, tuple(map(id, layer.weights)))  # weights swapped or added
-            for layer in model.layers
+            # (a layer mixed in with trainers.Trainer has no `layers`: its sublayers)
+            for layer in model._sublayers()
         ),
     )
 

@@ -74,30 +74,7 @@ class Model(Layer):
                 f"arguments only; received {len(args)} positional arguments."
             )
         super().__init__(trainable=trainable, dtype=dtype, name=name, **kwargs)
-        self.optimizer = None
-        self.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
-        self.loss_weights = None
-        self.compiled = False
-        self.compiled_metrics = []  # compile()'s `metrics` argument
-        self.compile_metrics = None  # compiled metrics, made once the labels' shapes are known
-        self.loss_tracker = metrics_module.Mean(name="loss")
-        self.output_specs = None  # one outputs.OutputSpec per output, set by compile
-        self._metric_entries, self._loss_trackers = None, []
-        self.stop_training = False
-        self.history = None
-        self._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
-        # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
-        # per output, None where there is none: the losses and metrics read them, as Keras's
-        # read the `_keras_mask` its layers attach to the outputs
-        self.output_masks = None
-        self._deferred_compile_error = None  # a loss dict compile accepts and fit refuses
-        # a loss given in a structure (several losses for one output, a loss over a branch of
-        # the outputs, ...): Keras's CompileLoss computes it, the tape differentiates it
-        self._compile_loss = None
-        self._structured_path = None  # its outputs' logits layers (see `logits_path`)
-        # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
-        # (functional.py): none for a Sequential or a subclass of Model
-        self._outputs_struct, self._all_nodes = None, []
+        init_training_state(self)
 
     # ------------------------------------------------------------------ subclasses provide
     @property
@@ -279,6 +256,7 @@ class Model(Layer):
         """
         # every name is understood before anything changes: a failed compile keeps the old setup
         optimizer = optimizers_module.get(optimizer)
+        steps_per_execution = inputs.positive_int(steps_per_execution, "steps_per_execution")
         deferred, loss_for_specs, weights_for_specs = None, loss, loss_weights
         compile_loss = None
         if outputs_module.needs_compile_loss(loss, self._outputs_struct, self.output_keys):
@@ -316,6 +294,10 @@ class Model(Layer):
         if compile_loss is not None:
             compile_loss.track_batch_size = False  # each batch counts once (`_track_output_losses`)
         self.compile_metrics, self._metric_entries, self._loss_trackers = None, None, []
+        # steps per call of the step function: the callbacks see one batch per execution
+        # (minikeras runs every step in Python or its compiled step, whatever these say)
+        self.steps_per_execution = steps_per_execution
+        self.run_eagerly, self.jit_compile = run_eagerly, jit_compile
         # the arguments as given: a saved file's compile_config holds them, as Keras's does
         self._compile_config = dict(
             loss=loss,
@@ -909,7 +891,12 @@ class Model(Layer):
             found += self._compile_loss.metrics
         if not self._builtin:  # a model class of yours may keep metrics in its attributes
             for value in vars(self).values():
-                if isinstance(value, metrics_module.Metric) and all(v is not value for v in found):
+                # (the loss tracker counts only once compiled, as in Keras)
+                if (
+                    isinstance(value, metrics_module.Metric)
+                    and value is not self.loss_tracker
+                    and all(v is not value for v in found)
+                ):
                     found.append(value)
         return found
 
@@ -1014,9 +1001,17 @@ class Model(Layer):
             val_data = self._validation_adapter(
                 validation_data, validation_batch_size or batch_size, validation_steps
             )
-            val = EpochIterator(val_data, validation_steps)
+            val = EpochIterator(
+                val_data,
+                steps_per_epoch=validation_steps,
+                steps_per_execution=self.steps_per_execution,
+            )
 
-        epoch_iterator = EpochIterator(train_data, steps_per_epoch)
+        epoch_iterator = EpochIterator(
+            train_data,
+            steps_per_epoch=steps_per_epoch,
+            steps_per_execution=self.steps_per_execution,
+        )
         epoch_iterator.reset()  # as Keras: a PyDataset's on_epoch_end runs once before training
         callback_list = callbacks_module.CallbackList(
             callbacks,
@@ -1112,24 +1107,27 @@ class Model(Layer):
                     compiled.run_between_redraws(adapter, order, done, callback_list, progress_bar)
                 else:
                     compiled.run_batches(adapter, order, 0, done)
-                batches = enumerate(adapter.batches(order, first=done), start=done)
+                batches = one_per_execution(adapter.batches(order, first=done), start=done)
                 step_logs = None
-            for step, batch in epoch_iterator.enumerate_epoch() if batches is None else batches:
+            # each execution: `steps_per_execution` batches between two callback calls
+            executions = epoch_iterator.enumerate_epoch() if batches is None else batches
+            for begin, end, group in executions:
                 if not checked and self._metric_entries is not None:  # before its first step
                     compiled, checked = compiled_step.for_model(self), True
                 if batch_hooks:
-                    callback_list.on_train_batch_begin(step)
-                # arrays' batches are (x, y) when unweighted, a stream's (x, y, None)
-                if compiled is not None and _unweighted(batch) and compiled.takes(*batch[:2]):
-                    compiled.run(*batch[:2])
-                    step_logs = logs = None  # the metrics' results: read when asked
-                else:
-                    step_logs = logs = self.train_step(batch)
+                    callback_list.on_train_batch_begin(begin)
+                for batch in group:
+                    # arrays' batches are (x, y) when unweighted, a stream's (x, y, None)
+                    if compiled is not None and _unweighted(batch) and compiled.takes(*batch[:2]):
+                        compiled.run(*batch[:2])
+                        step_logs = logs = None  # the metrics' results: read when asked
+                    else:
+                        step_logs = logs = self.train_step(batch)
                 if batch_hooks:
                     logs = callbacks_module.pythonify_logs(
                         self.get_metrics_result() if logs is None else logs
                     )
-                    callback_list.on_train_batch_end(step, logs)
+                    callback_list.on_train_batch_end(end, logs)
                 if self.stop_training:
                     break
             # as Keras: what the epoch's last train_step returned, or the metrics' results
@@ -1181,7 +1179,9 @@ class Model(Layer):
             steps = inputs.positive_int(steps, "steps")
         verbose = _check_verbose(verbose)
         epoch_iterator = EpochIterator(
-            self._test_adapter(x, y, sample_weight, batch_size, steps), steps
+            self._test_adapter(x, y, sample_weight, batch_size, steps),
+            steps_per_epoch=steps,
+            steps_per_execution=self.steps_per_execution,
         )
         epoch_iterator.reset()
         callback_list = callbacks_module.CallbackList(
@@ -1201,7 +1201,7 @@ class Model(Layer):
         return self._logs_as_list(logs)
 
     def _test_adapter(self, x, y, sample_weight, batch_size, steps):
-        """The data of evaluate as a data adapter (`trainers/data_adapters.py`)."""
+        """The data of evaluate as a data adapter (`trainers/data_adapters/`)."""
         if data_adapters.is_stream(x):
             return data_adapters.stream_adapter(
                 x, y, sample_weight, None, False, self._prepare_batch
@@ -1230,13 +1230,17 @@ class Model(Layer):
         callback_list.on_test_begin()
         logs = {}
         batch_hooks = callback_list.has_batch_hooks("test")  # skipped when none overrides them
-        for step, batch in epoch_iterator.enumerate_epoch():
+        self.stop_evaluating = False
+        for begin, end, group in epoch_iterator.enumerate_epoch():
             if batch_hooks:
-                callback_list.on_test_batch_begin(step)
-            step_logs = self.test_step(batch)
+                callback_list.on_test_batch_begin(begin)
+            for batch in group:
+                step_logs = self.test_step(batch)
             logs = callbacks_module.pythonify_logs(step_logs)
             if batch_hooks:
-                callback_list.on_test_batch_end(step, logs)
+                callback_list.on_test_batch_end(end, logs)
+            if self.stop_evaluating:
+                break
         if logs:
             logs = self._metrics_result_or(step_logs, logs)
         callback_list.on_test_end(logs)
@@ -1261,7 +1265,9 @@ class Model(Layer):
             x = self._prepare_x(x)
             size = data_adapters.array_batch_size(batch_size, steps, len(x))
             adapter = data_adapters.ArrayAdapter(x, None, None, size, shuffle=False)
-        epoch_iterator = EpochIterator(adapter, steps)
+        epoch_iterator = EpochIterator(
+            adapter, steps_per_epoch=steps, steps_per_execution=self.steps_per_execution
+        )
         callback_list = callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
@@ -1272,12 +1278,19 @@ class Model(Layer):
         )
         callback_list.on_predict_begin()
         outputs = []
+        self.stop_predicting = False
         try:
-            for step, batch in epoch_iterator.enumerate_epoch():
-                callback_list.on_predict_batch_begin(step)
+            for begin, end, group in epoch_iterator.enumerate_epoch():
+                callback_list.on_predict_batch_begin(begin)
                 # a copy: a layer may reuse its output buffer at the next batch
-                outputs.append(_copy_outputs(self.predict_step(batch)))
-                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+                group_outputs = [_copy_outputs(self.predict_step(batch)) for batch in group]
+                outputs += group_outputs
+                # the execution's outputs together, as Keras's predict function returns them
+                callback_list.on_predict_batch_end(
+                    end, {"outputs": _concatenate_outputs(group_outputs)}
+                )
+                if self.stop_predicting:
+                    break
         finally:
             epoch_iterator.close()
         callback_list.on_predict_end()
@@ -1427,6 +1440,38 @@ class Model(Layer):
         saving.load_weights(self, filepath, **kwargs)
 
 
+def init_training_state(model):
+    """What compile, fit and the metrics keep on a model (or a layer mixed in with
+    `trainers.Trainer`), before compile."""
+    model.optimizer = None
+    model.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
+    model.loss_weights = None
+    model.compiled = False
+    model.compiled_metrics = []  # compile()'s `metrics` argument
+    model.compile_metrics = None  # compiled metrics, made once the labels' shapes are known
+    model.loss_tracker = metrics_module.Mean(name="loss")
+    model.output_specs = None  # one outputs.OutputSpec per output, set by compile
+    model._metric_entries, model._loss_trackers = None, []
+    model.stop_training = False
+    model.history = None
+    model._initial_epoch = None  # set by callbacks.BackupAndRestore to resume a fit
+    # the masks of the last call's outputs (Embedding(mask_zero=True) → ... → output), one
+    # per output, None where there is none: the losses and metrics read them, as Keras's
+    # read the `_keras_mask` its layers attach to the outputs
+    model.output_masks = None
+    model._deferred_compile_error = None  # a loss dict compile accepts and fit refuses
+    # a loss given in a structure (several losses for one output, a loss over a branch of
+    # the outputs, ...): Keras's CompileLoss computes it, the tape differentiates it
+    model._compile_loss = None
+    model._structured_path = None  # its outputs' logits layers (see `logits_path`)
+    # a functional model's outputs as given (a list, a dict, ...) and its graph's nodes
+    # (functional.py): none for a Sequential or a subclass of Model
+    model._outputs_struct, model._all_nodes = None, []
+    model.steps_per_execution, model.run_eagerly, model.jit_compile = 1, False, "auto"
+    # a callback sets these to end evaluate or predict after the current batch, as Keras's
+    model.stop_evaluating = model.stop_predicting = False
+
+
 def _check_verbose(verbose):
     """0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto' (1), kept as given so that
     `History.params` shows it as Keras does."""
@@ -1455,16 +1500,34 @@ def unpack_x_y_sample_weight(data):
 
 
 def _copy_outputs(out):
+    """A copy of a batch's outputs: an array, an Arrays, or a dict, list or tuple of them (a
+    layer of yours mixed in with the Trainer returns its own structure)."""
     if isinstance(out, Arrays):
         return Arrays([np.array(a) for a in out.arrays])
+    if isinstance(out, dict):
+        return {key: _copy_outputs(value) for key, value in out.items()}
+    if isinstance(out, (list, tuple)):
+        return type(out)(_copy_outputs(value) for value in out)
     return np.array(out)
 
 
 def _concatenate_outputs(outputs):
-    """The batches' outputs joined along the samples (each output apart, when several)."""
-    if isinstance(outputs[0], Arrays):
+    """The batches' outputs joined along the samples (each output apart, when several), in
+    the structure each batch's outputs have, as Keras's predict joins them."""
+    first = outputs[0]
+    if isinstance(first, Arrays):
         return Arrays([np.concatenate(parts) for parts in zip(*(o.arrays for o in outputs))])
+    if isinstance(first, dict):
+        return {key: _concatenate_outputs([o[key] for o in outputs]) for key in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concatenate_outputs(list(parts)) for parts in zip(*outputs))
     return np.concatenate(outputs)
+
+
+def one_per_execution(batches, start):
+    """(step, step, [batch]) for each batch, numbered from `start`: one batch per execution."""
+    for step, batch in enumerate(batches, start=start):
+        yield step, step, [batch]
 
 
 def _num_samples(x):

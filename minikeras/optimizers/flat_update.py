@@ -93,7 +93,8 @@ def share_gradient_buffers(model, optimizer):
     if views is None:
         return
     views = iter(views)
-    for layer in model.layers:
+    # (a layer mixed in with trainers.Trainer, holding no sublayers, keeps its own gradients)
+    for layer in model._sublayers() or [model]:
         if not layer.trainable:
             continue
         for grad in layer.grads:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from minikeras.models import inputs
+from minikeras.models.arrays import Structure
 from minikeras.utils import batching, rng
 from minikeras.utils.py_dataset import PyDataset
 
@@ -116,6 +117,50 @@ def stream_adapter(x, y, sample_weight, class_weight, shuffle, prepare):
     return GeneratorAdapter(x, prepare)
 
 
+def get_data_adapter(
+    x,
+    y=None,
+    sample_weight=None,
+    batch_size=None,
+    steps_per_epoch=None,
+    shuffle=False,
+    class_weight=None,
+):
+    """The adapter of data given as `fit` takes it, its batches as NumPy arrays, unchecked
+    (Keras's `get_data_adapter`): what `EpochIterator(x, y, ...)` reads when no model checks
+    the batches."""
+    if is_stream(x):
+        return stream_adapter(x, y, sample_weight, class_weight, shuffle, _as_given)
+    if not _is_array_data(x):
+        raise ValueError(f"Unrecognized data type: x={x} (of type {type(x)})")
+    # several arrays (a list or dict) are batched together, in their structure
+    x = Structure(inputs.map_arrays(x, None, "x")) if inputs.is_structure(x) else np.asarray(x)
+    y = None if y is None else np.asarray(y)
+    n = len(x)
+    if class_weight is not None:
+        if sample_weight is not None:
+            raise ValueError(
+                "You cannot specify `class_weight` and `sample_weight` at the same time."
+            )
+        sample_weight = inputs.class_weights_to_sample_weights(y, class_weight, "float32")
+    sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+    size = array_batch_size(batch_size, steps_per_epoch, n)
+    return ArrayAdapter(x, y, sample_weight, size, shuffle)
+
+
+def _as_given(batch):
+    return batch
+
+
+def _is_array_data(x):
+    """Arrays, or a list, tuple or dict of them (anything with a shape or a length of numbers)."""
+    if isinstance(x, dict):
+        return all(_is_array_data(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return all(_is_array_data(v) for v in x) or np.asarray(x).dtype.kind in "biuf"
+    return hasattr(x, "__array__") or hasattr(x, "shape")
+
+
 def _raise_unsupported(name, description, kind):
     raise ValueError(
         f"When providing `x` as a {kind}, `{name}` should not be passed. Instead, {description} "
@@ -131,6 +176,11 @@ class DataAdapter:
     def new_pass(self):
         """An iterator over the batches of one pass through the data."""
         raise NotImplementedError
+
+    def get_numpy_iterator(self):
+        """Keras's name for a pass: its batches, each tensor as a NumPy array."""
+        for batch in self.new_pass():
+            yield as_numpy(batch)
 
     def on_epoch_begin(self):
         pass
@@ -212,6 +262,10 @@ class GeneratorAdapter(DataAdapter):
             yield self.prepare(batch)
 
 
+# Keras's name for the adapter of a Python generator
+GeneratorDataAdapter = GeneratorAdapter
+
+
 def tf_dataset_num_batches(dataset):
     """A tf.data.Dataset's number of batches, or None when it is infinite or unknown (its
     cardinality is then negative)."""
@@ -256,7 +310,8 @@ class PyDatasetAdapter(DataAdapter):
     """A PyDataset's batches in index order (shuffled per pass when asked), read ahead by its
     workers when it has several."""
 
-    def __init__(self, dataset, class_weight, shuffle, prepare):
+    def __init__(self, dataset, class_weight=None, shuffle=False, prepare=_as_given):
+        # (Keras's arguments; `prepare` checks each batch for a model, as the others')
         self.dataset = dataset
         self.class_weight = class_weight
         self.shuffle = shuffle
@@ -343,3 +398,8 @@ def ordered_prefetch(get, indices, workers, max_queue_size, use_processes):
             for i in itertools.islice(indices, 1):
                 pending.append(pool.submit(get, i))
             yield batch
+
+
+# Keras's submodules (`data_adapters.py_dataset_adapter.PyDataset`), importable once the names
+# they take from this module exist
+from . import generator_data_adapter, py_dataset_adapter  # noqa: E402, F401
