@@ -78,16 +78,6 @@ SUPPORTS_SPARSE_TENSORS = False
 SUPPORTS_RAGGED_TENSORS = False
 
 
-def __getattr__(name):
-    # Keras's `backend.random` (SeedGenerator and the draws), loaded on first use: it imports
-    # the ops, which import this module
-    if name == "random":
-        from minikeras import random
-
-        return random
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def clear_session(free_memory=True):
     """Forget every layer name handed out (the next Dense is 'dense' again), as Keras's
     `clear_session`; `free_memory` runs Python's garbage collector, as Keras's does."""
@@ -275,11 +265,16 @@ def device(device_name):
 
 
 def __getattr__(name):
-    """`NumpyTrainer`: the trainer of minikeras's one backend, as Keras names each backend's
-    (`keras.src.backend.numpy.trainer.NumpyTrainer`); imported on demand, since the trainer
-    needs the models and the models need this module."""
+    """`NumpyTrainer`, the trainer of minikeras's one backend, as Keras names each backend's
+    (`keras.src.backend.numpy.trainer.NumpyTrainer`), and `random`: both imported on demand,
+    since the trainer needs the models, the random draws need the ops, and both import this
+    module."""
     if name == "NumpyTrainer":
         from minikeras.trainers.trainer import Trainer
 
         return Trainer
+    if name == "random":
+        from minikeras import random
+
+        return random
     raise AttributeError(f"module 'minikeras.backend' has no attribute '{name}'")

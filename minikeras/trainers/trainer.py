@@ -69,6 +69,15 @@ TRAINING_METHODS = (
     "test_on_batch",
     "predict_on_batch",
     "_format_batch_logs",
+    "metrics_variables",
+    "_structured_labels",
+    "prepare_structured_data",
+    "_with_penalties",
+    "_outputs_as_given",
+    "_structured_loss_and_gradients",
+    "_structured_compute_loss",
+    "_own_compute_loss_and_gradients",
+    "_writes_compute_loss",
 )
 
 

@@ -42,7 +42,8 @@ def test_terms_and_names_in_a_nested_structure():
     assert [m.name for m in loss.metrics] == ["a_loss", "a/y2_loss", "d_loss"]
 
 
-def test_gradients_against_central_differences():
+def test_gradients_against_central_differences(float64):
+    # the losses compute in floatx (as Keras's): float64 here, for the differences
     rng = np.random.default_rng(0)
     y_true = [rng.random((3, 2)), rng.random((3, 2))]
     y_pred = [rng.random((3, 2)), rng.random((3, 2))]
