@@ -104,11 +104,14 @@ class EpochIterator:
             self._steps_seen += n
             batches = list(itertools.islice(self._pass, n))
             if len(batches) < n:  # the pass ended within this execution
-                if self._num_batches is None:  # a stream's end, found: Keras warns
-                    self._num_batches = self._steps_seen
+                # Keras warns when a stream's end is found, and whenever an execution finds
+                # no batch at all (a generator's later epochs, which replay only the batches
+                # read ahead); a pass of known length whose last execution is short ends
+                # quietly, as Keras's TensorFlow step function stops at the data's end
+                if self._num_batches is None or not batches:
                     _ran_out_warning()
-                # (a pass of known length whose last execution is short ends quietly, as
-                # Keras's TensorFlow step function stops at the data's end)
+                if self._num_batches is None:
+                    self._num_batches = self._steps_seen
                 self._close_pass()
                 if batches:
                     yield begin, begin + n - 1, batches
