@@ -502,6 +502,8 @@ class MultiHeadAttention(Layer):
 class _NoWeights:
     """What an empty group of a file stands for: a name and no weights."""
 
+    _builtin = True  # saved as a built-in layer's group is: its own weights (none), no attributes
+
     def __init__(self, name):
         self.name, self.weights, self.weight_names = name, [], []
 
