@@ -195,7 +195,8 @@ def _deserialize(config):
     }.get(module)
     if getter is not None:
         return getter(config)
-    raise ValueError(
+    raise TypeError(  # Keras's type, and its message ends with the config, as here
         f"Could not locate class {class_name!r}. Make sure custom classes are decorated with "
-        "`@minikeras.saving.register_keras_serializable()` or given in `custom_objects`."
+        "`@minikeras.saving.register_keras_serializable()` or given in `custom_objects`. "
+        f"Full object config: {config}"
     )
