@@ -71,6 +71,9 @@ def trained(lib, seed):
 
 def test_layout_matches_keras(keras, h5py, tmp_path):
     """Same groups, names, shapes and dtypes as the file Keras writes for the same model."""
+    # the groups record the layers' automatic names ('dense', 'dense_1'): both count from zero
+    mk.utils.clear_session()
+    keras.utils.clear_session()
     model, _ = trained(mk, 0)
     keras_model, _ = trained(keras, 0)
     model.save_weights(tmp_path / "mk.weights.h5")

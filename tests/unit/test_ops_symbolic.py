@@ -11,8 +11,8 @@ from minikeras.backend import KerasTensor
 from minikeras.layers.op_layer import OpLayer
 
 
-def _op_nodes(model):
-    return [layer.op_name for layer in model.layers if isinstance(layer, OpLayer)]
+def _op_nodes(model):  # ops are operations of the graph, not layers (as in Keras)
+    return [layer.op_name for layer in model.operations if isinstance(layer, OpLayer)]
 
 
 def test_a_composite_op_is_one_node():
