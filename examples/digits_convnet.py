@@ -1,6 +1,6 @@
 """Handwritten digits with a small convnet: the 8×8 images kept as images, ≥ 0.98 test accuracy.
 
-    python examples/digits_convnet.py          15 epochs (a few seconds), then the test accuracy
+    python examples/digits_convnet.py          20 epochs (a few seconds), then the test accuracy
     python examples/digits_convnet.py --fast   2 epochs
 
 What it shows: the same data as examples/digits.py, but shaped (8, 8, 1) so that Conv2D can
@@ -21,7 +21,7 @@ from minikeras.layers import Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2
 from minikeras.utils import set_random_seed, to_categorical
 
 FAST = "--fast" in sys.argv or os.environ.get("MINIKERAS_FAST") == "1"
-EPOCHS = 2 if FAST else 15
+EPOCHS = 2 if FAST else 20
 
 set_random_seed(0)
 digits = load_digits()  # 1,797 images of 8×8 pixels, values 0..16, labels 0..9

@@ -41,7 +41,7 @@ def test_digits(tmp_path):
 
 
 def test_digits_convnet_reaches_its_accuracy(tmp_path):
-    """The whole example (15 epochs, not the fast mode): it exits with an error below 0.98.
+    """The whole example (20 epochs, not the fast mode): it exits with an error below 0.98.
     BLAS on one thread: these products are small, and on a busy 2-core machine two BLAS
     threads waiting on each other made an epoch 10-30x slower (measured)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
