@@ -59,7 +59,7 @@ def test_digits_convnet_reaches_its_accuracy(tmp_path):
     assert "train (1347, 8, 8, 1), test (450, 8, 8, 1), classes 10" in out
     accuracy = float(re.search(r"test accuracy (0\.\d{4})", out).group(1))
     assert accuracy >= 0.98, accuracy
-    assert "Epoch 15/15" in out
+    assert "Epoch 20/20" in out
 
 
 def test_breast_cancer(tmp_path):
