@@ -87,6 +87,7 @@ class Layer:
     input_spec = None  # an InputSpec (layers/input_spec.py) checks each call's first input
     input_gradient_needed = True
     stateful = False
+    optional = False  # an InputLayer made with `optional=True` may be given None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

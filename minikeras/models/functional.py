@@ -707,7 +707,7 @@ def _start_at_inputs(inputs, outputs):
         if _is_input_tensor(tensor):
             new[tensor] = tensor
         else:
-            optional = getattr(tensor.layer, "optional", False)
+            optional = tensor.layer.optional
             layer = InputLayer(
                 batch_shape=tensor.shape,
                 dtype=tensor.dtype,
@@ -751,7 +751,7 @@ def _input_spec(tensor, name=None):
         shape=shape,
         allow_last_axis_squeeze=True,
         name=tensor.layer.name if name is None else name,
-        optional=getattr(tensor.layer, "optional", False),
+        optional=tensor.layer.optional,
     )
 
 
