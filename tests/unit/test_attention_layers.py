@@ -111,6 +111,24 @@ def test_a_model_with_multi_head_attention_has_the_right_gradients(kwargs, call_
     assert max(report.values()) < 1e-6
 
 
+@pytest.mark.parametrize("num_key_value_heads", [1, 2])
+def test_a_model_with_grouped_query_attention_has_the_right_gradients(num_key_value_heads):
+    """GroupedQueryAttention (Keras's GroupQueryAttention): key/value heads shared by groups of
+    query heads, so each shared head's gradient sums over its group, against central
+    differences."""
+    inputs = minikeras.Input(shape=(4, 3))
+    x = layers.Dense(3)(inputs)
+    x = layers.GroupedQueryAttention(
+        head_dim=2, num_query_heads=4, num_key_value_heads=num_key_value_heads
+    )(x, x, use_causal_mask=True)
+    outputs = layers.Dense(2)(layers.GlobalAveragePooling1D()(x))
+    model = minikeras.Model(inputs, outputs)
+    report = check_gradients(
+        model, RNG.normal(size=(3, 4, 3)), RNG.normal(size=(3, 2)), tolerance=1e-6, verbose=False
+    )
+    assert max(report.values()) < 1e-6
+
+
 @pytest.mark.parametrize("class_name", ["Attention", "AdditiveAttention"])
 def test_a_model_with_attention_has_the_right_gradients(class_name):
     inputs = minikeras.Input(shape=(4, 3))
