@@ -286,6 +286,10 @@ def replay(layer, dy, starts=None):
             "no recorded training call: call it with training=True first"
         )
     layer._call_tape = None  # one backward per recorded call
+    from minikeras.models.arrays import Arrays  # (models import this module)
+
+    if isinstance(dy, Arrays):  # from a functional model: one gradient per output of the call
+        dy = dy.arrays
     outputs = _flat(recorded.outputs)
     seeds = _flat(dy) if isinstance(recorded.outputs, (list, tuple, dict)) else [dy]
     if len(seeds) == 1 and isinstance(seeds[0], list) and len(outputs) == 1:
