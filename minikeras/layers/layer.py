@@ -140,7 +140,8 @@ class Layer:
                 UserWarning,
                 stacklevel=3,
             )
-            input_shape = tuple(int(d) for d in input_shape)
+            # None for an axis of any size: keras.io's `LSTM(units, input_shape=(None, dim))`
+            input_shape = tuple(None if d is None else int(d) for d in input_shape)
         self._input_shape_arg = input_shape  # (features, ...) without the batch axis
         self.name = name or auto_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
