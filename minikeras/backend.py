@@ -24,6 +24,7 @@ from minikeras.layers.conv_transpose import (
     compute_conv_transpose_output_shape,
     compute_conv_transpose_padding_args_for_jax,
 )
+from minikeras.layers.name_scope import name_scope
 from minikeras.layers.node import KerasTensor
 from minikeras.ops import convert_to_numpy, convert_to_tensor, is_tensor, shape
 from minikeras.ops import dtypes as _dtypes
@@ -245,6 +246,7 @@ __all__ = [
     "is_float_dtype",
     "is_int_dtype",
     "is_keras_tensor",
+    "name_scope",
     "is_tensor",
     "result_type",
     "set_epsilon",

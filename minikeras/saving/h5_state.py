@@ -251,11 +251,15 @@ def optimizer_variables(model):
     zeros, exactly what its first step would start from) so that Keras's loader, which builds the
     optimizer before loading, finds every slot (Keras itself writes only iterations and learning
     rate then, and warns when loading such a file)."""
+    return _built_optimizer(model).variables
+
+
+def _built_optimizer(model):
     optimizer = model.optimizer
     if not optimizer.built and model.built:
         optimizer = copy.deepcopy(optimizer)
         optimizer.build(model.trainable_weights)
-    return optimizer.variables
+    return optimizer
 
 
 # ---------------------------------------------------------------------- writing
@@ -266,9 +270,20 @@ def write_state(h5, model):
         for i, value in enumerate(own_weights(layer)):
             group[str(i)] = value
     if getattr(model, "optimizer", None) is not None and model.compiled:
-        group = _vars_group(h5, "optimizer/vars", model.optimizer.name)
-        for i, value in enumerate(optimizer_variables(model)):
+        optimizer = _built_optimizer(model)
+        group = _vars_group(h5, "optimizer/vars", optimizer.name)
+        for i, value in enumerate(optimizer.variables):
             group[str(i)] = value
+        # a MultiOptimizer's list holds all its sub-optimizers' variables; Keras also writes
+        # each sub-optimizer in a group of its own, named by its class ("adam", "sgd", "sgd_1")
+        used = {}
+        for inner in getattr(optimizer, "optimizers", ()):
+            name = to_snake_case(type(inner).__name__)
+            used[name] = used.get(name, -1) + 1
+            key = f"{name}_{used[name]}" if used[name] else name
+            group = _vars_group(h5, f"optimizer/optimizers/{key}/vars", inner.name)
+            for i, value in enumerate(inner.variables):
+                group[str(i)] = value
 
 
 def _vars_group(h5, path, name):
@@ -372,7 +387,10 @@ def _mismatch(layer, values):
 
 def _counters(optimizer):
     """How many variables precede the slots: iterations, and the learning rate unless it is a
-    schedule (Keras keeps no variable for a schedule)."""
+    schedule (Keras keeps no variable for a schedule). A MultiOptimizer lists its own two, then
+    each sub-optimizer's variables: its counters are all of them but the sub-optimizers' slots."""
+    if hasattr(optimizer, "optimizers"):
+        return 2 + sum(_counters(inner) for inner in optimizer.optimizers)
     return len(optimizer.variables) - len(optimizer._slot_variables)
 
 

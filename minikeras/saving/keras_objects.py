@@ -119,6 +119,8 @@ def _keras_module(obj):
         return "keras.losses"
     if isinstance(obj, metrics_module.Metric):
         return "keras.metrics"
+    if isinstance(obj, optimizers_module.OptimizerMap):
+        return "keras.optimizers"
     return "keras"
 
 
