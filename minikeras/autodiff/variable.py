@@ -42,6 +42,8 @@ class Variable(np.ndarray):
 
     # Keras's flag for a weight the optimizer sets to its gradient instead of updating it
     overwrite_with_gradient = False
+    # the projection the optimizer applies after each update (`add_weight(constraint=...)`)
+    constraint = None
 
     def __new__(
         cls,
