@@ -268,9 +268,9 @@ def device(device_name):
 
 def __getattr__(name):
     """`NumpyTrainer`, the trainer of minikeras's one backend, as Keras names each backend's
-    (`keras.src.backend.numpy.trainer.NumpyTrainer`), and `random`: both imported on demand,
-    since the trainer needs the models, the random draws need the ops, and both import this
-    module."""
+    (`keras.src.backend.numpy.trainer.NumpyTrainer`), `random` and `numpy` (the ops of
+    `minikeras.ops.numpy`, as Keras's `backend.numpy.zeros`): each imported on demand, since
+    each imports this module itself."""
     if name == "NumpyTrainer":
         from minikeras.trainers.trainer import Trainer
 
@@ -279,4 +279,8 @@ def __getattr__(name):
         from minikeras import random
 
         return random
+    if name == "numpy":  # Keras's `backend.numpy`: the backend's NumPy-like ops (zeros, ...)
+        from minikeras.ops import numpy
+
+        return numpy
     raise AttributeError(f"module 'minikeras.backend' has no attribute '{name}'")

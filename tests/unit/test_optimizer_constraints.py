@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from minikeras import layers, optimizers
+from minikeras import backend, constraints, layers, optimizers
 
 
 def nonneg_dense():
@@ -39,3 +39,12 @@ def test_accumulating_calls_project_too():
     accumulate = optimizers.SGD(learning_rate=1.0, gradient_accumulation_steps=2)
     accumulate.apply([np.array([[4.0, 4.0]], "float32")], [layer.kernel])  # no update yet
     np.testing.assert_array_equal(layer.kernel, [[0.0, 1.0]])
+
+
+def test_a_constraint_set_on_a_variable_by_hand_is_applied():
+    """Keras reads `variable.constraint` at each step, so one set after the weight was made
+    counts too; `backend.numpy.zeros` is Keras's name for the zeros op."""
+    v = backend.Variable(np.array([[-0.5, 0.25], [0.75, -1.0]]))
+    v.constraint = constraints.NonNeg()
+    optimizers.SGD(learning_rate=1e-4).apply_gradients([(backend.numpy.zeros((2, 2)), v)])
+    np.testing.assert_array_equal(v, [[0.0, 0.25], [0.75, 0.0]])
