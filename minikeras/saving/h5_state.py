@@ -38,6 +38,7 @@ import warnings
 
 import numpy as np
 
+from minikeras import config
 from minikeras.utils.naming import to_snake_case
 
 BOMB_FLOOR_BYTES = 1 << 32  # 4 GiB
@@ -268,12 +269,12 @@ def write_state(h5, model):
     for path, layer in [("", model), *state_groups(model)]:
         group = _vars_group(h5, _vars_path(path), layer.name)
         for i, value in enumerate(own_weights(layer)):
-            group[str(i)] = value
+            _write(group, str(i), value)
     if getattr(model, "optimizer", None) is not None and model.compiled:
         optimizer = _built_optimizer(model)
         group = _vars_group(h5, "optimizer/vars", optimizer.name)
         for i, value in enumerate(optimizer.variables):
-            group[str(i)] = value
+            _write(group, str(i), value)
         # a MultiOptimizer's list holds all its sub-optimizers' variables; Keras also writes
         # each sub-optimizer in a group of its own, named by its class ("adam", "sgd", "sgd_1")
         used = {}
@@ -283,7 +284,20 @@ def write_state(h5, model):
             key = f"{name}_{used[name]}" if used[name] else name
             group = _vars_group(h5, f"optimizer/optimizers/{key}/vars", inner.name)
             for i, value in enumerate(inner.variables):
-                group[str(i)] = value
+                _write(group, str(i), value)
+
+
+def _write(group, key, value):
+    """One weight as a dataset. HDF5 has no bfloat16: Keras stores its two bytes as they are,
+    marked with the attribute dtype="bfloat16" (saving_lib.py `H5Entry`), and so does this."""
+    value = np.asarray(value)
+    group[key] = value
+    if value.dtype.name == "bfloat16":
+        group[key].attrs["dtype"] = "bfloat16"
+
+
+def _is_float(dtype):
+    return np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16"
 
 
 def _vars_group(h5, path, name):
@@ -380,7 +394,7 @@ def _mismatch(layer, values):
                 f"weight '{name}' has shape {weight.shape} in the model but {value.shape} "
                 "in the file"
             )
-        if not np.issubdtype(value.dtype, np.floating):
+        if not _is_float(value.dtype):
             return f"weight '{name}' is stored as {value.dtype}, not as floats"
     return None
 
@@ -413,7 +427,7 @@ def _optimizer_mismatch(model, values):
     for i, (want, value) in enumerate(zip(expected[counters:], values[counters:]), start=counters):
         # floats, except Adafactor's int32 placeholders for the factors of a 1-D weight
         floats = np.issubdtype(want.dtype, np.floating)
-        if want.shape != value.shape or np.issubdtype(value.dtype, np.floating) != floats:
+        if want.shape != value.shape or _is_float(value.dtype) != floats:
             kind = "floats" if floats else "integers"
             return (
                 f"variable {i} should be {kind} of shape {want.shape}; the file has "
@@ -450,13 +464,18 @@ def _read_vars(h5py, h5, path, source):
         dataset = node[str(i)]
         if not isinstance(dataset, h5py.Dataset) or dataset.external or dataset.is_virtual:
             raise BadFileError(f"{source}: {path}/vars/{i} is not a plain dataset in the file")
-        if dataset.dtype.kind not in "fiu":
+        bfloat16 = dataset.attrs.get("dtype") == "bfloat16" and dataset.dtype == "V2"
+        if dataset.dtype.kind not in "fiu" and not bfloat16:
             raise BadFileError(f"{source}: {path}/vars/{i} holds {dataset.dtype}, not numbers")
         declared = dataset.size * dataset.dtype.itemsize
         if declared > BOMB_FLOOR_BYTES and declared > 1000 * dataset.id.get_storage_size():
             # Keras's guard too: a huge shape stored in almost no bytes (saving_lib.py)
             raise BadFileError(f"{source}: {path}/vars/{i} declares {declared} bytes: refused")
         try:
+            if bfloat16:
+                config.learn_ml_dtypes("bfloat16")
+                values.append(np.array(dataset, dtype="bfloat16"))
+                continue
             values.append(np.asarray(dataset[()]))
         except OSError as error:  # a damaged chunk
             raise BadFileError(f"{source}: cannot read {path}/vars/{i}: {error}") from None
