@@ -42,6 +42,7 @@ from minikeras import config
 from minikeras.utils.naming import to_snake_case
 
 BOMB_FLOOR_BYTES = 1 << 32  # 4 GiB
+BOMB_MAX_EXPANSION = 1000  # declared bytes per stored byte beyond which a dataset is refused
 
 
 class BadFileError(ValueError):
@@ -447,6 +448,19 @@ def _children(h5py, group, path, source):
     return names
 
 
+def shape_bomb(dataset, name, floor=BOMB_FLOOR_BYTES, expansion=BOMB_MAX_EXPANSION):
+    """Keras's words when `dataset` declares far more bytes than the file stores for it (a huge
+    shape filled by a fill value: reading it would exhaust memory), else None."""
+    declared = dataset.size * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()
+    if declared > floor and declared > expansion * stored:
+        return (
+            f"Not allowed: H5 dataset '{name}' declares {declared} bytes but only {stored} are "
+            "stored on disk; refusing to load a potential decompression/shape bomb."
+        )
+    return None
+
+
 def _read_vars(h5py, h5, path, source):
     """The datasets of `<path>/vars`, "0", "1", ... in order, read into memory ([] if none)."""
     node = h5
@@ -467,10 +481,9 @@ def _read_vars(h5py, h5, path, source):
         bfloat16 = dataset.attrs.get("dtype") == "bfloat16" and dataset.dtype == "V2"
         if dataset.dtype.kind not in "fiu" and not bfloat16:
             raise BadFileError(f"{source}: {path}/vars/{i} holds {dataset.dtype}, not numbers")
-        declared = dataset.size * dataset.dtype.itemsize
-        if declared > BOMB_FLOOR_BYTES and declared > 1000 * dataset.id.get_storage_size():
-            # Keras's guard too: a huge shape stored in almost no bytes (saving_lib.py)
-            raise BadFileError(f"{source}: {path}/vars/{i} declares {declared} bytes: refused")
+        problem = shape_bomb(dataset, f"{path}/vars/{i}")
+        if problem:
+            raise BadFileError(f"{source}: {problem}")
         try:
             if bfloat16:
                 config.learn_ml_dtypes("bfloat16")
