@@ -386,6 +386,7 @@ def _mismatch(layer, values):
     names = _weight_names(layer)
     if len(values) != len(weights):
         return (
+            f"expected {len(weights)} variables, but received {len(values)} variables: "
             f"the file has {len(values)} weights for it, the layer has {len(weights)} "
             f"({', '.join(names) or 'none'})"
         )
@@ -393,7 +394,7 @@ def _mismatch(layer, values):
         if value.shape != weight.shape:
             return (
                 f"weight '{name}' has shape {weight.shape} in the model but {value.shape} "
-                "in the file"
+                "in the file; the shapes must match"
             )
         if not _is_float(value.dtype):
             return f"weight '{name}' is stored as {value.dtype}, not as floats"
