@@ -396,8 +396,9 @@ def _mismatch(layer, values):
                 f"weight '{name}' has shape {weight.shape} in the model but {value.shape} "
                 "in the file; the shapes must match"
             )
-        if not _is_float(value.dtype):
-            return f"weight '{name}' is stored as {value.dtype}, not as floats"
+        if _is_float(value.dtype) != _is_float(weight.dtype):  # Normalization's count: int64
+            kind = "floats" if _is_float(weight.dtype) else "integers"
+            return f"weight '{name}' is stored as {value.dtype}, not as {kind}"
     return None
 
 
