@@ -17,6 +17,7 @@ from minikeras.applications import (
     convnext,
     densenet,
     efficientnet,
+    efficientnet_v2,
     imagenet_utils,
     inception_resnet_v2,
     inception_v3,
@@ -48,6 +49,15 @@ from minikeras.applications.efficientnet import (
     EfficientNetB6,
     EfficientNetB7,
 )
+from minikeras.applications.efficientnet_v2 import (
+    EfficientNetV2B0,
+    EfficientNetV2B1,
+    EfficientNetV2B2,
+    EfficientNetV2B3,
+    EfficientNetV2L,
+    EfficientNetV2M,
+    EfficientNetV2S,
+)
 from minikeras.applications.inception_resnet_v2 import InceptionResNetV2
 from minikeras.applications.inception_v3 import InceptionV3
 from minikeras.applications.mobilenet import MobileNet
@@ -60,6 +70,14 @@ from minikeras.applications.vgg19 import VGG19
 from minikeras.applications.xception import Xception
 
 __all__ = [
+    "EfficientNetV2B0",
+    "EfficientNetV2B1",
+    "EfficientNetV2B2",
+    "EfficientNetV2B3",
+    "EfficientNetV2L",
+    "EfficientNetV2M",
+    "EfficientNetV2S",
+    "efficientnet_v2",
     "InceptionResNetV2",
     "inception_resnet_v2",
     "ConvNeXtBase",

@@ -19,6 +19,17 @@ from minikeras.layers import Layer
 from minikeras.models import Functional, Sequential
 from minikeras.utils import get_source_inputs
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded."
+)
+CLASSES_MESSAGE = (
+    'If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
+    "Received classes={classes}"
+)
+
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/convnext/"
 # (with top, without top) sha256 hashes of Keras's pretrained files
 WEIGHTS_HASHES = {
@@ -115,8 +126,7 @@ class LayerScale(Layer):
         self.gamma = self.add_weight(
             shape=(self.projection_dim,),
             initializer=Constant(self.init_values),
-            trainable=True,
-            name="gamma",
+            trainable=True,  # unnamed, as Keras's: "variable", "variable_1", ...
         )
         super().build(input_shape)
 
@@ -219,7 +229,9 @@ def ConvNeXt(
             "ConvNeXt does not support the `channels_first` image data format. Switch to "
             "`channels_last` by editing your local config file at ~/.keras/keras.json"
         )
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(
+        weights, include_top, classes, WEIGHTS_MESSAGE, CLASSES_MESSAGE
+    )
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=default_size,

@@ -11,6 +11,16 @@ from minikeras import backend, layers
 from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded."
+)
+CLASSES_MESSAGE = (
+    'If using `weights` as `"imagenet"` with `include_top` as true, `classes` should be 1000'
+)
+
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/densenet/"
 # blocks per dense block → (file stem, md5 with top, md5 without top)
 WEIGHTS = {
@@ -77,7 +87,9 @@ def DenseNet(
             "DenseNet does not support the `channels_first` image data format. Switch to "
             "`channels_last` by editing your local config file at ~/.keras/keras.json"
         )
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(
+        weights, include_top, classes, WEIGHTS_MESSAGE, CLASSES_MESSAGE
+    )
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=224,

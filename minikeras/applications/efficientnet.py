@@ -17,6 +17,16 @@ from minikeras import backend, layers
 from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded."
+)
+CLASSES_MESSAGE = (
+    'If using `weights="imagenet"` with `include_top` as true, `classes` should be 1000'
+)
+
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 # (with top, without top) md5 hashes of Keras's pretrained files
 WEIGHTS_HASHES = {
@@ -88,7 +98,9 @@ def EfficientNet(
     """An EfficientNet scaled by `width_coefficient` and `depth_coefficient`."""
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(
+        weights, include_top, classes, WEIGHTS_MESSAGE, CLASSES_MESSAGE
+    )
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=default_size,

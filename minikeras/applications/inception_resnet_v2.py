@@ -12,6 +12,17 @@ from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.layers import Layer
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded."
+)
+CLASSES_MESSAGE = (
+    'If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
+    "Received classes={classes}"
+)
+
 BASE_WEIGHT_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/inception_resnet_v2/"
 )
@@ -110,7 +121,9 @@ def InceptionResNetV2(
     name="inception_resnet_v2",
 ):
     """The InceptionResNetV2 model (a Functional model), for images of at least 75×75."""
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(
+        weights, include_top, classes, WEIGHTS_MESSAGE, CLASSES_MESSAGE
+    )
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=299,

@@ -12,6 +12,17 @@ from minikeras import backend, layers
 from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded; Received: weights={weights}"
+)
+CLASSES_MESSAGE = (
+    'If using `weights="imagenet"` with `include_top=True`, `classes` should be 1000. '
+    "Received classes={classes}"
+)
+
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
     "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
@@ -104,7 +115,9 @@ def InceptionV3(
     name="inception_v3",
 ):
     """The InceptionV3 model (a Functional model), for images of at least 75×75."""
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(
+        weights, include_top, classes, WEIGHTS_MESSAGE, CLASSES_MESSAGE
+    )
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=299,

@@ -14,6 +14,13 @@ from minikeras import backend, layers
 from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "'imagenet' (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded. Received weights={weights}"
+)
+
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 
 
@@ -37,7 +44,7 @@ def MobileNet(
     >>> model.output_shape
     (None, 1, 1, 256)
     """
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(weights, include_top, classes, WEIGHTS_MESSAGE)
     channels_first = backend.image_data_format() == "channels_first"
     default_size = 224
     if input_shape is not None:

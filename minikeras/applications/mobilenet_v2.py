@@ -13,6 +13,17 @@ from minikeras import backend, layers
 from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "`imagenet` (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded.  Received `weights={weights}`"
+)
+CLASSES_MESSAGE = (
+    'If using `weights="imagenet"` with `include_top` as true, `classes` should be '
+    "1000. Received `classes={classes}`"
+)
+
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
 
 # (filters, stride, expansion) of the seventeen blocks, block_id 0..16
@@ -38,7 +49,9 @@ def MobileNetV2(
     >>> model.output_shape
     (None, 1, 1, 1280)
     """
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(
+        weights, include_top, classes, WEIGHTS_MESSAGE, CLASSES_MESSAGE
+    )
     channels_first = backend.image_data_format() == "channels_first"
     if input_shape is not None and input_tensor is not None:
         if not backend.is_keras_tensor(input_tensor):

@@ -9,20 +9,27 @@ from minikeras import backend
 from minikeras.layers import Input
 from minikeras.utils import file_utils, get_source_inputs
 
+# Keras's families word these two errors in slightly different ways; each module passes its
+# own wording (format strings of `weights` and `classes`), these are the most common.
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), 'imagenet' "
+    "(pre-training on ImageNet), or the path to the weights file to be loaded.  Received: "
+    "weights={weights}"
+)
+CLASSES_MESSAGE = (
+    "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  "
+    "Received classes={classes}"
+)
 
-def check_weights_argument(weights, include_top, classes):
+
+def check_weights_argument(
+    weights, include_top, classes, weights_message=WEIGHTS_MESSAGE, classes_message=CLASSES_MESSAGE
+):
     """`weights` is None, "imagenet" or an existing file; ImageNet's top has 1000 classes."""
     if not (weights in {"imagenet", None} or file_utils.exists(weights)):
-        raise ValueError(
-            "The `weights` argument should be either `None` (random initialization), "
-            "'imagenet' (pre-training on ImageNet), or the path to the weights file to be "
-            f"loaded.  Received: weights={weights}"
-        )
+        raise ValueError(weights_message.format(weights=weights))
     if weights == "imagenet" and include_top and classes != 1000:
-        raise ValueError(
-            "If using `weights='imagenet'` with `include_top=True`, `classes` should be "
-            f"1000.  Received classes={classes}"
-        )
+        raise ValueError(classes_message.format(classes=classes))
 
 
 def image_input(input_tensor, input_shape):

@@ -12,6 +12,13 @@ from minikeras import backend, layers
 from minikeras.applications import imagenet_utils, model_inputs
 from minikeras.models import Functional
 
+# Keras's wording of the `weights` checks in this family
+WEIGHTS_MESSAGE = (
+    "The `weights` argument should be either `None` (random initialization), "
+    "'imagenet' (pre-training on ImageNet), or the path to the weights file to be "
+    "loaded."
+)
+
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
     "xception/xception_weights_tf_dim_ordering_tf_kernels.h5"
@@ -55,7 +62,7 @@ def Xception(
     name="xception",
 ):
     """The Xception model (a Functional model), for images of at least 71×71."""
-    model_inputs.check_weights_argument(weights, include_top, classes)
+    model_inputs.check_weights_argument(weights, include_top, classes, WEIGHTS_MESSAGE)
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape,
         default_size=299,
