@@ -24,6 +24,7 @@ from minikeras.applications import (
     mobilenet,
     mobilenet_v2,
     mobilenet_v3,
+    nasnet,
     resnet,
     resnet50,
     resnet_v2,
@@ -63,6 +64,7 @@ from minikeras.applications.inception_v3 import InceptionV3
 from minikeras.applications.mobilenet import MobileNet
 from minikeras.applications.mobilenet_v2 import MobileNetV2
 from minikeras.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from minikeras.applications.nasnet import NASNetLarge, NASNetMobile
 from minikeras.applications.resnet import ResNet50, ResNet101, ResNet152
 from minikeras.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from minikeras.applications.vgg16 import VGG16
@@ -70,6 +72,9 @@ from minikeras.applications.vgg19 import VGG19
 from minikeras.applications.xception import Xception
 
 __all__ = [
+    "NASNetLarge",
+    "NASNetMobile",
+    "nasnet",
     "EfficientNetV2B0",
     "EfficientNetV2B1",
     "EfficientNetV2B2",
