@@ -16,10 +16,12 @@ Tolerances (normwise, max|a − b| / max‖b‖∞):
   with depth: measured up to ~2e-5 over ResNet50's 53 convolutions, held to 10× that.
 """
 
+import json
 import re
 
 import numpy as np
 import pytest
+from applications_golden import GOLDEN_FAMILIES, GOLDEN_PATH, digest
 from layer_twins import floatx, rel
 
 import minikeras
@@ -240,3 +242,15 @@ def test_preprocess_input_in_a_lambda_layer_matches_keras(keras):
             )(inputs)
             outs.append(K.Model(inputs, outputs).predict(x, verbose=0))
         assert rel(outs[1], outs[0]) < 1e-6, mode
+
+
+@pytest.mark.parametrize("family", list(GOLDEN_FAMILIES))
+def test_larger_families_have_keras_layer_table(family):
+    """The families too slow to build in Keras at each run, against digests of Keras's
+    layer tables (applications_golden.json, written from Keras by applications_golden.py):
+    the same layers, names, classes, weight names and shapes, in the same order."""
+    expected = json.loads(GOLDEN_PATH.read_text())[family]
+    minikeras.utils.clear_session()  # automatic names count from a fresh session, as recorded
+    ours = getattr(applications, family)(weights=None, **GOLDEN_FAMILIES[family])
+    assert ours.name == expected["name"]
+    assert digest(ours) == expected["digest"]
