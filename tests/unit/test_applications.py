@@ -186,3 +186,40 @@ def test_legacy_h5_weights_load_by_layer_order_and_check_first(tmp_path):
         fresh.load_weights(tmp_path / "bad.h5")
     for got, want in zip(fresh.get_weights(), before):
         np.testing.assert_array_equal(got, want)  # nothing changed
+
+
+def test_custom_layers_of_the_families_backward_against_central_differences():
+    """LayerScale (ConvNeXt) and CustomScaleLayer (InceptionResNetV2) write their backward
+    by hand: every weight's gradient through them, in float64, against central differences;
+    StochasticDepth is the identity outside training."""
+    from minikeras.applications.convnext import LayerScale, StochasticDepth
+    from minikeras.applications.inception_resnet_v2 import CustomScaleLayer
+    from minikeras.testing import check_gradients
+
+    inputs = layers.Input((3,))
+    h = layers.Dense(4, activation="tanh", name="d1")(inputs)
+    up = layers.Dense(4, name="d2")(h)
+    h = CustomScaleLayer(0.3)([h, up])
+    h = LayerScale(0.5, 4, name="scale")(h)
+    h = StochasticDepth(0.4)(h)
+    model = models.Model(inputs, layers.Dense(2, name="out")(h))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    errors = check_gradients(model, x, y, verbose=False)
+    assert set(errors) >= {"scale/variable", "d1/kernel", "d2/kernel", "out/kernel"}
+    assert max(errors.values()) < 1e-6
+    x32 = x.astype("float32")
+    np.testing.assert_array_equal(StochasticDepth(0.4)(x32), x32)
+
+
+def test_stochastic_depth_drops_whole_examples_and_rescales_the_rest():
+    from minikeras.applications.convnext import StochasticDepth
+
+    layer = StochasticDepth(0.5)
+    x = np.ones((400, 2, 3))
+    y = layer(x, training=True)
+    per_example = y.reshape(400, -1)
+    assert set(np.unique(per_example)) <= {0.0, 2.0}  # kept examples scaled by 1/0.5
+    assert np.all(per_example.min(axis=1) == per_example.max(axis=1))  # whole examples
+    assert 0.35 < np.mean(per_example[:, 0] == 0.0) < 0.65
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), y)
