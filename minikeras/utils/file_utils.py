@@ -13,9 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 
 
 def path_to_string(path):
@@ -152,6 +150,9 @@ def get_file(
 def _download(origin, target):
     """Fetch `origin` into `target`; on any failure remove the partial file and raise
     Keras's "URL fetch failure" message."""
+    import urllib.error
+    import urllib.request  # here, not at import: `import minikeras` stays off the network stack
+
     print(f"Downloading data from {origin}")
     message = "URL fetch failure on {}: {} -- {}"
     try:
