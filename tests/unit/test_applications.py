@@ -223,3 +223,16 @@ def test_stochastic_depth_drops_whole_examples_and_rescales_the_rest():
     assert np.all(per_example.min(axis=1) == per_example.max(axis=1))  # whole examples
     assert 0.35 < np.mean(per_example[:, 0] == 0.0) < 0.65
     np.testing.assert_array_equal(layer.backward(np.ones_like(x)), y)
+
+
+def test_padding_and_cropping_follow_the_global_image_data_format():
+    from minikeras import backend
+
+    backend.set_image_data_format("channels_first")
+    try:
+        x = layers.Input((3, 6, 6))
+        assert layers.ZeroPadding2D(((0, 1), (0, 1)))(x).shape == (None, 3, 7, 7)
+        assert layers.Cropping2D(((1, 0), (1, 0)))(x).shape == (None, 3, 5, 5)
+    finally:
+        backend.set_image_data_format("channels_last")
+    assert layers.ZeroPadding2D(1)(layers.Input((6, 6, 3))).shape == (None, 8, 8, 3)
