@@ -25,6 +25,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Variable
+from minikeras.autodiff.foreign import convert_foreign
 from minikeras.optimizers.flat_update import FlatLayout
 from minikeras.optimizers.schedules import LearningRateSchedule
 from minikeras.utils.naming import auto_name, to_snake_case
@@ -379,7 +380,8 @@ class Optimizer:
     # ------------------------------------------------------------------ one step
     def apply(self, grads, trainable_variables):
         """One call: accumulate or update (clip, decay, update_step), EMA, count the call."""
-        grads = list(grads)
+        # a tf.Tensor gradient (Keras on TensorFlow takes one) as the array it holds
+        grads = [convert_foreign(g) for g in grads]
         variables = list(trainable_variables)
         if len(grads) != len(variables):
             raise ValueError(
