@@ -6,6 +6,7 @@
 
 from minikeras import (
     activations,
+    applications,
     autodiff,
     backend,
     callbacks,
@@ -72,6 +73,7 @@ __all__ = [
     "Model",
     "Sequential",
     "activations",
+    "applications",
     "callbacks",
     "config",
     "constraints",

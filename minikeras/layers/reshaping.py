@@ -32,8 +32,10 @@ def standardize_tuple(value, n, name):
 
 
 def standardize_data_format(data_format):
-    if data_format is None:
-        return "channels_last"
+    if data_format is None:  # Keras: the global setting (`keras.config.image_data_format()`)
+        from minikeras import config
+
+        return config.image_data_format()
     data_format = str(data_format).lower()
     if data_format not in ("channels_first", "channels_last"):
         raise ValueError(

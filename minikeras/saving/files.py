@@ -21,7 +21,7 @@ import warnings
 import zipfile
 import zlib
 
-from minikeras.saving import serialization
+from minikeras.saving import legacy_h5, serialization
 from minikeras.saving.h5_state import BadFileError, import_h5py, plan_load, write_state
 from minikeras.utils import object_registration
 from minikeras.utils.object_registration import safe_mode_scope
@@ -185,10 +185,16 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             raise FileNotFoundError(f"No such weights file: {filepath}")
         weights = filepath
         source = filepath
+    elif filepath.endswith((".h5", ".hdf5")):  # Keras 2's format: by layer order, as Keras
+        if not os.path.exists(filepath):
+            raise FileNotFoundError(f"No such weights file: {filepath}")
+        legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch)
+        return
     else:
         raise ValueError(
             "File format not supported: filepath="
-            f"{filepath}. minikeras loads weights from `.weights.h5` and `.keras` files."
+            f"{filepath}. minikeras loads weights from `.weights.h5`, `.keras` and legacy "
+            "`.h5` files."
         )
     with _open_h5(weights, source) as h5:
         plan = plan_load(

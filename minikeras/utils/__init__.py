@@ -7,6 +7,7 @@ from minikeras.config import (
 )
 from minikeras.utils import np_utils
 from minikeras.utils.data_utils import normalize, pack_x_y_sample_weight
+from minikeras.utils.file_utils import get_file
 from minikeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.naming import clear_session
@@ -117,6 +118,7 @@ __all__ = [
     "Sequence",
     "clear_session",
     "deserialize_keras_object",
+    "get_file",
     "get_source_inputs",
     "disable_interactive_logging",
     "enable_interactive_logging",
