@@ -635,18 +635,34 @@ def affine_transform(
         np.arange(height, dtype=np.float32), np.arange(width, dtype=np.float32), indexing="ij"
     )
     out = np.empty(x.shape, np.float64)
-    mode = {"reflect": "reflect", "wrap": "wrap", "nearest": "nearest"}.get(fill_mode, "constant")
+    mode = {"reflect": "reflect", "nearest": "nearest"}.get(fill_mode, "constant")
     order = 0 if interpolation == "nearest" else 1
     for n in range(x.shape[0]):
         a, b, c, d, e, f, g, h = t[n]
         k = g * xs + h * ys + 1
         src_x, src_y = (a * xs + b * ys + c) / k, (d * xs + e * ys + f) / k
+        if fill_mode == "wrap":  # TensorFlow wraps the coordinate, then reads as "constant"
+            src_x, src_y = wrap_coordinate(src_x, width), wrap_coordinate(src_y, height)
         if order == 0:  # TensorFlow rounds halves away from zero (map_coordinates: to even)
             src_x, src_y = np.floor(src_x + 0.5), np.floor(src_y + 0.5)
         for ch in range(x.shape[-1]):
             out[n, ..., ch] = _sample_2d(x[n, ..., ch], src_y, src_x, order, mode, fill_value)
     out = _from_last(out.astype(x.dtype), data_format)
     return out[0] if single else out
+
+
+def wrap_coordinate(coordinate, size):
+    """TensorFlow's "wrap" of a source coordinate (ImageProjectiveTransformV3's MapCoordinate):
+    moved by whole multiples of `size`, their count found by dividing by size − 1, then clamped
+    to [0, size − 1]; the neighbours past the edge then read the fill value. (Not the periodic
+    wrap of the pixel indices: between the last pixel and the first it clamps.)"""
+    if size <= 1:
+        return np.zeros_like(coordinate)
+    span = size - 1
+    below = coordinate + size * (np.trunc(-coordinate / span) + 1)
+    above = coordinate - size * np.trunc(coordinate / span)
+    coordinate = np.where(coordinate < 0, below, np.where(coordinate > span, above, coordinate))
+    return np.clip(coordinate, 0, span).astype(np.float32)
 
 
 def _sample_2d(image, ys, xs, order, fill_mode, fill_value):
