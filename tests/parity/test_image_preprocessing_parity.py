@@ -256,3 +256,50 @@ def test_a_keras_file_of_an_augmented_model_opens_in_keras(keras, tmp_path):
     assert normwise(loaded.predict(x, verbose=0), model.predict(x, verbose=0)) <= RESAMPLING
     for ours, theirs in zip(model.layers, loaded.layers):
         assert type(ours).__name__ == type(theirs).__name__
+
+
+def test_rescaling_as_keras(keras):
+    """A per-channel scale on channels-first images, masks passed on, NumPy arguments kept
+    in the config as Keras writes them."""
+    from minikeras import config
+
+    x = IMAGES.transpose(0, 3, 1, 2)
+    before = config.image_data_format()
+    try:
+        config.set_image_data_format("channels_first")
+        keras.config.set_image_data_format("channels_first")
+        ours, theirs = both(keras, "Rescaling", scale=[1 / 255, 2 / 255, 3 / 255], offset=0.5)
+        assert normwise(ours(x), theirs(x)) <= ARITHMETIC
+        assert (
+            normwise(ours.backward(np.ones_like(x)), np.ones_like(x) * ours._scale("float32")) == 0
+        )
+    finally:
+        config.set_image_data_format(before)
+        keras.config.set_image_data_format(before)
+    ours, theirs = both(keras, "Rescaling", scale=np.array(1 / 255), offset=np.array(0.5))
+    assert ours.supports_masking and theirs.supports_masking
+    mine, keras_config = ours.get_config(), theirs.get_config()
+    assert {k: mine[k] for k in ("scale", "offset")} == {
+        k: keras_config[k] for k in ("scale", "offset")
+    }
+    revived = layers.Rescaling.from_config(ours.get_config())
+    assert normwise(revived(IMAGES), theirs(IMAGES)) <= ARITHMETIC
+
+
+def test_affine_transform_wrap_as_tensorflows(keras):
+    """TensorFlow's "wrap" moves the source coordinate by whole images (a count found by
+    dividing by size − 1) and clamps it, rather than wrapping pixel indices: shifts past the
+    edge, and images of one and two pixels, as its kernel."""
+    from minikeras import ops
+
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 7):
+        x = rng.random((2, size + 1, size, 2)).astype("float32")
+        t = rng.uniform(-1, 1, (2, 8)).astype("float32")
+        t[:, [0, 4]] += 1
+        t[:, [2, 5]] *= 30
+        t[:, 6:] = 0
+        for interpolation in ("nearest", "bilinear"):
+            ours = ops.image.affine_transform(x, t, interpolation, "wrap", fill_value=7.0)
+            theirs = keras.ops.image.affine_transform(x, t, interpolation, "wrap", fill_value=7.0)
+            assert normwise(ours, theirs) <= RESAMPLING
