@@ -97,48 +97,56 @@ def _check_three_channels(images, data_format):
 @symbolic_op
 def rgb_to_hsv(images, data_format=None):
     """RGB in [0, 1] to hue, saturation, value in [0, 1] (TensorFlow's formulas: hue in sixths
-    of a turn from the largest channel, 0 for a grey pixel)."""
+    of a turn from the largest channel, 0 for a grey pixel). Made of max, min, where and
+    arithmetic, so its gradient is theirs (on a GradientTape)."""
+    from minikeras.ops import numpy as mnp
+
     images = convert_to_tensor(images)
     data_format = _data_format(data_format)
     _check_rank(images)
     _check_float(images)
     _check_three_channels(images, data_format)
-    x = _to_last(np.asarray(unwrap(images)), data_format)
+    x = images if data_format == "channels_last" else mnp.moveaxis(images, -3, -1)
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    value = np.max(x, axis=-1)
-    spread = value - np.min(x, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        saturation = np.where(value > 0, spread / value, 0)
-        safe = np.where(spread > 0, spread, 1)
-        hue = np.where(
-            value == r,
-            (g - b) / safe,
-            np.where(value == g, (b - r) / safe + 2, (r - g) / safe + 4),
-        )
-    hue = np.where(spread > 0, hue / 6, 0)
-    hue = np.where(hue < 0, hue + 1, hue)
-    out = np.stack([hue, saturation, value], axis=-1).astype(x.dtype)
-    return _from_last(out, data_format)
+    value = mnp.max(x, axis=-1)
+    spread = value - mnp.min(x, axis=-1)
+    lit = mnp.greater(value, 0)
+    saturation = mnp.where(lit, spread / mnp.where(lit, value, 1), 0)
+    colour = mnp.greater(spread, 0)
+    safe = mnp.where(colour, spread, 1)  # a grey pixel divides by 1, its hue is set to 0
+    hue = mnp.where(
+        mnp.equal(value, r),
+        (g - b) / safe,
+        mnp.where(mnp.equal(value, g), (b - r) / safe + 2, (r - g) / safe + 4),
+    )
+    hue = mnp.where(colour, hue / 6, 0)
+    hue = mnp.where(mnp.less(hue, 0), hue + 1, hue)
+    out = cast(mnp.stack([hue, saturation, value], axis=-1), images.dtype)
+    return out if data_format == "channels_last" else mnp.moveaxis(out, -1, -3)
 
 
 @symbolic_op
 def hsv_to_rgb(images, data_format=None):
-    """Hue, saturation, value in [0, 1] back to RGB (TensorFlow's piecewise-linear formula)."""
+    """Hue, saturation, value in [0, 1] back to RGB (TensorFlow's piecewise-linear formula).
+    Made of abs, clip and arithmetic, so its gradient is theirs (on a GradientTape)."""
+    from minikeras.ops import numpy as mnp
+
     images = convert_to_tensor(images)
     data_format = _data_format(data_format)
     _check_rank(images)
     _check_float(images)
     _check_three_channels(images, data_format)
-    x = _to_last(np.asarray(unwrap(images)), data_format)
+    x = images if data_format == "channels_last" else mnp.moveaxis(images, -3, -1)
     h, s, v = x[..., 0], x[..., 1], x[..., 2]
     # each channel: v − v·s·clip(|6h − offset| − 1, 0, 1) shifted so that the colour wheel turns
     dh = h * 6
-    red = np.clip(np.abs(dh - 3) - 1, 0, 1)
-    green = np.clip(2 - np.abs(dh - 2), 0, 1)
-    blue = np.clip(2 - np.abs(dh - 4), 0, 1)
-    rgb = np.stack([red, green, blue], axis=-1)
-    out = ((rgb - 1) * s[..., None] + 1) * v[..., None]
-    return _from_last(out.astype(x.dtype), data_format)
+    red = mnp.clip(mnp.abs(dh - 3) - 1, 0, 1)
+    green = mnp.clip(2 - mnp.abs(dh - 2), 0, 1)
+    blue = mnp.clip(2 - mnp.abs(dh - 4), 0, 1)
+    rgb = mnp.stack([red, green, blue], axis=-1)
+    out = ((rgb - 1) * mnp.expand_dims(s, -1) + 1) * mnp.expand_dims(v, -1)
+    out = cast(out, images.dtype)
+    return out if data_format == "channels_last" else mnp.moveaxis(out, -1, -3)
 
 
 # ---------------------------------------------------------------- resampling matrices

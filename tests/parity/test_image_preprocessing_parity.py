@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 
 from minikeras import Sequential, layers
+from minikeras import ops as mops
+from minikeras.autodiff import GradientTape, Tensor
 
 RNG = np.random.default_rng(11)
 IMAGES = (RNG.random((2, 9, 11, 3)) * 255).astype("float32")
@@ -303,3 +305,28 @@ def test_affine_transform_wrap_as_tensorflows(keras):
             ours = ops.image.affine_transform(x, t, interpolation, "wrap", fill_value=7.0)
             theirs = keras.ops.image.affine_transform(x, t, interpolation, "wrap", fill_value=7.0)
             assert normwise(ours, theirs) <= RESAMPLING
+
+
+def test_hue_and_saturation_with_given_draws_as_keras(keras):
+    """Outputs for the same draws, and the gradient of rgb_to_hsv as TensorFlow's (the HSV
+    arithmetic in float32 on both sides; the gradient divides by a pixel's spread: 1e-5).
+    TensorFlow has no gradient for HSVToRGB, so Keras's two layers pass none to the images;
+    minikeras's tape gives the true one (central differences in the unit tests)."""
+    import tensorflow as tf
+
+    x = IMAGES / 255.0
+    for name, draws in (("RandomHue", [0.3, -0.2]), ("RandomSaturation", [0.4, 2.5])):
+        ours, theirs = both(keras, name, factor=0.5, value_range=(0, 1))
+        t = {"factor": np.array(draws, "float32")}
+        assert normwise(ours.transform_images(x, t), theirs.transform_images(x, t)) <= ARITHMETIC
+    dy = RNG.normal(size=x.shape).astype("float32")
+    u = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(u)
+        y = tf.image.rgb_to_hsv(u)
+    expected = tape.gradient(y, u, output_gradients=tf.constant(dy)).numpy()
+    with GradientTape() as tape:
+        v = Tensor(x)
+        tape.watch(v)
+        y = mops.image.rgb_to_hsv(v)
+    assert normwise(np.asarray(tape.gradient(y, v, output_gradients=dy)), expected) <= RESAMPLING

@@ -311,3 +311,37 @@ def test_dict_inputs_transform_images_labels_and_masks_together():
     np.testing.assert_array_equal(out["labels"], data["labels"])
     with pytest.raises(ValueError, match="bounding box format"):
         layers.RandomFlip()({"images": data["images"], "bounding_boxes": {}})
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.RandomHue((0.3, 0.3), value_range=(0, 1), dtype="float64"),
+        layers.RandomSaturation((0.3, 0.8), value_range=(0, 1), dtype="float64"),
+        layers.RandomColorJitter(
+            (0, 1),
+            brightness_factor=0.1,
+            contrast_factor=0.3,
+            saturation_factor=0.6,
+            hue_factor=0.2,
+            dtype="float64",
+        ),
+    ],  # fmt: skip
+    ids=lambda layer: type(layer).__name__,
+)
+def test_hsv_layers_backward_through_the_tape(layer):
+    """dx of a training call (the tape's through rgb_to_hsv and back, or the jitter's steps in
+    reverse) against central differences of the call, its draws held fixed (away from the
+    kinks of max and the hue's fold, which random pixels do not meet)."""
+    x = images((2, 2, 3, 3)) * 0.8 + 0.1
+
+    def call(u):
+        for owner in [layer, *getattr(layer, "_steps", [])]:
+            owner.generator = type(owner.generator)(7)  # the same draws at every call
+        return layer.forward(u, training=True)
+
+    dy = RNG.normal(size=call(x).shape)
+    dx = layer.backward(dy)
+    probe = x.copy()
+    expected = numerical_gradient(lambda: np.sum(dy * call(probe)), probe)
+    assert relative_error(dx, expected) < CLIPPED_TOL

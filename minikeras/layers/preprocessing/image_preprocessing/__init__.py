@@ -8,6 +8,9 @@ from minikeras.layers.preprocessing.image_preprocessing.center_crop import Cente
 from minikeras.layers.preprocessing.image_preprocessing.cut_mix import CutMix
 from minikeras.layers.preprocessing.image_preprocessing.mix_up import MixUp
 from minikeras.layers.preprocessing.image_preprocessing.random_brightness import RandomBrightness
+from minikeras.layers.preprocessing.image_preprocessing.random_color_jitter import (
+    RandomColorJitter,
+)
 from minikeras.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
 from minikeras.layers.preprocessing.image_preprocessing.random_crop import RandomCrop
 from minikeras.layers.preprocessing.image_preprocessing.random_erasing import RandomErasing
@@ -16,11 +19,15 @@ from minikeras.layers.preprocessing.image_preprocessing.random_gaussian_blur imp
     RandomGaussianBlur,
 )
 from minikeras.layers.preprocessing.image_preprocessing.random_grayscale import RandomGrayscale
+from minikeras.layers.preprocessing.image_preprocessing.random_hue import RandomHue
 from minikeras.layers.preprocessing.image_preprocessing.random_invert import RandomInvert
 from minikeras.layers.preprocessing.image_preprocessing.random_posterization import (
     RandomPosterization,
 )
 from minikeras.layers.preprocessing.image_preprocessing.random_rotation import RandomRotation
+from minikeras.layers.preprocessing.image_preprocessing.random_saturation import (
+    RandomSaturation,
+)
 from minikeras.layers.preprocessing.image_preprocessing.random_shear import RandomShear
 from minikeras.layers.preprocessing.image_preprocessing.random_translation import (
     RandomTranslation,
@@ -36,15 +43,18 @@ __all__ = [
     "CutMix",
     "MixUp",
     "RandomBrightness",
+    "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
     "RandomErasing",
     "RandomFlip",
     "RandomGaussianBlur",
     "RandomGrayscale",
+    "RandomHue",
     "RandomInvert",
     "RandomPosterization",
     "RandomRotation",
+    "RandomSaturation",
     "RandomShear",
     "RandomTranslation",
     "RandomZoom",
