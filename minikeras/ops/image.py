@@ -653,8 +653,9 @@ def affine_transform(
             src_x, src_y = wrap_coordinate(src_x, width), wrap_coordinate(src_y, height)
         if order == 0:  # TensorFlow rounds halves away from zero (map_coordinates: to even)
             src_x, src_y = np.floor(src_x + 0.5), np.floor(src_y + 0.5)
-        for ch in range(x.shape[-1]):
-            out[n, ..., ch] = _sample_2d(x[n, ..., ch], src_y, src_x, order, mode, fill_value)
+        out[n] = _sample_channels(x[n], src_y, src_x, order, mode, fill_value)
+    if x.dtype.kind in "iu" and order == 1:  # integers: the interpolated values rounded
+        out = np.round(out)
     out = _from_last(out.astype(x.dtype), data_format)
     return out[0] if single else out
 
@@ -673,8 +674,28 @@ def wrap_coordinate(coordinate, size):
     return np.clip(coordinate, 0, span).astype(np.float32)
 
 
-def _sample_2d(image, ys, xs, order, fill_mode, fill_value):
-    return _map_coordinates(image, [ys, xs], order, fill_mode, fill_value, _exact_reflect=True)
+def _sample_channels(image, ys, xs, order, fill_mode, fill_value):
+    """The (H, W, C) image read at the points (ys, xs), every channel at once: the neighbours,
+    weights and folding of _map_coordinates (with the true reflection), found once for all
+    channels."""
+    if order == 0:
+        corners = [[(np.round(ys), 1.0)], [(np.round(xs), 1.0)]]
+    else:
+        corners = [
+            [(np.floor(c), 1 - (c - np.floor(c))), (np.floor(c) + 1, c - np.floor(c))]
+            for c in (ys, xs)
+        ]
+    out = np.zeros(np.shape(ys) + image.shape[-1:], np.float64)
+    for y_position, y_weight in corners[0]:
+        iy, y_inside = _fill_index(y_position, image.shape[0], fill_mode)
+        for x_position, x_weight in corners[1]:
+            ix, x_inside = _fill_index(x_position, image.shape[1], fill_mode)
+            weight = np.asarray(1.0 * y_weight * x_weight)[..., None]  # float32, as there
+            values = image[iy, ix]  # (H', W', C)
+            if fill_mode == "constant":
+                values = np.where((y_inside & x_inside)[..., None], values, fill_value)
+            out = out + weight * values
+    return out
 
 
 def _homography(start_points, end_points):

@@ -47,7 +47,9 @@ def affine_transform_adjoint(dy, transform, interpolation, fill_mode, data_forma
         g_n = g[n].reshape(-1, channels)  # (H·W, C): one row per output pixel
         for iy, ix, weight in _corners(src_y, src_x, interpolation, height, width, mode):
             rows = (iy * width + ix).ravel()  # the input pixel each output pixel reads
-            np.add.at(dx[n], rows, weight.ravel()[:, None] * g_n)  # dx += w·dy, (H·W, C)
+            weighted = weight.ravel()[:, None] * g_n  # w·dy, (H·W, C)
+            for ch in range(channels):  # dx[rows] += w·dy, a sum per input pixel
+                dx[n, :, ch] += np.bincount(rows, weighted[:, ch], minlength=height * width)
     dx = dx.reshape(n_images, height, width, channels).astype(dy.dtype)
     return np.moveaxis(dx, -1, 1) if channels_first else dx
 
