@@ -330,3 +330,52 @@ def test_hue_and_saturation_with_given_draws_as_keras(keras):
         tape.watch(v)
         y = mops.image.rgb_to_hsv(v)
     assert normwise(np.asarray(tape.gradient(y, v, output_gradients=dy)), expected) <= RESAMPLING
+
+
+BOXES = np.array([[[2.0, 1.0, 4.0, 3.0], [6.0, 4.0, 8.0, 9.5], [0.0, 0.0, 0.0, 0.0]]])
+LABELS = np.array([[1, 2, 0]])
+
+
+def keras_boxes(layer, transformation, image_shape=(1, 10, 8, 3)):
+    """Keras's layer's boxes for the same transformation (on fresh copies)."""
+    boxes = {"boxes": BOXES.copy(), "labels": LABELS.copy()}
+    return layer.transform_bounding_boxes(boxes, transformation, training=True)
+
+
+def test_bounding_box_formats_as_keras(keras):
+    from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+        SUPPORTED_FORMATS,
+        convert_format,
+    )
+
+    boxes = BOXES[0, :2] * [1.0, 1.5, 2.0, 1.0]
+    for source in SUPPORTED_FORMATS:
+        for target in SUPPORTED_FORMATS:
+            ours = convert_format(boxes, source, target, height=10, width=8)
+            theirs = keras.utils.bounding_boxes.convert_format(boxes, source, target, 10, 8)
+            assert normwise(ours, theirs) <= ARITHMETIC, (source, target)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, transformation",
+    [
+        ("Resizing", {"height": 20, "width": 20}, (10, 8)),
+        ("Resizing", {"height": 20, "width": 14, "crop_to_aspect_ratio": True}, (10, 8)),
+        ("Resizing", {"height": 12, "width": 20, "pad_to_aspect_ratio": True}, (10, 8)),
+        ("CenterCrop", {"height": 6, "width": 5}, {"input_shape": (1, 10, 8, 3)}),
+        ("CenterCrop", {"height": 12, "width": 5}, {"input_shape": (1, 10, 8, 3)}),
+        ("RandomFlip", {"mode": "horizontal_and_vertical"},
+         {"flips": np.array([[[[True]]]]), "input_shape": (1, 10, 8, 3)}),
+        ("RandomFlip", {"mode": "vertical"},
+         {"flips": np.array([[[[True]]]]), "input_shape": (1, 10, 8, 3)}),
+        ("RandomCrop", {"height": 6, "width": 5}, (2, 1)),
+    ],
+)  # fmt: skip
+def test_bounding_boxes_moved_as_keras(keras, name, kwargs, transformation):
+    ours, theirs = both(keras, name, bounding_box_format="xyxy", **kwargs)
+    expected = keras_boxes(theirs, transformation)
+    got = ours.transform_bounding_boxes(
+        {"boxes": BOXES.copy(), "labels": LABELS.copy()}, transformation, training=True
+    )
+    assert normwise(got["boxes"], expected["boxes"]) <= ARITHMETIC
+    np.testing.assert_array_equal(got["labels"], np.asarray(expected["labels"]))

@@ -345,3 +345,11 @@ def test_hsv_layers_backward_through_the_tape(layer):
     probe = x.copy()
     expected = numerical_gradient(lambda: np.sum(dy * call(probe)), probe)
     assert relative_error(dx, expected) < CLIPPED_TOL
+
+
+def test_a_dict_is_updated_in_place_as_keras_does():
+    """Keras's layers write the transformed entries back into the dict they are given."""
+    data = {"images": images((2, 4, 5, 3)), "segmentation_masks": images((2, 4, 5, 1))}
+    out = layers.RandomCrop(3, 3, seed=1)(data)
+    assert out is data and data["images"].shape == (2, 3, 3, 3)
+    assert data["segmentation_masks"].shape == (2, 3, 3, 1)

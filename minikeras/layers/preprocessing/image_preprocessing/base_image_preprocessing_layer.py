@@ -171,6 +171,11 @@ class BaseImagePreprocessingLayer(Layer):
         explicit = "training" in kwargs or len(args) > 1
         if not explicit and not recorded_call.in_a_call() and not is_symbolic(first):
             kwargs["training"] = True
+        if isinstance(first, dict) and len(args) < 2:
+            # a data pipeline's dict of images, labels, boxes: updated in place and
+            # returned, as Keras's layer does it (no graph, no backward)
+            training = kwargs.get("training", recorded_call.current_training())
+            return self.call(first, training=bool(training))
         return super().__call__(*args, **kwargs)
 
     def call(self, data, training=True):

@@ -1,9 +1,15 @@
 """CenterCrop: the central height × width window of each image."""
 
+import numpy as np
+
 from minikeras.layers.layer import Layer
 from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
     BaseImagePreprocessingLayer,
     _cast,
+)
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
 )
 
 
@@ -39,6 +45,39 @@ class CenterCrop(BaseImagePreprocessingLayer):
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return self.transform_images(segmentation_masks, transformation, training=training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Boxes cut to the window and moved to its corner; on the resize path, scaled from
+        the aspect-ratio window to height × width; clipped to the output."""
+        height_axis, width_axis = self._spatial_axes()
+        shape = transformation["input_shape"]
+        height, width = shape[height_axis], shape[width_axis]
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "xyxy", height, width
+        )
+        if height >= self.height and width >= self.width:
+            top, left = int((height - self.height) / 2), int((width - self.width) / 2)
+            window = (self.height, self.width)
+        else:  # the window of Keras's smart_resize
+            crop_height = max(min(height, int(float(width * self.height) / self.width)), 1)
+            crop_width = max(min(width, int(float(height * self.width) / self.height)), 1)
+            top, left = int(float(height - crop_height) / 2), int(float(width - crop_width) / 2)
+            window = (crop_height, crop_width)
+        x1, y1, x2, y2 = np.split(bounding_boxes["boxes"], 4, axis=-1)
+        bottom, right = top + window[0], left + window[1]
+        bounding_boxes["boxes"] = np.concatenate(
+            [np.clip(x1, left, right) - left, np.clip(y1, top, bottom) - top,
+             np.clip(x2, left, right) - left, np.clip(y2, top, bottom) - top], axis=-1,
+        )  # fmt: skip
+        if window != (self.height, self.width):  # resized: window units → output pixels
+            bounding_boxes = convert_format(bounding_boxes, "xyxy", "rel_xyxy", *window)
+            bounding_boxes = convert_format(
+                bounding_boxes, "rel_xyxy", "xyxy", self.height, self.width
+            )
+        bounding_boxes = clip_to_image_size(bounding_boxes, height=self.height, width=self.width)
+        return convert_format(
+            bounding_boxes, "xyxy", self.bounding_box_format, self.height, self.width
+        )
 
     def transform_images(self, images, transformation=None, training=True):
         images = _cast(images, self.compute_dtype)

@@ -7,6 +7,9 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
     _cast,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    convert_format,
+)
 from minikeras.random import SeedGenerator
 from minikeras.random.seed_generator import make_default_seed
 
@@ -79,6 +82,21 @@ class RandomCrop(BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels, transformation, training=True):
         return labels
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Boxes moved by the window's corner and kept non-negative. (As Keras's: the
+        window's top is taken from x and its left from y, and the boxes are read in the
+        output's size.)"""
+        if not training:
+            return bounding_boxes
+        h_start, w_start = transformation
+        boxes = convert_format(
+            bounding_boxes["boxes"], self.bounding_box_format, "xyxy", self.height, self.width
+        )
+        shifts = np.array([h_start, w_start, h_start, w_start], boxes.dtype)
+        boxes = np.maximum(boxes - shifts, 0)
+        boxes = convert_format(boxes, "xyxy", self.bounding_box_format, self.height, self.width)
+        return {"boxes": boxes, "labels": bounding_boxes["labels"]}
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return self.transform_images(segmentation_masks, transformation)

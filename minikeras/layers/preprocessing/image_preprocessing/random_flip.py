@@ -6,6 +6,10 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
     _cast,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
+)
 from minikeras.random import SeedGenerator
 
 HORIZONTAL = "horizontal"
@@ -59,6 +63,32 @@ class RandomFlip(BaseImagePreprocessingLayer):
 
     def transform_segmentation_masks(self, segmentation_masks, transformation, training=True):
         return self.transform_images(segmentation_masks, transformation, training=training)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Boxes flipped in relative coordinates: x → 1 − x (the left and right edges
+        swapped), y → 1 − y likewise, on the flipped images."""
+        if not training:
+            return bounding_boxes
+        flips = np.squeeze(np.asarray(transformation["flips"]), axis=-1)
+        height_axis, width_axis = self._spatial_axes()
+        shape = transformation["input_shape"]
+        height, width = shape[height_axis], shape[width_axis]
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "rel_xyxy", height=height, width=width
+        )
+        boxes = bounding_boxes["boxes"]
+        x1, y1, x2, y2 = np.split(boxes, 4, axis=-1)
+        if self.mode in (HORIZONTAL, HORIZONTAL_AND_VERTICAL):
+            boxes = np.where(flips, np.concatenate([1 - x2, y1, 1 - x1, y2], axis=-1), boxes)
+            x1, y1, x2, y2 = np.split(boxes, 4, axis=-1)
+        if self.mode in (VERTICAL, HORIZONTAL_AND_VERTICAL):
+            boxes = np.where(flips, np.concatenate([x1, 1 - y2, x2, 1 - y1], axis=-1), boxes)
+        bounding_boxes["boxes"] = boxes
+        # (as Keras: relative boxes clipped as pixel ones, to [0, height] and [0, width])
+        bounding_boxes = clip_to_image_size(bounding_boxes, height=height, width=width)
+        return convert_format(
+            bounding_boxes, "rel_xyxy", self.bounding_box_format, height=height, width=width
+        )
 
     def _flip_inputs(self, inputs, transformation):
         if transformation is None:

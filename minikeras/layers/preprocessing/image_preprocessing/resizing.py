@@ -1,8 +1,14 @@
 """Resizing: images resampled to (height, width), TensorFlow's kernels (ops.image.resize)."""
 
+import numpy as np
+
 from minikeras.layers.layer import Layer
 from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
     BaseImagePreprocessingLayer,
+)
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
 )
 
 
@@ -74,6 +80,46 @@ class Resizing(BaseImagePreprocessingLayer):
         images = data["images"] if isinstance(data, dict) else data
         shape = self.backend.shape(images)
         return shape[self.height_axis], shape[self.width_axis]
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Boxes moved as the pixels: scaled by the size ratios (after the aspect-ratio crop
+        or pad), clipped to the new image; padding boxes (all 0 or all −1) stay zeros."""
+        input_height, input_width = transformation
+        boxes = np.asarray(bounding_boxes["boxes"])
+        padding = np.all(boxes == -1, axis=-1) | np.all(boxes == 0, axis=-1)
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "xyxy", input_height, input_width
+        )
+        bounding_boxes["boxes"] = self._move_xyxy(
+            bounding_boxes["boxes"], input_height, input_width
+        )
+        bounding_boxes = clip_to_image_size(bounding_boxes, height=self.height, width=self.width)
+        bounding_boxes["boxes"] = np.where(padding[..., None], 0, bounding_boxes["boxes"])
+        return convert_format(
+            bounding_boxes, "xyxy", self.bounding_box_format, self.height, self.width
+        )
+
+    def _move_xyxy(self, boxes, input_height, input_width):
+        """x·sx − left, y·sy − top: the scales and offsets of stretching, of the centre crop
+        to the target's aspect ratio, or of the centred pad (Keras's arithmetic)."""
+        dtype = boxes.dtype
+        if self.pad_to_aspect_ratio:
+            scale = np.minimum(self.height / input_height, self.width / input_width).astype(dtype)
+            sx = sy = scale
+            left = -((self.width - input_width * scale) // 2)
+            top = -((self.height - input_height * scale) // 2)
+        elif self.crop_to_aspect_ratio:
+            source, target = input_width / input_height, self.width / self.height
+            new_width = self.height * source if source > target else self.width
+            new_height = self.height if source > target else self.width / source
+            sx, sy = new_width / input_width, new_height / input_height
+            left, top = (new_width - self.width) // 2, (new_height - self.height) // 2
+        else:
+            sx, sy = self.width / input_width, self.height / input_height
+            left = top = 0
+        x1, y1, x2, y2 = np.split(boxes, 4, axis=-1)
+        moved = [x1 * sx - left, y1 * sy - top, x2 * sx - left, y2 * sy - top]
+        return np.concatenate(moved, axis=-1).astype(dtype)
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
