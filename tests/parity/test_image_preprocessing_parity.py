@@ -379,3 +379,18 @@ def test_bounding_boxes_moved_as_keras(keras, name, kwargs, transformation):
     )
     assert normwise(got["boxes"], expected["boxes"]) <= ARITHMETIC
     np.testing.assert_array_equal(got["labels"], np.asarray(expected["labels"]))
+
+
+def test_degeneration_and_sharpness_with_given_draws_as_keras(keras):
+    ours, theirs = both(keras, "RandomColorDegeneration", factor=0.5)
+    t = {"factor": np.array([0.3, -0.6], "float32")[:, None, None, None]}
+    assert (
+        normwise(ours.transform_images(IMAGES, t), theirs.transform_images(IMAGES, t)) <= ARITHMETIC
+    )
+    for data_format, x in (
+        ("channels_last", IMAGES),
+        ("channels_first", IMAGES.transpose(0, 3, 1, 2)),
+    ):
+        ours, theirs = both(keras, "RandomSharpness", factor=0.5, data_format=data_format)
+        t = {"factor": np.array([0.2, 0.9], "float32")}
+        assert normwise(ours.transform_images(x, t), theirs.transform_images(x, t)) <= ARITHMETIC

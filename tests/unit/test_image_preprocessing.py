@@ -353,3 +353,15 @@ def test_a_dict_is_updated_in_place_as_keras_does():
     out = layers.RandomCrop(3, 3, seed=1)(data)
     assert out is data and data["images"].shape == (2, 3, 3, 3)
     assert data["segmentation_masks"].shape == (2, 3, 3, 1)
+
+
+def test_degeneration_and_sharpness_backward():
+    x = images((2, 4, 5, 3))
+    degenerate = layers.RandomColorDegeneration(0.5, value_range=(0, 1), dtype="float64")
+    draws = {"factor": np.array([0.3, -0.6])[:, None, None, None]}
+    check_transform_gradient(degenerate, x, draws, linear=False)
+    for data_format, u in (("channels_last", x), ("channels_first", np.moveaxis(x, -1, 1))):
+        sharpen = layers.RandomSharpness(
+            0.5, value_range=(-9, 9), data_format=data_format, dtype="float64"
+        )
+        check_transform_gradient(sharpen, u, {"factor": np.array([0.2, 0.9])})

@@ -8,6 +8,9 @@ from minikeras.layers.preprocessing.image_preprocessing.center_crop import Cente
 from minikeras.layers.preprocessing.image_preprocessing.cut_mix import CutMix
 from minikeras.layers.preprocessing.image_preprocessing.mix_up import MixUp
 from minikeras.layers.preprocessing.image_preprocessing.random_brightness import RandomBrightness
+from minikeras.layers.preprocessing.image_preprocessing.random_color_degeneration import (
+    RandomColorDegeneration,
+)
 from minikeras.layers.preprocessing.image_preprocessing.random_color_jitter import (
     RandomColorJitter,
 )
@@ -28,6 +31,7 @@ from minikeras.layers.preprocessing.image_preprocessing.random_rotation import R
 from minikeras.layers.preprocessing.image_preprocessing.random_saturation import (
     RandomSaturation,
 )
+from minikeras.layers.preprocessing.image_preprocessing.random_sharpness import RandomSharpness
 from minikeras.layers.preprocessing.image_preprocessing.random_shear import RandomShear
 from minikeras.layers.preprocessing.image_preprocessing.random_translation import (
     RandomTranslation,
@@ -43,6 +47,7 @@ __all__ = [
     "CutMix",
     "MixUp",
     "RandomBrightness",
+    "RandomColorDegeneration",
     "RandomColorJitter",
     "RandomContrast",
     "RandomCrop",
@@ -55,6 +60,7 @@ __all__ = [
     "RandomPosterization",
     "RandomRotation",
     "RandomSaturation",
+    "RandomSharpness",
     "RandomShear",
     "RandomTranslation",
     "RandomZoom",

@@ -16,7 +16,8 @@ The backward pass: an augmentation sits in a model's input pipeline and has no w
 gradient is dL/dx for the transformation drawn in the last call (the random parameters are
 constants: nothing flows to them). Each layer writes `backward_images(dy, transformation)`
 (batched, channels as `data_format` says) beside its `transform_images`; at inference the
-layer is the identity and dx = dy.
+layer is the identity and dx = dy. A layer made of `minikeras.ops` (Resizing, the crops, the
+blur, the HSV layers) says `backward = Layer.backward` instead: the tape replays its call.
 """
 
 import math
@@ -39,6 +40,7 @@ class _NumPyBackend:
     name = _backend = "numpy"
     numpy = ops.numpy
     image = ops.image
+    nn = ops.nn
     core = ops.core
     random = random_module
     cast = staticmethod(ops.cast)
