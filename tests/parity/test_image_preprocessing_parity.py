@@ -394,3 +394,23 @@ def test_degeneration_and_sharpness_with_given_draws_as_keras(keras):
         ours, theirs = both(keras, "RandomSharpness", factor=0.5, data_format=data_format)
         t = {"factor": np.array([0.2, 0.9], "float32")}
         assert normwise(ours.transform_images(x, t), theirs.transform_images(x, t)) <= ARITHMETIC
+
+
+def test_a_keras_file_with_image_layers_opens_in_minikeras(keras, tmp_path):
+    keras_model = keras.Sequential(
+        [
+            keras.layers.Input((8, 8, 3)),
+            keras.layers.Resizing(6, 5, interpolation="bicubic"),
+            keras.layers.RandomRotation(0.2, fill_mode="wrap"),
+            keras.layers.CenterCrop(4, 4),
+        ]
+    )
+    keras_model.save(tmp_path / "images.keras")
+    from minikeras import saving
+
+    loaded = saving.load_model(tmp_path / "images.keras")
+    x = RNG.random((2, 8, 8, 3)).astype("float32")
+    assert normwise(loaded.predict(x, verbose=0), keras_model.predict(x, verbose=0)) <= RESAMPLING
+    assert [type(layer).__name__ for layer in loaded.layers] == [
+        "Resizing", "RandomRotation", "CenterCrop"
+    ]  # fmt: skip

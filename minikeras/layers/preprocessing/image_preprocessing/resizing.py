@@ -122,8 +122,11 @@ class Resizing(BaseImagePreprocessingLayer):
         return np.concatenate(moved, axis=-1).astype(dtype)
 
     def compute_output_shape(self, input_shape):
+        # Keras's axes: 1, 2 of a batch (2, 3 channels first), else 0, 1 (1, 2): a shape of
+        # another rank gets no error here, as in Keras (the call raises)
         shape = list(input_shape)
-        shape[self.height_axis], shape[self.width_axis] = self.height, self.width
+        first = (1 if len(shape) == 4 else 0) + (self.data_format == "channels_first")
+        shape[first], shape[first + 1] = self.height, self.width
         return tuple(shape)
 
     def get_config(self):
