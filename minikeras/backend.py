@@ -24,6 +24,7 @@ from minikeras.layers.conv_transpose import (
     compute_conv_transpose_output_shape,
     compute_conv_transpose_padding_args_for_jax,
 )
+from minikeras.layers.name_scope import name_scope
 from minikeras.layers.node import KerasTensor
 from minikeras.ops import (
     convert_to_numpy,
@@ -251,6 +252,7 @@ __all__ = [
     "is_float_dtype",
     "is_int_dtype",
     "is_keras_tensor",
+    "name_scope",
     "is_tensor",
     "result_type",
     "set_epsilon",
@@ -272,9 +274,9 @@ def device(device_name):
 
 def __getattr__(name):
     """`NumpyTrainer`, the trainer of minikeras's one backend, as Keras names each backend's
-    (`keras.src.backend.numpy.trainer.NumpyTrainer`), and `random`: both imported on demand,
-    since the trainer needs the models, the random draws need the ops, and both import this
-    module."""
+    (`keras.src.backend.numpy.trainer.NumpyTrainer`), `random` and `numpy` (the ops of
+    `minikeras.ops.numpy`, as Keras's `backend.numpy.zeros`): each imported on demand, since
+    each imports this module itself."""
     if name == "NumpyTrainer":
         from minikeras.trainers.trainer import Trainer
 
@@ -283,4 +285,8 @@ def __getattr__(name):
         from minikeras import random
 
         return random
+    if name == "numpy":  # Keras's `backend.numpy`: the backend's NumPy-like ops (zeros, ...)
+        from minikeras.ops import numpy
+
+        return numpy
     raise AttributeError(f"module 'minikeras.backend' has no attribute '{name}'")

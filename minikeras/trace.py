@@ -164,8 +164,7 @@ def step(model, x, y, keras="auto", print_fn=print):
     for slot in optimizer.slot_names:
         for name, array in zip(names, slots_before[slot]):
             opt_stage.entries.append(Entry(f"{name}: {slot} before", array))
-    optimizer.apply(grads, variables)
-    model.apply_constraints()
+    optimizer.apply(grads, variables)  # constraints too, after the update
     for slot in optimizer.slot_names:
         for name, array in zip(names, optimizer.slots[slot]):
             opt_stage.entries.append(Entry(f"{name}: {slot} after", array.copy()))

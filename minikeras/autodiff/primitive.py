@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from minikeras.autodiff.foreign import is_foreign, note_foreign
 from minikeras.autodiff.recording import RECORDING
 from minikeras.autodiff.tape import _Entry
 from minikeras.autodiff.tensor import Tensor
@@ -58,6 +59,9 @@ def primitive(name, forward, *args, **static):
     result = forward(*values, **static)
     if not RECORDING or name not in VJPS:
         return _plain(result)
+    for item in flat:
+        if is_foreign(item):  # made by another library's ops, which no tape records
+            note_foreign(item)
     # every argument is asked (no short-circuit): asking is what watches an accessed Variable
     tapes = [tape for tape in RECORDING if any([tape.traces(item) for item in flat])]
     if not tapes:

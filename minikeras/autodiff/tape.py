@@ -24,6 +24,7 @@ import contextlib
 
 import numpy as np
 
+from minikeras.autodiff.foreign import differentiation_error, foreign_name, is_foreign
 from minikeras.autodiff.recording import RECORDING as _recording
 from minikeras.autodiff.tensor import Tensor
 from minikeras.autodiff.variable import Variable
@@ -85,6 +86,9 @@ class GradientTape:
         self._entries = []
         self._traced = {}  # id -> the object, kept alive so its id is not reused
         self._used = False
+        # another library's tensor an op read while this tape recorded ("tensorflow
+        # EagerTensor"): a gradient that goes missing may have gone through that library
+        self.foreign_input = None
 
     # ------------------------------------------------------------ recording
     def __enter__(self):
@@ -112,9 +116,13 @@ class GradientTape:
         self._entries, self._traced, self._used = [], {}, False
 
     def watch(self, tensor):
-        """Trace `tensor` (a Variable, Tensor, array, or a nested list/tuple/dict of them)."""
+        """Trace `tensor` (a Variable, Tensor, array, or a nested list/tuple/dict of them).
+
+        Another library's tensor (a `tf.Tensor`, as Keras on TensorFlow takes) is traced by
+        identity, as a plain array is: an op of `minikeras.ops` given that very object is
+        recorded."""
         for item in _flatten(tensor):
-            if isinstance(item, (Tensor, np.ndarray)):
+            if isinstance(item, (Tensor, np.ndarray)) or is_foreign(item):
                 self._traced[id(item)] = item
             elif item is not None:
                 raise ValueError(
@@ -154,8 +162,11 @@ class GradientTape:
                 "A non-persistent GradientTape can only be used to compute one set of "
                 "gradients (or jacobians)"
             )
-        self._used = True
         targets = _flatten(target)
+        for item in targets:  # another library's ops made it: none of them is on this tape
+            if is_foreign(item):
+                raise differentiation_error("The gradient's target", foreign_name(item))
+        self._used = True
         seeds = (
             _flatten(output_gradients) if output_gradients is not None else [None] * len(targets)
         )

@@ -28,11 +28,22 @@ def _plain(value):
     return value.view(np.ndarray) if isinstance(value, Variable) else value
 
 
+def _scoped(name):
+    """`name` under the name scopes open (`backend.name_scope`, a layer's build or call), as
+    Keras paths a Variable made there; None outside any scope (the path is then the name)."""
+    # imported here: the layers' package imports this module
+    from minikeras.layers.name_scope import current_path, join
+
+    return join(current_path(), name) if current_path() else None
+
+
 class Variable(np.ndarray):
     """A trainable array, as `keras.Variable`."""
 
     # Keras's flag for a weight the optimizer sets to its gradient instead of updating it
     overwrite_with_gradient = False
+    # the projection the optimizer applies after each update (`add_weight(constraint=...)`)
+    constraint = None
 
     def __new__(
         cls,
@@ -58,6 +69,8 @@ class Variable(np.ndarray):
             raise ValueError(
                 f"Initial value has shape {array.shape}, which is not the `shape` {tuple(shape)}."
             )
+        if path is None and name is not None:
+            path = _scoped(name)
         return cls.wrap(array, trainable=trainable, name=name, path=path)
 
     @classmethod

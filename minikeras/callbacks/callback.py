@@ -85,3 +85,14 @@ class Callback:
 
     def on_predict_end(self, logs=None):
         """Called when `predict` ends."""
+
+
+def learning_rates(optimizer):
+    """The learning rate(s) the callbacks log: {"learning_rate": lr}, or for a MultiOptimizer
+    one `learning_rate_<name>` per sub-optimizer, as Keras's callbacks name them."""
+    if hasattr(optimizer, "optimizers"):
+        return {
+            f"learning_rate_{inner.name}": float(inner.learning_rate)
+            for inner in optimizer.optimizers
+        }
+    return {"learning_rate": float(optimizer.learning_rate)}

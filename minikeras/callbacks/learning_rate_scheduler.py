@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from minikeras.callbacks.callback import Callback
+from minikeras.callbacks.callback import Callback, learning_rates
 from minikeras.utils.progbar import print_msg
 
 
@@ -34,6 +34,23 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
+        if hasattr(optimizer, "optimizers"):  # a MultiOptimizer: each sub-optimizer's own rate
+            for inner in optimizer.optimizers:
+                learning_rate = self._update_learning_rate(inner, epoch)
+                if self.verbose > 0:
+                    print_msg(
+                        f"\nEpoch {epoch + 1}: LearningRateScheduler setting {inner.name} "
+                        f"learning rate to {learning_rate}."
+                    )
+            return
+        learning_rate = self._update_learning_rate(optimizer, epoch)
+        if self.verbose > 0:
+            print_msg(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                f"{learning_rate}."
+            )
+
+    def _update_learning_rate(self, optimizer, epoch):
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
         current = float(optimizer.learning_rate)
@@ -46,12 +63,8 @@ class LearningRateScheduler(Callback):
                 f"The output of the `schedule` function should be a float. Got: {learning_rate}"
             )
         optimizer.learning_rate = learning_rate
-        if self.verbose > 0:
-            print_msg(
-                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
-                f"{learning_rate}."
-            )
+        return learning_rate
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:  # written into the dict the later callbacks receive
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+            logs.update(learning_rates(self.model.optimizer))

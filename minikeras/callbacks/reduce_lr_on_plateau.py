@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from minikeras.callbacks.callback import learning_rates
 from minikeras.callbacks.monitor_callback import MonitorCallback
 from minikeras.utils.progbar import print_msg
 
@@ -75,7 +76,7 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = {} if logs is None else logs  # written into: later callbacks and History see it
-        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        logs.update(learning_rates(self.model.optimizer))
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(
@@ -92,14 +93,18 @@ class ReduceLROnPlateau(MonitorCallback):
             self.wait = 0
         elif not self.in_cooldown():
             self.wait += 1
-            if self.wait >= self.patience and self._reduce_lr(epoch):
+            optimizer = self.model.optimizer
+            # a MultiOptimizer: every sub-optimizer's rate is lowered, on one patience count
+            targets = getattr(optimizer, "optimizers", [optimizer])
+            if self.wait >= self.patience and any(
+                [self._reduce_lr(epoch, target) for target in targets]
+            ):
                 self.cooldown_counter = self.cooldown
                 self.wait = 0
 
-    def _reduce_lr(self, epoch):
+    def _reduce_lr(self, epoch, optimizer):
         """Lower the rate unless it is at `min_lr` already (compared in float32, as Keras's
         variable holds it); True if it changed."""
-        optimizer = self.model.optimizer
         old_lr = float(optimizer.learning_rate)
         if not old_lr > np.float32(self.min_lr):
             return False

@@ -30,17 +30,35 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = swap_on_epoch
         self._ema_weights_in_model = False
 
-    def _swap(self):
+    def _weights_and_averages(self):
+        """(weight, its average) for every weight an optimizer with `use_ema` updates: the
+        model's optimizer, a LossScaleOptimizer's inner one, or each sub-optimizer of a
+        MultiOptimizer that has `use_ema` (the others' weights stay), as Keras looks for them."""
         optimizer = self.model.optimizer
-        # a LossScaleOptimizer: the averages are its inner optimizer's, as Keras looks for them
         optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        if hasattr(optimizer, "optimizers"):
+            with_ema = [inner for inner in optimizer.optimizers if inner.use_ema]
+            if not with_ema:
+                raise ValueError(
+                    "SwapEMAWeights must be used when at least one inner optimizer has "
+                    "`use_ema=True` set. Received a MultiOptimizer with all inner optimizers "
+                    "having `use_ema=False`."
+                )
+            return [
+                pair
+                for inner in with_ema
+                for pair in zip(inner._built_variables(), inner.slots["average"])
+            ]
         averages = optimizer.slots.get("average") if optimizer.use_ema else None
         if averages is None:
             raise ValueError(
                 "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
                 f"Received: use_ema={optimizer.use_ema}"
             )
-        for weight, average in zip(self.model.trainable_weights, averages):
+        return list(zip(self.model.trainable_weights, averages))
+
+    def _swap(self):
+        for weight, average in self._weights_and_averages():
             trained = np.array(weight)
             weight[...] = average
             average[...] = trained
@@ -64,11 +82,7 @@ class SwapEMAWeights(Callback):
             self._put_averages_in()
             if epoch == self.params["epochs"] - 1:
                 # the last epoch: the averages stay in the model and keep their value
-                optimizer = self.model.optimizer
-                optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-                for weight, average in zip(
-                    self.model.trainable_weights, optimizer.slots["average"]
-                ):
+                for weight, average in self._weights_and_averages():
                     average[...] = weight
 
     def on_test_begin(self, logs=None):

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from minikeras.callbacks.callback import Callback
+from minikeras.callbacks.callback import Callback, learning_rates
 from minikeras.utils.event_file import EventFileWriter
 
 
@@ -154,15 +154,22 @@ class TensorBoard(Callback):
             self._scalars("validation", "evaluation_", logs, step, suffix="_vs_iterations")
         self._pop()
 
+    def _collect_learning_rate(self, logs):
+        """`logs` with the learning rate(s) added (a LossScaleOptimizer's inner optimizer's; a
+        MultiOptimizer's sub-optimizers' as `learning_rate_<name>`), as Keras's TensorBoard."""
+        optimizer = getattr(self.model, "optimizer", None)
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        if optimizer is not None:
+            logs.update(learning_rates(optimizer))
+        return logs
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         train = {k: v for k, v in logs.items() if not k.startswith("val_")}
         val = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
         if not logs:
             return
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None:
-            train["learning_rate"] = float(optimizer.learning_rate)
+        train = self._collect_learning_rate(train)
         if train:
             self._scalars("train", "epoch_", train, epoch)
         if val:

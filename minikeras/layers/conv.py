@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from minikeras import activations, constraints, initializers, kernels, ops, regularizers
+from minikeras.autodiff.foreign import convert_foreign
 from minikeras.layers import conv_utils
 from minikeras.layers.conv_utils import SpatialLayer, standardize_tuple
 
@@ -196,7 +197,8 @@ class BaseConv(SpatialLayer):
 
     def call_with_ops(self, inputs):
         """Keras's `call`: convolution_op, then the bias and the activation, in ops."""
-        y = self.convolution_op(inputs, self.kernel)
+        # (one written with TensorFlow's ops returns a tf.Tensor: an array from here on)
+        y = convert_foreign(self.convolution_op(inputs, self.kernel))
         if self.use_bias:
             ones = (1,) * self.rank
             shape = (1, *ones, self.filters) if self.data_format == "channels_last" else None

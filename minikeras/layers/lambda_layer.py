@@ -70,16 +70,16 @@ class Lambda(Layer):
         return (input_shape[0],) + tuple(self._output_shape)
 
     def get_config(self):
-        config = {**super().get_config(), "function": _function_config(self.function)}
+        config = {**super().get_config(), "function": function_config(self.function)}
         if self._output_shape is not None:
             config["output_shape"] = (
-                _function_config(self._output_shape)
+                function_config(self._output_shape)
                 if callable(self._output_shape)
                 else self._output_shape
             )
         if self.mask is not None:
             config["mask"] = (
-                _function_config(self.mask) if callable(self.mask) else _array_config(self.mask)
+                function_config(self.mask) if callable(self.mask) else _array_config(self.mask)
             )
         config["arguments"] = self.arguments
         return config
@@ -98,7 +98,7 @@ class Lambda(Layer):
                 if isinstance(value, dict) and value.get("class_name") in _ARRAY_CLASSES:
                     config[key] = np.asarray(value["config"]["value"], value["config"]["dtype"])
                 elif isinstance(value, dict):
-                    config[key] = _function_from_config(value)
+                    config[key] = function_from_config(value)
         config.pop("dtype", None)
         return cls(**config)
 
@@ -118,7 +118,7 @@ def _array_config(value):
     }
 
 
-def _function_config(fn):
+def function_config(fn):
     """Keras's form: a lambda's bytecode (base64 of marshal), else the function by name."""
     if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
         # base64 in lines of 76 characters, as Keras's `func_dump` writes it (codecs' base64)
@@ -136,7 +136,7 @@ def _function_config(fn):
     }
 
 
-def _function_from_config(config):
+def function_from_config(config):
     if config.get("class_name") == "__lambda__":
         if object_registration.in_safe_mode():
             raise ValueError(

@@ -49,11 +49,13 @@ import numpy as np
 
 from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
+from minikeras.autodiff.foreign import is_foreign
 from minikeras.autodiff.recording import RECORDING
 from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
 from minikeras.layers.input_spec import assert_input_compatibility
 from minikeras.layers.name_scope import layer_scope, weight_path
+from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.dtypes import dtype_name
 from minikeras.utils.naming import auto_name, to_snake_case
 
@@ -147,7 +149,8 @@ class Layer:
                 UserWarning,
                 stacklevel=3,
             )
-            input_shape = tuple(int(d) for d in input_shape)
+            # None for an axis of any size: keras.io's `LSTM(units, input_shape=(None, dim))`
+            input_shape = tuple(None if d is None else int(d) for d in input_shape)
         self._input_shape_arg = input_shape  # (features, ...) without the batch axis
         self.name = name or auto_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
@@ -644,6 +647,7 @@ class Layer:
             return node_module.call_symbolic(self, node_module.CallArguments(args))
         if node_module.is_symbolic(x):  # its keywords (`training=False`) kept on the node
             return node_module.call_symbolic(self, x, **kwargs)
+        x = _converted(x)  # a tf.Tensor, as Keras on TensorFlow takes one: the array it holds
         if rest:
             # positional arguments after the input go to `call`'s parameters in order, as
             # Keras binds them: `layer(x, mask)` passes a mask to call(inputs, mask=None)
@@ -962,3 +966,13 @@ Layer._backward_takes = _parameters(Layer.backward)
 Layer.has_own_backward = False
 Layer._builtin = False
 Layer._built_at_init = False
+
+
+def _converted(x):
+    """`x` with each tensor of another library converted as `ops.convert_to_tensor` does (on
+    a tape that watches it, so that its gradient reaches it); lists, tuples, dicts kept."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_converted(item) for item in x)
+    if isinstance(x, dict):
+        return {key: _converted(item) for key, item in x.items()}
+    return convert_to_tensor(x) if is_foreign(x) else x

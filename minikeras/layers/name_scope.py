@@ -51,3 +51,22 @@ def weight_path(layer, name):
     if layer._parent_path is None:
         layer._parent_path = current_path()
     return join(layer._parent_path, layer.name, name)
+
+
+@contextlib.contextmanager
+def name_scope(name, caller=None, deduplicate=True, override_parent=None):
+    """Keras's `backend.name_scope`: a Variable made within the block is `name/...`, under the
+    scopes already open (or under `override_parent`). `caller` and `deduplicate` are Keras's
+    arguments for its layers re-entering their own scope, which minikeras's layers do with
+    `layer_scope`."""
+    if not isinstance(name, str) or "/" in name:
+        raise ValueError(
+            "Argument `name` must be a string and cannot contain character `/`. "
+            f"Received: name={name}"
+        )
+    parent = current_path() if override_parent is None else override_parent
+    _OPEN.append(join(parent, name))
+    try:
+        yield
+    finally:
+        _OPEN.pop()

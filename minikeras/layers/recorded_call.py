@@ -33,6 +33,7 @@ import numpy as np
 
 from minikeras import autodiff
 from minikeras.autodiff import GradientTape, Tensor
+from minikeras.autodiff.foreign import convert_foreign, differentiation_error
 from minikeras.autodiff.recording import RECORDING
 from minikeras.autodiff.vjps import VJPS
 from minikeras.layers.name_scope import layer_scope
@@ -75,7 +76,13 @@ def must_record(training):
 
 
 def run_call(layer, x, kwargs):
-    """`layer.call(x, **kwargs)`; the arguments spread out for a call on several tensors."""
+    """`layer.call(x, **kwargs)`; the arguments spread out for a call on several tensors.
+    Another library's tensors it returns (a call written with TensorFlow's ops, which Keras
+    on TensorFlow runs) come back as arrays, as `ops.convert_to_tensor` converts them."""
+    return convert_foreign(_call(layer, x, kwargs))
+
+
+def _call(layer, x, kwargs):
     if isinstance(x, CallArguments):
         return layer.call(*x, **kwargs)
     return layer.call(x, **kwargs)
@@ -246,8 +253,11 @@ def _regroup(like, flat):
 class CallTape:
     """One recorded training call: the tape, the Tensors it started from and the outputs."""
 
-    def __init__(self, tape, inputs, outputs, losses, keyword_inputs=()):
+    def __init__(self, tape, inputs, outputs, losses, keyword_inputs=(), foreign=None):
         self.tape, self.inputs, self.outputs = tape, inputs, outputs
+        # what made the outputs when another library's ops did ("tensorflow EagerTensor"):
+        # the tape holds none of them, so the backward has nothing to replay
+        self.foreign = foreign
         self.losses = losses  # the add_loss terms of the call: they count in its backward too
         # Tensors given by keyword (an RNN's initial_state), flat, after the inputs
         self.keyword_inputs = list(keyword_inputs)
@@ -288,7 +298,7 @@ def record_call(layer, x, kwargs):
     losses = [
         loss for loss in layer.added_losses() if isinstance(loss, Tensor) and id(loss) not in before
     ]
-    layer._call_tape = CallTape(tape, inputs, outputs, losses, keyword_inputs)
+    layer._call_tape = CallTape(tape, inputs, outputs, losses, keyword_inputs, tape.foreign_input)
     return _unwrap(outputs)
 
 
@@ -322,6 +332,10 @@ def replay(layer, dy, starts=None):
             "no recorded training call: call it with training=True first"
         )
     layer._call_tape = None  # one backward per recorded call
+    from minikeras.models.arrays import Arrays  # (models import this module)
+
+    if isinstance(dy, Arrays):  # from a functional model: one gradient per output of the call
+        dy = dy.arrays
     outputs = _flat(recorded.outputs)
     seeds = _flat(dy) if isinstance(recorded.outputs, (list, tuple, dict)) else [dy]
     if len(seeds) == 1 and isinstance(seeds[0], list) and len(outputs) == 1:
@@ -348,6 +362,8 @@ def replay(layer, dy, starts=None):
         elif np.any(seed):  # a target that left the term out sends it nothing
             traced.append((loss, np.asarray(seed, loss.value.dtype)))
     keywords = recorded.keyword_inputs
+    if not traced and recorded.foreign and (weights or layer.input_gradient_needed):
+        _refuse_foreign(layer, recorded)
     if not traced:  # the output does not depend on anything recorded
         layer.grads = [np.zeros_like(w.value) for w in weights]
         return _with_keywords(
@@ -359,6 +375,10 @@ def replay(layer, dy, starts=None):
     )
     n = len(inputs) + len(keywords)
     dx, dk, dw = grads[: len(inputs)], grads[len(inputs) : n], grads[n:]
+    if recorded.foreign and (
+        any(g is None for g in dw) or (layer.input_gradient_needed and all(g is None for g in dx))
+    ):
+        _refuse_foreign(layer, recorded)
     layer.grads = [np.zeros_like(w.value) if g is None else g for w, g in zip(weights, dw)]
     for x, g in zip(inputs, dx):
         if g is not None and g.shape != x.shape:
@@ -366,6 +386,15 @@ def replay(layer, dy, starts=None):
                 f"Layer '{layer.name}': dL/dx has shape {g.shape}; the input had {x.shape}."
             )
     return _with_keywords(_regroup(recorded.inputs, dx), dk)
+
+
+def _refuse_foreign(layer, recorded):
+    """A gradient lost in another library's ops: Keras on TensorFlow differentiates
+    TensorFlow's ops, and zeros in their place would train the model wrongly."""
+    raise differentiation_error(
+        f"The call of layer '{layer.name}' ({type(layer).__name__})",
+        recorded.foreign,
+    )
 
 
 def _with_keywords(dx, d_keywords):

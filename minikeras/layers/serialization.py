@@ -86,7 +86,10 @@ def deserialize(entry):
     NotImplementedError names the option when a supported layer uses one minikeras lacks.
     """
     if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
-        raise ValueError(f"A layer entry must be a dict with a 'config' dict; received {entry!r}")
+        raise ValueError(  # Keras's words, and what the entry must be
+            "Expected a dictionary containing a 'config' key. A layer entry must be a dict "
+            f"with a 'config' dict; received {entry!r}"
+        )
     class_name = entry.get("class_name")
     config = dict(entry["config"])
     cls = object_registration.find_custom(entry)

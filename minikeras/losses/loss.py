@@ -148,16 +148,18 @@ class Loss:
             )
         self.name = name or type(self).__name__
         self.reduction = reduction
-        self._dtype = _compute_dtype(dtype)
+        # fixed here, as Keras fixes it (keras/src/losses/loss.py): a loss made while floatx is
+        # float32 computes in float32 even if floatx changes later
+        self._dtype = _compute_dtype(dtype) or config.floatx()
 
     @property
     def dtype(self):
         """The dtype a direct call computes in, as Keras: the one given to the loss (a name, or a
-        DTypePolicy's compute dtype), else floatx() at the time of the call (not the global
+        DTypePolicy's compute dtype), else floatx() when the loss was made (not the global
         dtype policy), so float64 arrays give a float32 loss under the default floatx. Keras's
         functional forms (`mean_squared_error(y, p)`) keep y_pred's own float dtype
         (`per_sample_losses`); training (`value_and_grad`) computes in the model's dtype."""
-        return self._dtype or config.floatx()
+        return self._dtype
 
     # -- what subclasses write
     def call(self, y_true, y_pred):
@@ -383,7 +385,9 @@ class LossFunctionWrapper(Loss):
     """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction)
+        super().__init__(
+            name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype
+        )
         self.fn, self.fn_kwargs = fn, kwargs
 
     def call(self, y_true, y_pred):

@@ -210,7 +210,12 @@ class Functional(Model):
                 x, training=training, mask=call_mask, **node.map_kwargs(values.get)
             )
             self._memory[node] = remember(layer)
-            outputs = list(result) if isinstance(result, list) else as_list(result)
+            # a call that returns a tuple (keras.io's Involution: `return output, kernel`)
+            # gives one tensor per item, as the node recorded them
+            several = isinstance(result, list) or (
+                isinstance(result, tuple) and len(node.outputs) > 1
+            )
+            outputs = list(result) if several else as_list(result)
             values.update(zip(node.outputs, outputs))
             self._masks[node] = call_mask
             output_masks = layer.compute_mask(x, mask)

@@ -809,11 +809,6 @@ class Model(Layer):
             grads[i] = grads[i] + regularizer.gradient(weight)
         return grads
 
-    def apply_constraints(self):
-        """Project every constrained weight after the update, as Keras's optimizer does."""
-        for weight, constraint in self.weight_constraints:
-            weight[...] = constraint(weight)
-
     def compute_gradients(self, x, y, sample_weight=None, training=True):
         """One training step without the update, on checked data (`prepare_data`): forward,
         loss, backward. Returns (y_pred, loss, [dL/dw for w in trainable_weights])."""
@@ -840,7 +835,6 @@ class Model(Layer):
             grads = [None if g is None else g * np.asarray(scale, g.dtype) for g in grads]
         self.optimizer.apply(grads, self.trainable_weights)
         flat_update.share_gradient_buffers(self, self.optimizer)  # no copy from the next step on
-        self.apply_constraints()
         self.loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

@@ -335,6 +335,11 @@ class Sequential(Model):
 
             with object_registration.custom_object_scope(custom_objects):
                 return cls.from_config(config)
+        if "name" not in config:  # Keras 3 writes both; without them it is not its config
+            raise ValueError(
+                "A Sequential model configuration must be a dictionary containing the 'name' "
+                f"and 'layers' keys. Received: config={config}"
+            )
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("dtype") is not None:
             model._dtype = dtype_from_config(config["dtype"])

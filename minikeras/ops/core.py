@@ -13,6 +13,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, Variable, primitive, unwrap
+from minikeras.autodiff.foreign import is_foreign
 from minikeras.autodiff.primitive import is_symbolic
 from minikeras.ops.dtypes import dtype_name, standardize_dtype
 from minikeras.ops.symbolic import symbolic_op
@@ -29,6 +30,9 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
         return _node(convert_to_tensor, spec, x, dtype=dtype, sparse=sparse, ragged=ragged)
     if isinstance(x, (Tensor, np.ndarray)):
         return x if dtype is None else cast(x, dtype)
+    if is_foreign(x):  # a tf.Tensor keeps its dtype, as in Keras; one a tape watches (by
+        # identity, as a plain array) is converted on the tape, so its gradient reaches it
+        return primitive("cast", np.asarray, x, dtype=standardize_dtype(dtype) if dtype else None)
     if dtype is None:
         dtype = _python_dtype(x)
     return np.asarray(unwrap(x), dtype=standardize_dtype(dtype) if dtype else None)

@@ -11,6 +11,7 @@ from minikeras.optimizers.ftrl import Ftrl
 from minikeras.optimizers.lamb import Lamb
 from minikeras.optimizers.lion import Lion
 from minikeras.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from minikeras.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from minikeras.optimizers.muon import Muon
 from minikeras.optimizers.nadam import Nadam
 from minikeras.optimizers.optimizer import Optimizer
@@ -38,7 +39,10 @@ ALL_OPTIMIZERS = {
         Muon,
     )
 }
-_BY_CLASS_NAME = {cls.__name__: cls for cls in (*ALL_OPTIMIZERS.values(), Lamb, LossScaleOptimizer)}
+_BY_CLASS_NAME = {
+    cls.__name__: cls
+    for cls in (*ALL_OPTIMIZERS.values(), Lamb, LossScaleOptimizer, MultiOptimizer, OptimizerMap)
+}
 
 
 def get(identifier):
@@ -94,8 +98,10 @@ __all__ = [
     "Lion",
     "LossScaleOptimizer",
     "Muon",
+    "MultiOptimizer",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
     "ScheduleFreeAdamW",
     "deserialize",

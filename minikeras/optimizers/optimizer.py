@@ -15,6 +15,7 @@ changes one weight in place. One call of `apply(grads, variables)` does, in Kera
         optimizers that have one (slots and gradient laid out flat: flat_update.py)
     use_ema:  a ← μ·a + (1 − μ)·w  (a ← w on the first step); every `ema_overwrite_frequency`
         steps w ← a
+    w ← constraint(w)                                  each weight that has a constraint
     iterations ← iterations + 1
 """
 
@@ -25,6 +26,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Variable
+from minikeras.autodiff.foreign import convert_foreign
 from minikeras.optimizers.flat_update import FlatLayout
 from minikeras.optimizers.schedules import LearningRateSchedule
 from minikeras.utils.naming import auto_name, to_snake_case
@@ -379,7 +381,8 @@ class Optimizer:
     # ------------------------------------------------------------------ one step
     def apply(self, grads, trainable_variables):
         """One call: accumulate or update (clip, decay, update_step), EMA, count the call."""
-        grads = list(grads)
+        # a tf.Tensor gradient (Keras on TensorFlow takes one) as the array it holds
+        grads = [convert_foreign(g) for g in grads]
         variables = list(trainable_variables)
         if len(grads) != len(variables):
             raise ValueError(
@@ -416,7 +419,18 @@ class Optimizer:
             # Keras counts this in updates (iterations), checked on every call
             if frequency and (self.iterations + 1) % frequency == 0:
                 self._overwrite_with_moving_average(variables)
+        self._apply_constraints(variables)
         self._iterations += 1
+
+    @staticmethod
+    def _apply_constraints(variables):
+        """w ← constraint(w) for each weight given that has one, after its update, as Keras's
+        `apply` does: a custom `train_step` that calls `apply_gradients` gets constrained
+        weights too. With gradient accumulation Keras projects on every call, update or not."""
+        for v in variables:
+            constraint = v.constraint if isinstance(v, Variable) else None
+            if constraint is not None:
+                v[...] = constraint(v)
 
     def _overwrite_with_gradients(self, grads, variables, indices):
         """Weights flagged `overwrite_with_gradient` (Keras's Variable attribute, used for

@@ -267,11 +267,14 @@ def _read_keras_zip(filepath, need_config=True):
         raise BadFileError(
             f"{where}: not a zip archive (a `.keras` file is one), or truncated"
         ) from None
+    from minikeras.saving import saving_lib  # its guards' limits, read at each call
+
     with zf:
         names = zf.namelist()
-        if WEIGHTS_NAME not in names:
-            other = " (npz weights are not supported)" if "model.weights.npz" in names else ""
-            raise BadFileError(f"{where}: the archive has no {WEIGHTS_NAME}{other}")
+        try:
+            saving_lib._reject_zip_extract_bomb(zf)
+        except ValueError as error:
+            raise BadFileError(f"{where}: {error}") from None
         config = None
         if need_config:
             if CONFIG_NAME not in names:
@@ -281,22 +284,25 @@ def _read_keras_zip(filepath, need_config=True):
                 config = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 raise BadFileError(f"{where}: {CONFIG_NAME} is not valid JSON ({error})") from None
+        if WEIGHTS_NAME not in names:
+            other = " (npz weights are not supported)" if "model.weights.npz" in names else ""
+            raise BadFileError(f"{where}: the archive has no {WEIGHTS_NAME}{other}")
         weights = _read_member(zf, WEIGHTS_NAME, where)
     return config, weights
 
 
 def _read_member(zf, name, where, max_bytes=None):
+    from minikeras.saving import saving_lib
+
     info = zf.getinfo(name)
-    # Keras's guard against zip bombs (saving_lib.py `_reject_zip_bomb`): a member far larger
-    # than what is stored for it
     if max_bytes is not None and info.file_size > max_bytes:
         raise BadFileError(f"{where}: {name} declares {info.file_size} bytes: refused")
-    if info.file_size > 1 << 32 and info.file_size > 100 * info.compress_size:
-        raise BadFileError(f"{where}: {name} declares {info.file_size} bytes: refused")
     try:
-        return zf.read(name)
+        return saving_lib._safe_zip_read(zf, name)  # a decompression bomb is refused
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
         raise BadFileError(f"{where}: {name} is damaged ({error})") from None
+    except ValueError as error:
+        raise BadFileError(f"{where}: {error}") from None
 
 
 @contextlib.contextmanager

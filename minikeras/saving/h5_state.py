@@ -38,9 +38,11 @@ import warnings
 
 import numpy as np
 
+from minikeras import config
 from minikeras.utils.naming import to_snake_case
 
 BOMB_FLOOR_BYTES = 1 << 32  # 4 GiB
+BOMB_MAX_EXPANSION = 1000  # declared bytes per stored byte beyond which a dataset is refused
 
 
 class BadFileError(ValueError):
@@ -251,11 +253,15 @@ def optimizer_variables(model):
     zeros, exactly what its first step would start from) so that Keras's loader, which builds the
     optimizer before loading, finds every slot (Keras itself writes only iterations and learning
     rate then, and warns when loading such a file)."""
+    return _built_optimizer(model).variables
+
+
+def _built_optimizer(model):
     optimizer = model.optimizer
     if not optimizer.built and model.built:
         optimizer = copy.deepcopy(optimizer)
         optimizer.build(model.trainable_weights)
-    return optimizer.variables
+    return optimizer
 
 
 # ---------------------------------------------------------------------- writing
@@ -264,11 +270,35 @@ def write_state(h5, model):
     for path, layer in [("", model), *state_groups(model)]:
         group = _vars_group(h5, _vars_path(path), layer.name)
         for i, value in enumerate(own_weights(layer)):
-            group[str(i)] = value
+            _write(group, str(i), value)
     if getattr(model, "optimizer", None) is not None and model.compiled:
-        group = _vars_group(h5, "optimizer/vars", model.optimizer.name)
-        for i, value in enumerate(optimizer_variables(model)):
-            group[str(i)] = value
+        optimizer = _built_optimizer(model)
+        group = _vars_group(h5, "optimizer/vars", optimizer.name)
+        for i, value in enumerate(optimizer.variables):
+            _write(group, str(i), value)
+        # a MultiOptimizer's list holds all its sub-optimizers' variables; Keras also writes
+        # each sub-optimizer in a group of its own, named by its class ("adam", "sgd", "sgd_1")
+        used = {}
+        for inner in getattr(optimizer, "optimizers", ()):
+            name = to_snake_case(type(inner).__name__)
+            used[name] = used.get(name, -1) + 1
+            key = f"{name}_{used[name]}" if used[name] else name
+            group = _vars_group(h5, f"optimizer/optimizers/{key}/vars", inner.name)
+            for i, value in enumerate(inner.variables):
+                _write(group, str(i), value)
+
+
+def _write(group, key, value):
+    """One weight as a dataset. HDF5 has no bfloat16: Keras stores its two bytes as they are,
+    marked with the attribute dtype="bfloat16" (saving_lib.py `H5Entry`), and so does this."""
+    value = np.asarray(value)
+    group[key] = value
+    if value.dtype.name == "bfloat16":
+        group[key].attrs["dtype"] = "bfloat16"
+
+
+def _is_float(dtype):
+    return np.issubdtype(dtype, np.floating) or dtype.name == "bfloat16"
 
 
 def _vars_group(h5, path, name):
@@ -356,6 +386,7 @@ def _mismatch(layer, values):
     names = _weight_names(layer)
     if len(values) != len(weights):
         return (
+            f"expected {len(weights)} variables, but received {len(values)} variables: "
             f"the file has {len(values)} weights for it, the layer has {len(weights)} "
             f"({', '.join(names) or 'none'})"
         )
@@ -363,16 +394,20 @@ def _mismatch(layer, values):
         if value.shape != weight.shape:
             return (
                 f"weight '{name}' has shape {weight.shape} in the model but {value.shape} "
-                "in the file"
+                "in the file; the shapes must match"
             )
-        if not np.issubdtype(value.dtype, np.floating):
-            return f"weight '{name}' is stored as {value.dtype}, not as floats"
+        if _is_float(value.dtype) != _is_float(weight.dtype):  # Normalization's count: int64
+            kind = "floats" if _is_float(weight.dtype) else "integers"
+            return f"weight '{name}' is stored as {value.dtype}, not as {kind}"
     return None
 
 
 def _counters(optimizer):
     """How many variables precede the slots: iterations, and the learning rate unless it is a
-    schedule (Keras keeps no variable for a schedule)."""
+    schedule (Keras keeps no variable for a schedule). A MultiOptimizer lists its own two, then
+    each sub-optimizer's variables: its counters are all of them but the sub-optimizers' slots."""
+    if hasattr(optimizer, "optimizers"):
+        return 2 + sum(_counters(inner) for inner in optimizer.optimizers)
     return len(optimizer.variables) - len(optimizer._slot_variables)
 
 
@@ -395,7 +430,7 @@ def _optimizer_mismatch(model, values):
     for i, (want, value) in enumerate(zip(expected[counters:], values[counters:]), start=counters):
         # floats, except Adafactor's int32 placeholders for the factors of a 1-D weight
         floats = np.issubdtype(want.dtype, np.floating)
-        if want.shape != value.shape or np.issubdtype(value.dtype, np.floating) != floats:
+        if want.shape != value.shape or _is_float(value.dtype) != floats:
             kind = "floats" if floats else "integers"
             return (
                 f"variable {i} should be {kind} of shape {want.shape}; the file has "
@@ -415,6 +450,19 @@ def _children(h5py, group, path, source):
     return names
 
 
+def shape_bomb(dataset, name, floor=BOMB_FLOOR_BYTES, expansion=BOMB_MAX_EXPANSION):
+    """Keras's words when `dataset` declares far more bytes than the file stores for it (a huge
+    shape filled by a fill value: reading it would exhaust memory), else None."""
+    declared = dataset.size * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()
+    if declared > floor and declared > expansion * stored:
+        return (
+            f"Not allowed: H5 dataset '{name}' declares {declared} bytes but only {stored} are "
+            "stored on disk; refusing to load a potential decompression/shape bomb."
+        )
+    return None
+
+
 def _read_vars(h5py, h5, path, source):
     """The datasets of `<path>/vars`, "0", "1", ... in order, read into memory ([] if none)."""
     node = h5
@@ -432,13 +480,17 @@ def _read_vars(h5py, h5, path, source):
         dataset = node[str(i)]
         if not isinstance(dataset, h5py.Dataset) or dataset.external or dataset.is_virtual:
             raise BadFileError(f"{source}: {path}/vars/{i} is not a plain dataset in the file")
-        if dataset.dtype.kind not in "fiu":
+        bfloat16 = dataset.attrs.get("dtype") == "bfloat16" and dataset.dtype == "V2"
+        if dataset.dtype.kind not in "fiu" and not bfloat16:
             raise BadFileError(f"{source}: {path}/vars/{i} holds {dataset.dtype}, not numbers")
-        declared = dataset.size * dataset.dtype.itemsize
-        if declared > BOMB_FLOOR_BYTES and declared > 1000 * dataset.id.get_storage_size():
-            # Keras's guard too: a huge shape stored in almost no bytes (saving_lib.py)
-            raise BadFileError(f"{source}: {path}/vars/{i} declares {declared} bytes: refused")
+        problem = shape_bomb(dataset, f"{path}/vars/{i}")
+        if problem:
+            raise BadFileError(f"{source}: {problem}")
         try:
+            if bfloat16:
+                config.learn_ml_dtypes("bfloat16")
+                values.append(np.array(dataset, dtype="bfloat16"))
+                continue
             values.append(np.asarray(dataset[()]))
         except OSError as error:  # a damaged chunk
             raise BadFileError(f"{source}: cannot read {path}/vars/{i}: {error}") from None

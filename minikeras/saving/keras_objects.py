@@ -8,17 +8,20 @@ serialized form and back (a layer, a model, a loss, a metric, an optimizer, a fu
 """
 
 import types
+import warnings
 
 from minikeras import activations, constraints, initializers, regularizers
 from minikeras import losses as losses_module
 from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
+from minikeras.layers import lambda_layer
 from minikeras.layers import serialization as layer_serialization
 from minikeras.layers.layer import Layer
 from minikeras.models.model import Model
 from minikeras.optimizers import schedules
 from minikeras.random import SeedGenerator
 from minikeras.utils import object_registration
+from minikeras.utils.object_registration import safe_mode_scope
 
 
 def serialize_keras_object(obj):
@@ -38,6 +41,19 @@ def serialize_keras_object(obj):
         return serialization.serialize_model(obj)
     if isinstance(obj, Layer):
         return layer_serialization.serialize(obj)
+    if isinstance(obj, types.FunctionType) and obj.__name__ == "<lambda>":
+        warnings.warn(
+            "The object being serialized includes a `lambda`. This is unsafe. In order to "
+            "reload the object, you will have to pass `safe_mode=False` to the loading "
+            "function. Please avoid using `lambda` in the future, and use named Python "
+            "functions instead.",
+            stacklevel=2,
+        )
+        code = lambda_layer.function_config(obj)["config"]  # its bytecode, as Keras dumps it
+        return {
+            "class_name": "__lambda__",
+            "config": {"value": [code["code"], code["defaults"], code["closure"]]},
+        }
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
         return {
             "module": obj.__module__,
@@ -112,6 +128,38 @@ def _plain_python_back(class_name, inner):
     return _NOT_PLAIN
 
 
+def _no_registered_name_for_builtin(config, name):
+    """Keras refuses a `registered_name` on an entry that names one of its own objects (a
+    file could otherwise pass off a built-in for a registered class): only None, "", the
+    class name or the function's own name pass."""
+    given = config.get("registered_name")
+    if given and given not in (name, config.get("class_name")):
+        raise ValueError(
+            f"`registered_name={given!r}` was provided in the config, but '{name}' resolved to "
+            "a Keras built-in and does not use registered names. Remove the `registered_name` "
+            f"field from the config. Full object config: {config}"
+        )
+
+
+def _lambda_back(inner):
+    """A Python lambda from its dumped bytecode, outside safe mode only (Keras's message)."""
+    if object_registration.in_safe_mode():
+        raise ValueError(
+            "Requested the deserialization of a Python lambda. This carries a potential risk of "
+            "arbitrary code execution and thus it is disallowed by default. If you trust the "
+            "source of the artifact, you can override this error by passing `safe_mode=False` "
+            "to the loading function, or calling "
+            "`minikeras.config.enable_unsafe_deserialization()`."
+        )
+    code, defaults, closure = inner["value"]
+    return lambda_layer.function_from_config(
+        {
+            "class_name": "__lambda__",
+            "config": {"code": code, "defaults": defaults, "closure": closure},
+        }
+    )
+
+
 def _keras_module(obj):
     if isinstance(obj, SeedGenerator):
         return "keras.random"
@@ -119,6 +167,8 @@ def _keras_module(obj):
         return "keras.losses"
     if isinstance(obj, metrics_module.Metric):
         return "keras.metrics"
+    if isinstance(obj, optimizers_module.OptimizerMap):
+        return "keras.optimizers"
     return "keras"
 
 
@@ -137,8 +187,13 @@ _GETTERS = (
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """The object `serialize_keras_object` described (minikeras's own, or one of yours that is
-    registered or given in `custom_objects`). Nothing named in `config` is imported."""
-    with object_registration.custom_object_scope(custom_objects):
+    registered or given in `custom_objects`). Nothing named in `config` is imported.
+
+    safe_mode: a Python lambda (its bytecode) is rebuilt only with False, unless a
+    `SafeModeScope` or `enable_unsafe_deserialization` decided already, as in Keras."""
+    chosen = object_registration.chosen_safe_mode()
+    safe_mode = safe_mode if chosen is None else chosen
+    with object_registration.custom_object_scope(custom_objects), safe_mode_scope(safe_mode):
         return _deserialize(config)
 
 
@@ -163,18 +218,52 @@ def _deserialize(config):
     plain = _plain_python_back(class_name, inner)
     if plain is not _NOT_PLAIN:
         return plain
+    if class_name == "__lambda__":
+        return _lambda_back(inner)
+    if class_name == "__typespec__":  # a TensorFlow TypeSpec, as Keras checks it first
+        if not isinstance(inner, (list, tuple)):
+            raise TypeError(
+                "Expected 'config' to be a list or a tuple for a __typespec__ class name, "
+                f"instead got {type(inner)}. Full config: {config}"
+            )
+        raise ValueError(f"TensorFlow TypeSpecs cannot be deserialized by minikeras: {config}")
+    if class_name == "function" and not isinstance(inner, str):
+        raise TypeError(
+            "Expected 'config' to be a non-null str for a function class name, instead got "
+            f"{type(inner)}. Full config: {config}"
+        )
+    if class_name != "function" and inner is not None and not isinstance(inner, dict):
+        raise TypeError(
+            f"Expected 'config' to be a dict for {class_name}, instead got {type(inner)}. "
+            f"Full config: {config}"
+        )
     if class_name == "function":
         found = object_registration.get_registered_object(inner)
-        if found is None and inner in activations.ALL_ACTIVATIONS:
+        if found is None and ">" not in inner:
+            # Keras 3.6 wrote a registered function by its bare name: the one registered
+            # under any package with that name
+            found = next(
+                (
+                    fn
+                    for key, fn in object_registration.registered_objects().items()
+                    if key.endswith(f">{inner}")
+                ),
+                None,
+            )
+        if found is not None:
+            return found
+        if inner in activations.ALL_ACTIVATIONS:
             found = activations.get(inner)
-        if found is None and isinstance(inner, str) and not inner.startswith("_"):
+        if found is None and not inner.startswith("_"):
             found = getattr(losses_module, inner, None) or getattr(metrics_module, inner, None)
         if not callable(found):
             raise ValueError(f"Could not locate function {inner!r}: register it first")
+        _no_registered_name_for_builtin(config, inner)
         return found
     custom = object_registration.find_custom(config)
     if custom is not None:
         return custom.from_config(inner)
+    _no_registered_name_for_builtin(config, class_name)
     if class_name in ("Sequential", "Functional", "Model"):
         from minikeras.saving import serialization
 

@@ -262,6 +262,19 @@ def compile_from_config(model, config):
     `compile_from_config` does), so that the file's optimizer state has somewhere to go."""
     if not isinstance(config, dict):
         raise ValueError("compile_config must be an object")
+    owner = next(cls for cls in type(model).__mro__ if "compile" in cls.__dict__)
+    if not owner.__module__.startswith("minikeras."):
+        # a compile() of yours may take other arguments than the file recorded: Keras leaves
+        # the model uncompiled and says so
+        warnings.warn(
+            "`compile()` was not called as part of model loading because the model's "
+            "`compile()` method is custom. All subclassed Models that have `compile()` "
+            "overridden should also override `get_compile_config()` and "
+            "`compile_from_config(config)`. Alternatively, you can call `compile()` manually "
+            "after loading.",
+            stacklevel=2,
+        )
+        return
     kwargs = {
         key: config[key]
         for key in ("loss_weights", "run_eagerly", "steps_per_execution", "jit_compile")

@@ -43,7 +43,6 @@ TRAINING_METHODS = (
     "_track_output_losses",
     "_per_output",
     "gradients_with_penalties",
-    "apply_constraints",
     "train_step",
     "test_step",
     "predict_step",

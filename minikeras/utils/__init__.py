@@ -7,6 +7,7 @@ from minikeras.config import (
 )
 from minikeras.utils import np_utils
 from minikeras.utils.data_utils import normalize, pack_x_y_sample_weight
+from minikeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.naming import clear_session
 from minikeras.utils.numerical_utils import to_categorical
@@ -108,6 +109,10 @@ def plot_history(history, path=None, metrics=None):
 
 __all__ = [
     "Progbar",
+    "array_to_img",
+    "img_to_array",
+    "load_img",
+    "save_img",
     "PyDataset",
     "Sequence",
     "clear_session",

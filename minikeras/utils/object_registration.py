@@ -54,6 +54,14 @@ def get_custom_objects():
     return _GLOBAL_CUSTOM_OBJECTS
 
 
+def registered_objects():
+    """Every object loading may use now by name: the global registry's and the open scopes'."""
+    found = dict(_GLOBAL_CUSTOM_OBJECTS)
+    for scope in _SCOPES:
+        found.update(scope)
+    return found
+
+
 @contextlib.contextmanager
 def custom_object_scope(custom_objects):
     """Within this block, the objects of `custom_objects` (name → object) can be loaded."""
@@ -115,6 +123,14 @@ def safe_mode_scope(safe_mode=True):
 
 def in_safe_mode():
     return _SAFE_MODE[-1]
+
+
+def chosen_safe_mode():
+    """The safe mode a scope or `enable_unsafe_deserialization` chose, or None when neither
+    did: then a loading function's own `safe_mode` argument decides, as in Keras."""
+    if len(_SAFE_MODE) > 1 or not _SAFE_MODE[0]:
+        return _SAFE_MODE[-1]
+    return None
 
 
 def enable_unsafe_deserialization():

@@ -91,3 +91,22 @@ def test_a_bfloat16_loss_computes_and_returns_bfloat16_as_keras(keras, name):
     assert backend.standardize_dtype(ours.dtype) == "bfloat16"
     assert keras.backend.standardize_dtype(theirs.dtype) == "bfloat16"
     np.testing.assert_allclose(float(ours), float(theirs), rtol=2**-7)
+
+
+def test_the_dtype_is_fixed_when_the_loss_is_made_as_keras(keras):
+    """Keras sets `dtype = dtype or floatx()` in `Loss.__init__`: a loss made under float32
+    still computes in float32 after floatx becomes float64, and one made under float64 stays
+    float64 after it returns to float32."""
+    made_32 = (losses.MeanSquaredError(), keras.losses.MeanSquaredError())
+    config.set_floatx("float64")
+    keras.config.set_floatx("float64")
+    made_64 = (losses.MeanSquaredError(), keras.losses.MeanSquaredError())
+    values_32 = [loss(Y_TRUE, Y_PRED) for loss in made_32]
+    config.set_floatx("float32")
+    keras.config.set_floatx("float32")
+    values_64 = [loss(Y_TRUE, Y_PRED) for loss in made_64]
+    for (ours, theirs), dtype in ((values_32, "float32"), (values_64, "float64")):
+        assert backend.standardize_dtype(ours.dtype) == dtype
+        assert keras.backend.standardize_dtype(theirs.dtype) == dtype
+    assert made_32[0].dtype == made_32[1].dtype == "float32"
+    assert made_64[0].dtype == made_64[1].dtype == "float64"

@@ -9,6 +9,7 @@ ties of categorical hinge's max, clip bounds) at least 1e-3 away, so ε = 1e-6 n
 
 import doctest
 import pathlib
+from functools import partial
 
 import numpy as np
 import pytest
@@ -56,66 +57,77 @@ Y_BIN, P_BIN = RNG.integers(0, 2, (5, 3)) * 1.0, RNG.uniform(0.05, 0.95, (5, 3))
 Z_BIN = 2 * RNG.normal(size=(5, 3))
 Y_PCT = RNG.uniform(0.5, 2, (5, 3)) * RNG.choice([-1, 1], (5, 3))
 
+# each case makes its loss inside the test, under the float64 floatx set above: a loss takes
+# floatx when it is made, as Keras's (a list built at import would hold float32 losses)
 GRADIENT_CASES = [
-    ("huber", losses.Huber(), Y_REG, P_REG),
-    ("huber delta 0.3", losses.Huber(delta=0.3), Y_REG, _away_from_kinks(P_REG, Y_REG + 0.3)),
-    ("log_cosh", losses.LogCosh(), Y_REG, P_REG),
-    ("kl_divergence", losses.KLDivergence(), _probabilities((5, 4)), P_PROB),
-    ("poisson", losses.Poisson(), Y_POS, P_POS),
-    ("hinge 0/1", losses.Hinge(), *_hinge_data(signed=False)),
-    ("hinge ±1", losses.Hinge(), *_hinge_data(signed=True)),
-    ("squared_hinge", losses.SquaredHinge(), *_hinge_data(signed=True)),
-    ("categorical_hinge", losses.CategoricalHinge(), Y_ONE_HOT, RNG.normal(size=(5, 4))),
-    ("cosine_similarity", losses.CosineSimilarity(), Y_REG, P_REG),
-    ("cosine_similarity axis 0", losses.CosineSimilarity(axis=0), Y_REG, P_REG),
-    ("msle", losses.MeanSquaredLogarithmicError(), Y_POS, P_POS),
-    ("mape", losses.MeanAbsolutePercentageError(), Y_PCT, _away_from_kinks(P_REG, Y_PCT)),
-    ("binary_focal", losses.BinaryFocalCrossentropy(), Y_BIN, P_BIN),
+    ("huber", partial(losses.Huber), Y_REG, P_REG),
+    (
+        "huber delta 0.3",
+        partial(losses.Huber, delta=0.3),
+        Y_REG,
+        _away_from_kinks(P_REG, Y_REG + 0.3),
+    ),
+    ("log_cosh", partial(losses.LogCosh), Y_REG, P_REG),
+    ("kl_divergence", partial(losses.KLDivergence), _probabilities((5, 4)), P_PROB),
+    ("poisson", partial(losses.Poisson), Y_POS, P_POS),
+    ("hinge 0/1", partial(losses.Hinge), *_hinge_data(signed=False)),
+    ("hinge ±1", partial(losses.Hinge), *_hinge_data(signed=True)),
+    ("squared_hinge", partial(losses.SquaredHinge), *_hinge_data(signed=True)),
+    ("categorical_hinge", partial(losses.CategoricalHinge), Y_ONE_HOT, RNG.normal(size=(5, 4))),
+    ("cosine_similarity", partial(losses.CosineSimilarity), Y_REG, P_REG),
+    ("cosine_similarity axis 0", partial(losses.CosineSimilarity, axis=0), Y_REG, P_REG),
+    ("msle", partial(losses.MeanSquaredLogarithmicError), Y_POS, P_POS),
+    ("mape", partial(losses.MeanAbsolutePercentageError), Y_PCT, _away_from_kinks(P_REG, Y_PCT)),
+    ("binary_focal", partial(losses.BinaryFocalCrossentropy), Y_BIN, P_BIN),
     (
         "binary_focal balanced smoothed",
-        losses.BinaryFocalCrossentropy(apply_class_balancing=True, label_smoothing=0.1),
+        partial(losses.BinaryFocalCrossentropy, apply_class_balancing=True, label_smoothing=0.1),
         Y_BIN,
         P_BIN,
     ),
     (
         "binary_focal logits",
-        losses.BinaryFocalCrossentropy(from_logits=True, gamma=3),
+        partial(losses.BinaryFocalCrossentropy, from_logits=True, gamma=3),
         Y_BIN,
         Z_BIN,
     ),
-    ("categorical_focal", losses.CategoricalFocalCrossentropy(), Y_ONE_HOT, P_PROB),
+    ("categorical_focal", partial(losses.CategoricalFocalCrossentropy), Y_ONE_HOT, P_PROB),
     (
         "categorical_focal alpha per class",
-        losses.CategoricalFocalCrossentropy(alpha=[0.1, 0.2, 0.3, 0.4], gamma=1.5),
+        partial(losses.CategoricalFocalCrossentropy, alpha=[0.1, 0.2, 0.3, 0.4], gamma=1.5),
         Y_ONE_HOT,
         P_PROB * RNG.uniform(0.5, 1.5, (5, 1)),  # rows not summing to 1: renormalised
     ),
     (
         "categorical_focal logits",
-        losses.CategoricalFocalCrossentropy(from_logits=True, label_smoothing=0.1),
+        partial(losses.CategoricalFocalCrossentropy, from_logits=True, label_smoothing=0.1),
         Y_ONE_HOT,
         Z_LOGITS,
     ),
     (
         "sparse ignore_class",
-        losses.SparseCategoricalCrossentropy(ignore_class=2),
+        partial(losses.SparseCategoricalCrossentropy, ignore_class=2),
         RNG.integers(0, 4, size=5),
         P_PROB,
     ),
     (
         "sparse ignore_class logits",
-        losses.SparseCategoricalCrossentropy(ignore_class=-1, from_logits=True),
+        partial(losses.SparseCategoricalCrossentropy, ignore_class=-1, from_logits=True),
         np.array([0, -1, 3, -1, 1]),
         Z_LOGITS,
     ),
-    ("categorical axis 0", losses.CategoricalCrossentropy(axis=0), Y_ONE_HOT, P_PROB),
-    ("binary axis 0", losses.BinaryCrossentropy(axis=0), Y_BIN, P_BIN),
+    ("categorical axis 0", partial(losses.CategoricalCrossentropy, axis=0), Y_ONE_HOT, P_PROB),
+    ("binary axis 0", partial(losses.BinaryCrossentropy, axis=0), Y_BIN, P_BIN),
 ]
 
 
 @pytest.mark.parametrize("sample_weight", [None, "per sample"])
-@pytest.mark.parametrize("name, loss, y, p", GRADIENT_CASES, ids=[c[0] for c in GRADIENT_CASES])
-def test_gradient_matches_central_differences(name, loss, y, p, sample_weight):
+@pytest.mark.parametrize(
+    "name, make_loss, y, p", GRADIENT_CASES, ids=[c[0] for c in GRADIENT_CASES]
+)
+def test_gradient_matches_central_differences(name, make_loss, y, p, sample_weight):
+    loss = make_loss()
+    assert loss.dtype == "float64"
     p = np.array(p, dtype=np.float64)
     n_losses = p.shape[1] if getattr(loss, "axis", -1) == 0 else p.shape[0]
     w = None if sample_weight is None else np.linspace(0.5, 2, n_losses)
