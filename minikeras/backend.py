@@ -26,7 +26,13 @@ from minikeras.layers.conv_transpose import (
 )
 from minikeras.layers.name_scope import name_scope
 from minikeras.layers.node import KerasTensor
-from minikeras.ops import convert_to_numpy, convert_to_tensor, is_tensor, shape
+from minikeras.ops import (
+    convert_to_numpy,
+    convert_to_tensor,
+    image,  # noqa: F401 (Keras's `backend.image`: the image ops)
+    is_tensor,
+    shape,
+)
 from minikeras.ops import dtypes as _dtypes
 from minikeras.ops.symbolic import has_symbolic, output_spec
 from minikeras.utils.naming import clear_session as _clear_names

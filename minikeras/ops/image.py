@@ -97,48 +97,56 @@ def _check_three_channels(images, data_format):
 @symbolic_op
 def rgb_to_hsv(images, data_format=None):
     """RGB in [0, 1] to hue, saturation, value in [0, 1] (TensorFlow's formulas: hue in sixths
-    of a turn from the largest channel, 0 for a grey pixel)."""
+    of a turn from the largest channel, 0 for a grey pixel). Made of max, min, where and
+    arithmetic, so its gradient is theirs (on a GradientTape)."""
+    from minikeras.ops import numpy as mnp
+
     images = convert_to_tensor(images)
     data_format = _data_format(data_format)
     _check_rank(images)
     _check_float(images)
     _check_three_channels(images, data_format)
-    x = _to_last(np.asarray(unwrap(images)), data_format)
+    x = images if data_format == "channels_last" else mnp.moveaxis(images, -3, -1)
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    value = np.max(x, axis=-1)
-    spread = value - np.min(x, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        saturation = np.where(value > 0, spread / value, 0)
-        safe = np.where(spread > 0, spread, 1)
-        hue = np.where(
-            value == r,
-            (g - b) / safe,
-            np.where(value == g, (b - r) / safe + 2, (r - g) / safe + 4),
-        )
-    hue = np.where(spread > 0, hue / 6, 0)
-    hue = np.where(hue < 0, hue + 1, hue)
-    out = np.stack([hue, saturation, value], axis=-1).astype(x.dtype)
-    return _from_last(out, data_format)
+    value = mnp.max(x, axis=-1)
+    spread = value - mnp.min(x, axis=-1)
+    lit = mnp.greater(value, 0)
+    saturation = mnp.where(lit, spread / mnp.where(lit, value, 1), 0)
+    colour = mnp.greater(spread, 0)
+    safe = mnp.where(colour, spread, 1)  # a grey pixel divides by 1, its hue is set to 0
+    hue = mnp.where(
+        mnp.equal(value, r),
+        (g - b) / safe,
+        mnp.where(mnp.equal(value, g), (b - r) / safe + 2, (r - g) / safe + 4),
+    )
+    hue = mnp.where(colour, hue / 6, 0)
+    hue = mnp.where(mnp.less(hue, 0), hue + 1, hue)
+    out = cast(mnp.stack([hue, saturation, value], axis=-1), images.dtype)
+    return out if data_format == "channels_last" else mnp.moveaxis(out, -1, -3)
 
 
 @symbolic_op
 def hsv_to_rgb(images, data_format=None):
-    """Hue, saturation, value in [0, 1] back to RGB (TensorFlow's piecewise-linear formula)."""
+    """Hue, saturation, value in [0, 1] back to RGB (TensorFlow's piecewise-linear formula).
+    Made of abs, clip and arithmetic, so its gradient is theirs (on a GradientTape)."""
+    from minikeras.ops import numpy as mnp
+
     images = convert_to_tensor(images)
     data_format = _data_format(data_format)
     _check_rank(images)
     _check_float(images)
     _check_three_channels(images, data_format)
-    x = _to_last(np.asarray(unwrap(images)), data_format)
+    x = images if data_format == "channels_last" else mnp.moveaxis(images, -3, -1)
     h, s, v = x[..., 0], x[..., 1], x[..., 2]
     # each channel: v − v·s·clip(|6h − offset| − 1, 0, 1) shifted so that the colour wheel turns
     dh = h * 6
-    red = np.clip(np.abs(dh - 3) - 1, 0, 1)
-    green = np.clip(2 - np.abs(dh - 2), 0, 1)
-    blue = np.clip(2 - np.abs(dh - 4), 0, 1)
-    rgb = np.stack([red, green, blue], axis=-1)
-    out = ((rgb - 1) * s[..., None] + 1) * v[..., None]
-    return _from_last(out.astype(x.dtype), data_format)
+    red = mnp.clip(mnp.abs(dh - 3) - 1, 0, 1)
+    green = mnp.clip(2 - mnp.abs(dh - 2), 0, 1)
+    blue = mnp.clip(2 - mnp.abs(dh - 4), 0, 1)
+    rgb = mnp.stack([red, green, blue], axis=-1)
+    out = ((rgb - 1) * mnp.expand_dims(s, -1) + 1) * mnp.expand_dims(v, -1)
+    out = cast(out, images.dtype)
+    return out if data_format == "channels_last" else mnp.moveaxis(out, -1, -3)
 
 
 # ---------------------------------------------------------------- resampling matrices
@@ -635,22 +643,59 @@ def affine_transform(
         np.arange(height, dtype=np.float32), np.arange(width, dtype=np.float32), indexing="ij"
     )
     out = np.empty(x.shape, np.float64)
-    mode = {"reflect": "reflect", "wrap": "wrap", "nearest": "nearest"}.get(fill_mode, "constant")
+    mode = {"reflect": "reflect", "nearest": "nearest"}.get(fill_mode, "constant")
     order = 0 if interpolation == "nearest" else 1
     for n in range(x.shape[0]):
         a, b, c, d, e, f, g, h = t[n]
         k = g * xs + h * ys + 1
         src_x, src_y = (a * xs + b * ys + c) / k, (d * xs + e * ys + f) / k
+        if fill_mode == "wrap":  # TensorFlow wraps the coordinate, then reads as "constant"
+            src_x, src_y = wrap_coordinate(src_x, width), wrap_coordinate(src_y, height)
         if order == 0:  # TensorFlow rounds halves away from zero (map_coordinates: to even)
             src_x, src_y = np.floor(src_x + 0.5), np.floor(src_y + 0.5)
-        for ch in range(x.shape[-1]):
-            out[n, ..., ch] = _sample_2d(x[n, ..., ch], src_y, src_x, order, mode, fill_value)
+        out[n] = _sample_channels(x[n], src_y, src_x, order, mode, fill_value)
+    if x.dtype.kind in "iu" and order == 1:  # integers: the interpolated values rounded
+        out = np.round(out)
     out = _from_last(out.astype(x.dtype), data_format)
     return out[0] if single else out
 
 
-def _sample_2d(image, ys, xs, order, fill_mode, fill_value):
-    return _map_coordinates(image, [ys, xs], order, fill_mode, fill_value, _exact_reflect=True)
+def wrap_coordinate(coordinate, size):
+    """TensorFlow's "wrap" of a source coordinate (ImageProjectiveTransformV3's MapCoordinate):
+    moved by whole multiples of `size`, their count found by dividing by size − 1, then clamped
+    to [0, size − 1]; the neighbours past the edge then read the fill value. (Not the periodic
+    wrap of the pixel indices: between the last pixel and the first it clamps.)"""
+    if size <= 1:
+        return np.zeros_like(coordinate)
+    span = size - 1
+    below = coordinate + size * (np.trunc(-coordinate / span) + 1)
+    above = coordinate - size * np.trunc(coordinate / span)
+    coordinate = np.where(coordinate < 0, below, np.where(coordinate > span, above, coordinate))
+    return np.clip(coordinate, 0, span).astype(np.float32)
+
+
+def _sample_channels(image, ys, xs, order, fill_mode, fill_value):
+    """The (H, W, C) image read at the points (ys, xs), every channel at once: the neighbours,
+    weights and folding of _map_coordinates (with the true reflection), found once for all
+    channels."""
+    if order == 0:
+        corners = [[(np.round(ys), 1.0)], [(np.round(xs), 1.0)]]
+    else:
+        corners = [
+            [(np.floor(c), 1 - (c - np.floor(c))), (np.floor(c) + 1, c - np.floor(c))]
+            for c in (ys, xs)
+        ]
+    out = np.zeros(np.shape(ys) + image.shape[-1:], np.float64)
+    for y_position, y_weight in corners[0]:
+        iy, y_inside = _fill_index(y_position, image.shape[0], fill_mode)
+        for x_position, x_weight in corners[1]:
+            ix, x_inside = _fill_index(x_position, image.shape[1], fill_mode)
+            weight = np.asarray(1.0 * y_weight * x_weight)[..., None]  # float32, as there
+            values = image[iy, ix]  # (H', W', C)
+            if fill_mode == "constant":
+                values = np.where((y_inside & x_inside)[..., None], values, fill_value)
+            out = out + weight * values
+    return out
 
 
 def _homography(start_points, end_points):

@@ -382,10 +382,10 @@ def test_json_both_ways(keras):
 
 # ---------------------------------------------------------------------- what minikeras refuses
 def test_unsupported_keras_layer_is_named(keras, tmp_path):
-    keras_model = keras.Sequential([keras.layers.Input((4,)), keras.layers.Resizing(2, 2)])
-    keras_model.save(tmp_path / "resizing.keras")
-    with pytest.raises(mk.saving.BadFileError, match=r"resizing\.keras.*'Resizing'"):
-        mk.models.load_model(tmp_path / "resizing.keras")
+    keras_model = keras.Sequential([keras.layers.Input((4,)), keras.layers.RandomPerspective()])
+    keras_model.save(tmp_path / "perspective.keras")
+    with pytest.raises(mk.saving.BadFileError, match=r"perspective\.keras.*'RandomPerspective'"):
+        mk.models.load_model(tmp_path / "perspective.keras")
 
 
 def test_conv_lstm_keras_file_opens(keras, tmp_path):

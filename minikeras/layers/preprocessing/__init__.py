@@ -1,0 +1,1 @@
+"""Keras's preprocessing layers (keras/src/layers/preprocessing/), by module."""
