@@ -858,8 +858,15 @@ def _on_a_tape_one_entry(owner, call):
 
     @functools.wraps(call)
     def call_or_entry(self, *args, **kwargs):
-        # (an instance may say its call is differentiated op by op: an RNN of a cell of yours)
-        if RECORDING and vars(self).get("has_own_backward", True):
+        # one entry for a layer whose class keeps this backward, or a subclass whose own call
+        # reached this one (`super().call`); not for a subclass that inherits this call and is
+        # differentiated op by op, nor an instance that says so (an RNN of a cell of yours)
+        cls = type(self)
+        if (
+            RECORDING
+            and (cls.has_own_backward or cls.call is not call_or_entry)
+            and vars(self).get("has_own_backward", True)
+        ):
             return recorded_call.builtin_call_on_the_tape(self, owner, call, args, kwargs)
         return call(self, *args, **kwargs)
 

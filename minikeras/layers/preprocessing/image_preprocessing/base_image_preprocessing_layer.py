@@ -90,10 +90,6 @@ class BaseImagePreprocessingLayer(Layer):
                 f"Received: factor={factor}"
             )
         self._last = None  # (training, transformation, unbatched) of the last call
-        if type(self)._builtin and not type(self).has_own_backward:
-            # a layer of ops (Resizing): the `call` it inherits must run op by op on a tape,
-            # not as one entry with this class's backward (Layer's wrapper reads this)
-            self.has_own_backward = False
 
     def _set_factor(self, factor):
         """(lower, upper) from one number f (the range [-|f|, |f|], clipped to the bounds) or
