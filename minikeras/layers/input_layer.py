@@ -31,7 +31,10 @@ class InputLayer(Layer):
             )
             shape = kwargs.pop("input_shape")
         batch_shape = kwargs.pop("batch_input_shape", None) or batch_shape
-        super().__init__(dtype=dtype, name=name, **kwargs)
+        is_text = dtype in ("string", str)  # text for the lookup layers: no NumPy dtype name
+        super().__init__(dtype=None if is_text else dtype, name=name, **kwargs)
+        if is_text:
+            self._dtype = "string"
         if input_tensor is not None:
             batch_shape = _check_input_tensor(input_tensor, shape, batch_size, batch_shape, dtype)
             self._dtype = input_tensor.dtype
@@ -88,7 +91,7 @@ class InputLayer(Layer):
     @classmethod
     def from_config(cls, config_):
         config_ = accept_keras_options(cls, config_)
-        if "dtype" in config_:
+        if "dtype" in config_ and config_["dtype"] != "string":
             config_["dtype"] = dtype_from_config(config_["dtype"])
         return cls(**config_)
 

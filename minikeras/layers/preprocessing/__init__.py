@@ -1,0 +1,1 @@
+"""Preprocessing layers, in Keras's modules (keras/src/layers/preprocessing/)."""

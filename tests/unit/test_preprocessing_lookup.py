@@ -1,0 +1,77 @@
+"""The lookup, hashing and text layers without Keras: bad input leaves a layer as it was,
+adapt reads every kind of data, and a model of strings trains through them (their backward
+passes nothing: the layers before them get no gradient, the layers after them theirs)."""
+
+import numpy as np
+import pytest
+
+import minikeras as mk
+from minikeras.layers.preprocessing import fingerprints
+
+
+def test_bad_vocabulary_leaves_the_layer_unchanged():
+    layer = mk.layers.StringLookup(vocabulary=["a", "b"], max_tokens=4)
+    for bad, message in (
+        (["x", "y", "x"], "repeated term"),
+        (["x", "y", "z", "w"], "larger than the maximum"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            layer.set_vocabulary(bad)
+        assert layer.get_vocabulary() == ["[UNK]", "a", "b"]
+        assert layer(["b", "a", "q"]).tolist() == [2, 1, 0]
+
+
+def test_encoding_width_cannot_change_once_set():
+    layer = mk.layers.StringLookup(vocabulary=["a", "b"], output_mode="multi_hot")
+    with pytest.raises(RuntimeError, match="Old vocab size is 3, new vocab size is 4"):
+        layer.set_vocabulary(["a", "b", "c"])
+    assert layer(["a"]).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_no_oov_index_rejects_unknown_values():
+    layer = mk.layers.IntegerLookup(vocabulary=[5, 6], num_oov_indices=0)
+    assert layer([6, 5]).tolist() == [1, 0]
+    with pytest.raises(ValueError, match=r"found OOV values \[7\]"):
+        layer([5, 7])
+
+
+def test_adapt_reads_arrays_lists_generators_and_steps():
+    def batches():
+        while True:
+            yield np.array(["b", "c"])
+
+    counted = mk.layers.StringLookup()
+    counted.adapt(batches(), steps=2)
+    assert counted.get_vocabulary() == ["[UNK]", "c", "b"]  # a tie: the larger term first
+    listed = mk.layers.StringLookup()
+    listed.adapt([b"z", b"y", b"z"])  # bytes, as TensorFlow gives strings
+    assert listed.get_vocabulary() == ["[UNK]", "z", "y"]
+    with pytest.raises(ValueError, match="Cannot adapt layer"):
+        mk.layers.StringLookup(vocabulary=["a"]).adapt(["a"])
+
+
+def test_fingerprint_of_nothing_is_farmhash_constant():
+    # FarmHash's Fingerprint64 of zero bytes is its constant k2
+    assert fingerprints.fingerprint64(b"") == 0x9AE16A3B2F90404F
+    assert fingerprints.as_hash_bytes(-12) == b"-12"
+
+
+def test_text_vectorization_pads_each_batch_to_its_longest_text():
+    layer = mk.layers.TextVectorization(vocabulary=["x", "y"])
+    assert layer(["X y!", "y"]).tolist() == [[2, 3], [3, 0]]
+    fixed = mk.layers.TextVectorization(vocabulary=["x", "y"], output_sequence_length=3)
+    assert fixed(["x y x y", ""]).tolist() == [[2, 3, 2], [0, 0, 0]]
+
+
+def test_a_model_of_strings_trains_through_the_lookup():
+    inputs = mk.Input(shape=(1,), dtype="string")
+    ids = mk.layers.StringLookup(vocabulary=["a", "b", "c"])(inputs)
+    hidden = mk.layers.Flatten()(mk.layers.Embedding(4, 2)(ids))
+    model = mk.Model(inputs, mk.layers.Dense(1)(hidden))
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.array([["a"], ["b"], ["c"], ["d"]])
+    y = np.array([[1.0], [2.0], [3.0], [0.0]])
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, y, epochs=2, batch_size=2, verbose=0)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert model.predict(x, verbose=0).shape == (4, 1)
