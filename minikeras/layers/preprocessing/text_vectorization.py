@@ -256,10 +256,9 @@ class TextVectorization(PreprocessingLayer):
             config_["ngrams"] = tuple(config_["ngrams"])
         return cls(**config_)
 
-    has_build_config = False
-
-    def get_build_config(self):
-        return None
+    def saved_sublayers(self):
+        """Keras's files keep the inner StringLookup's state under `_lookup_layer` too."""
+        return [("_lookup_layer", self._lookup_layer)]
 
     def save_own_variables(self, store):
         self._lookup_layer.save_own_variables(store)
