@@ -48,9 +48,12 @@ def encode_categorical_inputs(inputs, output_mode, depth, dtype, count_weights=N
 
     - "int": the ids, cast to `dtype`;
     - "one_hot": (…, 1) or (…) → (…, depth), one row per id;
-    - "multi_hot": the last axis is one sample: (…, n) → (…, depth), 1 where an id occurs;
+    - "multi_hot": one row per sample, 1 where an id occurs: (batch, n) → (batch, depth);
     - "count": as multi_hot, the number of times it occurs (Σ of `count_weights` instead,
-      when given). Keras sums axis 1 when there is more than one axis, axis 0 otherwise.
+      when given).
+
+    Both reduce axis 1 when there is more than one axis (a sample's ids), axis 0 otherwise,
+    as Keras's backends do (for rank 3, (b, n, m) → (b, m, depth)).
 
     A 0-d input is one sample of one id.
     """
@@ -64,7 +67,7 @@ def encode_categorical_inputs(inputs, output_mode, depth, dtype, count_weights=N
             inputs = inputs[..., 0]
         return one_hot_rows(inputs, depth, dtype)
     if output_mode == "multi_hot":
-        return one_hot_rows(inputs, depth, dtype).max(axis=-2, initial=0)
+        return one_hot_rows(inputs, depth, dtype).max(axis=1 if inputs.ndim > 1 else 0, initial=0)
     if count_weights is not None:
         count_weights = np.asarray(count_weights)
         dtype = count_weights.dtype

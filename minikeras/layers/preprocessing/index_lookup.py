@@ -14,7 +14,7 @@ from minikeras.layers.preprocessing.preprocessing_layer import (
     to_numpy,
 )
 from minikeras.utils.numerical_utils import encode_categorical_inputs
-from minikeras.utils.object_registration import in_safe_mode
+from minikeras.utils.object_registration import loading_in_safe_mode
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 INT64_MAX = np.iinfo(np.int64).max  # where a masked token goes outside "int" mode: dropped
@@ -257,7 +257,7 @@ class IndexLookup(PreprocessingLayer):
             self._set_idf_weights(idf_weights, front, np.average(idf_weights))
 
     def _set_vocabulary_file(self, path):
-        if in_safe_mode():
+        if loading_in_safe_mode():
             raise ValueError(
                 "Requested the loading of a vocabulary file outside of the model archive. This "
                 "carries a potential risk of loading arbitrary and sensitive files and thus it "
@@ -275,7 +275,9 @@ class IndexLookup(PreprocessingLayer):
         with open(path, encoding="utf-8") as file:
             lines = file.read().splitlines()
         # a file holds the terms only: every line is a term, from the first OOV index on
-        tokens = self._as_tokens(lines if self.vocabulary_dtype == "string" else map(int, lines))
+        tokens = self._as_tokens(
+            lines if self.vocabulary_dtype == "string" else list(map(int, lines))
+        )
         self._check_size_unchanged(self._token_start_index() + len(tokens))
         self._set_tokens(tokens)
 

@@ -77,6 +77,8 @@ class PreprocessingLayer(Layer):
                 tensor.dtype = self.output_dtype
             return outputs
         kwargs.pop("training", None)
+        if _graph_tensors(inputs):  # inside `tf.data.Dataset.map`
+            return self._call_in_graph(inputs, *args, **kwargs)
         if isinstance(inputs, (list, tuple)) and self.takes_several_inputs:
             inputs = [to_numpy(x) for x in inputs]
         else:
@@ -87,6 +89,29 @@ class PreprocessingLayer(Layer):
         return self.call(inputs, *args, **kwargs)
 
     takes_several_inputs = False  # HashedCrossing: a list is several inputs, not one array
+
+    def _call_in_graph(self, inputs, *args, **kwargs):
+        """The layer inside a TensorFlow graph (`dataset.map(layer)`): its NumPy call wrapped
+        in `tf.numpy_function`, the output given the static shape Keras's would have."""
+        import tensorflow as tf  # (the inputs are TensorFlow's: it is imported already)
+
+        several = isinstance(inputs, (list, tuple))
+        tensors = list(inputs) if several else [inputs]
+        dtype = tf.string if self.output_dtype == "string" else tf.as_dtype(self.output_dtype)
+
+        def run(*arrays):
+            outputs = np.asarray(self(list(arrays) if several else arrays[0], *args, **kwargs))
+            if dtype == tf.string:
+                return np.char.encode(outputs.astype(str), "utf-8").astype(object)
+            return outputs.astype(dtype.as_numpy_dtype)
+
+        outputs = tf.numpy_function(run, tensors, dtype, stateful=False)
+        shapes = [tuple(t.shape) for t in tensors]
+        try:
+            outputs.set_shape(self.compute_output_shape(shapes if several else shapes[0]))
+        except (ValueError, TypeError, IndexError):
+            pass  # a shape only the data says
+        return outputs
 
     def backward(self, dy):
         """No gradient: the output is an index or an encoding of one, constant in the input."""
@@ -103,10 +128,32 @@ class PreprocessingLayer(Layer):
             config_["dtype"] = dtype.get("config", {}).get("name")
         return cls(**config_)
 
+    # what a file keeps besides weights (minikeras/saving/layer_state.py): nothing, unless
+    # the layer says (a lookup's vocabulary and idf weights)
+    def save_own_variables(self, store):
+        pass
+
+    def load_own_variables(self, store):
+        pass
+
+    def save_assets(self, dir_path):
+        pass
+
+    def load_assets(self, dir_path):
+        pass
+
     def compute_output_spec(self, inputs):
         """The output as a KerasTensor: its shape and dtype (Keras's method)."""
         shapes = [t.shape for t in inputs] if isinstance(inputs, (list, tuple)) else inputs.shape
         return node_module.KerasTensor(self.compute_output_shape(shapes), dtype=self.output_dtype)
+
+
+def _graph_tensors(inputs):
+    """Whether `inputs` are symbolic TensorFlow tensors (a graph's, no value yet)."""
+    items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    return bool(items) and all(
+        type(t).__module__.startswith("tensorflow") and not hasattr(t, "_numpy") for t in items
+    )
 
 
 def _shape_of(inputs):
