@@ -75,3 +75,26 @@ def test_a_model_of_strings_trains_through_the_lookup():
     model.fit(x, y, epochs=2, batch_size=2, verbose=0)
     assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert model.predict(x, verbose=0).shape == (4, 1)
+
+
+def test_vocabulary_files_of_strings_and_of_integers(tmp_path):
+    words, numbers = tmp_path / "words.txt", tmp_path / "numbers.txt"
+    words.write_text("a\nb\n")
+    numbers.write_text("10\n20\n30\n")
+    # a file you name yourself is read (only a file named inside a model file is refused)
+    assert mk.layers.StringLookup(vocabulary=str(words))(["b", "z"]).tolist() == [2, 0]
+    layer = mk.layers.IntegerLookup(vocabulary=str(numbers))
+    assert layer([30, 10, 99]).tolist() == [3, 1, 0]
+    assert layer.get_config()["vocabulary"] is None  # kept in the model file's assets
+
+
+def test_discretization_survives_a_model_file(tmp_path):
+    inputs = mk.Input(shape=(2,))
+    bins = mk.layers.Discretization(num_bins=3, name="bins")
+    bins.adapt(np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]))
+    model = mk.Model(inputs, bins(inputs))
+    model.save(tmp_path / "bins.keras")
+    loaded = mk.saving.load_model(tmp_path / "bins.keras")
+    assert loaded.get_layer("bins").bin_boundaries == bins.bin_boundaries
+    x = np.array([[0.5, 4.5]])
+    assert loaded.predict(x, verbose=0).tolist() == model.predict(x, verbose=0).tolist()
