@@ -98,3 +98,18 @@ def test_discretization_survives_a_model_file(tmp_path):
     assert loaded.get_layer("bins").bin_boundaries == bins.bin_boundaries
     x = np.array([[0.5, 4.5]])
     assert loaded.predict(x, verbose=0).tolist() == model.predict(x, verbose=0).tolist()
+
+
+def test_a_sequential_model_takes_text_after_a_string_input():
+    model = mk.Sequential(
+        [
+            mk.Input(shape=(1,), dtype="string"),
+            mk.layers.TextVectorization(vocabulary=["good", "bad"], output_mode="multi_hot"),
+            mk.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x, y = np.array([["good film"], ["bad, bad film"]]), np.array([[1.0], [0.0]])
+    history = model.fit(x, y, epochs=2, verbose=0).history
+    assert len(history["loss"]) == 2 and np.isfinite(history["loss"]).all()
+    assert model.predict(x, verbose=0).shape == (2, 1)
