@@ -91,9 +91,21 @@ class InputLayer(Layer):
     @classmethod
     def from_config(cls, config_):
         config_ = accept_keras_options(cls, config_)
-        if "dtype" in config_ and config_["dtype"] != "string":
-            config_["dtype"] = dtype_from_config(config_["dtype"])
+        if "dtype" in config_:
+            config_["dtype"] = _input_dtype_from_config(config_["dtype"])
         return cls(**config_)
+
+
+def _input_dtype_from_config(value):
+    """An Input's dtype in a config: text and integers too (ids for a lookup or an Embedding),
+    besides the float types of the layers with weights."""
+    name = value.get("config", {}).get("name") if isinstance(value, dict) else value
+    if name == "string" or name in INTEGER_DTYPES:
+        return name
+    return dtype_from_config(value)
+
+
+INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool")
 
 
 def _check_input_tensor(tensor, shape, batch_size, batch_shape, dtype):

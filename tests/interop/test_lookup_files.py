@@ -55,3 +55,31 @@ def test_minikeras_file_opens_in_keras_and_back(keras, tmp_path, output_mode):
     vocabulary = theirs.get_layer("vectorize").get_vocabulary()
     assert from_theirs.get_layer("vectorize").get_vocabulary() == vocabulary
     assert from_ours.get_layer("vectorize").get_vocabulary() == vocabulary
+
+
+def numeric_model(K):
+    """Integers and numbers through the other categorical layers, in one model."""
+    ids = K.Input(shape=(1,), dtype="int64", name="ids")
+    values = K.Input(shape=(1,), name="values")
+    lookup = K.layers.IntegerLookup(name="lookup", output_mode="one_hot")
+    lookup.adapt(np.array([3, 3, 5, 7, 7, 7]))
+    bins = K.layers.Discretization(num_bins=3, name="bins")
+    bins.adapt(np.array([[0.0], [1.0], [2.0], [4.0], [8.0]]))
+    hashed = K.layers.Hashing(num_bins=4, salt=7, output_mode="one_hot", name="hashed")(ids)
+    crossed = K.layers.HashedCrossing(num_bins=5, name="crossed")((ids, bins(values)))
+    encoded = K.layers.CategoryEncoding(num_tokens=5, output_mode="one_hot", name="encoded")
+    return K.Model([ids, values], [lookup(ids), hashed, encoded(crossed)])
+
+
+def test_numeric_categorical_layers_in_files_both_ways(keras, tmp_path):
+    ids = np.array([[3], [5], [9], [7]])
+    values = np.array([[0.5], [3.0], [9.0], [1.5]])
+    ours, theirs = numeric_model(mk), numeric_model(keras)
+    ours.save(tmp_path / "ours.keras")
+    theirs.save(tmp_path / "theirs.keras")
+    expected = [np.asarray(y) for y in theirs.predict([ids, values], verbose=0)]
+    from_ours = keras.saving.load_model(tmp_path / "ours.keras")
+    from_theirs = mk.saving.load_model(tmp_path / "theirs.keras")
+    for model in (ours, from_ours, from_theirs):
+        for got, want in zip(model.predict([ids, values], verbose=0), expected):
+            assert np.array_equal(np.asarray(got), want)
