@@ -68,6 +68,10 @@ from minikeras.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from minikeras.layers.preprocessing.category_encoding import CategoryEncoding
+from minikeras.layers.preprocessing.discretization import Discretization
+from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
+from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.image_preprocessing import (
     AutoContrast,
     CenterCrop,
@@ -94,6 +98,11 @@ from minikeras.layers.preprocessing.image_preprocessing import (
     Resizing,
     Solarization,
 )
+from minikeras.layers.preprocessing.index_lookup import IndexLookup as IndexLookup
+from minikeras.layers.preprocessing.integer_lookup import IntegerLookup
+from minikeras.layers.preprocessing.pipeline import Pipeline
+from minikeras.layers.preprocessing.string_lookup import StringLookup
+from minikeras.layers.preprocessing.text_vectorization import TextVectorization
 from minikeras.layers.repeat_vector import RepeatVector
 from minikeras.layers.rescaling import Rescaling
 from minikeras.layers.reshaping import (
@@ -143,6 +152,14 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "CategoryEncoding",
+    "Discretization",
+    "HashedCrossing",
+    "Hashing",
+    "IntegerLookup",
+    "Pipeline",
+    "StringLookup",
+    "TextVectorization",
     "ConvLSTM1D",
     "ConvLSTM2D",
     "ConvLSTM3D",

@@ -31,7 +31,10 @@ class InputLayer(Layer):
             )
             shape = kwargs.pop("input_shape")
         batch_shape = kwargs.pop("batch_input_shape", None) or batch_shape
-        super().__init__(dtype=dtype, name=name, **kwargs)
+        is_text = dtype in ("string", str)  # text for the lookup layers: no NumPy dtype name
+        super().__init__(dtype=None if is_text else dtype, name=name, **kwargs)
+        if is_text:
+            self._dtype = "string"
         if input_tensor is not None:
             batch_shape = _check_input_tensor(input_tensor, shape, batch_size, batch_shape, dtype)
             self._dtype = input_tensor.dtype
@@ -89,8 +92,20 @@ class InputLayer(Layer):
     def from_config(cls, config_):
         config_ = accept_keras_options(cls, config_)
         if "dtype" in config_:
-            config_["dtype"] = dtype_from_config(config_["dtype"])
+            config_["dtype"] = _input_dtype_from_config(config_["dtype"])
         return cls(**config_)
+
+
+def _input_dtype_from_config(value):
+    """An Input's dtype in a config: text and integers too (ids for a lookup or an Embedding),
+    besides the float types of the layers with weights."""
+    name = value.get("config", {}).get("name") if isinstance(value, dict) else value
+    if name == "string" or name in INTEGER_DTYPES:
+        return name
+    return dtype_from_config(value)
+
+
+INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool")
 
 
 def _check_input_tensor(tensor, shape, batch_size, batch_shape, dtype):

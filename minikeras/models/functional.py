@@ -395,7 +395,10 @@ class Functional(Model):
             label = name if len(self.inputs) == 1 else f"{name}['{key}']"
             array = functional_inputs.adjust_rank(self, i, array)
             # each input in its Input's dtype (an int32 Input stays int32), as Keras converts
-            array = input_checks.to_array(array, _input_dtype(tensor, self.dtype), label)
+            if tensor.dtype == "string":  # text for a StringLookup or TextVectorization
+                array = input_checks.to_string_array(array, label)
+            else:
+                array = input_checks.to_array(array, _input_dtype(tensor, self.dtype), label)
             tensor.layer.check_input_shape(array.shape)
             arrays.append(array)
         input_checks.check_same_length(

@@ -51,6 +51,26 @@ def to_array(data, dtype, name):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+def to_string_array(data, name):
+    """Text data (a list, a `str`, bytes or object array, a TensorFlow string tensor) → a
+    NumPy `str` array, for an `Input(dtype="string")`."""
+    from minikeras.layers.preprocessing.preprocessing_layer import to_numpy
+
+    if data is None:
+        raise ValueError(f"`{name}` is None; expected an array of samples.")
+    array = to_numpy(data)
+    if array.dtype.kind != "U":
+        raise TypeError(
+            f"`{name}` goes to an Input of dtype string and must hold strings; received an "
+            f"array of dtype {array.dtype} (shape {array.shape})."
+        )
+    if array.ndim == 0:
+        raise ValueError(f"`{name}` must have a batch axis; received a scalar {array!r}.")
+    if array.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty (shape {array.shape}); expected at least one sample.")
+    return array
+
+
 def is_structure(data):
     """Whether `data` is several inputs: a dict, or a list or tuple of arrays (or of dicts),
     rather than one array written as nested lists."""

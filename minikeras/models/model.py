@@ -359,10 +359,17 @@ class Model(Layer):
         if not self.built:
             self._prepare_x(x, concrete_batch=True, batch_size=batch_size)
 
+    def _takes_text(self):
+        """Whether the model's input is text (a Sequential that starts with a string Input)."""
+        return False
+
     def _prepare_x(self, x, name="x", concrete_batch=False, batch_size=None):
         if not self.has_own_backward and inputs.is_structure(x):
             return self._prepare_structure(x, name, concrete_batch, batch_size)
-        x = inputs.to_array(x, self.dtype, name)
+        if self._takes_text():  # an Input(dtype="string"): text for a lookup layer
+            x = inputs.to_string_array(x, name)
+        else:
+            x = inputs.to_array(x, self.dtype, name)
         if not self.built or (not self.has_own_backward and self.output_shape is None):
             batch = min(len(x), batch_size or len(x)) if concrete_batch and x.ndim else None
             self._build_for_data((batch,) + x.shape[1:])

@@ -313,6 +313,10 @@ class Sequential(Model):
             config["build_input_shape"] = tuple(self._built_input_shape)
         return config
 
+    def _takes_text(self):
+        first = self._layers[0] if self._layers else None
+        return isinstance(first, InputLayer) and first.dtype == "string"
+
     def _input_layer(self):
         """The InputLayer given first, or the one the first build made; None before either."""
         if self._layers and isinstance(self._layers[0], InputLayer):

@@ -21,8 +21,14 @@ import warnings
 import zipfile
 import zlib
 
-from minikeras.saving import legacy_h5, serialization
-from minikeras.saving.h5_state import BadFileError, import_h5py, plan_load, write_state
+from minikeras.saving import layer_state, legacy_h5, serialization
+from minikeras.saving.h5_state import (
+    BadFileError,
+    import_h5py,
+    plan_load,
+    state_groups,
+    write_state,
+)
 from minikeras.utils import object_registration
 from minikeras.utils.object_registration import safe_mode_scope
 
@@ -106,6 +112,8 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
             zf.writestr(METADATA_NAME, metadata_json)
             zf.writestr(CONFIG_NAME, config_json)
             zf.writestr(WEIGHTS_NAME, weights.getvalue())
+            for name, data in layer_state.asset_members(state_groups(model)):
+                zf.writestr(name, data)  # a lookup layer's vocabulary.txt
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -137,6 +145,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise BadFileError(f"Cannot load {filepath}: {error}") from None
     with _open_h5(weights, f"{filepath} ({WEIGHTS_NAME})") as h5:
         plan_load(h5, model, f"Cannot load {filepath}").apply()
+    with zipfile.ZipFile(filepath) as zf:  # after the variables, as Keras loads assets
+        layer_state.load_assets(zf, state_groups(model), f"Cannot load {filepath}")
     return model
 
 

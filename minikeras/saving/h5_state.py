@@ -39,6 +39,7 @@ import warnings
 import numpy as np
 
 from minikeras import config
+from minikeras.saving import layer_state
 from minikeras.utils.naming import to_snake_case
 
 BOMB_FLOOR_BYTES = 1 << 32  # 4 GiB
@@ -208,6 +209,7 @@ def _base_attributes(layer):
 def wrapped_layers(layer):
     """(attribute, layer) for each layer a wrapper keeps its weights in, in Keras's order."""
     from minikeras.layers.multi_head_attention import MultiHeadAttention
+    from minikeras.layers.preprocessing.text_vectorization import TextVectorization
     from minikeras.layers.rnn import RNN, Bidirectional
     from minikeras.layers.time_distributed import TimeDistributed
 
@@ -218,6 +220,8 @@ def wrapped_layers(layer):
     if isinstance(layer, Bidirectional):
         return [("forward_layer", layer.forward_layer), ("backward_layer", layer.backward_layer)]
     if isinstance(layer, MultiHeadAttention):  # its projections, as layers/mha/query_dense/vars
+        return layer.saved_sublayers()
+    if isinstance(layer, TextVectorization):  # its StringLookup, as layers/tv/_lookup_layer
         return layer.saved_sublayers()
     return []
 
@@ -271,6 +275,8 @@ def write_state(h5, model):
         group = _vars_group(h5, _vars_path(path), layer.name)
         for i, value in enumerate(own_weights(layer)):
             _write(group, str(i), value)
+        if layer_state.has_own_state(layer):  # named variables (a lookup's idf weights)
+            layer_state.write_own_variables(group, layer)
     if getattr(model, "optimizer", None) is not None and model.compiled:
         optimizer = _built_optimizer(model)
         group = _vars_group(h5, "optimizer/vars", optimizer.name)
@@ -315,10 +321,13 @@ class LoadPlan:
         self.model = model
         self.assignments = []  # (array in the model, value read from the file)
         self.optimizer_values = None  # [iterations, learning_rate, *slots] or None
+        self.own_variables = []  # (layer, {name: array}) for `load_own_variables`
 
     def apply(self):
         for target, value in self.assignments:
             target[...] = value
+        for layer, store in self.own_variables:
+            layer.load_own_variables(store)
         if self.optimizer_values is not None:
             optimizer = self.model.optimizer
             if len(self.optimizer_values) > _counters(optimizer) and not optimizer.built:
@@ -337,6 +346,10 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
     plan = LoadPlan(model)
     groups = state_groups(model)
     for path, layer in [("", model), *groups]:
+        if layer_state.has_own_state(layer):  # named variables, no weights
+            store = layer_state.read_own_variables(h5py, h5, path)
+            plan.own_variables.append((layer, store))
+            continue
         values = _read_vars(h5py, h5, path, source)
         problem = _mismatch(layer, values)
         if problem and skip_mismatch:

@@ -33,3 +33,45 @@ def to_categorical(x, num_classes=None):
     one_hot = np.zeros((x.shape[0], num_classes))
     one_hot[np.arange(x.shape[0]), x] = 1
     return one_hot.reshape(shape + (num_classes,))
+
+
+def one_hot_rows(indices, depth, dtype):
+    """indices (…) → (…, depth): a 1 at each index; an index outside [0, depth) gives a row of
+    zeros, as TensorFlow's one_hot (the lookup layers drop their mask tokens that way)."""
+    indices = np.asarray(indices)
+    inside = (indices >= 0) & (indices < depth)
+    return (np.arange(depth) == np.where(inside, indices, -1)[..., None]).astype(dtype)
+
+
+def encode_categorical_inputs(inputs, output_mode, depth, dtype, count_weights=None):
+    """Integer ids → Keras's encodings, as `keras.src.utils.numerical_utils` encodes them:
+
+    - "int": the ids, cast to `dtype`;
+    - "one_hot": (…, 1) or (…) → (…, depth), one row per id;
+    - "multi_hot": one row per sample, 1 where an id occurs: (batch, n) → (batch, depth);
+    - "count": as multi_hot, the number of times it occurs (Σ of `count_weights` instead,
+      when given).
+
+    Both reduce axis 1 when there is more than one axis (a sample's ids), axis 0 otherwise,
+    as Keras's backends do (for rank 3, (b, n, m) → (b, m, depth)).
+
+    A 0-d input is one sample of one id.
+    """
+    inputs = np.asarray(inputs)
+    if output_mode == "int":
+        return inputs.astype(dtype)
+    if inputs.ndim == 0:
+        inputs = inputs[None]
+    if output_mode == "one_hot":
+        if inputs.ndim > 1 and inputs.shape[-1] == 1:
+            inputs = inputs[..., 0]
+        return one_hot_rows(inputs, depth, dtype)
+    if output_mode == "multi_hot":
+        return one_hot_rows(inputs, depth, dtype).max(axis=1 if inputs.ndim > 1 else 0, initial=0)
+    if count_weights is not None:
+        count_weights = np.asarray(count_weights)
+        dtype = count_weights.dtype
+    one_hot = one_hot_rows(inputs, depth, dtype)
+    if count_weights is not None:
+        one_hot = one_hot * count_weights[..., None]
+    return one_hot.sum(axis=1 if inputs.ndim > 1 else 0).astype(dtype)

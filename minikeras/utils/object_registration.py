@@ -133,6 +133,12 @@ def chosen_safe_mode():
     return None
 
 
+def loading_in_safe_mode():
+    """True while a file is being loaded in safe mode: Keras's `in_safe_mode()` is unset
+    outside loading, so a vocabulary file given to a layer you make yourself is read."""
+    return len(_SAFE_MODE) > 1 and _SAFE_MODE[-1]
+
+
 def enable_unsafe_deserialization():
     """Allow loading Lambda layers' code from now on (Keras's `keras.config` function)."""
     _SAFE_MODE[0] = False
