@@ -1,0 +1,164 @@
+"""Keras 2's `compiled_loss` and `compiled_metrics` in a train_step written with a tape (as
+keras.io's Keras 2 guides write it), and `model.metrics` right after compile: minikeras as Keras
+3 on TensorFlow.
+
+Tolerances: float64, SGD on small data: every step is a few products and sums, rounding only
+(about 1e-16 per operation), so histories and weights agree within 1e-10 relative (1e-12
+absolute for weights near zero).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minikeras
+
+RTOL, ATOL = 1e-10, 1e-12
+
+
+@pytest.fixture
+def float64(keras):
+    from minikeras.parity.keras_env import floatx
+
+    with floatx("float64"):
+        yield keras
+
+
+@pytest.fixture
+def tf(keras):
+    import tensorflow
+
+    return tensorflow
+
+
+def keras2_step_model(lib, tape_class):
+    """The Keras 2 guide's first CustomModel: its loss from `compiled_loss`, its metrics from
+    `compiled_metrics`, its logs from `self.metrics`."""
+
+    class CustomModel(lib.Model):
+        def train_step(self, data):
+            x, y = data
+            with tape_class() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            trainable_vars = self.trainable_variables
+            gradients = tape.gradient(loss, trainable_vars)
+            self.optimizer.apply_gradients(zip(gradients, trainable_vars))
+            self.compiled_metrics.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = lib.Input(shape=(5,))
+    regularizer = lib.regularizers.L2(0.01)  # reaches the loss through compute_loss
+    hidden = lib.layers.Dense(4, activation="tanh", kernel_regularizer=regularizer)(inputs)
+    return CustomModel(inputs, lib.layers.Dense(1)(hidden))
+
+
+def regression_data(n=24, features=5, seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features))
+    return x, np.tanh(x[:, :1] - x[:, 1:2])
+
+
+def fit_quietly(model, x, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0).history
+    return history, [str(w.message)[:40] for w in caught if w.category is UserWarning]
+
+
+def test_a_keras2_train_step_trains_and_logs_as_in_keras(float64, tf):
+    x, y = regression_data()
+    libraries = [(minikeras, minikeras.GradientTape), (float64, tf.GradientTape)]
+    models = [keras2_step_model(lib, tape) for lib, tape in libraries]
+    models[1].set_weights(models[0].get_weights())
+    runs = []
+    for (lib, _), model in zip(libraries, models):
+        # eagerly: Keras's step then runs (and warns) at every batch, not once when traced
+        model.compile(
+            optimizer=lib.optimizers.SGD(0.05), loss="mse", metrics=["mae"], run_eagerly=True
+        )
+        runs.append(fit_quietly(model, x, y))
+    (ours, our_warnings), (theirs, their_warnings) = runs
+    # Keras updates its loss tracker (a Mean) with y_pred: "loss" is the mean prediction;
+    # the step's nested {"loss", "compile_metrics": {"mae"}} logs mae first
+    assert list(ours) == list(theirs) == ["mae", "loss"]
+    for key in ours:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=RTOL, err_msg=key)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+    # one warning per call of each, at each of the 9 steps
+    assert our_warnings == their_warnings
+    assert len(our_warnings) == 18
+
+
+def test_compiled_loss_is_compute_loss_with_the_penalties(float64):
+    x, y = regression_data(n=6)
+    models = [keras2_step_model(lib, None) for lib in (minikeras, float64)]  # no tape
+    models[1].set_weights(models[0].get_weights())
+    values = []
+    for model in models:
+        model.compile(optimizer="sgd", loss="mae")
+        y_pred = model(x)
+        with pytest.warns(UserWarning, match="compiled_loss"):
+            values.append(float(model.compiled_loss(y, y_pred, regularization_losses=[1.0])))
+    np.testing.assert_allclose(values[0], values[1], rtol=RTOL)
+
+
+# ------------------------------------------------------------------ metrics after compile
+def small_models(lib):
+    """(label, a new model) for each kind whose metrics are compared."""
+
+    def sequential(built):
+        first = [lib.Input((4,))] if built else []
+        return lib.Sequential(first + [lib.layers.Dense(3), lib.layers.Dense(2)])
+
+    def two_outputs():
+        inputs = lib.Input((4,))
+        outputs = [lib.layers.Dense(2, name="a")(inputs), lib.layers.Dense(1, name="b")(inputs)]
+        return lib.Model(inputs, outputs)
+
+    return [
+        ("built", lambda: sequential(True)),
+        ("unbuilt", lambda: sequential(False)),
+        ("two outputs", two_outputs),
+    ]
+
+
+COMPILES = [
+    dict(loss="mse"),
+    dict(loss="mse", metrics=["mae"]),
+    dict(loss="mse", metrics=[]),
+    dict(loss="mse", weighted_metrics=["mae"]),
+]
+
+
+def metrics_after_compile(lib):
+    found = []
+    for label, make in small_models(lib):
+        for arguments in COMPILES:
+            model = make()
+            if label == "two outputs" and "metrics" in arguments:
+                arguments = dict(arguments, metrics=[arguments["metrics"]] * 2)
+            model.compile(optimizer="sgd", **arguments)
+            found.append((label, str(arguments), model.metrics_names, len(model.metrics)))
+    return found
+
+
+def test_model_metrics_right_after_compile_are_keras_s(keras):
+    assert metrics_after_compile(minikeras) == metrics_after_compile(keras)
+
+
+def test_the_compiled_metrics_before_any_data_hold_nothing_as_keras_s(keras):
+    for lib in (minikeras, keras):
+        model = small_models(lib)[0][1]()
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        container = model.metrics[1]
+        assert container is model._compile_metrics
+        assert model.metrics[0] is model._loss_tracker
+        assert container.metrics == [] and not container.built
+        with pytest.raises(ValueError, match="not yet been built"):
+            container.result()
+        model.reset_metrics()  # nothing to reset: no error, as Keras's
+        model.fit(np.ones((4, 4)), np.zeros((4, 2)), verbose=0)
+        assert [m.name for m in container.metrics] == ["mae"] and container.built
