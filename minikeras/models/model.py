@@ -1357,7 +1357,9 @@ class Model(Layer):
 
     def predict_on_batch(self, x):
         self._build_on_batch(x)
-        return self.predict_step((self._prepare_x(x),)).copy()
+        # a list or dict of inputs reaches `call` as given (a Structure is sliced out)
+        x = self._prepare_x(x)
+        return self.predict_step(data_adapters.batch_of(x, None, None, slice(None))).copy()
 
     def _format_batch_logs(self, logs, return_dict):
         logs = {k: float(v) for k, v in callbacks_module.pythonify_logs(logs).items()}

@@ -162,3 +162,28 @@ def test_the_compiled_metrics_before_any_data_hold_nothing_as_keras_s(keras):
         model.reset_metrics()  # nothing to reset: no error, as Keras's
         model.fit(np.ones((4, 4)), np.zeros((4, 2)), verbose=0)
         assert [m.name for m in container.metrics] == ["mae"] and container.built
+
+
+# ------------------------------------------------------------------ predict_on_batch
+def list_input_model(lib):
+    """A subclass whose call takes a list of two inputs."""
+
+    class ListInputModel(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense_1, self.dense_2 = lib.layers.Dense(2), lib.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense_1(x[0]) + self.dense_2(x[1])
+
+    return ListInputModel()
+
+
+def test_predict_on_batch_hands_a_list_of_inputs_to_call_as_keras(float64):
+    x = [np.linspace(-1, 1, 6).reshape(3, 2), np.linspace(0, 2, 9).reshape(3, 3)]
+    models = [list_input_model(lib) for lib in (minikeras, float64)]
+    models[0](x)
+    models[1](x)
+    models[1].set_weights(models[0].get_weights())
+    ours, theirs = (model.predict_on_batch(x) for model in models)
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL)
