@@ -207,7 +207,7 @@ class ArrayAdapter(DataAdapter):
         order). `new_pass` draws it when its first batch is asked for."""
         if not self.shuffle:
             return None
-        return batching.epoch_order(len(self.x), self.shuffle, rng.generator())
+        return batching.epoch_order(len(self.x), self.shuffle, rng.generator(), self.batch_size)
 
     def batches(self, order, first=0):
         """The batches of a pass in `order` (None: in order), from batch number `first` on."""
@@ -402,4 +402,10 @@ def ordered_prefetch(get, indices, workers, max_queue_size, use_processes):
 
 # Keras's submodules (`data_adapters.py_dataset_adapter.PyDataset`), importable once the names
 # they take from this module exist
-from . import generator_data_adapter, py_dataset_adapter  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    array_data_adapter,
+    generator_data_adapter,
+    py_dataset_adapter,
+    tf_dataset_adapter,
+    torch_data_loader_adapter,
+)
