@@ -774,12 +774,15 @@ class Model(Layer):
         with autodiff.GradientTape() as tape:
             for output in outputs:
                 tape.watch(output)
+            # a compute_loss written before Keras 3.3 takes no `training`: called without it,
+            # as Keras's `_compute_loss` does
+            takes_training = "training" in inspect.signature(self.compute_loss).parameters
             loss = self.compute_loss(
                 x=x,
                 y=y,
                 y_pred=self._outputs_as_given(outputs),
                 sample_weight=sample_weight,
-                training=training,
+                **({"training": training} if takes_training else {}),
             )
         grads = tape.gradient(loss, outputs)
         d_outputs = [np.zeros_like(o.value) if g is None else g for o, g in zip(outputs, grads)]

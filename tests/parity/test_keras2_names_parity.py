@@ -187,3 +187,50 @@ def test_predict_on_batch_hands_a_list_of_inputs_to_call_as_keras(float64):
     models[1].set_weights(models[0].get_weights())
     ours, theirs = (model.predict_on_batch(x) for model in models)
     np.testing.assert_allclose(ours, theirs, rtol=RTOL)
+
+
+# ------------------------------------------------------------------ compute_loss before 3.3
+def old_compute_loss_model(lib):
+    """A compute_loss written before Keras 3.3: no `training` argument."""
+
+    class MyModel(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.custom_metric = lib.metrics.Mean(name="custom")
+            self.dense = lib.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+            loss = super().compute_loss(x, y, y_pred, sample_weight)
+            self.custom_metric.update_state(loss * 4)
+            return loss
+
+    return MyModel()
+
+
+def test_a_compute_loss_without_training_is_called_without_it_as_keras_does(float64):
+    x = np.linspace(-1, 1, 24).reshape(6, 4)
+    y = np.cos(x[:, :2])
+    models = [old_compute_loss_model(lib) for lib in (minikeras, float64)]
+    for model in models:
+        model(x)
+    models[1].set_weights(models[0].get_weights())
+    found = []
+    for model in models:
+        model.compile(optimizer="sgd", loss="mse")
+        logs = model.evaluate(x, y, return_dict=True, verbose=0)
+        history = model.fit(x, y, epochs=2, batch_size=3, shuffle=False, verbose=0).history
+        found.append((logs, history))
+    (our_logs, ours), (their_logs, theirs) = found
+    assert sorted(ours) == sorted(theirs) == ["custom", "loss"]
+    for key in ours:
+        np.testing.assert_allclose(our_logs[key], their_logs[key], rtol=RTOL)
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=RTOL)
+
+
+def test_no_step_runs_in_a_symbolic_scope(keras):
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+
+    assert minikeras.backend.in_symbolic_scope() is in_symbolic_scope() is False
