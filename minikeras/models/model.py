@@ -840,6 +840,8 @@ class Model(Layer):
             self.backward(d_outputs, from_logits=[None] * len(d_outputs))
             return y_pred, loss, self.gradients_with_penalties(self.grads)
         loss, d_outputs = self.compute_loss_and_gradients(y, y_pred, sample_weight, training)
+        if all(d is None for d in d_outputs):  # trained on `add_loss` terms only: the outputs
+            d_outputs = [np.zeros_like(np.asarray(p)) for p in as_list(y_pred)]  # add nothing
         self.backward(d_outputs, from_logits=self.logits_path(training))
         return y_pred, loss, self.gradients_with_penalties(self.grads)
 

@@ -234,3 +234,29 @@ def test_no_step_runs_in_a_symbolic_scope(keras):
     from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 
     assert minikeras.backend.in_symbolic_scope() is in_symbolic_scope() is False
+
+
+# ------------------------------------------------------------------ add_loss only
+def add_loss_only_model(lib):
+    """No compiled loss: a layer's `add_loss` term is all that is trained on."""
+
+    class LossLayer(lib.layers.Layer):
+        def call(self, x):
+            self.add_loss(lib.ops.sum(x**2))
+            return x
+
+    return lib.Sequential([lib.Input((2,)), lib.layers.Dense(2), LossLayer(), lib.layers.Dense(1)])
+
+
+def test_a_sequential_trained_on_add_loss_terms_only_trains_as_keras(float64):
+    x = np.linspace(-1, 1, 16).reshape(8, 2)
+    models = [add_loss_only_model(lib) for lib in (minikeras, float64)]
+    models[1].set_weights(models[0].get_weights())
+    histories = []
+    for lib, model in zip((minikeras, float64), models):
+        model.compile(optimizer=lib.optimizers.SGD(0.01))
+        fit = model.fit(x, np.zeros((8, 1)), batch_size=4, shuffle=False, verbose=0)
+        histories.append(fit.history)
+    np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=RTOL)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
