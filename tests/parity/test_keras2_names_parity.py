@@ -260,3 +260,35 @@ def test_a_sequential_trained_on_add_loss_terms_only_trains_as_keras(float64):
     np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=RTOL)
     for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
+# ------------------------------------------------------------------ a frozen layer that trains
+def trainer_dense(layers_module, trainer_class):
+    """A Dense mixed in with the Trainer (Keras's own tests' ExampleModel)."""
+
+    class ExampleModel(trainer_class, layers_module.Dense):
+        def __init__(self, units):
+            layers_module.Dense.__init__(self, units=units, kernel_initializer="ones")
+            trainer_class.__init__(self)
+
+    return ExampleModel(units=1)
+
+
+def test_a_frozen_layer_with_the_trainer_fits_as_keras(float64):
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    from minikeras.trainers.trainer import Trainer
+
+    x = np.linspace(0, 1, 40).reshape(10, 4)
+    histories = []
+    for layers_module, trainer_class in (
+        (minikeras.layers, Trainer),
+        (float64.layers, TensorFlowTrainer),
+    ):
+        model = trainer_dense(layers_module, trainer_class)
+        model.trainable = False
+        model.compile(loss="mse")
+        fit = model.fit(x, np.ones((10, 1)), batch_size=4, verbose=0)
+        histories.append(fit.history["loss"])
+        assert model.get_weights()[0].tolist() == [[1.0]] * 4  # unchanged
+    np.testing.assert_allclose(histories[0], histories[1], rtol=RTOL)
