@@ -137,3 +137,14 @@ def test_torch_data_loader_adapter_batches_as_keras_s(adapters):
     ]
     assert adapter_facts(made[0]) == adapter_facts(made[1])
     assert_same_batches(batches(made[0]), batches(made[1]))
+
+
+def test_module_utils_imports_tensorflow_when_first_used_as_keras_s(keras):
+    import tensorflow as tf
+    from keras.src.utils import module_utils as keras_module_utils
+
+    from minikeras.utils import module_utils
+
+    assert module_utils.tensorflow.data.Dataset is tf.data.Dataset
+    assert repr(module_utils.tensorflow) == repr(keras_module_utils.tensorflow)
+    assert module_utils.LazyModule("no_such_module_here").available is False
