@@ -41,6 +41,7 @@ through writing a new layer.
 """
 
 import collections
+import functools
 import inspect
 import warnings
 
@@ -48,6 +49,7 @@ import numpy as np
 
 from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
+from minikeras.autodiff.recording import RECORDING
 from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
 from minikeras.layers.input_spec import assert_input_compatibility
@@ -108,8 +110,14 @@ class Layer:
             # this one, so the tape records this call and replays it, as for any layer of yours
             cls.backward = Layer.backward
             cls.output_logits = Layer._no_output_logits
+            # nor is its output the built-in activation's (a softmax scaled afterwards is no
+            # probability): a crossentropy must not start from that activation's logits
+            cls.output_activation = None
         # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
+        if cls._builtin and cls.has_own_backward and "call" in vars(cls):
+            # so that your subclass's `super().call(x)` on a tape is one entry of it
+            cls.call = _on_a_tape_one_entry(cls, vars(cls)["call"])
         cls._built_at_init = _builds_at_init(cls)
 
     def __new__(cls, *args, **kwargs):
@@ -805,6 +813,22 @@ def dtype_from_config(value):
             f"dtype {value!r} is not supported by minikeras (only {', '.join(FLOAT_DTYPES)})"
         )
     return value
+
+
+def _on_a_tape_one_entry(owner, call):
+    """`owner.call`, which a tape records as one entry when it is reached directly while the tape
+    records (recorded_call.builtin_call_on_the_tape). Elsewhere it is the call itself: models and
+    a layer's `__call__` reach built-in calls with no tape recording (they put whole layers on
+    the tape themselves), so the check costs one list lookup."""
+
+    @functools.wraps(call)
+    def call_or_entry(self, *args, **kwargs):
+        # (an instance may say its call is differentiated op by op: an RNN of a cell of yours)
+        if RECORDING and vars(self).get("has_own_backward", True):
+            return recorded_call.builtin_call_on_the_tape(self, owner, call, args, kwargs)
+        return call(self, *args, **kwargs)
+
+    return call_or_entry
 
 
 def _builds_at_init(cls):
