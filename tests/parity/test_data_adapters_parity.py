@@ -148,3 +148,27 @@ def test_module_utils_imports_tensorflow_when_first_used_as_keras_s(keras):
     assert module_utils.tensorflow.data.Dataset is tf.data.Dataset
     assert repr(module_utils.tensorflow) == repr(keras_module_utils.tensorflow)
     assert module_utils.LazyModule("no_such_module_here").available is False
+
+
+@pytest.mark.parametrize(
+    "y, class_weight",
+    [
+        (np.array([0, 1, 0, 2]), {0: 1.0, 1: 2.0, 2: 3.0}),
+        (np.eye(3)[[0, 1, 0, 2]], {0: 1.0, 1: 2.0, 2: 3.0}),
+        (np.array([[0], [3], [0], [2]]), {0: 1.0, 2: 3.0}),
+        (np.array([0, 1, 0, 2]), {}),
+    ],
+)
+def test_class_weight_to_sample_weights_as_keras_s(keras, y, class_weight):
+    from keras.src.trainers.data_adapters.data_adapter_utils import (
+        class_weight_to_sample_weights as keras_weights,
+    )
+
+    from minikeras.trainers.data_adapters.data_adapter_utils import (
+        class_weight_to_sample_weights,
+    )
+
+    ours = class_weight_to_sample_weights(y, class_weight)
+    theirs = np.asarray(keras_weights(y, class_weight))
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
