@@ -172,3 +172,20 @@ def test_class_weight_to_sample_weights_as_keras_s(keras, y, class_weight):
     theirs = np.asarray(keras_weights(y, class_weight))
     assert ours.dtype == theirs.dtype
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_generator_data_adapter_takes_the_generator_alone_as_keras_s(keras):
+    from keras.src.trainers.data_adapters import generator_data_adapter as keras_generator
+
+    from minikeras.trainers.data_adapters import generator_data_adapter
+
+    def generator():
+        for i in range(3):
+            yield np.full((2, 3), float(i), "float32"), np.full((2, 1), i, "int32")
+
+    made = [
+        module.GeneratorDataAdapter(generator())
+        for module in (generator_data_adapter, keras_generator)
+    ]
+    assert made[0].num_batches is made[1].num_batches is None
+    assert_same_batches(batches(made[0]), batches(made[1]))

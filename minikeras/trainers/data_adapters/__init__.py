@@ -241,7 +241,7 @@ class GeneratorAdapter(DataAdapter):
     keras/src/trainers/data_adapters/generator_data_adapter.py); minikeras replays them too,
     so that a finite generator trains on the same batches in both libraries."""
 
-    def __init__(self, generator, prepare):
+    def __init__(self, generator, prepare=_as_given):  # (Keras's takes the generator alone)
         self.first_batches = list(itertools.islice(generator, PEEKED_BATCHES))
         self.generator = generator
         self.prepare = prepare
