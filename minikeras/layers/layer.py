@@ -90,6 +90,7 @@ class Layer:
     input_gradient_needed = True
     stateful = False
     optional = False  # an InputLayer made with `optional=True` may be given None
+    _last_input_shape = None  # (a layer of yours with a backward: what its dL/dx must match)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -544,6 +545,8 @@ class Layer:
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
             self._call_tape = None  # no earlier call's record outlives this call
+            # the shape the backward's dL/dx must have (checked in backward_pass)
+            self._last_input_shape = None if isinstance(x, (list, tuple, dict)) else np.shape(x)
             y = recorded_call.run_call(self, x, kwargs)
             recorded_call.penalize_activity(self, y)
             return y
@@ -567,8 +570,36 @@ class Layer:
             # is on the call's tape, which `replay` walks)
             dy = self._activity_gradient(dy)
         if mask is not None and "mask" in self._backward_takes:
-            return self.backward(dy, mask=mask)
-        return self.backward(dy)
+            dx = self.backward(dy, mask=mask)
+        else:
+            dx = self.backward(dy)
+        if not self._builtin and self.has_own_backward:
+            self._check_backward_result(dx)
+        return dx
+
+    def _check_backward_result(self, dx):
+        """A `backward` of yours must give one gradient per trainable weight, each of its
+        weight's shape, and dL/dx of the input's shape: said here, naming the layer, rather
+        than as a broadcasting error in the optimizer or the layer below."""
+        where = f"Layer '{self.name}' ({type(self).__name__}): `backward`"
+        weights = self.trainable_weights
+        if len(self.grads) != len(weights):
+            raise ValueError(
+                f"{where} set {len(self.grads)} gradients in `self.grads`; expected one per "
+                f"trainable weight, {len(weights)}: {[w.name for w in weights]}"
+            )
+        for weight, grad in zip(weights, self.grads):
+            if np.shape(grad) != tuple(weight.shape):
+                raise ValueError(
+                    f"{where} gave the gradient of weight '{weight.name}' the shape "
+                    f"{np.shape(grad)}; expected the weight's shape {tuple(weight.shape)}"
+                )
+        expected = self._last_input_shape
+        if expected is not None and dx is not None and np.shape(dx) != expected:
+            raise ValueError(
+                f"{where} returned dL/dx of shape {np.shape(dx)}; expected the shape of the "
+                f"call's input, {expected}"
+            )
 
     def check_input_shape(self, shape):
         """Raise Keras's ValueError when an input's rank, or one of its `fixed_axes`, differs
