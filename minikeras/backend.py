@@ -262,7 +262,14 @@ __all__ = [
     "shape",
     "standardize_dtype",
     "standardize_shape",
+    "in_symbolic_scope",
 ]
+
+
+def in_symbolic_scope():
+    """Keras's test of whether a step is being traced on symbolic tensors: minikeras runs each
+    step on arrays, never traced, so never."""
+    return False
 
 
 @contextlib.contextmanager

@@ -585,13 +585,17 @@ class Layer:
         weight's shape, and dL/dx of the input's shape: said here, naming the layer, rather
         than as a broadcasting error in the optimizer or the layer below."""
         where = f"Layer '{self.name}' ({type(self).__name__}): `backward`"
-        weights = self.trainable_weights
-        if len(self.grads) != len(weights):
+        # only a trainable layer's gradients are checked: a frozen layer's reach no optimizer
+        # (a model and the Trainer leave them out), and a built-in backward such as Dense's
+        # sets them whether or not the layer is frozen
+        weights = self.trainable_weights if self.trainable else []
+        grads = self.grads if self.trainable else []
+        if len(grads) != len(weights):
             raise ValueError(
-                f"{where} set {len(self.grads)} gradients in `self.grads`; expected one per "
+                f"{where} set {len(grads)} gradients in `self.grads`; expected one per "
                 f"trainable weight, {len(weights)}: {[w.name for w in weights]}"
             )
-        for weight, grad in zip(weights, self.grads):
+        for weight, grad in zip(weights, grads):
             if np.shape(grad) != tuple(weight.shape):
                 raise ValueError(
                     f"{where} gave the gradient of weight '{weight.name}' the shape "

@@ -22,17 +22,32 @@ from minikeras.models.arrays import Arrays, as_list
 
 
 class CompileMetrics:
-    """Every compiled metric, each for its output; `result()` is a dict by their log names."""
+    """Every compiled metric, each for its output; `result()` is a dict by their log names.
+
+    Made by `compile` (so `model.metrics` lists it at once, as Keras's), built by `build` once
+    the labels' shapes are known ('accuracy' depends on them); until then it holds no metric.
+    """
 
     name = "compile_metrics"
 
-    def __init__(self, entries, keys=None):
-        self.entries = entries  # [(metric, output index)], named for the logs
+    def __init__(self, entries=None, keys=None):
+        self.entries = entries  # [(metric, output index)], named for the logs; None: not built
         self.keys = keys  # the outputs' keys, to read labels and outputs given as a dict
 
     @property
+    def built(self):
+        return self.entries is not None
+
+    def build(self, entries, keys=None):
+        self.entries, self.keys = entries, keys
+
+    @property
     def metrics(self):
-        return [metric for metric, _ in self.entries]
+        return [metric for metric, _ in self.entries or []]
+
+    @property
+    def variables(self):
+        return [variable for metric in self.metrics for variable in metric.variables]
 
     def update_state(self, y_true, y_pred, sample_weight=None, masks=None):
         """compile(metrics=...) are unweighted in Keras: sample weights reach only the loss
@@ -76,10 +91,12 @@ class CompileMetrics:
             copy.deepcopy(metric).update_state(ys[i][:1], np.zeros(shape, dtype))
 
     def result(self):
+        if not self.built:  # Keras's message (CompileMetrics.result)
+            raise ValueError("Cannot get result() since the metric has not yet been built.")
         return {metric.name: metric.result() for metric, _ in self.entries}
 
     def reset_state(self):
-        for metric, _ in self.entries:
+        for metric in self.metrics:
             metric.reset_state()
 
     def __repr__(self):

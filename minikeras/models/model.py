@@ -33,7 +33,7 @@ from minikeras.layers import node as node_module
 from minikeras.layers import recorded_call
 from minikeras.layers.layer import Layer
 from minikeras.layers.name_scope import layer_scope
-from minikeras.models import compiled_step, inputs
+from minikeras.models import compiled_step, inputs, keras2_names
 from minikeras.models import outputs as outputs_module
 from minikeras.models.arrays import Arrays, Structure, as_list
 from minikeras.models.compile_metrics import CompileMetrics
@@ -287,13 +287,16 @@ class Model(Layer):
             )
         outputs_module.check_metric_names(specs)
         self.optimizer, self.loss, self.loss_weights = optimizer, loss, loss_weights
-        self.compiled_metrics = metrics
         self.output_specs = specs
         self._deferred_compile_error = deferred
         self._compile_loss, self._structured_path = compile_loss, None
         if compile_loss is not None:
             compile_loss.track_batch_size = False  # each batch counts once (`_track_output_losses`)
-        self.compile_metrics, self._metric_entries, self._loss_trackers = None, None, []
+        # Keras makes the container at compile when metrics are given (even empty), so that
+        # `model.metrics` lists it before any data; it is built once labels are seen
+        given = metrics is not None or weighted_metrics is not None
+        self.compile_metrics = CompileMetrics() if given else None
+        self._metric_entries, self._loss_trackers = None, []
         # steps per call of the step function: the callbacks see one batch per execution
         # (minikeras runs every step in Python or its compiled step, whatever these say)
         self.steps_per_execution = steps_per_execution
@@ -524,12 +527,19 @@ class Model(Layer):
         inputs.check_same_length(x=_first_array(x), y=_first_array(y))
         labels = None if isinstance(y, Structure) else y
         w = inputs.sample_weights(sample_weight, class_weight, labels, len(x), self.dtype)
-        if y is not None and self.output_specs is not None:  # metrics made as from compile
-            several = len(self.output_specs) > 1
-            per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
-            if len(per_output) == len(self.output_specs):
-                self._build_metrics(Arrays(per_output) if several else per_output[0])
+        if y is not None:
+            self._build_metrics_from(y)
         return x, y, w
+
+    def _build_metrics_from(self, y):
+        """`_build_metrics` from labels as a step of yours receives them (an array, a list or
+        dict by output key), when they are one per output."""
+        if self.output_specs is None:
+            return
+        several = len(self.output_specs) > 1
+        per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
+        if len(per_output) == len(self.output_specs):
+            self._build_metrics(Arrays(per_output) if several else per_output[0])
 
     def prepare_structured_data(self, x, y, sample_weight=None, class_weight=None):
         """`prepare_data` for a loss given in a structure (`_compile_loss`): the labels keep
@@ -564,8 +574,8 @@ class Model(Layer):
             # (Keras fails when it traces its step, before the first update)
             CompileMetrics(entries).check_shapes(as_list(y), output_shapes, self.dtype)
             self._metric_entries, self._loss_trackers = entries, trackers
-            if self._metric_entries:
-                self.compile_metrics = CompileMetrics(self._metric_entries, self.output_keys)
+            if self.compile_metrics is not None:
+                self.compile_metrics.build(entries, self.output_keys)
 
     # ------------------------------------------------------------------ one step, in pieces
     def logits_path(self, training):
@@ -771,12 +781,15 @@ class Model(Layer):
         with autodiff.GradientTape() as tape:
             for output in outputs:
                 tape.watch(output)
+            # a compute_loss written before Keras 3.3 takes no `training`: called without it,
+            # as Keras's `_compute_loss` does
+            takes_training = "training" in inspect.signature(self.compute_loss).parameters
             loss = self.compute_loss(
                 x=x,
                 y=y,
                 y_pred=self._outputs_as_given(outputs),
                 sample_weight=sample_weight,
-                training=training,
+                **({"training": training} if takes_training else {}),
             )
         grads = tape.gradient(loss, outputs)
         d_outputs = [np.zeros_like(o.value) if g is None else g for o, g in zip(outputs, grads)]
@@ -829,6 +842,8 @@ class Model(Layer):
             self.backward(d_outputs, from_logits=[None] * len(d_outputs))
             return y_pred, loss, self.gradients_with_penalties(self.grads)
         loss, d_outputs = self.compute_loss_and_gradients(y, y_pred, sample_weight, training)
+        if all(d is None for d in d_outputs):  # trained on `add_loss` terms only: the outputs
+            d_outputs = [np.zeros_like(np.asarray(p)) for p in as_list(y_pred)]  # add nothing
         self.backward(d_outputs, from_logits=self.logits_path(training))
         return y_pred, loss, self.gradients_with_penalties(self.grads)
 
@@ -875,7 +890,7 @@ class Model(Layer):
         Each output's own loss is tracked where the loss is computed (`compute_loss`), as
         Keras's CompileLoss does.
         """
-        if self.compile_metrics is not None:
+        if self.compile_metrics is not None and self.compile_metrics.built:
             masks = self._masks_of(self._per_output(y_pred))
             self.compile_metrics.update_state(y, y_pred, sample_weight, masks=masks)
         return self.get_metrics_result()
@@ -908,6 +923,8 @@ class Model(Layer):
         as_floatx = np.dtype(self.dtype).type
         logs = {}
         for metric in self.metrics:
+            if metric is self.compile_metrics and not metric.built:
+                continue  # no labels seen yet (trained on `add_loss` terms only): no metric
             result = metric.result()
             results = result if isinstance(result, dict) else {metric.name: result}
             logs.update({name: _as_log(value, as_floatx) for name, value in results.items()})
@@ -929,6 +946,26 @@ class Model(Layer):
     @property
     def metrics_names(self):
         return [metric.name for metric in self.metrics]
+
+    # Keras's private names for the two metrics compile makes (its own tests read them)
+    @property
+    def _loss_tracker(self):
+        return self.loss_tracker if self.compiled else None
+
+    @property
+    def _compile_metrics(self):
+        return self.compile_metrics
+
+    # Keras 2's names, kept by Keras 3 for a Keras 2 train_step (models/keras2_names.py)
+    def compiled_loss(self, y, y_pred, sample_weight=None, regularization_losses=None):
+        """Deprecated (warns): `compute_loss(x=None, y, y_pred, sample_weight)`."""
+        return keras2_names.compiled_loss(self, y, y_pred, sample_weight, regularization_losses)
+
+    @property
+    def compiled_metrics(self):
+        """Deprecated: its `update_state(y, y_pred)` updates every metric of `metrics` (a
+        `Mean`, such as the loss tracker, with `y_pred` alone), as Keras 3's does."""
+        return keras2_names.CompiledMetrics(self)
 
     # ------------------------------------------------------------------ the training loop
     def fit(
@@ -1132,9 +1169,11 @@ class Model(Layer):
                 if self.stop_training:
                     break
             # as Keras: what the epoch's last train_step returned, or the metrics' results
-            # when it returned their names (`_get_metrics_result_or_logs`)
+            # when it returned their names (`_get_metrics_result_or_logs`); a dict it returned
+            # nested stays nested until the callbacks flatten it, so its entries take its key's
+            # place in the sorted logs ({"loss", "compile_metrics": {"mae"}} logs mae first)
             last = self.get_metrics_result() if step_logs is None else step_logs
-            epoch_logs = dict(self._metrics_result_or(last, callbacks_module.pythonify_logs(last)))
+            epoch_logs = dict(self._metrics_result_or(last, last))
             if val is not None and _validate_now(epoch, validation_freq):
                 val.reset()  # each validation starts a new pass, as Keras's cached iterator
                 val_logs = self._evaluate_batches(val, callback_list)
@@ -1324,7 +1363,9 @@ class Model(Layer):
 
     def predict_on_batch(self, x):
         self._build_on_batch(x)
-        return self.predict_step((self._prepare_x(x),)).copy()
+        # a list or dict of inputs reaches `call` as given (a Structure is sliced out)
+        x = self._prepare_x(x)
+        return self.predict_step(data_adapters.batch_of(x, None, None, slice(None))).copy()
 
     def _format_batch_logs(self, logs, return_dict):
         logs = {k: float(v) for k, v in callbacks_module.pythonify_logs(logs).items()}
@@ -1448,8 +1489,7 @@ def init_training_state(model):
     model.loss = None  # compile()'s `loss` argument, as given (as Keras keeps it)
     model.loss_weights = None
     model.compiled = False
-    model.compiled_metrics = []  # compile()'s `metrics` argument
-    model.compile_metrics = None  # compiled metrics, made once the labels' shapes are known
+    model.compile_metrics = None  # compile()'s metrics, built once the labels' shapes are known
     model.loss_tracker = metrics_module.Mean(name="loss")
     model.output_specs = None  # one outputs.OutputSpec per output, set by compile
     model._metric_entries, model._loss_trackers = None, []

@@ -303,7 +303,9 @@ def check_fit(case, model, twin, data, keras):
         )
     ]
     for key in sorted(set(ours) & set(theirs)):
-        allowance = allowances.get(key.replace(model.compiled_metrics[0], "accuracy"), 0.0)
+        allowance = allowances.get(
+            key.replace(model._compile_config["metrics"][0], "accuracy"), 0.0
+        )
         key_tol, note = conditioning.shadow_tolerance(tol, ours[key], shadow_history.get(key))
         if np.any(allowance):
             note = "excused: outputs within rounding of a decision boundary"

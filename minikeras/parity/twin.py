@@ -65,7 +65,7 @@ def keras_twin(model, compile=True):
             optimizer=keras_optimizer(model.optimizer),
             loss=losses[0] if len(losses) == 1 else losses,
             loss_weights=model.loss_weights,
-            metrics=model.compiled_metrics,
+            metrics=model._compile_config["metrics"],
         )
     return twin
 

@@ -52,6 +52,11 @@ TRAINING_METHODS = (
     "_metrics_result_or",
     "reset_metrics",
     "metrics_names",
+    "_loss_tracker",
+    "_compile_metrics",
+    "compiled_loss",
+    "compiled_metrics",
+    "_build_metrics_from",
     "fit",
     "_prepare_batch",
     "_prepare_inputs_batch",
@@ -98,7 +103,9 @@ class Trainer:
             self.backward_pass(d_outputs[0])  # dL/dw into self.grads, as in any model
         else:
             Model.backward(self, d_outputs, from_logits=self.logits_path(training))
-        return y_pred, loss, self.gradients_with_penalties(self.grads)
+        # a frozen layer has no trainable weight, so no gradient goes to the optimizer
+        grads = self.grads if self.trainable_weights else []
+        return y_pred, loss, self.gradients_with_penalties(grads)
 
 
 for _name in TRAINING_METHODS:

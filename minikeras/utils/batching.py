@@ -28,8 +28,15 @@ def num_batches(n, batch_size):
     return (n + batch_size - 1) // batch_size
 
 
-def epoch_order(n, shuffle, rng):
-    """The sample order of one epoch: a fresh permutation when shuffling, else 0..n−1."""
+def epoch_order(n, shuffle, rng, batch_size=None):
+    """The sample order of one epoch: a fresh permutation when shuffling, else 0..n−1.
+    `shuffle="batch"` (Keras's, for data read in chunks): the batches keep their place and
+    the samples are shuffled inside each one."""
+    if shuffle == "batch":
+        order = np.arange(n)
+        for start, stop in batch_slices(n, batch_size):
+            order[start:stop] = start + rng.permutation(stop - start)
+        return order
     return rng.permutation(n) if shuffle else np.arange(n)
 
 

@@ -375,7 +375,7 @@ def test_json_both_ways(keras):
     back = mk.models.model_from_json(keras_model.to_json())
     assert back.get_config() == model.get_config()
     assert back.optimizer.learning_rate == model.optimizer.learning_rate
-    assert back.compiled_metrics == ["mae"]
+    assert back._compile_config["metrics"] == ["mae"]
     plain = keras.Sequential([keras.layers.Input((2,)), keras.layers.Dense(2, name="out")])
     assert mk.models.model_from_json(plain.to_json()).get_layer("out").units == 2
 

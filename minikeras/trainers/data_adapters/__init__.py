@@ -207,7 +207,7 @@ class ArrayAdapter(DataAdapter):
         order). `new_pass` draws it when its first batch is asked for."""
         if not self.shuffle:
             return None
-        return batching.epoch_order(len(self.x), self.shuffle, rng.generator())
+        return batching.epoch_order(len(self.x), self.shuffle, rng.generator(), self.batch_size)
 
     def batches(self, order, first=0):
         """The batches of a pass in `order` (None: in order), from batch number `first` on."""
@@ -241,7 +241,7 @@ class GeneratorAdapter(DataAdapter):
     keras/src/trainers/data_adapters/generator_data_adapter.py); minikeras replays them too,
     so that a finite generator trains on the same batches in both libraries."""
 
-    def __init__(self, generator, prepare):
+    def __init__(self, generator, prepare=_as_given):  # (Keras's takes the generator alone)
         self.first_batches = list(itertools.islice(generator, PEEKED_BATCHES))
         self.generator = generator
         self.prepare = prepare
@@ -402,4 +402,10 @@ def ordered_prefetch(get, indices, workers, max_queue_size, use_processes):
 
 # Keras's submodules (`data_adapters.py_dataset_adapter.PyDataset`), importable once the names
 # they take from this module exist
-from . import generator_data_adapter, py_dataset_adapter  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    array_data_adapter,
+    generator_data_adapter,
+    py_dataset_adapter,
+    tf_dataset_adapter,
+    torch_data_loader_adapter,
+)
