@@ -27,6 +27,7 @@ TRAINING_METHODS = (
     "_assert_compiled",
     "has_compiled_loss",
     "_build_on_batch",
+    "_takes_text",
     "_prepare_x",
     "_prepare_structure",
     "_build_for_data",
