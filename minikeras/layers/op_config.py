@@ -22,12 +22,29 @@ import numpy as np
 from minikeras.utils import naming
 
 # Keras's class for an op, where it is not the op's name in CamelCase
-_CLASSES = {"true_divide": "TrueDivide"}
+_CLASSES = {
+    "true_divide": "TrueDivide",
+    "allclose": "AllClose",
+    "isin": "IsIn",
+    "searchsorted": "SearchSorted",
+    "svd": "SVD",
+    "batch_normalization": "BatchNorm",
+    "ctc_decode": "CTCDecode",
+    "ctc_loss": "CTCLoss",
+    "layer_normalization": "LayerNorm",
+    "psnr": "PSNR",
+    "rms_normalization": "RMSNorm",
+}
 # Keras's module for an op, where minikeras keeps its function elsewhere
 _MODULES = {"get_item": "numpy", "true_divide": "numpy"}
 # the op a Keras class is read as, where it is not the class name in snake_case: `x / y`
 # is Keras's TrueDivide, `ops.divide` its Divide; both are minikeras's divide
-_OPS = {"TrueDivide": "divide", "Matmul": "matmul", "Logsumexp": "logsumexp"}
+_OPS = {
+    "TrueDivide": "divide",
+    "Matmul": "matmul",
+    "Logsumexp": "logsumexp",
+    **{cls: op for op, cls in _CLASSES.items() if op != "true_divide"},
+}
 # Keras's config key for an option, where minikeras keeps it under another name (the
 # function's own argument is Keras's: `ops.reshape(x, newshape)`)
 _RENAMED = {"reshape": {"shape": "newshape"}, "tile": {"reps": "repeats"}}

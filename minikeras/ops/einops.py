@@ -56,3 +56,9 @@ def rearrange(tensor, pattern, **axes_lengths):
     x = reshape(tensor, tuple(sizes[axis] for axis in single_in))  # split the input groups
     x = transpose(x, tuple(single_in.index(axis) for axis in single_out))
     return reshape(x, tuple(math.prod(sizes[a] for a in group) for group in outputs))
+
+
+# Keras's Operation classes (`Rearrange(pattern)(x)`), made from the ops
+from minikeras.ops.op_classes import operation_classes  # noqa: E402
+
+globals().update(operation_classes(globals(), __name__))

@@ -269,3 +269,9 @@ def pinv(x, rcond=None):
     """The Moore–Penrose pseudo-inverse of each matrix."""
     x = _plain(_matrices(x))
     return np.linalg.pinv(x) if rcond is None else np.linalg.pinv(x, rcond=rcond)
+
+
+# Keras's Operation classes (`Qr(mode="reduced")(x)`), made from the ops
+from minikeras.ops.op_classes import operation_classes  # noqa: E402
+
+globals().update(operation_classes(globals(), __name__))

@@ -427,3 +427,8 @@ from minikeras.ops.nn_conv import (  # noqa: E402, F401
     separable_conv,
 )
 from minikeras.ops.nn_ctc import ctc_decode, ctc_loss  # noqa: E402, F401
+
+# Keras's Operation classes (`Relu()(x)`, `CTCLoss(mask_index=0)(...)`), made from the ops
+from minikeras.ops.op_classes import operation_classes  # noqa: E402
+
+globals().update(operation_classes(globals(), __name__))

@@ -918,12 +918,6 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
 
 # Keras's Operation classes (`Add()(x, y)`, `Pad(pad_width=1)(x)`), one for each op above that
 # becomes a graph node, made from the op (ops/op_classes.py)
-def _operation_classes(namespace):
-    from minikeras.layers.op_config import keras_class
-    from minikeras.ops.op_classes import operation_class
+from minikeras.ops.op_classes import operation_classes  # noqa: E402
 
-    ops = {n: f for n, f in namespace.items() if hasattr(f, "shape_rule") and n[0] != "_"}
-    return {keras_class(n): operation_class(keras_class(n), f) for n, f in ops.items()}
-
-
-globals().update(_operation_classes(globals()))
+globals().update(operation_classes(globals(), __name__))

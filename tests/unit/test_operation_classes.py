@@ -1,0 +1,62 @@
+"""Keras's Operation classes of the ops (`Relu()(x)`, `Qr(mode)(x)`, `CTCLoss(mask_index)`):
+each computes its op, and names itself as Keras does in a graph's config."""
+
+import subprocess
+import sys
+
+import numpy as np
+
+from minikeras import ops
+from minikeras.backend import KerasTensor
+from minikeras.layers.op_config import keras_class, op_name
+from minikeras.ops import einops, linalg, nn
+from minikeras.ops import numpy as knp
+
+
+def test_nn_classes_compute_their_op_with_options_given_first():
+    x = np.linspace(-2.0, 2.0, 7)
+    np.testing.assert_array_equal(nn.Relu()(x), ops.relu(x))
+    np.testing.assert_array_equal(nn.Gelu(False)(x), ops.gelu(x, approximate=False))
+    np.testing.assert_array_equal(nn.Threshold(0.5, -1.0)(x), ops.threshold(x, 0.5, -1.0))
+    np.testing.assert_array_equal(nn.Softmax(axis=0).call(x), ops.softmax(x, axis=0))
+    scale = np.full((7,), 2.0)
+    np.testing.assert_array_equal(nn.RMSNorm()(x, scale), ops.rms_normalization(x, scale))
+
+
+def test_linalg_and_einops_classes():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    q, r = linalg.Qr(mode="reduced")(a)
+    np.testing.assert_allclose(q @ r, a, rtol=1e-12)
+    y = einops.Rearrange("a b -> b a")(a)
+    np.testing.assert_array_equal(y, a.T)
+
+
+def test_symbolic_call_gives_the_dtype_of_the_call():
+    x = np.ones((2,), dtype="int8")
+    assert knp.Add().symbolic_call(x, 1.0).dtype == ops.add(x, 1.0).dtype == "float32"
+    y = nn.Sigmoid().symbolic_call(KerasTensor((None, 3), dtype="float16"))
+    assert isinstance(y, KerasTensor) and y.shape == (None, 3) and y.dtype == "float16"
+
+
+def test_keras_class_names_that_are_not_camel_case():
+    names = {
+        "ctc_loss": "CTCLoss",
+        "ctc_decode": "CTCDecode",
+        "rms_normalization": "RMSNorm",
+        "layer_normalization": "LayerNorm",
+        "batch_normalization": "BatchNorm",
+        "psnr": "PSNR",
+        "svd": "SVD",
+        "isin": "IsIn",
+        "searchsorted": "SearchSorted",
+    }
+    for op, cls in names.items():
+        assert keras_class(op) == cls
+        assert op_name(cls) == op
+
+
+def test_importing_testing_lets_numpy_read_ml_dtypes_names():
+    # a fresh interpreter: Keras's test files build np.array(0, dtype="bfloat16") at import
+    code = "import numpy as np, minikeras.testing; print(np.dtype('bfloat16'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "bfloat16"
