@@ -16,6 +16,7 @@ import re
 
 from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.numpy import reshape, transpose
+from minikeras.ops.op_classes import operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -59,6 +60,4 @@ def rearrange(tensor, pattern, **axes_lengths):
 
 
 # Keras's Operation classes (`Rearrange(pattern)(x)`), made from the ops
-from minikeras.ops.op_classes import operation_classes  # noqa: E402
-
 globals().update(operation_classes(globals(), __name__))

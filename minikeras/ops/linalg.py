@@ -12,6 +12,7 @@ import numpy as np
 from minikeras.autodiff import primitive, unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.numpy import _float
+from minikeras.ops.op_classes import operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -272,6 +273,4 @@ def pinv(x, rcond=None):
 
 
 # Keras's Operation classes (`Qr(mode="reduced")(x)`), made from the ops
-from minikeras.ops.op_classes import operation_classes  # noqa: E402
-
 globals().update(operation_classes(globals(), __name__))

@@ -39,6 +39,7 @@ from minikeras.ops.numpy import (
 from minikeras.ops.numpy import (
     tanh as _tanh,
 )
+from minikeras.ops.op_classes import operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -429,6 +430,4 @@ from minikeras.ops.nn_conv import (  # noqa: E402, F401
 from minikeras.ops.nn_ctc import ctc_decode, ctc_loss  # noqa: E402, F401
 
 # Keras's Operation classes (`Relu()(x)`, `CTCLoss(mask_index=0)(...)`), made from the ops
-from minikeras.ops.op_classes import operation_classes  # noqa: E402
-
 globals().update(operation_classes(globals(), __name__))

@@ -19,6 +19,7 @@ from minikeras.autodiff import primitive, unwrap
 from minikeras.ops import shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import is_int_or_bool, result_type, standardize_dtype
+from minikeras.ops.op_classes import operation_classes
 from minikeras.ops.shapes import broadcast_shapes, broadcasting  # noqa: F401 (Keras's)
 from minikeras.ops.symbolic import symbolic_op
 
@@ -915,9 +916,6 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
     trunc,
 )
 
-
 # Keras's Operation classes (`Add()(x, y)`, `Pad(pad_width=1)(x)`), one for each op above that
 # becomes a graph node, made from the op (ops/op_classes.py)
-from minikeras.ops.op_classes import operation_classes  # noqa: E402
-
 globals().update(operation_classes(globals(), __name__))
