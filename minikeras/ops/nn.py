@@ -49,8 +49,9 @@ SELU_SCALE = 1.0507009873554804934193349852946
 # ---------------------------------------------------------------- activations
 @symbolic_op
 def relu(x):
-    """max(x, 0)."""
-    return primitive("relu", _relu, _float(x))
+    """max(x, 0) (integers keep their type, as Keras)."""
+    x = convert_to_tensor(x)
+    return primitive("relu", _relu, x if x.dtype.kind in "iu" else _float(x))
 
 
 def _relu(x):
@@ -133,8 +134,10 @@ GELU_CUBIC, GELU_SQRT_HALF = special.GELU_CUBIC, special.GELU_SQRT_HALF
 def _gelu(x, approximate=True):
     if approximate:
         c = math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + np.tanh(c * (x + GELU_CUBIC * x**3)))
-    return 0.5 * x * special.erfc(-x * GELU_SQRT_HALF)
+        y = 0.5 * x * (1 + np.tanh(c * (x + GELU_CUBIC * x**3)))
+    else:
+        y = 0.5 * x * special.erfc(-x * GELU_SQRT_HALF)
+    return y.astype(x.dtype, copy=False)  # (NumPy computes bfloat16 in float32)
 
 
 @symbolic_op
