@@ -15,7 +15,7 @@ import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, primitive, special, unwrap
-from minikeras.ops.core import convert_to_tensor, stop_gradient
+from minikeras.ops.core import cast, convert_to_tensor, stop_gradient
 from minikeras.ops.numpy import (
     _float,
     _promote,
@@ -322,6 +322,11 @@ def moments(x, axes, keepdims=False, synchronized=False):
     mean, as TensorFlow's: its gradient there is zero anyway)."""
     x = _float(x)
     axes = tuple(axes) if isinstance(axes, (list, tuple)) else (axes,)
+    half = unwrap(x).dtype if unwrap(x).dtype.name in ("float16", "bfloat16") else None
+    if half is not None:  # as Keras: 16 bits have too little range for statistics
+        m, v = moments(cast(x, "float32"), axes, keepdims=keepdims)
+        low, high = float(np.finfo(np.float16).min), float(np.finfo(np.float16).max)
+        return cast(clip(m, low, high), half), cast(clip(v, low, high), half)
     m = mean(x, axis=axes, keepdims=True)
     v = mean(
         multiply(subtract(x, stop_gradient(m)), subtract(x, stop_gradient(m))),
@@ -337,6 +342,14 @@ def moments(x, axes, keepdims=False, synchronized=False):
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """(x − mean)·scale / √(variance + ε) + offset, the statistics along `axis`."""
     x = convert_to_tensor(x)
+    expected = (np.shape(unwrap(x))[axis],)
+    named = {"mean": mean, "variance": variance, "offset": offset, "scale": scale}
+    for name, stat in named.items():
+        if stat is not None and tuple(np.shape(unwrap(stat))) != expected:
+            raise ValueError(  # Keras's message (its BatchNorm spec)
+                f"Arguments `{name}` must be a vector of length `x.shape[axis]`. Expected: "
+                f"`{expected}`. Received: `{tuple(np.shape(unwrap(stat)))}."
+            )
     shape = [1] * np.ndim(unwrap(x))
     shape[axis] = -1
     stats = [mean, variance, offset, scale]

@@ -479,6 +479,18 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return rest[:c] + (3,) + rest[c:]
 
 
+def like_first(*args, **kwargs):
+    """Ops whose output has their first argument's shape (polar, attention, normalizations),
+    the others not checked against it, as Keras's spec (the call on arrays checks them).
+    (Rules are called with the op's own parameter names: `query`, `abs_`, `x`.)"""
+    return shape_of((*args, *kwargs.values())[0])
+
+
+def per_example(*args, **kwargs):
+    """Ops that give one value per example (ctc_loss): the first axis of the first argument."""
+    return like_first(*args, **kwargs)[:1]
+
+
 def elementwise(x, *args, **kwargs):
     """Ops of one tensor that keep its shape (bitwise_invert): x's shape."""
     return shape_of(x)

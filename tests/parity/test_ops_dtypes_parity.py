@@ -194,3 +194,34 @@ def test_unary_result_dtypes(keras, name):
     wrong, compared = _mismatches(keras, UNARY[name], [(d,) for d in DTYPES])
     assert compared >= 1, compared
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("x_dtype", ["float16", "bfloat16", "float32"])
+@pytest.mark.parametrize("name", ["layer_normalization", "rms_normalization"])
+def test_normalizations_keep_the_inputs_dtype_whatever_the_weights(keras, name, x_dtype):
+    _ml_dtypes()
+    x, w = np.ones((2, 8), x_dtype), np.ones((8,), "float32")
+    weights = (w, w) if name == "layer_normalization" else (w,)
+    expected = getattr(keras.ops, name)(keras.ops.convert_to_tensor(x), *weights).dtype
+    assert backend.standardize_dtype(getattr(mops, name)(x, *weights).dtype) == expected.name
+
+
+@pytest.mark.parametrize("dtypes", [("bfloat16", "bfloat16"), ("float16", "bfloat16")])
+def test_attention_in_bfloat16(keras, dtypes):
+    _ml_dtypes()
+    q, kv = np.ones((2, 3, 2, 4), dtypes[0]), np.ones((2, 3, 2, 4), dtypes[1])
+    t = keras.ops.convert_to_tensor
+    expected = keras.ops.dot_product_attention(t(q), t(kv), t(kv))
+    got = mops.dot_product_attention(q, kv, kv)
+    assert backend.standardize_dtype(got.dtype) == expected.dtype.name
+    np.testing.assert_array_equal(got.astype("float32"), np.asarray(expected, "float32"))
+
+
+def test_float16_moments_are_computed_in_float32_and_clipped(keras):
+    # the variance overflows float16; Keras clips it to float16's largest value
+    x = np.array([-741.0, 353.2, 1099.0, -1807.0, 502.8, -83.4, 333.5, -130.9], "float16")
+    mean, variance = mops.moments(x, axes=[0])
+    k_mean, k_variance = keras.ops.moments(keras.ops.convert_to_tensor(x), axes=[0])
+    assert mean.dtype == variance.dtype == np.float16
+    np.testing.assert_array_equal(mean, np.asarray(k_mean))
+    np.testing.assert_array_equal(variance, np.asarray(k_variance))

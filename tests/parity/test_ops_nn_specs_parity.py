@@ -1,0 +1,42 @@
+"""Shapes of nn ops on symbolic tensors, and their checks, against Keras's: ops whose shape
+Keras gives without looking at the other arguments (psnr, polar, ctc_loss, attention and the
+normalizations) and batch_normalization's check of its statistics' lengths."""
+
+import pytest
+
+from minikeras import ops as mops
+from minikeras.backend import KerasTensor
+
+CASES = {
+    "psnr": lambda o, T: o.psnr(T((None, 2, 3)), T((None, 5, 6)), max_val=224),
+    "polar": lambda o, T: o.polar(T((1, 2)), T((3, 4))),
+    "ctc_loss": lambda o, T: o.ctc_loss(
+        T((10, 3, 4)), T((10, 3)), T((10,), dtype="int32"), T((10,), dtype="int32")
+    ),
+    "dot_product_attention": lambda o, T: o.dot_product_attention(
+        T((2, 3, 8, 16)), T((2, 4, 6, 16)), T((2, 4, 6, 16))
+    ),
+    "layer_normalization": lambda o, T: o.layer_normalization(
+        T((None, 8, 16)), T((None, 16)), T((None, 16))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_symbolic_shapes_match_keras(keras, name):
+    expected = CASES[name](keras.ops, keras.KerasTensor)
+    got = CASES[name](mops, KerasTensor)
+    assert (tuple(got.shape), got.dtype) == (tuple(expected.shape), expected.dtype)
+
+
+@pytest.mark.parametrize("wrong", ["offset", "scale"])
+def test_batch_normalization_checks_the_lengths_of_its_statistics(keras, wrong):
+    def call(o, T):
+        stats = {"offset": T((5,)), "scale": T((5,)), wrong: T((3,))}
+        return o.batch_normalization(T((None, 3, 4, 5)), T((5,)), T((5,)), axis=-1, **stats)
+
+    with pytest.raises(ValueError, match=f"`{wrong}` must be a vector of length") as expected:
+        call(keras.ops, keras.KerasTensor)
+    with pytest.raises(ValueError) as got:
+        call(mops, KerasTensor)
+    assert str(got.value) == str(expected.value)
