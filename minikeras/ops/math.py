@@ -157,7 +157,11 @@ def in_top_k(targets, predictions, k):
 @symbolic_op
 def erfinv(x):
     """The inverse of erf on (−1, 1): erfinv(erf(y)) = y; ±inf at ±1."""
-    return primitive("erfinv", special.erfinv, _float(x))
+    return primitive("erfinv", _erfinv, _float(x))
+
+
+def _erfinv(x):
+    return np.asarray(special.erfinv(x)).astype(x.dtype)  # (bfloat16 is computed in float64)
 
 
 @symbolic_op

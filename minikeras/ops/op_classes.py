@@ -43,6 +43,14 @@ def operation_class(class_name, function):
     # does either, by what it is given (arrays or KerasTensors: ops/symbolic.py)
     methods = {"__init__": __init__, "__call__": __call__, "call": __call__}
     methods["symbolic_call"] = __call__
+
+    def compute_output_spec(self, *args, **kwargs):
+        """The KerasTensor(s) the call would give on arguments of these shapes and dtypes."""
+        from minikeras.ops.op_class import _symbolic
+
+        return self(*[_symbolic(a) for a in args], **kwargs)
+
+    methods["compute_output_spec"] = compute_output_spec
     return type(class_name, (), {**methods, "__doc__": doc})
 
 

@@ -180,6 +180,7 @@ UNARY.update(
         "log_softmax": lambda o, x: o.log_softmax(x),
         "gelu": lambda o, x: o.gelu(x),
         "erf": lambda o, x: o.erf(x),
+        "erfinv": lambda o, x: o.erfinv(x),
         "rsqrt": lambda o, x: o.rsqrt(x),
         "norm": lambda o, x: o.norm(x),
         "square int": lambda o, x: o.square(x),

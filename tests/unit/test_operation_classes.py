@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from minikeras import ops
 from minikeras.backend import KerasTensor
@@ -60,3 +61,24 @@ def test_importing_testing_lets_numpy_read_ml_dtypes_names():
     code = "import numpy as np, minikeras.testing; print(np.dtype('bfloat16'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "bfloat16"
+
+
+def test_qr_checks_its_mode_when_made_and_its_spec_wants_known_matrix_axes():
+    with pytest.raises(ValueError, match="`mode` argument value not supported"):
+        linalg.Qr(mode="full")
+    with pytest.raises(ValueError, match="Input should have rank >= 2"):
+        linalg.Qr().compute_output_spec(np.ones(3))
+    with pytest.raises(ValueError, match="last 2 dimensions fully-defined"):
+        linalg.Qr().compute_output_spec(KerasTensor((None, 4)))
+    q, r = linalg.Qr(mode="complete").compute_output_spec(np.ones((5, 3)))
+    assert (q.shape, r.shape) == ((5, 5), (5, 3))
+
+
+def test_compute_output_spec_keeps_python_numbers_weak():
+    spec = knp.Add().compute_output_spec(np.ones((2,), dtype="float16"), 2.0)
+    assert isinstance(spec, KerasTensor) and spec.dtype == "float16"
+
+
+def test_norm_refuses_an_axis_outside_the_input():
+    with pytest.raises(ValueError, match="Invalid axis"):
+        linalg.norm(np.ones(5), ord=1, axis=(0, 1))
