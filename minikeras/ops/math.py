@@ -12,7 +12,7 @@ transforms (fft, rfft, stft, ...) are in spectral.py.
 import numpy as np
 
 from minikeras.autodiff import primitive, special, unwrap
-from minikeras.ops import dtypes
+from minikeras.ops import dtypes, shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.linalg import slogdet
 from minikeras.ops.numpy import _float, expand_dims, sqrt, square, subtract, take
@@ -57,7 +57,7 @@ def _top_k(x, k=1, sorted=True):
     return np.take_along_axis(x, indices, axis=-1), indices
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = Σ data[i] over the i with segment_ids[i] = s."""
     ids = np.asarray(unwrap(segment_ids)).astype(np.intp)
@@ -115,20 +115,20 @@ def _highest(dtype):
     return (np.iinfo if np.dtype(dtype).kind in "iu" else np.finfo)(dtype).max
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = max of data[i] over the i with segment_ids[i] = s (the lowest number for an
     empty segment, as TensorFlow). No gradient."""
     return _segment_reduce(np.maximum, _lowest, data, segment_ids, num_segments)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = min over segment s (the highest number for an empty one). No gradient."""
     return _segment_reduce(np.minimum, _highest, data, segment_ids, num_segments)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_prod(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = Π over segment s (1 for an empty one). No gradient."""
     return _segment_reduce(np.multiply, lambda dtype: 1, data, segment_ids, num_segments)

@@ -479,6 +479,13 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return rest[:c] + (3,) + rest[c:]
 
 
+def segments(data, segment_ids, num_segments=None, sorted=False):
+    """The segment reductions: num_segments rows (unknown when not given: the ids' values
+    decide) of data's other axes. The ids' length is not checked against data's (Keras's spec
+    does not: the call on arrays does)."""
+    return (num_segments,) + tuple(shape_of(data)[1:])
+
+
 def like_first(*args, **kwargs):
     """Ops whose output has their first argument's shape (polar, attention, normalizations),
     the others not checked against it, as Keras's spec (the call on arrays checks them).

@@ -1,6 +1,6 @@
-"""Shapes of nn ops on symbolic tensors, and their checks, against Keras's: ops whose shape
-Keras gives without looking at the other arguments (psnr, polar, ctc_loss, attention and the
-normalizations) and batch_normalization's check of its statistics' lengths."""
+"""Shapes of nn and math ops on symbolic tensors, and their checks, against Keras's: ops whose
+shape Keras gives without looking at the other arguments (psnr, polar, ctc_loss, attention, the
+normalizations, the segment reductions) and batch_normalization's check of its statistics."""
 
 import pytest
 
@@ -40,3 +40,18 @@ def test_batch_normalization_checks_the_lengths_of_its_statistics(keras, wrong):
     with pytest.raises(ValueError) as got:
         call(mops, KerasTensor)
     assert str(got.value) == str(expected.value)
+
+
+SEGMENTS = {
+    "unknown rows": lambda o, T: o.segment_sum(T((None, 4)), T((10,), dtype="int32")),
+    "given count": lambda o, T: o.segment_max(T((None, 4)), T((10,), dtype="int32"), 5),
+    "known rows": lambda o, T: o.segment_sum(T((10, 4)), T((10,), dtype="int32")),
+    "vector": lambda o, T: o.segment_min(T((6,)), T((6,), dtype="int32"), num_segments=3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEGMENTS))
+def test_segment_reductions_symbolic_shapes_match_keras(keras, case):
+    expected = SEGMENTS[case](keras.ops, keras.KerasTensor)
+    got = SEGMENTS[case](mops, KerasTensor)
+    assert (tuple(got.shape), got.dtype) == (tuple(expected.shape), expected.dtype)
