@@ -11,6 +11,7 @@ from minikeras import ops
 from minikeras.backend import KerasTensor
 from minikeras.layers.op_config import keras_class, op_name
 from minikeras.ops import einops, linalg, nn
+from minikeras.ops import math as kmath
 from minikeras.ops import numpy as knp
 
 
@@ -82,3 +83,14 @@ def test_compute_output_spec_keeps_python_numbers_weak():
 def test_norm_refuses_an_axis_outside_the_input():
     with pytest.raises(ValueError, match="Invalid axis"):
         linalg.norm(np.ones(5), ord=1, axis=(0, 1))
+
+
+def test_fourier_specs_want_the_transformed_axes_known():
+    pair = (KerasTensor((None,)), KerasTensor((None,)))
+    with pytest.raises(ValueError, match="its last dimension fully-defined"):
+        kmath.FFT().compute_output_spec(pair)
+    pair = (KerasTensor((None, None, 3)), KerasTensor((None, None, 3)))
+    with pytest.raises(ValueError, match=r"its \(-2, -1\) axes fully-defined"):
+        kmath.FFT2().compute_output_spec(pair)
+    real, imag = kmath.fft((KerasTensor((None, 4)), KerasTensor((None, 4))))
+    assert real.shape == imag.shape == (None, 4)
