@@ -10,6 +10,7 @@ array([0.25, 0.75])
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -60,12 +61,14 @@ def _relu(x):
 
 @symbolic_op
 def relu6(x):
-    """min(max(x, 0), 6)."""
-    return primitive("relu6", _relu6, _float(x))
+    """min(max(x, 0), 6) (integers keep their type, as Keras)."""
+    x = convert_to_tensor(x)
+    return primitive("relu6", _relu6, x if x.dtype.kind in "iu" else _float(x))
 
 
 def _relu6(x):
-    return np.clip(x, np.zeros((), x.dtype), np.asarray(6, x.dtype))
+    # (np.clip gives bfloat16 back as float32)
+    return np.clip(x, np.zeros((), x.dtype), np.asarray(6, x.dtype)).astype(x.dtype, copy=False)
 
 
 @symbolic_op
@@ -201,6 +204,14 @@ def tanh(x):
 def softmax(x, axis=-1):
     """e^(xᵢ) / Σⱼ e^(xⱼ) along `axis` (all axes when None)."""
     x = _float(x)
+    shape = np.shape(unwrap(x))
+    if isinstance(axis, int) and -len(shape) <= axis < len(shape) and shape[axis] == 1:
+        warnings.warn(  # Keras's warning
+            f"You are using a softmax over axis {axis} of a tensor of shape {shape}. This axis "
+            "has size 1. The softmax operation will always return the value 1, which is likely "
+            "not what you intended. Did you mean to use a sigmoid instead?",
+            stacklevel=2,
+        )
     return _keep_logits(primitive("softmax", _softmax, x, axis=_axis(axis)), x)
 
 

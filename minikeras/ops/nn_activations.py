@@ -10,6 +10,8 @@ tape differentiates it through the VJPs of those ops.
 array([-1. ,  0.5,  1. ])
 """
 
+import warnings
+
 import numpy as np
 
 from minikeras.autodiff import unwrap
@@ -143,11 +145,25 @@ def rms_normalization(x, scale=1, axis=-1, epsilon=None):
 
 @symbolic_op(shape=shapes.like_first)
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
-    """(x − mean) / √(var + ε) along `axis`, times gamma, plus beta."""
+    """(x − mean) / √(var + ε) along `axis`, times gamma, plus beta. (Keras's deprecated
+    `rms_scaling=True`: x / √(var + ε) times gamma, no mean, no beta.)"""
     from minikeras import config
 
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if rms_scaling:
+        warnings.warn(  # Keras's warning
+            "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly "
+            "scales the input by the variance, not the root mean square. To correctly use RMS "
+            "Normalization, please use `keras.ops.rms_normalization` / "
+            "`keras.ops.nn.rms_normalization` instead.",
+            stacklevel=2,
+        )
     x = onp._float(x)
     epsilon = config.epsilon() if epsilon is None else epsilon
+    if rms_scaling:
+        variance = onp.var(x, axis=axis, keepdims=True)
+        out = onp.divide(x, onp.sqrt(onp.add(variance, _const(epsilon, x))))
+        return cast(out if gamma is None else onp.multiply(out, gamma), x.dtype)
     mean = onp.mean(x, axis=axis, keepdims=True)
     variance = onp.var(x, axis=axis, keepdims=True)
     out = onp.divide(onp.subtract(x, mean), onp.sqrt(onp.add(variance, _const(epsilon, x))))

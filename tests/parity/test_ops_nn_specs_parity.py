@@ -2,6 +2,7 @@
 shape Keras gives without looking at the other arguments (psnr, polar, ctc_loss, attention, the
 normalizations, the segment reductions) and batch_normalization's check of its statistics."""
 
+import numpy as np
 import pytest
 
 from minikeras import ops as mops
@@ -55,3 +56,23 @@ def test_segment_reductions_symbolic_shapes_match_keras(keras, case):
     expected = SEGMENTS[case](keras.ops, keras.KerasTensor)
     got = SEGMENTS[case](mops, KerasTensor)
     assert (tuple(got.shape), got.dtype) == (tuple(expected.shape), expected.dtype)
+
+
+def test_softmax_over_an_axis_of_size_one_warns_as_keras(keras):
+    x = np.array([[1.0]])
+    with pytest.warns(UserWarning) as expected:
+        keras.ops.softmax(x, axis=1)
+    with pytest.warns(UserWarning) as got:
+        mops.softmax(x, axis=1)
+    assert str(got[0].message) == str(expected[0].message)
+
+
+def test_layer_normalization_with_rms_scaling_warns_and_scales_as_keras(keras):
+    x = np.linspace(-1.0, 2.0, 10).reshape(2, 5)
+    gamma = np.linspace(0.5, 1.5, 5)
+    with pytest.warns(UserWarning, match="`rms_scaling=True`, which is deprecated"):
+        expected = keras.ops.layer_normalization(x, gamma, rms_scaling=True)
+    with pytest.warns(UserWarning, match="`rms_scaling=True`, which is deprecated"):
+        got = mops.layer_normalization(x, gamma, rms_scaling=True)
+    # float64 on both sides: a few roundings of a variance, a root and two products
+    np.testing.assert_allclose(got, np.asarray(expected), rtol=1e-10)
