@@ -40,7 +40,7 @@ from minikeras.ops.numpy import (
 from minikeras.ops.numpy import (
     tanh as _tanh,
 )
-from minikeras.ops.op_classes import operation_classes
+from minikeras.ops.op_classes import operation_class, operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -458,3 +458,27 @@ from minikeras.ops.nn_ctc import ctc_decode, ctc_loss  # noqa: E402, F401
 
 # Keras's Operation classes (`Relu()(x)`, `CTCLoss(mask_index=0)(...)`), made from the ops
 globals().update(operation_classes(globals(), __name__))
+
+
+class CTCLoss(operation_class("CTCLoss", ctc_loss)):
+    """Keras's CTCLoss Operation, whose spec checks that its arguments agree on the batch."""
+
+    def _check_shape_first_dim(self, name1, shape1, name2, shape2):
+        if shape1[0] != shape2[0]:
+            raise ValueError(  # Keras's message
+                f"Arguments `{name1}` and `{name2}` must have the same first dimension. "
+                f"Received shapes: `{shape1}` and `{shape2}`."
+            )
+
+    def compute_output_spec(self, target, output, target_length, output_length):
+        shape = {n: tuple(np.shape(t) if not hasattr(t, "shape") else t.shape) for n, t in
+                 [("target", target), ("output", output), ("target_length", target_length),
+                  ("output_length", output_length)]}  # fmt: skip
+        self._check_shape_first_dim("target", shape["target"], "output", shape["output"])
+        self._check_shape_first_dim(
+            "target_length", shape["target_length"], "target", shape["target"]
+        )
+        self._check_shape_first_dim(
+            "output_length", shape["output_length"], "output", shape["output"]
+        )
+        return super().compute_output_spec(target, output, target_length, output_length)

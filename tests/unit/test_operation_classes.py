@@ -94,3 +94,13 @@ def test_fourier_specs_want_the_transformed_axes_known():
         kmath.FFT2().compute_output_spec(pair)
     real, imag = kmath.fft((KerasTensor((None, 4)), KerasTensor((None, 4))))
     assert real.shape == imag.shape == (None, 4)
+
+
+def test_ctc_loss_spec_checks_the_batch_of_each_argument():
+    with pytest.raises(ValueError, match="`labels` and `logits` must have the same first"):
+        nn.CTCLoss(mask_index=-1)._check_shape_first_dim("labels", (2, 3), "logits", (3, 4, 5))
+    target, output = KerasTensor((4, 3), dtype="int32"), KerasTensor((4, 6, 5))
+    with pytest.raises(ValueError, match="`target_length` and `target` must have the same"):
+        nn.CTCLoss().compute_output_spec(target, output, KerasTensor((3,)), KerasTensor((4,)))
+    loss = nn.CTCLoss().compute_output_spec(target, output, KerasTensor((4,)), KerasTensor((4,)))
+    assert loss.shape == (4,)
