@@ -28,6 +28,14 @@ _CLASSES = {
     "isin": "IsIn",
     "searchsorted": "SearchSorted",
     "svd": "SVD",
+    "cdist": "CDist",
+    "fft": "FFT",
+    "fft2": "FFT2",
+    "ifft2": "IFFT2",
+    "rfft": "RFFT",
+    "irfft": "IRFFT",
+    "stft": "STFT",
+    "istft": "ISTFT",
     "batch_normalization": "BatchNorm",
     "ctc_decode": "CTCDecode",
     "ctc_loss": "CTCLoss",
@@ -35,8 +43,23 @@ _CLASSES = {
     "psnr": "PSNR",
     "rms_normalization": "RMSNorm",
 }
+# minikeras's other names for an op, which Keras's nodes name by the op itself
+_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # Keras's module for an op, where minikeras keeps its function elsewhere
-_MODULES = {"get_item": "numpy", "true_divide": "numpy"}
+_MODULES = {"get_item": "numpy", "true_divide": "numpy", "ldexp": "numpy", "slogdet": "numpy"}
+# the files minikeras splits a Keras group into: the group's module is Keras's
+_GROUPS = {
+    "numpy_arrays": "numpy",
+    "numpy_elementwise": "numpy",
+    "nn_activations": "nn",
+    "nn_attention": "nn",
+    "nn_blocks": "nn",
+    "nn_conv": "nn",
+    "nn_ctc": "nn",
+    "spectral": "math",
+    "control_flow": "core",
+    "core_operations": "core",
+}
 # the op a Keras class is read as, where it is not the class name in snake_case: `x / y`
 # is Keras's TrueDivide, `ops.divide` its Divide; both are minikeras's divide
 _OPS = {
@@ -57,6 +80,7 @@ _CALL_ARGUMENTS = {}
 
 def keras_class(name):
     """Keras's Operation class name for the op `name` ("log_softmax" → "LogSoftmax")."""
+    name = _ALIASES.get(name, name)
     return _CLASSES.get(name) or "".join(part.capitalize() for part in name.split("_"))
 
 
@@ -66,7 +90,7 @@ def keras_module(name):
 
     function = getattr(ops, name, None)
     group = _MODULES.get(name) or (function.__module__.rsplit(".", 1)[-1] if function else "numpy")
-    return f"keras.src.ops.{group}"
+    return f"keras.src.ops.{_GROUPS.get(group, group)}"
 
 
 def op_name(class_name):

@@ -17,6 +17,7 @@ from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.linalg import slogdet
 from minikeras.ops.numpy import _float, expand_dims, sqrt, square, subtract, take
 from minikeras.ops.numpy import sum as _sum
+from minikeras.ops.numpy_elementwise import ldexp  # noqa: F401 (Keras's numpy op)
 from minikeras.ops.op_class import op_class
 from minikeras.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
 from minikeras.ops.symbolic import symbolic_op
@@ -221,19 +222,6 @@ def view_as_real(x):
     """Complex numbers (..., ) as (..., 2) pairs (real part, imaginary part)."""
     x = np.asarray(unwrap(convert_to_tensor(x)))
     return np.stack([np.real(x), np.imag(x)], axis=-1)
-
-
-@symbolic_op
-def ldexp(x1, x2):
-    """x1·2^x2 (keras.ops.ldexp), x2 an integer array; in result_type(x1, x2, float)."""
-    x1, x2 = convert_to_tensor(x1), convert_to_tensor(x2)
-    if np.dtype(x2.dtype).kind not in "iu":
-        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype={x2.dtype}")
-    return primitive("ldexp", _ldexp, cast(x1, dtypes.result_type(x1.dtype, x2.dtype, float)), x2)
-
-
-def _ldexp(x1, x2):
-    return np.ldexp(x1, x2.astype(np.int32)).astype(x1.dtype)
 
 
 # Keras's op classes (math_test builds them): each an op's options, called with its tensors

@@ -929,6 +929,7 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
     isposinf,
     isreal,
     lcm,
+    ldexp,
     left_shift,
     logaddexp,
     logaddexp2,
@@ -941,6 +942,31 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
     sinc,
     trunc,
 )
+
+
+class Arange:
+    """Keras's Arange Operation: its dtype when made, start, stop and step when called."""
+
+    def __init__(self, dtype=None, *, name=None):
+        self.dtype, self.name = dtype, name
+
+    def __call__(self, start, stop=None, step=None):
+        return arange(start, stop, step, dtype=self.dtype)
+
+    call = symbolic_call = __call__
+
+
+class Full:
+    """Keras's Full Operation: its shape and dtype when made, the fill value when called."""
+
+    def __init__(self, shape, dtype=None, *, name=None):
+        self.shape, self.dtype, self.name = shape, dtype, name
+
+    def __call__(self, fill_value):
+        return full(self.shape, fill_value, dtype=self.dtype)
+
+    call = symbolic_call = __call__
+
 
 # Keras's Operation classes (`Add()(x, y)`, `Pad(pad_width=1)(x)`), one for each op above that
 # becomes a graph node, made from the op (ops/op_classes.py)

@@ -152,6 +152,19 @@ def _sinc(x):
     return np.sinc(x).astype(x.dtype, copy=False)  # (NumPy computes bfloat16 in float32)
 
 
+@symbolic_op(shape=broadcasting)
+def ldexp(x1, x2):
+    """x1·2^x2, x2 an integer array; in result_type(x1, x2, float)."""
+    x1, x2 = convert_to_tensor(x1), convert_to_tensor(x2)
+    if np.dtype(x2.dtype).kind not in "iu":
+        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype={x2.dtype}")
+    return primitive("ldexp", _ldexp, cast(x1, result_type(x1.dtype, x2.dtype, float)), x2)
+
+
+def _ldexp(x1, x2):
+    return np.ldexp(x1, x2.astype(np.int32)).astype(x1.dtype)
+
+
 # ---------------------------------------------------------------- no gradient
 @symbolic_op
 def trunc(x):

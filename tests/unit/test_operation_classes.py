@@ -104,3 +104,10 @@ def test_ctc_loss_spec_checks_the_batch_of_each_argument():
         nn.CTCLoss().compute_output_spec(target, output, KerasTensor((3,)), KerasTensor((4,)))
     loss = nn.CTCLoss().compute_output_spec(target, output, KerasTensor((4,)), KerasTensor((4,)))
     assert loss.shape == (4,)
+
+
+def test_arange_and_full_classes_take_their_options_when_made():
+    np.testing.assert_array_equal(knp.Arange("int8")(3, 7, 2), np.array([3, 5], "int8"))
+    assert knp.Arange().symbolic_call(3.0).dtype == "float32"
+    np.testing.assert_array_equal(knp.Full((2, 3), dtype="int16")(7), np.full((2, 3), 7, "int16"))
+    assert knp.Full(()).symbolic_call(0).dtype == "float32"
