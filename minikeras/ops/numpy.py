@@ -20,7 +20,7 @@ from minikeras.ops import shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import is_int_or_bool, result_type, standardize_dtype
 from minikeras.ops.op_classes import operation_classes
-from minikeras.ops.shapes import broadcast_shapes, broadcasting  # noqa: F401 (Keras's)
+from minikeras.ops.shapes import broadcast_shapes, broadcasting, shape_equal  # noqa: F401
 from minikeras.ops.symbolic import symbolic_op
 
 

@@ -28,6 +28,20 @@ def broadcast_shapes(shape1, shape2):
     return list(broadcast(shape1, shape2))
 
 
+def shape_equal(shape1, shape2, axis=None, allow_none=True):
+    """Whether two shapes are equal, leaving out the axes `axis` (an int or several); with
+    `allow_none`, an unknown size (None) equals any size (Keras's `ops.numpy.shape_equal`)."""
+    if len(shape1) != len(shape2):
+        return False
+    ignored = set() if axis is None else {a % len(shape1) for a in np.atleast_1d(axis).tolist()}
+    for i, (a, b) in enumerate(zip(shape1, shape2)):
+        if i in ignored or (allow_none and (a is None or b is None)):
+            continue
+        if a != b:
+            return False
+    return True
+
+
 def broadcast(*shapes):
     """The shape the `shapes` broadcast to, an unknown axis (None) fitting any size: beside a
     known size n it is n (or 1, which broadcasts to n), beside 1 or None it stays unknown."""
