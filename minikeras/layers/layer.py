@@ -41,6 +41,7 @@ through writing a new layer.
 """
 
 import collections
+import functools
 import inspect
 import warnings
 
@@ -48,6 +49,7 @@ import numpy as np
 
 from minikeras import autodiff, config, initializers
 from minikeras.autodiff import Variable
+from minikeras.autodiff.recording import RECORDING
 from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
 from minikeras.layers.input_spec import assert_input_compatibility
@@ -88,6 +90,7 @@ class Layer:
     input_gradient_needed = True
     stateful = False
     optional = False  # an InputLayer made with `optional=True` may be given None
+    _last_input_shape = None  # (a layer of yours with a backward: what its dL/dx must match)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -108,8 +111,14 @@ class Layer:
             # this one, so the tape records this call and replays it, as for any layer of yours
             cls.backward = Layer.backward
             cls.output_logits = Layer._no_output_logits
+            # nor is its output the built-in activation's (a softmax scaled afterwards is no
+            # probability): a crossentropy must not start from that activation's logits
+            cls.output_activation = None
         # a layer whose backward is the tape's replay (see `backward`) is differentiated by it
         cls.has_own_backward = not getattr(cls.backward, "replays_the_tape", False)
+        if cls._builtin and cls.has_own_backward and "call" in vars(cls):
+            # so that your subclass's `super().call(x)` on a tape is one entry of it
+            cls.call = _on_a_tape_one_entry(cls, vars(cls)["call"])
         cls._built_at_init = _builds_at_init(cls)
 
     def __new__(cls, *args, **kwargs):
@@ -536,6 +545,8 @@ class Layer:
             if not self.has_own_backward and recorded_call.must_record(training):
                 return recorded_call.record_call(self, x, kwargs)
             self._call_tape = None  # no earlier call's record outlives this call
+            # the shape the backward's dL/dx must have (checked in backward_pass)
+            self._last_input_shape = None if isinstance(x, (list, tuple, dict)) else np.shape(x)
             y = recorded_call.run_call(self, x, kwargs)
             recorded_call.penalize_activity(self, y)
             return y
@@ -559,8 +570,36 @@ class Layer:
             # is on the call's tape, which `replay` walks)
             dy = self._activity_gradient(dy)
         if mask is not None and "mask" in self._backward_takes:
-            return self.backward(dy, mask=mask)
-        return self.backward(dy)
+            dx = self.backward(dy, mask=mask)
+        else:
+            dx = self.backward(dy)
+        if not self._builtin and self.has_own_backward:
+            self._check_backward_result(dx)
+        return dx
+
+    def _check_backward_result(self, dx):
+        """A `backward` of yours must give one gradient per trainable weight, each of its
+        weight's shape, and dL/dx of the input's shape: said here, naming the layer, rather
+        than as a broadcasting error in the optimizer or the layer below."""
+        where = f"Layer '{self.name}' ({type(self).__name__}): `backward`"
+        weights = self.trainable_weights
+        if len(self.grads) != len(weights):
+            raise ValueError(
+                f"{where} set {len(self.grads)} gradients in `self.grads`; expected one per "
+                f"trainable weight, {len(weights)}: {[w.name for w in weights]}"
+            )
+        for weight, grad in zip(weights, self.grads):
+            if np.shape(grad) != tuple(weight.shape):
+                raise ValueError(
+                    f"{where} gave the gradient of weight '{weight.name}' the shape "
+                    f"{np.shape(grad)}; expected the weight's shape {tuple(weight.shape)}"
+                )
+        expected = self._last_input_shape
+        if expected is not None and dx is not None and np.shape(dx) != expected:
+            raise ValueError(
+                f"{where} returned dL/dx of shape {np.shape(dx)}; expected the shape of the "
+                f"call's input, {expected}"
+            )
 
     def check_input_shape(self, shape):
         """Raise Keras's ValueError when an input's rank, or one of its `fixed_axes`, differs
@@ -805,6 +844,22 @@ def dtype_from_config(value):
             f"dtype {value!r} is not supported by minikeras (only {', '.join(FLOAT_DTYPES)})"
         )
     return value
+
+
+def _on_a_tape_one_entry(owner, call):
+    """`owner.call`, which a tape records as one entry when it is reached directly while the tape
+    records (recorded_call.builtin_call_on_the_tape). Elsewhere it is the call itself: models and
+    a layer's `__call__` reach built-in calls with no tape recording (they put whole layers on
+    the tape themselves), so the check costs one list lookup."""
+
+    @functools.wraps(call)
+    def call_or_entry(self, *args, **kwargs):
+        # (an instance may say its call is differentiated op by op: an RNN of a cell of yours)
+        if RECORDING and vars(self).get("has_own_backward", True):
+            return recorded_call.builtin_call_on_the_tape(self, owner, call, args, kwargs)
+        return call(self, *args, **kwargs)
+
+    return call_or_entry
 
 
 def _builds_at_init(cls):

@@ -101,6 +101,52 @@ def in_a_call():
     return len(_TRAINING) > 1
 
 
+# ---------------------------------------------------------------------- super().call(x)
+def builtin_call_on_the_tape(layer, owner, call, args, kwargs):
+    """A built-in layer's `call` reached directly while a tape records: the `super().call(x)`
+    of your subclass (`class MyDense(Dense)` whose `call` scales Dense's output), whose own
+    call the tape differentiates op by op. The built-in call is ONE entry of that tape: it runs
+    on plain arrays, and its gradient is the backward `owner` (the built-in class whose call
+    this is) wrote for it, given dL/dy:
+
+        y = owner.call(x)       dL/dx, dL/dw = owner.backward(dL/dy)
+
+    What the call left on the layer for its backward (its inputs, its activation's output) is
+    put back before that backward runs, so a layer called twice on one tape differentiates
+    each call with its own.
+    """
+    before = dict(vars(layer))
+    paused = list(RECORDING)
+    RECORDING.clear()  # its arithmetic is not recorded op by op
+    try:
+        layer._buffers = {}  # this call's own scratch arrays, kept for its backward
+        y = call(layer, *_unwrap(list(args)), **kwargs)
+        left = {key: value for key, value in vars(layer).items() if before.get(key) is not value}
+    finally:
+        RECORDING.extend(paused)
+    inputs = _flat(list(args))
+    outputs = [np.array(out) for out in _flat(y)]
+    several_in, several_out = len(args) > 1, isinstance(y, (list, tuple, dict))
+    mask = kwargs.get("mask") if "mask" in owner._backward_takes else None
+
+    def vjp(output_grads):
+        vars(layer).update(left)
+        needed = layer.input_gradient_needed
+        layer.input_gradient_needed = True
+        try:
+            dy = _regroup(y, list(output_grads)) if several_out else output_grads[0]
+            dx = owner.backward(layer, dy, mask) if mask is not None else owner.backward(layer, dy)
+        finally:
+            layer.input_gradient_needed = needed
+        dx = _flat(dx) if several_in else [dx]
+        return [None if d is None else np.array(d) for d in dx], [np.array(g) for g in layer.grads]
+
+    recorded = autodiff.record(
+        inputs, outputs, vjp, weights=layer.trainable_weights, name=f"{owner.__name__}.call"
+    )
+    return _regroup(y, list(recorded)) if several_out else recorded[0]
+
+
 # ---------------------------------------------------------------------- add_loss terms' seeds
 # While a model's backward runs for an entry of a user's GradientTape, d(target)/d(term) of
 # each add_loss term of that call, by the term's id: 0 when the target left it out (Keras's

@@ -24,7 +24,7 @@ import copy
 
 import numpy as np
 
-from minikeras import config
+from minikeras import config, tree
 from minikeras.autodiff import Variable
 from minikeras.models.model import Model
 
@@ -111,7 +111,8 @@ def check_gradients(
         model: a built minikeras model (or a single layer, which is wrapped in a Sequential).
             It may hold your own layers: each needs `call` and `backward` (and `add_weight` for
             its weights). It is not changed: the check runs on a float64 copy.
-        x, y: a small batch of inputs and labels.
+        x, y: a small batch of inputs and labels (arrays, or the structures the model takes:
+            a dict of inputs by name, a list of labels per output).
         loss: the loss to differentiate (a name or Loss); default: the model's compiled loss,
             or 'mean_squared_error' for a model that is not compiled.
         sample_weight: optional weights per sample, as in `fit`.
@@ -136,12 +137,12 @@ def check_gradients(
         model = Sequential([model])
     with _floatx("float64"):
         model = _float64_copy(model)
-        x = np.asarray(x, dtype=np.float64)
+        # inputs and labels may be structures (a dict of inputs, a list of outputs' labels)
+        x, y = tree.map_structure(_as_float64, x), tree.map_structure(_as_float64, y)
         if not model.built:
             model.build((None,) + x.shape[1:])
         loss = loss if loss is not None else (model.loss if model.compiled else None)
         model.compile(optimizer="sgd", loss=loss or "mean_squared_error")
-        y = np.asarray(y, dtype=np.float64)
         value, analytic = loss_and_gradients(model, x, y, sample_weight, training)
         floor = 1e-3 * max(1.0, abs(value))
 
@@ -179,6 +180,10 @@ def check_gradients(
                 + ", ".join(f"{label} {error:.2e}" for label, error in bad.items())
             )
     return report
+
+
+def _as_float64(array):
+    return np.asarray(array, dtype=np.float64)
 
 
 def _print_report(rows, value):

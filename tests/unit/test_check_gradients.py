@@ -133,3 +133,16 @@ def test_weights_of_several_sublayers_are_named_through_them():
         "two_dense/second/kernel",
         "two_dense/second/bias",
     ]
+
+
+def test_a_model_of_named_inputs_and_two_outputs_is_checked():
+    a, b = Input((3,), name="a"), Input((2,), name="b")
+    h = Dense(4, activation="tanh")(mk.layers.Concatenate()([a, b]))
+    outputs = [Dense(2)(h), Dense(1, activation="sigmoid")(h)]
+    model = mk.Model({"a": a, "b": b}, outputs)
+    model.compile(optimizer="sgd", loss=["mse", "binary_crossentropy"])
+    rng = np.random.default_rng(0)
+    x = {"a": rng.normal(size=(5, 3)), "b": rng.normal(size=(5, 2))}
+    y = [rng.normal(size=(5, 2)), rng.integers(0, 2, (5, 1)).astype("float32")]
+    worst = testing.check_gradients(model, x, y, tolerance=1e-6, verbose=False)
+    assert len(worst) == 6  # three Dense layers' kernels and biases

@@ -57,3 +57,50 @@ def test_convolution_op_is_the_convolution_alone():
     y = conv(x)
     z = conv.convolution_op(x, conv.kernel) + conv.bias
     np.testing.assert_allclose(np.maximum(np.asarray(z), 0), y, rtol=1e-5, atol=1e-6)
+
+
+class ScaledDense(layers.Dense):
+    """Keras's everyday pattern: the built-in call through `super().call`, then ops on it."""
+
+    def call(self, inputs):
+        return super().call(inputs) * 2.0 + ops.sum(self.kernel)
+
+
+class ReluPlusOneConv1D(layers.Conv1D):
+    def call(self, inputs):
+        return ops.relu(super().call(inputs)) + 1.0
+
+
+def test_super_call_of_a_builtin_layer_is_one_entry_of_the_tape():
+    layer = ScaledDense(3, activation="tanh")
+    x = np.random.default_rng(3).normal(size=(4, 2))
+    layer(x)
+    with minikeras.GradientTape() as tape:
+        y = layer(x)
+        loss = ops.sum(y * y)
+    names = [entry.name for entry in tape._entries]
+    assert names.count("Dense.call") == 1, names
+    grads = tape.gradient(loss, layer.trainable_variables)
+    assert [g.shape for g in grads] == [(2, 3), (3,)]
+
+
+def test_super_call_subclasses_train_with_the_right_gradients():
+    model = minikeras.Sequential(
+        [
+            minikeras.Input((6, 2)),
+            ReluPlusOneConv1D(3, 3),
+            layers.Flatten(),
+            ScaledDense(4, activation="tanh"),
+            ScaledDense(2),
+        ]
+    )
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(3, 6, 2)), rng.normal(size=(3, 2))
+    testing.check_gradients(model, x, y, loss="mse", tolerance=1e-6, verbose=False)
+
+
+def test_a_builtin_call_outside_a_tape_is_the_call_itself():
+    layer = layers.Dense(2)
+    x = np.ones((1, 3), "float32")
+    y = np.array(layer(x))
+    assert np.allclose(layer.call(x), y)
