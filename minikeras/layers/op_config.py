@@ -22,12 +22,52 @@ import numpy as np
 from minikeras.utils import naming
 
 # Keras's class for an op, where it is not the op's name in CamelCase
-_CLASSES = {"true_divide": "TrueDivide"}
+_CLASSES = {
+    "true_divide": "TrueDivide",
+    "allclose": "AllClose",
+    "isin": "IsIn",
+    "searchsorted": "SearchSorted",
+    "svd": "SVD",
+    "cdist": "CDist",
+    "fft": "FFT",
+    "fft2": "FFT2",
+    "ifft2": "IFFT2",
+    "rfft": "RFFT",
+    "irfft": "IRFFT",
+    "stft": "STFT",
+    "istft": "ISTFT",
+    "batch_normalization": "BatchNorm",
+    "ctc_decode": "CTCDecode",
+    "ctc_loss": "CTCLoss",
+    "layer_normalization": "LayerNorm",
+    "psnr": "PSNR",
+    "rms_normalization": "RMSNorm",
+}
+# minikeras's other names for an op, which Keras's nodes name by the op itself
+_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # Keras's module for an op, where minikeras keeps its function elsewhere
-_MODULES = {"get_item": "numpy", "true_divide": "numpy"}
+_MODULES = {"get_item": "numpy", "true_divide": "numpy", "ldexp": "numpy", "slogdet": "numpy"}
+# the files minikeras splits a Keras group into: the group's module is Keras's
+_GROUPS = {
+    "numpy_arrays": "numpy",
+    "numpy_elementwise": "numpy",
+    "nn_activations": "nn",
+    "nn_attention": "nn",
+    "nn_blocks": "nn",
+    "nn_conv": "nn",
+    "nn_ctc": "nn",
+    "spectral": "math",
+    "control_flow": "core",
+    "core_operations": "core",
+}
 # the op a Keras class is read as, where it is not the class name in snake_case: `x / y`
 # is Keras's TrueDivide, `ops.divide` its Divide; both are minikeras's divide
-_OPS = {"TrueDivide": "divide", "Matmul": "matmul", "Logsumexp": "logsumexp"}
+_OPS = {
+    "TrueDivide": "divide",
+    "Matmul": "matmul",
+    "Logsumexp": "logsumexp",
+    **{cls: op for op, cls in _CLASSES.items() if op != "true_divide"},
+}
 # Keras's config key for an option, where minikeras keeps it under another name (the
 # function's own argument is Keras's: `ops.reshape(x, newshape)`)
 _RENAMED = {"reshape": {"shape": "newshape"}, "tile": {"reps": "repeats"}}
@@ -40,6 +80,7 @@ _CALL_ARGUMENTS = {}
 
 def keras_class(name):
     """Keras's Operation class name for the op `name` ("log_softmax" → "LogSoftmax")."""
+    name = _ALIASES.get(name, name)
     return _CLASSES.get(name) or "".join(part.capitalize() for part in name.split("_"))
 
 
@@ -49,7 +90,7 @@ def keras_module(name):
 
     function = getattr(ops, name, None)
     group = _MODULES.get(name) or (function.__module__.rsplit(".", 1)[-1] if function else "numpy")
-    return f"keras.src.ops.{group}"
+    return f"keras.src.ops.{_GROUPS.get(group, group)}"
 
 
 def op_name(class_name):

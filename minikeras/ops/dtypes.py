@@ -82,6 +82,16 @@ def result_type(*values):
     return {"int": f"int{precision}", "float": f"float{precision}"}.get(out, out)
 
 
+def float_keeping_64_bits(dtype):
+    """The float type a few of Keras's ops (cbrt, hypot, deg2rad, correlate) compute `dtype`
+    in on TensorFlow: float64 for int64, floatx for bool and smaller integers, a float type
+    itself (where most float ops give int64 floatx: `result_type(int64, float)`)."""
+    name = standardize_dtype(dtype)
+    if name == "int64":
+        return "float64"
+    return name if name in ("bfloat16", "float16", "float32", "float64") else config.floatx()
+
+
 def is_float(dtype):
     return np.dtype(dtype).kind == "f"
 

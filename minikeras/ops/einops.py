@@ -16,6 +16,7 @@ import re
 
 from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.numpy import reshape, transpose
+from minikeras.ops.op_classes import operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -56,3 +57,7 @@ def rearrange(tensor, pattern, **axes_lengths):
     x = reshape(tensor, tuple(sizes[axis] for axis in single_in))  # split the input groups
     x = transpose(x, tuple(single_in.index(axis) for axis in single_out))
     return reshape(x, tuple(math.prod(sizes[a] for a in group) for group in outputs))
+
+
+# Keras's Operation classes (`Rearrange(pattern)(x)`), made from the ops
+globals().update(operation_classes(globals(), __name__))

@@ -12,6 +12,7 @@ import numpy as np
 from minikeras.autodiff import primitive, unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.numpy import _float
+from minikeras.ops.op_classes import operation_class, operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -26,6 +27,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if axis is None:
         axis = tuple(range(ndim))
     axis = (axis,) if isinstance(axis, int) else tuple(axis)
+    if not all(-ndim <= a < ndim for a in axis):
+        raise ValueError(f"Invalid axis {axis} for `norm` of an input of rank {ndim}.")
     if len(axis) == 1:
         return _vector_norm(x, ord, axis[0], keepdims)
     if len(axis) != 2:
@@ -219,13 +222,17 @@ def _lu_factor(a):
 @symbolic_op
 def qr(x, mode="reduced"):
     """Q (orthonormal columns) and R (upper triangular) with Q·R = x."""
+    _check_qr_mode(mode)
+    q, r = np.linalg.qr(_plain(_matrices(x)), mode=mode)
+    return q, r
+
+
+def _check_qr_mode(mode):
     if mode not in {"reduced", "complete"}:
         raise ValueError(
             "`mode` argument value not supported. Expected one of {'reduced', 'complete'}. "
             f"Received: mode={mode}"
         )
-    q, r = np.linalg.qr(_plain(_matrices(x)), mode=mode)
-    return q, r
 
 
 @symbolic_op
@@ -269,3 +276,27 @@ def pinv(x, rcond=None):
     """The Moore–Penrose pseudo-inverse of each matrix."""
     x = _plain(_matrices(x))
     return np.linalg.pinv(x) if rcond is None else np.linalg.pinv(x, rcond=rcond)
+
+
+# Keras's Operation classes (`Qr(mode="reduced")(x)`), made from the ops
+globals().update(operation_classes(globals(), __name__))
+
+
+class Qr(operation_class("Qr", qr)):
+    """Keras's Qr Operation: its mode is checked when it is made, and its spec wants a
+    matrix whose last two axes are known (as Keras's)."""
+
+    def __init__(self, mode="reduced", *, name=None):
+        _check_qr_mode(mode)
+        super().__init__(mode, name=name)
+
+    def compute_output_spec(self, x):
+        shape = tuple(np.shape(x) if not hasattr(x, "shape") else x.shape)
+        if len(shape) < 2:
+            raise ValueError(f"Input should have rank >= 2. Received: input.shape = {shape}")
+        if None in shape[-2:]:
+            raise ValueError(
+                "Input should have its last 2 dimensions fully-defined. "
+                f"Received: input.shape = {shape}"
+            )
+        return super().compute_output_spec(x)

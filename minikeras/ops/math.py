@@ -12,11 +12,12 @@ transforms (fft, rfft, stft, ...) are in spectral.py.
 import numpy as np
 
 from minikeras.autodiff import primitive, special, unwrap
-from minikeras.ops import dtypes
+from minikeras.ops import dtypes, shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.linalg import slogdet
 from minikeras.ops.numpy import _float, expand_dims, sqrt, square, subtract, take
 from minikeras.ops.numpy import sum as _sum
+from minikeras.ops.numpy_elementwise import ldexp  # noqa: F401 (Keras's numpy op)
 from minikeras.ops.op_class import op_class
 from minikeras.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: F401
 from minikeras.ops.symbolic import symbolic_op
@@ -57,7 +58,7 @@ def _top_k(x, k=1, sorted=True):
     return np.take_along_axis(x, indices, axis=-1), indices
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = Σ data[i] over the i with segment_ids[i] = s."""
     ids = np.asarray(unwrap(segment_ids)).astype(np.intp)
@@ -115,20 +116,20 @@ def _highest(dtype):
     return (np.iinfo if np.dtype(dtype).kind in "iu" else np.finfo)(dtype).max
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = max of data[i] over the i with segment_ids[i] = s (the lowest number for an
     empty segment, as TensorFlow). No gradient."""
     return _segment_reduce(np.maximum, _lowest, data, segment_ids, num_segments)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = min over segment s (the highest number for an empty one). No gradient."""
     return _segment_reduce(np.minimum, _highest, data, segment_ids, num_segments)
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.segments)
 def segment_prod(data, segment_ids, num_segments=None, sorted=False):
     """out[s] = Π over segment s (1 for an empty one). No gradient."""
     return _segment_reduce(np.multiply, lambda dtype: 1, data, segment_ids, num_segments)
@@ -157,7 +158,11 @@ def in_top_k(targets, predictions, k):
 @symbolic_op
 def erfinv(x):
     """The inverse of erf on (−1, 1): erfinv(erf(y)) = y; ±inf at ±1."""
-    return primitive("erfinv", special.erfinv, _float(x))
+    return primitive("erfinv", _erfinv, _float(x))
+
+
+def _erfinv(x):
+    return np.asarray(special.erfinv(x)).astype(x.dtype)  # (bfloat16 is computed in float64)
 
 
 @symbolic_op
@@ -217,19 +222,6 @@ def view_as_real(x):
     """Complex numbers (..., ) as (..., 2) pairs (real part, imaginary part)."""
     x = np.asarray(unwrap(convert_to_tensor(x)))
     return np.stack([np.real(x), np.imag(x)], axis=-1)
-
-
-@symbolic_op
-def ldexp(x1, x2):
-    """x1·2^x2 (keras.ops.ldexp), x2 an integer array; in result_type(x1, x2, float)."""
-    x1, x2 = convert_to_tensor(x1), convert_to_tensor(x2)
-    if np.dtype(x2.dtype).kind not in "iu":
-        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype={x2.dtype}")
-    return primitive("ldexp", _ldexp, cast(x1, dtypes.result_type(x1.dtype, x2.dtype, float)), x2)
-
-
-def _ldexp(x1, x2):
-    return np.ldexp(x1, x2.astype(np.int32)).astype(x1.dtype)
 
 
 # Keras's op classes (math_test builds them): each an op's options, called with its tensors

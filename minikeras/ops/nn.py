@@ -10,12 +10,13 @@ array([0.25, 0.75])
 """
 
 import math
+import warnings
 
 import numpy as np
 
 from minikeras import config
 from minikeras.autodiff import Tensor, primitive, special, unwrap
-from minikeras.ops.core import convert_to_tensor, stop_gradient
+from minikeras.ops.core import cast, convert_to_tensor, stop_gradient
 from minikeras.ops.numpy import (
     _float,
     _promote,
@@ -39,6 +40,7 @@ from minikeras.ops.numpy import (
 from minikeras.ops.numpy import (
     tanh as _tanh,
 )
+from minikeras.ops.op_classes import operation_class, operation_classes
 from minikeras.ops.symbolic import symbolic_op
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -48,8 +50,9 @@ SELU_SCALE = 1.0507009873554804934193349852946
 # ---------------------------------------------------------------- activations
 @symbolic_op
 def relu(x):
-    """max(x, 0)."""
-    return primitive("relu", _relu, _float(x))
+    """max(x, 0) (integers keep their type, as Keras)."""
+    x = convert_to_tensor(x)
+    return primitive("relu", _relu, x if x.dtype.kind in "iu" else _float(x))
 
 
 def _relu(x):
@@ -58,12 +61,14 @@ def _relu(x):
 
 @symbolic_op
 def relu6(x):
-    """min(max(x, 0), 6)."""
-    return primitive("relu6", _relu6, _float(x))
+    """min(max(x, 0), 6) (integers keep their type, as Keras)."""
+    x = convert_to_tensor(x)
+    return primitive("relu6", _relu6, x if x.dtype.kind in "iu" else _float(x))
 
 
 def _relu6(x):
-    return np.clip(x, np.zeros((), x.dtype), np.asarray(6, x.dtype))
+    # (np.clip gives bfloat16 back as float32)
+    return np.clip(x, np.zeros((), x.dtype), np.asarray(6, x.dtype)).astype(x.dtype, copy=False)
 
 
 @symbolic_op
@@ -132,8 +137,10 @@ GELU_CUBIC, GELU_SQRT_HALF = special.GELU_CUBIC, special.GELU_SQRT_HALF
 def _gelu(x, approximate=True):
     if approximate:
         c = math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + np.tanh(c * (x + GELU_CUBIC * x**3)))
-    return 0.5 * x * special.erfc(-x * GELU_SQRT_HALF)
+        y = 0.5 * x * (1 + np.tanh(c * (x + GELU_CUBIC * x**3)))
+    else:
+        y = 0.5 * x * special.erfc(-x * GELU_SQRT_HALF)
+    return y.astype(x.dtype, copy=False)  # (NumPy computes bfloat16 in float32)
 
 
 @symbolic_op
@@ -197,6 +204,14 @@ def tanh(x):
 def softmax(x, axis=-1):
     """e^(xᵢ) / Σⱼ e^(xⱼ) along `axis` (all axes when None)."""
     x = _float(x)
+    shape = np.shape(unwrap(x))
+    if isinstance(axis, int) and -len(shape) <= axis < len(shape) and shape[axis] == 1:
+        warnings.warn(  # Keras's warning
+            f"You are using a softmax over axis {axis} of a tensor of shape {shape}. This axis "
+            "has size 1. The softmax operation will always return the value 1, which is likely "
+            "not what you intended. Did you mean to use a sigmoid instead?",
+            stacklevel=2,
+        )
     return _keep_logits(primitive("softmax", _softmax, x, axis=_axis(axis)), x)
 
 
@@ -318,6 +333,11 @@ def moments(x, axes, keepdims=False, synchronized=False):
     mean, as TensorFlow's: its gradient there is zero anyway)."""
     x = _float(x)
     axes = tuple(axes) if isinstance(axes, (list, tuple)) else (axes,)
+    half = unwrap(x).dtype if unwrap(x).dtype.name in ("float16", "bfloat16") else None
+    if half is not None:  # as Keras: 16 bits have too little range for statistics
+        m, v = moments(cast(x, "float32"), axes, keepdims=keepdims)
+        low, high = float(np.finfo(np.float16).min), float(np.finfo(np.float16).max)
+        return cast(clip(m, low, high), half), cast(clip(v, low, high), half)
     m = mean(x, axis=axes, keepdims=True)
     v = mean(
         multiply(subtract(x, stop_gradient(m)), subtract(x, stop_gradient(m))),
@@ -333,6 +353,14 @@ def moments(x, axes, keepdims=False, synchronized=False):
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """(x − mean)·scale / √(variance + ε) + offset, the statistics along `axis`."""
     x = convert_to_tensor(x)
+    expected = (np.shape(unwrap(x))[axis],)
+    named = {"mean": mean, "variance": variance, "offset": offset, "scale": scale}
+    for name, stat in named.items():
+        if stat is not None and tuple(np.shape(unwrap(stat))) != expected:
+            raise ValueError(  # Keras's message (its BatchNorm spec)
+                f"Arguments `{name}` must be a vector of length `x.shape[axis]`. Expected: "
+                f"`{expected}`. Received: `{tuple(np.shape(unwrap(stat)))}."
+            )
     shape = [1] * np.ndim(unwrap(x))
     shape[axis] = -1
     stats = [mean, variance, offset, scale]
@@ -427,3 +455,30 @@ from minikeras.ops.nn_conv import (  # noqa: E402, F401
     separable_conv,
 )
 from minikeras.ops.nn_ctc import ctc_decode, ctc_loss  # noqa: E402, F401
+
+# Keras's Operation classes (`Relu()(x)`, `CTCLoss(mask_index=0)(...)`), made from the ops
+globals().update(operation_classes(globals(), __name__))
+
+
+class CTCLoss(operation_class("CTCLoss", ctc_loss)):
+    """Keras's CTCLoss Operation, whose spec checks that its arguments agree on the batch."""
+
+    def _check_shape_first_dim(self, name1, shape1, name2, shape2):
+        if shape1[0] != shape2[0]:
+            raise ValueError(  # Keras's message
+                f"Arguments `{name1}` and `{name2}` must have the same first dimension. "
+                f"Received shapes: `{shape1}` and `{shape2}`."
+            )
+
+    def compute_output_spec(self, target, output, target_length, output_length):
+        shape = {n: tuple(np.shape(t) if not hasattr(t, "shape") else t.shape) for n, t in
+                 [("target", target), ("output", output), ("target_length", target_length),
+                  ("output_length", output_length)]}  # fmt: skip
+        self._check_shape_first_dim("target", shape["target"], "output", shape["output"])
+        self._check_shape_first_dim(
+            "target_length", shape["target_length"], "target", shape["target"]
+        )
+        self._check_shape_first_dim(
+            "output_length", shape["output_length"], "output", shape["output"]
+        )
+        return super().compute_output_spec(target, output, target_length, output_length)

@@ -10,10 +10,13 @@ tape differentiates it through the VJPs of those ops.
 array([-1. ,  0.5,  1. ])
 """
 
+import warnings
+
 import numpy as np
 
 from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
+from minikeras.ops import shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.symbolic import symbolic_op
 
@@ -128,7 +131,7 @@ def sparsemax(x, axis=-1):
     return onp.maximum(onp.subtract(x, tau), _const(0, x))
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.like_first)
 def rms_normalization(x, scale=1, axis=-1, epsilon=None):
     """x / √(mean(x²) + ε) along `axis`, times `scale`."""
     from minikeras import config
@@ -137,16 +140,30 @@ def rms_normalization(x, scale=1, axis=-1, epsilon=None):
     epsilon = config.epsilon() if epsilon is None else epsilon
     mean_square = onp.mean(onp.square(x), axis=axis, keepdims=True)
     normalized = onp.divide(x, onp.sqrt(onp.add(mean_square, _const(epsilon, x))))
-    return onp.multiply(normalized, scale)
+    return cast(onp.multiply(normalized, scale), x.dtype)  # x's dtype, whatever scale's
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.like_first)
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
-    """(x − mean) / √(var + ε) along `axis`, times gamma, plus beta."""
+    """(x − mean) / √(var + ε) along `axis`, times gamma, plus beta. (Keras's deprecated
+    `rms_scaling=True`: x / √(var + ε) times gamma, no mean, no beta.)"""
     from minikeras import config
 
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if rms_scaling:
+        warnings.warn(  # Keras's warning
+            "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly "
+            "scales the input by the variance, not the root mean square. To correctly use RMS "
+            "Normalization, please use `keras.ops.rms_normalization` / "
+            "`keras.ops.nn.rms_normalization` instead.",
+            stacklevel=2,
+        )
     x = onp._float(x)
     epsilon = config.epsilon() if epsilon is None else epsilon
+    if rms_scaling:
+        variance = onp.var(x, axis=axis, keepdims=True)
+        out = onp.divide(x, onp.sqrt(onp.add(variance, _const(epsilon, x))))
+        return cast(out if gamma is None else onp.multiply(out, gamma), x.dtype)
     mean = onp.mean(x, axis=axis, keepdims=True)
     variance = onp.var(x, axis=axis, keepdims=True)
     out = onp.divide(onp.subtract(x, mean), onp.sqrt(onp.add(variance, _const(epsilon, x))))
@@ -154,10 +171,10 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
         out = onp.multiply(out, gamma)
     if beta is not None:
         out = onp.add(out, beta)
-    return out
+    return cast(out, x.dtype)  # x's dtype, whatever gamma's and beta's
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.scalar)
 def psnr(x1, x2, max_val):
     """The peak signal-to-noise ratio, 20·log₁₀(max_val) − 10·log₁₀(mean((x1 − x2)²))."""
     x1, x2 = onp._promote(x1, x2)

@@ -28,6 +28,7 @@ Backward, from g = dL/d(out) (B, T, N, H):
 import numpy as np
 
 from minikeras.autodiff import VJPS, primitive, unwrap
+from minikeras.ops import shapes
 from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.numpy import _float, _promote
 from minikeras.ops.symbolic import symbolic_op
@@ -38,7 +39,7 @@ _LARGE_NEGATIVE = -0.7 * 3.38953e38
 _LARGE_NEGATIVE_FLOAT16 = -0.7 * 65500.0
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.like_first)
 def dot_product_attention(
     query,
     key,
@@ -94,7 +95,7 @@ def _heads(key, num_query_heads):
 def _probabilities(query, key, bias, mask, scale, is_causal):
     """(P (B, N, T, S), the mask of kept positions or None), in a dtype of at least float32."""
     logits_dtype = np.promote_types(query.dtype, np.float32)
-    logits = np.einsum("btnh,bsnh->bnts", query, key).astype(logits_dtype)
+    logits = np.einsum("btnh,bsnh->bnts", query.astype(logits_dtype), key.astype(logits_dtype))
     logits = logits * logits_dtype.type(scale)
     if bias is not None:
         logits = logits + bias.astype(logits_dtype)
@@ -117,6 +118,10 @@ def _attention(query, key, value, bias, mask, scale, is_causal):
     key, value = _heads(key, query.shape[2]), _heads(value, query.shape[2])
     p, _ = _probabilities(query, key, bias, mask, scale, is_causal)
     p = p.astype(key.dtype)  # back to the inputs' dtype before the second product, as Keras
+    if value.dtype.kind != "f":  # bfloat16: NumPy's einsum has no loop for it
+        return np.einsum("bnts,bsnh->btnh", p.astype("float32"), value.astype("float32")).astype(
+            value.dtype
+        )
     return np.einsum("bnts,bsnh->btnh", p, value)
 
 

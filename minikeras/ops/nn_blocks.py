@@ -22,6 +22,7 @@ import numpy as np
 from minikeras import kernels
 from minikeras.autodiff import VJPS, primitive, unwrap
 from minikeras.kernels import numpy_kernels
+from minikeras.ops import shapes
 from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.nn_conv import half_as_float32
 from minikeras.ops.numpy import _float, cos, multiply, reshape, sin, transpose
@@ -169,7 +170,7 @@ def _from_nhwc(y, data_format):
 
 
 # ---------------------------------------------------------------- polar
-@symbolic_op
+@symbolic_op(shape=shapes.like_first)
 def polar(abs_, angle):
     """abs_·(cos(angle) + i·sin(angle)), complex64 from float32 (complex128 from float64)."""
     abs_, angle = _float(abs_), _float(angle)

@@ -29,12 +29,13 @@ y_t(l'_s) + loss), and the gradient with respect to the logits is
 import numpy as np
 
 from minikeras.autodiff import VJPS, primitive, special, unwrap
+from minikeras.ops import shapes
 from minikeras.ops.core import convert_to_tensor
 from minikeras.ops.numpy import _float
 from minikeras.ops.symbolic import symbolic_op
 
 
-@symbolic_op
+@symbolic_op(shape=shapes.per_example)
 def ctc_loss(target, output, target_length, output_length, mask_index=0):
     """−ln p(target | output) per sample; output (batch, frames, classes) are logits,
     target (batch, max_label_length) integer labels, `mask_index` the blank class."""

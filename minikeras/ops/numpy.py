@@ -19,7 +19,8 @@ from minikeras.autodiff import primitive, unwrap
 from minikeras.ops import shapes
 from minikeras.ops.core import cast, convert_to_tensor
 from minikeras.ops.dtypes import is_int_or_bool, result_type, standardize_dtype
-from minikeras.ops.shapes import broadcast_shapes, broadcasting  # noqa: F401 (Keras's)
+from minikeras.ops.op_classes import operation_classes
+from minikeras.ops.shapes import broadcast_shapes, broadcasting, shape_equal  # noqa: F401
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -176,7 +177,11 @@ def clip(x, x_min, x_max):
     """x limited to [x_min, x_max]; keeps x's dtype (booleans become int32, as Keras)."""
     x = convert_to_tensor(x)
     x = cast(x, "int32") if x.dtype == bool else x
-    return primitive("clip", np.clip, x, _to(x_min, x.dtype), _to(x_max, x.dtype))
+    return primitive("clip", _clip, x, _to(x_min, x.dtype), _to(x_max, x.dtype))
+
+
+def _clip(x, x_min, x_max):
+    return np.clip(x, x_min, x_max).astype(x.dtype, copy=False)  # (bfloat16 comes back float32)
 
 
 @symbolic_op
@@ -250,7 +255,7 @@ for _op, _doc in [
 @symbolic_op(shape=shapes.matmul)
 def matmul(x1, x2):
     """The matrix product x1 @ x2 (stacks of matrices broadcast; 1-d operands as NumPy)."""
-    x1, x2 = _promote(x1, x2)
+    x1, x2 = _promote(*_int8_products_in_int32(x1, x2))
     s1, s2 = np.shape(unwrap(x1)), np.shape(unwrap(x2))
     if not s1 or not s2:
         raise ValueError(f"`matmul` needs arrays of rank 1 or more: x1.shape={s1}, x2.shape={s2}")
@@ -259,7 +264,27 @@ def matmul(x1, x2):
             "Inner dimensions (`x1.shape[-1]` and `x2.shape[-2]`) must be equal, but received "
             f"`x1.shape={s1}` and `x2.shape={s2}`."
         )
-    return primitive("matmul", np.matmul, x1, x2)
+    return primitive("matmul", _product(np.matmul), x1, x2)
+
+
+def _int8_products_in_int32(*operands):
+    """int8 operands, all of them, made int32: Keras's matmul and einsum give int32 for them
+    on TensorFlow (int8 · int8 accumulated in int32); any other mix keeps the common type."""
+    operands = [convert_to_tensor(o) for o in operands]
+    if builtins.all(o.dtype == np.int8 for o in operands):
+        return [cast(o, "int32") for o in operands]
+    return operands
+
+
+def _product(forward):
+    """A product (matmul, einsum) in its operands' dtype: NumPy gives float32 for bfloat16."""
+
+    def product(*operands, **static):
+        dtype = operands[0].dtype
+        return np.asarray(forward(*operands, **static)).astype(dtype, copy=False)
+
+    product.__name__ = forward.__name__
+    return product
 
 
 @symbolic_op(shape=shapes.dot)
@@ -270,7 +295,7 @@ def dot(x1, x2):
     if np.ndim(unwrap(x1)) == 0 or np.ndim(unwrap(x2)) == 0:
         return multiply(x1, x2)
     if np.ndim(unwrap(x2)) <= 2:
-        return matmul(x1, x2)
+        return cast(matmul(x1, x2), x1.dtype)  # (int8 stays int8 here, as in Keras's dot)
     return tensordot(x1, x2, axes=([-1], [-2]))
 
 
@@ -285,11 +310,13 @@ def tensordot(x1, x2, axes=2):
 @symbolic_op(shape=shapes.einsum)
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation, as np.einsum."""
-    operands = _promote(*operands)
-    return primitive("einsum", _einsum, *operands, subscripts=subscripts)
+    operands = _promote(*_int8_products_in_int32(*operands))
+    return primitive("einsum", _product(_einsum), *operands, subscripts=subscripts)
 
 
 def _einsum(*operands, subscripts):
+    if operands[0].dtype.kind not in "biuf":  # bfloat16: NumPy's einsum has no loop for it
+        return np.einsum(subscripts, *[o.astype("float32") for o in operands])
     return np.einsum(subscripts, *operands)
 
 
@@ -902,6 +929,7 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
     isposinf,
     isreal,
     lcm,
+    ldexp,
     left_shift,
     logaddexp,
     logaddexp2,
@@ -916,14 +944,30 @@ from minikeras.ops.numpy_elementwise import (  # noqa: E402, F401
 )
 
 
+class Arange:
+    """Keras's Arange Operation: its dtype when made, start, stop and step when called."""
+
+    def __init__(self, dtype=None, *, name=None):
+        self.dtype, self.name = dtype, name
+
+    def __call__(self, start, stop=None, step=None):
+        return arange(start, stop, step, dtype=self.dtype)
+
+    call = symbolic_call = __call__
+
+
+class Full:
+    """Keras's Full Operation: its shape and dtype when made, the fill value when called."""
+
+    def __init__(self, shape, dtype=None, *, name=None):
+        self.shape, self.dtype, self.name = shape, dtype, name
+
+    def __call__(self, fill_value):
+        return full(self.shape, fill_value, dtype=self.dtype)
+
+    call = symbolic_call = __call__
+
+
 # Keras's Operation classes (`Add()(x, y)`, `Pad(pad_width=1)(x)`), one for each op above that
 # becomes a graph node, made from the op (ops/op_classes.py)
-def _operation_classes(namespace):
-    from minikeras.layers.op_config import keras_class
-    from minikeras.ops.op_classes import operation_class
-
-    ops = {n: f for n, f in namespace.items() if hasattr(f, "shape_rule") and n[0] != "_"}
-    return {keras_class(n): operation_class(keras_class(n), f) for n, f in ops.items()}
-
-
-globals().update(_operation_classes(globals()))
+globals().update(operation_classes(globals(), __name__))

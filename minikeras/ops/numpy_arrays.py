@@ -20,8 +20,8 @@ from minikeras import config
 from minikeras.autodiff import unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops import shapes
-from minikeras.ops.core import convert_to_tensor, get_item
-from minikeras.ops.dtypes import result_type, standardize_dtype
+from minikeras.ops.core import cast, convert_to_tensor, get_item
+from minikeras.ops.dtypes import float_keeping_64_bits, result_type, standardize_dtype
 from minikeras.ops.symbolic import symbolic_op
 
 
@@ -196,15 +196,19 @@ def diff(a, n=1, axis=-1):
         head = [builtins.slice(None)] * _ndim(x)
         tail = list(head)
         head[axis], tail[axis] = builtins.slice(1, size), builtins.slice(0, size - 1)
-        x = onp.subtract(get_item(x, tuple(head)), get_item(x, tuple(tail)))
+        after, before = get_item(x, tuple(head)), get_item(x, tuple(tail))
+        # booleans differ where they change (Keras's TensorFlow backend: not_equal)
+        x = onp.not_equal(after, before) if x.dtype == bool else onp.subtract(after, before)
     return x
 
 
 # ---------------------------------------------------------------- products
 @symbolic_op
 def vdot(x1, x2):
-    """Σ x1·x2 over the flattened arrays."""
-    return onp.sum(onp.multiply(onp.ravel(x1), onp.ravel(x2)))
+    """Σ x1·x2 over the flattened arrays, in the operands' common dtype (as Keras: the sum
+    alone would widen small integers)."""
+    dtype = result_type(onp._dtype_of(x1), onp._dtype_of(x2))
+    return cast(onp.sum(onp.multiply(onp.ravel(x1), onp.ravel(x2))), dtype)
 
 
 @symbolic_op(shape=shapes.inner)
@@ -288,29 +292,39 @@ def ptp(x, axis=None, keepdims=False):
 
 @symbolic_op
 def corrcoef(x):
-    """The correlation coefficients of the rows of x."""
-    return np.asarray(np.corrcoef(_float_array(x)))
+    """The correlation coefficients of the rows of x, in x's float type (NumPy's are float64)."""
+    x = _plain(x)
+    dtype = float_keeping_64_bits(x.dtype)  # (int64 gives float64, as on TensorFlow)
+    return np.asarray(np.corrcoef(x.astype("float64"))).astype(dtype)
 
 
 @symbolic_op
 def correlate(x1, x2, mode="valid"):
     """The cross-correlation of two 1-d arrays."""
-    dtype = result_type(onp._dtype_of(x1), onp._dtype_of(x2), float)
-    return np.correlate(_plain(x1).astype(dtype), _plain(x2).astype(dtype), mode=mode)
+    # Keras (TensorFlow) correlates integers in float32, int64 in float64
+    dtype = float_keeping_64_bits(result_type(onp._dtype_of(x1), onp._dtype_of(x2)))
+    compute = "float32" if dtype == "bfloat16" else dtype  # (NumPy has no bfloat16 product)
+    out = np.correlate(_plain(x1).astype(compute), _plain(x2).astype(compute), mode=mode)
+    return out.astype(dtype)
 
 
 @symbolic_op
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     """∫ y dx by the trapezoidal rule along `axis`."""
     y = _float_array(y)
-    return np.asarray(np.trapezoid(y, None if x is None else _plain(x), dx=dx, axis=axis))
+    out = np.trapezoid(y, None if x is None else _plain(x), dx=dx, axis=axis)
+    return np.asarray(out).astype(y.dtype)  # (NumPy computes bfloat16 in float32)
 
 
 # the NaN-ignoring reductions: NumPy's, on arrays (no gradient)
 def _nan_reduction(name, reduce, floats=False):
     def op(x, axis=None, keepdims=False):
         x = _float_array(x) if floats else _plain(x)
-        return np.asarray(reduce(x, axis=onp._axis(axis), keepdims=keepdims))
+        out = np.asarray(reduce(x, axis=onp._axis(axis), keepdims=keepdims))
+        # Keras's dtype: a sum or product of small integers in 32 bits (as `sum`), NumPy's
+        # 64 bits otherwise; the others keep x's
+        dtype = onp._sum_dtype(x) if reduce in (np.nansum, np.nanprod) else x.dtype
+        return out.astype(dtype)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"np.{name}: {reduce.__doc__.strip().splitlines()[0]}"
@@ -343,14 +357,16 @@ def nanargmin(x, axis=None, keepdims=False):
 def nancumsum(x, axis=None, dtype=None):
     """Running sums along `axis`, NaN counted as 0."""
     x = _plain(x)
-    return np.nancumsum(x, axis=axis, dtype=dtype and standardize_dtype(dtype))
+    dtype = standardize_dtype(dtype) if dtype else ("int32" if x.dtype == bool else x.dtype)
+    return np.nancumsum(x, axis=axis, dtype=dtype)  # (as cumsum: NumPy's would widen integers)
 
 
 @symbolic_op(shape=shapes.cumulative)
 def nancumprod(x, axis=None, dtype=None):
     """Running products along `axis`, NaN counted as 1."""
     x = _plain(x)
-    return np.nancumprod(x, axis=axis, dtype=dtype and standardize_dtype(dtype))
+    dtype = standardize_dtype(dtype) if dtype else ("int32" if x.dtype == bool else x.dtype)
+    return np.nancumprod(x, axis=axis, dtype=dtype)  # (as cumsum: NumPy's would widen integers)
 
 
 @symbolic_op
@@ -407,6 +423,8 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     """How often each value 0, 1, ... appears along x's last axis (weighted sums with
     `weights`); a 2-d x counts row by row."""
     x = _plain(x)
+    if x.dtype.kind not in "iu":  # Keras counts the integer parts of other types
+        x = x.astype("int32")
     if np.any(x < 0):
         raise ValueError(f"Input `x` must not contain negative values. Received: x={x}")
     w = None if weights is None else _plain(weights)
@@ -527,7 +545,9 @@ def vander(x, N=None, increasing=False):
     x = _plain(x)
     if x.ndim != 1:
         raise ValueError(f"x must be a one-dimensional array. Received: x.ndim={x.ndim}")
-    return np.vander(x, N, increasing=increasing)
+    # in x's dtype, as Keras (NumPy's powers of integers are int64)
+    compute = "float32" if x.dtype.kind not in "iuf" or x.dtype.itemsize < 4 else x.dtype
+    return np.vander(x.astype(compute), N, increasing=increasing).astype(x.dtype)
 
 
 # the window functions, floatx: NumPy's formulas

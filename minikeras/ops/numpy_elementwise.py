@@ -13,10 +13,10 @@ array([0.78539816])
 import numpy as np
 
 from minikeras import config
-from minikeras.autodiff import unwrap
+from minikeras.autodiff import primitive, unwrap
 from minikeras.ops import numpy as onp
 from minikeras.ops.core import cast, convert_to_tensor
-from minikeras.ops.dtypes import result_type, standardize_dtype
+from minikeras.ops.dtypes import float_keeping_64_bits, result_type, standardize_dtype
 from minikeras.ops.shapes import broadcasting, elementwise, scalar
 from minikeras.ops.symbolic import symbolic_op
 
@@ -29,6 +29,12 @@ def _floats(x1, x2):
 
 def _plain(x):
     return unwrap(convert_to_tensor(x))
+
+
+def _float_keeping_64_bits(x):
+    """x in the float type Keras's TensorFlow backend gives these ops: int64 becomes float64."""
+    x = convert_to_tensor(x)
+    return cast(x, float_keeping_64_bits(x.dtype))
 
 
 # ---------------------------------------------------------------- differentiable
@@ -59,8 +65,9 @@ def arctan2(x1, x2):
 
 @symbolic_op(shape=broadcasting)
 def hypot(x1, x2):
-    """√(x1² + x2²)."""
-    x1, x2 = _floats(x1, x2)
+    """√(x1² + x2²) (int64 operands give float64, as on TensorFlow)."""
+    dtype = float_keeping_64_bits(result_type(onp._dtype_of(x1), onp._dtype_of(x2)))
+    x1, x2 = onp._promote(x1, x2, dtype=dtype)
     return onp._binary("hypot", np.hypot, x1, x2)
 
 
@@ -80,8 +87,8 @@ def logaddexp2(x1, x2):
 
 @symbolic_op
 def cbrt(x):
-    """∛x (negative for negative x)."""
-    return onp._unary("cbrt", np.cbrt)(x)
+    """∛x (negative for negative x; int64 gives float64, as on TensorFlow)."""
+    return primitive("cbrt", np.cbrt, _float_keeping_64_bits(x))
 
 
 @symbolic_op
@@ -93,13 +100,13 @@ def exp2(x):
 @symbolic_op
 def deg2rad(x):
     """x degrees in radians: x·π/180."""
-    return onp.multiply(onp._float(x), np.pi / 180)
+    return onp.multiply(_float_keeping_64_bits(x), np.pi / 180)
 
 
 @symbolic_op
 def rad2deg(x):
     """x radians in degrees: x·180/π."""
-    return onp.multiply(onp._float(x), 180 / np.pi)
+    return onp.multiply(_float_keeping_64_bits(x), 180 / np.pi)
 
 
 @symbolic_op(shape=broadcasting)
@@ -138,7 +145,24 @@ def divide_no_nan(x1, x2):
 def sinc(x):
     """sin(πx)/(πx), 1 at 0."""
     x = onp._float(x)
-    return onp._unary("sinc", np.sinc)(x)
+    return onp._unary("sinc", _sinc)(x)
+
+
+def _sinc(x):
+    return np.sinc(x).astype(x.dtype, copy=False)  # (NumPy computes bfloat16 in float32)
+
+
+@symbolic_op(shape=broadcasting)
+def ldexp(x1, x2):
+    """x1·2^x2, x2 an integer array; in result_type(x1, x2, float)."""
+    x1, x2 = convert_to_tensor(x1), convert_to_tensor(x2)
+    if np.dtype(x2.dtype).kind not in "iu":
+        raise TypeError(f"ldexp exponent must be an integer type. Received: x2 dtype={x2.dtype}")
+    return primitive("ldexp", _ldexp, cast(x1, result_type(x1.dtype, x2.dtype, float)), x2)
+
+
+def _ldexp(x1, x2):
+    return np.ldexp(x1, x2.astype(np.int32)).astype(x1.dtype)
 
 
 # ---------------------------------------------------------------- no gradient

@@ -75,11 +75,12 @@ def _tensor_arity(function):
 
 
 def _symbolic(value):
-    """Arrays (and pairs of them) as KerasTensors of their shapes and dtypes."""
+    """Arrays (and pairs of them) as KerasTensors of their shapes and dtypes; other values
+    (None, numbers, strings) as they are."""
     from minikeras.layers.node import KerasTensor
 
-    if isinstance(value, KerasTensor):
-        return value
+    if value is None or isinstance(value, (KerasTensor, bool, int, float, str)):
+        return value  # (a Python number stays one: its type is weak in Keras's promotion)
     if isinstance(value, (tuple, list)):
         return type(value)(_symbolic(item) for item in value)
     array = np.asarray(value)

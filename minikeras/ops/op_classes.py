@@ -39,4 +39,30 @@ def operation_class(class_name, function):
         return function(**given, **self.options, **kwargs)
 
     doc = f"Keras's `{class_name}` Operation: `{function.__name__}` as a class (ops/op_classes.py)."
-    return type(class_name, (), {"__init__": __init__, "__call__": __call__, "__doc__": doc})
+    # Keras's `call` computes and `symbolic_call` builds a node; in minikeras the op itself
+    # does either, by what it is given (arrays or KerasTensors: ops/symbolic.py)
+    methods = {"__init__": __init__, "__call__": __call__, "call": __call__}
+    methods["symbolic_call"] = __call__
+
+    def compute_output_spec(self, *args, **kwargs):
+        """The KerasTensor(s) the call would give on arguments of these shapes and dtypes."""
+        from minikeras.ops.op_class import _symbolic
+
+        return self(*[_symbolic(a) for a in args], **kwargs)
+
+    methods["compute_output_spec"] = compute_output_spec
+    return type(class_name, (), {**methods, "__doc__": doc})
+
+
+def operation_classes(namespace, module):
+    """Keras's Operation classes of the ops in `namespace` (a module's globals) defined in
+    `module` or its helper files (`minikeras.ops.nn` and `minikeras.ops.nn_conv`): one class
+    for each op that becomes a graph node."""
+    from minikeras.layers.op_config import keras_class
+
+    ops = {
+        name: f
+        for name, f in namespace.items()
+        if hasattr(f, "shape_rule") and name[0] != "_" and f.__module__.startswith(module)
+    }
+    return {keras_class(n): operation_class(keras_class(n), f) for n, f in ops.items()}

@@ -28,6 +28,20 @@ def broadcast_shapes(shape1, shape2):
     return list(broadcast(shape1, shape2))
 
 
+def shape_equal(shape1, shape2, axis=None, allow_none=True):
+    """Whether two shapes are equal, leaving out the axes `axis` (an int or several); with
+    `allow_none`, an unknown size (None) equals any size (Keras's `ops.numpy.shape_equal`)."""
+    if len(shape1) != len(shape2):
+        return False
+    ignored = set() if axis is None else {a % len(shape1) for a in np.atleast_1d(axis).tolist()}
+    for i, (a, b) in enumerate(zip(shape1, shape2)):
+        if i in ignored or (allow_none and (a is None or b is None)):
+            continue
+        if a != b:
+            return False
+    return True
+
+
 def broadcast(*shapes):
     """The shape the `shapes` broadcast to, an unknown axis (None) fitting any size: beside a
     known size n it is n (or 1, which broadcasts to n), beside 1 or None it stays unknown."""
@@ -477,6 +491,25 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
         return rest
     c = _canonical(axisc, len(rest) + 1)
     return rest[:c] + (3,) + rest[c:]
+
+
+def segments(data, segment_ids, num_segments=None, sorted=False):
+    """The segment reductions: num_segments rows (unknown when not given: the ids' values
+    decide) of data's other axes. The ids' length is not checked against data's (Keras's spec
+    does not: the call on arrays does)."""
+    return (num_segments,) + tuple(shape_of(data)[1:])
+
+
+def like_first(*args, **kwargs):
+    """Ops whose output has their first argument's shape (polar, attention, normalizations),
+    the others not checked against it, as Keras's spec (the call on arrays checks them).
+    (Rules are called with the op's own parameter names: `query`, `abs_`, `x`.)"""
+    return shape_of((*args, *kwargs.values())[0])
+
+
+def per_example(*args, **kwargs):
+    """Ops that give one value per example (ctc_loss): the first axis of the first argument."""
+    return like_first(*args, **kwargs)[:1]
 
 
 def elementwise(x, *args, **kwargs):

@@ -59,8 +59,25 @@ def _as_pair(z, dtype):
     return np.real(z).astype(dtype), np.imag(z).astype(dtype)
 
 
+def _known_axes(axes):
+    """The shape rule of a complex-to-complex transform over `axes` (on KerasTensors): the
+    pair's shapes, which Keras's spec wants known along the transformed axes."""
+
+    def rule(x):
+        real, imag = _pair(x)
+        _rank_at_least(real, len(axes))
+        if any(real.shape[a] is None for a in axes):
+            what = "its last dimension" if axes == (-1,) else f"its {axes} axes"
+            raise ValueError(
+                f"Input should have {what} fully-defined. Received: input.shape = {real.shape}"
+            )
+        return [tuple(real.shape), tuple(imag.shape)]
+
+    return rule
+
+
 # ---------------------------------------------------------------- complex-to-complex
-@symbolic_op
+@symbolic_op(shape=_known_axes((-1,)))
 def fft(x):
     """The discrete Fourier transform along the last axis: yₖ = Σₜ zₜ·e^(−2πikt/n)."""
     real, imag = _pair(x)
@@ -73,7 +90,7 @@ def _fft(real, imag):
     return _as_pair(np.fft.fft(real + 1j * imag, axis=-1), real.dtype)
 
 
-@symbolic_op
+@symbolic_op(shape=_known_axes((-2, -1)))
 def fft2(x):
     """The 2-D discrete Fourier transform over the last two axes."""
     real, imag = _pair(x)
@@ -86,7 +103,7 @@ def _fft2(real, imag):
     return _as_pair(np.fft.fft2(real + 1j * imag, axes=(-2, -1)), real.dtype)
 
 
-@symbolic_op
+@symbolic_op(shape=_known_axes((-2, -1)))
 def ifft2(x):
     """The inverse of fft2: zₜ = (1/n) Σₖ yₖ·e^(+2πikt/n) over the last two axes."""
     real, imag = _pair(x)

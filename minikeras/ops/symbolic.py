@@ -39,7 +39,7 @@ TENSOR_PARAMETERS = frozenset(
     "predictions mean variance offset scale gamma beta inputs indices updates values value "
     "start_indices data segment_ids variable weights elements fill_value kernel bias mask "
     "key sorted_sequence array operands depthwise_kernel pointwise_kernel query "
-    "target_length output_length sequence_lengths abs_ angle start stop".split()
+    "target_length output_length sequence_lengths abs_ angle start stop tensor".split()
 )
 
 # the sizes that stand for an unknown axis in the two runs (Keras's choice: two primes that

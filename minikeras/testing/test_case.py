@@ -29,7 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from minikeras import backend
+from minikeras import backend, config
+
+# Keras's backends import ml_dtypes, after which NumPy knows "bfloat16" and the float8 names:
+# Keras's tests build `np.array(0, dtype="bfloat16")` in their class bodies, before any op
+# runs (minikeras itself imports it on first use of such a type: config.learn_ml_dtypes)
+config.learn_ml_dtypes("bfloat16")
 
 try:  # Keras's tests decorate methods with absl's `parameterized`, which needs its base class
     from absl.testing import parameterized

@@ -124,3 +124,12 @@ def test_pad_takes_one_width_or_one_pair_for_every_axis_as_numpy():
     assert ops.pad(x, 1).shape == (4, 5)
     assert ops.pad(x, ((1, 2),)).shape == (5, 6)
     np.testing.assert_array_equal(ops.pad(x, (1, 2)), np.pad(x, (1, 2)))
+
+
+def test_shape_equal_leaves_out_axes_and_unknown_sizes():
+    from minikeras.ops.numpy import shape_equal
+
+    assert shape_equal((3, 4, 5), (3, 4, 5)) and not shape_equal((3, 4), (3, 4, 5))
+    assert shape_equal((3, 4, 5), (3, 6, 5), axis=1) and shape_equal((3, 4, 5), (3, 6, 7), [1, 2])
+    assert not shape_equal((3, 4, 5), (3, 4, 6), axis=-2) and shape_equal((3, 4, 5), (3, 4, 6), -1)
+    assert shape_equal((None, 4), (3, 4)) and not shape_equal((None, 4), (3, 4), allow_none=False)
