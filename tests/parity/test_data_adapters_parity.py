@@ -1,6 +1,7 @@
-"""Keras's data-adapter classes (`ArrayDataAdapter`, `TFDatasetAdapter`,
-`TorchDataLoaderAdapter`) in minikeras, under Keras's module names: the same batches as
-Keras's adapters give for the same data (exact: batching only slices and casts)."""
+"""Keras's data-adapter classes (`ArrayDataAdapter`, `TFDatasetAdapter`) in minikeras, under
+Keras's module names: the same batches as Keras's adapters give for the same data (exact:
+batching only slices and casts). `TorchDataLoaderAdapter` needs torch on Keras's side, which is
+not a test dependency: tests/unit/test_torch_dataloader.py checks it on a stand-in."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,6 @@ import pytest
 from minikeras.trainers.data_adapters import (
     array_data_adapter,
     tf_dataset_adapter,
-    torch_data_loader_adapter,
 )
 
 
@@ -20,11 +20,8 @@ def adapters(keras):
     from keras.src.trainers.data_adapters import (
         tf_dataset_adapter as keras_tf,
     )
-    from keras.src.trainers.data_adapters import (
-        torch_data_loader_adapter as keras_torch,
-    )
 
-    return keras_array, keras_tf, keras_torch
+    return keras_array, keras_tf
 
 
 def batches(adapter):
@@ -125,18 +122,6 @@ def test_tf_dataset_adapter_batches_as_keras_s(adapters):
     for module in (tf_dataset_adapter, adapters[1]):
         with pytest.raises(ValueError, match="Expected argument `dataset` to be a tf.data"):
             module.TFDatasetAdapter(x)
-
-
-def test_torch_data_loader_adapter_batches_as_keras_s(adapters):
-    import torch
-
-    x = torch.arange(22.0).reshape(11, 2)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x[:, :1]), 4)
-    made = [
-        module.TorchDataLoaderAdapter(loader) for module in (torch_data_loader_adapter, adapters[2])
-    ]
-    assert adapter_facts(made[0]) == adapter_facts(made[1])
-    assert_same_batches(batches(made[0]), batches(made[1]))
 
 
 def test_module_utils_imports_tensorflow_when_first_used_as_keras_s(keras):

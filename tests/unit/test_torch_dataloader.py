@@ -54,3 +54,24 @@ def test_fit_reads_each_batch_of_a_dataloader_at_every_epoch():
 def test_a_dataloader_refuses_class_weight_as_keras_does():
     with pytest.raises(ValueError, match="`class_weight` is not supported for torch DataLoader"):
         model().fit(DataLoader(X, Y, 4), class_weight={0: 1.0}, verbose=0)
+
+
+def test_keras_s_adapter_class_reads_the_loader():
+    """`TorchDataLoaderAdapter` under Keras's module name: 11 samples in batches of 4 are three
+    batches, the last a partial one of 3, each the loader's own batch."""
+    from minikeras.trainers.data_adapters.torch_data_loader_adapter import (
+        TorchDataLoaderAdapter,
+    )
+
+    x = np.arange(22.0).reshape(11, 2)
+    loader = DataLoader(x, x[:, :1], 4)
+    adapter = TorchDataLoaderAdapter(loader)
+    facts = (adapter.num_batches, adapter.batch_size)
+    assert facts + (adapter.has_partial_batch, adapter.partial_batch_size) == (3, 4, True, 3)
+    got = list(adapter.get_numpy_iterator())
+    assert len(got) == 3
+    for i, batch in enumerate(got):
+        np.testing.assert_array_equal(batch[0], x[4 * i : 4 * i + 4])
+        np.testing.assert_array_equal(batch[1], x[4 * i : 4 * i + 4, :1])
+    with pytest.raises(ValueError, match="Expected argument `dataloader` to be an instance of"):
+        TorchDataLoaderAdapter([x])
