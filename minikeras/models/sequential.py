@@ -370,7 +370,7 @@ def _built_model_shape(layer):
     None."""
     if not isinstance(layer, Model) or not layer.built:
         return None
-    return getattr(layer, "input_shape", None)
+    return layer.input_shape
 
 
 def _check_single_input(layer):

@@ -255,7 +255,7 @@ def summary_text(
     def rows(layer, level=0):
         prefix = "   " * level + "└ " if level else ""
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        shape = getattr(layer, "output_shape", None)  # an unbuilt Sequential has none
+        shape = layer.output_shape if layer.built else None  # (an unbuilt Sequential raises)
         cells = [f"{prefix}{layer.name} ({type(layer).__name__})", _shape(shape)]
         cells.append(params)
         if is_graph:

@@ -91,27 +91,11 @@ class PreprocessingLayer(Layer):
     takes_several_inputs = False  # HashedCrossing: a list is several inputs, not one array
 
     def _call_in_graph(self, inputs, *args, **kwargs):
-        """The layer inside a TensorFlow graph (`dataset.map(layer)`): its NumPy call wrapped
-        in `tf.numpy_function`, the output given the static shape Keras's would have."""
-        import tensorflow as tf  # (the inputs are TensorFlow's: it is imported already)
+        """The layer inside a TensorFlow graph (`dataset.map(layer)`): TensorFlow's side of it
+        lives with the other TensorFlow interop, in minikeras/parity/tf_data.py."""
+        from minikeras.parity.tf_data import call_in_tf_graph
 
-        several = isinstance(inputs, (list, tuple))
-        tensors = list(inputs) if several else [inputs]
-        dtype = tf.string if self.output_dtype == "string" else tf.as_dtype(self.output_dtype)
-
-        def run(*arrays):
-            outputs = np.asarray(self(list(arrays) if several else arrays[0], *args, **kwargs))
-            if dtype == tf.string:
-                return np.char.encode(outputs.astype(str), "utf-8").astype(object)
-            return outputs.astype(dtype.as_numpy_dtype)
-
-        outputs = tf.numpy_function(run, tensors, dtype, stateful=False)
-        shapes = [tuple(t.shape) for t in tensors]
-        try:
-            outputs.set_shape(self.compute_output_shape(shapes if several else shapes[0]))
-        except (ValueError, TypeError, IndexError):
-            pass  # a shape only the data says
-        return outputs
+        return call_in_tf_graph(self, inputs, args, kwargs)
 
     def backward(self, dy):
         """No gradient: the output is an index or an encoding of one, constant in the input."""
