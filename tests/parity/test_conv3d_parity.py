@@ -24,7 +24,7 @@ import json
 
 import numpy as np
 import pytest
-from layer_twins import floatx, rel
+from layer_twins import assert_trained_alike, fit_both, floatx, rel
 
 import minikeras
 from minikeras.parity.compare import tolerance
@@ -326,18 +326,15 @@ def test_volume_model_one_step_and_short_fit(keras, dtype, pooling):
         )
         # one step on the whole batch: the new weights show every gradient
         first = dict(epochs=1, batch_size=24, shuffle=False, verbose=0)
-        ours.fit(x, y, **first), theirs.fit(x, y, **first)
-        for w, v in zip(ours.get_weights(), theirs.get_weights()):
-            assert rel(w, v) < tolerance(dtype, 1)
+        _, _, drift = fit_both(ours, theirs, x, y, **first)
+        assert_trained_alike(ours, theirs, tolerance(dtype, 1), drift)
         fit = dict(epochs=2, batch_size=8, shuffle=False, verbose=0)
-        ours_history = ours.fit(x, y, **fit).history
-        theirs_history = theirs.fit(x, y, **fit).history
+        ours_history, theirs_history, drift = fit_both(ours, theirs, x, y, drift, **fit)
         steps = 1 + 2 * 3
         assert sorted(ours_history) == sorted(theirs_history)
         for key, values in theirs_history.items():
             assert rel(ours_history[key], values) < tolerance(dtype, steps), key
-        for w, v in zip(ours.get_weights(), theirs.get_weights()):
-            assert rel(w, v) < tolerance(dtype, steps)
+        assert_trained_alike(ours, theirs, tolerance(dtype, steps), drift)
 
 
 def test_volume_model_keras_files_both_ways(keras, tmp_path):

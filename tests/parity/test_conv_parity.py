@@ -24,7 +24,7 @@ import pytest
 import strategies as sts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from layer_twins import floatx, rel
+from layer_twins import assert_trained_alike, fit_both, floatx, rel
 
 import minikeras
 from minikeras.parity.compare import tolerance
@@ -326,7 +326,8 @@ def convnet_data(n=40):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_convnet_fit_history_and_weights(keras, dtype):
-    # largest measured (weights after 12 steps): float64 8.0e-16, float32 1.0e-6; History 1.1e-7
+    # largest measured (weights after 12 steps): float64 8.0e-16, float32 1.0e-6 in most runs
+    # (2.9e-5 in one: the drift bound, assert_trained_alike); History 1.1e-7
     with floatx(keras, dtype):
         ours, theirs = convnet_twins(keras)
         for model, K in ((ours, minikeras), (theirs, keras)):
@@ -337,16 +338,16 @@ def test_convnet_fit_history_and_weights(keras, dtype):
             )
         x, y = convnet_data()
         fit = dict(epochs=3, batch_size=8, validation_split=0.25, shuffle=False, verbose=0)
-        ours_history = ours.fit(x, y, **fit).history
-        theirs_history = theirs.fit(x, y, **fit).history
+        ours_history, theirs_history, drift = fit_both(ours, theirs, x, y, **fit)
         steps = 3 * 4
         assert sorted(ours_history) == sorted(theirs_history)
         for key, values in theirs_history.items():
             assert rel(ours_history[key], values) < tolerance(dtype, steps), key
-        for w, v in zip(ours.get_weights(), theirs.get_weights()):
-            assert rel(w, v) < tolerance(dtype, steps)
+        assert_trained_alike(ours, theirs, tolerance(dtype, steps), drift)
+        # predictions on the same (Keras's) weights: how far the weights drift is checked above
+        ours.set_weights(theirs.get_weights())
         p, q = ours.predict(x, verbose=0), theirs.predict(x, verbose=0)
-        assert rel(p, q) < tolerance(dtype, steps)
+        assert rel(p, q) < tolerance(dtype)
 
 
 def test_convnet_summary_as_keras_prints_it(keras, monkeypatch):
