@@ -260,10 +260,28 @@ __all__ = [
     "set_image_data_format",
     "set_keras_mask",
     "shape",
+    "random_seed_dtype",
+    "standardize_data_format",
     "standardize_dtype",
     "standardize_shape",
     "in_symbolic_scope",
 ]
+
+
+def random_seed_dtype():
+    """The dtype of a seed (`SeedGenerator.state`, `draw_seed`): int64, TensorFlow's, whose
+    seeds minikeras keeps so that its draws follow the same integers."""
+    from minikeras.random.seed_generator import SEED_DTYPE  # (random imports this module)
+
+    return SEED_DTYPE
+
+
+def standardize_data_format(data_format):
+    """ "channels_last" or "channels_first": `data_format` lowercased, or the global
+    `image_data_format()` for None; a ValueError for anything else."""
+    from minikeras.layers.reshaping import standardize_data_format as standardize
+
+    return standardize(data_format)
 
 
 def in_symbolic_scope():
