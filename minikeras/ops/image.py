@@ -354,7 +354,74 @@ def _sides(name, before, after, size, target, total):
     return before, after
 
 
-@symbolic_op
+def _with_spatial(shape, data_format, height, width):
+    """`shape` with its height and width replaced."""
+    shape = list(shape)
+    h_axis = len(shape) - (3 if data_format == "channels_last" else 2)
+    shape[h_axis], shape[h_axis + 1] = height, width
+    return tuple(shape)
+
+
+def _pad_images_shape(
+    images, top_padding=None, left_padding=None, bottom_padding=None, right_padding=None,
+    target_height=None, target_width=None, data_format=None,
+):  # fmt: skip
+    """pad_images's output shape, where the height or width may be unknown (None): the
+    target, or the known size plus both paddings (still unknown without a target)."""
+    data_format = _data_format(data_format)
+    _check_rank(images)
+    sizes = []
+    for names, before, after, size, target in (
+        (("top_padding", "bottom_padding", "target_height"),
+         top_padding, bottom_padding, _spatial(images.shape, data_format)[0], target_height),
+        (("left_padding", "right_padding", "target_width"),
+         left_padding, right_padding, _spatial(images.shape, data_format)[1], target_width),
+    ):  # fmt: skip
+        before, after = _sides(names, before, after, size or 0, target, lambda t, s: t - s)
+        if size is None:  # the arguments checked; the output's size is the target's
+            sizes.append(target)
+            continue
+        for name, value in zip(names, (before, after)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0. Received: {name}={value}")
+        sizes.append(size + before + after)
+    return _with_spatial(images.shape, data_format, *sizes)
+
+
+def _crop_images_shape(
+    images, top_cropping=None, left_cropping=None, bottom_cropping=None, right_cropping=None,
+    target_height=None, target_width=None, data_format=None,
+):  # fmt: skip
+    """crop_images's output shape: an unknown height (or width) needs its target, which is
+    then the output's (as Keras's CropImages.compute_output_spec asks)."""
+    data_format = _data_format(data_format)
+    _check_rank(images)
+    sizes = []
+    for names, before, after, size, target, axis in (
+        (("top_cropping", "bottom_cropping", "target_height"),
+         top_cropping, bottom_cropping, _spatial(images.shape, data_format)[0], target_height,
+         "height"),
+        (("left_cropping", "right_cropping", "target_width"),
+         left_cropping, right_cropping, _spatial(images.shape, data_format)[1], target_width,
+         "width"),
+    ):  # fmt: skip
+        if size is None and target is None:
+            raise ValueError(
+                f"When the {axis} of the images is unknown, `{names[2]}` must be specified. "
+                f"Received images.shape={list(images.shape)} and {names[2]}={target}"
+            )
+        before, after = _sides(names, before, after, size or 0, target, lambda t, s: s - t)
+        if size is None:
+            sizes.append(target)
+            continue
+        for name, value in zip(names, (before, after)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0. Received: {name}={value}")
+        sizes.append(size - before - after)
+    return _with_spatial(images.shape, data_format, *sizes)
+
+
+@symbolic_op(shape=_pad_images_shape)
 def pad_images(
     images,
     top_padding=None,
@@ -390,7 +457,7 @@ def pad_images(
     return pad(images, _pad_width(images, top, left, data_format, bottom, right))
 
 
-@symbolic_op
+@symbolic_op(shape=_crop_images_shape)
 def crop_images(
     images,
     top_cropping=None,
@@ -570,6 +637,11 @@ def _map_coordinates(
             "First dim of `coordinates` must be the same as the rank of `inputs`. "
             f"Received inputs with shape: {x.shape} and coordinate leading dim of {len(coords)}"
         )
+    if any(c.ndim < 1 for c in coords):  # coordinates of rank 1: one scalar per axis
+        raise ValueError(
+            "Invalid coordinates rank: expected at least rank 2. Received input with shape: "
+            f"{(len(coords), *np.shape(coords[0]))}"
+        )
     if order not in (0, 1):
         raise NotImplementedError(
             "`order` must be 0 or 1 (the orders Keras's backends implement). "
@@ -620,10 +692,13 @@ def affine_transform(
             "Invalid value for argument `interpolation`. Expected of one "
             f"{('nearest', 'bilinear')}. Received: interpolation={interpolation}"
         )
-    if fill_mode not in ("constant", "nearest", "wrap", "reflect"):
+    # "mirror" is Keras's on its NumPy and JAX backends (TensorFlow's transform has none):
+    # the reflection without the edge pixel repeated, as map_coordinates's
+    fill_modes = ("constant", "nearest", "wrap", "mirror", "reflect")
+    if fill_mode not in fill_modes:
         raise ValueError(
             "Invalid value for argument `fill_mode`. Expected of one "
-            f"{('constant', 'nearest', 'wrap', 'reflect')}. Received: fill_mode={fill_mode}"
+            f"{fill_modes}. Received: fill_mode={fill_mode}"
         )
     x = np.asarray(unwrap(convert_to_tensor(images)))
     # the source coordinates in float32, as TensorFlow computes them: where one lands on a
@@ -643,7 +718,9 @@ def affine_transform(
         np.arange(height, dtype=np.float32), np.arange(width, dtype=np.float32), indexing="ij"
     )
     out = np.empty(x.shape, np.float64)
-    mode = {"reflect": "reflect", "nearest": "nearest"}.get(fill_mode, "constant")
+    mode = {"reflect": "reflect", "nearest": "nearest", "mirror": "mirror"}.get(
+        fill_mode, "constant"
+    )
     order = 0 if interpolation == "nearest" else 1
     for n in range(x.shape[0]):
         a, b, c, d, e, f, g, h = t[n]
@@ -710,15 +787,8 @@ def _homography(start_points, end_points):
     return np.linalg.solve(np.array(rows, np.float64), np.array(rhs, np.float64))
 
 
-@symbolic_op
-def perspective_transform(
-    images, start_points, end_points, interpolation="bilinear", fill_value=0, data_format=None
-):
-    """The images warped so that the four `start_points` (x, y) land on the `end_points`:
-    affine_transform with the homography that takes each end point back to its start point
-    (constant fill outside the image)."""
-    start = np.asarray(unwrap(convert_to_tensor(start_points)), np.float64)
-    end = np.asarray(unwrap(convert_to_tensor(end_points)), np.float64)
+def _check_points(start, end):
+    """Keras's checks of perspective_transform's corner points: (4, 2) or (N, 4, 2) each, alike."""
     for name, points in (("start_points", start), ("end_points", end)):
         if points.ndim not in (2, 3) or points.shape[-2:] != (4, 2):
             raise ValueError(
@@ -730,6 +800,28 @@ def perspective_transform(
             "start_points and end_points must have the same shape. "
             f"Received start_points.shape={start.shape}, end_points.shape={end.shape}"
         )
+
+
+def _perspective_transform_shape(images, start_points, end_points, *args, **kwargs):
+    """The images' shape: the checks are made on shapes, so they hold for unknown axes too
+    (solving for the homography on stand-in corners would meet a singular system)."""
+    _check_rank(images)
+    _check_points(start_points, end_points)
+    return tuple(images.shape)
+
+
+@symbolic_op(shape=_perspective_transform_shape)
+def perspective_transform(
+    images, start_points, end_points, interpolation="bilinear", fill_value=0, data_format=None
+):
+    """The images warped so that the four `start_points` (x, y) land on the `end_points`:
+    affine_transform with the homography that takes each end point back to its start point
+    (constant fill outside the image)."""
+    images = convert_to_tensor(images)
+    _check_rank(images)  # first, as Keras: a wrong image is named before wrong points
+    start = np.asarray(unwrap(convert_to_tensor(start_points)), np.float64)
+    end = np.asarray(unwrap(convert_to_tensor(end_points)), np.float64)
+    _check_points(start, end)
     start, end = start.reshape(-1, 4, 2), end.reshape(-1, 4, 2)
     transforms = np.stack([_homography(s, e) for s, e in zip(start, end)]).astype(np.float32)
     return affine_transform(
