@@ -10,7 +10,8 @@ mul: dy ⊙ y_bw and dy ⊙ y_fw), each layer's own backward, and dx = dx_fw + d
 
 import numpy as np
 
-from minikeras.layers import keras_mask
+from minikeras import autodiff
+from minikeras.layers import keras_mask, recorded_call
 from minikeras.layers import node as node_module
 from minikeras.layers.layer import Layer
 from minikeras.layers.rnn.recurrent_layer import GatedRecurrentLayer
@@ -181,6 +182,13 @@ class Bidirectional(Layer):
         input_mask = keras_mask.get_mask(x) if mask is None else mask
         if mask is None and initial_state is None:
             mask = input_mask
+        if recorded_call.is_traced(x) or autodiff.is_recording():
+            # inside a call a tape records (a subclassed model's `call` in fit): Layer's
+            # call puts this layer on that tape, as one step with its own backward
+            if mask is None and isinstance(x, np.ndarray):
+                x = x.view(np.ndarray)  # no mask for Layer.__call__ to read off x
+            y = super().__call__(x, training=training, mask=mask, initial_state=initial_state)
+            return keras_mask.attach(y, self.compute_mask(x, input_mask))
         x = np.ascontiguousarray(x, dtype=self.dtype)
         if x.ndim != 3:
             raise ValueError(

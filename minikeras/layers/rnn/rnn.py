@@ -211,7 +211,10 @@ class RNN(Layer):
         input_mask = keras_mask.get_mask(x) if mask is None else mask
         if mask is None and initial_state is None:
             mask = input_mask
-        if self._user_cell:  # Layer's call: on the tape when training (cell_loop.py)
+        # a cell of yours: Layer's call, on the tape when training (cell_loop.py); any cell
+        # inside a call a tape records (a subclassed model's `call` in fit): Layer's call too,
+        # which puts the layer on that tape as one step with its own backward
+        if self._user_cell or recorded_call.is_traced(x) or autodiff.is_recording():
             if not self.built:  # a stateful layer's batch size is the first call's, as Keras
                 shape = np.shape(x)
                 self.build(((shape[0] if self.stateful else None),) + tuple(shape[1:]))
