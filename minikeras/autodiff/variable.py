@@ -59,11 +59,25 @@ class Variable(np.ndarray):
     ):
         # autocast, aggregation, synchronization: Keras's arguments, accepted; they concern
         # mixed precision and distribution, which minikeras does not do
+        if isinstance(initializer, str):  # "ones", "glorot_uniform": an initializer's name
+            from minikeras import initializers  # (initializers make Variables' values)
+
+            initializer = initializers.get(initializer)
+        config.learn_ml_dtypes(dtype)
         if callable(initializer):  # an initializer object or function, as Keras accepts
+            if shape is None:
+                raise ValueError(
+                    "When creating a Variable from an initializer, the `shape` argument "
+                    f"should be specified. Received: initializer={initializer} and shape={shape}"
+                )
             value = initializer(shape, dtype=dtype) if dtype is not None else initializer(shape)
+        elif dtype is None and not isinstance(initializer, (np.ndarray, np.generic)):
+            # Python numbers and lists: Keras's convert_to_tensor (int32, float32)
+            from minikeras.ops.core import convert_to_tensor  # (ops make Variables)
+
+            value = convert_to_tensor(initializer)
         else:
             value = initializer
-        config.learn_ml_dtypes(dtype)
         array = np.array(value, dtype=dtype, copy=True)
         if shape is not None and array.shape != tuple(shape):
             raise ValueError(
