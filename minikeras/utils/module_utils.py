@@ -44,4 +44,10 @@ class LazyModule:
 
 tensorflow = LazyModule("tensorflow")
 scipy = LazyModule("scipy")
+jax = LazyModule("jax")
+h5py = LazyModule("h5py")
+# the libraries Keras's `keras.tree` can stand on; minikeras's tree is its own (tree_api.py),
+# in optree's order: code that asks which one is there is answered as for Keras
+optree = LazyModule("optree")
+dmtree = LazyModule("tree", pip_name="dm-tree")
 grain = LazyModule("grain", pip_name="grain")
