@@ -39,3 +39,23 @@ def get_uid(prefix: str = "") -> int:
 def clear_session() -> None:
     """Forget every name handed out, so the next Dense is 'dense' again."""
     _uids.clear()
+
+
+def uniquify(name: str) -> str:
+    """`name` the first time, then `name_1`, `name_2`, ...: auto_name without the snake case."""
+    return auto_name(name)
+
+
+def reset_uids() -> None:
+    """Keras's name for forgetting every counter (`clear_session` does it too)."""
+    _uids.clear()
+
+
+def get_object_name(obj) -> str:
+    """The name Keras gives an object in messages and configs: its `name`, else a function's
+    or its class's name in snake_case."""
+    if hasattr(obj, "name"):
+        return obj.name
+    if hasattr(obj, "__name__"):
+        return to_snake_case(obj.__name__)
+    return to_snake_case(type(obj).__name__)
