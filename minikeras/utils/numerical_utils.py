@@ -1,6 +1,9 @@
-"""Class ids to one-hot rows."""
+"""Class ids to one-hot rows; the label masks of pairwise losses; `normalize` (kept in
+data_utils, found here too as in Keras)."""
 
 import numpy as np
+
+from minikeras.utils.data_utils import normalize  # noqa: F401 (Keras's place for it)
 
 
 def to_categorical(x, num_classes=None):
@@ -75,3 +78,16 @@ def encode_categorical_inputs(inputs, output_mode, depth, dtype, count_weights=N
     if count_weights is not None:
         one_hot = one_hot * count_weights[..., None]
     return one_hot.sum(axis=1 if inputs.ndim > 1 else 0).astype(dtype)
+
+
+def build_pos_neg_masks(query_labels, key_labels, remove_diagonal=True):
+    """(positive, negative) boolean masks of shape (queries, keys): positive where a query's
+    label equals a key's, negative elsewhere; `remove_diagonal` takes each query's own
+    position (i, i) out of the positives (a sample is not its own positive pair)."""
+    query = np.asarray(query_labels).reshape(-1, 1)
+    key = np.asarray(key_labels).reshape(1, -1)
+    positive = query == key  # (queries, 1) == (1, keys)
+    negative = ~positive
+    if remove_diagonal:
+        positive = positive & ~np.eye(query.shape[0], key.shape[1], dtype=bool)
+    return positive, negative
