@@ -39,7 +39,21 @@ def set_logging_verbosity(level):
     logging.getLogger("minikeras").setLevel(_LEVELS[level])
 
 
+def ask_to_proceed_with_overwrite(filepath):
+    """Ask on the terminal whether `filepath` may be overwritten: True for "y", False for
+    "n", asked again for anything else. (minikeras's own saving never asks: saving.files
+    refuses an existing file under overwrite=False instead of waiting for input.)"""
+    answer = input(f"[WARNING] {filepath} already exists - overwrite? [y/n]").strip().lower()
+    while answer not in ("y", "n"):
+        answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
+    if answer == "n":
+        return False
+    print_msg("[TIP] Next time specify overwrite=True!")
+    return True
+
+
 __all__ = [
+    "ask_to_proceed_with_overwrite",
     "disable_interactive_logging",
     "enable_interactive_logging",
     "is_interactive_logging_enabled",
