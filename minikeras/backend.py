@@ -24,7 +24,7 @@ from minikeras.layers.conv_transpose import (
     compute_conv_transpose_output_shape,
     compute_conv_transpose_padding_args_for_jax,
 )
-from minikeras.layers.name_scope import name_scope
+from minikeras.layers.name_scope import current_path, name_scope
 from minikeras.layers.node import KerasTensor
 from minikeras.ops import (
     convert_to_numpy,
@@ -240,6 +240,7 @@ __all__ = [
     "compute_conv_transpose_output_shape",
     "compute_conv_transpose_padding_args_for_jax",
     "convert_to_numpy",
+    "current_path",
     "convert_to_tensor",
     "disable_flash_attention",
     "enable_flash_attention",

@@ -53,20 +53,41 @@ def weight_path(layer, name):
     return join(layer._parent_path, layer.name, name)
 
 
-@contextlib.contextmanager
-def name_scope(name, caller=None, deduplicate=True, override_parent=None):
+class name_scope:
     """Keras's `backend.name_scope`: a Variable made within the block is `name/...`, under the
-    scopes already open (or under `override_parent`). `caller` and `deduplicate` are Keras's
-    arguments for its layers re-entering their own scope, which minikeras's layers do with
-    `layer_scope`."""
-    if not isinstance(name, str) or "/" in name:
-        raise ValueError(
-            "Argument `name` must be a string and cannot contain character `/`. "
-            f"Received: name={name}"
-        )
-    parent = current_path() if override_parent is None else override_parent
-    _OPEN.append(join(parent, name))
-    try:
-        yield
-    finally:
-        _OPEN.pop()
+    scopes already open (or under `override_parent`). A scope entered again by the same
+    `caller` right inside itself (a layer re-entering its own scope) adds nothing, as Keras
+    deduplicates it; minikeras's own layers use `layer_scope`. The name is checked when the
+    scope is made, before it is entered."""
+
+    def __init__(self, name, caller=None, deduplicate=True, override_parent=None):
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name}"
+            )
+        self.name = name
+        self.caller = caller
+        self.deduplicate = deduplicate
+        self.override_parent = override_parent
+        self._pop_on_exit = False
+
+    def __enter__(self):
+        inner = _NAME_SCOPES[-1] if _NAME_SCOPES else None
+        same = inner is not None and inner.name == self.name and inner.caller is self.caller
+        if self.deduplicate and self.caller is not None and same:
+            return self  # the caller's own scope again: the path stays
+        parent = current_path() if self.override_parent is None else self.override_parent
+        _OPEN.append(join(parent.strip("/"), self.name))
+        _NAME_SCOPES.append(self)
+        self._pop_on_exit = True
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._pop_on_exit:
+            _OPEN.pop()
+            _NAME_SCOPES.pop()
+            self._pop_on_exit = False
+
+
+_NAME_SCOPES = []  # the name_scope objects open, innermost last (for deduplication)
