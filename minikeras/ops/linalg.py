@@ -9,11 +9,14 @@ array(5.)
 
 import numpy as np
 
+from minikeras import tree
 from minikeras.autodiff import primitive, unwrap
+from minikeras.autodiff.jvp import jvp as autodiff_jvp
 from minikeras.ops import numpy as onp
+from minikeras.ops.core_operations import Operation
 from minikeras.ops.numpy import _float
 from minikeras.ops.op_classes import operation_class, operation_classes
-from minikeras.ops.symbolic import symbolic_op
+from minikeras.ops.symbolic import has_symbolic, symbolic_op
 
 
 @symbolic_op
@@ -300,3 +303,36 @@ class Qr(operation_class("Qr", qr)):
                 f"Received: input.shape = {shape}"
             )
         return super().compute_output_spec(x)
+
+
+class JVP(Operation):
+    """Keras's JVP Operation: `jvp` on arrays; on KerasTensors, a node whose outputs have the
+    shapes and dtypes of `fun`'s (the tangents out are shaped as the outputs)."""
+
+    def __init__(self, has_aux=False, *, name=None):
+        super().__init__(name=name)
+        self.has_aux = has_aux
+
+    def call(self, fun, primals, tangents):
+        return autodiff_jvp(fun, primals, tangents, has_aux=self.has_aux)
+
+    def compute_output_spec(self, fun, primals, tangents):
+        from minikeras.layers.node import KerasTensor  # (layers import ops)
+
+        result = fun(*primals)  # on the KerasTensors: only shapes and dtypes come out
+
+        def spec(structure):
+            return tree.map_structure(lambda t: KerasTensor(t.shape, dtype=t.dtype), structure)
+
+        output, aux = result if self.has_aux else (result, None)
+        if self.has_aux:
+            return spec(output), spec(output), spec(aux)
+        return spec(output), spec(output)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """(fun(*primals), J·tangents), and fun's auxiliary output with `has_aux`: the
+    Jacobian–vector product of minikeras.autodiff.jvp; on KerasTensors, their specs."""
+    if has_symbolic((primals, tangents)):
+        return JVP(has_aux)(fun, primals, tangents)
+    return autodiff_jvp(fun, primals, tangents, has_aux=has_aux)
