@@ -448,10 +448,8 @@ class Model(Layer):
             d is not None and d != k for d, k in zip(out_shape[1:], y.shape[1:])
         ):  # an axis of size None (sequences of any length) takes any size
             hint = ""
-            if (
-                isinstance(loss, losses_module.CategoricalCrossentropy)
-                and y.ndim == 1
-                or (y.ndim == 2 and y.shape[1] == 1 and out_shape[-1] > 1)
+            if isinstance(loss, losses_module.CategoricalCrossentropy) and (
+                y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and out_shape[-1] > 1)
             ):
                 hint = (
                     " For categorical_crossentropy the labels must be one-hot rows "
