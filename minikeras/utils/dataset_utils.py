@@ -188,7 +188,52 @@ def encode_labels(labels, label_mode, num_classes):
     return labels.astype("int32")
 
 
-class FileDataset(PyDataset):
+class DatasetMethods:
+    """The few `tf.data.Dataset` methods keras.io's scripts call on these datasets before
+    `fit`: `take`, `map`, `prefetch`, `cache` (over whole batches, as tf.data's after
+    `.batch`). `map(f)` calls `f(*batch)` for a tuple batch, `f(batch)` otherwise; the
+    parallelism arguments are accepted and ignored (a batch is read when it is asked for)."""
+
+    def take(self, count):
+        return BatchesOf(self, range(min(count, len(self)) if count >= 0 else len(self)))
+
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
+        return BatchesOf(self, range(len(self)), map_func)
+
+    def prefetch(self, buffer_size=None, name=None):
+        return self
+
+    def cache(self, filename="", name=None):
+        return self
+
+
+class BatchesOf(DatasetMethods, PyDataset):
+    """Some batches of another dataset (`take`), each passed through a function (`map`)."""
+
+    def __init__(self, source, indices, map_func=None):
+        super().__init__()
+        self.source, self.indices, self.map_func = source, indices, map_func
+        self.class_names = getattr(source, "class_names", None)
+        self.file_paths = getattr(source, "file_paths", None)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        batch = self.source[self.indices[index]]
+        if self.map_func is None:
+            return batch
+        return self.map_func(*batch) if isinstance(batch, tuple) else self.map_func(batch)
+
+    def __iter__(self):
+        yield from super().__iter__()
+        self.on_epoch_end()
+
+    def on_epoch_end(self):
+        self.source.on_epoch_end()
+
+
+class FileDataset(DatasetMethods, PyDataset):
     """Files read batch by batch: item `i` is `load` of the batch's paths stacked (with their
     labels when there are labels). `batch_size=None` gives one file per item.
 

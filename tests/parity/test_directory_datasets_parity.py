@@ -227,3 +227,19 @@ def test_a_model_trains_on_the_image_dataset(image_dir):
     history = model.fit(data, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert model.optimizer.iterations.numpy() == 3
+
+
+def test_take_map_prefetch_as_tf_data_after_batch(keras, text_dir):
+    """The tf.data methods keras.io's scripts chain before `fit`, over whole batches: the same
+    batches (unshuffled) as Keras's dataset gives through the same calls."""
+    kwargs = dict(batch_size=4, shuffle=False, verbose=False)
+    ours = minikeras.utils.text_dataset_from_directory(text_dir, **kwargs)
+    theirs = keras.utils.text_dataset_from_directory(text_dir, **kwargs)
+
+    def chain(dataset):
+        return dataset.map(lambda x, y: (x, y * 10)).cache().take(2).prefetch(2)
+
+    ours, theirs = chain(ours), chain(theirs)
+    assert len(ours) == 2
+    assert samples_of_texts(ours) == samples_of_texts(theirs)
+    assert samples_of_texts(ours.take(5)) == samples_of_texts(ours)  # take past the end
