@@ -6,6 +6,7 @@ from minikeras.config import (
     is_interactive_logging_enabled,
 )
 from minikeras.utils import np_utils
+from minikeras.utils.audio_dataset_utils import audio_dataset_from_directory
 from minikeras.utils.data_utils import normalize, pack_x_y_sample_weight
 from minikeras.utils.file_utils import get_file
 from minikeras.utils.image_dataset_utils import image_dataset_from_directory
@@ -112,6 +113,7 @@ def plot_history(history, path=None, metrics=None):
 
 __all__ = [
     "Progbar",
+    "audio_dataset_from_directory",
     "array_to_img",
     "img_to_array",
     "load_img",

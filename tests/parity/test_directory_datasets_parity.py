@@ -243,3 +243,62 @@ def test_take_map_prefetch_as_tf_data_after_batch(keras, text_dir):
     assert len(ours) == 2
     assert samples_of_texts(ours) == samples_of_texts(theirs)
     assert samples_of_texts(ours.take(5)) == samples_of_texts(ours)  # take past the end
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory):
+    """16-bit PCM .wav files of different lengths, one and two channels (written with the
+    standard library's `wave`, as TensorFlow's `encode_wav` writes them)."""
+    import wave
+
+    root = tmp_path_factory.mktemp("audio")
+    rng = np.random.default_rng(2)
+    for i in range(6):
+        folder = root / f"word_{i % 2}"
+        folder.mkdir(exist_ok=True)
+        samples = rng.integers(-32768, 32768, (12 + 3 * i, 1), dtype="int16")
+        with wave.open(str(folder / f"{i}.wav"), "wb") as f:
+            f.setnchannels(1), f.setsampwidth(2), f.setframerate(1000)
+            f.writeframes(samples.astype("<i2").tobytes())
+    return str(root)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(shuffle=False),  # each batch zero-padded to its longest file
+        dict(shuffle=False, output_sequence_length=20, label_mode="categorical"),
+        # shuffled: fixed lengths, so that both batchings pad alike, compared sorted
+        dict(seed=4, validation_split=0.5, subset="both", output_sequence_length=16),
+    ],
+)
+def test_audio_as_keras_gives_it(keras, audio_dir, kwargs):
+    kwargs = {"batch_size": 4, "verbose": False, **kwargs}
+    ours = minikeras.utils.audio_dataset_from_directory(audio_dir, **kwargs)
+    theirs = keras.utils.audio_dataset_from_directory(audio_dir, **kwargs)
+    if kwargs.get("subset") == "both":
+        assert isinstance(ours, tuple) and isinstance(theirs, tuple)
+        for our_part, their_part in zip(ours, theirs):
+            assert our_part.class_names == their_part.class_names
+            ours_sorted = in_one_order(batches(our_part))
+            assert_same(ours_sorted, in_one_order(batches(their_part)))
+        return
+    assert ours.class_names == theirs.class_names
+    assert_same(batches(ours), batches(theirs))  # int16 / 32768: exact in float32
+
+
+def test_audio_arguments_raise_as_keras(keras, audio_dir):
+    for library in (minikeras, keras):
+        with pytest.raises(ValueError, match="Cannot set both `ragged` and"):
+            library.utils.audio_dataset_from_directory(
+                audio_dir, ragged=True, output_sequence_length=3
+            )
+        with pytest.raises(ValueError, match="`sampling_rate` should be higher than 0"):
+            library.utils.audio_dataset_from_directory(audio_dir, sampling_rate=-1)
+        with pytest.raises(ImportError, match="To use the argument `sampling_rate`"):
+            library.utils.audio_dataset_from_directory(audio_dir, sampling_rate=8000)
+    ragged = minikeras.utils.audio_dataset_from_directory(
+        audio_dir, ragged=True, shuffle=False, verbose=False
+    )
+    clips, _ = ragged[0]
+    assert [clip.shape for clip in clips] == [(12 + 3 * i, 1) for i in (0, 2, 4, 1, 3, 5)]
