@@ -190,7 +190,7 @@ def encode_labels(labels, label_mode, num_classes):
 
 class DatasetMethods:
     """The few `tf.data.Dataset` methods keras.io's scripts call on these datasets before
-    `fit`: `take`, `map`, `prefetch`, `cache` (over whole batches, as tf.data's after
+    `fit`: `take`, `map`, `prefetch`, `cache`, `cardinality` (over whole batches, as tf.data's after
     `.batch`). `map(f)` calls `f(*batch)` for a tuple batch, `f(batch)` otherwise; the
     parallelism arguments are accepted and ignored (a batch is read when it is asked for)."""
 
@@ -205,6 +205,10 @@ class DatasetMethods:
 
     def cache(self, filename="", name=None):
         return self
+
+    def cardinality(self):
+        """The number of batches (tf.data's gives it as a scalar tensor)."""
+        return np.int64(len(self))
 
 
 class BatchesOf(DatasetMethods, PyDataset):

@@ -241,6 +241,7 @@ def test_take_map_prefetch_as_tf_data_after_batch(keras, text_dir):
 
     ours, theirs = chain(ours), chain(theirs)
     assert len(ours) == 2
+    assert ours.cardinality() == theirs.cardinality() == 2
     assert samples_of_texts(ours) == samples_of_texts(theirs)
     assert samples_of_texts(ours.take(5)) == samples_of_texts(ours)  # take past the end
 
