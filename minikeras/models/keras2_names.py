@@ -53,7 +53,7 @@ class CompiledMetrics:
         warnings.warn(METRICS_WARNING, UserWarning, stacklevel=2)
         model = self.model
         if model.compile_metrics is not None and not model.compile_metrics.built:
-            model._build_metrics_from(y)  # Keras builds its container at its first update
+            model._build_metrics_from(y, y_pred)  # Keras builds its container at its first update
         for metric in model.metrics:
             if isinstance(metric, metrics_module.Mean):
                 metric.update_state(y_pred, sample_weight=sample_weight)

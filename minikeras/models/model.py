@@ -529,15 +529,16 @@ class Model(Layer):
             self._build_metrics_from(y)
         return x, y, w
 
-    def _build_metrics_from(self, y):
+    def _build_metrics_from(self, y, y_pred=None):
         """`_build_metrics` from labels as a step of yours receives them (an array, a list or
-        dict by output key), when they are one per output."""
+        dict by output key), when they are one per output (and the predictions, when the
+        model's own output shape is unknown)."""
         if self.output_specs is None:
             return
         several = len(self.output_specs) > 1
         per_output = self._per_output(y.structure if isinstance(y, Structure) else y)
         if len(per_output) == len(self.output_specs):
-            self._build_metrics(Arrays(per_output) if several else per_output[0])
+            self._build_metrics(Arrays(per_output) if several else per_output[0], y_pred)
 
     def prepare_structured_data(self, x, y, sample_weight=None, class_weight=None):
         """`prepare_data` for a loss given in a structure (`_compile_loss`): the labels keep
@@ -559,12 +560,20 @@ class Model(Layer):
             self._build_metrics(Arrays(flat) if len(flat) > 1 else flat[0])
         return x, y, w
 
-    def _build_metrics(self, y):
+    def _build_metrics(self, y, y_pred=None):
         """Make the metric objects once the labels' shapes are known ('accuracy' depends on
-        them), named for the logs as Keras names them."""
+        them), named for the logs as Keras names them. A model that has no output shape (a
+        subclass whose step calls other models, never its own `call`) waits for the first
+        predictions its step passes to the metrics, as Keras builds its metrics then."""
         if self._metric_entries is None:
             y_shapes = [None if a is None else a.shape for a in as_list(y)]
-            output_shapes = self.output_shape if len(self.output_specs) > 1 else [self.output_shape]
+            if self.output_shape is not None:
+                several = len(self.output_specs) > 1
+                output_shapes = self.output_shape if several else [self.output_shape]
+            elif y_pred is not None:
+                output_shapes = [np.shape(p) for p in self._per_output(y_pred)]
+            else:
+                return
             entries, trackers = outputs_module.build_metrics(
                 self.output_specs, y_shapes, output_shapes
             )

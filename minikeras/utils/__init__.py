@@ -6,8 +6,10 @@ from minikeras.config import (
     is_interactive_logging_enabled,
 )
 from minikeras.utils import np_utils
+from minikeras.utils.audio_dataset_utils import audio_dataset_from_directory
 from minikeras.utils.data_utils import normalize, pack_x_y_sample_weight
 from minikeras.utils.file_utils import get_file
+from minikeras.utils.image_dataset_utils import image_dataset_from_directory
 from minikeras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from minikeras.utils.model_visualization import plot_model
 from minikeras.utils.naming import clear_session
@@ -24,6 +26,7 @@ from minikeras.utils.progbar import Progbar
 from minikeras.utils.py_dataset import PyDataset, Sequence
 from minikeras.utils.rng import set_random_seed
 from minikeras.utils.sequence_utils import pad_sequences
+from minikeras.utils.text_dataset_utils import text_dataset_from_directory
 from minikeras.utils.timeseries_dataset import timeseries_dataset_from_array
 
 
@@ -110,6 +113,7 @@ def plot_history(history, path=None, metrics=None):
 
 __all__ = [
     "Progbar",
+    "audio_dataset_from_directory",
     "array_to_img",
     "img_to_array",
     "load_img",
@@ -119,6 +123,7 @@ __all__ = [
     "clear_session",
     "deserialize_keras_object",
     "get_file",
+    "image_dataset_from_directory",
     "get_source_inputs",
     "disable_interactive_logging",
     "enable_interactive_logging",
@@ -134,6 +139,7 @@ __all__ = [
     "plot_history",
     "plot_model",
     "set_random_seed",
+    "text_dataset_from_directory",
     "timeseries_dataset_from_array",
     "to_categorical",
 ]
