@@ -556,7 +556,16 @@ def get(identifier):
             )
         return ALL_ACTIVATIONS[identifier][0]
     if isinstance(identifier, dict) and "config" in identifier:  # Keras's serialized form
-        return get(identifier["config"] if isinstance(identifier["config"], str) else None)
+        name = identifier["config"]
+        if isinstance(name, str) and name not in ALL_ACTIVATIONS:
+            # a function of yours registered as "package>name" (register_keras_serializable),
+            # found as Keras's deserialize finds it: clone_model rebuilds Dense from its config
+            from minikeras.utils.object_registration import get_registered_object
+
+            found = get_registered_object(name)
+            if found is not None:
+                return found
+        return get(name if isinstance(name, str) else None)
     if callable(identifier):
         return identifier
     raise ValueError(

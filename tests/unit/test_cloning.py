@@ -140,3 +140,20 @@ def test_subclassed_model_clones_from_config_only():
         clone_model(model, clone_function=lambda layer: layer)
     with pytest.raises(ValueError, match="Unexpected keyword argument"):
         clone_model(model, shared=True)
+
+
+def test_clone_keeps_a_registered_activation_function():
+    """keras.io's serialization guide clones a Dense whose activation is registered as
+    "my_package>custom_fn": from_config meets that name in the activation's config."""
+
+    @mk.saving.register_keras_serializable(package="clone_test", name="squared")
+    def squared(x):
+        return x**2
+
+    inputs = layers.Input(shape=(4,))
+    model = mk.Model(inputs, layers.Dense(1, activation=squared)(inputs))
+    clone = clone_model(model)
+    assert clone.layers[1].activation is squared
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
