@@ -26,3 +26,29 @@ def call_in_tf_graph(layer, inputs, args, kwargs):
     except (ValueError, TypeError, IndexError):
         pass  # a shape only the data says
     return outputs
+
+
+def call_feature_space_in_tf_graph(feature_space, data):
+    """`feature_space(data)` on a TensorFlow graph's dict of columns (`dataset.map(fs)`): the
+    NumPy call in `tf.numpy_function`, its outputs shaped as Keras's (a batch axis when the
+    columns have one, then each encoded feature's width)."""
+    import tensorflow as tf
+
+    names = list(data)
+    encoded = feature_space.get_encoded_features()
+    as_dict = isinstance(encoded, dict)
+    keys = list(encoded) if as_dict else [None]
+    specs = [encoded[key] if as_dict else encoded for key in keys]
+    dtypes = [tf.string if s.dtype == "string" else tf.as_dtype(s.dtype) for s in specs]
+
+    def run(*arrays):
+        outputs = feature_space(dict(zip(names, arrays)))
+        outputs = [outputs[key] for key in keys] if as_dict else [outputs]
+        return [np.asarray(o).astype(d.as_numpy_dtype) for o, d in zip(outputs, dtypes)]
+
+    outputs = tf.numpy_function(run, [data[n] for n in names], dtypes, stateful=False)
+    batched = data[names[0]].shape.rank != 0  # a batch of rows, not one row
+    for output, spec in zip(outputs, specs):
+        width = tuple(spec.shape[1:])
+        output.set_shape(((None,) if batched else ()) + width)
+    return dict(zip(keys, outputs)) if as_dict else outputs[0]
