@@ -668,6 +668,13 @@ class Model(Layer):
         tape). Where a crossentropy reads an output made by a softmax or sigmoid, it starts
         from the logits, as in Keras's fit; that output's whole gradient is then handed back
         at the logits: dL/dz = (dL/dz of the crossentropy) + dL/dy·∂y/∂z."""
+        if isinstance(y_pred, dict):
+            # a subclassed model's call returned a dict: the loss reads it by key (the leaves
+            # in sorted-key order); the gradients go back in the order of the call's keys
+            total, d_sorted, _ = self._compile_loss.value_and_grads(y, y_pred, sample_weight)
+            by_key = dict(zip(sorted(y_pred), d_sorted))
+            self._structured_path, self._output_losses = None, []
+            return total, [by_key[key] for key in y_pred]
         preds = [np.asarray(p) for p in as_list(y_pred)]
         outputs = self._outputs_as_given(preds)
         compile_loss = self._compile_loss
