@@ -126,12 +126,31 @@ def test_feature_space_in_dataset_map_and_in_a_model_as_keras_s(keras):
     assert_encoded_alike(model.predict(table, verbose=0), theirs_mapped, columns)
 
 
+def file_layout(path):
+    """A `.keras` file's members, its weights' groups and datasets (with their shapes), and
+    the FeatureSpace's build config."""
+    import io
+    import json
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(path) as zf:
+        found = []
+        with h5py.File(io.BytesIO(zf.read("model.weights.h5"))) as h5:
+            h5.visititems(lambda name, item: found.append((name, getattr(item, "shape", None))))
+        build_config = json.loads(zf.read("config.json"))["build_config"]
+        return sorted(zf.namelist()), found, build_config
+
+
 def test_feature_space_files_go_both_ways(keras, tmp_path):
     table = heart_table(rows=20, seed=2)
     ours, theirs = adapted_pair(keras, True, table)
     columns = normalized_columns(ours)
     ours.save(tmp_path / "ours.keras")
     theirs.save(tmp_path / "theirs.keras")
+    # the same members, the same groups and datasets in the weights, the same build config
+    assert file_layout(tmp_path / "ours.keras") == file_layout(tmp_path / "theirs.keras")
     read_by_keras = keras.models.load_model(tmp_path / "ours.keras")
     read_by_us = mk.models.load_model(tmp_path / "theirs.keras")
     assert read_by_us.get_config()["features"].keys() == theirs.get_config()["features"].keys()

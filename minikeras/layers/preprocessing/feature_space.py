@@ -320,7 +320,11 @@ class FeatureSpace(Layer):
                 )
         for name in self._list_adaptable_preprocessors():
             batches = [b[:, None] if b.ndim == 1 else b for b in columns[name]]
-            self.preprocessors[name].adapt(iter(batches))
+            preprocessor = self.preprocessors[name]
+            if isinstance(preprocessor, Normalization) and not preprocessor.built:
+                # Keras adapts it on a dataset, whose batch axis is unknown: its file says so
+                preprocessor.build((None,) + batches[0].shape[1:])
+            preprocessor.adapt(iter(batches))
         self._is_adapted = True
         self.get_encoded_features()  # builds the encoders and the concatenation
         self.built = True
