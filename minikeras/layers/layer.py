@@ -762,6 +762,11 @@ class Layer:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
+    # where a file says Keras keeps the class, and the name it is registered under there (a few
+    # classes live outside keras.layers: FeatureSpace in keras.utils)
+    keras_module = "keras.layers"
+    keras_registered_name = None
+
     # Keras builds a layer that has no `build` of its own (Dropout, Activation) in its __init__,
     # so its files carry no build_config for such a layer; those subclasses set this to False.
     has_build_config = True

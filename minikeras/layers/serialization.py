@@ -48,10 +48,12 @@ def serialize(layer):
     if not builtin:  # a layer of yours may put layers, regularizers... in its config
         config = serialize_nested(config)
     entry = {
-        "module": "keras.layers" if builtin else cls.__module__,
+        "module": cls.keras_module if builtin else cls.__module__,
         "class_name": keras_class_name(cls),
         "config": config,
-        "registered_name": None if builtin else object_registration.get_registered_name(cls),
+        "registered_name": cls.keras_registered_name
+        if builtin
+        else object_registration.get_registered_name(cls),
     }
     build_config = layer.get_build_config()
     if build_config is not None:

@@ -675,6 +675,14 @@ class Model(Layer):
         tape). Where a crossentropy reads an output made by a softmax or sigmoid, it starts
         from the logits, as in Keras's fit; that output's whole gradient is then handed back
         at the logits: dL/dz = (dL/dz of the crossentropy) + dL/dy·∂y/∂z."""
+        if isinstance(y_pred, (list, tuple, dict)):
+            # a subclassed model's call returned a structure: the loss reads it as it is (its
+            # leaves in `tree.flatten`'s order, a dict's keys sorted); the gradients go back in
+            # the order the call's outputs are replayed (a dict's keys as the call made them)
+            total, d_flat, _ = self._compile_loss.value_and_grads(y, y_pred, sample_weight)
+            by_path = dict(zip((path for path, _ in tree.flatten_with_path(y_pred)), d_flat))
+            self._structured_path, self._output_losses = None, []
+            return total, [by_path[path] for path in _paths_in_call_order(y_pred)]
         preds = [np.asarray(p) for p in as_list(y_pred)]
         outputs = self._outputs_as_given(preds)
         compile_loss = self._compile_loss
@@ -1583,6 +1591,17 @@ def _num_samples(x):
     if isinstance(x, (dict, list, tuple)):
         return len(Structure(x).arrays()[0])
     return len(x)
+
+
+def _paths_in_call_order(structure, path=()):
+    """The paths of a structure's leaves, in the order its lists and dicts hold them."""
+    if isinstance(structure, dict):
+        items = structure.items()
+    elif isinstance(structure, (list, tuple)):
+        items = enumerate(structure)
+    else:
+        return [path]
+    return [leaf for key, value in items for leaf in _paths_in_call_order(value, path + (key,))]
 
 
 def _first_array(data):

@@ -107,6 +107,10 @@ def needs_compile_loss(loss, outputs_struct, names):
     if isinstance(loss, dict):
         if isinstance(outputs_struct, dict) and not set(loss) <= set(names):
             return True
+        if outputs_struct is None and set(loss) != set(names):
+            # a subclassed model's outputs are known only once it runs: a dict of losses
+            # keyed by the keys of the dict its call returns is matched to them then
+            return True
         entries = list(loss.values())
     elif isinstance(loss, (list, tuple)):
         if len(loss) != len(names):

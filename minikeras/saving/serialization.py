@@ -27,7 +27,7 @@ from minikeras import metrics as metrics_module
 from minikeras import optimizers as optimizers_module
 from minikeras.layers import serialization as layer_serialization
 from minikeras.models.functional import Functional, serialize_layer
-from minikeras.models.model import _FUNCTIONAL_SUBCLASSES
+from minikeras.models.model import _FUNCTIONAL_SUBCLASSES, Model
 from minikeras.models.sequential import Sequential
 from minikeras.optimizers.schedules.learning_rate_schedule import ALL_SCHEDULES
 from minikeras.utils import object_registration
@@ -40,6 +40,8 @@ def serialize_model(model):
     """The model's config.json: Keras's `serialize_keras_object(model)`. A functional model is
     written as Keras writes one: module keras.src.models.functional, registered_name
     "Functional", and a build_config whose input_shape is None (its Inputs say the shapes)."""
+    if not isinstance(model, Model):  # a FeatureSpace (a layer saved on its own): no compile
+        return layer_serialization.serialize(model)
     own_class = _own_class(model)
     if own_class is Functional:  # as it is written when nested, with its compile config
         return {**serialize_layer(model), "compile_config": get_compile_config(model)}
@@ -99,6 +101,12 @@ def deserialize_model(entry, compile=True):
             if not isinstance(config.get(key), (list, dict)):
                 raise ValueError(f"the Functional config has no {key!r} list")
         model = Functional.from_config(config)
+    elif class_name == "FeatureSpace" and entry.get("module") == "keras.utils":
+        from minikeras.layers.preprocessing.feature_space import FeatureSpace
+
+        feature_space = FeatureSpace.from_config(config)
+        feature_space.build_from_config(entry.get("build_config"))
+        return feature_space
     elif class_name == "Sequential" and entry.get("module") in MODEL_MODULES:
         if not isinstance(config.get("layers"), list):
             raise ValueError("the Sequential config has no 'layers' list")

@@ -143,3 +143,12 @@ __all__ = [
     "timeseries_dataset_from_array",
     "to_categorical",
 ]
+
+
+def __getattr__(name):
+    """`FeatureSpace`, made of layers (which import this package), is imported on first use."""
+    if name == "FeatureSpace":
+        from minikeras.layers.preprocessing.feature_space import FeatureSpace
+
+        return FeatureSpace
+    raise AttributeError(f"module 'minikeras.utils' has no attribute {name!r}")

@@ -182,6 +182,13 @@ class DataAdapter:
         for batch in self.new_pass():
             yield as_numpy(batch)
 
+    def get_tf_dataset(self):
+        """The batches as a `tf.data.Dataset` (Keras's method; TensorFlow's side of it lives
+        with the other TensorFlow interop, in minikeras/parity/tf_data.py)."""
+        from minikeras.parity.tf_data import dataset_of_batches
+
+        return dataset_of_batches(self.get_numpy_iterator)
+
     def on_epoch_begin(self):
         pass
 
@@ -303,7 +310,27 @@ def as_numpy(structure):
         return {key: as_numpy(value) for key, value in structure.items()}
     if isinstance(structure, (list, tuple)):
         return type(structure)(as_numpy(value) for value in structure)
-    return None if structure is None else np.asarray(structure)
+    return None if structure is None else dense_array(structure)
+
+
+def dense_array(data):
+    """`data` as a NumPy array; a sparse or ragged tensor (TensorFlow's, SciPy's) as the dense
+    array it stands for, as Keras's NumPy backend reads one (minikeras has no sparse tensors)."""
+    if hasattr(data, "dense_shape") and hasattr(data, "indices"):  # a tf.SparseTensor
+        return _densified(data)
+    if hasattr(data, "toarray"):  # a SciPy sparse matrix
+        return data.toarray()
+    if hasattr(data, "to_tensor") and hasattr(data, "row_splits"):  # a tf.RaggedTensor
+        return np.asarray(data.to_tensor())
+    return np.asarray(data)
+
+
+def _densified(sparse):
+    """A `tf.SparseTensor`'s dense array: zeros, and each value at its index."""
+    values = np.asarray(sparse.values)
+    dense = np.zeros(tuple(np.asarray(sparse.dense_shape)), dtype=values.dtype)
+    dense[tuple(np.asarray(sparse.indices).T)] = values
+    return dense
 
 
 class PyDatasetAdapter(DataAdapter):
@@ -347,6 +374,8 @@ class PyDatasetAdapter(DataAdapter):
     def _standardize(self, batch):
         """A batch as a tuple of 1 to 3 parts, with the class weights added (Keras's
         `PyDatasetAdapter._standardize_batch`)."""
+        if isinstance(batch, dict):  # a dict is the inputs, as Keras hands it on
+            return batch
         if hasattr(batch, "shape"):  # a lone array: the inputs
             batch = (batch,)
         if isinstance(batch, list):

@@ -8,7 +8,7 @@ import numpy as np
 from minikeras import config, tree
 from minikeras.models import inputs
 from minikeras.models.arrays import Structure
-from minikeras.trainers.data_adapters import ArrayAdapter, array_batch_size
+from minikeras.trainers.data_adapters import ArrayAdapter, array_batch_size, dense_array
 
 
 class ArrayDataAdapter(ArrayAdapter):
@@ -94,7 +94,7 @@ def _as_batchable(data):
         return None
 
     def convert(leaf):
-        array = np.asarray(leaf)
+        array = dense_array(leaf)
         return array.astype(config.floatx()) if array.dtype.kind == "f" else array
 
     if not tree.is_nested(data):
