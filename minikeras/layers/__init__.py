@@ -76,6 +76,7 @@ from minikeras.layers.preprocessing.image_preprocessing import (
     AutoContrast,
     CenterCrop,
     CutMix,
+    Equalization,
     MixUp,
     RandomBrightness,
     RandomColorDegeneration,
@@ -88,6 +89,7 @@ from minikeras.layers.preprocessing.image_preprocessing import (
     RandomGrayscale,
     RandomHue,
     RandomInvert,
+    RandomPerspective,
     RandomPosterization,
     RandomRotation,
     RandomSaturation,
@@ -152,6 +154,8 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "RandomPerspective",
+    "Equalization",
     "CategoryEncoding",
     "Discretization",
     "HashedCrossing",

@@ -6,6 +6,7 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
 )
 from minikeras.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
 from minikeras.layers.preprocessing.image_preprocessing.cut_mix import CutMix
+from minikeras.layers.preprocessing.image_preprocessing.equalization import Equalization
 from minikeras.layers.preprocessing.image_preprocessing.mix_up import MixUp
 from minikeras.layers.preprocessing.image_preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.image_preprocessing.random_color_degeneration import (
@@ -24,6 +25,7 @@ from minikeras.layers.preprocessing.image_preprocessing.random_gaussian_blur imp
 from minikeras.layers.preprocessing.image_preprocessing.random_grayscale import RandomGrayscale
 from minikeras.layers.preprocessing.image_preprocessing.random_hue import RandomHue
 from minikeras.layers.preprocessing.image_preprocessing.random_invert import RandomInvert
+from minikeras.layers.preprocessing.image_preprocessing.random_perspective import RandomPerspective
 from minikeras.layers.preprocessing.image_preprocessing.random_posterization import (
     RandomPosterization,
 )
@@ -41,6 +43,8 @@ from minikeras.layers.preprocessing.image_preprocessing.resizing import Resizing
 from minikeras.layers.preprocessing.image_preprocessing.solarization import Solarization
 
 __all__ = [
+    "RandomPerspective",
+    "Equalization",
     "AutoContrast",
     "BaseImagePreprocessingLayer",
     "CenterCrop",
