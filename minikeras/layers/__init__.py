@@ -75,8 +75,10 @@ from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.image_preprocessing import (
     AutoContrast,
     CenterCrop,
+    ContrastLimitedAdaptiveHistogramEqualization,
     CutMix,
     Equalization,
+    MaxNumBoundingBoxes,
     MixUp,
     RandomBrightness,
     RandomColorDegeneration,
@@ -154,6 +156,8 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "MaxNumBoundingBoxes",
     "RandomPerspective",
     "Equalization",
     "CategoryEncoding",

@@ -5,8 +5,14 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
 )
 from minikeras.layers.preprocessing.image_preprocessing.center_crop import CenterCrop
+from minikeras.layers.preprocessing.image_preprocessing.clahe import (
+    ContrastLimitedAdaptiveHistogramEqualization,
+)
 from minikeras.layers.preprocessing.image_preprocessing.cut_mix import CutMix
 from minikeras.layers.preprocessing.image_preprocessing.equalization import Equalization
+from minikeras.layers.preprocessing.image_preprocessing.max_num_bounding_box import (
+    MaxNumBoundingBoxes,
+)
 from minikeras.layers.preprocessing.image_preprocessing.mix_up import MixUp
 from minikeras.layers.preprocessing.image_preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.image_preprocessing.random_color_degeneration import (
@@ -43,6 +49,8 @@ from minikeras.layers.preprocessing.image_preprocessing.resizing import Resizing
 from minikeras.layers.preprocessing.image_preprocessing.solarization import Solarization
 
 __all__ = [
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "MaxNumBoundingBoxes",
     "RandomPerspective",
     "Equalization",
     "AutoContrast",
