@@ -80,6 +80,7 @@ from minikeras.layers.preprocessing.image_preprocessing import (
     Equalization,
     MaxNumBoundingBoxes,
     MixUp,
+    RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
     RandomColorJitter,
@@ -156,6 +157,7 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "RandAugment",
     "ContrastLimitedAdaptiveHistogramEqualization",
     "MaxNumBoundingBoxes",
     "RandomPerspective",

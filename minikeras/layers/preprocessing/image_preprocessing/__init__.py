@@ -14,6 +14,7 @@ from minikeras.layers.preprocessing.image_preprocessing.max_num_bounding_box imp
     MaxNumBoundingBoxes,
 )
 from minikeras.layers.preprocessing.image_preprocessing.mix_up import MixUp
+from minikeras.layers.preprocessing.image_preprocessing.rand_augment import RandAugment
 from minikeras.layers.preprocessing.image_preprocessing.random_brightness import RandomBrightness
 from minikeras.layers.preprocessing.image_preprocessing.random_color_degeneration import (
     RandomColorDegeneration,
@@ -49,6 +50,7 @@ from minikeras.layers.preprocessing.image_preprocessing.resizing import Resizing
 from minikeras.layers.preprocessing.image_preprocessing.solarization import Solarization
 
 __all__ = [
+    "RandAugment",
     "ContrastLimitedAdaptiveHistogramEqualization",
     "MaxNumBoundingBoxes",
     "RandomPerspective",
