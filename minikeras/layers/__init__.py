@@ -73,6 +73,7 @@ from minikeras.layers.preprocessing.discretization import Discretization
 from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
 from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.image_preprocessing import (
+    AugMix,
     AutoContrast,
     CenterCrop,
     ContrastLimitedAdaptiveHistogramEqualization,
@@ -157,6 +158,7 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "AugMix",
     "RandAugment",
     "ContrastLimitedAdaptiveHistogramEqualization",
     "MaxNumBoundingBoxes",

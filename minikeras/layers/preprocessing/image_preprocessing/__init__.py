@@ -1,5 +1,6 @@
 """Image preprocessing and augmentation layers (Keras's module names, one layer a module)."""
 
+from minikeras.layers.preprocessing.image_preprocessing.aug_mix import AugMix
 from minikeras.layers.preprocessing.image_preprocessing.auto_contrast import AutoContrast
 from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing_layer import (
     BaseImagePreprocessingLayer,
@@ -50,6 +51,7 @@ from minikeras.layers.preprocessing.image_preprocessing.resizing import Resizing
 from minikeras.layers.preprocessing.image_preprocessing.solarization import Solarization
 
 __all__ = [
+    "AugMix",
     "RandAugment",
     "ContrastLimitedAdaptiveHistogramEqualization",
     "MaxNumBoundingBoxes",
