@@ -87,6 +87,7 @@ from minikeras.layers.preprocessing.image_preprocessing import (
     RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
     RandomErasing,
     RandomFlip,
     RandomGaussianBlur,
@@ -158,6 +159,7 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "RandomElasticTransform",
     "AugMix",
     "RandAugment",
     "ContrastLimitedAdaptiveHistogramEqualization",

@@ -25,6 +25,9 @@ from minikeras.layers.preprocessing.image_preprocessing.random_color_jitter impo
 )
 from minikeras.layers.preprocessing.image_preprocessing.random_contrast import RandomContrast
 from minikeras.layers.preprocessing.image_preprocessing.random_crop import RandomCrop
+from minikeras.layers.preprocessing.image_preprocessing.random_elastic_transform import (
+    RandomElasticTransform,
+)
 from minikeras.layers.preprocessing.image_preprocessing.random_erasing import RandomErasing
 from minikeras.layers.preprocessing.image_preprocessing.random_flip import RandomFlip
 from minikeras.layers.preprocessing.image_preprocessing.random_gaussian_blur import (
@@ -51,6 +54,7 @@ from minikeras.layers.preprocessing.image_preprocessing.resizing import Resizing
 from minikeras.layers.preprocessing.image_preprocessing.solarization import Solarization
 
 __all__ = [
+    "RandomElasticTransform",
     "AugMix",
     "RandAugment",
     "ContrastLimitedAdaptiveHistogramEqualization",
