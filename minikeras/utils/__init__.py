@@ -137,3 +137,13 @@ __all__ = [
     "timeseries_dataset_from_array",
     "to_categorical",
 ]
+
+
+def __getattr__(name):
+    # `minikeras.utils.bounding_boxes` is loaded on first use: it reads the image layers'
+    # box functions, and the layers import this package
+    if name == "bounding_boxes":
+        import importlib
+
+        return importlib.import_module("minikeras.utils.bounding_boxes")
+    raise AttributeError(f"module 'minikeras.utils' has no attribute '{name}'")

@@ -232,3 +232,92 @@ def test_configs_as_keras(keras, name, kwargs):
     assert getattr(keras.layers, name).from_config(ours.get_config()).get_config().keys() == (
         theirs.get_config().keys()
     )
+
+
+def random_boxes(batch=2, n=3, height=9, width=11):
+    corner = RNG.uniform(0, [width - 3, height - 3], (batch, n, 2))
+    size = RNG.uniform(1, 4, (batch, n, 2))
+    boxes = np.concatenate([corner, corner + size], axis=-1).astype("float32")
+    boxes[-1, 0] = [0, 0, 2, 2]  # pushed out of the image by the second shift below
+    return {"boxes": boxes, "labels": np.arange(batch * n).reshape(batch, n)}
+
+
+def geometric_draws(name):
+    """One transformation per layer, given to both: shifts, zooms in and out, shears of
+    both signs, angles; the image (2, 9, 11, 3)."""
+    shape = (2, 9, 11, 3)
+    if name == "RandomTranslation":
+        return {"translations": np.array([[2.5, -1.5], [-4.0, 3.0]], "float32"),
+                "input_shape": shape}  # fmt: skip
+    if name == "RandomZoom":
+        zooms = np.array([[0.6], [1.4]], "float32"), np.array([[0.8], [1.7]], "float32")
+        return {"height_zoom": zooms[0], "width_zoom": zooms[1], "input_shape": shape}
+    if name == "RandomShear":
+        return {"shear_factor": np.array([[0.3, -0.2], [-0.4, 0.25]], "float32"),
+                "input_shape": shape}  # fmt: skip
+    angle = np.array([30.0, -100.0], "float32")
+    return {"angle": angle, "image_height": 9, "image_width": 11, "batch_size": 2}
+
+
+GEOMETRIC = [
+    ("RandomTranslation", {"height_factor": 0.2, "width_factor": 0.2}),
+    ("RandomZoom", {"height_factor": 0.5}),
+    ("RandomShear", {"x_factor": 0.3}),
+]
+FORMATS = ["xyxy", "yxyx", "rel_xyxy", "center_xywh"]
+
+
+# (Keras's RandomRotation reads boxes of any format as "xyxy", a Keras bug: it is compared
+# on "xyxy" boxes only)
+@pytest.mark.parametrize(
+    "name, kwargs, box_format",
+    [(n, k, f) for n, k in GEOMETRIC for f in FORMATS]
+    + [("RandomRotation", {"factor": 0.3}, "xyxy")],
+)
+def test_geometric_layers_move_boxes_as_keras(keras, name, kwargs, box_format):
+    boxes = random_boxes()
+    from minikeras.utils.bounding_boxes import convert_format
+
+    boxes["boxes"] = convert_format(boxes["boxes"], "xyxy", box_format, height=9, width=11)
+    t = geometric_draws(name)
+    ours, theirs = both(keras, name, bounding_box_format=box_format, **kwargs)
+    a = ours.transform_bounding_boxes(copy.deepcopy(boxes), t)
+    b = theirs.transform_bounding_boxes(copy.deepcopy(boxes), t)
+    assert normwise(a["boxes"], b["boxes"]) <= ARITHMETIC
+    np.testing.assert_array_equal(a["labels"], np.asarray(b["labels"]))
+    if name == "RandomTranslation" and box_format == "xyxy":  # a box left: its label −1
+        assert (np.asarray(b["labels"]) == -1).any()
+
+
+def test_boxes_of_one_image_and_in_a_dict_call_as_keras(keras):
+    """Boxes (n, 4) of one image given to transform_bounding_boxes come back as Keras's
+    broadcasting returns them; a dict call moves them with the images' draws."""
+    boxes = random_boxes(batch=1)
+    one = {"boxes": boxes["boxes"][0], "labels": boxes["labels"]}
+    t = geometric_draws("RandomZoom")
+    t = {k: (v[:1] if k != "input_shape" else (9, 11, 3)) for k, v in t.items()}
+    ours, theirs = both(keras, "RandomZoom", height_factor=0.5, bounding_box_format="xyxy")
+    a = ours.transform_bounding_boxes(copy.deepcopy(one), t)
+    b = theirs.transform_bounding_boxes(copy.deepcopy(one), t)
+    assert a["boxes"].shape == tuple(b["boxes"].shape)
+    assert normwise(a["boxes"], b["boxes"]) <= ARITHMETIC
+    layer = layers.RandomRotation(0.2, bounding_box_format="xyxy", seed=3)
+    data = layer({"images": IMAGES, "bounding_boxes": random_boxes()})
+    assert data["bounding_boxes"]["boxes"].shape == (2, 3, 4)
+
+
+def test_bounding_box_utils_as_keras(keras):
+    from minikeras.utils import bounding_boxes as ours
+
+    theirs = keras.utils.bounding_boxes
+    boxes = random_boxes()["boxes"] * 2
+    ranges = [(-40, 40), (-0.2, 0.2), (-0.2, 0.2), (0.8, 1.2), (-20, 20), (-20, 20)]
+    draws = [RNG.uniform(low, high, 2).astype("float32") for low, high in ranges]
+    a = ours.affine_transform(boxes, *draws, height=9, width=11, center_x=0.3, center_y=0.6)
+    b = theirs.affine_transform(boxes, *draws, height=9, width=11, center_x=0.3, center_y=0.6)
+    assert normwise(a, b) <= ARITHMETIC
+    assert normwise(ours.crop(boxes, 2, 3, 5, 6), theirs.crop(boxes, 2, 3, 5, 6)) == 0
+    assert normwise(ours.pad(boxes, 2, 3), theirs.pad(boxes, 2, 3)) == 0
+    clipped_ours = ours.clip_to_image_size({"boxes": boxes, "labels": np.ones((2, 3))}, 9, 11)
+    clipped_theirs = theirs.clip_to_image_size({"boxes": boxes, "labels": np.ones((2, 3))}, 9, 11)
+    assert normwise(clipped_ours["boxes"], clipped_theirs["boxes"]) == 0
