@@ -6,8 +6,14 @@ import numpy as np
 
 def call_in_tf_graph(layer, inputs, args, kwargs):
     """`layer(inputs)` on a TensorFlow graph's tensors, the output given the static shape
-    Keras's layer would give it."""
+    Keras's layer would give it (AutoGraph off, as in `map_in_tf_graph`)."""
     import tensorflow as tf  # (the inputs are TensorFlow's: it is imported already)
+
+    return tf.autograph.experimental.do_not_convert(_call_in_tf_graph)(layer, inputs, args, kwargs)
+
+
+def _call_in_tf_graph(layer, inputs, args, kwargs):
+    import tensorflow as tf
 
     several = isinstance(inputs, (list, tuple))
     tensors = list(inputs) if several else [inputs]
@@ -29,6 +35,15 @@ def call_in_tf_graph(layer, inputs, args, kwargs):
 
 
 def map_in_tf_graph(layer, data, call):
+    """`call(data)` on a TensorFlow graph's tensors (see `_map_in_tf_graph`), with AutoGraph
+    off: it would otherwise rewrite every minikeras function the call reaches, which is
+    plain NumPy (a few seconds per layer, for nothing)."""
+    import tensorflow as tf
+
+    return tf.autograph.experimental.do_not_convert(_map_in_tf_graph)(layer, data, call)
+
+
+def _map_in_tf_graph(layer, data, call):
     """`call(data)` (NumPy in and out, any nest of arrays: an image batch, or a dict of
     images, labels and boxes) on a TensorFlow graph's tensors, for an image layer inside
     `dataset.map`. The output's structure and dtypes are learnt from one call on zeros of the
