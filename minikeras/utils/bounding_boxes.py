@@ -15,5 +15,17 @@ from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.geometry 
     crop,
     pad,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.iou import (
+    compute_ciou,
+    compute_iou,
+)
 
-__all__ = ["affine_transform", "clip_to_image_size", "convert_format", "crop", "pad"]
+__all__ = [
+    "affine_transform",
+    "clip_to_image_size",
+    "compute_ciou",
+    "compute_iou",
+    "convert_format",
+    "crop",
+    "pad",
+]

@@ -321,3 +321,28 @@ def test_bounding_box_utils_as_keras(keras):
     clipped_ours = ours.clip_to_image_size({"boxes": boxes, "labels": np.ones((2, 3))}, 9, 11)
     clipped_theirs = theirs.clip_to_image_size({"boxes": boxes, "labels": np.ones((2, 3))}, 9, 11)
     assert normwise(clipped_ours["boxes"], clipped_theirs["boxes"]) == 0
+
+
+def test_iou_as_keras(keras):
+    from minikeras.utils import bounding_boxes as ours
+
+    theirs = keras.utils.bounding_boxes
+    a, b = random_boxes(n=3)["boxes"], random_boxes(n=4)["boxes"]
+    b[0, 0] = -1  # a padding box: masked
+    for fmt in ("xyxy", "yxyx"):
+        for use_masking in (False, True):
+            kwargs = {"bounding_box_format": fmt, "use_masking": use_masking, "mask_val": -2}
+            assert normwise(
+                ours.compute_iou(a, b, **kwargs), theirs.compute_iou(a, b, **kwargs)
+            ) <= (ARITHMETIC)
+        assert normwise(ours.compute_iou(a[0], b[0], fmt), theirs.compute_iou(a[0], b[0], fmt)) <= (
+            ARITHMETIC
+        )
+    c = random_boxes(n=3)["boxes"]
+    assert normwise(ours.compute_ciou(a, c, "xyxy"), theirs.compute_ciou(a, c, "xyxy")) <= (
+        ARITHMETIC
+    )
+    # Keras's tests import the box movers from `converters` too
+    from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes import converters
+
+    assert converters.affine_transform is ours.affine_transform
