@@ -239,3 +239,17 @@ def test_a_model_with_these_layers_before_conv2d_fits():
     assert all(np.isfinite(history.history["loss"]))
     assert not np.allclose(model.layers[6].kernel.numpy(), kernel)  # the Conv2D learned
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_the_docstring_examples_run():
+    import doctest
+    import importlib
+
+    base = "minikeras.layers.preprocessing.image_preprocessing."
+    for name in ("equalization", "random_perspective", "random_elastic_transform",
+                 "rand_augment", "aug_mix", "max_num_bounding_box", "bounding_boxes.iou",
+                 "bounding_boxes.geometry"):  # fmt: skip
+        result = doctest.testmod(importlib.import_module(base + name))
+        assert result.attempted > 0 and result.failed == 0, name
+    result = doctest.testmod(importlib.import_module("minikeras.utils.bounding_boxes"))
+    assert result.attempted > 0 and result.failed == 0

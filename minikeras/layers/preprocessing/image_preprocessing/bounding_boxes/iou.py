@@ -2,8 +2,9 @@
 
 >>> import numpy as np
 >>> a, b = np.array([[0.0, 0, 2, 2]]), np.array([[1.0, 0, 3, 2], [5.0, 5, 6, 6]])
->>> compute_iou(a, b, "xyxy").round(4).tolist()            # one row per box of a
-[[0.3333, 0.0]]
+>>> iou = compute_iou(a, b, "xyxy")                   # one row per box of a
+>>> iou.shape, [round(float(v), 4) for v in iou[0]]
+((1, 2), [0.3333, 0.0])
 """
 
 import math
