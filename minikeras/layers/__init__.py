@@ -73,21 +73,28 @@ from minikeras.layers.preprocessing.discretization import Discretization
 from minikeras.layers.preprocessing.hashed_crossing import HashedCrossing
 from minikeras.layers.preprocessing.hashing import Hashing
 from minikeras.layers.preprocessing.image_preprocessing import (
+    AugMix,
     AutoContrast,
     CenterCrop,
+    ContrastLimitedAdaptiveHistogramEqualization,
     CutMix,
+    Equalization,
+    MaxNumBoundingBoxes,
     MixUp,
+    RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
     RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomElasticTransform,
     RandomErasing,
     RandomFlip,
     RandomGaussianBlur,
     RandomGrayscale,
     RandomHue,
     RandomInvert,
+    RandomPerspective,
     RandomPosterization,
     RandomRotation,
     RandomSaturation,
@@ -152,6 +159,13 @@ GroupQueryAttention = GroupedQueryAttention  # the name Keras exports
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = [
+    "RandomElasticTransform",
+    "AugMix",
+    "RandAugment",
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "MaxNumBoundingBoxes",
+    "RandomPerspective",
+    "Equalization",
     "CategoryEncoding",
     "Discretization",
     "HashedCrossing",

@@ -829,6 +829,73 @@ def perspective_transform(
     )
 
 
+def elastic_coordinates(batch_size, height, width, alpha, sigma, seed=None, dtype="float32"):
+    """The points (ys, xs), each (batch, height, width), that elastic_transform reads: pixel
+    (y, x) moved by alpha·(blurred noise), the noise N(0, 1)·sigma per pixel (as Keras scales
+    it), blurred by a Gaussian of sigma over a (⌊6·sigma⌋ | 1)-wide square. The x and y noises
+    are two draws (Keras's NumPy backend; its TensorFlow backend draws the same field twice)."""
+    from minikeras import random
+
+    dtype = np.dtype(dtype)
+    alpha, sigma = dtype.type(alpha), dtype.type(sigma)
+    size = int(6 * sigma) | 1
+    fields = []
+    for _ in range(2):
+        noise = random.normal((batch_size, height, width, 1), dtype=dtype, seed=seed) * sigma
+        blurred = gaussian_blur(noise, (size, size), (sigma, sigma), "channels_last")
+        fields.append(np.asarray(unwrap(blurred))[..., 0])
+    xs, ys = np.meshgrid(np.arange(width, dtype=dtype), np.arange(height, dtype=dtype))
+    return ys[None] + alpha * fields[1], xs[None] + alpha * fields[0]
+
+
+def sample_at(images, ys, xs, order, fill_mode, fill_value, data_format):
+    """Each channel of each image read at its points (ys[n], xs[n]) by map_coordinates."""
+    x = _to_last(images, data_format)
+    out = np.stack(
+        [
+            np.stack(
+                [
+                    _map_coordinates(x[n, ..., c], [ys[n], xs[n]], order, fill_mode, fill_value)
+                    for c in range(x.shape[-1])
+                ],
+                axis=-1,
+            )
+            for n in range(x.shape[0])
+        ]
+    )
+    return _from_last(out.astype(x.dtype), data_format)
+
+
+@symbolic_op
+def elastic_transform(
+    images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect",
+    fill_value=0.0, seed=None, data_format=None,
+):  # fmt: skip
+    """The images displaced by a smooth random field (elastic_coordinates), read with
+    map_coordinates (`interpolation` "nearest" or "bilinear", `fill_mode` as there)."""
+    data_format = _data_format(data_format)
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(
+            "Invalid value for argument `interpolation`. Expected of one "
+            f"{set(('nearest', 'bilinear'))}. Received: interpolation={interpolation}"
+        )
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(
+            "Invalid value for argument `fill_mode`. Expected of one "
+            f"{set(_FILL_MODES)}. Received: fill_mode={fill_mode}"
+        )
+    x = np.asarray(unwrap(convert_to_tensor(images)))
+    _check_rank(x)
+    single = x.ndim == 3
+    x = x[None] if single else x
+    height, width = _spatial(x.shape, data_format)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(config.floatx())
+    ys, xs = elastic_coordinates(x.shape[0], height, width, alpha, sigma, seed, dtype)
+    order = 0 if interpolation == "nearest" else 1
+    out = sample_at(x, ys, xs, order, fill_mode, fill_value, data_format)
+    return out[0] if single else out
+
+
 # ---------------------------------------------------------------- blur
 def _gaussian_kernel(kernel_size, sigma, dtype):
     """Keras's 2-D kernel: the outer product of a 1-D Gaussian of (kernel_size[1], sigma[1])

@@ -6,8 +6,14 @@ import numpy as np
 
 def call_in_tf_graph(layer, inputs, args, kwargs):
     """`layer(inputs)` on a TensorFlow graph's tensors, the output given the static shape
-    Keras's layer would give it."""
+    Keras's layer would give it (AutoGraph off, as in `map_in_tf_graph`)."""
     import tensorflow as tf  # (the inputs are TensorFlow's: it is imported already)
+
+    return tf.autograph.experimental.do_not_convert(_call_in_tf_graph)(layer, inputs, args, kwargs)
+
+
+def _call_in_tf_graph(layer, inputs, args, kwargs):
+    import tensorflow as tf
 
     several = isinstance(inputs, (list, tuple))
     tensors = list(inputs) if several else [inputs]
@@ -92,3 +98,50 @@ def dataset_of_batches(new_pass, peeked=2):
 
     signature = tf.nest.map_structure(spec, *first)
     return tf.data.Dataset.from_generator(batches, output_signature=signature)
+
+
+def map_in_tf_graph(layer, data, call):
+    """`call(data)` on a TensorFlow graph's tensors (see `_map_in_tf_graph`), with AutoGraph
+    off: it would otherwise rewrite every minikeras function the call reaches, which is
+    plain NumPy (a few seconds per layer, for nothing)."""
+    import tensorflow as tf
+
+    return tf.autograph.experimental.do_not_convert(_map_in_tf_graph)(layer, data, call)
+
+
+def _map_in_tf_graph(layer, data, call):
+    """`call(data)` (NumPy in and out, any nest of arrays: an image batch, or a dict of
+    images, labels and boxes) on a TensorFlow graph's tensors, for an image layer inside
+    `dataset.map`. The output's structure and dtypes are learnt from one call on zeros of the
+    input's static shape (unknown sizes taken as 1), with the layer's random state put back
+    after it, so that the probe draws nothing the data would have drawn."""
+    import tensorflow as tf
+
+    flat = tf.nest.flatten(data)
+    zeros = [np.zeros([d or 1 for d in t.shape], t.dtype.as_numpy_dtype) for t in flat]
+    generator = getattr(layer, "generator", None)
+    state = None if generator is None else np.array(generator.state)
+    probe_output = call(tf.nest.pack_sequence_as(data, zeros))
+    if state is not None:
+        generator.state.assign(state)
+    probe = tf.nest.flatten(probe_output)
+    # the array entries come from the data; the others (None, a seed generator) are constants
+    arrays = [i for i, p in enumerate(probe) if p is not None and np.asarray(p).dtype != object]
+    dtypes = [tf.as_dtype(np.asarray(probe[i]).dtype) for i in arrays]
+
+    def run(*inputs):
+        outputs = tf.nest.flatten(call(tf.nest.pack_sequence_as(data, list(inputs))))
+        return [np.asarray(outputs[i]).astype(d.as_numpy_dtype) for i, d in zip(arrays, dtypes)]
+
+    tensors = tf.numpy_function(run, flat, dtypes, stateful=True)
+    for tensor, i in zip(tensors, arrays):
+        tensor.set_shape([None] * np.ndim(probe[i]))  # the rank is known, the sizes are the data's
+    if len(flat) == 1 and not isinstance(data, dict) and len(tensors) == 1:
+        try:  # one image batch: the layer's output shape
+            tensors[0].set_shape(layer.compute_output_shape(tuple(flat[0].shape)))
+        except (ValueError, TypeError, IndexError):
+            pass
+    outputs = list(probe)
+    for tensor, i in zip(tensors, arrays):
+        outputs[i] = tensor
+    return tf.nest.pack_sequence_as(probe_output, outputs)

@@ -146,9 +146,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    """`FeatureSpace`, made of layers (which import this package), is imported on first use."""
+    """`FeatureSpace` and `bounding_boxes`, which read the layers (and the layers import this
+    package), are imported on first use."""
     if name == "FeatureSpace":
         from minikeras.layers.preprocessing.feature_space import FeatureSpace
 
         return FeatureSpace
+    if name == "bounding_boxes":
+        import importlib
+
+        return importlib.import_module("minikeras.utils.bounding_boxes")
     raise AttributeError(f"module 'minikeras.utils' has no attribute {name!r}")

@@ -20,6 +20,7 @@ layer is the identity and dx = dy. A layer made of `minikeras.ops` (Resizing, th
 blur, the HSV layers) says `backward = Layer.backward` instead: the tape replays its call.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -72,6 +73,15 @@ class BaseImagePreprocessingLayer(Layer):
     backend = _BACKEND
     interpolation = "bilinear"  # what `transform_images` passes to `_transform_images`
     builds_at_init = True  # no weights: built once made, as Keras's
+
+    def __init_subclass__(cls, **kwargs):
+        # the steps a tf.data pipeline may call by themselves, on its graph's tensors
+        # (`dataset.map(lambda x: layer.transform_bounding_boxes(x, t))`): each written
+        # for arrays, and run through TensorFlow's side (minikeras/parity/tf_data.py) there
+        super().__init_subclass__(**kwargs)
+        for name in _STEPS:
+            if name in cls.__dict__:
+                setattr(cls, name, _graph_aware(cls.__dict__[name]))
 
     def build(self, input_shape):
         if isinstance(input_shape, dict):  # a dict of images, labels...: the images' shape
@@ -170,6 +180,11 @@ class BaseImagePreprocessingLayer(Layer):
         # no outer call gives one: `RandomFlip()(images)` flips (keras/src/layers/layer.py,
         # "Resolve the training value"). Inside a model, the model's `training` rules.
         first = args[0] if args else kwargs.get("inputs", kwargs.get("data"))
+        if _graph_tensors(first):  # inside `tf.data.Dataset.map`: TensorFlow's side of it
+            from minikeras.parity.tf_data import map_in_tf_graph
+
+            training = kwargs.get("training", args[1] if len(args) > 1 else True)
+            return map_in_tf_graph(self, first, lambda data: self._call_eagerly(data, training))
         explicit = "training" in kwargs or len(args) > 1
         if not explicit and not recorded_call.in_a_call() and not is_symbolic(first):
             kwargs["training"] = True
@@ -179,6 +194,13 @@ class BaseImagePreprocessingLayer(Layer):
             training = kwargs.get("training", recorded_call.current_training())
             return self.call(first, training=bool(training))
         return super().__call__(*args, **kwargs)
+
+    def _call_eagerly(self, data, training):
+        """The layer on arrays (a dict's entries as arrays), outside any model: a tf.data
+        pipeline's call."""
+        if isinstance(data, dict):
+            return self.call(_as_arrays(data), training=bool(training))
+        return self(np.asarray(data), training=bool(training))
 
     def call(self, data, training=True):
         transformation = self.get_random_transformation(data, training=training)
@@ -315,6 +337,53 @@ class BaseImagePreprocessingLayer(Layer):
         zeros = np.zeros((angle.shape[0], 2), dtype)
         columns = [np.reshape(c, (-1, 1)).astype(dtype) for c in (a0, a1, a2, b0, b1, b2)]
         return np.concatenate(columns + [zeros], axis=1)
+
+
+_STEPS = (
+    "get_random_transformation",
+    "transform_images",
+    "transform_labels",
+    "transform_bounding_boxes",
+    "transform_segmentation_masks",
+)
+
+
+def _graph_aware(step):
+    """`step(data, ...)` as written for arrays, or, on a TensorFlow graph's tensors, run on
+    their values by TensorFlow (see `__init_subclass__`)."""
+
+    @functools.wraps(step)
+    def run(self, data, *args, **kwargs):
+        if _graph_tensors(data):
+            from minikeras.parity.tf_data import map_in_tf_graph
+
+            return map_in_tf_graph(self, data, lambda arrays: step(self, arrays, *args, **kwargs))
+        return step(self, data, *args, **kwargs)
+
+    return run
+
+
+def _graph_tensors(data):
+    """Whether `data` (a tensor, or a dict of them) holds TensorFlow graph tensors (a
+    `dataset.map`'s, no value yet), recognised without importing TensorFlow."""
+    leaves = list(data.values()) if isinstance(data, dict) else [data]
+    leaves = [v for leaf in leaves for v in (leaf.values() if isinstance(leaf, dict) else [leaf])]
+    return bool(leaves) and all(
+        type(t).__module__.startswith("tensorflow") and not hasattr(t, "_numpy") for t in leaves
+    )
+
+
+def _as_arrays(data):
+    """A (nested) dict's entries as NumPy arrays (a copy: the caller's dict is left alone)."""
+    return {k: _as_arrays(v) if isinstance(v, dict) else np.asarray(v) for k, v in data.items()}
+
+
+for _name in _STEPS:
+    setattr(
+        BaseImagePreprocessingLayer,
+        _name,
+        _graph_aware(BaseImagePreprocessingLayer.__dict__[_name]),
+    )
 
 
 def _cast(x, dtype):

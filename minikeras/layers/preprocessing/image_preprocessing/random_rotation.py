@@ -9,6 +9,13 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
     check_fill_mode_and_interpolation,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
+)
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.geometry import (
+    affine_transform,
+)
 from minikeras.random import SeedGenerator
 
 
@@ -102,6 +109,31 @@ class RandomRotation(BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels, transformation, training=True):
         return labels
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Each box becomes the box around its four corners rotated with the image, clipped
+        to the image. (Keras reads the boxes as "xyxy" whatever `bounding_box_format`
+        says; here they are converted first, which agrees with it for "xyxy".)"""
+        if not training or transformation is None:
+            return bounding_boxes
+        height, width = transformation["image_height"], transformation["image_width"]
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "xyxy", height=height, width=width
+        )
+        batch = transformation["batch_size"]
+        angle = np.reshape(transformation["angle"], (batch,))
+        zeros, ones = np.zeros(batch, angle.dtype), np.ones(batch, angle.dtype)
+        boxes = np.asarray(bounding_boxes["boxes"])
+        unbatched = boxes.ndim == 2
+        moved = affine_transform(
+            boxes[None] if unbatched else boxes, angle, zeros, zeros, ones, zeros, zeros,
+            height=height, width=width,
+        )  # fmt: skip
+        bounding_boxes["boxes"] = moved[0] if unbatched else moved
+        bounding_boxes = clip_to_image_size(bounding_boxes, height=height, width=width)
+        return convert_format(
+            bounding_boxes, "xyxy", self.bounding_box_format, height=height, width=width
+        )
 
     def get_config(self):
         return {

@@ -9,6 +9,10 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
     check_fill_mode_and_interpolation,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
+)
 from minikeras.random import SeedGenerator
 
 
@@ -129,6 +133,34 @@ class RandomShear(BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels, transformation, training=True):
         return labels
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Keras's rule, in coordinates relative to the image: with shears (sx, sy),
+        x₁ and x₂ move by −sx·y (taking the corner, y₁ or y₂, that widens the box), then
+        y₁ and y₂ by −sy·x (with the moved x); the box is then clipped to the image."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height_axis, width_axis = self._spatial_axes()
+        height = transformation["input_shape"][height_axis]
+        width = transformation["input_shape"][width_axis]
+        dtype = self.compute_dtype
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "rel_xyxy", height=height, width=width,
+            dtype=dtype,
+        )  # fmt: skip
+        shear = np.asarray(transformation["shear_factor"]).astype(dtype)  # (batch, 2)
+        sx, sy = shear[:, :1], shear[:, 1:]
+        x1, y1, x2, y2 = (np.asarray(bounding_boxes["boxes"])[..., i] for i in range(4))
+        x1 = np.where(sx < 0, x1 - sx * y1, x1 - sx * y2)
+        x2 = np.where(sx < 0, x2 - sx * y2, x2 - sx * y1)
+        y1 = np.where(sy > 0, y1 - sy * x2, y1 - sy * x1)
+        y2 = np.where(sy > 0, y2 - sy * x1, y2 - sy * x2)
+        bounding_boxes["boxes"] = np.stack([x1, y1, x2, y2], axis=-1)
+        bounding_boxes = clip_to_image_size(bounding_boxes, bounding_box_format="rel_xyxy")
+        return convert_format(
+            bounding_boxes, "rel_xyxy", self.bounding_box_format, height=height, width=width,
+            dtype=dtype,
+        )  # fmt: skip
 
     def get_config(self):
         return {

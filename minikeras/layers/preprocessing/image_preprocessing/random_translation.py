@@ -9,6 +9,10 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
     check_fill_mode_and_interpolation,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
+)
 from minikeras.random import SeedGenerator
 
 
@@ -128,6 +132,26 @@ class RandomTranslation(BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels, transformation, training=True):
         return labels
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Each box moved by its image's shift (tx, ty), then clipped to the image (a box
+        pushed out of it gets the label −1), as Keras's."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height_axis, width_axis = self._spatial_axes()
+        height = transformation["input_shape"][height_axis]
+        width = transformation["input_shape"][width_axis]
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "xyxy", height=height, width=width
+        )
+        boxes = np.asarray(bounding_boxes["boxes"])
+        shift = np.asarray(transformation["translations"], boxes.dtype)  # (batch, 2): tx, ty
+        shift = shift[:, None, :] if boxes.ndim == 3 else shift
+        bounding_boxes["boxes"] = boxes + np.concatenate([shift, shift], axis=-1)
+        bounding_boxes = clip_to_image_size(bounding_boxes, height=height, width=width)
+        return convert_format(
+            bounding_boxes, "xyxy", self.bounding_box_format, height=height, width=width
+        )
 
     def get_config(self):
         return {

@@ -9,6 +9,10 @@ from minikeras.layers.preprocessing.image_preprocessing.base_image_preprocessing
     BaseImagePreprocessingLayer,
     check_fill_mode_and_interpolation,
 )
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.converters import (
+    clip_to_image_size,
+    convert_format,
+)
 from minikeras.random import SeedGenerator
 
 
@@ -141,6 +145,43 @@ class RandomZoom(BaseImagePreprocessingLayer):
 
     def transform_labels(self, labels, transformation, training=True):
         return labels
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        """Keras's rule: the output image shows the input's window [x₀, x₁] × [y₀, y₁], the
+        points that output pixels (0, 0) and (W, H) read; a box is clipped to that window
+        and scaled from it to the whole image ((x − x₀)·W/(x₁ − x₀), and y likewise)."""
+        if not training or transformation is None:
+            return bounding_boxes
+        height_axis, width_axis = self._spatial_axes()
+        height = transformation["input_shape"][height_axis]
+        width = transformation["input_shape"][width_axis]
+        bounding_boxes = convert_format(
+            bounding_boxes, self.bounding_box_format, "xyxy", height=height, width=width
+        )
+        boxes = np.asarray(bounding_boxes["boxes"])
+        a0, _, a2, _, b1, b2, _, _ = np.split(
+            self._zoom_matrix(transformation, height, width), 8, 1
+        )
+        x_start, y_start, x_end, y_end = a2, b2, a0 * width + a2, b1 * height + b2  # (batch, 1)
+        # the window's size as (batch, 1, 1): boxes of one image (n, 4) come out (1, n, 4),
+        # as Keras's broadcasting gives them
+        window_width, window_height = (x_end - x_start)[..., None], (y_end - y_start)[..., None]
+        if boxes.ndim == 3:
+            x_start, y_start, x_end, y_end = (
+                v[..., None] for v in (x_start, y_start, x_end, y_end)
+            )
+        x1, y1, x2, y2 = np.split(boxes, 4, axis=-1)
+        x1, x2 = (np.clip(v, x_start, x_end) - x_start for v in (x1, x2))
+        y1, y2 = (np.clip(v, y_start, y_end) - y_start for v in (y1, y2))
+        # relative to the window, clipped there, then in the output image's pixels
+        window = {**bounding_boxes, "boxes": np.concatenate([x1, y1, x2, y2], axis=-1)}
+        window = convert_format(
+            window, "xyxy", "rel_xyxy", height=window_height, width=window_width
+        )
+        window = clip_to_image_size(window, bounding_box_format="rel_xyxy")
+        return convert_format(
+            window, "rel_xyxy", self.bounding_box_format, height=height, width=width
+        )
 
     def get_config(self):
         return {

@@ -125,3 +125,11 @@ def clip_to_image_size(bounding_boxes, height=None, width=None, bounding_box_for
         area = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
         result["labels"] = np.where(area > 0, labels, -1)
     return result
+
+
+# Keras keeps the functions that move boxes in this module too
+from minikeras.layers.preprocessing.image_preprocessing.bounding_boxes.geometry import (  # noqa: E402, F401
+    affine_transform,
+    crop,
+    pad,
+)
