@@ -17,6 +17,8 @@ class Flatten(Layer):
     (2, 12)
     """
 
+    keeps_integer_inputs = True  # values only moved about: uint8 stays uint8, as in Keras
+
     def __init__(self, data_format=None, **kwargs):
         data_format = standardize_data_format(data_format)
         super().__init__(**kwargs)

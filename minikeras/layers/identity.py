@@ -12,6 +12,8 @@ class Identity(Layer):
     [[1.0, 1.0]]
     """
 
+    keeps_integer_inputs = True  # values only moved about: uint8 stays uint8, as in Keras
+
     has_build_config = False
     builds_at_init = True
     supports_masking = True

@@ -92,6 +92,11 @@ class Layer:
     input_gradient_needed = True
     stateful = False
     optional = False  # an InputLayer made with `optional=True` may be given None
+    # Keras casts only floating inputs to a layer's dtype (its autocast, DTypePolicy.convert_input):
+    # a layer that only moves values about (Flatten, Reshape, padding, cropping) keeps integer
+    # and boolean inputs as they are, uint8 images stay uint8; minikeras's computing layers
+    # take them as floats at once (Keras's Dense, Rescaling, ... cast them inside `call`)
+    keeps_integer_inputs = False
     _last_input_shape = None  # (a layer of yours with a backward: what its dL/dx must match)
 
     def __init_subclass__(cls, **kwargs):
@@ -686,7 +691,8 @@ class Layer:
             mask = keras_mask.get_mask(x)
         if not isinstance(x, (list, tuple, dict)):
             x = np.asarray(x)
-            x = np.ascontiguousarray(x, dtype=self.dtype if x.dtype.kind in "fiub" else None)
+            cast = "f" if self.keeps_integer_inputs else "fiub"
+            x = np.ascontiguousarray(x, dtype=self.dtype if x.dtype.kind in cast else None)
         spec_before_build = self.input_spec
         self.build_once(recorded_call.batch_shape(x))
         if self.input_spec is not spec_before_build:  # a `build` that sets one: checked again

@@ -94,6 +94,8 @@ class Reshape(Layer):
     (5, 6, 2)
     """
 
+    keeps_integer_inputs = True  # values only moved about: uint8 stays uint8, as in Keras
+
     has_build_config = False  # Keras marks it built at once and saves no build_config
     builds_at_init = True
 
@@ -160,6 +162,8 @@ class Permute(Layer):
     (5, 4, 3)
     """
 
+    keeps_integer_inputs = True  # values only moved about: uint8 stays uint8, as in Keras
+
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
         self.dims = tuple(dims)
@@ -189,6 +193,8 @@ class Permute(Layer):
 class _SpatialLayer(Layer):
     """A layer on (batch, steps, channels) or (batch, rows, cols, channels) inputs (channels
     first: (batch, channels, ...)), that pads or crops each spatial axis by a (before, after)."""
+
+    keeps_integer_inputs = True  # values only moved about: uint8 stays uint8, as in Keras
 
     rank = 1
 

@@ -65,6 +65,7 @@ def _setup_key(model):
         model.optimizer,
         model.output_specs,
         model._metric_entries,
+        model._loss_tracker,  # a new one at each compile
         kernels.current(),
         tuple(
             (layer, layer.trainable, tuple(map(id, layer.weights)))  # weights swapped or added
@@ -296,7 +297,7 @@ class DenseStackStep:
         self.thresholds = np.array(thresholds, np.float64)
         # the 0-d totals and counts the step adds to: the loss tracker's, then each metric's
         # (with no metric, the tracker's stand in for their type: never touched)
-        self.tracker = model.loss_tracker
+        self.tracker = model._loss_tracker
         metrics = [metric for metric, _ in model._metric_entries] or [self.tracker]
         self.totals = tuple(metric.total.value for metric in metrics)
         self.counts = tuple(metric.count.value for metric in metrics)

@@ -296,6 +296,7 @@ class Model(Layer):
         # `model.metrics` lists it before any data; it is built once labels are seen
         given = metrics is not None or weighted_metrics is not None
         self.compile_metrics = CompileMetrics() if given else None
+        self._loss_tracker = metrics_module.Mean(name="loss")  # a fresh one each compile, as Keras
         self._metric_entries, self._loss_trackers = None, []
         # steps per call of the step function: the callbacks see one batch per execution
         # (minikeras runs every step in Python or its compiled step, whatever these say)
@@ -872,7 +873,7 @@ class Model(Layer):
             grads = [None if g is None else g * np.asarray(scale, g.dtype) for g in grads]
         self.optimizer.apply(grads, self.trainable_weights)
         flat_update.share_gradient_buffers(self, self.optimizer)  # no copy from the next step on
-        self.loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
+        self._loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
@@ -889,7 +890,7 @@ class Model(Layer):
         else:
             loss, _ = self.compute_loss_and_gradients(y, y_pred, sample_weight, training=False)
         self._track_output_losses()
-        self.loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
+        self._loss_tracker.update_state(batch_mean(loss), sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -914,7 +915,7 @@ class Model(Layer):
     def metrics(self):
         """As Keras lists them: the loss tracker, the compiled metrics (one container),
         each output's loss tracker, then metrics kept in the model's attributes."""
-        found = [self.loss_tracker] if self.compiled else []
+        found = [self._loss_tracker] if self.compiled else []
         if self.compile_metrics is not None:
             found.append(self.compile_metrics)
         found += [tracker for tracker, _ in self._loss_trackers]
@@ -922,12 +923,8 @@ class Model(Layer):
             found += self._compile_loss.metrics
         if not self._builtin:  # a model class of yours may keep metrics in its attributes
             for value in vars(self).values():
-                # (the loss tracker counts only once compiled, as in Keras)
-                if (
-                    isinstance(value, metrics_module.Metric)
-                    and value is not self.loss_tracker
-                    and all(v is not value for v in found)
-                ):
+                # (a `self.loss_tracker` of yours is one of these: Keras's own is private)
+                if isinstance(value, metrics_module.Metric) and all(v is not value for v in found):
                     found.append(value)
         return found
 
@@ -962,11 +959,7 @@ class Model(Layer):
     def metrics_names(self):
         return [metric.name for metric in self.metrics]
 
-    # Keras's private names for the two metrics compile makes (its own tests read them)
-    @property
-    def _loss_tracker(self):
-        return self.loss_tracker if self.compiled else None
-
+    # Keras's private name for the metrics container compile makes (its own tests read it)
     @property
     def _compile_metrics(self):
         return self.compile_metrics
@@ -1505,7 +1498,9 @@ def init_training_state(model):
     model.loss_weights = None
     model.compiled = False
     model.compile_metrics = None  # compile()'s metrics, built once the labels' shapes are known
-    model.loss_tracker = metrics_module.Mean(name="loss")
+    # the mean of the loss over the batches seen: made by compile, private as Keras's (a model
+    # of yours may keep its own `self.loss_tracker`, as keras.io's guides do)
+    model._loss_tracker = None
     model.output_specs = None  # one outputs.OutputSpec per output, set by compile
     model._metric_entries, model._loss_trackers = None, []
     model.stop_training = False

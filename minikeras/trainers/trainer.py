@@ -53,7 +53,6 @@ TRAINING_METHODS = (
     "_metrics_result_or",
     "reset_metrics",
     "metrics_names",
-    "_loss_tracker",
     "_compile_metrics",
     "compiled_loss",
     "compiled_metrics",

@@ -25,7 +25,7 @@ import re
 import numpy as np
 import pytest
 from applications_golden import GOLDEN_FAMILIES, GOLDEN_PATH, digest
-from layer_twins import floatx, rel
+from layer_twins import assert_trained_alike, fit_both, floatx, rel
 
 import minikeras
 from minikeras import applications
@@ -186,13 +186,13 @@ def test_frozen_base_with_a_new_head_fits_as_keras(keras):
         x = rng.uniform(-1, 1, (12, 32, 32, 3)).astype("float32")
         y = rng.integers(0, 2, (12, 1)).astype("float32")
         fit = dict(epochs=2, batch_size=4, shuffle=False, verbose=0)
-        got, want = ours.fit(x, y, **fit).history, theirs.fit(x, y, **fit).history
+        got, want, drift = fit_both(ours, theirs, x, y, **fit)
         assert sorted(got) == sorted(want)
         for key in want:
             assert rel(np.array(got[key]), np.array(want[key])) < FLOAT32_NETWORK, key
-        head = ours.get_layer("head").get_weights()
-        for a, b in zip(head, theirs.get_layer("head").get_weights()):
-            assert rel(a, b) < FLOAT32_NETWORK
+        # the head is the only trainable weight: Adam's division by √v turns float32 rounding
+        # into larger steps where a gradient entry is near zero (the drift bound, layer_twins)
+        assert_trained_alike(ours, theirs, FLOAT32_NETWORK, drift)
         for before, after in zip(frozen, ours_base.get_weights()):
             np.testing.assert_array_equal(before, after)  # frozen: BN statistics too
 
