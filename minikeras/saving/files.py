@@ -37,6 +37,12 @@ CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
 WEIGHTS_NAME = "model.weights.h5"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+LEGACY_H5_WARNING = (  # Keras's words (keras/src/saving/saving_api.py)
+    "You are saving your model as an HDF5 file via `model.save()` or "
+    "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend "
+    "using instead the native Keras format, e.g. `model.save('my_model.keras')` or "
+    "`keras.saving.save_model(model, 'my_model.keras')`. "
+)
 MAX_CONFIG_BYTES = 64 << 20  # a model's config is kilobytes; more is not a Keras file
 
 
@@ -73,6 +79,7 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     >>> minikeras.models.load_model(path).layers[0].units
     2
     """
+    include_optimizer = kwargs.pop("include_optimizer", True)
     _check_save_format(filepath, kwargs.pop("save_format", False))
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
@@ -80,14 +87,14 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
         raise NotImplementedError("zipped=False (a directory) is not supported by minikeras")
     filepath = os.fspath(filepath)
     if filepath.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            "minikeras does not write Keras 2's legacy HDF5 model format: save to a `.keras` "
-            f"file (Keras 3's format). Received: filepath={filepath}"
-        )
+        warnings.warn(LEGACY_H5_WARNING, stacklevel=3)
+        legacy_h5.save_model(model, filepath, overwrite, include_optimizer)
+        return
     if not filepath.endswith(".keras"):
         raise ValueError(
-            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
-            f"native Keras format. Received: filepath={filepath}."
+            "Invalid filepath extension for saving. Please add either a `.keras` extension for "
+            "the native Keras format (recommended) or a `.h5` extension. "
+            f"Received: filepath={filepath}."
         )
     if not model.built:
         warnings.warn(
@@ -128,14 +135,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         if filepath.endswith((".h5", ".hdf5")):
-            raise ValueError(
-                "Keras 2's legacy HDF5 model files are not supported by minikeras: open the "
-                "model in Keras and save it as `.keras`; for a `.weights.h5` file use "
-                f"`model.load_weights`. Received: filepath={filepath}"
-            )
+            return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
         raise ValueError(
             f"File format not supported: filepath={filepath}. minikeras opens Keras 3 "
-            "`.keras` files."
+            "`.keras` files and legacy H5 format files (`.h5` extension)."
         )
     config, weights = _read_keras_zip(filepath)
     try:
@@ -179,9 +182,22 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     slots), as Keras; a freshly compiled optimizer, or a state of another shape, is skipped with
     Keras's warning, so a model compiled for fine-tuning keeps its own learning rate.
     """
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
+    by_name = kwargs.pop("by_name", None)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     filepath = os.fspath(filepath)
+    legacy = filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5")
+    if objects_to_skip is not None and not filepath.endswith(".weights.h5"):
+        raise ValueError(
+            f"`objects_to_skip` only supports loading '.weights.h5' files.Received: {filepath}"
+        )
+    if by_name is not None and not legacy:
+        raise ValueError(
+            f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}"
+        )
+    if objects_to_skip is not None:
+        raise NotImplementedError("objects_to_skip is not supported by minikeras")
     if not model.built:
         raise ValueError(
             "You are loading weights into a model that has not yet been built. Try building the "
@@ -198,7 +214,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     elif filepath.endswith((".h5", ".hdf5")):  # Keras 2's format: by layer order, as Keras
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No such weights file: {filepath}")
-        legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch)
+        legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
         return
     else:
         raise ValueError(

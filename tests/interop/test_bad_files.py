@@ -313,8 +313,6 @@ def test_argument_errors(saved):
         model.save_weights(tmp / "w.h5")
     with pytest.raises(ValueError, match="`.keras` extension"):
         model.save(tmp / "model.zip")
-    with pytest.raises(ValueError, match="legacy HDF5"):
-        model.save(tmp / "model.h5")
     with pytest.raises(FileExistsError, match="overwrite=False"):
         model.save(tmp / "model.keras", overwrite=False)
     with pytest.raises(ValueError, match="File not found"):
