@@ -1,7 +1,10 @@
 """Keras's `keras.src.saving.saving_lib` names over minikeras's files (files.py does the work):
-the members of a `.keras` zip, and whole-model and weights-only saving and loading."""
+the members of a `.keras` zip, whole-model and weights-only saving and loading, and the
+storage classes (stores.py)."""
 
 from minikeras.saving import files, h5_state
+from minikeras.saving.legacy_h5 import get_group as safe_get_h5_group  # noqa: F401 (Keras's name)
+from minikeras.saving.stores import DiskIOStore, H5IOStore, NpzIOStore  # noqa: F401 (Keras's)
 
 _CONFIG_FILENAME = files.CONFIG_NAME  # "config.json"
 _METADATA_FILENAME = files.METADATA_NAME  # "metadata.json"
