@@ -21,7 +21,7 @@ import warnings
 import zipfile
 import zlib
 
-from minikeras.saving import layer_state, legacy_h5, serialization
+from minikeras.saving import layer_state, legacy_h5, serialization, sharding
 from minikeras.saving.h5_state import (
     BadFileError,
     import_h5py,
@@ -155,18 +155,25 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None):
     """Write the weights (and optimizer state, if compiled) to a `.weights.h5` file in Keras 3's
-    layout; `keras.Model.load_weights` reads it into the same architecture."""
-    if max_shard_size is not None:
-        raise NotImplementedError("max_shard_size (sharded weights) is not supported by minikeras")
+    layout; `keras.Model.load_weights` reads it into the same architecture. With
+    `max_shard_size` (gigabytes), a `.weights.json` index and shard files, as Keras's."""
     filepath = os.fspath(filepath)
-    if not filepath.endswith(".weights.h5"):
+    if max_shard_size is None and not filepath.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
+    if max_shard_size is not None and not filepath.endswith(("weights.h5", "weights.json")):
+        raise ValueError(
+            "The filename must end in `.weights.json` when `max_shard_size` is specified. "
+            f"Received: filepath={filepath}"
+        )
     if not model.built:
         raise ValueError(
             "You are saving a model that has not yet been built. Try building the model first "
             "by calling it on some data or by using `build()`."
         )
     _check_overwrite(filepath, overwrite)
+    if max_shard_size is not None:  # an index and shard files (sharding.py)
+        sharding.save_sharded(model, filepath, max_shard_size)
+        return
     h5py = import_h5py()
     with atomic_write(filepath) as tmp:
         with h5py.File(tmp, "w") as h5:
@@ -192,7 +199,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise ValueError(
             f"`objects_to_skip` only supports loading '.weights.h5' files.Received: {filepath}"
         )
-    if by_name is not None and not legacy:
+    if by_name is not None and not legacy:  # (Keras checks it for .keras and .weights.h5)
         raise ValueError(
             f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}"
         )
@@ -206,6 +213,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     if filepath.endswith(".keras"):
         _, weights = _read_keras_zip(filepath, need_config=False)
         source = f"{filepath} ({WEIGHTS_NAME})"
+    elif filepath.endswith(".weights.json"):  # an index of shards
+        weights = sharding.gather_shards(filepath)
+        source = filepath
     elif filepath.endswith(".weights.h5"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No such weights file: {filepath}")
