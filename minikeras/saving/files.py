@@ -153,7 +153,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return model
 
 
-def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, objects_to_skip=None):
     """Write the weights (and optimizer state, if compiled) to a `.weights.h5` file in Keras 3's
     layout; `keras.Model.load_weights` reads it into the same architecture. With
     `max_shard_size` (gigabytes), a `.weights.json` index and shard files, as Keras's."""
@@ -172,12 +172,12 @@ def save_weights(model, filepath, overwrite=True, max_shard_size=None):
         )
     _check_overwrite(filepath, overwrite)
     if max_shard_size is not None:  # an index and shard files (sharding.py)
-        sharding.save_sharded(model, filepath, max_shard_size)
+        sharding.save_sharded(model, filepath, max_shard_size, objects_to_skip)
         return
     h5py = import_h5py()
     with atomic_write(filepath) as tmp:
         with h5py.File(tmp, "w") as h5:
-            write_state(h5, model)
+            write_state(h5, model, objects_to_skip)
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
@@ -195,7 +195,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     filepath = os.fspath(filepath)
     legacy = filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5")
-    if objects_to_skip is not None and not filepath.endswith(".weights.h5"):
+    if objects_to_skip is not None and not filepath.endswith((".weights.h5", ".weights.json")):
         raise ValueError(
             f"`objects_to_skip` only supports loading '.weights.h5' files.Received: {filepath}"
         )
@@ -203,8 +203,6 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
         raise ValueError(
             f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}"
         )
-    if objects_to_skip is not None:
-        raise NotImplementedError("objects_to_skip is not supported by minikeras")
     if not model.built:
         raise ValueError(
             "You are loading weights into a model that has not yet been built. Try building the "
@@ -239,6 +237,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             f"Cannot load weights from {filepath}",
             optimizer_mismatch="warn",
             skip_mismatch=skip_mismatch,
+            objects_to_skip=objects_to_skip,
         )
     plan.apply()
 

@@ -86,17 +86,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def save_weights_only(model, filepath, max_shard_size=None, objects_to_skip=None):
-    """The weights (and optimizer state) to a `.weights.h5` file."""
-    _no_objects_to_skip(objects_to_skip)
-    files.save_weights(model, filepath, max_shard_size=max_shard_size)
+    """The weights (and optimizer state) to a `.weights.h5` file (or an index and shards)."""
+    files.save_weights(
+        model, filepath, max_shard_size=max_shard_size, objects_to_skip=objects_to_skip
+    )
 
 
 def load_weights_only(model, filepath, skip_mismatch=False, objects_to_skip=None):
-    """The weights of a `.weights.h5` or `.keras` file into the model."""
-    _no_objects_to_skip(objects_to_skip)
-    files.load_weights(model, filepath, skip_mismatch=skip_mismatch)
-
-
-def _no_objects_to_skip(objects_to_skip):
-    if objects_to_skip is not None:
-        raise NotImplementedError("objects_to_skip is not supported by minikeras")
+    """The weights of a `.weights.h5`, `.weights.json` or `.keras` file into the model."""
+    files.load_weights(
+        model, filepath, skip_mismatch=skip_mismatch, objects_to_skip=objects_to_skip
+    )

@@ -40,7 +40,7 @@ def index_path(filepath, mode):
     return path
 
 
-def save_sharded(model, filepath, max_shard_size):
+def save_sharded(model, filepath, max_shard_size, objects_to_skip=None):
     """The model's weights (and optimizer state) as an index and shard files."""
     from minikeras.saving.files import atomic_write
 
@@ -50,7 +50,7 @@ def save_sharded(model, filepath, max_shard_size):
     base = path.stem.replace(".weights", "")
     whole = io.BytesIO()
     with h5py.File(whole, "w") as h5:
-        h5_state.write_state(h5, model)
+        h5_state.write_state(h5, model, objects_to_skip)
     shards, weight_map, total = _deal(h5py, whole, limit)
     names = [f"{base}_{k:05}.weights.h5" for k in range(len(shards))]
     for name, entries in zip(names, shards):
