@@ -16,6 +16,7 @@ import datetime
 import io
 import json
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -83,9 +84,19 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     _check_save_format(filepath, kwargs.pop("save_format", False))
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
-    if zipped is False:
-        raise NotImplementedError("zipped=False (a directory) is not supported by minikeras")
+    if isinstance(filepath, io.IOBase):  # an open binary file: the .keras zip written into it
+        _write_keras_zip(filepath, model)
+        return
     filepath = os.fspath(filepath)
+    if zipped is False:  # a directory holding the zip's members, as Keras's `zipped=False`
+        if filepath.endswith(".keras"):
+            raise ValueError(
+                "When using `zipped=False`, the `filepath` argument should not end in "
+                f"`.keras`. Received: filepath={filepath}"
+            )
+        _check_overwrite(filepath, overwrite)
+        _write_keras_dir(filepath, model)
+        return
     if filepath.endswith((".h5", ".hdf5")):
         warnings.warn(LEGACY_H5_WARNING, stacklevel=3)
         legacy_h5.save_model(model, filepath, overwrite, include_optimizer)
@@ -103,6 +114,12 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
             stacklevel=3,
         )
     _check_overwrite(filepath, overwrite)
+    with atomic_write(filepath) as tmp:
+        _write_keras_zip(tmp, model)
+
+
+def _write_keras_zip(target, model):
+    """The `.keras` zip of `model` into `target` (a path or an open binary file)."""
     h5py = import_h5py()
     config_json = serialization.to_json(model)
     metadata_json = json.dumps(
@@ -114,13 +131,37 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     weights = io.BytesIO()
     with h5py.File(weights, "w") as h5:
         write_state(h5, model)
-    with atomic_write(filepath) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr(METADATA_NAME, metadata_json)
-            zf.writestr(CONFIG_NAME, config_json)
-            zf.writestr(WEIGHTS_NAME, weights.getvalue())
-            for name, data in layer_state.asset_members(state_groups(model)):
-                zf.writestr(name, data)  # a lookup layer's vocabulary.txt
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(METADATA_NAME, metadata_json)
+        zf.writestr(CONFIG_NAME, config_json)
+        zf.writestr(WEIGHTS_NAME, weights.getvalue())
+        for name, data in layer_state.asset_members(state_groups(model)):
+            zf.writestr(name, data)  # a lookup layer's vocabulary.txt
+
+
+def _write_keras_dir(dirpath, model):
+    """The zip's members as files of the directory `dirpath`, made complete beside it and then
+    renamed into place (a directory already there is replaced only once the new one is whole)."""
+    dirpath = os.path.abspath(dirpath)
+    parent = os.path.dirname(dirpath)
+    os.makedirs(parent, exist_ok=True)
+    members = io.BytesIO()
+    _write_keras_zip(members, model)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(dirpath)}.", dir=parent)
+    try:
+        with zipfile.ZipFile(members) as zf:
+            zf.extractall(tmp)  # names minikeras wrote itself
+        os.makedirs(os.path.join(tmp, "assets"), exist_ok=True)  # Keras's directory has one
+        old = None
+        if os.path.exists(dirpath):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(dirpath)}.old.", dir=parent)
+            os.replace(dirpath, os.path.join(old, "previous"))
+        os.replace(tmp, dirpath)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -132,15 +173,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     those registered with `register_keras_serializable`.
     safe_mode: as Keras: a `Lambda` layer's code is loaded only with safe_mode=False.
     """
-    filepath = os.fspath(filepath)
-    if not filepath.endswith(".keras"):
+    if isinstance(filepath, io.IOBase):  # an open binary file holding a .keras zip
+        source = filepath
+        filepath = getattr(filepath, "name", "<file object>")
+    else:
+        source = filepath = os.fspath(filepath)
+    if isinstance(source, str) and not filepath.endswith(".keras"):
         if filepath.endswith((".h5", ".hdf5")):
             return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
-        raise ValueError(
-            f"File format not supported: filepath={filepath}. minikeras opens Keras 3 "
-            "`.keras` files and legacy H5 format files (`.h5` extension)."
-        )
-    config, weights = _read_keras_zip(filepath)
+        if os.path.isdir(filepath) and os.path.exists(os.path.join(filepath, CONFIG_NAME)):
+            source = _zip_of_dir(filepath)  # Keras's `zipped=False` directory
+        else:
+            raise ValueError(
+                f"File format not supported: filepath={filepath}. minikeras opens Keras 3 "
+                "`.keras` files, their unzipped directories and legacy H5 format files (`.h5` "
+                "extension)."
+            )
+    config, weights = _read_keras_zip(source, where=filepath)
     try:
         with object_registration.custom_object_scope(custom_objects), safe_mode_scope(safe_mode):
             model = serialization.deserialize_model(config, compile=compile)
@@ -148,9 +197,27 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise BadFileError(f"Cannot load {filepath}: {error}") from None
     with _open_h5(weights, f"{filepath} ({WEIGHTS_NAME})") as h5:
         plan_load(h5, model, f"Cannot load {filepath}").apply()
-    with zipfile.ZipFile(filepath) as zf:  # after the variables, as Keras loads assets
+    if not isinstance(source, str):
+        source.seek(0)
+    with zipfile.ZipFile(source) as zf:  # after the variables, as Keras loads assets
         layer_state.load_assets(zf, state_groups(model), f"Cannot load {filepath}")
     return model
+
+
+def _zip_of_dir(dirpath):
+    """A `zipped=False` directory read as the zip it stands for (an in-memory one), so that it
+    goes through every check a `.keras` file does. Links are not followed out of it."""
+    members = io.BytesIO()
+    root = os.path.realpath(dirpath)
+    with zipfile.ZipFile(members, "w") as zf:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                full = os.path.join(folder, name)
+                if os.path.islink(full) or not os.path.realpath(full).startswith(root + os.sep):
+                    raise BadFileError(f"Cannot load {dirpath}: {full} is a link")
+                zf.write(full, os.path.relpath(full, root))
+    members.seek(0)
+    return members
 
 
 def save_weights(model, filepath, overwrite=True, max_shard_size=None, objects_to_skip=None):
@@ -286,20 +353,24 @@ def _check_overwrite(filepath, overwrite):
 
 
 # ---------------------------------------------------------------------- reading files
-def _read_keras_zip(filepath, need_config=True):
-    """(config dict or None, weights bytes) from a `.keras` file, with every check a damaged or
-    foreign file fails."""
-    if not os.path.exists(filepath):
+def _read_keras_zip(filepath, need_config=True, where=None):
+    """(config dict or None, weights bytes) from a `.keras` file (a path or an open binary
+    file), with every check a damaged or foreign file fails."""
+    if isinstance(filepath, str) and not os.path.exists(filepath):
         raise ValueError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "
             "`.keras` zip file."
         )
-    where = f"Cannot load {filepath}"
+    where = f"Cannot load {where or filepath}"
     try:
         zf = zipfile.ZipFile(filepath, "r")
     except zipfile.BadZipFile:
-        with open(filepath, "rb") as f:
-            head = f.read(8)
+        if isinstance(filepath, str):
+            with open(filepath, "rb") as f:
+                head = f.read(8)
+        else:
+            filepath.seek(0)
+            head = filepath.read(8)
         if head == HDF5_SIGNATURE:
             raise BadFileError(
                 f"{where}: it is an HDF5 file, not a `.keras` zip archive (a `.weights.h5` "
