@@ -4,7 +4,12 @@ storage classes (stores.py)."""
 
 from minikeras.saving import files, h5_state
 from minikeras.saving.legacy_h5 import get_group as safe_get_h5_group  # noqa: F401 (Keras's name)
-from minikeras.saving.stores import DiskIOStore, H5IOStore, NpzIOStore  # noqa: F401 (Keras's)
+from minikeras.saving.stores import (  # noqa: F401 (Keras's names)
+    DiskIOStore,
+    H5IOStore,
+    NpzIOStore,
+    ShardedH5IOStore,
+)
 
 _CONFIG_FILENAME = files.CONFIG_NAME  # "config.json"
 _METADATA_FILENAME = files.METADATA_NAME  # "metadata.json"

@@ -5,12 +5,14 @@ pieces of a Keras file itself (keras_hub's LoRA weights, a layer's own `save_ass
                   `<path>/vars`, then `store[name] = array`, `store[name]`, `del`, `in`
     DiskIOStore   a directory for a layer's asset files, nothing written outside it
     NpzIOStore    arrays in a NumPy `.npz` file: one dict of arrays per path
+    ShardedH5IOStore  H5IOStore over several files of bounded size and a `.json` index
 
 minikeras's own `.keras` files are written by files.py; these classes read the same layout.
 Reading refuses links and files made to exhaust memory, as Keras's do.
 """
 
 import io
+import json
 import math
 import os
 import pathlib
@@ -262,3 +264,148 @@ class NpzIOStore:
                 self.f = open(self.root_path, "wb")
             np.savez(self.f, **self.contents)
         self.f.close()
+
+
+class ShardedH5IOStore:
+    """H5IOStore's interface over several files, none larger than `max_shard_size` gigabytes,
+    and a `.json` index naming the file(s) of each group (the layout of sharding.py):
+    `<base>_00000.weights.h5`, `<base>_00001.weights.h5`, ... beside the index `<base>.json`.
+    Every shard stays open until `close`, so a value is read or deleted in whichever holds it."""
+
+    def __init__(self, path_or_io, max_shard_size=5, archive=None, mode="r"):
+        from minikeras.saving.sharding import index_path
+
+        if mode not in ("w", "r"):
+            raise ValueError(f"`mode` should be either 'w' or 'r'. Received: {mode}")
+        if not isinstance(path_or_io, (str, pathlib.Path)):
+            raise TypeError(
+                "`path_or_io` should be a `str`, `pathlib.Path` object. "
+                f"Received: path_or_io={path_or_io} of type {type(path_or_io)}."
+            )
+        if archive is not None:
+            raise NotImplementedError("minikeras writes sharded weights to files, not into a zip")
+        self.mode = mode
+        self.path = index_path(path_or_io, mode)
+        self.base_name = self.path.stem.replace(".weights", "")
+        self.max_shard_size = float(max_shard_size) * 1024**3  # gigabytes, in bytes
+        self._files = {}  # shard file name → open h5py.File
+        self._path = None
+        if mode == "w":
+            self.sharding_config = {"metadata": {"total_size": 0}, "weight_map": {}}
+            self.current_shard_size = 0
+            self._new_shard()
+        else:
+            with open(self.path) as f:
+                self.sharding_config = json.load(f)
+
+    def _new_shard(self):
+        h5py = import_h5py()
+        name = f"{self.base_name}_{len(self._files):05}.weights.h5"
+        self._files[name] = h5py.File(self.path.with_name(name), "w")
+        self.current_shard = name
+        self.current_shard_size = 0
+
+    def _file(self, name):
+        """An open shard; in mode "r" only the names of the index, in its directory."""
+        if name not in self._files:
+            if os.path.basename(name) != name:
+                raise ValueError(f"Invalid shard name in {self.path}: {name!r}")
+            self._files[name] = import_h5py().File(self.path.with_name(name), "r")
+        return self._files[name]
+
+    @property
+    def _group_name(self):
+        return f"/{self._path}/vars" if self._path else "/vars"
+
+    def _shards(self):
+        """The files holding the selected group, in order."""
+        names = self.sharding_config["weight_map"].get(self._group_name, [])
+        return names if isinstance(names, list) else [names]
+
+    def _groups(self):
+        from minikeras.saving.legacy_h5 import get_group
+
+        for name in self._shards():
+            f = self._file(name)
+            if self._group_name in f:
+                yield name, get_group(f, self._group_name.strip("/"))
+
+    def make(self, path, metadata=None):
+        if self.mode != "w":
+            raise ValueError("`make` is only allowed in write mode.")
+        if not isinstance(metadata, (dict, type(None))):
+            raise ValueError(f"`metadata` should be a dict or `None`. Received: {metadata}")
+        self._path = path
+        if metadata:
+            group = self._files[self.current_shard].require_group(self._group_name)
+            group.attrs.update(metadata)
+        return self
+
+    def get(self, path):
+        if self.mode != "r":
+            raise ValueError("`get` is only allowed in read mode.")
+        self._path = path
+        return self
+
+    def has_path(self, path):
+        """Whether the index names a group at or under `path`."""
+        return any(
+            key == f"/{path}" or key.startswith(f"/{path}/")
+            for key in self.sharding_config["weight_map"]
+        )
+
+    def __setitem__(self, key, value):
+        if self.mode != "w":
+            raise ValueError("Setting a value is only allowed in write mode.")
+        value = np.asarray(value)
+        nbytes = value.size * value.dtype.itemsize
+        if nbytes > self.max_shard_size:
+            raise ValueError(
+                f"The size of {key} is {nbytes} bytes which exceeds the maximum shard size "
+                f"{int(self.max_shard_size)} bytes. You can increase the `max_shard_size` "
+                "parameter to accommodate the size."
+            )
+        self.sharding_config["metadata"]["total_size"] += nbytes
+        if self.current_shard_size + nbytes > self.max_shard_size:
+            self._new_shard()
+        self.current_shard_size += nbytes
+        self._files[self.current_shard].require_group(self._group_name)[key] = value
+        shards = self._shards()
+        if self.current_shard not in shards:
+            shards = [*shards, self.current_shard]
+        weight_map = self.sharding_config["weight_map"]
+        weight_map[self._group_name] = shards[0] if len(shards) == 1 else shards
+
+    def __getitem__(self, key):
+        from minikeras.saving.saving_lib import safe_get_h5_dataset
+
+        for _, group in self._groups():
+            if key in group:
+                return np.asarray(safe_get_h5_dataset(group, key))
+        raise KeyError(f"Key '{key}' not found in any of the shards: {self._shards()}")
+
+    def __delitem__(self, key):
+        if self.mode != "w":
+            raise ValueError("Deleting a value is only allowed in write mode.")
+        for _, group in self._groups():
+            if key in group:
+                del group[key]
+                return
+        raise KeyError(f"Key '{key}' not found in any of the shards: {self._shards()}")
+
+    def __contains__(self, key):
+        return any(key in group for _, group in self._groups())
+
+    def keys(self):
+        return [key for _, group in self._groups() for key in group]
+
+    def __len__(self):
+        return len(self.keys())
+
+    def close(self):
+        for f in self._files.values():
+            f.close()
+        self._files = {}
+        if self.mode == "w":
+            with open(self.path, "w") as f:
+                f.write(json.dumps(self.sharding_config, indent=4))

@@ -11,7 +11,7 @@ import pytest
 
 import minikeras as mk
 from minikeras.saving import saving_lib
-from minikeras.saving.stores import DiskIOStore, H5IOStore, NpzIOStore
+from minikeras.saving.stores import DiskIOStore, H5IOStore, NpzIOStore, ShardedH5IOStore
 
 
 def test_h5_store_reads_a_keras_weights_file_as_keras_does(keras, tmp_path):
@@ -141,3 +141,32 @@ def test_keras_names_in_saving_lib():
     assert saving_lib.H5IOStore is H5IOStore and saving_lib.DiskIOStore is DiskIOStore
     assert saving_lib.NpzIOStore is NpzIOStore
     assert mk.saving.saving_lib.safe_get_h5_group is not None
+
+
+def test_sharded_store_both_ways(keras, tmp_path):
+    # 4 KB arrays in shards of at most 6 KB (6e-6 GB ≈ 6.4 KB): one array a shard
+    a, b = np.arange(1024, dtype="float32"), np.arange(1024, dtype="int32")
+    theirs_class = keras.src.saving.saving_lib.ShardedH5IOStore
+    for writer, reader, name in (
+        (ShardedH5IOStore, theirs_class, "ours"),
+        (theirs_class, ShardedH5IOStore, "theirs"),
+    ):
+        store = writer(tmp_path / f"{name}.json", max_shard_size=6e-6, mode="w")
+        group = store.make("layers/dense")
+        group["0"], group["1"] = a, b
+        assert len(group) == 2 and "1" in group
+        store.close()
+        assert (tmp_path / f"{name}_00001.weights.h5").exists()
+        store = reader(tmp_path / f"{name}.json", mode="r")
+        got = store.get("layers/dense")
+        assert sorted(got.keys()) == ["0", "1"]
+        np.testing.assert_array_equal(got["0"], a)
+        np.testing.assert_array_equal(got["1"], b)
+        assert store.has_path("layers") and not store.has_path("optimizer")
+        store.close()
+    with pytest.raises(KeyError, match="Key 'x' not found in any of the shards"):
+        ShardedH5IOStore(tmp_path / "ours.json", mode="r").get("layers/dense")["x"]
+    store = ShardedH5IOStore(tmp_path / "big.json", max_shard_size=1e-6, mode="w")
+    with pytest.raises(ValueError, match="exceeds the maximum shard size"):
+        store.make("")["w"] = a
+    store.close()
