@@ -285,8 +285,9 @@ def write_state(h5, model, objects_to_skip=None):
         if path and skip(path):
             continue
         group = _vars_group(h5, _vars_path(path), layer.name)
-        for i, value in enumerate(own_weights(layer)):
-            _write(group, str(i), value)
+        if not layer_state.saves_own_variables(layer):  # else its save_own_variables does
+            for i, value in enumerate(own_weights(layer)):
+                _write(group, str(i), value)
         if layer_state.has_own_state(layer):  # named variables (a lookup's idf weights)
             layer_state.write_own_variables(group, layer)
     optimizer = getattr(model, "optimizer", None)
