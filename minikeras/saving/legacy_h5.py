@@ -316,7 +316,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         model_config = _text_attribute(f, "model_config")
         if model_config is None:
             raise ValueError(f"No model config found in the file at {filepath}.")
-        model_config = json_utils.decode(model_config)
+        model_config = _from_keras_2(json_utils.decode(model_config))
         with (
             object_registration.custom_object_scope(custom_objects),
             object_registration.safe_mode_scope(safe_mode),
@@ -332,6 +332,32 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if not isinstance(filepath, h5py.File):
             f.close()
     return model
+
+
+def _from_keras_2(entry):
+    """Keras 2's spellings in a layer entry (and the layers inside it) as Keras 3 reads them
+    (keras/src/legacy/saving/saving_utils.py `model_from_config`): `axis: [1]` is `axis: 1`, and
+    a Lambda's function [code, defaults, closure] is a `__lambda__` entry."""
+    if isinstance(entry, list):
+        return [_from_keras_2(item) for item in entry]
+    if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+        return entry
+    config = dict(entry["config"])
+    axis = config.get("axis")
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        config["axis"] = int(axis[0])
+    if entry.get("class_name") == "Lambda" and isinstance(config.get("function"), list):
+        for old in ("module", "function_type", "output_shape_type", "output_shape_module"):
+            config.pop(old, None)
+        code, defaults, closure = config["function"][:3]
+        config["function"] = {
+            "class_name": "__lambda__",
+            "config": {"code": code, "defaults": defaults, "closure": closure},
+        }
+    for key in ("layers", "layer", "backward_layer"):
+        if key in config:
+            config[key] = _from_keras_2(config[key])
+    return {**entry, "config": config}
 
 
 def _compile(model, training_config):

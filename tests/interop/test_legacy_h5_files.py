@@ -198,3 +198,57 @@ def test_json_utils_round_trip(keras):
         keras.src.legacy.saving.json_utils.Encoder().encode(value)
     )
     assert ours == theirs == {"t": (1, (2, 3)), "b": b"abc", "e": Ellipsis, "a": [0, 1, 2], "s": 2}
+
+
+def keras_2_file(h5py, path):
+    """A file as Keras 2 (tf.keras) wrote one: its config spellings (`batch_input_shape`,
+    `axis: [1]`, initializers without module, weight names with ":0"), no Keras 3 writes."""
+    dense = {"units": 2, "activation": "relu", "use_bias": True}
+    for key in ("kernel", "bias"):
+        init = "GlorotUniform" if key == "kernel" else "Zeros"
+        dense[f"{key}_initializer"] = {"class_name": init, "config": {}}
+    layers = [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "name": "in"}},
+        {"class_name": "Dense", "config": {"name": "dense", "dtype": "float32", **dense}},
+        {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1]}},
+    ]
+    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
+    training = {
+        "loss": "binary_crossentropy",
+        "metrics": None,
+        "loss_weights": None,
+        "optimizer_config": {
+            "class_name": "Adam",
+            "config": {"name": "Adam", "learning_rate": 0.01, "decay": 0.0, "beta_1": 0.9},
+        },
+    }
+    rng = np.random.default_rng(2)
+    weights = {
+        "dense": ["kernel", "bias"],
+        "bn": ["gamma", "beta", "moving_mean", "moving_variance"],
+    }
+    shapes = {"kernel": (3, 2)}
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"], f.attrs["backend"] = "2.12.0", "tensorflow"
+        f.attrs["model_config"] = json.dumps(config).encode()
+        f.attrs["training_config"] = json.dumps(training).encode()
+        group = f.create_group("model_weights")
+        group.attrs["layer_names"] = [b"in", b"dense", b"bn"]
+        group.create_group("in").attrs["weight_names"] = np.array([], dtype="S1")
+        for layer, names in weights.items():
+            layer_group = group.create_group(layer)
+            layer_group.attrs["weight_names"] = [f"{layer}/{n}:0".encode() for n in names]
+            for n in names:
+                value = rng.random(shapes.get(n, (2,)), dtype="float32") + 0.5
+                layer_group[f"{layer}/{n}:0"] = value
+
+
+def test_keras_2_file_opens_as_in_keras(keras, h5py, tmp_path):
+    path = str(tmp_path / "keras2.h5")
+    keras_2_file(h5py, path)
+    ours, theirs = mk.models.load_model(path), keras.saving.load_model(path)
+    assert ours.layers[1].axis == theirs.layers[1].axis == 1
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ours.predict(X, verbose=0), theirs.predict(X, verbose=0), atol=1e-6)
+    assert ours.optimizer.get_config()["learning_rate"] == pytest.approx(0.01)
