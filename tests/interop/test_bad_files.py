@@ -248,7 +248,7 @@ def test_failed_save_keeps_the_previous_file(saved, monkeypatch):
 
     real_write_state = h5_state.write_state
 
-    def fail_halfway(h5, model_):
+    def fail_halfway(h5, model_, objects_to_skip=None):
         h5.create_group("layers/dense/vars")["0"] = np.zeros(3)
         raise RuntimeError("killed halfway")
 
