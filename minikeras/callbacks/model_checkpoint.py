@@ -16,7 +16,8 @@ class ModelCheckpoint(MonitorCallback):
 
     Args:
         filepath: where to save; may hold `{epoch:02d}`, `{batch}` and logged values such as
-            `{val_loss:.2f}`. Ends in `.keras`, or `.weights.h5` with `save_weights_only`.
+            `{val_loss:.2f}`. Ends in `.keras` (or Keras 2's `.h5`), or `.weights.h5` with
+            `save_weights_only`.
         monitor, mode: the quantity and its direction ("auto": from the name), as EarlyStopping.
         verbose: 1 prints a line whenever the callback saves or decides not to.
         save_best_only: save only when `monitor` beats the best value so far.
@@ -62,8 +63,7 @@ class ModelCheckpoint(MonitorCallback):
                 "provided must end in `.weights.h5` (Keras weights format). Received: "
                 f"filepath={self.filepath}"
             )
-        if not save_weights_only and not self.filepath.endswith(".keras"):
-            # Keras also takes `.h5` (its legacy format), which minikeras does not write
+        if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
             raise ValueError(
                 "The filepath provided must end in `.keras` (Keras model format). Received: "
                 f"filepath={self.filepath}"

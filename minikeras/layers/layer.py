@@ -787,6 +787,32 @@ class Layer:
         if not self.built and build_config and build_config.get("input_shape") is not None:
             self.build(tuple(build_config["input_shape"]))
 
+    # ------------------------------------------------------------------ state in files
+    # A layer of yours may override these two to save more than its weights (or differently);
+    # the files then call them with the dict of its `vars` group, as Keras's do.
+    def save_own_variables(self, store):
+        """Put the layer's own variables into `store` as "0", "1", ... (Keras's order)."""
+        for i, variable in enumerate(self._trainable_variables + self._non_trainable_variables):
+            store[str(i)] = np.asarray(variable)
+
+    def load_own_variables(self, store):
+        """Set the layer's own variables from `store` ("0", "1", ...), after checking the count."""
+        variables = self._trainable_variables + self._non_trainable_variables
+        if len(store.keys()) != len(variables):
+            if not variables and not self.built:
+                raise ValueError(
+                    f"Layer '{self.name}' was never built and thus it doesn't have any "
+                    f"variables. However the weights file lists {len(store.keys())} variables "
+                    "for this layer: its `build()` (or `build_from_config()`) must create them."
+                )
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(variables)} variables, but received "
+                f"{len(store.keys())} variables during loading. Expected: "
+                f"{[v.name for v in variables]}"
+            )
+        for i, variable in enumerate(variables):
+            variable[...] = store[str(i)]
+
     @classmethod
     def from_config(cls, config_):
         # Keras (Operation.from_config) reports any error of the constructor as a TypeError

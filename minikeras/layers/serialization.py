@@ -58,6 +58,7 @@ def serialize(layer):
     build_config = layer.get_build_config()
     if build_config is not None:
         entry["build_config"] = build_config
+    object_registration.record_serialized(layer, entry)
     return entry
 
 
@@ -92,6 +93,9 @@ def deserialize(entry):
             "Expected a dictionary containing a 'config' key. A layer entry must be a dict "
             f"with a 'config' dict; received {entry!r}"
         )
+    shared = object_registration.shared_object(entry)  # one made already (ObjectSharingScope)
+    if shared is not None:
+        return shared
     class_name = entry.get("class_name")
     config = dict(entry["config"])
     cls = object_registration.find_custom(entry)
@@ -108,6 +112,7 @@ def deserialize(entry):
             config["activation"] = _activation_name(config["activation"], config.get("name"))
     layer = cls.from_config(config)
     layer.build_from_config(entry.get("build_config"))
+    object_registration.record_deserialized(layer, entry)
     return layer
 
 

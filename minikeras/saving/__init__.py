@@ -5,10 +5,13 @@
     model.save_weights("model.weights.h5")         weights (and optimizer state) only
     model.load_weights("model.weights.h5")
     model.to_json() / minikeras.models.model_from_json(text)
+    model.save("model.h5") / load_model("model.h5")  Keras 2's legacy format (legacy_h5.py)
+    KerasFileEditor("model.keras")                 look inside a file, fix it to fit a model
 
 h5py is needed only here, imported on first use (`pip install 'minikeras[h5]'`).
 """
 
+from minikeras.saving.file_editor import KerasFileEditor
 from minikeras.saving.files import (
     KERAS_VERSION,
     atomic_write,
@@ -38,6 +41,7 @@ from minikeras.utils.object_registration import (
 __all__ = [
     "KERAS_VERSION",
     "BadFileError",
+    "KerasFileEditor",
     "CustomObjectScope",
     "custom_object_scope",
     "deserialize_keras_object",

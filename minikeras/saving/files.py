@@ -16,12 +16,13 @@ import datetime
 import io
 import json
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
 import zlib
 
-from minikeras.saving import layer_state, legacy_h5, serialization
+from minikeras.saving import layer_state, legacy_h5, serialization, sharding
 from minikeras.saving.h5_state import (
     BadFileError,
     import_h5py,
@@ -37,6 +38,12 @@ CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
 WEIGHTS_NAME = "model.weights.h5"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+LEGACY_H5_WARNING = (  # Keras's words (keras/src/saving/saving_api.py)
+    "You are saving your model as an HDF5 file via `model.save()` or "
+    "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend "
+    "using instead the native Keras format, e.g. `model.save('my_model.keras')` or "
+    "`keras.saving.save_model(model, 'my_model.keras')`. "
+)
 MAX_CONFIG_BYTES = 64 << 20  # a model's config is kilobytes; more is not a Keras file
 
 
@@ -73,21 +80,32 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     >>> minikeras.models.load_model(path).layers[0].units
     2
     """
+    include_optimizer = kwargs.pop("include_optimizer", True)
     _check_save_format(filepath, kwargs.pop("save_format", False))
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
-    if zipped is False:
-        raise NotImplementedError("zipped=False (a directory) is not supported by minikeras")
+    if isinstance(filepath, io.IOBase):  # an open binary file: the .keras zip written into it
+        _write_keras_zip(filepath, model)
+        return
     filepath = os.fspath(filepath)
+    if zipped is False:  # a directory holding the zip's members, as Keras's `zipped=False`
+        if filepath.endswith(".keras"):
+            raise ValueError(
+                "When using `zipped=False`, the `filepath` argument should not end in "
+                f"`.keras`. Received: filepath={filepath}"
+            )
+        _check_overwrite(filepath, overwrite)
+        _write_keras_dir(filepath, model)
+        return
     if filepath.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            "minikeras does not write Keras 2's legacy HDF5 model format: save to a `.keras` "
-            f"file (Keras 3's format). Received: filepath={filepath}"
-        )
+        warnings.warn(LEGACY_H5_WARNING, stacklevel=3)
+        legacy_h5.save_model(model, filepath, overwrite, include_optimizer)
+        return
     if not filepath.endswith(".keras"):
         raise ValueError(
-            "Invalid filepath extension for saving. Please add a `.keras` extension for the "
-            f"native Keras format. Received: filepath={filepath}."
+            "Invalid filepath extension for saving. Please add either a `.keras` extension for "
+            "the native Keras format (recommended) or a `.h5` extension. "
+            f"Received: filepath={filepath}."
         )
     if not model.built:
         warnings.warn(
@@ -96,6 +114,12 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
             stacklevel=3,
         )
     _check_overwrite(filepath, overwrite)
+    with atomic_write(filepath) as tmp:
+        _write_keras_zip(tmp, model)
+
+
+def _write_keras_zip(target, model):
+    """The `.keras` zip of `model` into `target` (a path or an open binary file)."""
     h5py = import_h5py()
     config_json = serialization.to_json(model)
     metadata_json = json.dumps(
@@ -107,13 +131,37 @@ def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
     weights = io.BytesIO()
     with h5py.File(weights, "w") as h5:
         write_state(h5, model)
-    with atomic_write(filepath) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr(METADATA_NAME, metadata_json)
-            zf.writestr(CONFIG_NAME, config_json)
-            zf.writestr(WEIGHTS_NAME, weights.getvalue())
-            for name, data in layer_state.asset_members(state_groups(model)):
-                zf.writestr(name, data)  # a lookup layer's vocabulary.txt
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(METADATA_NAME, metadata_json)
+        zf.writestr(CONFIG_NAME, config_json)
+        zf.writestr(WEIGHTS_NAME, weights.getvalue())
+        for name, data in layer_state.asset_members(state_groups(model)):
+            zf.writestr(name, data)  # a lookup layer's vocabulary.txt
+
+
+def _write_keras_dir(dirpath, model):
+    """The zip's members as files of the directory `dirpath`, made complete beside it and then
+    renamed into place (a directory already there is replaced only once the new one is whole)."""
+    dirpath = os.path.abspath(dirpath)
+    parent = os.path.dirname(dirpath)
+    os.makedirs(parent, exist_ok=True)
+    members = io.BytesIO()
+    _write_keras_zip(members, model)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(dirpath)}.", dir=parent)
+    try:
+        with zipfile.ZipFile(members) as zf:
+            zf.extractall(tmp)  # names minikeras wrote itself
+        os.makedirs(os.path.join(tmp, "assets"), exist_ok=True)  # Keras's directory has one
+        old = None
+        if os.path.exists(dirpath):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(dirpath)}.old.", dir=parent)
+            os.replace(dirpath, os.path.join(old, "previous"))
+        os.replace(tmp, dirpath)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -125,19 +173,23 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     those registered with `register_keras_serializable`.
     safe_mode: as Keras: a `Lambda` layer's code is loaded only with safe_mode=False.
     """
-    filepath = os.fspath(filepath)
-    if not filepath.endswith(".keras"):
+    if isinstance(filepath, io.IOBase):  # an open binary file holding a .keras zip
+        source = filepath
+        filepath = getattr(filepath, "name", "<file object>")
+    else:
+        source = filepath = os.fspath(filepath)
+    if isinstance(source, str) and not filepath.endswith(".keras"):
         if filepath.endswith((".h5", ".hdf5")):
+            return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
+        if os.path.isdir(filepath) and os.path.exists(os.path.join(filepath, CONFIG_NAME)):
+            source = _zip_of_dir(filepath)  # Keras's `zipped=False` directory
+        else:
             raise ValueError(
-                "Keras 2's legacy HDF5 model files are not supported by minikeras: open the "
-                "model in Keras and save it as `.keras`; for a `.weights.h5` file use "
-                f"`model.load_weights`. Received: filepath={filepath}"
+                f"File format not supported: filepath={filepath}. minikeras opens Keras 3 "
+                "`.keras` files, their unzipped directories and legacy H5 format files (`.h5` "
+                "extension)."
             )
-        raise ValueError(
-            f"File format not supported: filepath={filepath}. minikeras opens Keras 3 "
-            "`.keras` files."
-        )
-    config, weights = _read_keras_zip(filepath)
+    config, weights = _read_keras_zip(source, where=filepath)
     try:
         with object_registration.custom_object_scope(custom_objects), safe_mode_scope(safe_mode):
             model = serialization.deserialize_model(config, compile=compile)
@@ -145,29 +197,54 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise BadFileError(f"Cannot load {filepath}: {error}") from None
     with _open_h5(weights, f"{filepath} ({WEIGHTS_NAME})") as h5:
         plan_load(h5, model, f"Cannot load {filepath}").apply()
-    with zipfile.ZipFile(filepath) as zf:  # after the variables, as Keras loads assets
+    if not isinstance(source, str):
+        source.seek(0)
+    with zipfile.ZipFile(source) as zf:  # after the variables, as Keras loads assets
         layer_state.load_assets(zf, state_groups(model), f"Cannot load {filepath}")
     return model
 
 
-def save_weights(model, filepath, overwrite=True, max_shard_size=None):
+def _zip_of_dir(dirpath):
+    """A `zipped=False` directory read as the zip it stands for (an in-memory one), so that it
+    goes through every check a `.keras` file does. Links are not followed out of it."""
+    members = io.BytesIO()
+    root = os.path.realpath(dirpath)
+    with zipfile.ZipFile(members, "w") as zf:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                full = os.path.join(folder, name)
+                if os.path.islink(full) or not os.path.realpath(full).startswith(root + os.sep):
+                    raise BadFileError(f"Cannot load {dirpath}: {full} is a link")
+                zf.write(full, os.path.relpath(full, root))
+    members.seek(0)
+    return members
+
+
+def save_weights(model, filepath, overwrite=True, max_shard_size=None, objects_to_skip=None):
     """Write the weights (and optimizer state, if compiled) to a `.weights.h5` file in Keras 3's
-    layout; `keras.Model.load_weights` reads it into the same architecture."""
-    if max_shard_size is not None:
-        raise NotImplementedError("max_shard_size (sharded weights) is not supported by minikeras")
+    layout; `keras.Model.load_weights` reads it into the same architecture. With
+    `max_shard_size` (gigabytes), a `.weights.json` index and shard files, as Keras's."""
     filepath = os.fspath(filepath)
-    if not filepath.endswith(".weights.h5"):
+    if max_shard_size is None and not filepath.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={filepath}")
+    if max_shard_size is not None and not filepath.endswith(("weights.h5", "weights.json")):
+        raise ValueError(
+            "The filename must end in `.weights.json` when `max_shard_size` is specified. "
+            f"Received: filepath={filepath}"
+        )
     if not model.built:
         raise ValueError(
             "You are saving a model that has not yet been built. Try building the model first "
             "by calling it on some data or by using `build()`."
         )
     _check_overwrite(filepath, overwrite)
+    if max_shard_size is not None:  # an index and shard files (sharding.py)
+        sharding.save_sharded(model, filepath, max_shard_size, objects_to_skip)
+        return
     h5py = import_h5py()
     with atomic_write(filepath) as tmp:
         with h5py.File(tmp, "w") as h5:
-            write_state(h5, model)
+            write_state(h5, model, objects_to_skip)
 
 
 def load_weights(model, filepath, skip_mismatch=False, **kwargs):
@@ -179,9 +256,20 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     slots), as Keras; a freshly compiled optimizer, or a state of another shape, is skipped with
     Keras's warning, so a model compiled for fine-tuning keeps its own learning rate.
     """
+    objects_to_skip = kwargs.pop("objects_to_skip", None)
+    by_name = kwargs.pop("by_name", None)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     filepath = os.fspath(filepath)
+    legacy = filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5")
+    if objects_to_skip is not None and not filepath.endswith((".weights.h5", ".weights.json")):
+        raise ValueError(
+            f"`objects_to_skip` only supports loading '.weights.h5' files.Received: {filepath}"
+        )
+    if by_name is not None and not legacy:  # (Keras checks it for .keras and .weights.h5)
+        raise ValueError(
+            f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {filepath}"
+        )
     if not model.built:
         raise ValueError(
             "You are loading weights into a model that has not yet been built. Try building the "
@@ -190,6 +278,9 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     if filepath.endswith(".keras"):
         _, weights = _read_keras_zip(filepath, need_config=False)
         source = f"{filepath} ({WEIGHTS_NAME})"
+    elif filepath.endswith(".weights.json"):  # an index of shards
+        weights = sharding.gather_shards(filepath)
+        source = filepath
     elif filepath.endswith(".weights.h5"):
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No such weights file: {filepath}")
@@ -198,7 +289,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
     elif filepath.endswith((".h5", ".hdf5")):  # Keras 2's format: by layer order, as Keras
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No such weights file: {filepath}")
-        legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch)
+        legacy_h5.load_weights(model, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
         return
     else:
         raise ValueError(
@@ -213,6 +304,7 @@ def load_weights(model, filepath, skip_mismatch=False, **kwargs):
             f"Cannot load weights from {filepath}",
             optimizer_mismatch="warn",
             skip_mismatch=skip_mismatch,
+            objects_to_skip=objects_to_skip,
         )
     plan.apply()
 
@@ -261,20 +353,24 @@ def _check_overwrite(filepath, overwrite):
 
 
 # ---------------------------------------------------------------------- reading files
-def _read_keras_zip(filepath, need_config=True):
-    """(config dict or None, weights bytes) from a `.keras` file, with every check a damaged or
-    foreign file fails."""
-    if not os.path.exists(filepath):
+def _read_keras_zip(filepath, need_config=True, where=None):
+    """(config dict or None, weights bytes) from a `.keras` file (a path or an open binary
+    file), with every check a damaged or foreign file fails."""
+    if isinstance(filepath, str) and not os.path.exists(filepath):
         raise ValueError(
             f"File not found: filepath={filepath}. Please ensure the file is an accessible "
             "`.keras` zip file."
         )
-    where = f"Cannot load {filepath}"
+    where = f"Cannot load {where or filepath}"
     try:
         zf = zipfile.ZipFile(filepath, "r")
     except zipfile.BadZipFile:
-        with open(filepath, "rb") as f:
-            head = f.read(8)
+        if isinstance(filepath, str):
+            with open(filepath, "rb") as f:
+                head = f.read(8)
+        else:
+            filepath.seek(0)
+            head = filepath.read(8)
         if head == HDF5_SIGNATURE:
             raise BadFileError(
                 f"{where}: it is an HDF5 file, not a `.keras` zip archive (a `.weights.h5` "

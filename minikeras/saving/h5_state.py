@@ -269,15 +269,33 @@ def _built_optimizer(model):
 
 
 # ---------------------------------------------------------------------- writing
-def write_state(h5, model):
-    """Write the model's weights (and its optimizer's state, if compiled) into an open h5 file."""
+def _skipping(groups, objects_to_skip):
+    """A test of paths: True for the groups of the objects in `objects_to_skip` and of
+    everything inside them (Keras's `objects_to_skip` leaves out an object's whole subtree)."""
+    ids = {id(obj) for obj in objects_to_skip or ()}
+    skipped = [path for path, layer in groups if id(layer) in ids]
+    return lambda path: any(path == p or path.startswith(p + "/") for p in skipped)
+
+
+def write_state(h5, model, objects_to_skip=None):
+    """Write the model's weights (and its optimizer's state, if compiled) into an open h5 file;
+    the layers in `objects_to_skip` (and their sublayers) are left out."""
+    skip = _skipping(state_groups(model), objects_to_skip)
     for path, layer in [("", model), *state_groups(model)]:
+        if path and skip(path):
+            continue
         group = _vars_group(h5, _vars_path(path), layer.name)
-        for i, value in enumerate(own_weights(layer)):
-            _write(group, str(i), value)
+        if not layer_state.saves_own_variables(layer):  # else its save_own_variables does
+            for i, value in enumerate(own_weights(layer)):
+                _write(group, str(i), value)
         if layer_state.has_own_state(layer):  # named variables (a lookup's idf weights)
             layer_state.write_own_variables(group, layer)
-    if getattr(model, "optimizer", None) is not None and model.compiled:
+    optimizer = getattr(model, "optimizer", None)
+    if (
+        optimizer is not None
+        and model.compiled
+        and id(optimizer) not in map(id, objects_to_skip or ())
+    ):
         optimizer = _built_optimizer(model)
         group = _vars_group(h5, "optimizer/vars", optimizer.name)
         for i, value in enumerate(optimizer.variables):
@@ -335,17 +353,23 @@ class LoadPlan:
             optimizer.set_variables(self.optimizer_values)
 
 
-def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False):
+def plan_load(
+    h5, model, source, optimizer_mismatch="raise", skip_mismatch=False, objects_to_skip=None
+):
     """Read and check everything `model` needs from the open h5 file `h5`; returns a LoadPlan.
 
     source: how to name the file in messages. optimizer_mismatch: "raise", or "warn" to skip an
     optimizer state of another shape with Keras's warning (what `load_weights` does).
     skip_mismatch: skip (with a warning) a layer whose weights do not fit, as Keras's option.
+    objects_to_skip: layers (and their sublayers) left as they are, whatever the file holds.
     """
     h5py = import_h5py()
     plan = LoadPlan(model)
     groups = state_groups(model)
+    skip = _skipping(groups, objects_to_skip)
     for path, layer in [("", model), *groups]:
+        if path and skip(path):
+            continue
         if layer_state.has_own_state(layer):  # named variables, no weights
             store = layer_state.read_own_variables(h5py, h5, path)
             plan.own_variables.append((layer, store))
@@ -370,7 +394,9 @@ def plan_load(h5, model, source, optimizer_mismatch="raise", skip_mismatch=False
                     f"({path}); the model has {len(groups)} layers "
                     f"({', '.join(type(l).__name__ for _, l in groups)})"
                 )
-    if "optimizer" in h5 and getattr(model, "optimizer", None) is not None and model.compiled:
+    optimizer = getattr(model, "optimizer", None)
+    skip_optimizer = id(optimizer) in map(id, objects_to_skip or ())
+    if "optimizer" in h5 and optimizer is not None and model.compiled and not skip_optimizer:
         values = _read_vars(h5py, h5, "optimizer", source)
         problem = _optimizer_mismatch(model, values)
         counters = _counters(model.optimizer)

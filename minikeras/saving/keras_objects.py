@@ -74,12 +74,14 @@ def serialize_keras_object(obj):
         return constraints.serialize(obj)
     if builtin and isinstance(obj, schedules.LearningRateSchedule):
         return schedules.serialize(obj)
-    return {
+    entry = {
         "module": _keras_module(obj) if builtin else cls.__module__,
         "class_name": cls.__name__,
         "config": obj.get_config(),
         "registered_name": registered,
     }
+    object_registration.record_serialized(obj, entry)
+    return entry
 
 
 _NOT_PLAIN = object()
@@ -260,9 +262,14 @@ def _deserialize(config):
             raise ValueError(f"Could not locate function {inner!r}: register it first")
         _no_registered_name_for_builtin(config, inner)
         return found
+    shared = object_registration.shared_object(config)  # one made already (ObjectSharingScope)
+    if shared is not None:
+        return shared
     custom = object_registration.find_custom(config)
     if custom is not None:
-        return custom.from_config(inner)
+        made = custom.from_config(inner)
+        object_registration.record_deserialized(made, config)
+        return made
     _no_registered_name_for_builtin(config, class_name)
     if class_name in ("Sequential", "Functional", "Model"):
         from minikeras.saving import serialization

@@ -16,10 +16,33 @@ MAX_ASSET_BYTES = 1 << 30  # a vocabulary file larger than this is refused, not 
 
 
 def has_own_state(layer):
-    """Whether the layer keeps state outside its weights (the preprocessing layers)."""
+    """Whether the layer saves its state itself: the preprocessing layers, and a layer of yours
+    whose class overrides `save_own_variables` or `load_own_variables`."""
     from minikeras.layers.preprocessing.preprocessing_layer import PreprocessingLayer
 
-    return isinstance(layer, PreprocessingLayer)
+    return isinstance(layer, PreprocessingLayer) or saves_own_variables(layer)
+
+
+def saves_own_variables(layer):
+    """Whether a class of yours decides what the layer's `vars` group holds (its weights too)."""
+    return _overrides(layer, "save_own_variables", "load_own_variables")
+
+
+def has_assets(layer):
+    """Whether the layer writes asset files: the preprocessing layers, and a layer of yours
+    with `save_assets`/`load_assets`."""
+    from minikeras.layers.preprocessing.preprocessing_layer import PreprocessingLayer
+
+    return isinstance(layer, PreprocessingLayer) or _overrides(layer, "save_assets", "load_assets")
+
+
+def _overrides(layer, *names):
+    """Whether a class outside minikeras, in the layer's class hierarchy, defines one of names."""
+    return any(
+        name in vars(cls) and not cls.__module__.startswith("minikeras.")
+        for cls in type(layer).__mro__
+        for name in names
+    )
 
 
 def write_own_variables(group, layer):
@@ -47,7 +70,7 @@ def asset_members(groups):
     """[(zip member name, bytes)] of every asset the layers write, for (path, layer) groups."""
     members = []
     for path, layer in groups:
-        if not has_own_state(layer):
+        if not has_assets(layer) or not hasattr(layer, "save_assets"):
             continue
         with tempfile.TemporaryDirectory() as directory:
             layer.save_assets(directory)
@@ -61,7 +84,7 @@ def load_assets(zf, groups, source):
     """Give each layer the asset files the zip holds for it (plain names only, no paths)."""
     names = set(zf.namelist())
     for path, layer in groups:
-        if not has_own_state(layer):
+        if not has_assets(layer) or not hasattr(layer, "load_assets"):
             continue
         prefix = posixpath.join(ASSETS, path) + "/"
         mine = [n for n in names if n.startswith(prefix) and "/" not in n[len(prefix) :]]

@@ -1,7 +1,15 @@
 """Keras's `keras.src.saving.saving_lib` names over minikeras's files (files.py does the work):
-the members of a `.keras` zip, and whole-model and weights-only saving and loading."""
+the members of a `.keras` zip, whole-model and weights-only saving and loading, and the
+storage classes (stores.py)."""
 
 from minikeras.saving import files, h5_state
+from minikeras.saving.legacy_h5 import get_group as safe_get_h5_group  # noqa: F401 (Keras's name)
+from minikeras.saving.stores import (  # noqa: F401 (Keras's names)
+    DiskIOStore,
+    H5IOStore,
+    NpzIOStore,
+    ShardedH5IOStore,
+)
 
 _CONFIG_FILENAME = files.CONFIG_NAME  # "config.json"
 _METADATA_FILENAME = files.METADATA_NAME  # "metadata.json"
@@ -83,17 +91,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def save_weights_only(model, filepath, max_shard_size=None, objects_to_skip=None):
-    """The weights (and optimizer state) to a `.weights.h5` file."""
-    _no_objects_to_skip(objects_to_skip)
-    files.save_weights(model, filepath, max_shard_size=max_shard_size)
+    """The weights (and optimizer state) to a `.weights.h5` file (or an index and shards)."""
+    files.save_weights(
+        model, filepath, max_shard_size=max_shard_size, objects_to_skip=objects_to_skip
+    )
 
 
 def load_weights_only(model, filepath, skip_mismatch=False, objects_to_skip=None):
-    """The weights of a `.weights.h5` or `.keras` file into the model."""
-    _no_objects_to_skip(objects_to_skip)
-    files.load_weights(model, filepath, skip_mismatch=skip_mismatch)
-
-
-def _no_objects_to_skip(objects_to_skip):
-    if objects_to_skip is not None:
-        raise NotImplementedError("objects_to_skip is not supported by minikeras")
+    """The weights of a `.weights.h5`, `.weights.json` or `.keras` file into the model."""
+    files.load_weights(
+        model, filepath, skip_mismatch=skip_mismatch, objects_to_skip=objects_to_skip
+    )

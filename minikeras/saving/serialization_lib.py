@@ -24,7 +24,21 @@ class SafeModeScope:
         return self._scope.__exit__(*exc_info)
 
 
+class ObjectSharingScope:
+    """`with ObjectSharingScope():` an object serialized twice is written with a
+    "shared_object_id" in both entries, and deserialized once (Keras's scope)."""
+
+    def __enter__(self):
+        self._scope = object_registration.object_sharing_scope()
+        self._scope.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        return self._scope.__exit__(*exc_info)
+
+
 __all__ = [
+    "ObjectSharingScope",
     "SafeModeScope",
     "deserialize_keras_object",
     "enable_unsafe_deserialization",

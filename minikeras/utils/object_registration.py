@@ -142,3 +142,42 @@ def loading_in_safe_mode():
 def enable_unsafe_deserialization():
     """Allow loading Lambda layers' code from now on (Keras's `keras.config` function)."""
     _SAFE_MODE[0] = False
+
+
+# ---------------------------------------------------------------------- shared objects
+# Inside `ObjectSharingScope` (Keras's), an object written twice (a layer used in a graph and
+# wrapped by another layer, one activation object given to two layers) gets the same
+# "shared_object_id" in both entries, and reading them back makes one object, not two.
+_SHARING = []  # one (configs written by object id, objects made by shared id) per open scope
+
+
+@contextlib.contextmanager
+def object_sharing_scope():
+    _SHARING.append(({}, {}))
+    try:
+        yield
+    finally:
+        _SHARING.pop()
+
+
+def record_serialized(obj, entry):
+    """Note that `entry` describes `obj`; a second entry for it marks both as shared."""
+    if not _SHARING:
+        return
+    written = _SHARING[-1][0]
+    first = written.setdefault(id(obj), entry)
+    if first is not entry:
+        first["shared_object_id"] = entry["shared_object_id"] = id(obj)
+
+
+def shared_object(entry):
+    """The object already made for this entry's shared id, or None."""
+    if not _SHARING or not isinstance(entry, dict) or "shared_object_id" not in entry:
+        return None
+    return _SHARING[-1][1].get(entry["shared_object_id"])
+
+
+def record_deserialized(obj, entry):
+    """Keep `obj`, made from `entry`, for the other entries with the same shared id."""
+    if _SHARING and isinstance(entry, dict) and "shared_object_id" in entry:
+        _SHARING[-1][1][entry["shared_object_id"]] = obj
