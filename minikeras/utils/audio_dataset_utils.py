@@ -67,23 +67,17 @@ def audio_dataset_from_directory(
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    file_paths, labels, class_names = dataset_utils.index_directory(
+    file_paths, labels, class_names, seed = dataset_utils.index_labelled_files(
         directory,
         labels,
-        formats=ALLOWED_FORMATS,
-        class_names=class_names,
-        shuffle=shuffle,
-        seed=seed,
-        follow_links=follow_links,
-        verbose=verbose,
+        label_mode,
+        ALLOWED_FORMATS,
+        class_names,
+        shuffle,
+        seed,
+        follow_links,
+        verbose,
     )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
 
     def load(paths):
         clips = [read_wav(path, output_sequence_length) for path in paths]

@@ -146,6 +146,32 @@ def index_directory(
     return file_paths, labels, class_names
 
 
+def index_labelled_files(
+    directory, labels, label_mode, formats, class_names, shuffle, seed, follow_links, verbose
+):
+    """(file_paths, labels, class_names, seed): `index_directory` with the seed chosen once
+    (the split of training from validation files needs the same one), and the check that a
+    binary label mode has two classes, shared by the image, text and audio datasets."""
+    if seed is None:
+        seed = np.random.randint(1e6)
+    file_paths, labels, class_names = index_directory(
+        directory,
+        labels,
+        formats=formats,
+        class_names=class_names,
+        shuffle=shuffle,
+        seed=seed,
+        follow_links=follow_links,
+        verbose=verbose,
+    )
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(
+            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
+            f"Received: class_names={class_names}"
+        )
+    return file_paths, labels, class_names, seed
+
+
 def _files_under(directory, subdir, follow_links, formats):
     """Paths relative to the parent of `directory` (starting with `subdir`), directories and
     files each in sorted order, as Keras walks them."""

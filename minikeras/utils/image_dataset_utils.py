@@ -94,23 +94,17 @@ def image_dataset_from_directory(
         raise ValueError(
             "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
         )
-    if seed is None:
-        seed = np.random.randint(1e6)
-    image_paths, labels, class_names = dataset_utils.index_directory(
+    image_paths, labels, class_names, seed = dataset_utils.index_labelled_files(
         directory,
         labels,
-        formats=ALLOWLIST_FORMATS,
-        class_names=class_names,
-        shuffle=shuffle,
-        seed=seed,
-        follow_links=follow_links,
-        verbose=verbose,
+        label_mode,
+        ALLOWLIST_FORMATS,
+        class_names,
+        shuffle,
+        seed,
+        follow_links,
+        verbose,
     )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
     data_format = config.image_data_format() if data_format is None else data_format
     resize = dict(
         size=tuple(image_size),

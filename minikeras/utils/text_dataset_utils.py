@@ -48,23 +48,9 @@ def text_dataset_from_directory(
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    file_paths, labels, class_names = dataset_utils.index_directory(
-        directory,
-        labels,
-        formats=(".txt",),
-        class_names=class_names,
-        shuffle=shuffle,
-        seed=seed,
-        follow_links=follow_links,
-        verbose=verbose,
+    file_paths, labels, class_names, seed = dataset_utils.index_labelled_files(
+        directory, labels, label_mode, (".txt",), class_names, shuffle, seed, follow_links, verbose
     )
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={class_names}"
-        )
 
     def load(paths):
         texts = [read_text(path, max_length) for path in paths]
