@@ -82,6 +82,8 @@ def test_minikeras_h5_opens_in_keras(keras, h5py, tmp_path, make):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # the same model saved by Keras has the same layout (Keras names its Sequential's weights
     # under the model's name: the paths are compared for the functional model only)
+    # Keras names its optimizer "adam", "adam_1", ... by how many this process has made
+    keras.utils.clear_session()
     twin = make(keras)
     twin.fit(X, Y, epochs=2, batch_size=4, verbose=0, shuffle=False)
     twin.save(str(tmp_path / "theirs.h5"))
