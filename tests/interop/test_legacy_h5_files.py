@@ -68,6 +68,8 @@ def layout(h5py, path):
 
 @pytest.mark.parametrize("make", [functional, sequential], ids=["functional", "sequential"])
 def test_minikeras_h5_opens_in_keras(keras, h5py, tmp_path, make):
+    # layer names ("add", "add_36") count the layers this process made before: both start afresh
+    mk.utils.clear_session()
     ours = make(mk)
     ours.fit(X, Y, epochs=2, batch_size=4, verbose=0, shuffle=False)
     path = str(tmp_path / "ours.h5")
